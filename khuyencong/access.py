@@ -1,0 +1,186 @@
+"""Who may see and do what. The one place: nothing else filters by province.
+
+Two kinds of function live here:
+
+* **scoping** — ``visible_<aggregate>(user)`` returns the queryset of what ``user`` may see. Lists,
+  detail pages, downloads, exports, reports and the API all start from these.
+* **decisions** — ``can(user, action, obj=None)`` returns a ``Decision(allowed, reason)`` with a
+  Vietnamese reason when refused. Each action is a small rule function registered with ``@rule``.
+
+Scope is always read from the database row of the signed-in user (Django loads it on every request),
+so deactivating an account or moving it to another organisation/province takes effect on the next
+request. Ministry roles (reviewer, administrator) see every province; the others see the *current*
+province of their organisation, which includes records made under the former provinces that merged
+into it.
+
+Each app adds its section below (scoping functions and rules for its aggregates), importing its models
+lazily inside functions to keep this module free of import cycles.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from .choices import Role
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self):
+        return self.allowed
+
+
+ALLOW = Decision(True)
+
+
+def deny(reason):
+    return Decision(False, str(reason))
+
+
+# --- who the user is ------------------------------------------------------------------------
+
+def is_active_user(user):
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_nationwide(user):
+    """Reviewers and administrators work on every province."""
+    return is_active_user(user) and user.role in (Role.REVIEWER, Role.ADMIN)
+
+
+def is_admin(user):
+    return is_active_user(user) and (user.role == Role.ADMIN or user.is_superuser)
+
+
+def is_reviewer(user):
+    return is_active_user(user) and user.role == Role.REVIEWER
+
+
+def user_province(user):
+    """The current province a local account works for; None for nationwide or unattached accounts."""
+    if not is_active_user(user) or is_nationwide(user):
+        return None
+    organisation = user.organisation
+    if organisation is None or organisation.province_id is None:
+        return None
+    province = organisation.province
+    return province.current
+
+
+def user_province_id(user):
+    province = user_province(user)
+    return province.pk if province else None
+
+
+def scope_by_current_province(queryset, user, field="current_province"):
+    """Filter ``queryset`` to what ``user`` may see, given the path to the row's *current* province.
+
+    Nationwide users see everything; local users see their province; anyone else sees nothing.
+    This is the one place where a province filter for access is written.
+    """
+    if is_nationwide(user):
+        return queryset
+    province_id = user_province_id(user)
+    if province_id is None:
+        return queryset.none()
+    return queryset.filter(**{f"{field}_id" if not field.endswith("_id") else field: province_id})
+
+
+def in_user_province(user, current_province_id):
+    """True when a row whose current province is ``current_province_id`` is in ``user``'s scope."""
+    if is_nationwide(user):
+        return True
+    province_id = user_province_id(user)
+    return province_id is not None and province_id == current_province_id
+
+
+# --- decisions ------------------------------------------------------------------------------
+
+Rule = Callable[[object, object], Decision]
+_RULES: dict[str, Rule] = {}
+
+
+def rule(action):
+    """Register the rule deciding ``action``. One rule per action."""
+
+    def register(func):
+        if action in _RULES and _RULES[action] is not func:
+            raise RuntimeError(f"access rule {action!r} registered twice")
+        _RULES[action] = func
+        return func
+
+    return register
+
+
+def can(user, action, obj=None):
+    """Decide whether ``user`` may do ``action`` (on ``obj``). Unknown actions are refused."""
+    if not is_active_user(user):
+        return deny(_("Bạn cần đăng nhập bằng tài khoản đang hoạt động."))
+    func = _RULES.get(action)
+    if func is None:
+        return deny(_("Thao tác không được hỗ trợ."))
+    return func(user, obj)
+
+
+def registered_actions():
+    return sorted(_RULES)
+
+
+# --- core: reference data and users -----------------------------------------------------------
+
+def visible_users(user):
+    from .models import User
+
+    qs = User.objects.select_related("organisation__province")
+    if is_nationwide(user):
+        return qs
+    province_id = user_province_id(user)
+    if province_id is None:
+        return qs.filter(pk=user.pk) if is_active_user(user) else qs.none()
+    return qs.filter(organisation__province_id=province_id)
+
+
+def visible_organisations(user):
+    from .models import Organisation
+
+    return Organisation.objects.select_related("province") if is_active_user(user) else Organisation.objects.none()
+
+
+@rule("reference.manage")
+def _reference_manage(user, obj):
+    if is_admin(user):
+        return ALLOW
+    return deny(_("Chỉ quản trị hệ thống được sửa dữ liệu danh mục."))
+
+
+@rule("users.manage")
+def _users_manage(user, obj):
+    if is_admin(user):
+        return ALLOW
+    return deny(_("Chỉ quản trị hệ thống được quản lý tài khoản người dùng."))
+
+
+@rule("province.view")
+def _province_view(user, province):
+    """Seeing one province's pages (dashboard, report, export) by its current province."""
+    if province is None:
+        return deny(_("Không xác định được tỉnh, thành phố."))
+    current = province.current if hasattr(province, "current") else province
+    if in_user_province(user, current.pk):
+        return ALLOW
+    return deny(_("Bạn chỉ được xem dữ liệu của tỉnh, thành phố mình."))
+
+
+# === projects (đề án) =========================================================================
+# (section owned by the projects app)
+
+
+# === funding (kế hoạch, phân bổ kinh phí, nhập Excel) ==========================================
+# (section owned by the funding app)
+
+
+# === reports (kiểm tra, giám sát, báo cáo) =====================================================
+# (section owned by the reports app)

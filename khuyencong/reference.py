@@ -1,0 +1,134 @@
+"""Load reference data idempotently: ``load_reference()`` (also ``manage.py load_reference``).
+
+Running it again changes nothing that is already right and never duplicates rows; rows are matched
+on their natural keys (province code + era, organisation code, programme code, …). Values an
+administrator edited on the programme targets (for example the 2026–2030 targets) are kept.
+"""
+from django.db import transaction
+
+from . import reference_data as data
+from .choices import Era, OrganisationKind
+from .models import Indicator, Organisation, OrganisationName, Programme, Province
+from .textsearch import fold_province_name
+
+
+def _upsert(model, lookup, values):
+    obj, created = model.objects.get_or_create(**lookup, defaults=values)
+    if not created:
+        changed = [k for k, v in values.items() if getattr(obj, k) != v]
+        if changed:
+            for k in changed:
+                setattr(obj, k, values[k])
+            obj.save(update_fields=changed)
+    return obj, created
+
+
+def load_provinces():
+    current = {}
+    for code, (name, kind) in data.CURRENT_PROVINCES.items():
+        current[code], _ = _upsert(
+            Province,
+            {"code": code, "era": Era.CURRENT},
+            {"name": name, "kind": kind, "valid_from": data.MERGER_DATE, "valid_to": None, "successor": None,
+             "search_name": fold_province_name(name)},
+        )
+    former = {}
+    for code, (name, kind, successor) in data.FORMER_PROVINCES.items():
+        former[code], _ = _upsert(
+            Province,
+            {"code": code, "era": Era.FORMER},
+            {"name": name, "kind": kind, "valid_from": None, "valid_to": data.FORMER_VALID_TO,
+             "successor": current[successor], "search_name": fold_province_name(name)},
+        )
+    return current, former
+
+
+def _province_org_names(province):
+    place = province.full_name if province.kind == "city" else f"tỉnh {province.name}"
+    return f"Sở Công Thương {place}", f"Trung tâm Khuyến công {place}"
+
+
+def load_organisations(current, former):
+    ministry, _ = _upsert(
+        Organisation, {"code": "bo-cong-thuong"},
+        {"kind": OrganisationKind.MINISTRY, "name": "Bộ Công Thương", "province": None, "parent": None},
+    )
+    agency, _ = _upsert(
+        Organisation, {"code": "cuc-khuyen-cong"},
+        {"kind": OrganisationKind.AGENCY, "name": data.AGENCY_NAMES[-1][0], "province": None, "parent": ministry},
+    )
+    for name, short, valid_from, valid_to, basis in data.AGENCY_NAMES:
+        _upsert(
+            OrganisationName, {"organisation": agency, "name": name},
+            {"short_name": short, "valid_from": valid_from, "valid_to": valid_to, "basis": basis},
+        )
+    successors = {}
+    for code, province in current.items():
+        department_name, centre_name = _province_org_names(province)
+        department, _ = _upsert(
+            Organisation, {"code": f"so-ct-{code}"},
+            {"kind": OrganisationKind.DEPARTMENT, "name": department_name, "province": province, "parent": None,
+             "valid_from": data.MERGER_DATE, "valid_to": None, "successor": None},
+        )
+        centre, _ = _upsert(
+            Organisation, {"code": f"ttkc-{code}"},
+            {"kind": OrganisationKind.CENTRE, "name": centre_name, "province": province, "parent": department,
+             "valid_from": data.MERGER_DATE, "valid_to": None, "successor": None},
+        )
+        successors[code] = (department, centre)
+    for code, province in former.items():
+        department_name, centre_name = _province_org_names(province)
+        new_department, new_centre = successors[province.successor.code]
+        department, _ = _upsert(
+            Organisation, {"code": f"so-ct-cu-{code}"},
+            {"kind": OrganisationKind.DEPARTMENT, "name": department_name, "province": province, "parent": None,
+             "valid_from": None, "valid_to": data.FORMER_VALID_TO, "successor": new_department},
+        )
+        _upsert(
+            Organisation, {"code": f"ttkc-cu-{code}"},
+            {"kind": OrganisationKind.CENTRE, "name": centre_name, "province": province, "parent": department,
+             "valid_from": None, "valid_to": data.FORMER_VALID_TO, "successor": new_centre},
+        )
+    return ministry, agency
+
+
+def load_programmes():
+    programmes = {}
+    first_indicators = None
+    for spec in data.PROGRAMMES:
+        programme, _ = _upsert(
+            Programme, {"code": spec["code"]},
+            {k: spec[k] for k in ("name", "decision_number", "decision_date", "start_year", "end_year")},
+        )
+        indicators = spec["indicators"] if spec["indicators"] is not None else [
+            (code, name, unit, None) for code, name, unit, _target in first_indicators
+        ]
+        if first_indicators is None:
+            first_indicators = spec["indicators"]
+        for order, (code, name, unit, target) in enumerate(indicators, start=1):
+            existing = Indicator.objects.filter(programme=programme, code=code).first()
+            if existing is None:
+                Indicator.objects.create(programme=programme, code=code, name=name, unit=unit, target=target, order=order)
+            elif spec["indicators"] is not None and existing.target != target:
+                # Targets set by the programme's decision are data we own; others are admins'.
+                existing.target = target
+                existing.save(update_fields=["target"])
+        programmes[spec["code"]] = programme
+    return programmes
+
+
+@transaction.atomic
+def load_reference():
+    """Load or refresh all reference data; returns counts for the command to print."""
+    current, former = load_provinces()
+    load_organisations(current, former)
+    load_programmes()
+    from .catalogue import load_catalogue
+
+    load_catalogue()
+    return {
+        "provinces_current": Province.objects.current().count(),
+        "provinces_former": Province.objects.former().count(),
+        "organisations": Organisation.objects.count(),
+        "programmes": Programme.objects.count(),
+    }

@@ -1,0 +1,51 @@
+"""Template filters for Vietnamese display: {% load kc %} then |dong, |trieu, |ty, |percent, |vndate."""
+from django import template
+
+from .. import formatting
+
+register = template.Library()
+
+
+@register.filter
+def dong(value):
+    return formatting.format_dong(value)
+
+
+@register.filter
+def trieu(value, places=None):
+    return formatting.format_trieu(value, places=None if places in (None, "") else int(places))
+
+
+@register.filter
+def trieu_number(value, places=None):
+    return formatting.format_trieu(value, places=None if places in (None, "") else int(places), unit=False)
+
+
+@register.filter
+def ty(value, places=2):
+    return formatting.format_ty(value, places=int(places))
+
+
+@register.filter
+def percent(value, places=1):
+    return formatting.format_percent(value, places=int(places))
+
+
+@register.filter
+def number(value):
+    return formatting.format_number(value)
+
+
+@register.filter
+def vndate(value):
+    return formatting.format_date(value)
+
+
+@register.filter
+def vndatetime(value):
+    return formatting.format_datetime(value)
+
+
+@register.filter
+def vndate_long(value):
+    return formatting.format_date_long(value)

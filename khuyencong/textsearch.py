@@ -1,0 +1,41 @@
+"""Text folding for search: Vietnamese diacritics, đ/Đ, case, accent placement, spacing.
+
+"Hòa Bình", "Hoà  Bình", "HOA BINH" and the NFD spelling all fold to "hoa binh". Stored text is
+kept in NFC (``nfc``); search columns hold the folded form (``fold``).
+"""
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+
+# Prefixes people put before a province name; folded, longest first.
+PROVINCE_PREFIXES = ("thanh pho truc thuoc trung uong", "thanh pho", "tinh", "tp.", "tp", "t.")
+
+
+def nfc(text):
+    """Unicode NFC with runs of white space collapsed and ends trimmed; None stays None."""
+    if text is None:
+        return None
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", str(text))).strip()
+
+
+def fold(text):
+    """Lower-case ASCII-ish form for search: no diacritics, đ → d, single spaces."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", str(text))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    stripped = stripped.replace("đ", "d").replace("Đ", "D")
+    return _SPACES.sub(" ", stripped.lower()).strip()
+
+
+def fold_province_name(text):
+    """Fold a province name and drop "Tỉnh", "TP.", "Thành phố" and punctuation."""
+    folded = fold(text)
+    for prefix in PROVINCE_PREFIXES:
+        if folded.startswith(prefix + " ") or (prefix.endswith(".") and folded.startswith(prefix)):
+            folded = folded[len(prefix):]
+            break
+    folded = _PUNCT.sub(" ", folded).replace("_", " ")
+    return _SPACES.sub(" ", folded).strip()

@@ -1,0 +1,89 @@
+"""Shared test set-up.
+
+* Reference data (provinces, organisations, programmes, catalogue, caps) is loaded once into each test
+  database; transactional tests (live_server, real Celery worker), whose teardown empties the tables,
+  get it loaded again.
+* ``require_service(name, ok)``: when a real service is missing the test is skipped on a developer's
+  bare machine but **fails** under CI=true, so CI never hides a missing service.
+* Playwright drives Debian's Chromium (/usr/bin/chromium); its own browser download cannot work here.
+"""
+import os
+import shutil
+
+import pytest
+from django.core.management import call_command
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + Django ORM in tests
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def require_service(name, available, hint=""):
+    """Skip locally, fail in CI, when ``name`` is not available."""
+    if available:
+        return
+    message = f"{name} is not available{': ' + hint if hint else ''}"
+    if IN_CI:
+        pytest.fail(f"CI=true and {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def _load_reference():
+    call_command("load_reference", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        _load_reference()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Make sure reference rows exist for every database test, also after a transactional flush."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if not uses_db:
+        yield
+        return
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from khuyencong.models import Province
+
+    if not Province.objects.exists():
+        _load_reference()
+    yield
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    require_service("Chromium", shutil.which(CHROMIUM) or os.path.exists(CHROMIUM), "apt-get install chromium")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh", "viewport": {"width": 1366, "height": 900}}
+
+
+@pytest.fixture
+def screenshot_dir():
+    """Where browser tests save their screenshots (kept as CI artefacts under test-output/)."""
+    path = os.path.join(os.environ.get("TEST_OUTPUT_DIR", "test-output"), "screenshots")
+    os.makedirs(path, exist_ok=True)
+    return path
