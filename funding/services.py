@@ -1,0 +1,89 @@
+"""Writes of the funding app. Keyword-only, each in one transaction."""
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from khuyencong.formatting import format_dong
+
+from .models import Allocation, AnnualPlan, source_for_level
+
+
+class OverAllocation(Exception):
+    """Committing would exceed what is allocated (or nothing is allocated). ``str(err)`` is Vietnamese."""
+
+
+def _allocation_for_update(*, year, level, province, source):
+    """The allocation row for (year, level, current province, source), locked until commit."""
+    return (
+        Allocation.objects.select_for_update()
+        .select_related("plan", "province")
+        .filter(plan__year=year, plan__level=level, province=province, source=source)
+        .first()
+    )
+
+
+@transaction.atomic
+def commitment_reserve(*, de_an, amount, actor=None):
+    """Commit ``amount`` đồng of ``de_an``'s approved money against its province's allocation.
+
+    The allocation row for (de_an.plan_year, de_an.level, de_an.current_province, source of the level)
+    is locked with SELECT … FOR UPDATE, so two approvals racing for the same allocation are
+    serialised: the second sees the first one's commitment. The database CHECK
+    ``committed <= amount`` backs this up. Raises OverAllocation with a Vietnamese message.
+    """
+    amount = int(amount)
+    if amount < 0:
+        raise OverAllocation(_("Số tiền cam kết phải lớn hơn hoặc bằng 0."))
+    province = de_an.current_province
+    source = source_for_level(de_an.level)
+    allocation = _allocation_for_update(year=de_an.plan_year, level=de_an.level, province=province, source=source)
+    if allocation is None:
+        raise OverAllocation(
+            _("Chưa có kinh phí %(source)s năm %(year)s được phân bổ cho %(province)s; không thể cam kết %(amount)s.")
+            % {
+                "source": _("khuyến công quốc gia") if source == "national" else _("khuyến công địa phương"),
+                "year": de_an.plan_year,
+                "province": province,
+                "amount": format_dong(amount),
+            }
+        )
+    previous = 0
+    _commit_set(allocation=allocation, de_an=de_an, previous=previous, amount=amount, actor=actor)
+    return allocation
+
+
+def _commit_set(*, allocation, de_an, previous, amount, actor):
+    new_committed = allocation.committed - previous + amount
+    if new_committed > allocation.amount:
+        raise OverAllocation(
+            _(
+                "Vượt kinh phí được phân bổ: %(province)s năm %(year)s được phân bổ %(allocated)s, đã cam kết "
+                "%(committed)s, còn lại %(available)s; không thể cam kết thêm %(amount)s."
+            )
+            % {
+                "province": allocation.province,
+                "year": allocation.plan.year,
+                "allocated": format_dong(allocation.amount),
+                "committed": format_dong(allocation.committed - previous),
+                "available": format_dong(allocation.amount - allocation.committed + previous),
+                "amount": format_dong(amount),
+            }
+        )
+    Allocation.objects.filter(pk=allocation.pk).update(committed=new_committed)
+    allocation.committed = new_committed
+
+
+@transaction.atomic
+def annual_plan_get_or_create(*, year, level, decision_number="", decision_date=None, title=""):
+    from khuyencong.selectors import programme_for_year
+
+    plan, created = AnnualPlan.objects.get_or_create(
+        year=year,
+        level=level,
+        defaults={
+            "decision_number": decision_number,
+            "decision_date": decision_date,
+            "title": title,
+            "programme": programme_for_year(year),
+        },
+    )
+    return plan

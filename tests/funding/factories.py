@@ -1,0 +1,40 @@
+"""Factories for funding data. Other apps' tests use them to give a province money to commit:
+
+    from tests.funding.factories import AllocationFactory
+    AllocationFactory(year=2026, level="kcqg", province=current_province, amount=1_000_000_000)
+"""
+import factory
+from factory.django import DjangoModelFactory
+
+from funding.models import Allocation, AllocationSource, AnnualPlan, source_for_level
+from khuyencong.choices import Level
+from khuyencong.models import Province
+
+
+class AnnualPlanFactory(DjangoModelFactory):
+    class Meta:
+        model = AnnualPlan
+        django_get_or_create = ("year", "level")
+
+    year = 2026
+    level = Level.NATIONAL
+    decision_number = factory.Sequence(lambda n: f"{n + 100}/QĐ-BCT")
+
+
+class AllocationFactory(DjangoModelFactory):
+    """``AllocationFactory(year=…, level=…, province=…, amount=…)``; source follows the level unless given."""
+
+    class Meta:
+        model = Allocation
+        django_get_or_create = ("plan", "province", "source")
+        exclude = ("year", "level")
+
+    year = 2026
+    level = Level.NATIONAL
+    plan = factory.LazyAttribute(lambda o: AnnualPlanFactory(year=o.year, level=o.level))
+    province = factory.LazyFunction(lambda: Province.objects.current().order_by("code").first())
+    source = factory.LazyAttribute(lambda o: source_for_level(o.level))
+    amount = 1_000_000_000
+
+
+__all__ = ["AllocationFactory", "AnnualPlanFactory", "AllocationSource"]
