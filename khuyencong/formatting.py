@@ -33,6 +33,8 @@ def group_thousands(n):
 
 def format_decimal(value, places=None):
     """A number with Vietnamese separators: 1250.5 → "1.250,5"; places=None drops trailing zeros."""
+    if isinstance(value, float):
+        value = Decimal(repr(value))  # 0.1 stays 0,1, not 0,1000000000000000055…
     value = Decimal(value)
     if places is not None:
         value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
@@ -63,11 +65,14 @@ def format_trieu(amount, places=None, unit=True):
     return f"{text} triệu đồng" if unit else text
 
 
-def format_ty(amount, places=2, unit=True):
-    """Đồng shown in tỷ: 1_440_000_000 → "1,44 tỷ đồng"."""
+def format_ty(amount, places=2, unit=True, trim=True):
+    """Đồng shown in tỷ, rounded to ``places``: 1_440_000_000 → "1,44 tỷ đồng"; 1_436 tỷ → "1.436 tỷ đồng".
+
+    ``trim`` drops trailing zeros ("1,5" not "1,50"); pass ``trim=False`` for aligned table columns."""
     if amount is None:
         return ""
-    text = format_decimal(Decimal(amount) / UNITS["ty"], places)
+    value = (Decimal(amount) / UNITS["ty"]).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = format_decimal(value.normalize() if trim else value, None if trim else places)
     return f"{text} tỷ đồng" if unit else text
 
 
@@ -90,6 +95,24 @@ def format_number(n):
 
 _VN_NUMBER = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$|^\d+(,\d+)?$")
 _CLEAN_UNITS = re.compile(r"(đồng|đ|vnđ|vnd|dong)$", re.IGNORECASE)
+# A unit written in the text itself: "1.500 triệu đồng", "1,44 tỷ", "250 nghìn đồng".
+_TEXT_UNITS = (
+    ("ty", re.compile(r"(tỷ|tỉ)(đồng|đ)?$", re.IGNORECASE)),
+    ("trieu", re.compile(r"(triệu)(đồng|đ)?$", re.IGNORECASE)),
+    ("nghin", re.compile(r"(nghìn|ngàn)(đồng|đ)?$", re.IGNORECASE)),
+)
+_MINUS_SIGNS = ("-", "\u2212", "\u2013", "\u2014")
+
+
+def split_unit(value):
+    """"1.500 triệu đồng" → ("1.500", "trieu"); text without a unit word → (text, None)."""
+    text = unicodedata.normalize("NFC", str(value)).strip().replace("\u00a0", " ")
+    compact = text.replace(" ", "")
+    for key, pattern in _TEXT_UNITS:
+        match = pattern.search(compact)
+        if match:
+            return compact[: match.start()], key
+    return text, None
 
 
 def _to_decimal(value):
@@ -98,19 +121,21 @@ def _to_decimal(value):
         raise MoneyError(_("Giá trị «%(v)s» không phải là số tiền.") % {"v": value})
     if isinstance(value, int):
         return Decimal(value)
-    if isinstance(value, Decimal):
-        return value
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise MoneyError(_("Giá trị «%(v)s» không phải là số tiền.") % {"v": value})
         # repr gives the shortest text that round-trips: 1250.5 stays 1250.5, not 1250.4999…
         return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise MoneyError(_("Giá trị «%(v)s» không phải là số tiền.") % {"v": value})
+        return value
     text = unicodedata.normalize("NFC", str(value)).strip()
     text = text.replace("\u00a0", " ").replace(" ", "")
     text = _CLEAN_UNITS.sub("", text)
     if not text:
         raise MoneyError(_("Chưa nhập số tiền."))
-    negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
+    negative = text.startswith(_MINUS_SIGNS) or (text.startswith("(") and text.endswith(")"))
     if negative:
         raise MoneyError(_("Số tiền «%(v)s» là số âm; số tiền phải lớn hơn hoặc bằng 0.") % {"v": value})
     if text.startswith("+"):
@@ -139,7 +164,7 @@ def _to_decimal(value):
                 "Số «%(v)s» không rõ nghĩa: có thể là %(a)s hoặc %(b)s. Viết 1.500 cho một nghìn năm trăm, "
                 "1,5 cho một phẩy năm."
             )
-            % {"v": value, "a": text.replace(",", "."), "b": text}
+            % {"v": value, "a": text.replace(",", "."), "b": format_decimal(Decimal(text.replace(",", ".")))}
         )
     try:
         return Decimal(text.replace(".", "").replace(",", "."))
@@ -152,11 +177,25 @@ def parse_money(value, unit="dong"):
 
     ``parse_money("1.500", "trieu") == 1_500_000_000``;
     ``parse_money("1.250,5", "trieu") == 1_250_500_000``;
-    ``parse_money("1.500.000") == 1_500_000``.
+    ``parse_money("1.500.000") == 1_500_000``; ``parse_money("1,44 tỷ đồng") == 1_440_000_000``
+    (a unit written in the text wins over ``unit``).
     """
     if unit not in UNITS:
         raise ValueError(f"unknown money unit {unit!r}")
-    number = _to_decimal(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise MoneyError(_("Chưa nhập số tiền."))
+    if isinstance(value, str):
+        # A unit written in the cell ("1,44 tỷ đồng") is more specific than the column's unit.
+        value_text, text_unit = split_unit(value)
+        if text_unit is not None:
+            if not value_text:
+                raise MoneyError(_("Chưa nhập số tiền."))
+            unit = text_unit
+            number = _to_decimal(value_text)
+        else:
+            number = _to_decimal(value)
+    else:
+        number = _to_decimal(value)
     if number < 0:
         raise MoneyError(_("Số tiền «%(v)s» là số âm; số tiền phải lớn hơn hoặc bằng 0.") % {"v": value})
     dong = number * UNITS[unit]
@@ -182,6 +221,10 @@ def unit_from_text(text):
     for key, words in (("ty", "ty dong"), ("trieu", "trieu dong"), ("nghin", "nghin dong"), ("nghin", "ngan dong")):
         if words in folded:
             return key
+    if re.search(r"\b1[.]?000[.]?000 dong\b", folded):
+        return "trieu"
+    if re.search(r"\b1[.]?000 dong\b", folded):
+        return "nghin"
     if re.search(r"\bdong\b", folded):
         return "dong"
     return None
@@ -220,13 +263,23 @@ def format_date_long(value, place=None):
     return f"{place}, {text}" if place else text
 
 
+_LONG_DATE = re.compile(r"ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})", re.IGNORECASE)
+
+
 def parse_date(text):
-    """"20/11/2020" (or ISO "2020-11-20") → date; ValueError with a Vietnamese message otherwise."""
+    """"20/11/2020", "ngày 20 tháng 11 năm 2020" (or ISO "2020-11-20") → date; ValueError with a
+    Vietnamese message otherwise."""
     if isinstance(text, datetime):
         return text.date()
     if isinstance(text, date):
         return text
-    raw = str(text or "").strip()
+    raw = unicodedata.normalize("NFC", str(text or "")).strip()
+    long_form = _LONG_DATE.search(raw)
+    if long_form:
+        try:
+            return date(int(long_form["y"]), int(long_form["m"]), int(long_form["d"]))
+        except ValueError:
+            raise ValueError(_("Ngày «%(v)s» không tồn tại.") % {"v": raw})
     for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d"):
         try:
             return datetime.strptime(raw, fmt).date()
@@ -252,6 +305,8 @@ DOCUMENT_TYPES = {
     "HĐ": "Hợp đồng",
 }
 _ASCII_TYPES = {"QD": "QĐ", "ND": "NĐ", "HD": "HĐ"}
+# Issuers whose official spelling is not all capitals: "1881/QĐ-TTg" (Thủ tướng Chính phủ).
+_ISSUER_SPELLING = {"TTG": "TTg"}
 _DOC_NUMBER = re.compile(r"^(?P<number>\d{1,6})(?:/(?P<year>\d{4}))?/(?P<type>[A-Za-zĐđ]{2,4})-(?P<issuer>[A-Za-z0-9ĐđÂâƠơƯư\-]{1,30})$")
 
 
@@ -278,6 +333,7 @@ def parse_document_number(text):
     Vietnamese message when the text is not a document number.
     """
     raw = unicodedata.normalize("NFC", str(text or "")).strip().replace(" ", "")
+    raw = raw.replace("\u00d0", "Đ").replace("\u0189", "Đ")  # look-alike capital D-with-stroke letters
     match = _DOC_NUMBER.match(raw)
     if not match:
         raise ValueError(
@@ -298,5 +354,6 @@ def parse_document_number(text):
     number = int(match["number"])
     if number == 0:
         raise ValueError(_("Số văn bản «%(v)s» không hợp lệ: số thứ tự phải lớn hơn 0.") % {"v": text})
-    issuer = match["issuer"].upper().replace("Đ", "Đ")
+    issuer = match["issuer"].upper()
+    issuer = _ISSUER_SPELLING.get(issuer, issuer)
     return DocumentNumber(number=number, type=doc_type, issuer=issuer, year=year)

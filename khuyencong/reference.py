@@ -43,8 +43,17 @@ def load_provinces():
     return current, former
 
 
+def _province_place(province):
+    """"tỉnh Bắc Ninh", "thành phố Hà Nội"; "Thành phố Hồ Chí Minh" keeps its capital T (proper name)."""
+    if province.kind != "city":
+        return f"tỉnh {province.name}"
+    if province.name == "Hồ Chí Minh":
+        return f"Thành phố {province.name}"
+    return f"thành phố {province.name}"
+
+
 def _province_org_names(province):
-    place = province.full_name if province.kind == "city" else f"tỉnh {province.name}"
+    place = _province_place(province)
     return f"Sở Công Thương {place}", f"Trung tâm Khuyến công {place}"
 
 

@@ -14,37 +14,104 @@ PROVINCE_ALIASES = {
     "tphcm": "ho chi minh",
     "tp hcm": "ho chi minh",
     "sai gon": "ho chi minh",
+    "saigon": "ho chi minh",
     "thanh pho ho chi minh": "ho chi minh",
+    "hn": "ha noi",
     "hue": "hue",
     "thua thien hue": "thua thien hue",
+    "tt hue": "thua thien hue",
     "brvt": "ba ria vung tau",
     "ba ria vung tau": "ba ria vung tau",
-    "dak lak": "dak lak",
+    "daklak": "dak lak",
     "dac lac": "dak lak",
-    "dak nong": "dak nong",
+    "daknong": "dak nong",
     "dac nong": "dak nong",
 }
+
+# Provinces that no longer exist since before 2025 (merged or split long ago). They are not provinces
+# of either map: searching them is an error that points to today's province(s). Folded name →
+# (display name, current codes to suggest).
+HISTORICAL_PROVINCES = {
+    "ha tay": ("Hà Tây", ["01"]),
+    "ha son binh": ("Hà Sơn Bình", ["01", "25"]),
+    "ha bac": ("Hà Bắc", ["24"]),
+    "hai hung": ("Hải Hưng", ["31", "33"]),
+    "vinh phu": ("Vĩnh Phú", ["25"]),
+    "bac thai": ("Bắc Thái", ["19"]),
+    "hoang lien son": ("Hoàng Liên Sơn", ["15"]),
+    "nam ha": ("Nam Hà", ["37"]),
+    "ha nam ninh": ("Hà Nam Ninh", ["37"]),
+    "nghe tinh": ("Nghệ Tĩnh", ["40", "42"]),
+    "binh tri thien": ("Bình Trị Thiên", ["44", "46"]),
+    "quang nam da nang": ("Quảng Nam – Đà Nẵng", ["48"]),
+    "nghia binh": ("Nghĩa Bình", ["51", "52"]),
+    "phu khanh": ("Phú Khánh", ["56", "66"]),
+    "gia lai kon tum": ("Gia Lai – Kon Tum", ["52", "51"]),
+    "thuan hai": ("Thuận Hải", ["56", "68"]),
+    "song be": ("Sông Bé", ["75", "79"]),
+    "cuu long": ("Cửu Long", ["86"]),
+    "minh hai": ("Minh Hải", ["96"]),
+}
+
+
+def _label(province):
+    if province.era == Era.FORMER:
+        return _("%(name)s (mã %(code)s, trước 01/07/2025)") % {"name": province.full_name, "code": province.code}
+    return _("%(name)s (mã %(code)s)") % {"name": province.full_name, "code": province.code}
 
 
 class ProvinceNotFound(LookupError):
     """No province matches; ``suggestions`` lists close names. ``str(err)`` is Vietnamese."""
 
-    def __init__(self, text, suggestions):
+    def __init__(self, text, suggestions, note=""):
         self.text = text
         self.suggestions = suggestions
-        if suggestions:
+        self.note = note
+        if not text:
+            message = _("Chưa nhập tên hoặc mã tỉnh, thành phố.")
+        elif suggestions:
             message = _("Không tìm thấy tỉnh, thành phố «%(t)s». Có phải bạn muốn: %(s)s?") % {
                 "t": text,
-                "s": ", ".join(suggestions),
+                "s": "; ".join(suggestions),
             }
         else:
             message = _("Không tìm thấy tỉnh, thành phố «%(t)s».") % {"t": text}
+        if note:
+            message = f"{message} {note}"
         super().__init__(message)
 
 
 def _province_index():
-    """All provinces keyed by folded name. Small (97 rows), read once per call site."""
+    """All provinces (97 rows), with successors, read once per call."""
     return list(Province.objects.select_related("successor").order_by("-era", "code"))
+
+
+def _ordered(candidates):
+    # Preference: current map first, then former.
+    return sorted(candidates, key=lambda p: (0 if p.era == Era.CURRENT else 1, p.code))
+
+
+def _code_suggestions(code, candidates, all_rows):
+    """For an unknown code: the same code in the other map (with its successor), then the nearest codes."""
+    suggestions = []
+    note = ""
+    other = [p for p in all_rows if p.code == code and p not in candidates]
+    if other:
+        p = other[0]
+        if p.era == Era.FORMER:
+            note = _("Mã %(code)s là mã của %(name)s trước 01/07/2025, nay thuộc %(current)s.") % {
+                "code": code, "name": p.full_name, "current": _label(p.successor)}
+            if p.successor in candidates:
+                suggestions.append(_label(p.successor))
+        else:
+            note = _("Mã %(code)s là mã của %(name)s từ 01/07/2025.") % {"code": code, "name": p.full_name}
+    number = int(code)
+    nearest = sorted(candidates, key=lambda p: (abs(int(p.code) - number), 0 if p.era == Era.CURRENT else 1, p.code))
+    for p in nearest[:3]:
+        label = _label(p)
+        if label not in suggestions:
+            suggestions.append(label)
+    return suggestions[:4], note
 
 
 def find_province(text, *, era=None, on=None, provinces=None):
@@ -53,7 +120,8 @@ def find_province(text, *, era=None, on=None, provinces=None):
     ``era`` restricts to Era.FORMER or Era.CURRENT; ``on`` picks the map in force on a date (and
     otherwise prefers the current map, falling back to a former province of that name). Names ignore
     case, diacritics, accent placement, NFD text and the prefixes "Tỉnh", "TP.", "Thành phố".
-    Raises ProvinceNotFound with close matches.
+    Raises ProvinceNotFound with close matches (and a note for codes of the other map and for
+    provinces that no longer exist, such as Hà Tây).
     """
     if on is not None and era is None:
         era = Era.CURRENT if on >= date(2025, 7, 1) else Era.FORMER
@@ -61,29 +129,44 @@ def find_province(text, *, era=None, on=None, provinces=None):
     raw = "" if text is None else str(text).strip()
     if not raw:
         raise ProvinceNotFound(raw, [])
-    candidates = [p for p in rows if era is None or p.era == era]
-    # Preference: current map first, then former.
-    candidates.sort(key=lambda p: (0 if p.era == Era.CURRENT else 1, p.code))
+    candidates = _ordered(p for p in rows if era is None or p.era == era)
     digits = raw.zfill(2) if raw.isdigit() and len(raw) <= 2 else None
     if digits:
         for province in candidates:
             if province.code == digits:
                 return province
-        raise ProvinceNotFound(raw, [])
+        suggestions, note = _code_suggestions(digits, candidates, rows)
+        raise ProvinceNotFound(raw, suggestions, note)
     key = fold_province_name(raw)
-    key = PROVINCE_ALIASES.get(key, key)
+    key = PROVINCE_ALIASES.get(key, PROVINCE_ALIASES.get(key.replace(" ", ""), key))
     for province in candidates:
         if province.search_name == key:
             return province
+    historical = HISTORICAL_PROVINCES.get(key)
+    if historical:
+        old_name, codes = historical
+        suggestions = []
+        for code in codes:
+            for province in candidates:
+                if province.code == code:
+                    suggestions.append(_label(province))
+                    break
+        note = _("%(name)s không còn là đơn vị hành chính cấp tỉnh; địa bàn của nó nay thuộc tỉnh, thành phố gợi ý.") % {
+            "name": old_name}
+        raise ProvinceNotFound(raw, suggestions, note)
     names = sorted({p.search_name for p in candidates})
     close = difflib.get_close_matches(key, names, n=4, cutoff=0.6)
+    # Also names that contain every word typed ("vung tau" → Bà Rịa – Vũng Tàu).
+    words = key.split()
+    close += [n for n in names if words and all(w in n.split() for w in words) and n not in close]
     suggestions = []
     for folded in close:
         for province in candidates:
-            if province.search_name == folded and province.full_name not in suggestions:
-                suggestions.append(f"{province.full_name} ({province.code})")
-                break
-    raise ProvinceNotFound(raw, suggestions)
+            if province.search_name == folded:
+                label = _label(province)
+                if label not in suggestions:
+                    suggestions.append(label)
+    raise ProvinceNotFound(raw, suggestions[:5])
 
 
 def province_search(query, *, era=None):
