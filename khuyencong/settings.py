@@ -4,6 +4,7 @@ With nothing set the portal runs on SQLite with Celery tasks executed eagerly in
 zero-setup default for ``make run`` and a first ``make test``. ``DATABASE_URL=postgres://…`` and
 ``CELERY_BROKER_URL=redis://…`` switch to the real services. See docs/configuration.md.
 """
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,8 +15,11 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Variables already in the environment win over the file. ENV_FILE names another file; ENV_FILE=""
+# reads none (the settings tests use that so a developer's .env cannot change their outcome).
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).exists():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 # Used only when DEBUG is on; with DEBUG off the portal refuses to start with it.
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
@@ -26,17 +30,26 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 
+# Django's own check (security.W009) asks for at least 50 characters and 5 distinct ones.
+SECRET_KEY_MIN_LENGTH = 50
+
+
 def check_production_settings(*, debug, secret_key, allowed_hosts):
     """Refuse to start a production (DEBUG off) process on unsafe settings, naming the setting."""
     if debug:
         return
-    if not secret_key or secret_key == DEFAULT_SECRET_KEY or len(secret_key) < 32:
+    if not secret_key or secret_key == DEFAULT_SECRET_KEY:
         raise ImproperlyConfigured(
-            "SECRET_KEY: với DEBUG=False phải đặt SECRET_KEY riêng, dài ít nhất 32 ký tự "
-            "(đang dùng khóa mặc định hoặc để trống)."
+            "SECRET_KEY: với DEBUG=False phải đặt SECRET_KEY riêng (đang để trống hoặc dùng khóa mặc định). "
+            'Tạo khóa: python -c "import secrets; print(secrets.token_urlsafe(50))"'
         )
-    if not allowed_hosts:
-        raise ImproperlyConfigured("ALLOWED_HOSTS: với DEBUG=False phải khai báo ít nhất một tên miền.")
+    if len(secret_key) < SECRET_KEY_MIN_LENGTH or len(set(secret_key)) < 5 or secret_key.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            f"SECRET_KEY: với DEBUG=False khóa phải dài ít nhất {SECRET_KEY_MIN_LENGTH} ký tự ngẫu nhiên "
+            f"(hiện dài {len(secret_key)} ký tự)."
+        )
+    if not [host for host in allowed_hosts if host.strip()]:
+        raise ImproperlyConfigured("ALLOWED_HOSTS: với DEBUG=False phải khai báo ít nhất một tên miền (cách nhau bằng dấu phẩy).")
 
 
 check_production_settings(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
