@@ -188,3 +188,68 @@ class ImportRow(models.Model):
 
     def __str__(self):
         return f"{self.batch_id}:{self.sheet_row} {self.action}"
+
+
+class Commitment(models.Model):
+    """A đề án's approved money held against its province's allocation. One per đề án and allocation;
+    written only by ``funding.services.commitment_reserve`` / ``commitment_release``."""
+
+    de_an = models.ForeignKey("projects.DeAn", verbose_name=_("đề án"), on_delete=models.PROTECT, related_name="commitments")
+    allocation = models.ForeignKey(Allocation, verbose_name=_("phân bổ"), on_delete=models.PROTECT, related_name="commitments")
+    amount = models.BigIntegerField(_("số tiền cam kết (đồng)"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người thực hiện"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    import_batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("lô nhập"), null=True, blank=True, on_delete=models.SET_NULL, related_name="commitments"
+    )
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("cam kết kinh phí")
+        verbose_name_plural = _("cam kết kinh phí")
+        ordering = ["allocation", "de_an"]
+        constraints = [
+            models.UniqueConstraint(fields=["de_an", "allocation"], name="funding_commitment_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="funding_commitment_amount_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.de_an_id} → {self.allocation_id}: {self.amount}"
+
+
+class DisbursementKind(models.TextChoices):
+    ADVANCE = "advance", _("Tạm ứng")
+    PAYMENT = "payment", _("Thanh toán")
+    SETTLEMENT = "settlement", _("Quyết toán")
+
+
+class Disbursement(models.Model):
+    """Money paid out for a đề án: an advance, a payment, or the settlement."""
+
+    de_an = models.ForeignKey("projects.DeAn", verbose_name=_("đề án"), on_delete=models.PROTECT, related_name="disbursements")
+    kind = models.CharField(_("loại"), max_length=12, choices=DisbursementKind.choices)
+    source = models.CharField(_("nguồn"), max_length=12, choices=AllocationSource.choices)
+    amount = models.BigIntegerField(_("số tiền (đồng)"))
+    date = models.DateField(_("ngày"))
+    document_number = models.CharField(_("số chứng từ"), max_length=50)
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người nhập"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("giải ngân")
+        verbose_name_plural = _("giải ngân")
+        ordering = ["de_an", "date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="funding_disbursement_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in DisbursementKind]), name="funding_disbursement_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}"

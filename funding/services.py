@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from khuyencong.formatting import format_dong
 
-from .models import Allocation, AnnualPlan, source_for_level
+from .models import Allocation, AnnualPlan, Commitment, source_for_level
 
 
 class OverAllocation(Exception):
@@ -29,6 +29,9 @@ def commitment_reserve(*, de_an, amount, actor=None):
     is locked with SELECT … FOR UPDATE, so two approvals racing for the same allocation are
     serialised: the second sees the first one's commitment. The database CHECK
     ``committed <= amount`` backs this up. Raises OverAllocation with a Vietnamese message.
+
+    ``amount`` is the đề án's whole commitment: calling again (after an adjustment) replaces the
+    earlier figure instead of adding to it. Returns the Commitment.
     """
     amount = int(amount)
     if amount < 0:
@@ -46,9 +49,27 @@ def commitment_reserve(*, de_an, amount, actor=None):
                 "amount": format_dong(amount),
             }
         )
-    previous = 0
+    commitment = Commitment.objects.select_for_update().filter(de_an=de_an, allocation=allocation).first()
+    previous = commitment.amount if commitment else 0
     _commit_set(allocation=allocation, de_an=de_an, previous=previous, amount=amount, actor=actor)
-    return allocation
+    if commitment is None:
+        commitment = Commitment.objects.create(de_an=de_an, allocation=allocation, amount=amount, created_by=actor)
+    elif commitment.amount != amount:
+        commitment.amount = amount
+        commitment.save(update_fields=["amount", "updated_at"])
+    return commitment
+
+
+@transaction.atomic
+def commitment_release(*, de_an, actor=None):
+    """Give back everything ``de_an`` holds (stopped, cancelled or rejected after approval)."""
+    released = 0
+    for commitment in Commitment.objects.select_for_update().filter(de_an=de_an).select_related("allocation"):
+        allocation = Allocation.objects.select_for_update().get(pk=commitment.allocation_id)
+        Allocation.objects.filter(pk=allocation.pk).update(committed=allocation.committed - commitment.amount)
+        released += commitment.amount
+        commitment.delete()
+    return released
 
 
 def _commit_set(*, allocation, de_an, previous, amount, actor):

@@ -38,3 +38,15 @@ class AllocationFactory(DjangoModelFactory):
 
 
 __all__ = ["AllocationFactory", "AnnualPlanFactory", "AllocationSource"]
+
+
+def make_de_an(*, province, year=2026, level=Level.NATIONAL, name="Đề án thử", status="approved", **extra):
+    """A bare đề án row for funding tests (the projects app's own factories build full dossiers)."""
+    from projects.models import DeAn
+
+    current = province.current
+    code = extra.pop("code", None) or f"T-{year}-{DeAn.objects.count() + 1}-{province.code}"
+    return DeAn.objects.create(
+        code=code, name=name, level=level, plan_year=year, province=province, current_province=current,
+        status=status, **extra,
+    )

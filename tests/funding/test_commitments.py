@@ -1,18 +1,17 @@
-from types import SimpleNamespace
-
 import pytest
 from django.db import IntegrityError, transaction
 
 from funding.models import Allocation
 from funding.services import OverAllocation, commitment_reserve
 from khuyencong.models import Province
-from tests.funding.factories import AllocationFactory
+from funding.models import Commitment
+from tests.funding.factories import AllocationFactory, make_de_an
 
 pytestmark = pytest.mark.django_db
 
 
 def _de_an(province, year=2026, level="kcqg"):
-    return SimpleNamespace(plan_year=year, level=level, current_province=province, pk=None)
+    return make_de_an(province=province, year=year, level=level)
 
 
 def test_reserve_within_allocation_then_refuse_over():
@@ -42,3 +41,27 @@ def test_database_refuses_negative_and_over_commitment():
         Allocation.objects.filter(pk=allocation.pk).update(amount=-1, committed=0)
     with pytest.raises(IntegrityError), transaction.atomic():
         Allocation.objects.filter(pk=allocation.pk).update(committed=11)
+
+
+def test_reserve_again_replaces_the_de_an_commitment_and_release_gives_back():
+    province = Province.objects.current().get(code="01")
+    allocation = AllocationFactory(year=2026, province=province, amount=500_000_000)
+    de_an = _de_an(province)
+    commitment_reserve(de_an=de_an, amount=400_000_000)
+    commitment_reserve(de_an=de_an, amount=450_000_000)
+    allocation.refresh_from_db()
+    assert allocation.committed == 450_000_000
+    assert Commitment.objects.get(de_an=de_an).amount == 450_000_000
+    from funding.services import commitment_release
+
+    assert commitment_release(de_an=de_an) == 450_000_000
+    allocation.refresh_from_db()
+    assert allocation.committed == 0 and not Commitment.objects.exists()
+
+
+def test_former_province_de_an_commits_against_current_province():
+    former = Province.objects.former().get(code="27")  # Bắc Ninh before 01/07/2025 → Bắc Ninh (24)
+    allocation = AllocationFactory(year=2026, province=former.current, amount=100)
+    commitment_reserve(de_an=_de_an(former), amount=100)
+    allocation.refresh_from_db()
+    assert allocation.committed == 100 and allocation.province.code == "24"
