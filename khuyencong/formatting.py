@@ -310,6 +310,9 @@ _ISSUER_SPELLING = {"TTG": "TTg"}
 _DOC_NUMBER = re.compile(r"^(?P<number>\d{1,6})(?:/(?P<year>\d{4}))?/(?P<type>[A-Za-zĐđ]{2,4})-(?P<issuer>[A-Za-z0-9ĐđÂâƠơƯư\-]{1,30})$")
 
 
+_ASSEMBLY_RESOLUTION = re.compile(r"^(?P<number>\d{1,6})/(?P<year>\d{4})/(?P<issuer>QH\d{1,2})$", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class DocumentNumber:
     number: int
@@ -318,6 +321,9 @@ class DocumentNumber:
     year: int | None = None
 
     def __str__(self):
+        if self.type == "NQ" and self.issuer.startswith("QH") and self.year:
+            # National Assembly resolutions: "202/2025/QH15" (no type letters).
+            return f"{self.number}/{self.year}/{self.issuer}"
         middle = f"/{self.year}" if self.year else ""
         return f"{self.number}{middle}/{self.type}-{self.issuer}"
 
@@ -334,6 +340,12 @@ def parse_document_number(text):
     """
     raw = unicodedata.normalize("NFC", str(text or "")).strip().replace(" ", "")
     raw = raw.replace("\u00d0", "Đ").replace("\u0189", "Đ")  # look-alike capital D-with-stroke letters
+    assembly = _ASSEMBLY_RESOLUTION.match(raw)
+    if assembly:
+        year = int(assembly["year"])
+        if not (1945 <= year <= 2100) or int(assembly["number"]) == 0:
+            raise ValueError(_("Số văn bản «%(v)s» không hợp lệ.") % {"v": text})
+        return DocumentNumber(number=int(assembly["number"]), type="NQ", issuer=assembly["issuer"].upper(), year=year)
     match = _DOC_NUMBER.match(raw)
     if not match:
         raise ValueError(
