@@ -6,7 +6,10 @@ _ENTRIES = []
 
 def register_menu(*, label, url_name, roles=None, order=100, url_kwargs=None):
     """Show ``label`` linking to ``url_name`` to users whose role is in ``roles`` (None: everyone)."""
-    _ENTRIES.append({"label": label, "url_name": url_name, "roles": roles, "order": order, "kwargs": url_kwargs or {}})
+    entry = {"label": label, "url_name": url_name, "roles": roles, "order": order, "kwargs": url_kwargs or {}}
+    # Registering the same link twice (ready() run again) keeps one entry.
+    _ENTRIES[:] = [e for e in _ENTRIES if (e["url_name"], e["kwargs"]) != (url_name, entry["kwargs"])]
+    _ENTRIES.append(entry)
 
 
 def menu_for(user):

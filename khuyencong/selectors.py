@@ -187,6 +187,15 @@ def current_provinces():
     return Province.objects.current().order_by("code")
 
 
+def provinces_with_predecessors():
+    """Current provinces in code order, each with ``predecessors`` (former provinces) prefetched."""
+    from django.db.models import Prefetch
+
+    return Province.objects.current().order_by("code").prefetch_related(
+        Prefetch("predecessors", queryset=Province.objects.former().order_by("code"))
+    )
+
+
 def agency_on(day):
     """The ministry's khuyến công agency, with its name in force on ``day``."""
     agency = Organisation.objects.prefetch_related("names").get(code="cuc-khuyen-cong")

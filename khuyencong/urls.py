@@ -11,6 +11,8 @@ urlpatterns = [
     path("doi-mat-khau/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("doi-mat-khau/xong/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("danh-muc/tinh/", views.province_search, name="province_search"),
+    path("danh-muc/tinh-thanh-pho/", views.province_list, name="province_list"),
+    path("can-bo/", views.user_list, name="user_list"),
     path("suc-khoe/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("de-an/", include("projects.urls")),

@@ -1,13 +1,17 @@
+from datetime import datetime
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from . import selectors
-from .access import user_province
+from .access import user_province, visible_users
+from .choices import Role
 from .forms import LoginForm
 from .home import panels_for
 
@@ -16,6 +20,29 @@ class PortalLoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        previous = form.get_user().last_login  # login() overwrites it
+        response = super().form_valid(form)
+        if previous:
+            self.request.session["previous_login"] = previous.isoformat()
+        return response
+
+
+ROLE_SUMMARIES = {
+    Role.CENTRE: _("Bạn soạn, đăng ký và tổ chức thực hiện đề án khuyến công của đơn vị mình."),
+    Role.PROVINCE: _("Bạn lựa chọn, thẩm định đề án của tỉnh, gửi đăng ký lên Cục và phê duyệt đề án khuyến công địa phương."),
+    Role.REVIEWER: _("Bạn thẩm định, phê duyệt và kiểm tra, giám sát đề án khuyến công quốc gia của mọi tỉnh, thành phố."),
+    Role.ADMIN: _("Bạn quản lý tài khoản, dữ liệu danh mục và nhập dự toán kinh phí."),
+}
+
+
+def _previous_login(request):
+    value = request.session.get("previous_login")
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @login_required
@@ -29,8 +56,25 @@ def home(request):
             "organisation": user.organisation,
             "organisation_name": user.organisation.name_on(timezone.localdate()) if user.organisation else "",
             "panels": panels_for(user),
+            "role_summary": ROLE_SUMMARIES.get(user.role, ""),
+            "previous_login": _previous_login(request),
         },
     )
+
+
+@login_required
+@require_GET
+def user_list(request):
+    """Accounts the user may see: their province's, or every one for the ministry."""
+    users = visible_users(request.user).filter(is_active=True).order_by("organisation__province__code", "organisation__name", "username")
+    return render(request, "khuyencong/user_list.html", {"users": users, "province": user_province(request.user)})
+
+
+@login_required
+@require_GET
+def province_list(request):
+    """The 34 provinces since 01/07/2025, each with the former provinces that merged into it."""
+    return render(request, "khuyencong/province_list.html", {"provinces": selectors.provinces_with_predecessors()})
 
 
 @login_required

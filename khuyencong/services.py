@@ -1,0 +1,110 @@
+"""Writes on users (role, organisation, activation), each checked by access.can and recorded in the
+audit trail (AuditEvent). Changes take effect on the user's next request: scope is read from the
+database row on every request (see access.py)."""
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .access import can
+from .choices import NATIONWIDE_ROLES, Role
+from .models import AuditEvent, Organisation, User
+
+
+class UserChangeRefused(PermissionDenied):
+    """The actor may not change users; ``str(err)`` is the Vietnamese reason."""
+
+
+def _check(actor):
+    decision = can(actor, "users.manage")
+    if not decision:
+        raise UserChangeRefused(decision.reason)
+
+
+def _describe(user):
+    return {
+        "role": user.role,
+        "organisation": user.organisation.code if user.organisation_id else None,
+        "province": user.organisation.province.code if user.organisation_id and user.organisation.province_id else None,
+        "is_active": user.is_active,
+    }
+
+
+def _audit(*, actor, user, action, summary, before, after):
+    return AuditEvent.objects.create(
+        actor=actor, action=action, object_type="user", object_id=str(user.pk), summary=summary,
+        data={"before": before, "after": after},
+    )
+
+
+def _validate_assignment(role, organisation):
+    if role not in Role.values:
+        raise ValidationError(_("Vai trò «%(r)s» không hợp lệ.") % {"r": role})
+    if role not in NATIONWIDE_ROLES and organisation is None:
+        raise ValidationError(_("Cán bộ Trung tâm khuyến công và Sở Công Thương phải thuộc một cơ quan, đơn vị."))
+    if organisation is not None and not organisation.is_valid_on(timezone.localdate()):
+        raise ValidationError(
+            _("Đơn vị «%(o)s» đã hết hiệu lực; hãy chọn đơn vị kế thừa.") % {"o": organisation.name}
+        )
+
+
+@transaction.atomic
+def user_set_role(*, actor: User, user: User, role: str, organisation: Organisation | None = None) -> User:
+    """Give ``user`` a new role (and organisation, when the role needs one)."""
+    _check(actor)
+    user = User.objects.select_for_update().select_related("organisation__province").get(pk=user.pk)
+    organisation = organisation if organisation is not None else user.organisation
+    _validate_assignment(role, organisation)
+    before = _describe(user)
+    user.role = role
+    user.organisation = organisation
+    user.save(update_fields=["role", "organisation"])
+    _audit(
+        actor=actor, user=user, action="user.set_role",
+        summary=_("Đổi vai trò của %(u)s thành «%(r)s».") % {"u": user.username, "r": user.get_role_display()},
+        before=before, after=_describe(user),
+    )
+    return user
+
+
+@transaction.atomic
+def user_move(*, actor: User, user: User, organisation: Organisation) -> User:
+    """Move ``user`` to another organisation (and so, possibly, another province)."""
+    _check(actor)
+    user = User.objects.select_for_update().select_related("organisation__province").get(pk=user.pk)
+    _validate_assignment(user.role, organisation)
+    before = _describe(user)
+    user.organisation = organisation
+    user.save(update_fields=["organisation"])
+    _audit(
+        actor=actor, user=user, action="user.move",
+        summary=_("Chuyển %(u)s sang %(o)s.") % {"u": user.username, "o": organisation.name},
+        before=before, after=_describe(user),
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate (or reactivate) an account; a deactivated user is signed out on the next request."""
+    _check(actor)
+    if user.pk == actor.pk and not active:
+        raise ValidationError(_("Bạn không thể tự vô hiệu hóa tài khoản của mình."))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = _describe(user)
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    summary = _("Kích hoạt lại tài khoản %(u)s.") if active else _("Vô hiệu hóa tài khoản %(u)s.")
+    _audit(
+        actor=actor, user=user, action="user.activate" if active else "user.deactivate",
+        summary=summary % {"u": user.username}, before=before, after=_describe(user),
+    )
+    return user
+
+
+def user_move_to_successor(*, actor: User, user: User) -> User:
+    """After the merger: move an account of a former province's organisation to its successor."""
+    organisation = user.organisation
+    if organisation is None or organisation.successor_id is None:
+        raise ValidationError(_("Đơn vị của tài khoản này không có đơn vị kế thừa."))
+    return user_move(actor=actor, user=user, organisation=organisation.successor)
