@@ -30,8 +30,8 @@ def commitment_reserve(*, de_an, amount, actor=None):
     serialised: the second sees the first one's commitment. The database CHECK
     ``committed <= amount`` backs this up. Raises OverAllocation with a Vietnamese message.
 
-    ``amount`` is the đề án's whole commitment: calling again (after an adjustment) replaces the
-    earlier figure instead of adding to it. Returns the Commitment.
+    ``amount`` is added to what the đề án already holds (an approved adjustment passes the increase).
+    Returns the Commitment (one per đề án and allocation).
     """
     amount = int(amount)
     if amount < 0:
@@ -51,11 +51,11 @@ def commitment_reserve(*, de_an, amount, actor=None):
         )
     commitment = Commitment.objects.select_for_update().filter(de_an=de_an, allocation=allocation).first()
     previous = commitment.amount if commitment else 0
-    _commit_set(allocation=allocation, de_an=de_an, previous=previous, amount=amount, actor=actor)
+    _commit_add(allocation=allocation, add=amount)
     if commitment is None:
         commitment = Commitment.objects.create(de_an=de_an, allocation=allocation, amount=amount, created_by=actor)
-    elif commitment.amount != amount:
-        commitment.amount = amount
+    elif amount:
+        commitment.amount = previous + amount
         commitment.save(update_fields=["amount", "updated_at"])
     return commitment
 
@@ -72,25 +72,27 @@ def commitment_release(*, de_an, actor=None):
     return released
 
 
-def _commit_set(*, allocation, de_an, previous, amount, actor):
-    new_committed = allocation.committed - previous + amount
+def _commit_add(*, allocation, add):
+    """Add ``add`` đồng (may be negative) to the locked allocation's committed total."""
+    new_committed = allocation.committed + add
     if new_committed > allocation.amount:
-        raise OverAllocation(
-            _(
-                "Vượt kinh phí được phân bổ: %(province)s năm %(year)s được phân bổ %(allocated)s, đã cam kết "
-                "%(committed)s, còn lại %(available)s; không thể cam kết thêm %(amount)s."
-            )
-            % {
-                "province": allocation.province,
-                "year": allocation.plan.year,
-                "allocated": format_dong(allocation.amount),
-                "committed": format_dong(allocation.committed - previous),
-                "available": format_dong(allocation.amount - allocation.committed + previous),
-                "amount": format_dong(amount),
-            }
-        )
+        raise OverAllocation(over_allocation_message(allocation=allocation, add=add))
     Allocation.objects.filter(pk=allocation.pk).update(committed=new_committed)
     allocation.committed = new_committed
+
+
+def over_allocation_message(*, allocation, add, province=None, year=None):
+    return _(
+        "Vượt kinh phí được phân bổ: %(province)s năm %(year)s được phân bổ %(allocated)s, đã cam kết "
+        "%(committed)s, còn lại %(available)s; không thể cam kết thêm %(amount)s."
+    ) % {
+        "province": province or allocation.province,
+        "year": year or allocation.plan.year,
+        "allocated": format_dong(allocation.amount),
+        "committed": format_dong(allocation.committed),
+        "available": format_dong(allocation.amount - allocation.committed),
+        "amount": format_dong(add),
+    }
 
 
 @transaction.atomic

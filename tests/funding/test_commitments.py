@@ -43,12 +43,14 @@ def test_database_refuses_negative_and_over_commitment():
         Allocation.objects.filter(pk=allocation.pk).update(committed=11)
 
 
-def test_reserve_again_replaces_the_de_an_commitment_and_release_gives_back():
+def test_reserve_again_adds_to_the_de_an_commitment_and_release_gives_back():
     province = Province.objects.current().get(code="01")
     allocation = AllocationFactory(year=2026, province=province, amount=500_000_000)
     de_an = _de_an(province)
     commitment_reserve(de_an=de_an, amount=400_000_000)
-    commitment_reserve(de_an=de_an, amount=450_000_000)
+    commitment_reserve(de_an=de_an, amount=50_000_000)  # an approved adjustment passes the increase
+    with pytest.raises(OverAllocation):
+        commitment_reserve(de_an=de_an, amount=50_000_001)
     allocation.refresh_from_db()
     assert allocation.committed == 450_000_000
     assert Commitment.objects.get(de_an=de_an).amount == 450_000_000
