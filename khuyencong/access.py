@@ -184,3 +184,59 @@ def _province_view(user, province):
 
 # === reports (kiểm tra, giám sát, báo cáo) =====================================================
 # (section owned by the reports app)
+
+def visible_report_jobs(user):
+    """Report jobs ``user`` may see and download: nationwide users all; a local user the jobs about
+    their (current) province — province reports and inspection records; national reports and
+    inspection plans are for the ministry only."""
+    from reports.models import ReportJob
+
+    qs = ReportJob.objects.all()
+    if is_nationwide(user):
+        return qs
+    province_id = user_province_id(user)
+    if province_id is None:
+        return qs.none()
+    return qs.filter(province_id=province_id, kind__in=["province", "record"])
+
+
+def visible_inspection_records(user):
+    from reports.models import InspectionRecord
+
+    return scope_by_current_province(InspectionRecord.objects.all(), user, field="de_an__current_province")
+
+
+@rule("report.request")
+def _report_request(user, target):
+    """``target`` is a reports.services.ReportTarget (kind, year, province, record)."""
+    if target is None:
+        return deny(_("Không xác định được báo cáo cần tạo."))
+    if target.kind in ("national", "plan"):
+        if is_nationwide(user):
+            return ALLOW
+        return deny(_("Chỉ Cục (chuyên viên, quản trị) được tạo báo cáo toàn quốc và kế hoạch kiểm tra."))
+    province = target.province
+    if province is None:
+        return deny(_("Không xác định được tỉnh, thành phố của báo cáo."))
+    if in_user_province(user, province.current.pk):
+        return ALLOW
+    return deny(_("Bạn chỉ được tạo báo cáo của tỉnh, thành phố mình."))
+
+
+@rule("report.download")
+def _report_download(user, job):
+    if job is None or not visible_report_jobs(user).filter(pk=job.pk).exists():
+        return deny(_("Bạn không có quyền xem báo cáo này."))
+    if job.status != "done" or not job.file:
+        return deny(_("Báo cáo chưa tạo xong."))
+    return ALLOW
+
+
+@rule("report.preview")
+def _report_preview(user, job):
+    """The ?format=html preview is for staff checking templates: ministry users and administrators."""
+    if not (is_nationwide(user) or user.is_staff):
+        return deny(_("Chỉ cán bộ của Cục được xem bản HTML của báo cáo."))
+    if job is None or not visible_report_jobs(user).filter(pk=job.pk).exists():
+        return deny(_("Bạn không có quyền xem báo cáo này."))
+    return ALLOW

@@ -211,7 +211,18 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # reports: sweep jobs whose worker died / re-send jobs queued while the broker was down.
+    "reports-sweep-stuck": {"task": "reports.sweep_stuck", "schedule": env.int("REPORT_SWEEP_SECONDS", default=60)},
+    # reports: last year's national and provincial annual reports, each January (day/hour from env).
+    "reports-annual": {
+        "task": "reports.annual_reports",
+        "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(
+            minute=0, hour=env.int("REPORT_ANNUAL_HOUR", default=6),
+            day_of_month=env.int("REPORT_ANNUAL_DAY", default=15), month_of_year=1,
+        ),
+    },
+}
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_CACHE_URL = env.str("CACHE_URL", default="")

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Kiểm tra, giám sát và báo cáo")
+
+    def ready(self):
+        from khuyencong.navigation import register_menu
+
+        from . import tasks  # noqa: F401  (registers the Celery tasks and the worker_ready sweep)
+
+        register_menu(label=_("Báo cáo"), url_name="reports:job_list", order=60)

@@ -1,0 +1,400 @@
+"""Reads of the reports app: what a report says, aggregated in the database, in a handful of queries.
+
+Definitions used in the annual report (stated in the report itself):
+
+* **Kế hoạch** (plan): the year's allocations (``funding.Allocation``) by source, national and local.
+* **Thực hiện** (implemented): the money of đề án of that plan year that were approved and carried out
+  (approved, in implementation, adjustment requested, accepted, settled), by source. A settled đề án
+  counts with its approved amounts; disbursement-based figures replace this when available.
+* Grouping by **current** province (the 34 after 01/07/2025) or by the **historical** province the
+  đề án was recorded under.
+"""
+from collections import defaultdict
+from datetime import date
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from khuyencong.formatting import format_date_long
+from khuyencong.models import Indicator, Organisation, Province
+from khuyencong.selectors import agency_on, programme_for_year
+
+from .models import (
+    Conclusion, FollowUp, Grouping, InspectionPlan, InspectionRecord, Recommendation, ReportJob, ReportKind,
+)
+
+IMPLEMENTED_STATUSES = ["approved", "in_implementation", "adjustment_requested", "accepted", "settled"]
+
+# Programme indicator → activity-content sub-codes whose đề án count towards it (QĐ 1881 catalogue).
+INDICATOR_CONTENTS = {
+    "mo-hinh-trinh-dien": ["1.1"],
+    "may-moc-tien-tien": ["1.2"],
+    "day-chuyen-cong-nghe": ["1.3"],
+    "danh-gia-sxsh": ["2.1"],
+    "mo-hinh-sxsh": ["2.2"],
+    "xu-ly-o-nhiem": ["2.3"],
+    "nhan-hieu": ["3.4"],
+    "quy-hoach-ccn": ["4.2"],
+    "ha-tang-ccn": ["4.3"],
+    "hoi-cho-trong-nuoc": ["3.2"],
+    "hoi-cho-nuoc-ngoai": [],
+    "dao-tao-lao-dong": ["5.1"],
+}
+
+
+def visible_jobs_for(user):
+    from khuyencong.access import visible_report_jobs
+
+    return visible_report_jobs(user).select_related("province", "requested_by")
+
+
+def _pct(part, whole):
+    if not whole:
+        return None
+    return round(part * 100 / whole, 1)
+
+
+def _money(row=None):
+    row = row or {}
+    national = row.get("national") or 0
+    local = row.get("local") or 0
+    counterpart = row.get("counterpart") or 0
+    other = row.get("other") or 0
+    return {
+        "national": national, "local": local, "counterpart": counterpart, "other": other,
+        "support": national + local, "total": national + local + counterpart + other,
+    }
+
+
+MONEY_SUMS = {
+    "national": Sum("national_amount"),
+    "local": Sum("local_amount"),
+    "counterpart": Sum("counterpart_amount"),
+    "other": Sum("other_amount"),
+}
+
+
+def _de_an_queryset(year, province=None):
+    from projects.models import DeAn
+
+    qs = DeAn.objects.filter(plan_year=year, status__in=IMPLEMENTED_STATUSES)
+    if province is not None:
+        qs = qs.filter(current_province=province)
+    return qs
+
+
+def _plan_by_province(year, province=None):
+    """{province_id: {"national": n, "local": n}} and totals, from the year's allocations."""
+    from funding.models import Allocation
+
+    qs = Allocation.objects.filter(plan__year=year)
+    if province is not None:
+        qs = qs.filter(province=province)
+    by_province = defaultdict(lambda: {"national": 0, "local": 0})
+    totals = {"national": 0, "local": 0}
+    for row in qs.values("province_id", "source").annotate(amount=Sum("amount")):
+        by_province[row["province_id"]][row["source"]] += row["amount"] or 0
+        totals[row["source"]] += row["amount"] or 0
+    totals["total"] = totals["national"] + totals["local"]
+    return by_province, totals
+
+
+def money_summary(year, province=None):
+    """Plan vs implemented, by source, with the previous year and the change."""
+    plan = _plan_by_province(year, province)[1]
+    plan_prev = _plan_by_province(year - 1, province)[1]
+    impl = _money(_de_an_queryset(year, province).aggregate(**MONEY_SUMS, count=Count("id")))
+    impl_prev = _money(_de_an_queryset(year - 1, province).aggregate(**MONEY_SUMS))
+    rows = []
+    for key, label in (
+        ("national", _("Kinh phí khuyến công quốc gia")),
+        ("local", _("Kinh phí khuyến công địa phương")),
+    ):
+        rows.append({
+            "label": label, "plan": plan[key], "implemented": impl[key], "pct": _pct(impl[key], plan[key]),
+            "previous": impl_prev[key], "change": impl[key] - impl_prev[key], "change_pct": _pct(impl[key] - impl_prev[key], impl_prev[key]),
+        })
+    total_row = {
+        "label": _("Cộng kinh phí khuyến công"), "plan": plan["total"], "implemented": impl["support"],
+        "pct": _pct(impl["support"], plan["total"]), "previous": impl_prev["support"],
+        "change": impl["support"] - impl_prev["support"], "change_pct": _pct(impl["support"] - impl_prev["support"], impl_prev["support"]),
+    }
+    return {
+        "rows": rows, "total": total_row, "implemented": impl, "implemented_prev": impl_prev, "plan": plan,
+        "plan_prev": plan_prev, "national_share": _pct(impl["national"], impl["total"]),
+        "local_share": _pct(impl["local"], impl["total"]), "counterpart_share": _pct(impl["counterpart"] + impl["other"], impl["total"]),
+    }
+
+
+def by_province(year, grouping, province=None):
+    """Đề án counts and money per province (current or as recorded), with the plan (current grouping)."""
+    field = "current_province_id" if grouping == Grouping.CURRENT else "province_id"
+    rows = {
+        row[field]: row
+        for row in _de_an_queryset(year, province).values(field).annotate(count=Count("id"), **MONEY_SUMS)
+    }
+    plans, _totals = _plan_by_province(year, province) if grouping == Grouping.CURRENT else ({}, None)
+    ids = set(rows) | set(plans)
+    provinces = {p.pk: p for p in Province.objects.filter(pk__in=ids)}
+    result = []
+    for pk in sorted(ids, key=lambda i: (provinces[i].era != "current", provinces[i].code)):
+        money = _money(rows.get(pk))
+        plan = plans.get(pk) if plans else None
+        plan_total = (plan["national"] + plan["local"]) if plan else None
+        result.append({
+            "province": provinces[pk], "count": (rows.get(pk) or {}).get("count", 0), **money,
+            "plan": plan_total, "pct": _pct(money["support"], plan_total) if plan_total else None,
+        })
+    return result
+
+
+def by_content(year, province=None):
+    """Per activity-content area: đề án count (a đề án with contents in two areas counts in both) and
+    money from the budget lines (lines with no content under «chưa phân loại»), by source."""
+    from projects.models import BudgetLine, DeAn
+
+    de_an = _de_an_queryset(year, province)
+    through = DeAn.contents.through
+    counts = defaultdict(set)
+    names = {}
+    for de_an_id, code, name, parent_code, parent_name in through.objects.filter(dean__in=de_an).values_list(
+        "dean_id", "activitycontent__code", "activitycontent__name", "activitycontent__parent__code", "activitycontent__parent__name"
+    ):
+        area = parent_code or code
+        names[area] = parent_name or name
+        counts[area].add(de_an_id)
+    money = defaultdict(lambda: defaultdict(int))
+    for row in BudgetLine.objects.filter(de_an__in=de_an).values(
+        "content__code", "content__name", "content__parent__code", "content__parent__name", "source"
+    ).annotate(amount=Sum("amount")):
+        area = row["content__parent__code"] or row["content__code"] or ""
+        if area:
+            names.setdefault(area, row["content__parent__name"] or row["content__name"])
+        money[area][row["source"]] += row["amount"] or 0
+    areas = sorted(set(counts) | set(money), key=lambda a: (a == "", [int(x) if x.isdigit() else x for x in a.split(".")]))
+    result = []
+    for area in areas:
+        m = _money(money.get(area))
+        result.append({"code": area, "name": names.get(area) or _("Chưa phân loại nội dung"), "count": len(counts.get(area, ())), **m})
+    return result
+
+
+def indicator_results(year, province=None):
+    """Programme targets against the number of đề án carried out with the matching content,
+    cumulative from the programme's first year to ``year``."""
+    from projects.models import DeAn
+
+    programme = programme_for_year(year)
+    if programme is None:
+        return None, []
+    qs = DeAn.objects.filter(plan_year__gte=programme.start_year, plan_year__lte=year, status__in=IMPLEMENTED_STATUSES)
+    year_qs = qs.filter(plan_year=year)
+    if province is not None:
+        qs = qs.filter(current_province=province)
+        year_qs = year_qs.filter(current_province=province)
+    through = DeAn.contents.through
+    cumulative = defaultdict(set)
+    this_year = defaultdict(set)
+    for de_an_id, code, plan_year in through.objects.filter(dean__in=qs).values_list(
+        "dean_id", "activitycontent__code", "dean__plan_year"
+    ):
+        cumulative[code].add(de_an_id)
+        if plan_year == year:
+            this_year[code].add(de_an_id)
+    rows = []
+    for indicator in Indicator.objects.filter(programme=programme).order_by("order"):
+        codes = INDICATOR_CONTENTS.get(indicator.code, [])
+        done_year = len(set().union(*[this_year[c] for c in codes])) if codes else None
+        done_total = len(set().union(*[cumulative[c] for c in codes])) if codes else None
+        rows.append({
+            "indicator": indicator, "year": done_year, "cumulative": done_total,
+            "pct": _pct(done_total, indicator.target) if done_total is not None and indicator.target else None,
+        })
+    return programme, rows
+
+
+def inspections(year, province=None):
+    records = InspectionRecord.objects.filter(inspected_on__year=year)
+    recs = Recommendation.objects.filter(record__inspected_on__year=year)
+    if province is not None:
+        records = records.filter(de_an__current_province=province)
+        recs = recs.filter(record__de_an__current_province=province)
+    by_conclusion = {row["conclusion"]: row["n"] for row in records.values("conclusion").annotate(n=Count("id"))}
+    today = timezone.localdate()
+    rec_counts = recs.aggregate(
+        total=Count("id"),
+        open=Count("id", filter=Q(status=FollowUp.OPEN)),
+        answered=Count("id", filter=Q(status=FollowUp.ANSWERED)),
+        closed=Count("id", filter=Q(status=FollowUp.CLOSED)),
+        overdue=Count("id", filter=~Q(status=FollowUp.CLOSED) & Q(deadline__lt=today)),
+    )
+    rows = list(
+        records.select_related("de_an__current_province", "de_an__province")
+        .annotate(n_recs=Count("recommendations"), n_open=Count("recommendations", filter=~Q(recommendations__status=FollowUp.CLOSED)))
+        .order_by("de_an__current_province__code", "inspected_on", "id")
+    )
+    return {
+        "records": rows,
+        "count": sum(by_conclusion.values()),
+        "conclusions": [
+            {"label": label, "count": by_conclusion.get(code, 0)} for code, label in Conclusion.choices
+        ],
+        "recommendations": rec_counts,
+        "plan": InspectionPlan.objects.filter(year=year).first(),
+    }
+
+
+def de_an_list(year, grouping, province=None):
+    """The appendix: every đề án carried out in the year, grouped by province with subtotals."""
+    field = "current_province" if grouping == Grouping.CURRENT else "province"
+    qs = (
+        _de_an_queryset(year, province)
+        .select_related(field, "implementing_unit")
+        .only(
+            "code", "name", "implementing_unit_name", "implementing_unit__name", "location", "total_amount",
+            "national_amount", "local_amount", "counterpart_amount", "other_amount",
+            f"{field}__code", f"{field}__name", f"{field}__kind", f"{field}__era",
+        )
+        .order_by(f"{field}__code", "code")
+    )
+    groups = []
+    current = None
+    for d in qs:
+        prov = getattr(d, field)
+        if current is None or current["province"].pk != prov.pk:
+            current = {"province": prov, "rows": [], "national": 0, "local": 0, "counterpart": 0, "total": 0}
+            groups.append(current)
+        current["rows"].append(d)
+        current["national"] += d.national_amount
+        current["local"] += d.local_amount
+        current["counterpart"] += d.counterpart_amount + d.other_amount
+        current["total"] += d.total_amount
+    return groups
+
+
+def proposals(money, provinces, insp):
+    """Short proposals drawn from the figures; the signer edits the final text."""
+    items = []
+    low = [row for row in provinces if row.get("pct") is not None and row["pct"] < 50]
+    if low:
+        names = ", ".join(row["province"].name for row in low[:8])
+        items.append(_("Đôn đốc các địa phương có tỷ lệ thực hiện dưới 50 %% kế hoạch (%(p)s) đẩy nhanh tiến độ triển khai đề án.") % {"p": names})
+    if insp["recommendations"]["overdue"]:
+        items.append(_("Yêu cầu các đơn vị khắc phục %(n)d kiến nghị đã quá hạn sau kiểm tra, báo cáo kết quả về Cục.") % {"n": insp["recommendations"]["overdue"]})
+    items.append(_("Tiếp tục ưu tiên kinh phí cho đề án điểm, đề án hỗ trợ cơ sở do phụ nữ, người dân tộc thiểu số làm chủ, sản xuất bền vững và chuyển đổi số."))
+    items.append(_("Tăng cường kiểm tra, giám sát việc triển khai đề án, bảo đảm sử dụng kinh phí đúng mục đích, hiệu quả."))
+    return items
+
+
+def document_header(job):
+    """Who issues the document, its number symbol, place and date, recipients and signer."""
+    issued_on = job.issued_on or timezone.localdate()
+    if job.kind == ReportKind.PROVINCE and job.province is not None:
+        department = Organisation.objects.filter(province=job.province, kind="department").order_by("-valid_from").first()
+        place = job.province.name
+        return {
+            "issuer_parent": _("UBND %(p)s") % {"p": job.province.full_name.upper()},
+            "issuer": department.name_on(issued_on) if department else _("Sở Công Thương"),
+            "number_suffix": "BC-SCT",
+            "place_date": format_date_long(issued_on, place),
+            "recipients": [_("Bộ Công Thương (Cục Đổi mới sáng tạo, Chuyển đổi xanh và Khuyến công)"), _("UBND %(p)s") % {"p": job.province.full_name}, _("Lưu: VT, KC")],
+            "sign_for": _("KT. GIÁM ĐỐC"), "signer_title": _("PHÓ GIÁM ĐỐC"), "signer_name": "",
+        }
+    agency, name = agency_on(issued_on)
+    symbol = "CTĐP" if issued_on < date(2025, 3, 1) else "ĐMSTKC"
+    kind_suffix = {"national": "BC", "province": "BC", "record": "BB", "plan": "KH"}[job.kind]
+    return {
+        "issuer_parent": _("BỘ CÔNG THƯƠNG"),
+        "issuer": name,
+        "number_suffix": f"{kind_suffix}-{symbol}",
+        "place_date": format_date_long(issued_on, "Hà Nội"),
+        "recipients": [_("Bộ trưởng (để báo cáo)"), _("Các Thứ trưởng"), _("Sở Công Thương các tỉnh, thành phố"), _("Lưu: VT, KC")],
+        "sign_for": _("KT. CỤC TRƯỞNG"), "signer_title": _("PHÓ CỤC TRƯỞNG"), "signer_name": "",
+    }
+
+
+def annual_report_context(job):
+    province = job.province if job.kind == ReportKind.PROVINCE else None
+    year = job.year
+    money = money_summary(year, province)
+    provinces = by_province(year, job.grouping, province)
+    contents = by_content(year, province)
+    programme, indicators = indicator_results(year, province)
+    insp = inspections(year, province)
+    groups = de_an_list(year, job.grouping, province)
+    has_data = bool(money["implemented"]["total"] or money["plan"]["total"] or insp["count"] or groups)
+    scope = province.full_name if province else _("toàn quốc")
+    doc = document_header(job)
+    doc.update({
+        "kind_label": _("BÁO CÁO"),
+        "title": _("Kết quả thực hiện hoạt động khuyến công năm %(y)d") % {"y": year},
+        "subtitle": province.full_name if province else "",
+    })
+    totals = {
+        "count": sum(r["count"] for r in provinces),
+        "national": sum(r["national"] for r in provinces), "local": sum(r["local"] for r in provinces),
+        "counterpart": sum(r["counterpart"] + r["other"] for r in provinces), "total": sum(r["total"] for r in provinces),
+        "plan": sum(r["plan"] or 0 for r in provinces) if job.grouping == Grouping.CURRENT else None,
+    }
+    totals["support"] = totals["national"] + totals["local"]
+    totals["pct"] = _pct(totals["support"], totals["plan"]) if totals["plan"] else None
+    content_totals = {k: sum(r[k] for r in contents) for k in ("national", "local", "counterpart", "other", "total")}
+    return {
+        "doc": doc, "job": job, "year": year, "scope": scope, "province": province, "grouping": job.grouping,
+        "grouping_label": Grouping(job.grouping).label, "has_data": has_data, "money": money,
+        "provinces": provinces, "province_totals": totals, "contents": contents, "content_totals": content_totals,
+        "programme": programme, "indicators": indicators, "inspections": insp, "groups": groups,
+        "de_an_count": sum(len(g["rows"]) for g in groups),
+        "proposals": proposals(money, provinces, insp), "chart": money_chart(money),
+    }
+
+
+def money_chart(money):
+    """Bars for an inline SVG: plan vs implemented by source (national, local), heights in 0–100."""
+    bars = []
+    top = max([r["plan"] for r in money["rows"]] + [r["implemented"] for r in money["rows"]] + [1])
+    for i, row in enumerate(money["rows"]):
+        bars.append({
+            "label": row["label"], "x": 60 + i * 220,
+            "plan_h": round(row["plan"] * 140 / top, 1), "impl_h": round(row["implemented"] * 140 / top, 1),
+            "plan": row["plan"], "implemented": row["implemented"],
+        })
+    return {"bars": bars, "empty": top == 1}
+
+
+def record_context(job):
+    record = (
+        InspectionRecord.objects.select_related("de_an__current_province", "de_an__province", "mission__plan")
+        .prefetch_related("recommendations", "de_an__contents", "attachments")
+        .get(pk=job.target_id)
+    )
+    doc = document_header(job)
+    doc.update({"kind_label": _("BIÊN BẢN"), "title": _("Kiểm tra đề án khuyến công quốc gia"), "subtitle": record.de_an.name})
+    return {"doc": doc, "job": job, "record": record, "de_an": record.de_an}
+
+
+def plan_context(job):
+    plan = (
+        InspectionPlan.objects.filter(year=job.year)
+        .prefetch_related("missions__members", "missions__provinces", "missions__de_an__current_province")
+        .first()
+    )
+    doc = document_header(job)
+    doc.update({"kind_label": _("KẾ HOẠCH"), "title": _("Kiểm tra, giám sát đề án khuyến công năm %(y)d") % {"y": job.year}, "subtitle": ""})
+    return {"doc": doc, "job": job, "plan": plan, "year": job.year}
+
+
+def report_context(job):
+    if job.kind in (ReportKind.NATIONAL, ReportKind.PROVINCE):
+        return annual_report_context(job)
+    if job.kind == ReportKind.RECORD:
+        return record_context(job)
+    return plan_context(job)
+
+
+def job_for_user(user, pk):
+    return visible_jobs_for(user).filter(pk=pk).first()
+
+
+__all__ = ["report_context", "visible_jobs_for", "job_for_user", "ReportJob"]

@@ -1,0 +1,416 @@
+"""Writes of the reports app: asking for a report, rendering it, sweeping jobs whose worker died.
+
+Life of a job::
+
+    report_request ──(row queued, on_commit)──> report_dispatch ──(broker)──> tasks.run_report
+         │ same request while queued/running: joins the existing row          │
+         │ broker down: row stays queued, user told; the sweeper re-sends     v
+         v                                                              report_run: claims the row
+    report_sweep_stuck (beat, every minute; also when a worker starts):   (queued → running with a
+      running with a stale heartbeat → queued again (attempts < max)       conditional UPDATE), renders,
+      or failed with a reason; queued but never sent → sent again          publishes the PDF atomically,
+                                                                           marks done (or failed + reason)
+
+A PDF is written to a temporary file, then moved into place (``os.replace`` on the same file system)
+or saved through the storage API; only then does the row point at it. A worker killed mid-render
+leaves at most a ``.part`` file in ``reports/.tmp/`` (removed by the sweeper), never a published one.
+"""
+import logging
+import os
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from khuyencong.access import can
+from khuyencong.models import Province
+
+from . import pdf
+from .models import ACTIVE_STATUSES, Grouping, InspectionRecord, JobStatus, ReportJob, ReportKind, report_file_path
+
+logger = logging.getLogger(__name__)
+
+
+def _setting(name, default):
+    return getattr(settings, name, default)
+
+
+def max_attempts():
+    return int(_setting("REPORT_MAX_ATTEMPTS", 3))
+
+
+def stale_after():
+    return timedelta(seconds=int(_setting("REPORT_STALE_SECONDS", 120)))
+
+
+def heartbeat_every():
+    return float(_setting("REPORT_HEARTBEAT_SECONDS", 10))
+
+
+def resend_after():
+    return timedelta(seconds=int(_setting("REPORT_RESEND_SECONDS", 600)))
+
+
+BROKER_DOWN_MESSAGE = gettext_lazy(
+    "Hàng đợi xử lý báo cáo tạm thời không hoạt động. Yêu cầu của bạn đã được ghi nhận và báo cáo sẽ "
+    "được tạo tự động khi hàng đợi hoạt động trở lại; bạn có thể quay lại trang này sau."
+)
+
+
+class ReportRefused(PermissionDenied):
+    """The user may not ask for this report; ``str(err)`` is the Vietnamese reason."""
+
+
+@dataclass(frozen=True)
+class ReportTarget:
+    """What a report is about (the object access rules decide on)."""
+
+    kind: str
+    year: int
+    province: Province | None = None
+    record: InspectionRecord | None = None
+
+
+def request_key(*, kind, year, province_id=None, target_id=None, grouping=Grouping.CURRENT):
+    return f"{kind}:{year}:{province_id or '-'}:{target_id or '-'}:{grouping}"
+
+
+def _validate(kind, year, province, grouping, target_id):
+    if kind not in ReportKind.values:
+        raise ValidationError(_("Loại báo cáo không hợp lệ."))
+    if grouping not in Grouping.values:
+        raise ValidationError(_("Cách nhóm tỉnh, thành phố không hợp lệ."))
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise ValidationError(_("Năm báo cáo phải là một số, ví dụ 2025.")) from None
+    if not 2000 <= year <= 2100:
+        raise ValidationError(_("Năm báo cáo phải trong khoảng 2000–2100."))
+    record = None
+    if kind == ReportKind.PROVINCE:
+        if province is None:
+            raise ValidationError(_("Báo cáo tỉnh cần chọn tỉnh, thành phố."))
+        province = province.current
+    elif kind == ReportKind.RECORD:
+        record = InspectionRecord.objects.select_related("de_an__current_province").filter(pk=target_id).first()
+        if record is None:
+            raise ValidationError(_("Không tìm thấy biên bản kiểm tra."))
+        province = record.de_an.current_province
+        year = record.inspected_on.year
+    else:
+        province = None
+    return kind, year, province, grouping, record
+
+
+def _create_or_join(*, user, kind, year, province, grouping, record):
+    key = request_key(
+        kind=kind, year=year, province_id=province.pk if province else None,
+        target_id=record.pk if record else None, grouping=grouping,
+    )
+    with transaction.atomic():
+        existing = ReportJob.objects.filter(request_key=key, status__in=ACTIVE_STATUSES).first()
+        if existing is not None:
+            existing.joined = True
+            return existing
+        try:
+            with transaction.atomic():
+                job = ReportJob.objects.create(
+                    kind=kind, year=year, province=province, target_id=record.pk if record else None,
+                    grouping=grouping, request_key=key, requested_by=user,
+                    message=_("Đang chờ đến lượt xử lý."), issued_on=timezone.localdate(),
+                )
+        except IntegrityError:
+            # Someone else created the same request a moment ago: join it.
+            job = ReportJob.objects.get(request_key=key, status__in=ACTIVE_STATUSES)
+            job.joined = True
+            return job
+        job_id = job.pk
+        transaction.on_commit(lambda: report_dispatch(job_id=job_id))
+        job.joined = False
+        return job
+
+
+def report_request(*, user, kind, year, province=None, grouping=Grouping.CURRENT, target_id=None):
+    """Ask for a report. Returns the job (``job.joined`` is True when an identical request was already
+    queued or running and this one joined it). Raises ReportRefused or ValidationError (Vietnamese)."""
+    kind, year, province, grouping, record = _validate(kind, year, province, grouping, target_id)
+    decision = can(user, "report.request", ReportTarget(kind=kind, year=year, province=province, record=record))
+    if not decision:
+        raise ReportRefused(decision.reason)
+    job = _create_or_join(user=user, kind=kind, year=year, province=province, grouping=grouping, record=record)
+    job.refresh_from_db()
+    job.joined = getattr(job, "joined", False)
+    return job
+
+
+def report_request_system(*, kind, year, province=None, grouping=Grouping.CURRENT, target_id=None):
+    """The same as report_request for scheduled jobs (Celery beat): no user, no access check."""
+    kind, year, province, grouping, record = _validate(kind, year, province, grouping, target_id)
+    return _create_or_join(user=None, kind=kind, year=year, province=province, grouping=grouping, record=record)
+
+
+def report_request_annual(*, year):
+    """Last year's national report and each current province's report (run by beat each January)."""
+    jobs = [report_request_system(kind=ReportKind.NATIONAL, year=year)]
+    for province in Province.objects.current().order_by("code"):
+        jobs.append(report_request_system(kind=ReportKind.PROVINCE, year=year, province=province))
+    return jobs
+
+
+def report_dispatch(*, job_id):
+    """Send the job to the broker. If the broker is down the row stays queued with a message for the
+    user; the sweeper sends it again later. Returns True when the broker took it."""
+    from .tasks import run_report
+
+    now = timezone.now()
+    updated = ReportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        dispatched=True, enqueued_at=now, message=_("Đang chờ đến lượt xử lý.")
+    )
+    if not updated:
+        return False
+    try:
+        run_report.apply_async(args=[job_id], retry=False)
+    except Exception as exc:  # kombu.exceptions.OperationalError, redis ConnectionError, socket errors…
+        logger.warning("report job %s: broker unavailable (%s); left queued", job_id, exc)
+        ReportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            dispatched=False, message=str(BROKER_DOWN_MESSAGE)
+        )
+        return False
+    return True
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+def _set_progress(job_id, progress, message):
+    ReportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+        progress=progress, message=message, heartbeat_at=timezone.now()
+    )
+
+
+class _Heartbeat:
+    """Touch ``heartbeat_at`` every few seconds while a long render runs (own DB connection)."""
+
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"report-heartbeat-{job_id}", daemon=True)
+
+    def _run(self):
+        interval = heartbeat_every()
+        try:
+            while not self._stop.wait(interval):
+                try:
+                    ReportJob.objects.filter(pk=self.job_id, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
+                except Exception:  # never let the heartbeat kill the render
+                    logger.debug("heartbeat for job %s failed", self.job_id, exc_info=True)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return False
+
+
+def _tmp_dir():
+    if isinstance(default_storage, FileSystemStorage) or hasattr(default_storage, "path"):
+        try:
+            path = Path(default_storage.path("reports/.tmp"))
+        except NotImplementedError:
+            path = Path(tempfile.gettempdir()) / "kc-reports"
+    else:
+        path = Path(tempfile.gettempdir()) / "kc-reports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _publish(tmp_path, job):
+    """Move a complete PDF into storage; returns the storage name. Atomic on a file system."""
+    name = report_file_path(job, "report.pdf")
+    try:
+        final = Path(default_storage.path(name))
+    except NotImplementedError:
+        final = None
+    if final is not None:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_path, final)  # same file system: atomic rename
+        return name
+    with open(tmp_path, "rb") as handle:
+        saved = default_storage.save(name, File(handle, name=os.path.basename(name)))
+    os.unlink(tmp_path)
+    return saved
+
+
+def _render_pause():
+    """Diagnostics and the worker-loss test: REPORT_RENDER_PAUSE_SECONDS (environment) holds a claimed
+    job in 'running' for that long before rendering. 0 (default) in normal operation."""
+    seconds = float(os.environ.get("REPORT_RENDER_PAUSE_SECONDS", "0") or 0)
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def report_context(job):
+    from . import selectors
+
+    return selectors.report_context(job)
+
+
+TEMPLATES = {
+    ReportKind.NATIONAL: "reports/pdf/annual_report.html",
+    ReportKind.PROVINCE: "reports/pdf/annual_report.html",
+    ReportKind.RECORD: "reports/pdf/inspection_record.html",
+    ReportKind.PLAN: "reports/pdf/inspection_plan.html",
+}
+
+
+def report_html(job):
+    """The report's HTML (also the staff's ?format=html preview)."""
+    return render_to_string(TEMPLATES[job.kind], report_context(job))
+
+
+def report_run(*, job_id):
+    """Render one job. Claims it (queued → running) with a conditional UPDATE, so a duplicate delivery
+    of the same message, or a second worker, does nothing. Returns the job, or None if not claimed."""
+    now = timezone.now()
+    claimed = ReportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED, attempts__lt=max_attempts()).update(
+        status=JobStatus.RUNNING, attempts=F("attempts") + 1, started_at=now, heartbeat_at=now, progress=5,
+        message=_("Đang tổng hợp số liệu…"), error="",
+    )
+    if not claimed:
+        logger.info("report job %s not claimed (already taken, finished or out of attempts)", job_id)
+        return None
+    job = ReportJob.objects.select_related("province", "requested_by").get(pk=job_id)
+    tmp_path = None
+    try:
+        with _Heartbeat(job_id):
+            _render_pause()
+            html = report_html(job)
+            _set_progress(job_id, 40, _("Đang dàn trang PDF…"))
+            tmp_path = _tmp_dir() / f"{uuid.uuid4().hex}.pdf.part"
+            with open(tmp_path, "wb") as handle:
+                result = pdf.html_to_pdf(html, target=handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            size = tmp_path.stat().st_size
+            _set_progress(job_id, 90, _("Đang lưu tệp PDF…"))
+            name = _publish(tmp_path, job)
+            tmp_path = None
+        finished = ReportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.DONE, progress=100, file=name, pages=result.pages, size=size,
+            finished_at=timezone.now(), heartbeat_at=timezone.now(),
+            message=_("Báo cáo đã sẵn sàng (%(n)d trang).") % {"n": result.pages},
+        )
+        if not finished:  # the sweeper took the job away meanwhile: do not leave an orphan file
+            default_storage.delete(name)
+    except Exception as exc:
+        logger.exception("report job %s failed", job_id)
+        reason = _("Lỗi khi tạo báo cáo: %(e)s") % {"e": f"{type(exc).__name__}: {exc}"[:400]}
+        close_old_connections()
+        ReportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, finished_at=timezone.now(), error=reason,
+            message=_("Không tạo được báo cáo."),
+        )
+    finally:
+        if tmp_path is not None and os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+    job.refresh_from_db()
+    return job
+
+
+def report_fail(*, job_id, reason):
+    """Mark a job failed (used by the task when something outside report_run breaks)."""
+    return ReportJob.objects.filter(pk=job_id, status__in=ACTIVE_STATUSES).update(
+        status=JobStatus.FAILED, finished_at=timezone.now(), error=str(reason)[:2000], message=_("Không tạo được báo cáo.")
+    )
+
+
+# --- sweeping -----------------------------------------------------------------------------------
+
+def report_sweep_stuck(*, now=None, stale=None, resend=None):
+    """Re-queue or fail jobs whose worker died, and (re)send queued jobs the broker never took.
+
+    * running with no heartbeat for ``stale`` → queued again while attempts < REPORT_MAX_ATTEMPTS, else
+      failed with a reason;
+    * queued and never sent (broker was down), or sent more than ``resend`` ago and still not started
+      → sent again (a duplicate delivery is harmless: report_run claims the row);
+    * ``.part`` files older than ``stale`` in the temporary folder → removed.
+    Returns counts.
+    """
+    now = now or timezone.now()
+    stale = stale if stale is not None else stale_after()
+    resend = resend if resend is not None else resend_after()
+    requeued = failed = 0
+    with transaction.atomic():
+        for job in ReportJob.objects.select_for_update(skip_locked=True).filter(
+            status=JobStatus.RUNNING
+        ).filter(Q(heartbeat_at__lt=now - stale) | Q(heartbeat_at__isnull=True)):
+            if job.attempts < max_attempts():
+                job.status = JobStatus.QUEUED
+                job.dispatched = False
+                job.progress = 0
+                job.message = _(
+                    "Lần chạy thứ %(n)d bị gián đoạn (tiến trình xử lý dừng đột ngột); báo cáo đã được xếp hàng chạy lại."
+                ) % {"n": job.attempts}
+                job.save(update_fields=["status", "dispatched", "progress", "message"])
+                requeued += 1
+            else:
+                job.status = JobStatus.FAILED
+                job.finished_at = now
+                job.error = _(
+                    "Tiến trình xử lý báo cáo bị dừng đột ngột %(n)d lần (không còn tín hiệu hoạt động); đã ngừng "
+                    "thử lại. Vui lòng yêu cầu lại hoặc liên hệ quản trị hệ thống."
+                ) % {"n": job.attempts}
+                job.message = _("Không tạo được báo cáo.")
+                job.save(update_fields=["status", "finished_at", "error", "message"])
+                failed += 1
+    to_send = list(
+        ReportJob.objects.filter(status=JobStatus.QUEUED)
+        .filter(Q(dispatched=False) | Q(enqueued_at__lt=now - resend) | Q(enqueued_at__isnull=True))
+        .values_list("pk", flat=True)
+    )
+    sent = sum(1 for job_id in to_send if report_dispatch(job_id=job_id))
+    removed = 0
+    try:
+        folder = _tmp_dir()
+        cutoff = time.time() - stale.total_seconds()
+        for part in folder.glob("*.part"):
+            if part.stat().st_mtime < cutoff:
+                part.unlink(missing_ok=True)
+                removed += 1
+    except OSError:
+        logger.warning("could not clean the report temporary folder", exc_info=True)
+    return {"requeued": requeued, "failed": failed, "sent": sent, "unsent": len(to_send) - sent, "tmp_removed": removed}
+
+
+def report_generate_sync(*, kind, year, province=None, grouping=Grouping.CURRENT, target_id=None, output):
+    """For ``manage.py generate_report``: the same context, template and renderer, run here and now,
+    written to ``output`` (a path). No job row. Returns the page count."""
+    kind, year, province, grouping, record = _validate(kind, year, province, grouping, target_id)
+    job = ReportJob(
+        kind=kind, year=year, province=province, target_id=record.pk if record else None, grouping=grouping,
+        issued_on=timezone.localdate(),
+    )
+    html = report_html(job)
+    tmp = Path(f"{output}.part")
+    with open(tmp, "wb") as handle:
+        result = pdf.html_to_pdf(html, target=handle)
+    os.replace(tmp, output)
+    return result.pages
