@@ -41,7 +41,9 @@ deps-dev: $(VENV)/.deps-dev
 # The source strings are Vietnamese; locale/en holds the English catalogue. msgfmt comes from
 # Debian's gettext package; without it the portal still runs, in Vietnamese only.
 compilemessages: deps
-	@if command -v msgfmt >/dev/null 2>&1; then \
+	@if [ -z "$$(find . -path ./$(VENV) -prune -o -name '*.po' -print | head -n 1)" ]; then \
+		echo "compilemessages: no .po catalogue yet"; \
+	elif command -v msgfmt >/dev/null 2>&1; then \
 		$(PY) manage.py compilemessages --ignore=$(VENV) --ignore=node_modules -v0; \
 	else \
 		echo "Cảnh báo: không có msgfmt (apt-get install gettext) — bỏ qua biên dịch bản dịch tiếng Anh." >&2; \
