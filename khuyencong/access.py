@@ -177,6 +177,183 @@ def _province_view(user, province):
 # === projects (đề án) =========================================================================
 # (section owned by the projects app)
 
+def _establishment_province_q(province_id, prefix=""):
+    """Establishments are recorded under a province of either era; match the current one."""
+    from django.db.models import Q
+
+    return Q(**{f"{prefix}province_id": province_id}) | Q(**{f"{prefix}province__successor_id": province_id})
+
+
+def visible_de_an(user):
+    """Đề án ``user`` may see: ministry roles all; local roles their current province (incl. former
+    provinces merged into it, through ``current_province``)."""
+    from projects.models import DeAn
+
+    if not is_active_user(user):
+        return DeAn.objects.none()
+    return scope_by_current_province(DeAn.objects.all(), user, "current_province")
+
+
+def visible_establishments(user):
+    from projects.models import Establishment
+
+    qs = Establishment.objects.select_related("province")
+    if is_nationwide(user):
+        return qs
+    province_id = user_province_id(user)
+    if province_id is None:
+        return qs.none()
+    return qs.filter(_establishment_province_q(province_id))
+
+
+def visible_attachments(user):
+    from projects.models import Attachment
+
+    if not is_active_user(user):
+        return Attachment.objects.none()
+    return scope_by_current_province(Attachment.objects.select_related("de_an"), user, "de_an__current_province")
+
+
+def visible_notifications(user):
+    from projects.models import Notification
+
+    if not is_active_user(user):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user)
+
+
+_LOCAL_WRITERS = (Role.CENTRE, Role.PROVINCE)
+
+
+def _de_an_in_scope(user, de_an):
+    if de_an is None:
+        return deny(_("Không tìm thấy đề án."))
+    if in_user_province(user, de_an.current_province_id):
+        return ALLOW
+    return deny(_("Đề án này thuộc tỉnh, thành phố khác; bạn chỉ được làm việc với đề án của tỉnh, thành phố mình."))
+
+
+@rule("de_an.view")
+def _de_an_view(user, de_an):
+    return _de_an_in_scope(user, de_an)
+
+
+@rule("de_an.create")
+def _de_an_create(user, province):
+    """``province``: where the new đề án is recorded (None: the user's own)."""
+    if is_admin(user):
+        return ALLOW
+    if user.role not in _LOCAL_WRITERS:
+        return deny(_("Chỉ cán bộ Trung tâm khuyến công hoặc Sở Công Thương được lập đề án."))
+    own = user_province_id(user)
+    if own is None:
+        return deny(_("Tài khoản chưa gắn với tỉnh, thành phố nào nên không lập được đề án."))
+    if province is not None and (province.current.pk if hasattr(province, "current") else province) != own:
+        return deny(_("Bạn chỉ được lập đề án của tỉnh, thành phố mình."))
+    return ALLOW
+
+
+@rule("de_an.edit")
+def _de_an_edit(user, de_an):
+    from projects.models import Status
+    from projects.workflow import EDITABLE_STATES
+
+    scope = _de_an_in_scope(user, de_an)
+    if not scope:
+        return scope
+    if not (is_admin(user) or user.role in _LOCAL_WRITERS):
+        return deny(_("Chỉ cán bộ Trung tâm khuyến công hoặc Sở Công Thương được sửa hồ sơ đề án."))
+    if de_an.status not in EDITABLE_STATES:
+        return deny(
+            _("Đề án đang ở trạng thái «%(state)s» nên không sửa được; chỉ sửa được khi đang soạn hoặc bị trả lại.")
+            % {"state": Status(de_an.status).label}
+        )
+    return ALLOW
+
+
+def _de_an_transition_rule(action):
+    def decide(user, de_an):
+        from projects.workflow import find
+
+        scope = _de_an_in_scope(user, de_an)
+        if not scope:
+            return scope
+        role = Role.ADMIN if is_admin(user) else user.role
+        found = find(de_an.status, action, de_an.level, role)
+        if found.step is None:
+            return deny(found.reason)
+        return ALLOW
+
+    decide.__name__ = f"_de_an_{action}"
+    return decide
+
+
+# One rule per workflow action (kept in step with projects.workflow.ACTIONS, checked by a test).
+DE_AN_ACTIONS = (
+    "submit", "forward", "start_appraisal", "return", "approve", "reject", "approve_local",
+    "start_implementation", "request_adjustment", "approve_adjustment", "reject_adjustment",
+    "accept", "settle", "cancel",
+)
+for _action in DE_AN_ACTIONS:
+    rule(f"de_an.{_action}")(_de_an_transition_rule(_action))
+
+
+@rule("de_an.comment")
+def _de_an_comment(user, de_an):
+    return _de_an_in_scope(user, de_an)
+
+
+@rule("de_an.attach")
+def _de_an_attach(user, de_an):
+    from projects.workflow import FINAL_STATES
+
+    scope = _de_an_in_scope(user, de_an)
+    if not scope:
+        return scope
+    if de_an.status in FINAL_STATES and not is_admin(user):
+        return deny(_("Đề án đã kết thúc (không phê duyệt, đã quyết toán hoặc đã hủy); không thêm tài liệu được nữa."))
+    return ALLOW
+
+
+@rule("de_an.import_approved")
+def _de_an_import_approved(user, obj):
+    if is_admin(user) or is_reviewer(user):
+        return ALLOW
+    return deny(_("Chỉ chuyên viên của Cục hoặc quản trị hệ thống được nhập đề án đã phê duyệt từ kế hoạch."))
+
+
+@rule("attachment.view")
+def _attachment_view(user, attachment):
+    if attachment is None:
+        return deny(_("Không tìm thấy tài liệu."))
+    return _de_an_in_scope(user, attachment.de_an)
+
+
+@rule("attachment.delete")
+def _attachment_delete(user, attachment):
+    if attachment is None:
+        return deny(_("Không tìm thấy tài liệu."))
+    edit = _de_an_edit(user, attachment.de_an)
+    if edit:
+        return edit
+    if is_admin(user):
+        return ALLOW
+    return deny(_("Chỉ xóa được tài liệu khi hồ sơ đề án đang soạn hoặc bị trả lại."))
+
+
+@rule("establishment.edit")
+def _establishment_edit(user, establishment):
+    if is_nationwide(user):
+        return ALLOW
+    if user.role not in _LOCAL_WRITERS:
+        return deny(_("Bạn không được sửa thông tin cơ sở thụ hưởng."))
+    own = user_province_id(user)
+    if own is None:
+        return deny(_("Tài khoản chưa gắn với tỉnh, thành phố nào."))
+    if establishment is not None and establishment.province.current.pk != own:
+        return deny(_("Cơ sở thụ hưởng này thuộc tỉnh, thành phố khác."))
+    return ALLOW
+
 
 # === funding (kế hoạch, phân bổ kinh phí, nhập Excel) ==========================================
 # (section owned by the funding app)

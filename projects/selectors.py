@@ -1,0 +1,386 @@
+"""Reads of the projects app. Every selector starts from ``khuyencong.access`` scoping.
+
+``de_an_list(user=…, filters=…)`` returns a queryset already scoped, filtered, sorted and joined
+for the list page (a page of any size costs the same few queries: one count, one page of rows with
+their province/unit/programme joined, one prefetch of contents).
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from khuyencong import access
+from khuyencong.choices import Role
+from khuyencong.models import ActivityContent
+from khuyencong.textsearch import fold
+
+from . import workflow
+from .models import (
+    Adjustment,
+    Attachment,
+    BudgetLine,
+    Comment,
+    DeAn,
+    DeAnBeneficiary,
+    Notification,
+    Status,
+    Transition,
+)
+
+# Sort keys offered to the user → ORDER BY (always ending on a unique column for stable pages).
+SORTS = {
+    "code": ("code",),
+    "-code": ("-code",),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "year": ("plan_year", "id"),
+    "-year": ("-plan_year", "-id"),
+    "status": ("status", "-id"),
+    "-status": ("-status", "-id"),
+    "total": ("total_amount", "id"),
+    "-total": ("-total_amount", "-id"),
+    "national": ("national_amount", "id"),
+    "-national": ("-national_amount", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+    "province": ("current_province__code", "-plan_year", "-id"),
+}
+DEFAULT_SORT = "-year"
+LIST_FILTERS = ("year", "level", "kind", "status", "province", "current_province", "content",
+                "implementing_unit", "q", "sort", "programme")
+
+
+def _ints(value):
+    if value in (None, ""):
+        return []
+    values = value if isinstance(value, (list, tuple, set)) else [value]
+    result = []
+    for v in values:
+        try:
+            result.append(int(v))
+        except (TypeError, ValueError):
+            continue
+    return result
+
+
+def _strs(value, allowed):
+    if value in (None, ""):
+        return []
+    values = value if isinstance(value, (list, tuple, set)) else [value]
+    return [v for v in values if v in allowed]
+
+
+def search_terms(text):
+    """Folded words of a search box: "Hòa  Bình" → ["hoa", "binh"]; "đ" → ["d"]."""
+    return [w for w in fold(text or "").split(" ") if w]
+
+
+def apply_search(qs, text, column="search_text"):
+    """Diacritic-insensitive: every folded word must occur in the folded column (pg_trgm GIN on
+    PostgreSQL serves these ``contains`` filters)."""
+    for word in search_terms(text)[:8]:
+        qs = qs.filter(**{f"{column}__contains": word})
+    return qs
+
+
+def de_an_list(*, user, filters=None):
+    """Scoped, filtered and sorted đề án for the list page and its export.
+
+    ``filters`` (e.g. ``request.GET``): year, level, kind, status (one or several), province (as
+    recorded, any era), current_province, content, implementing_unit, programme, q (search), sort
+    (a key of ``SORTS``). Unknown or malformed values are ignored, never trusted.
+    """
+    filters = filters or {}
+    get = filters.getlist if hasattr(filters, "getlist") else (lambda k: filters.get(k))
+    qs = access.visible_de_an(user)
+    if years := _ints(get("year")):
+        qs = qs.filter(plan_year__in=years)
+    if levels := _strs(get("level"), {"kcqg", "kcdp"}):
+        qs = qs.filter(level__in=levels)
+    if kinds := _strs(get("kind"), {"diem", "nhom", "thuong"}):
+        qs = qs.filter(kind__in=kinds)
+    if statuses := _strs(get("status"), set(Status.values)):
+        qs = qs.filter(status__in=statuses)
+    if provinces := _ints(get("province")):
+        qs = qs.filter(province_id__in=provinces)
+    if current := _ints(get("current_province")):
+        qs = qs.filter(current_province_id__in=current)
+    if contents := _ints(get("content")):
+        # A content area also matches its sub-contents.
+        qs = qs.filter(Q(contents__in=contents) | Q(contents__parent_id__in=contents)).distinct()
+    if units := _ints(get("implementing_unit")):
+        qs = qs.filter(implementing_unit_id__in=units)
+    if programmes := _ints(get("programme")):
+        qs = qs.filter(programme_id__in=programmes)
+    q = filters.get("q") if hasattr(filters, "get") else None
+    if q:
+        qs = apply_search(qs, q)
+    sort = filters.get("sort") if hasattr(filters, "get") else None
+    order = SORTS.get(sort or DEFAULT_SORT, SORTS[DEFAULT_SORT])
+    return (
+        qs.select_related("province", "current_province", "implementing_unit", "programme")
+        .prefetch_related(Prefetch("contents", queryset=ActivityContent.objects.only("id", "code", "name")))
+        .defer("rationale", "objectives", "scale", "expected_output", "search_text")
+        .order_by(*order)
+    )
+
+
+def de_an_detail(*, user, pk):
+    """One đề án with everything its page shows, or ``DeAn.DoesNotExist`` when missing or out of
+    the user's scope (views turn both into 404)."""
+    return (
+        access.visible_de_an(user)
+        .select_related("province", "current_province", "implementing_unit", "programme", "created_by")
+        .prefetch_related(
+            Prefetch("contents", queryset=ActivityContent.objects.select_related("parent")),
+            Prefetch("beneficiaries", queryset=DeAnBeneficiary.objects.select_related("establishment__province")),
+            Prefetch("budget_lines", queryset=BudgetLine.objects.select_related("content", "establishment", "support_cap")),
+            Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
+            Prefetch("adjustments", queryset=Adjustment.objects.order_by("-requested_at")),
+            "implementing_unit__names",
+        )
+        .get(pk=pk)
+    )
+
+
+def available_actions(*, user, de_an):
+    """The workflow steps ``user`` may take on ``de_an`` now (for the detail page's buttons)."""
+    if not access.can(user, "de_an.view", de_an):
+        return []
+    role = Role.ADMIN if access.is_admin(user) else user.role
+    steps, seen = [], set()
+    for step in workflow.steps_from(de_an.status, de_an.level):
+        if step.action in seen or not step.allows_role(role):
+            continue
+        seen.add(step.action)
+        steps.append(step)
+    return steps
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # "transition" | "change" | "comment"
+    actor: Any
+    title: str
+    comment: str = ""
+    decision_number: str = ""
+    decision_date: Any = None
+    changes: list = field(default_factory=list)  # [(field label, old, new)]
+    status: str = ""
+
+
+def _value_text(field_obj, value):
+    if value is None or value == "":
+        return "—"
+    choices = getattr(field_obj, "choices", None)
+    if choices:
+        return str(dict(choices).get(value, value))
+    return str(value)
+
+
+def _history_entries(records, title_for, fields_for):
+    """Diff each historical record against the previous one of the same object."""
+    entries = []
+    previous = {}
+    for record in records:
+        obj_id = record.id
+        prev = previous.get(obj_id)
+        changes = []
+        model_fields = fields_for
+        if record.history_type == "+":
+            title = title_for(record, "+")
+        elif record.history_type == "-":
+            title = title_for(record, "-")
+        else:
+            title = title_for(record, "~")
+            if prev is not None:
+                for name in model_fields:
+                    old, new = getattr(prev, name, None), getattr(record, name, None)
+                    if old != new:
+                        field_obj = record.instance_type._meta.get_field(name.removesuffix("_id")) \
+                            if name.endswith("_id") else record.instance_type._meta.get_field(name)
+                        changes.append((str(field_obj.verbose_name), _value_text(field_obj, old), _value_text(field_obj, new)))
+                if not changes:
+                    previous[obj_id] = record
+                    continue
+        previous[obj_id] = record
+        entries.append(TimelineEntry(at=record.history_date, kind="change", actor=record.history_user,
+                                     title=title, changes=changes))
+    return entries
+
+
+_DE_AN_DIFF_FIELDS = (
+    "name", "kind", "plan_year", "implementing_unit_name", "partner_unit", "start_date", "end_date", "location",
+    "rationale", "objectives", "scale", "expected_output", "expected_revenue", "expected_jobs", "total_amount",
+    "national_amount", "local_amount", "counterpart_amount", "other_amount", "decision_number", "decision_date",
+    "approved_national_amount", "local_decision_number", "approved_local_amount", "accepted_on", "settled_amount",
+)
+_LINE_DIFF_FIELDS = ("description", "source", "amount", "cost_basis", "content_id")
+
+
+def timeline(de_an):
+    """Transitions, comments and every change of the đề án and its lines, oldest first."""
+    from .models import BudgetLine as _BL
+
+    entries = []
+    transitions = Transition.objects.filter(de_an=de_an).select_related("actor").order_by("at", "id")
+    for t in transitions:
+        label = workflow.ACTION_LABELS.get(t.action, t.action)
+        entries.append(TimelineEntry(
+            at=t.at, kind="transition", actor=t.actor, title=str(label).capitalize(), comment=t.comment,
+            decision_number=t.decision_number, decision_date=t.decision_date, status=t.to_status,
+        ))
+    for c in Comment.objects.filter(de_an=de_an).select_related("author"):
+        entries.append(TimelineEntry(at=c.created_at, kind="comment", actor=c.author, title=_("Ý kiến"), comment=c.text))
+
+    de_an_records = list(de_an.history.select_related("history_user").order_by("history_date", "history_id"))
+    # The creation and status-only saves are shown by their transition rows; keep field edits.
+    entries.extend(e for e in _history_entries(
+        de_an_records,
+        lambda r, t: _("Sửa hồ sơ đề án") if t == "~" else (_("Tạo hồ sơ") if t == "+" else _("Xóa hồ sơ")),
+        _DE_AN_DIFF_FIELDS,
+    ) if e.changes)
+
+    line_records = list(_BL.history.filter(de_an_id=de_an.pk).select_related("history_user")
+                        .order_by("history_date", "history_id"))
+    entries.extend(_history_entries(
+        line_records,
+        lambda r, t: {"+": _("Thêm dòng kinh phí «%(d)s»: %(a)s"), "-": _("Xóa dòng kinh phí «%(d)s» (%(a)s)"),
+                      "~": _("Sửa dòng kinh phí «%(d)s»")}[t] % {"d": r.description, "a": _money_text(r.amount)},
+        _LINE_DIFF_FIELDS,
+    ))
+    ben_records = list(DeAnBeneficiary.history.filter(de_an_id=de_an.pk)
+                       .select_related("history_user", "establishment").order_by("history_date", "history_id"))
+    entries.extend(e for e in _history_entries(
+        ben_records,
+        lambda r, t: {"+": _("Thêm đơn vị thụ hưởng «%(n)s»"), "-": _("Bỏ đơn vị thụ hưởng «%(n)s»"),
+                      "~": _("Sửa đơn vị thụ hưởng «%(n)s»")}[t] % {"n": r.establishment.name},
+        ("note",),
+    ) if e.changes or True)
+    entries.sort(key=lambda e: e.at)
+    return entries
+
+
+def _money_text(amount):
+    from khuyencong.formatting import format_dong
+
+    return format_dong(amount)
+
+
+# --- queues and notifications -------------------------------------------------------------------
+
+# Actions that move a dossier forward: a đề án waiting for one of these is "waiting for" its actor.
+QUEUE_ACTIONS = frozenset({
+    "submit", "forward", "start_appraisal", "approve", "approve_local", "start_implementation",
+    "approve_adjustment", "settle",
+})
+
+
+def queue_filter(role):
+    """Q of (state, level) pairs where ``role`` has a forward-moving action, read from the workflow table."""
+    q = Q(pk__in=[])
+    for state in workflow.STATES:
+        for step in workflow.WORKFLOW.get(state, ()):
+            if step.action in QUEUE_ACTIONS and role in step.roles:
+                q |= Q(status=state, level__in=sorted(step.levels))
+    return q
+
+
+def queue_for(user, limit=None):
+    """"What waits for me": đề án in the user's scope on which their role has the next move."""
+    if not access.is_active_user(user) or access.is_admin(user):
+        return DeAn.objects.none()
+    qs = (
+        access.visible_de_an(user).filter(queue_filter(user.role))
+        .select_related("province", "current_province", "implementing_unit")
+        .defer("rationale", "objectives", "scale", "expected_output", "search_text")
+        .order_by("updated_at", "id")
+    )
+    return qs[:limit] if limit else qs
+
+
+def notifications_for(user, *, unread_only=False, limit=None):
+    qs = access.visible_notifications(user).select_related("de_an")
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    qs = qs.order_by("-created_at", "-id")
+    return qs[:limit] if limit else qs
+
+
+def unread_count(user):
+    return access.visible_notifications(user).filter(read_at__isnull=True).count()
+
+
+def establishment_search(*, user, q="", limit=20):
+    qs = access.visible_establishments(user)
+    if q:
+        digits = q.strip().replace(" ", "")
+        if digits.replace("-", "").isdigit():
+            qs = qs.filter(tax_code__startswith=digits)
+        else:
+            qs = apply_search(qs, q, column="search_name")
+    return qs.order_by("name", "id")[:limit]
+
+
+def attachment_for_download(*, user, pk):
+    """The attachment if ``user`` may see it; ``Attachment.DoesNotExist`` otherwise (→ 404)."""
+    return access.visible_attachments(user).get(pk=pk)
+
+
+def de_an_url(de_an):
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("projects:detail", args=[de_an.pk])
+    except NoReverseMatch:
+        return f"/de-an/{de_an.pk}/"
+
+
+def home_panels(user):
+    """Home page panels: what waits for me, unread notifications."""
+    if not access.is_active_user(user):
+        return []
+    panels = []
+    if not access.is_admin(user):
+        queue = queue_for(user)
+        items = list(queue[:8])
+        panels.append({
+            "title": _("Đề án chờ tôi xử lý"),
+            "items": [{"label": f"{d.code} — {d.name}", "url": de_an_url(d), "meta": str(Status(d.status).label)}
+                      for d in items],
+            "count": queue.count() if len(items) == 8 else len(items),
+            "url": _queue_url(),
+            "order": 10,
+        })
+    notes = list(notifications_for(user, unread_only=True, limit=8))
+    panels.append({
+        "title": _("Thông báo mới"),
+        "items": [{"label": n.message, "url": de_an_url(n.de_an) if n.de_an_id else "",
+                   "meta": timezone.localtime(n.created_at).strftime("%H:%M %d/%m/%Y")} for n in notes],
+        "count": unread_count(user) if len(notes) == 8 else len(notes),
+        "url": _notifications_url(),
+        "order": 20,
+    })
+    return panels
+
+
+def _queue_url():
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("projects:queue")
+    except NoReverseMatch:
+        return ""
+
+
+def _notifications_url():
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("projects:notifications")
+    except NoReverseMatch:
+        return ""

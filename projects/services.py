@@ -1,0 +1,1222 @@
+"""Writes of the projects app: one explicit function per state change, plus the dossier writes.
+
+Every function is keyword-only and runs in ``transaction.atomic``. A refusal raises ``WorkflowError``
+(``str(err)`` and ``err.messages`` are Vietnamese, fit to show the user) and leaves the data untouched.
+Transitions lock the đề án row (``select_for_update``) and also guard the write with a conditional
+UPDATE on ``revision``, so a double click or two reviewers at once give exactly one change and one
+``Transition`` row; the loser is told what happened. Notifications (in-app rows and e-mail) are sent
+only after commit (``transaction.on_commit``).
+"""
+import logging
+import mimetypes
+import os
+import re
+import unicodedata
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from khuyencong import access
+from khuyencong.choices import FundingSource, Level, Role
+from khuyencong.formatting import MoneyError, format_dong, parse_money
+from khuyencong.models import ActivityContent, Organisation, Province, User
+from khuyencong.textsearch import fold, nfc
+
+from . import workflow
+from .models import (
+    Adjustment,
+    AdjustmentKind,
+    AdjustmentStatus,
+    Attachment,
+    AttachmentKind,
+    BudgetLine,
+    CodeSequence,
+    Comment,
+    DeAn,
+    DeAnBeneficiary,
+    Establishment,
+    Kind,
+    LegalForm,
+    Notification,
+    Status,
+    Transition,
+    validate_tax_code,
+)
+from .rules import check_submission
+
+logger = logging.getLogger(__name__)
+
+
+class WorkflowError(Exception):
+    """A refused write. ``str(err)`` is one Vietnamese sentence; ``err.messages`` lists every reason."""
+
+    def __init__(self, message, messages=None):
+        self.messages = [str(m) for m in (messages or [message])]
+        super().__init__(str(message))
+
+
+class ConflictError(WorkflowError):
+    """Someone else saved the đề án after the caller loaded it (optimistic concurrency)."""
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+def _money(value, label, *, required=True):
+    """Integer đồng from an int or Vietnamese text ("1.500.000"); refuses negative, fractional đồng,
+    absurd sizes, with the field named in the message."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise WorkflowError(_("%(f)s: chưa nhập số tiền.") % {"f": label})
+        return None
+    try:
+        return parse_money(value)
+    except MoneyError as exc:
+        raise WorkflowError(f"{label}: {exc}") from exc
+
+
+def _text(value, max_length=None):
+    value = nfc(value) or ""
+    if max_length and len(value) > max_length:
+        raise WorkflowError(_("Nội dung quá dài (tối đa %(n)s ký tự).") % {"n": max_length})
+    return value
+
+
+def _require(decision):
+    if not decision:
+        raise WorkflowError(decision.reason)
+
+
+def _role(user):
+    return Role.ADMIN if access.is_admin(user) else user.role
+
+
+def _de_an_pk(de_an):
+    return de_an.pk if isinstance(de_an, DeAn) else int(de_an)
+
+
+def _history_user(obj, actor):
+    obj._history_user = actor
+    return obj
+
+
+def _lock(de_an):
+    """The đề án row, locked until the end of the transaction."""
+    try:
+        return (
+            DeAn.objects.select_for_update(of=("self",))
+            .select_related("province", "current_province", "implementing_unit")
+            .get(pk=_de_an_pk(de_an))
+        )
+    except DeAn.DoesNotExist as exc:
+        raise WorkflowError(_("Không tìm thấy đề án.")) from exc
+
+
+def _bump(row):
+    """Conditional UPDATE on the revision we read: the second of two racing writers gets 0 rows."""
+    updated = DeAn.objects.filter(pk=row.pk, revision=row.revision, status=row.status).update(
+        revision=F("revision") + 1
+    )
+    if updated != 1:
+        raise ConflictError(_("Đề án vừa được người khác thay đổi; hãy tải lại trang để xem trạng thái mới."))
+    row.revision += 1
+
+
+def search_text_for(de_an, beneficiary_names=()):
+    parts = [de_an.code, de_an.name, de_an.implementing_unit_name, de_an.partner_unit, de_an.location]
+    if de_an.implementing_unit_id:
+        parts.append(de_an.implementing_unit.name)
+    if de_an.province_id:
+        parts.append(de_an.province.name)
+    if de_an.current_province_id and de_an.current_province_id != de_an.province_id:
+        parts.append(de_an.current_province.name)
+    parts.extend(beneficiary_names)
+    return fold(" ".join(p for p in parts if p))
+
+
+def _refresh_search_text(de_an):
+    names = list(
+        DeAnBeneficiary.objects.filter(de_an=de_an).values_list("establishment__name", flat=True)
+    )
+    de_an.search_text = search_text_for(de_an, names)
+    DeAn.objects.filter(pk=de_an.pk).update(search_text=de_an.search_text)
+
+
+def _recompute_totals(de_an):
+    totals = {source: 0 for source in FundingSource.values}
+    for source, amount in BudgetLine.objects.filter(de_an=de_an).values_list("source", "amount"):
+        totals[source] += amount
+    de_an.national_amount = totals[FundingSource.NATIONAL]
+    de_an.local_amount = totals[FundingSource.LOCAL]
+    de_an.counterpart_amount = totals[FundingSource.COUNTERPART]
+    de_an.other_amount = totals[FundingSource.OTHER]
+    de_an.total_amount = sum(totals.values())
+
+
+def code_prefix(level, plan_year, province_code):
+    return f"{'KCQG' if level == Level.NATIONAL else 'KCDP'}-{plan_year}-{province_code}"
+
+
+def next_code(*, level, plan_year, province_code):
+    """The next readable code ``KCQG-2026-24-0001``. The sequence row is incremented with an UPDATE,
+    which holds its row lock until commit: concurrent creators queue and never share a number."""
+    prefix = code_prefix(level, plan_year, province_code)
+    seq, _created = CodeSequence.objects.get_or_create(prefix=prefix)
+    while True:
+        CodeSequence.objects.filter(pk=seq.pk).update(last=F("last") + 1)
+        last = CodeSequence.objects.filter(pk=seq.pk).values_list("last", flat=True).get()
+        code = f"{prefix}-{last:04d}"
+        if not DeAn.objects.filter(code=code).exists():
+            return code
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+def recipients_for(de_an, roles, exclude=None):
+    """Active users of ``roles`` who must act next: reviewers nationwide, local roles of the đề án's
+    current province (organisations of a former province that merged into it included)."""
+    users = []
+    local = [r for r in roles if r in (Role.CENTRE, Role.PROVINCE)]
+    if Role.REVIEWER in roles:
+        users.extend(User.objects.filter(is_active=True, role=Role.REVIEWER))
+    if local:
+        from django.db.models import Q
+
+        pid = de_an.current_province_id
+        users.extend(
+            User.objects.filter(is_active=True, role__in=local).filter(
+                Q(organisation__province_id=pid) | Q(organisation__province__successor_id=pid)
+            )
+        )
+    seen, result = set(), []
+    for user in users:
+        if user.pk in seen or (exclude is not None and user.pk == exclude):
+            continue
+        seen.add(user.pk)
+        result.append(user)
+    return result
+
+
+def _notify_after_commit(*, de_an, action, actor, roles, comment=""):
+    if not roles:
+        return
+    de_an_id, actor_id = de_an.pk, getattr(actor, "pk", None)
+
+    def send():
+        notify(de_an_id=de_an_id, action=action, actor_id=actor_id, roles=roles, comment=comment)
+
+    transaction.on_commit(send)
+
+
+def notify(*, de_an_id, action, actor_id, roles, comment=""):
+    """Create in-app notifications and send e-mail (Django mail; console backend by default)."""
+    de_an = DeAn.objects.select_related("current_province").get(pk=de_an_id)
+    actor = User.objects.filter(pk=actor_id).first()
+    label = workflow.ACTION_LABELS.get(action, action)
+    message = _("%(who)s đã %(action)s đề án %(code)s — %(name)s. Trạng thái: %(state)s.") % {
+        "who": actor or _("Hệ thống"), "action": label, "code": de_an.code, "name": de_an.name,
+        "state": Status(de_an.status).label,
+    }
+    if comment:
+        message = f"{message} {_('Ý kiến')}: {comment}"
+    message = message[:500]
+    recipients = recipients_for(de_an, roles, exclude=actor_id)
+    Notification.objects.bulk_create(
+        [Notification(recipient=u, de_an=de_an, verb=action, message=message) for u in recipients]
+    )
+    mails = [
+        (_("[Cổng khuyến công] %(code)s: %(action)s") % {"code": de_an.code, "action": label}, message,
+         settings.DEFAULT_FROM_EMAIL, [u.email])
+        for u in recipients if u.email
+    ]
+    if mails:
+        try:
+            send_mass_mail(mails, fail_silently=False)
+        except Exception:  # noqa: BLE001 - mail trouble must not undo a committed decision
+            logger.exception("sending notification mail for de_an %s failed", de_an_id)
+    return recipients
+
+
+def notification_mark_read(*, user, ids=None):
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
+
+
+# --- establishments ---------------------------------------------------------------------------
+
+ESTABLISHMENT_FIELDS = (
+    "name", "legal_form", "tax_code", "address", "commune", "province", "trade", "workers",
+    "women_owned", "ethnic_minority", "craft_village",
+)
+
+
+def _clean_establishment(values, instance=None):
+    errors = []
+    name = _text(values.get("name", getattr(instance, "name", "")), 255)
+    if not name:
+        errors.append(_("Chưa nhập tên cơ sở thụ hưởng."))
+    values["name"] = name
+    legal_form = values.get("legal_form", getattr(instance, "legal_form", ""))
+    if legal_form not in LegalForm.values:
+        errors.append(_("Loại hình «%(v)s» không thuộc đối tượng thụ hưởng (doanh nghiệp nhỏ và vừa, tổ hợp tác, "
+                        "hợp tác xã, liên hiệp hợp tác xã, hộ kinh doanh, làng nghề, nghệ nhân).") % {"v": legal_form})
+    if "tax_code" in values:
+        tax_code = (values["tax_code"] or "").strip().replace(" ", "") or None
+        try:
+            validate_tax_code(tax_code)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+        else:
+            if tax_code and legal_form != LegalForm.HOUSEHOLD_BUSINESS and legal_form != LegalForm.ARTISAN \
+                    and len(tax_code) == 12:
+                errors.append(_("Mã số thuế 12 số (định danh cá nhân) chỉ dùng cho hộ kinh doanh, cá nhân."))
+            clash = Establishment.objects.filter(tax_code=tax_code) if tax_code else Establishment.objects.none()
+            if instance is not None:
+                clash = clash.exclude(pk=instance.pk)
+            existing = clash.first()
+            if existing is not None:
+                errors.append(_("Mã số thuế %(t)s đã có trong danh sách: «%(n)s». Hãy chọn cơ sở đó thay vì tạo mới.")
+                              % {"t": tax_code, "n": existing.name})
+        values["tax_code"] = tax_code
+    for key in ("address", "commune", "trade"):
+        if key in values:
+            values[key] = _text(values[key], 255)
+    if "workers" in values and values["workers"] not in (None, ""):
+        try:
+            workers = int(values["workers"])
+        except (TypeError, ValueError):
+            workers = -1
+        if workers < 0 or workers > 1_000_000:
+            errors.append(_("Số lao động không hợp lệ."))
+        values["workers"] = workers
+    if not values.get("province", getattr(instance, "province", None)):
+        errors.append(_("Chưa chọn tỉnh, thành phố của cơ sở."))
+    if errors:
+        raise WorkflowError(errors[0], errors)
+    return values
+
+
+@transaction.atomic
+def establishment_create(*, actor, **fields):
+    unknown = set(fields) - set(ESTABLISHMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown establishment fields: {sorted(unknown)}")
+    _require(access.can(actor, "establishment.edit", None))
+    province = fields.get("province")
+    if province is not None and not access.is_nationwide(actor) and province.current.pk != access.user_province_id(actor):
+        raise WorkflowError(_("Bạn chỉ được thêm cơ sở thụ hưởng của tỉnh, thành phố mình."))
+    values = _clean_establishment(dict(fields))
+    est = Establishment(**values)
+    est.search_name = fold(est.name)
+    try:
+        with transaction.atomic():
+            est.save()
+    except IntegrityError as exc:
+        raise WorkflowError(_("Mã số thuế %(t)s đã có trong danh sách.") % {"t": est.tax_code}) from exc
+    return est
+
+
+@transaction.atomic
+def establishment_update(*, actor, establishment, **fields):
+    unknown = set(fields) - set(ESTABLISHMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown establishment fields: {sorted(unknown)}")
+    est = Establishment.objects.select_for_update().select_related("province").get(pk=establishment.pk)
+    _require(access.can(actor, "establishment.edit", est))
+    values = _clean_establishment(dict(fields), instance=est)
+    for key, value in values.items():
+        setattr(est, key, value)
+    est.search_name = fold(est.name)
+    est.save()
+    return est
+
+
+@transaction.atomic
+def establishment_get_or_create(*, actor, tax_code=None, **fields):
+    """Reuse the establishment with this tax code if there is one (beneficiaries are kept once)."""
+    code = (tax_code or "").strip().replace(" ", "")
+    if code:
+        existing = access.visible_establishments(actor).filter(tax_code=code).first()
+        if existing is not None:
+            return existing, False
+    return establishment_create(actor=actor, tax_code=code or None, **fields), True
+
+
+# --- đề án: create and update -------------------------------------------------------------------
+
+DE_AN_FIELDS = (
+    "name", "kind", "programme", "plan_year", "implementing_unit", "implementing_unit_name", "partner_unit",
+    "start_date", "end_date", "location", "rationale", "objectives", "scale", "expected_output",
+    "expected_revenue", "expected_jobs",
+)
+_TEXT_LIMITS = {"name": 500, "implementing_unit_name": 255, "partner_unit": 255, "location": 255}
+
+
+def _apply_fields(de_an, fields):
+    errors = []
+    for key, value in fields.items():
+        if key not in DE_AN_FIELDS:
+            raise TypeError(f"unknown de_an field: {key}")
+        if key in _TEXT_LIMITS or key in ("rationale", "objectives", "scale", "expected_output"):
+            try:
+                value = _text(value, _TEXT_LIMITS.get(key))
+            except WorkflowError as exc:
+                errors.append(f"{DeAn._meta.get_field(key).verbose_name}: {exc}")
+                continue
+        elif key == "expected_revenue":
+            try:
+                value = _money(value, _("Doanh thu dự kiến"), required=False)
+            except WorkflowError as exc:
+                errors.append(str(exc))
+                continue
+        elif key == "expected_jobs" and value not in (None, ""):
+            try:
+                value = int(value)
+                if value < 0 or value > 10_000_000:
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors.append(_("Số việc làm dự kiến không hợp lệ."))
+                continue
+        elif key == "kind" and value not in Kind.values:
+            errors.append(_("Loại đề án không hợp lệ."))
+            continue
+        elif key == "plan_year":
+            try:
+                value = int(value)
+                if not 2000 <= value <= 2100:
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors.append(_("Năm kế hoạch không hợp lệ."))
+                continue
+        setattr(de_an, key, value if value != "" or key not in ("expected_jobs",) else None)
+    if not (de_an.name or "").strip():
+        errors.append(_("Chưa nhập tên đề án."))
+    if de_an.start_date and de_an.end_date and de_an.end_date < de_an.start_date:
+        errors.append(_("Ngày kết thúc phải sau ngày bắt đầu."))
+    if de_an.implementing_unit_id and de_an.implementing_unit.province_id:
+        unit_province = de_an.implementing_unit.province.current
+        if unit_province.pk != de_an.current_province_id and de_an.implementing_unit.kind != "regional_centre":
+            errors.append(_("Đơn vị thực hiện thuộc tỉnh, thành phố khác với đề án."))
+    if errors:
+        raise WorkflowError(errors[0], errors)
+
+
+def _set_contents(de_an, contents):
+    ids = []
+    for content in contents:
+        ids.append(content.pk if isinstance(content, ActivityContent) else int(content))
+    found = set(ActivityContent.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    if len(found) != len(set(ids)):
+        raise WorkflowError(_("Có nội dung hoạt động không có trong danh mục."))
+    de_an.contents.set(ids)
+
+
+@transaction.atomic
+def de_an_create(*, actor, name, level, plan_year, kind=Kind.ORDINARY, province=None, contents=(),
+                 budget_lines=None, beneficiaries=None, **fields):
+    """Create a draft. ``province`` (any era) defaults to the actor's current province; centre staff
+    are the implementing unit unless another unit of the province is given. Returns the DeAn."""
+    from khuyencong.selectors import programme_for_year
+
+    if level not in Level.values:
+        raise WorkflowError(_("Cấp đề án không hợp lệ."))
+    if province is None:
+        province = access.user_province(actor)
+        if province is None:
+            raise WorkflowError(_("Hãy chọn tỉnh, thành phố của đề án."))
+    _require(access.can(actor, "de_an.create", province))
+    de_an = DeAn(level=level, kind=kind, plan_year=plan_year, province=province, current_province=province.current,
+                 created_by=actor, status=Status.DRAFT, revision=1, name="")
+    if "implementing_unit" not in fields and actor.role == Role.CENTRE and actor.organisation_id:
+        fields["implementing_unit"] = actor.organisation
+    _apply_fields(de_an, {"name": name, "kind": kind, "plan_year": plan_year, **fields})
+    if de_an.programme_id is None and "programme" not in fields:
+        de_an.programme = programme_for_year(de_an.plan_year)
+    de_an.code = next_code(level=level, plan_year=de_an.plan_year, province_code=province.code)
+    de_an.search_text = search_text_for(de_an)
+    _history_user(de_an, actor)
+    de_an.save()
+    if contents:
+        _set_contents(de_an, contents)
+    if budget_lines is not None:
+        _replace_budget_lines(de_an, budget_lines, actor)
+    if beneficiaries is not None:
+        _replace_beneficiaries(de_an, beneficiaries, actor)
+    _recompute_totals(de_an)
+    _refresh_search_text(de_an)
+    DeAn.objects.filter(pk=de_an.pk).update(
+        total_amount=de_an.total_amount, national_amount=de_an.national_amount, local_amount=de_an.local_amount,
+        counterpart_amount=de_an.counterpart_amount, other_amount=de_an.other_amount,
+    )
+    Transition.objects.create(de_an=de_an, action="create", from_status="", to_status=Status.DRAFT, actor=actor)
+    return de_an
+
+
+def _conflict_message(row):
+    last = row.history.select_related("history_user").first()
+    who = getattr(last, "history_user", None) if last else None
+    when = timezone.localtime(last.history_date).strftime("%H:%M %d/%m/%Y") if last else ""
+    return _(
+        "Đề án %(code)s đã được %(who)s lưu lúc %(when)s, sau khi bạn mở để sửa (phiên bản %(rev)s). "
+        "Thay đổi của bạn chưa được lưu; hãy tải lại trang, xem nội dung mới rồi sửa lại."
+    ) % {"code": row.code, "who": who or _("người khác"), "when": when, "rev": row.revision}
+
+
+@transaction.atomic
+def de_an_update(*, actor, de_an, revision, contents=None, budget_lines=None, beneficiaries=None, **fields):
+    """Save edits to a draft/returned đề án. ``revision`` is the one the caller loaded; if someone
+    saved in between, ``ConflictError`` is raised and nothing is written.
+
+    ``budget_lines`` (list of dicts, see ``budget_line_add``; a dict with "id" updates that line,
+    lines not listed are removed) and ``beneficiaries`` (list of Establishment or ids) replace the
+    current ones when given. Returns the DeAn with its new revision.
+    """
+    row = _lock(de_an)
+    _require(access.can(actor, "de_an.edit", row))
+    if int(revision) != row.revision:
+        raise ConflictError(_conflict_message(row))
+    _apply_fields(row, fields)
+    if contents is not None:
+        _set_contents(row, contents)
+    if budget_lines is not None:
+        _replace_budget_lines(row, budget_lines, actor)
+    if beneficiaries is not None:
+        _replace_beneficiaries(row, beneficiaries, actor)
+    _recompute_totals(row)
+    _bump(row)
+    row.updated_at = timezone.now()
+    row.search_text = search_text_for(row)
+    _history_user(row, actor)
+    row.save()
+    _refresh_search_text(row)
+    return row
+
+
+def _edit_lock(actor, de_an, revision=None):
+    row = _lock(de_an)
+    _require(access.can(actor, "de_an.edit", row))
+    if revision is not None and int(revision) != row.revision:
+        raise ConflictError(_conflict_message(row))
+    return row
+
+
+def _save_after_lines(row, actor):
+    _recompute_totals(row)
+    _bump(row)
+    row.updated_at = timezone.now()
+    _history_user(row, actor)
+    row.save()
+
+
+# --- budget lines -----------------------------------------------------------------------------
+
+def _clean_line(de_an, data):
+    errors = []
+    description = _text(data.get("description", ""), 500)
+    if not description:
+        errors.append(_("Dòng kinh phí chưa có nội dung chi."))
+    source = data.get("source")
+    if source not in FundingSource.values:
+        errors.append(_("Nguồn kinh phí «%(v)s» không hợp lệ.") % {"v": source})
+    label = _("Dòng «%(d)s»") % {"d": description or "?"}
+    amount = cost_basis = None
+    try:
+        amount = _money(data.get("amount"), label)
+    except WorkflowError as exc:
+        errors.append(str(exc))
+    try:
+        cost_basis = _money(data.get("cost_basis"), label + " " + _("(tổng chi phí)"), required=False)
+    except WorkflowError as exc:
+        errors.append(str(exc))
+    content = data.get("content")
+    if content is not None and not isinstance(content, ActivityContent):
+        content = ActivityContent.objects.filter(pk=content).first()
+        if content is None:
+            errors.append(_("Nội dung hoạt động của dòng kinh phí không có trong danh mục."))
+    establishment = data.get("establishment")
+    if establishment is not None and not isinstance(establishment, Establishment):
+        establishment = Establishment.objects.filter(pk=establishment).first()
+    if establishment is not None and not DeAnBeneficiary.objects.filter(de_an=de_an, establishment=establishment).exists():
+        errors.append(_("Dòng kinh phí gắn với cơ sở không phải là đơn vị thụ hưởng của đề án."))
+    if errors:
+        raise WorkflowError(errors[0], errors)
+    return {"description": description, "source": source, "amount": amount, "cost_basis": cost_basis,
+            "content": content, "establishment": establishment, "support_cap": data.get("support_cap")}
+
+
+def _replace_budget_lines(de_an, lines, actor):
+    existing = {line.pk: line for line in BudgetLine.objects.filter(de_an=de_an)}
+    keep = set()
+    errors = []
+    cleaned = []
+    for order, data in enumerate(lines, start=1):
+        try:
+            cleaned.append((order, data.get("id"), _clean_line(de_an, data)))
+        except WorkflowError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise WorkflowError(errors[0], errors)
+    for order, line_id, values in cleaned:
+        if line_id:
+            line = existing.get(int(line_id))
+            if line is None:
+                raise WorkflowError(_("Dòng kinh phí không thuộc đề án này."))
+            keep.add(line.pk)
+            changed = any(getattr(line, k) != v for k, v in values.items()) or line.order != order
+            if changed:
+                for key, value in values.items():
+                    setattr(line, key, value)
+                line.order = order
+                _history_user(line, actor).save()
+        else:
+            _history_user(BudgetLine(de_an=de_an, order=order, **values), actor).save()
+    for pk, line in existing.items():
+        if pk not in keep:
+            _history_user(line, actor).delete()
+
+
+@transaction.atomic
+def budget_line_add(*, actor, de_an, description, source, amount, content=None, cost_basis=None,
+                    establishment=None, support_cap=None, revision=None):
+    row = _edit_lock(actor, de_an, revision)
+    values = _clean_line(row, {"description": description, "source": source, "amount": amount, "content": content,
+                               "cost_basis": cost_basis, "establishment": establishment, "support_cap": support_cap})
+    order = (BudgetLine.objects.filter(de_an=row).count() or 0) + 1
+    line = _history_user(BudgetLine(de_an=row, order=order, **values), actor)
+    line.save()
+    _save_after_lines(row, actor)
+    return line
+
+
+@transaction.atomic
+def budget_line_update(*, actor, line, revision=None, **data):
+    line = BudgetLine.objects.get(pk=line.pk if isinstance(line, BudgetLine) else line)
+    row = _edit_lock(actor, line.de_an_id, revision)
+    current = {"description": line.description, "source": line.source, "amount": line.amount, "content": line.content,
+               "cost_basis": line.cost_basis, "establishment": line.establishment, "support_cap": line.support_cap}
+    current.update(data)
+    for key, value in _clean_line(row, current).items():
+        setattr(line, key, value)
+    _history_user(line, actor).save()
+    _save_after_lines(row, actor)
+    return line
+
+
+@transaction.atomic
+def budget_line_remove(*, actor, line, revision=None):
+    line = BudgetLine.objects.get(pk=line.pk if isinstance(line, BudgetLine) else line)
+    row = _edit_lock(actor, line.de_an_id, revision)
+    _history_user(line, actor).delete()
+    _save_after_lines(row, actor)
+
+
+# --- beneficiaries ----------------------------------------------------------------------------
+
+def _replace_beneficiaries(de_an, establishments, actor):
+    ids = [e.pk if isinstance(e, Establishment) else int(e) for e in establishments]
+    if len(ids) != len(set(ids)):
+        raise WorkflowError(_("Một cơ sở được chọn hai lần làm đơn vị thụ hưởng."))
+    visible = set(access.visible_establishments(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    if visible != set(ids):
+        raise WorkflowError(_("Có cơ sở thụ hưởng không tồn tại hoặc thuộc tỉnh, thành phố khác."))
+    existing = {link.establishment_id: link for link in DeAnBeneficiary.objects.filter(de_an=de_an)}
+    for order, est_id in enumerate(ids, start=1):
+        link = existing.pop(est_id, None)
+        if link is None:
+            _history_user(DeAnBeneficiary(de_an=de_an, establishment_id=est_id, order=order), actor).save()
+        elif link.order != order:
+            link.order = order
+            _history_user(link, actor).save()
+    for link in existing.values():
+        if BudgetLine.objects.filter(de_an=de_an, establishment_id=link.establishment_id).exists():
+            raise WorkflowError(_("Không bỏ được cơ sở «%(n)s» vì còn dòng kinh phí gắn với cơ sở này.")
+                                % {"n": link.establishment.name})
+        _history_user(link, actor).delete()
+
+
+@transaction.atomic
+def beneficiary_add(*, actor, de_an, establishment, note="", revision=None):
+    row = _edit_lock(actor, de_an, revision)
+    est = establishment if isinstance(establishment, Establishment) else Establishment.objects.filter(pk=establishment).first()
+    if est is None or not access.visible_establishments(actor).filter(pk=est.pk).exists():
+        raise WorkflowError(_("Không tìm thấy cơ sở thụ hưởng hoặc cơ sở thuộc tỉnh, thành phố khác."))
+    if DeAnBeneficiary.objects.filter(de_an=row, establishment=est).exists():
+        raise WorkflowError(_("Cơ sở «%(n)s» đã là đơn vị thụ hưởng của đề án.") % {"n": est.name})
+    order = DeAnBeneficiary.objects.filter(de_an=row).count() + 1
+    link = _history_user(DeAnBeneficiary(de_an=row, establishment=est, note=_text(note, 255), order=order), actor)
+    link.save()
+    _save_after_lines(row, actor)
+    _refresh_search_text(row)
+    return link
+
+
+@transaction.atomic
+def beneficiary_remove(*, actor, de_an, establishment, revision=None):
+    row = _edit_lock(actor, de_an, revision)
+    est_id = establishment.pk if isinstance(establishment, Establishment) else int(establishment)
+    link = DeAnBeneficiary.objects.filter(de_an=row, establishment_id=est_id).first()
+    if link is None:
+        raise WorkflowError(_("Cơ sở này không phải là đơn vị thụ hưởng của đề án."))
+    if BudgetLine.objects.filter(de_an=row, establishment_id=est_id).exists():
+        raise WorkflowError(_("Không bỏ được cơ sở «%(n)s» vì còn dòng kinh phí gắn với cơ sở này.")
+                            % {"n": link.establishment.name})
+    _history_user(link, actor).delete()
+    _save_after_lines(row, actor)
+    _refresh_search_text(row)
+
+
+# --- attachments ------------------------------------------------------------------------------
+
+ALLOWED_UPLOADS = {
+    # extension: (content type, accepted leading bytes)
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "webp": ("image/webp", (b"RIFF",)),
+    "doc": ("application/msword", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    "xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    "ppt": ("application/vnd.ms-powerpoint", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", (b"PK\x03\x04",)),
+    "odt": ("application/vnd.oasis.opendocument.text", (b"PK\x03\x04",)),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", (b"PK\x03\x04",)),
+}
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*;]")
+
+
+def sanitise_filename(name):
+    """Keep a readable Vietnamese name, drop any path, control and shell-special characters."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_NAME.sub("_", name)
+    name = re.sub(r"\s+", " ", name).strip().lstrip(".").strip()
+    if not name:
+        name = "tai-lieu"
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stem = stem[:150].rstrip() or "tai-lieu"
+    return f"{stem}.{ext.lower()[:10]}" if ext else stem
+
+
+def attachment_max_bytes():
+    return getattr(settings, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+
+
+@transaction.atomic
+def attachment_add(*, actor, de_an, file, kind=AttachmentKind.OTHER, description="", name=None):
+    """Store ``file`` (a Django File/UploadedFile) privately through the storage API. PDF, images and
+    Office documents only, checked by extension *and* content; size limited by UPLOAD_MAX_BYTES."""
+    row = DeAn.objects.select_related("current_province").get(pk=_de_an_pk(de_an))
+    _require(access.can(actor, "de_an.attach", row))
+    if kind not in AttachmentKind.values:
+        raise WorkflowError(_("Loại tài liệu không hợp lệ."))
+    original = sanitise_filename(name or getattr(file, "name", ""))
+    ext = original.rsplit(".", 1)[-1].lower() if "." in original else ""
+    if ext not in ALLOWED_UPLOADS:
+        raise WorkflowError(_("Tệp «%(n)s» không được chấp nhận: chỉ nhận PDF, ảnh (JPG, PNG, WEBP) và tài liệu Office "
+                              "(DOC, DOCX, XLS, XLSX, PPT, PPTX, ODT, ODS).") % {"n": original})
+    size = getattr(file, "size", None)
+    if size is None:
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+    limit = attachment_max_bytes()
+    if size <= 0:
+        raise WorkflowError(_("Tệp «%(n)s» rỗng.") % {"n": original})
+    if size > limit:
+        raise WorkflowError(_("Tệp «%(n)s» dung lượng %(s)s MB, vượt giới hạn %(l)s MB.")
+                            % {"n": original, "s": round(size / 1048576, 1), "l": round(limit / 1048576, 1)})
+    content_type, magics = ALLOWED_UPLOADS[ext]
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    if not any(head.startswith(m) for m in magics):
+        raise WorkflowError(_("Nội dung tệp «%(n)s» không đúng định dạng %(e)s.") % {"n": original, "e": ext.upper()})
+    attachment = Attachment(de_an=row, kind=kind, original_name=original, size=size,
+                            content_type=content_type or mimetypes.guess_type(original)[0] or "application/octet-stream",
+                            description=_text(description, 255), uploaded_by=actor)
+    attachment.file.save(original, file, save=False)
+    stored_name = attachment.file.name
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.storage.delete(stored_name)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, actor, attachment):
+    attachment = Attachment.objects.select_related("de_an").get(pk=attachment.pk if isinstance(attachment, Attachment) else attachment)
+    _require(access.can(actor, "attachment.delete", attachment))
+    name, storage = attachment.file.name, attachment.file.storage
+    attachment.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def comment_add(*, actor, de_an, text):
+    row = DeAn.objects.get(pk=_de_an_pk(de_an))
+    _require(access.can(actor, "de_an.comment", row))
+    text = _text(text, 5000)
+    if not text:
+        raise WorkflowError(_("Chưa nhập nội dung ý kiến."))
+    return Comment.objects.create(de_an=row, author=actor, text=text)
+
+
+# --- transitions ------------------------------------------------------------------------------
+
+def _check_requirements(step, row, *, comment, decision_number, decision_date):
+    errors = []
+    if "comment" in step.requires and not comment:
+        errors.append(_("Cần nhập ý kiến, lý do khi %(a)s.") % {"a": workflow.ACTION_LABELS[step.action]})
+    if "decision_number" in step.requires and not decision_number:
+        errors.append(_("Cần nhập số quyết định phê duyệt."))
+    if "decision_date" in step.requires and not decision_date:
+        errors.append(_("Cần nhập ngày quyết định."))
+    if "rules" in step.requires:
+        errors.extend(check_submission(row))
+    if errors:
+        raise WorkflowError(errors[0], errors)
+
+
+def _transition(*, actor, de_an, action, comment="", decision_number="", decision_date=None, data=None,
+                apply=None, row=None):
+    """The one path of every state change. Must run inside an atomic block."""
+    if row is None:
+        row = _lock(de_an)
+    comment = _text(comment, 5000)
+    decision_number = _text(decision_number, 50)
+    decision = access.can(actor, f"de_an.{action}", row)
+    if not decision:
+        raise WorkflowError(decision.reason)
+    step = workflow.find(row.status, action, row.level, _role(actor)).step
+    _check_requirements(step, row, comment=comment, decision_number=decision_number, decision_date=decision_date)
+    from_status = row.status
+    target = step.target
+    if apply is not None:
+        target = apply(row, step) or target
+    _bump(row)
+    row.status = target
+    row.updated_at = timezone.now()
+    _history_user(row, actor)
+    row.save()
+    transition = Transition.objects.create(
+        de_an=row, action=action, from_status=from_status, to_status=target, actor=actor, comment=comment,
+        decision_number=decision_number, decision_date=decision_date, data=data or {},
+    )
+    _notify_after_commit(de_an=row, action=action, actor=actor, roles=step.notify, comment=comment)
+    return row, transition
+
+
+@transaction.atomic
+def de_an_submit(*, actor, de_an, comment=""):
+    """Centre (or province) staff send a draft or a returned dossier to the Sở. Pre-submission rules apply."""
+    return _transition(actor=actor, de_an=de_an, action="submit", comment=comment)[0]
+
+
+@transaction.atomic
+def de_an_forward(*, actor, de_an, comment=""):
+    """The Sở sends a KCQG đề án to the ministry's agency."""
+    return _transition(actor=actor, de_an=de_an, action="forward", comment=comment)[0]
+
+
+@transaction.atomic
+def de_an_start_appraisal(*, actor, de_an, comment=""):
+    return _transition(actor=actor, de_an=de_an, action="start_appraisal", comment=comment)[0]
+
+
+@transaction.atomic
+def de_an_return(*, actor, de_an, comment):
+    """Return for revision (comment required); the dossier becomes editable and goes back the same way."""
+    return _transition(actor=actor, de_an=de_an, action="return", comment=comment)[0]
+
+
+@transaction.atomic
+def de_an_reject(*, actor, de_an, comment):
+    return _transition(actor=actor, de_an=de_an, action="reject", comment=comment)[0]
+
+
+def _approve_row(*, actor, row, decision_number, decision_date, approved_national_amount, comment):
+    def apply(r, step):
+        amount = r.national_amount if approved_national_amount is None else _money(
+            approved_national_amount, _("Kinh phí khuyến công quốc gia được duyệt"))
+        if amount <= 0:
+            raise WorkflowError(_("Kinh phí khuyến công quốc gia được duyệt phải lớn hơn 0."))
+        if amount > r.national_amount:
+            raise WorkflowError(
+                _("Đề án %(code)s: kinh phí được duyệt %(a)s lớn hơn kinh phí khuyến công quốc gia đề nghị %(r)s.")
+                % {"code": r.code, "a": format_dong(amount), "r": format_dong(r.national_amount)})
+        r.decision_number = decision_number
+        r.decision_date = decision_date
+        r.approved_national_amount = amount
+        try:
+            from funding.services import OverAllocation, commitment_reserve
+        except ImportError:  # pragma: no cover - funding app always installed
+            return None
+        try:
+            commitment_reserve(de_an=r, amount=amount, actor=actor)
+        except OverAllocation as exc:
+            raise WorkflowError(f"{r.code}: {exc}") from exc
+        return None
+
+    return _transition(actor=actor, de_an=row, row=row, action="approve", comment=comment,
+                       decision_number=decision_number, decision_date=decision_date, apply=apply,
+                       data={"approved_national_amount": approved_national_amount})
+
+
+@transaction.atomic
+def de_an_approve(*, actor, de_an, decision_number, decision_date, approved_national_amount=None, comment=""):
+    """Approve a KCQG đề án under appraisal: decision number and date, approved national amount
+    (default: the national support requested). Commits the money against the province's allocation
+    for the plan year in the same transaction (``funding.services.commitment_reserve``); an
+    over-allocation refuses the approval."""
+    row = _lock(de_an)
+    return _approve_row(actor=actor, row=row, decision_number=decision_number, decision_date=decision_date,
+                        approved_national_amount=approved_national_amount, comment=comment)[0]
+
+
+@transaction.atomic
+def de_an_approve_many(*, actor, de_an_ids, decision_number, decision_date, comment=""):
+    """Approve several đề án under one decision number in one action: all or none. Rows are locked
+    in id order (no deadlock between two reviewers). Each gets its requested national amount."""
+    ids = sorted({int(i) for i in de_an_ids})
+    if not ids:
+        raise WorkflowError(_("Chưa chọn đề án nào để phê duyệt."))
+    visible = set(access.visible_de_an(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    if visible != set(ids):
+        raise WorkflowError(_("Có đề án không tồn tại hoặc bạn không có quyền xem; không đề án nào được phê duyệt."))
+    rows = list(
+        DeAn.objects.select_for_update(of=("self",)).select_related("province", "current_province", "implementing_unit")
+        .filter(pk__in=ids).order_by("pk")
+    )
+    approved, errors = [], []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                approved.append(_approve_row(actor=actor, row=row, decision_number=decision_number,
+                                             decision_date=decision_date, approved_national_amount=None,
+                                             comment=comment)[0])
+        except WorkflowError as exc:
+            errors.extend(f"{row.code}: {m}" if not m.startswith(row.code) else m for m in exc.messages)
+    if errors:
+        raise WorkflowError(
+            _("Không phê duyệt được %(n)s đề án; chưa đề án nào được phê duyệt.") % {"n": len(errors)},
+            [_("Không phê duyệt được %(n)s đề án; chưa đề án nào được phê duyệt.") % {"n": len(errors)}] + errors,
+        )
+    return approved
+
+
+@transaction.atomic
+def de_an_approve_local(*, actor, de_an, decision_number, decision_date, approved_local_amount=None, comment=""):
+    """The Sở records the UBND tỉnh's approval of a KCĐP đề án (its decision number and date)."""
+    def apply(r, step):
+        if not decision_number or not decision_date:
+            raise WorkflowError(_("Cần nhập số và ngày quyết định phê duyệt của UBND tỉnh."))
+        amount = r.local_amount if approved_local_amount is None else _money(
+            approved_local_amount, _("Kinh phí khuyến công địa phương được duyệt"))
+        if amount > r.local_amount:
+            raise WorkflowError(_("Kinh phí được duyệt %(a)s lớn hơn kinh phí khuyến công địa phương đề nghị %(r)s.")
+                                % {"a": format_dong(amount), "r": format_dong(r.local_amount)})
+        r.local_decision_number = decision_number
+        r.local_decision_date = decision_date
+        r.approved_local_amount = amount
+
+    return _transition(actor=actor, de_an=de_an, action="approve_local", comment=comment,
+                       decision_number=_text(decision_number, 50), decision_date=decision_date, apply=apply)[0]
+
+
+@transaction.atomic
+def de_an_start_implementation(*, actor, de_an, comment=""):
+    return _transition(actor=actor, de_an=de_an, action="start_implementation", comment=comment)[0]
+
+
+@transaction.atomic
+def de_an_request_adjustment(*, actor, de_an, reason, more_money=False, new_content=False, extension=False,
+                             stop=False, new_end_date=None, new_national_amount=None):
+    """Ask to change a đề án in implementation. Major when it adds money, content, extends into the next
+    year or stops it; otherwise minor (location, beneficiary, partner, timing within the year)."""
+    adjustment_holder = {}
+
+    def apply(r, step):
+        amount = _money(new_national_amount, _("Kinh phí KCQG đề nghị"), required=False)
+        more = more_money or (amount is not None and amount > (r.approved_national_amount or 0))
+        extends = extension or bool(new_end_date and r.end_date and new_end_date.year > r.end_date.year)
+        if new_end_date and r.start_date and new_end_date < r.start_date:
+            raise WorkflowError(_("Ngày kết thúc mới phải sau ngày bắt đầu."))
+        major = more or new_content or extends or stop
+        adjustment_holder["obj"] = Adjustment.objects.create(
+            de_an=r, kind=AdjustmentKind.MAJOR if major else AdjustmentKind.MINOR, reason=_text(reason, 5000),
+            more_money=more, new_content=new_content, extension=extends, stop=stop, new_end_date=new_end_date,
+            new_national_amount=amount, requested_by=actor,
+        )
+
+    row, _t = _transition(actor=actor, de_an=de_an, action="request_adjustment", comment=reason, apply=apply)
+    return adjustment_holder["obj"]
+
+
+def _pending_adjustment(row):
+    adjustment = Adjustment.objects.filter(de_an=row, status=AdjustmentStatus.PENDING).first()
+    if adjustment is None:
+        raise WorkflowError(_("Đề án không có đề nghị điều chỉnh nào đang chờ xử lý."))
+    return adjustment
+
+
+@transaction.atomic
+def de_an_approve_adjustment(*, actor, de_an, decision_number="", decision_date=None, comment=""):
+    """Approve the pending adjustment. A major one needs the Minister's decision number (KCQG) or the
+    UBND tỉnh's (KCĐP). A stop cancels the đề án; more money is committed against the allocation."""
+    def apply(r, step):
+        adjustment = _pending_adjustment(r)
+        if adjustment.is_major and not (decision_number and decision_date):
+            who = _("Bộ trưởng Bộ Công Thương") if r.level == Level.NATIONAL else _("UBND tỉnh")
+            raise WorkflowError(
+                _("Điều chỉnh lớn (tăng kinh phí, bổ sung nội dung, kéo dài sang năm sau hoặc dừng thực hiện) "
+                  "cần số và ngày quyết định của %(who)s.") % {"who": who})
+        target = None
+        if adjustment.stop:
+            target = workflow.CANCELLED
+        if adjustment.new_end_date:
+            r.end_date = adjustment.new_end_date
+        if adjustment.new_national_amount is not None and r.level == Level.NATIONAL:
+            delta = adjustment.new_national_amount - (r.approved_national_amount or 0)
+            if delta > 0:
+                from funding.services import OverAllocation, commitment_reserve
+
+                try:
+                    commitment_reserve(de_an=r, amount=delta, actor=actor)
+                except OverAllocation as exc:
+                    raise WorkflowError(str(exc)) from exc
+            r.approved_national_amount = adjustment.new_national_amount
+        adjustment.status = AdjustmentStatus.APPROVED
+        adjustment.decided_by = actor
+        adjustment.decided_at = timezone.now()
+        adjustment.decision_number = decision_number
+        adjustment.decision_date = decision_date
+        adjustment.save()
+        return target
+
+    return _transition(actor=actor, de_an=de_an, action="approve_adjustment", comment=comment,
+                       decision_number=decision_number, decision_date=decision_date, apply=apply)[0]
+
+
+@transaction.atomic
+def de_an_reject_adjustment(*, actor, de_an, comment):
+    def apply(r, step):
+        adjustment = _pending_adjustment(r)
+        adjustment.status = AdjustmentStatus.REJECTED
+        adjustment.decided_by = actor
+        adjustment.decided_at = timezone.now()
+        adjustment.save()
+
+    return _transition(actor=actor, de_an=de_an, action="reject_adjustment", comment=comment, apply=apply)[0]
+
+
+@transaction.atomic
+def de_an_accept(*, actor, de_an, accepted_on, comment=""):
+    """Record the acceptance (nghiệm thu): its date; the minutes must be attached first
+    (attachment of kind "acceptance_minutes")."""
+    def apply(r, step):
+        if not accepted_on:
+            raise WorkflowError(_("Cần nhập ngày nghiệm thu."))
+        if r.start_date and accepted_on < r.start_date:
+            raise WorkflowError(_("Ngày nghiệm thu không được trước ngày bắt đầu đề án."))
+        if not Attachment.objects.filter(de_an=r, kind=AttachmentKind.ACCEPTANCE_MINUTES).exists():
+            raise WorkflowError(_("Cần đính kèm biên bản nghiệm thu trước khi ghi nhận nghiệm thu."))
+        r.accepted_on = accepted_on
+
+    return _transition(actor=actor, de_an=de_an, action="accept", comment=comment, apply=apply,
+                       data={"accepted_on": accepted_on.isoformat() if accepted_on else None})[0]
+
+
+@transaction.atomic
+def de_an_settle(*, actor, de_an, settled_amount, settled_on=None, comment=""):
+    """Record the settlement (quyết toán): the settled support amount, at most what was approved."""
+    def apply(r, step):
+        amount = _money(settled_amount, _("Kinh phí quyết toán"))
+        approved = (r.approved_national_amount if r.level == Level.NATIONAL else r.approved_local_amount)
+        if approved is not None and amount > approved:
+            raise WorkflowError(_("Kinh phí quyết toán %(a)s lớn hơn kinh phí được duyệt %(b)s.")
+                                % {"a": format_dong(amount), "b": format_dong(approved)})
+        r.settled_amount = amount
+        r.settled_on = settled_on or timezone.localdate()
+
+    return _transition(actor=actor, de_an=de_an, action="settle", comment=comment, apply=apply)[0]
+
+
+@transaction.atomic
+def de_an_cancel(*, actor, de_an, comment):
+    return _transition(actor=actor, de_an=de_an, action="cancel", comment=comment)[0]
+
+
+TRANSITION_SERVICES = {
+    "submit": de_an_submit, "forward": de_an_forward, "start_appraisal": de_an_start_appraisal,
+    "return": de_an_return, "approve": de_an_approve, "reject": de_an_reject, "approve_local": de_an_approve_local,
+    "start_implementation": de_an_start_implementation, "request_adjustment": de_an_request_adjustment,
+    "approve_adjustment": de_an_approve_adjustment, "reject_adjustment": de_an_reject_adjustment,
+    "accept": de_an_accept, "settle": de_an_settle, "cancel": de_an_cancel,
+}
+
+
+# --- recording an already-approved đề án (funding's plan-annex import) ---------------------------
+
+_LEGAL_FORM_HINTS = (
+    ("lien hiep hop tac xa", LegalForm.COOPERATIVE_UNION), ("htx", LegalForm.COOPERATIVE),
+    ("hop tac xa", LegalForm.COOPERATIVE), ("to hop tac", LegalForm.COOPERATIVE_GROUP),
+    ("ho kinh doanh", LegalForm.HOUSEHOLD_BUSINESS), ("hkd", LegalForm.HOUSEHOLD_BUSINESS),
+    ("co so", LegalForm.HOUSEHOLD_BUSINESS), ("lang nghe", LegalForm.CRAFT_VILLAGE),
+    ("nghe nhan", LegalForm.ARTISAN),
+)
+
+
+def guess_legal_form(name):
+    folded = fold(name)
+    for hint, form in _LEGAL_FORM_HINTS:
+        if folded.startswith(hint) or f" {hint} " in f" {folded} ":
+            return form
+    return LegalForm.SME
+
+
+def _match_unit(name, province):
+    """An Organisation of the province (either era) whose folded name matches ``name``."""
+    key = fold(name)
+    if not key:
+        return None
+    current = province.current
+    candidates = Organisation.objects.filter(province__in=[province.pk, current.pk])
+    for org in candidates:
+        if fold(org.name) == key:
+            return org
+    for org in candidates:
+        folded = fold(org.name)
+        if key in folded or folded in key:
+            return org
+    return None
+
+
+def _match_contents(text, day):
+    """Activity contents named in ``text``: by leading code ("1.2 …") or folded name."""
+    key = fold(text)
+    if not key:
+        return []
+    catalogue = list(ActivityContent.objects.valid_on(day)) if day else list(ActivityContent.objects.all())
+    match = re.match(r"^\s*(\d+(?:\.\d+)?)\b", text or "")
+    if match:
+        found = [c for c in catalogue if c.code == match.group(1)]
+        if found:
+            return found[:1]
+    return [c for c in catalogue if fold(c.name) == key or (len(key) > 15 and key in fold(c.name))][:1]
+
+
+@transaction.atomic
+def de_an_record_approved(*, actor, plan_year, level, province, name, implementing_unit_name, beneficiary_name,
+                          contents_text, location, start_date, end_date, total_amount, national_amount, local_amount,
+                          counterpart_amount, decision_number, decision_date, source_ref):
+    """Record a đề án already approved in the Minister's (or UBND's) plan annex; idempotent on
+    ``source_ref``. Returns ``(de_an, action)`` with action "created", "updated" or "unchanged".
+    Amounts are integer đồng (or Vietnamese text). ``actor`` None means a system import; otherwise it
+    must be a reviewer or administrator. Runs inside the caller's transaction."""
+    if actor is not None:
+        _require(access.can(actor, "de_an.import_approved", None))
+    if not source_ref:
+        raise WorkflowError(_("Thiếu khóa nguồn (source_ref) của dòng kế hoạch."))
+    if level not in Level.values:
+        raise WorkflowError(_("Cấp đề án không hợp lệ."))
+    if not isinstance(province, Province):
+        raise WorkflowError(_("Không xác định được tỉnh, thành phố của đề án."))
+    name = _text(name, 500)
+    if not name:
+        raise WorkflowError(_("Chưa có tên đề án."))
+    if start_date and end_date and end_date < start_date:
+        raise WorkflowError(_("Ngày kết thúc phải sau ngày bắt đầu."))
+    amounts = {
+        FundingSource.NATIONAL: _money(national_amount or 0, _("Kinh phí khuyến công quốc gia")),
+        FundingSource.LOCAL: _money(local_amount or 0, _("Kinh phí khuyến công địa phương")),
+        FundingSource.COUNTERPART: _money(counterpart_amount or 0, _("Vốn đối ứng")),
+    }
+    total = _money(total_amount, _("Tổng kinh phí"), required=False)
+    parts = sum(amounts.values())
+    if total is None:
+        total = parts
+    if total < parts:
+        raise WorkflowError(_("Tổng kinh phí %(t)s nhỏ hơn tổng các nguồn %(p)s.")
+                            % {"t": format_dong(total), "p": format_dong(parts)})
+    amounts[FundingSource.OTHER] = total - parts
+    decision_number = _text(decision_number, 50)
+    unit_name = _text(implementing_unit_name, 255)
+    unit = _match_unit(unit_name, province)
+    contents = _match_contents(contents_text, start_date or date(plan_year, 1, 1))
+    content = contents[0] if contents else None
+    line_text = _text(contents_text, 500) or name
+    wanted = {
+        "name": name, "level": level, "plan_year": int(plan_year), "province_id": province.pk,
+        "current_province_id": province.current.pk, "implementing_unit_id": unit.pk if unit else None,
+        "implementing_unit_name": unit_name, "location": _text(location, 255), "start_date": start_date,
+        "end_date": end_date, "decision_number": decision_number, "decision_date": decision_date,
+        "approved_national_amount": amounts[FundingSource.NATIONAL] if level == Level.NATIONAL else None,
+        "approved_local_amount": amounts[FundingSource.LOCAL] if level == Level.LOCAL else None,
+        "local_decision_number": decision_number if level == Level.LOCAL else "",
+        "local_decision_date": decision_date if level == Level.LOCAL else None,
+    }
+    wanted_lines = sorted((source, amount) for source, amount in amounts.items() if amount)
+    existing = DeAn.objects.select_for_update(of=("self",)).filter(source_ref=source_ref).first()
+    if existing is not None:
+        current_lines = sorted(BudgetLine.objects.filter(de_an=existing).values_list("source", "amount"))
+        changed = [k for k, v in wanted.items() if getattr(existing, k) != v]
+        if not changed and current_lines == wanted_lines:
+            return existing, "unchanged"
+        row = existing
+        for key in changed:
+            setattr(row, key, wanted[key])
+        action = "updated"
+    else:
+        from khuyencong.selectors import programme_for_year
+
+        row = DeAn(source_ref=source_ref, status=Status.APPROVED, kind=Kind.ORDINARY, created_by=actor,
+                   programme=programme_for_year(int(plan_year)), **wanted)
+        row.code = next_code(level=level, plan_year=int(plan_year), province_code=province.code)
+        changed = list(wanted)
+        action = "created"
+    row.search_text = search_text_for(row, [beneficiary_name] if beneficiary_name else [])
+    if action == "updated":
+        row.revision += 1
+    row.updated_at = timezone.now()
+    _history_user(row, actor)
+    row.save()
+    if content is not None and action == "created":
+        row.contents.set([content])
+    if current_lines_differ := (action == "created" or sorted(
+            BudgetLine.objects.filter(de_an=row).values_list("source", "amount")) != wanted_lines):
+        for line in BudgetLine.objects.filter(de_an=row):
+            _history_user(line, actor).delete()
+        for order, (source, amount) in enumerate(wanted_lines, start=1):
+            _history_user(BudgetLine(de_an=row, order=order, description=line_text, source=source, amount=amount,
+                                     content=content), actor).save()
+    if beneficiary_name and action == "created":
+        est_name = _text(beneficiary_name, 255)
+        est = Establishment.objects.filter(search_name=fold(est_name), province__in=[province.pk, province.current.pk]).first()
+        if est is None:
+            est = Establishment.objects.create(name=est_name, search_name=fold(est_name),
+                                               legal_form=guess_legal_form(est_name), province=province)
+        _history_user(DeAnBeneficiary(de_an=row, establishment=est, order=1), actor).save()
+    _recompute_totals(row)
+    DeAn.objects.filter(pk=row.pk).update(
+        total_amount=row.total_amount, national_amount=row.national_amount, local_amount=row.local_amount,
+        counterpart_amount=row.counterpart_amount, other_amount=row.other_amount,
+    )
+    Transition.objects.create(
+        de_an=row, action="import_approved", from_status="" if action == "created" else row.status,
+        to_status=row.status, actor=actor, decision_number=decision_number, decision_date=decision_date,
+        data={"source_ref": source_ref, "result": action, "changed": changed if action == "updated" else [],
+              "lines_changed": bool(current_lines_differ)},
+    )
+    return row, action

@@ -1,0 +1,232 @@
+"""The đề án lifecycle as ONE declarative table: state → transitions.
+
+Each transition says which action code it answers to, the state it leads to, which roles may take it
+(always within their scope: local roles only on đề án of their current province, ministry roles on
+all), which level it applies to (KCQG national / KCĐP local / both), what the actor must supply, and
+who is told afterwards. Services in ``projects.services`` (one function per action) lock the row,
+look the transition up here with ``find()``, check ``khuyencong.access.can`` and the requirements,
+write a ``Transition`` row and schedule notifications after commit.
+
+Nothing in this module touches the database; it is imported by ``khuyencong.access``.
+
+Requirement codes (checked by the services):
+    comment            a non-empty comment / reason
+    decision_number    a decision number (approval; Minister's number for a major adjustment)
+    decision_date      the decision's date
+    approved_amount    the approved national (KCQG) or local (KCĐP) support in đồng
+    local_decision     the UBND tỉnh decision number and date (KCĐP approval)
+    rules              the pre-submission rules of ``projects.rules`` pass
+    accepted_on        the acceptance (nghiệm thu) date
+    acceptance_minutes an attachment of kind "acceptance_minutes" exists
+    settled_amount     the settled amount in đồng
+    adjustment         a pending adjustment exists (minor: reviewer; major: also decision_number)
+"""
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from khuyencong.choices import Level, Role
+
+# States (stable codes; the Status TextChoices in models.py gives their Vietnamese labels).
+DRAFT = "draft"
+SUBMITTED = "submitted"
+FORWARDED = "forwarded"
+UNDER_APPRAISAL = "under_appraisal"
+RETURNED = "returned"
+APPROVED = "approved"
+REJECTED = "rejected"
+IN_IMPLEMENTATION = "in_implementation"
+ADJUSTMENT_REQUESTED = "adjustment_requested"
+ACCEPTED = "accepted"
+SETTLED = "settled"
+CANCELLED = "cancelled"
+
+STATES = (
+    DRAFT, SUBMITTED, FORWARDED, UNDER_APPRAISAL, RETURNED, APPROVED, REJECTED,
+    IN_IMPLEMENTATION, ADJUSTMENT_REQUESTED, ACCEPTED, SETTLED, CANCELLED,
+)
+# The dossier (fields, beneficiaries, budget lines) may be edited only in these states.
+EDITABLE_STATES = frozenset({DRAFT, RETURNED})
+FINAL_STATES = frozenset({REJECTED, SETTLED, CANCELLED})
+
+KCQG = Level.NATIONAL
+KCDP = Level.LOCAL
+BOTH = frozenset({KCQG, KCDP})
+
+CENTRE = Role.CENTRE
+PROVINCE = Role.PROVINCE
+REVIEWER = Role.REVIEWER
+ADMIN = Role.ADMIN
+
+# Administrators may take every transition (to repair a stuck dossier); it is logged like any other.
+ALWAYS_ALLOWED = frozenset({ADMIN})
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    target: str
+    roles: frozenset
+    label: str
+    levels: frozenset = BOTH
+    requires: tuple = ()
+    notify: tuple = ()  # roles told afterwards (local roles: of the đề án's province)
+    danger: bool = False  # shown as a red button
+
+    def allows_role(self, role):
+        return role in self.roles or role in ALWAYS_ALLOWED
+
+
+def _step(action, target, roles, label, *, levels=BOTH, requires=(), notify=(), danger=False):
+    return Step(action, target, frozenset(roles), label, frozenset(levels), tuple(requires), tuple(notify), danger)
+
+
+_SUBMIT = _step("submit", SUBMITTED, {CENTRE, PROVINCE}, _("Gửi Sở Công Thương"), requires=("rules",), notify=(PROVINCE,))
+_CANCEL_LOCAL = _step("cancel", CANCELLED, {CENTRE, PROVINCE}, _("Hủy đề án"), requires=("comment",),
+                      notify=(CENTRE, PROVINCE), danger=True)
+_CANCEL_PROVINCE = _step("cancel", CANCELLED, {PROVINCE}, _("Hủy đề án"), requires=("comment",),
+                         notify=(CENTRE, PROVINCE), danger=True)
+
+WORKFLOW: dict[str, tuple[Step, ...]] = {
+    DRAFT: (_SUBMIT, _CANCEL_LOCAL),
+    RETURNED: (_SUBMIT, _CANCEL_LOCAL),
+    SUBMITTED: (
+        _step("forward", FORWARDED, {PROVINCE}, _("Gửi Cục thẩm định"), levels={KCQG}, requires=("rules",),
+              notify=(REVIEWER, CENTRE)),
+        _step("approve_local", APPROVED, {PROVINCE}, _("Ghi nhận UBND tỉnh phê duyệt"), levels={KCDP},
+              requires=("rules", "local_decision", "approved_amount"), notify=(CENTRE,)),
+        _step("return", RETURNED, {PROVINCE}, _("Trả lại để hoàn thiện"), requires=("comment",), notify=(CENTRE,)),
+        _step("reject", REJECTED, {PROVINCE}, _("Không phê duyệt"), levels={KCDP}, requires=("comment",),
+              notify=(CENTRE,), danger=True),
+        _CANCEL_PROVINCE,
+    ),
+    FORWARDED: (
+        _step("start_appraisal", UNDER_APPRAISAL, {REVIEWER}, _("Nhận thẩm định"), levels={KCQG},
+              notify=(CENTRE, PROVINCE)),
+        _step("return", RETURNED, {REVIEWER}, _("Trả lại để hoàn thiện"), levels={KCQG}, requires=("comment",),
+              notify=(CENTRE, PROVINCE)),
+    ),
+    UNDER_APPRAISAL: (
+        _step("approve", APPROVED, {REVIEWER}, _("Phê duyệt"), levels={KCQG},
+              requires=("decision_number", "decision_date", "approved_amount"), notify=(CENTRE, PROVINCE)),
+        _step("return", RETURNED, {REVIEWER}, _("Trả lại để hoàn thiện"), levels={KCQG}, requires=("comment",),
+              notify=(CENTRE, PROVINCE)),
+        _step("reject", REJECTED, {REVIEWER}, _("Không phê duyệt"), levels={KCQG}, requires=("comment",),
+              notify=(CENTRE, PROVINCE), danger=True),
+    ),
+    APPROVED: (
+        _step("start_implementation", IN_IMPLEMENTATION, {CENTRE, PROVINCE}, _("Bắt đầu thực hiện"),
+              notify=(PROVINCE,)),
+    ),
+    IN_IMPLEMENTATION: (
+        _step("request_adjustment", ADJUSTMENT_REQUESTED, {CENTRE, PROVINCE}, _("Đề nghị điều chỉnh"),
+              requires=("comment",), notify=(REVIEWER, PROVINCE)),
+        _step("accept", ACCEPTED, {PROVINCE, REVIEWER}, _("Nghiệm thu"), levels={KCQG},
+              requires=("accepted_on", "acceptance_minutes"), notify=(CENTRE, PROVINCE, REVIEWER)),
+        _step("accept", ACCEPTED, {PROVINCE}, _("Nghiệm thu"), levels={KCDP},
+              requires=("accepted_on", "acceptance_minutes"), notify=(CENTRE,)),
+    ),
+    ADJUSTMENT_REQUESTED: (
+        # Minor: the reviewer decides. Major (more money, new content, extension, stop): the
+        # Minister's decision number is required too. A stop leads to CANCELLED (see services).
+        _step("approve_adjustment", IN_IMPLEMENTATION, {REVIEWER}, _("Chấp thuận điều chỉnh"), levels={KCQG},
+              requires=("adjustment",), notify=(CENTRE, PROVINCE)),
+        _step("approve_adjustment", IN_IMPLEMENTATION, {PROVINCE}, _("Chấp thuận điều chỉnh"), levels={KCDP},
+              requires=("adjustment",), notify=(CENTRE,)),
+        _step("reject_adjustment", IN_IMPLEMENTATION, {REVIEWER}, _("Không chấp thuận điều chỉnh"), levels={KCQG},
+              requires=("adjustment", "comment"), notify=(CENTRE, PROVINCE)),
+        _step("reject_adjustment", IN_IMPLEMENTATION, {PROVINCE}, _("Không chấp thuận điều chỉnh"), levels={KCDP},
+              requires=("adjustment", "comment"), notify=(CENTRE,)),
+    ),
+    ACCEPTED: (
+        _step("settle", SETTLED, {REVIEWER}, _("Quyết toán"), levels={KCQG}, requires=("settled_amount",),
+              notify=(CENTRE, PROVINCE)),
+        _step("settle", SETTLED, {PROVINCE}, _("Quyết toán"), levels={KCDP}, requires=("settled_amount",),
+              notify=(CENTRE,)),
+    ),
+    REJECTED: (),
+    SETTLED: (),
+    CANCELLED: (),
+}
+
+# Every action code, in lifecycle order (one service function ``de_an_<action>`` each).
+ACTIONS = (
+    "submit", "forward", "start_appraisal", "return", "approve", "reject", "approve_local",
+    "start_implementation", "request_adjustment", "approve_adjustment", "reject_adjustment",
+    "accept", "settle", "cancel",
+)
+# Administrators may also cancel from any non-final state (e.g. a duplicate that slipped through).
+ADMIN_CANCEL = _step("cancel", CANCELLED, {ADMIN}, _("Hủy đề án"), requires=("comment",),
+                     notify=(CENTRE, PROVINCE), danger=True)
+
+ACTION_LABELS = {
+    "submit": _("gửi Sở Công Thương"),
+    "forward": _("gửi Cục thẩm định"),
+    "start_appraisal": _("nhận thẩm định"),
+    "return": _("trả lại để hoàn thiện"),
+    "approve": _("phê duyệt"),
+    "reject": _("không phê duyệt"),
+    "approve_local": _("ghi nhận UBND tỉnh phê duyệt"),
+    "start_implementation": _("bắt đầu thực hiện"),
+    "request_adjustment": _("đề nghị điều chỉnh"),
+    "approve_adjustment": _("chấp thuận điều chỉnh"),
+    "reject_adjustment": _("không chấp thuận điều chỉnh"),
+    "accept": _("nghiệm thu"),
+    "settle": _("quyết toán"),
+    "cancel": _("hủy"),
+    "import_approved": _("nhập đề án đã phê duyệt từ kế hoạch"),
+    "create": _("tạo đề án"),
+}
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The result of looking an action up: the step, or why there is none."""
+
+    step: Step | None
+    reason: str = ""
+    alternatives: tuple = field(default=())
+
+
+def steps_from(state, level=None):
+    """Transitions leaving ``state`` (for ``level`` if given)."""
+    steps = WORKFLOW.get(state, ())
+    if state not in FINAL_STATES:
+        steps = steps + (ADMIN_CANCEL,)
+    return tuple(s for s in steps if level is None or level in s.levels)
+
+
+def find(state, action, level, role=None):
+    """The step for ``action`` from ``state`` at ``level`` that ``role`` may take.
+
+    Returns ``Lookup(step)``, or ``Lookup(None, reason)`` with a Vietnamese reason: the action is not
+    possible from this state, not for this level, or not for this role.
+    """
+    from .models import Status  # labels only; models do not import this module
+
+    label = ACTION_LABELS.get(action, action)
+    candidates = [s for s in steps_from(state) if s.action == action]
+    if not candidates:
+        return Lookup(None, str(_("Không thể %(action)s đề án đang ở trạng thái «%(state)s».") % {
+            "action": label, "state": Status(state).label if state in Status.values else state}))
+    candidates = [s for s in candidates if level in s.levels]
+    if not candidates:
+        return Lookup(None, str(_("Thao tác «%(action)s» không áp dụng cho đề án %(level)s.") % {
+            "action": label, "level": Level(level).label}))
+    if role is not None:
+        allowed = [s for s in candidates if s.allows_role(role)]
+        if not allowed:
+            roles = sorted({str(Role(r).label) for s in candidates for r in s.roles})
+            return Lookup(None, str(_("Chỉ %(roles)s được %(action)s đề án này.") % {
+                "roles": ", ".join(roles), "action": label}))
+        return Lookup(allowed[0])
+    return Lookup(candidates[0])
+
+
+def describe():
+    """The table as plain rows (state, action, target, roles, levels, requires) for docs and tests."""
+    rows = []
+    for state in STATES:
+        for s in steps_from(state):
+            rows.append((state, s.action, s.target, sorted(s.roles), sorted(s.levels), s.requires))
+    return rows

@@ -1,0 +1,121 @@
+"""Factories and builders for projects tests.
+
+``make_users()`` gives one account per role in Bắc Ninh (24) plus centre/province accounts of Thái
+Nguyên (19). ``ready_de_an(actor)`` builds a đề án điểm that passes every pre-submission rule.
+``advance(de_an, to, users)`` walks it through the workflow services to a given state.
+"""
+import itertools
+from datetime import date
+from types import SimpleNamespace
+
+import factory
+from django.core.files.base import ContentFile
+from factory.django import DjangoModelFactory
+
+from khuyencong.choices import FundingSource, Level
+from khuyencong.models import ActivityContent, Province
+from projects import services
+from projects.models import Establishment, Kind, LegalForm
+from tests.khuyencong.factories import admin_user, centre_user, province_user, reviewer
+
+_tax = itertools.count(1)
+
+
+def current(code):
+    return Province.objects.get(code=code, era="current")
+
+
+def content(code, instrument="1881/QĐ-TTg"):
+    return ActivityContent.objects.get(code=code, instrument=instrument)
+
+
+class EstablishmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Establishment
+
+    name = factory.Sequence(lambda n: f"Hợp tác xã Mây tre đan Đông Hòa {n}")
+    legal_form = LegalForm.COOPERATIVE
+    tax_code = factory.LazyFunction(lambda: f"{2300000000 + next(_tax):010d}")
+    address = "Thôn Đông"
+    commune = "Xã Tân Yên"
+    province = factory.LazyFunction(lambda: current("24"))
+    trade = "Mây tre đan"
+    workers = 35
+    search_name = factory.LazyAttribute(lambda o: __import__("khuyencong.textsearch", fromlist=["fold"]).fold(o.name))
+
+
+def make_users():
+    return SimpleNamespace(
+        centre=centre_user("24", email="trungtam@bacninh.test"), province=province_user("24", email="so@bacninh.test"),
+        reviewer=reviewer(email="thamdinh@cuc.test"), reviewer2=reviewer(), admin=admin_user(),
+        centre_other=centre_user("19"), province_other=province_user("19", email="so@thainguyen.test"),
+    )
+
+
+def pilot_lines(est1, est2):
+    c12 = content("1.2")
+    c41 = content("4.1")
+    return [
+        {"description": "Hỗ trợ máy chẻ nan tự động", "source": FundingSource.NATIONAL, "amount": 250_000_000,
+         "content": c12, "cost_basis": 600_000_000, "establishment": est1},
+        {"description": "Vốn đối ứng mua máy", "source": FundingSource.COUNTERPART, "amount": 350_000_000,
+         "content": c12, "establishment": est1},
+        {"description": "Hỗ trợ liên kết chuỗi giá trị", "source": FundingSource.NATIONAL, "amount": 150_000_000,
+         "content": c41, "establishment": est2},
+        {"description": "Vốn đối ứng liên kết", "source": FundingSource.COUNTERPART, "amount": 50_000_000,
+         "content": c41, "establishment": est2},
+    ]
+
+
+def ready_de_an(actor, *, level=Level.NATIONAL, name="Đề án điểm phát triển mây tre đan Hòa Bình", plan_year=2026,
+                kind=Kind.PILOT, province=None):
+    """A đề án điểm with 2 contents, 2 beneficiaries, 2 years, lines within the caps."""
+    province = province or current("24")
+    est1 = EstablishmentFactory(province=province)
+    est2 = EstablishmentFactory(province=province)
+    de_an = services.de_an_create(
+        actor=actor, name=name, level=level, plan_year=plan_year, kind=kind, province=province,
+        contents=[content("1.2"), content("4.1")], start_date=date(plan_year, 3, 1), end_date=date(plan_year + 1, 11, 30),
+        location="Xã Tân Yên, tỉnh Bắc Ninh", rationale="Nâng cao năng suất", objectives="Tăng thu nhập",
+        beneficiaries=[est1, est2],
+    )
+    lines = pilot_lines(est1, est2)
+    if level == Level.LOCAL:
+        for line in lines:
+            if line["source"] == FundingSource.NATIONAL:
+                line["source"] = FundingSource.LOCAL
+    return services.de_an_update(actor=actor, de_an=de_an, revision=de_an.revision, budget_lines=lines)
+
+
+def allocate(de_an, amount=10_000_000_000):
+    from tests.funding.factories import AllocationFactory
+
+    return AllocationFactory(year=de_an.plan_year, level=de_an.level, province=de_an.current_province, amount=amount)
+
+
+def pdf_file(name="bien-ban.pdf"):
+    return ContentFile(b"%PDF-1.4\n% test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", name=name)
+
+
+def advance(de_an, to, u):
+    """Walk ``de_an`` (KCQG) through the services up to state ``to``."""
+    path = ["submitted", "forwarded", "under_appraisal", "approved", "in_implementation", "accepted", "settled"]
+    steps = {
+        "submitted": lambda d: services.de_an_submit(actor=u.centre, de_an=d),
+        "forwarded": lambda d: services.de_an_forward(actor=u.province, de_an=d),
+        "under_appraisal": lambda d: services.de_an_start_appraisal(actor=u.reviewer, de_an=d),
+        "approved": lambda d: services.de_an_approve(actor=u.reviewer, de_an=d, decision_number="123/QĐ-BCT",
+                                                     decision_date=date(2026, 1, 15)),
+        "in_implementation": lambda d: services.de_an_start_implementation(actor=u.centre, de_an=d),
+        "accepted": lambda d: (services.attachment_add(actor=u.province, de_an=d, file=pdf_file(),
+                                                       kind="acceptance_minutes"),
+                               services.de_an_accept(actor=u.province, de_an=d, accepted_on=date(2027, 12, 5)))[1],
+        "settled": lambda d: services.de_an_settle(actor=u.reviewer, de_an=d, settled_amount=390_000_000),
+    }
+    if to in ("approved", "in_implementation", "accepted", "settled"):
+        allocate(de_an)
+    for state in path:
+        de_an = steps[state](de_an)
+        if state == to:
+            return de_an
+    raise ValueError(to)

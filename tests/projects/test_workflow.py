@@ -1,0 +1,244 @@
+"""Every transition of the đề án workflow and every refusal, through the services."""
+from datetime import date
+
+import pytest
+
+from khuyencong import access
+from khuyencong.choices import Level
+from projects import services, workflow
+from projects.models import Adjustment, DeAn, Notification, Status, Transition
+from projects.services import WorkflowError
+
+from .factories import advance, allocate, pdf_file, ready_de_an
+
+pytestmark = pytest.mark.django_db
+
+
+def transitions(de_an):
+    return list(Transition.objects.filter(de_an=de_an).order_by("at", "id").values_list("action", "from_status", "to_status"))
+
+
+def test_full_kcqg_journey_with_return_and_resubmit(users, django_capture_on_commit_callbacks, mailoutbox):
+    d = ready_de_an(users.centre)
+    assert d.status == Status.DRAFT and d.code.startswith("KCQG-2026-24-")
+    with django_capture_on_commit_callbacks(execute=True):
+        d = services.de_an_submit(actor=users.centre, de_an=d)
+    assert d.status == Status.SUBMITTED
+    # The Sở is told; the centre (the actor) is not.
+    assert Notification.objects.filter(recipient=users.province, de_an=d, verb="submit").exists()
+    assert not Notification.objects.filter(recipient=users.centre, verb="submit").exists()
+    assert not Notification.objects.filter(recipient=users.province_other).exists()
+    assert [m.to for m in mailoutbox] == [["so@bacninh.test"]]
+    assert d.code in mailoutbox[0].subject and "gửi Sở Công Thương" in mailoutbox[0].body
+    d = services.de_an_forward(actor=users.province, de_an=d)
+    d = services.de_an_start_appraisal(actor=users.reviewer, de_an=d)
+    d = services.de_an_return(actor=users.reviewer, de_an=d, comment="Bổ sung báo giá máy chẻ nan")
+    assert d.status == Status.RETURNED
+    # Editable again, and goes back the same way.
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, scale="Bổ sung 2 báo giá")
+    d = services.de_an_submit(actor=users.centre, de_an=d)
+    d = services.de_an_forward(actor=users.province, de_an=d)
+    d = services.de_an_start_appraisal(actor=users.reviewer, de_an=d)
+    allocate(d)
+    d = services.de_an_approve(actor=users.reviewer, de_an=d, decision_number="2646/QĐ-BCT", decision_date=date(2026, 1, 10))
+    assert d.status == Status.APPROVED
+    assert d.decision_number == "2646/QĐ-BCT" and d.approved_national_amount == 400_000_000
+    assert [t[0] for t in transitions(d)] == [
+        "create", "submit", "forward", "start_appraisal", "return", "submit", "forward", "start_appraisal", "approve"]
+    approve = Transition.objects.get(de_an=d, action="approve")
+    assert approve.actor == users.reviewer and approve.from_status == "under_appraisal"
+    assert approve.decision_number == "2646/QĐ-BCT" and approve.decision_date == date(2026, 1, 10)
+
+
+def test_implementation_adjustment_acceptance_settlement(users):
+    d = advance(ready_de_an(users.centre), "in_implementation", users)
+    adj = services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Đổi địa điểm lắp đặt trong xã")
+    assert adj.kind == "minor"
+    d = services.de_an_approve_adjustment(actor=users.reviewer, de_an=d)
+    assert d.status == Status.IN_IMPLEMENTATION
+    # Major: extension into the next year needs the Minister's decision number.
+    adj = services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Kéo dài thời gian",
+                                            new_end_date=date(2028, 6, 30))
+    assert adj.kind == "major" and adj.extension
+    with pytest.raises(WorkflowError, match="Bộ trưởng"):
+        services.de_an_approve_adjustment(actor=users.reviewer, de_an=d)
+    assert DeAn.objects.get(pk=d.pk).status == Status.ADJUSTMENT_REQUESTED
+    d = services.de_an_approve_adjustment(actor=users.reviewer, de_an=d, decision_number="88/QĐ-BCT",
+                                          decision_date=date(2027, 12, 1))
+    assert d.end_date == date(2028, 6, 30)
+    # Reject an adjustment (reason required).
+    services.de_an_request_adjustment(actor=users.province, de_an=d, reason="Đổi đơn vị phối hợp")
+    with pytest.raises(WorkflowError, match="ý kiến"):
+        services.de_an_reject_adjustment(actor=users.reviewer, de_an=d, comment="")
+    d = services.de_an_reject_adjustment(actor=users.reviewer, de_an=d, comment="Không đủ căn cứ")
+    assert Adjustment.objects.filter(de_an=d, status="rejected").count() == 1
+    # Acceptance needs the minutes attached.
+    with pytest.raises(WorkflowError, match="biên bản nghiệm thu"):
+        services.de_an_accept(actor=users.province, de_an=d, accepted_on=date(2028, 6, 30))
+    services.attachment_add(actor=users.province, de_an=d, file=pdf_file(), kind="acceptance_minutes")
+    d = services.de_an_accept(actor=users.province, de_an=d, accepted_on=date(2028, 6, 30))
+    assert d.status == Status.ACCEPTED and d.accepted_on == date(2028, 6, 30)
+    with pytest.raises(WorkflowError, match="lớn hơn kinh phí được duyệt"):
+        services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount="500.000.000")
+    d = services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount="390.000.000")
+    assert d.status == Status.SETTLED and d.settled_amount == 390_000_000
+
+
+def test_stop_via_major_adjustment_cancels(users):
+    d = advance(ready_de_an(users.centre), "in_implementation", users)
+    services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Cơ sở ngừng sản xuất", stop=True)
+    d = services.de_an_approve_adjustment(actor=users.reviewer, de_an=d, decision_number="90/QĐ-BCT",
+                                          decision_date=date(2026, 9, 1))
+    assert d.status == Status.CANCELLED
+
+
+def test_kcdp_province_approves_with_ubnd_decision(users):
+    d = ready_de_an(users.centre, level=Level.LOCAL)
+    assert d.code.startswith("KCDP-2026-24-")
+    d = services.de_an_submit(actor=users.centre, de_an=d)
+    with pytest.raises(WorkflowError, match="không áp dụng"):
+        services.de_an_forward(actor=users.province, de_an=d)
+    with pytest.raises(WorkflowError, match="UBND"):
+        services.de_an_approve_local(actor=users.province, de_an=d, decision_number="", decision_date=None)
+    d = services.de_an_approve_local(actor=users.province, de_an=d, decision_number="1234/QĐ-UBND",
+                                     decision_date=date(2026, 2, 1))
+    assert d.status == Status.APPROVED and d.local_decision_number == "1234/QĐ-UBND"
+    assert d.approved_local_amount == 400_000_000
+
+
+def test_kcdp_rejected_by_province(users):
+    d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
+    d = services.de_an_reject(actor=users.province, de_an=d, comment="Không phù hợp quy hoạch")
+    assert d.status == Status.REJECTED
+
+
+def test_kcqg_reject_and_cancel(users):
+    d = advance(ready_de_an(users.centre), "under_appraisal", users)
+    with pytest.raises(WorkflowError, match="ý kiến"):
+        services.de_an_reject(actor=users.reviewer, de_an=d, comment="  ")
+    d = services.de_an_reject(actor=users.reviewer, de_an=d, comment="Trùng lặp nội dung")
+    assert d.status == Status.REJECTED
+    with pytest.raises(WorkflowError, match="Không thể hủy"):
+        services.de_an_cancel(actor=users.admin, de_an=d, comment="x")
+    d2 = ready_de_an(users.centre)
+    with pytest.raises(WorkflowError, match="ý kiến"):
+        services.de_an_cancel(actor=users.centre, de_an=d2, comment="")
+    d2 = services.de_an_cancel(actor=users.centre, de_an=d2, comment="Trùng với đề án khác")
+    assert d2.status == Status.CANCELLED
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+def assert_untouched(d, before):
+    after = DeAn.objects.get(pk=d.pk)
+    assert (after.status, after.revision) == before
+    return after
+
+
+def test_approving_a_draft_is_refused_with_reason(users):
+    d = ready_de_an(users.centre)
+    before = (d.status, d.revision)
+    n = Transition.objects.count()
+    with pytest.raises(WorkflowError) as err:
+        services.de_an_approve(actor=users.reviewer, de_an=d, decision_number="1/QĐ-BCT", decision_date=date(2026, 1, 1))
+    assert "Không thể phê duyệt đề án đang ở trạng thái «Đang soạn»" in str(err.value)
+    assert_untouched(d, before)
+    assert Transition.objects.count() == n
+
+
+def test_editing_after_submission_is_refused(users):
+    d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre))
+    with pytest.raises(WorkflowError) as err:
+        services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, name="Tên mới")
+    assert "không sửa được" in str(err.value) and "Đã gửi Sở Công Thương" in str(err.value)
+    assert DeAn.objects.get(pk=d.pk).name != "Tên mới"
+    with pytest.raises(WorkflowError, match="không sửa được"):
+        services.budget_line_add(actor=users.centre, de_an=d, description="Thêm", source="national", amount=1)
+
+
+def test_resubmitting_an_approved_de_an_is_refused(users):
+    d = advance(ready_de_an(users.centre), "approved", users)
+    with pytest.raises(WorkflowError, match="Không thể gửi Sở Công Thương đề án đang ở trạng thái «Đã phê duyệt»"):
+        services.de_an_submit(actor=users.centre, de_an=d)
+
+
+def test_wrong_role_is_refused(users):
+    d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre))
+    with pytest.raises(WorkflowError, match="Chỉ Cán bộ Sở Công Thương được gửi Cục thẩm định"):
+        services.de_an_forward(actor=users.centre, de_an=d)
+    d = services.de_an_forward(actor=users.province, de_an=d)
+    with pytest.raises(WorkflowError, match="Chỉ Chuyên viên thẩm định"):
+        services.de_an_start_appraisal(actor=users.province, de_an=d)
+    assert DeAn.objects.get(pk=d.pk).status == Status.FORWARDED
+
+
+def test_other_province_is_refused(users):
+    d = ready_de_an(users.centre)
+    with pytest.raises(WorkflowError, match="tỉnh, thành phố khác"):
+        services.de_an_submit(actor=users.centre_other, de_an=d)
+    with pytest.raises(WorkflowError, match="tỉnh, thành phố khác"):
+        services.de_an_update(actor=users.centre_other, de_an=d, revision=d.revision, name="Chiếm")
+    d = services.de_an_submit(actor=users.centre, de_an=d)
+    with pytest.raises(WorkflowError, match="tỉnh, thành phố khác"):
+        services.de_an_forward(actor=users.province_other, de_an=d)
+    assert DeAn.objects.get(pk=d.pk).status == Status.SUBMITTED
+    assert not access.visible_de_an(users.centre_other).filter(pk=d.pk).exists()
+
+
+def test_missing_comment_and_decision_number(users):
+    d = advance(ready_de_an(users.centre), "under_appraisal", users)
+    allocate(d)
+    with pytest.raises(WorkflowError, match="ý kiến"):
+        services.de_an_return(actor=users.reviewer, de_an=d, comment="")
+    with pytest.raises(WorkflowError, match="số quyết định"):
+        services.de_an_approve(actor=users.reviewer, de_an=d, decision_number="", decision_date=date(2026, 1, 1))
+    with pytest.raises(WorkflowError, match="ngày quyết định"):
+        services.de_an_approve(actor=users.reviewer, de_an=d, decision_number="5/QĐ-BCT", decision_date=None)
+    assert DeAn.objects.get(pk=d.pk).status == Status.UNDER_APPRAISAL
+
+
+def test_submission_rules_block_incomplete_pilot(users):
+    d = services.de_an_create(actor=users.centre, name="Đề án điểm thiếu hồ sơ", level=Level.NATIONAL, plan_year=2026,
+                              kind="diem")
+    with pytest.raises(WorkflowError) as err:
+        services.de_an_submit(actor=users.centre, de_an=d)
+    text = " | ".join(err.value.messages)
+    assert "ít nhất 2 nội dung" in text and "ít nhất 2 đơn vị thụ hưởng" in text
+    assert "Chưa nhập thời gian" in text and "Chưa có dòng kinh phí" in text
+    assert DeAn.objects.get(pk=d.pk).status == Status.DRAFT
+
+
+def test_over_allocation_refuses_approval(users):
+    d = advance(ready_de_an(users.centre), "under_appraisal", users)
+    allocate(d, amount=100_000_000)  # less than the 400 triệu requested
+    with pytest.raises(WorkflowError, match="Vượt kinh phí"):
+        services.de_an_approve(actor=users.reviewer, de_an=d, decision_number="7/QĐ-BCT", decision_date=date(2026, 1, 1))
+    assert DeAn.objects.get(pk=d.pk).status == Status.UNDER_APPRAISAL
+    assert not Transition.objects.filter(de_an=d, action="approve").exists()
+
+
+def test_approve_many_under_one_decision(users):
+    a = advance(ready_de_an(users.centre, name="Đề án A"), "under_appraisal", users)
+    b = advance(ready_de_an(users.centre, name="Đề án B"), "under_appraisal", users)
+    c = ready_de_an(users.centre, name="Đề án C (nháp)")
+    allocate(a)
+    with pytest.raises(WorkflowError) as err:
+        services.de_an_approve_many(actor=users.reviewer, de_an_ids=[a.pk, b.pk, c.pk], decision_number="10/QĐ-BCT",
+                                    decision_date=date(2026, 1, 20))
+    assert c.code in " ".join(err.value.messages)
+    assert DeAn.objects.filter(pk__in=[a.pk, b.pk], status=Status.APPROVED).count() == 0
+    done = services.de_an_approve_many(actor=users.reviewer, de_an_ids=[a.pk, b.pk], decision_number="10/QĐ-BCT",
+                                       decision_date=date(2026, 1, 20))
+    assert {x.pk for x in done} == {a.pk, b.pk}
+    assert set(Transition.objects.filter(action="approve").values_list("decision_number", flat=True)) == {"10/QĐ-BCT"}
+
+
+def test_access_rules_match_workflow_actions():
+    assert set(access.DE_AN_ACTIONS) == set(workflow.ACTIONS)
+    table_actions = {s.action for steps in workflow.WORKFLOW.values() for s in steps}
+    assert table_actions == set(workflow.ACTIONS)
+    assert set(services.TRANSITION_SERVICES) == set(workflow.ACTIONS)
+    for state in workflow.STATES:
+        assert state in workflow.WORKFLOW
+        for step in workflow.WORKFLOW[state]:
+            assert step.target in workflow.STATES
