@@ -290,6 +290,12 @@ def proposals(money, provinces, insp):
 def document_header(job):
     """Who issues the document, its number symbol, place and date, recipients and signer."""
     issued_on = job.issued_on or timezone.localdate()
+    header = _document_header(job, issued_on)
+    header["date_text"] = format_date_long(issued_on)
+    return header
+
+
+def _document_header(job, issued_on):
     if job.kind == ReportKind.PROVINCE and job.province is not None:
         department = Organisation.objects.filter(province=job.province, kind="department").order_by("-valid_from").first()
         place = job.province.name
@@ -356,8 +362,9 @@ def money_chart(money):
     top = max([r["plan"] for r in money["rows"]] + [r["implemented"] for r in money["rows"]] + [1])
     for i, row in enumerate(money["rows"]):
         bars.append({
-            "label": row["label"], "x": 60 + i * 220,
+            "label": row["label"], "x": 60 + i * 220, "x2": 140 + i * 220,
             "plan_h": round(row["plan"] * 140 / top, 1), "impl_h": round(row["implemented"] * 140 / top, 1),
+            "plan_y": round(170 - row["plan"] * 140 / top, 1), "impl_y": round(170 - row["implemented"] * 140 / top, 1),
             "plan": row["plan"], "implemented": row["implemented"],
         })
     return {"bars": bars, "empty": top == 1}
