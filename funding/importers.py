@@ -1,0 +1,895 @@
+"""Reading the workbooks administrators already keep: allocation tables and plan annexes.
+
+``parse_workbook(workbook)`` finds the data sheet and its header row (title rows above, two-level
+merged headers, the "ĐVT" line, the "(1) (2) …" column-number row), reads every row into a
+``ParsedImport`` and checks it: amounts (numbers or Vietnamese text, in the stated unit), provinces
+(code or any spelling; a province recorded before 01/07/2025 keeps its record and maps to today's),
+duplicates, row totals, every group subtotal and the grand total. It touches the database once, to
+load the 97 provinces. Nothing is written here; ``funding.services`` plans and applies.
+
+Every problem is a ``Problem(sheet_row, message)`` with the row number as Excel shows it and a
+Vietnamese reason. A file that cannot be read at all raises ``ImportRejected``.
+"""
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from khuyencong.choices import Era, Level
+from khuyencong.formatting import MoneyError, UNIT_LABELS, format_decimal, parse_money, unit_from_text
+from khuyencong.textsearch import fold, nfc
+
+from .models import AllocationSource, ImportKind
+from .xlsx import CellErrorValue, FormulaWithoutValue, WorkbookError, column_letter
+
+HEADER_SCAN_ROWS = 40
+ROMAN = re.compile(r"^[IVXLCDM]+\.?$")
+COLUMN_NUMBER = re.compile(r"^\(?\s*\d{1,2}\s*\)?$")
+
+
+class ImportRejected(Exception):
+    """The whole file is refused (not a workbook, no header, no unit …). ``str(err)`` is Vietnamese."""
+
+
+# --- column recognition -----------------------------------------------------------------------
+
+FIELD_LABELS = {  # lazily translated
+
+    "stt": _lazy("STT"),
+    "name": _lazy("Tên đề án"),
+    "contents": _lazy("Nội dung hoạt động khuyến công"),
+    "implementing_unit": _lazy("Đơn vị thực hiện"),
+    "beneficiary": _lazy("Đơn vị thụ hưởng"),
+    "location": _lazy("Địa điểm thực hiện"),
+    "schedule": _lazy("Thời gian thực hiện"),
+    "total": _lazy("Tổng kinh phí"),
+    "national": _lazy("Kinh phí KCQG"),
+    "local": _lazy("Kinh phí KCĐP"),
+    "counterpart": _lazy("Vốn đối ứng và nguồn khác"),
+    "note": _lazy("Ghi chú"),
+    "province": _lazy("Tỉnh, thành phố"),
+    "province_code": _lazy("Mã tỉnh"),
+    "source": _lazy("Nguồn kinh phí"),
+    "amount": _lazy("Kinh phí"),
+    "year": _lazy("Năm"),
+    "level": _lazy("Cấp"),
+}
+MONEY_FIELDS = ("total", "national", "local", "counterpart", "amount")
+
+
+def classify_header(label):
+    """Folded header text → field code, or None."""
+    lab = label.strip(" :.*")
+    if not lab:
+        return None
+    if lab in ("stt", "tt", "so tt", "so thu tu"):
+        return "stt"
+    if lab.startswith("ma tinh") or lab in ("ma", "ma so", "ma dvhc", "ma don vi hanh chinh"):
+        return "province_code"
+    if "ten de an" in lab or "ten nhiem vu" in lab or lab.startswith("ten de an"):
+        return "name"
+    if lab.startswith("noi dung"):
+        return "contents"
+    if "don vi thuc hien" in lab or "don vi chu tri" in lab:
+        return "implementing_unit"
+    if "thu huong" in lab:
+        return "beneficiary"
+    if lab.startswith("dia diem"):
+        return "location"
+    if lab.startswith("thoi gian"):
+        return "schedule"
+    if lab.startswith("ghi chu"):
+        return "note"
+    if "doi ung" in lab or "nguon khac" in lab:
+        return "counterpart"
+    if lab in ("nguon", "nguon kinh phi", "nguon von"):
+        return "source"
+    if "kcqg" in lab or "quoc gia" in lab or "trung uong" in lab:
+        return "national"
+    if "kcdp" in lab or ("dia phuong" in lab and ("kinh phi" in lab or "khuyen cong" in lab)):
+        return "local"
+    if lab.startswith("tinh") or lab in ("dia phuong", "don vi", "tinh, thanh pho", "tinh/thanh pho", "thanh pho"):
+        return "province"
+    if lab.startswith("tong"):
+        return "total"
+    if lab in ("nam", "nam ke hoach"):
+        return "year"
+    if lab in ("cap", "cap de an", "cap ke hoach"):
+        return "level"
+    if lab.startswith("so tien") or lab in ("kinh phi", "kinh phi phan bo", "kinh phi duoc phan bo"):
+        return "amount"
+    return None
+
+
+SOURCE_WORDS = {
+    "kcqg": AllocationSource.NATIONAL,
+    "quoc gia": AllocationSource.NATIONAL,
+    "khuyen cong quoc gia": AllocationSource.NATIONAL,
+    "kinh phi kcqg": AllocationSource.NATIONAL,
+    "kinh phi khuyen cong quoc gia": AllocationSource.NATIONAL,
+    "national": AllocationSource.NATIONAL,
+    "trung uong": AllocationSource.NATIONAL,
+    "kcdp": AllocationSource.LOCAL,
+    "dia phuong": AllocationSource.LOCAL,
+    "khuyen cong dia phuong": AllocationSource.LOCAL,
+    "kinh phi kcdp": AllocationSource.LOCAL,
+    "kinh phi khuyen cong dia phuong": AllocationSource.LOCAL,
+    "local": AllocationSource.LOCAL,
+}
+SOURCE_LABELS = {AllocationSource.NATIONAL: "KCQG", AllocationSource.LOCAL: "KCĐP"}
+LEVEL_WORDS = {"kcqg": Level.NATIONAL, "quoc gia": Level.NATIONAL, "kcdp": Level.LOCAL, "dia phuong": Level.LOCAL}
+
+
+# --- results ----------------------------------------------------------------------------------
+
+@dataclass
+class Problem:
+    sheet_row: int
+    message: str
+
+
+@dataclass
+class AllocationLine:
+    """One (province, source) amount read from an allocation table."""
+
+    sheet_row: int
+    year: int
+    level: str
+    province: object  # current Province
+    recorded: object  # Province as written (former or current)
+    source: str
+    amount: int
+
+
+@dataclass
+class PlanLine:
+    """One đề án row of a plan annex."""
+
+    sheet_row: int
+    stt: str
+    province: object  # as recorded (the map in force for the plan year)
+    name: str
+    contents: str
+    implementing_unit: str
+    beneficiary: str
+    location: str
+    schedule: str
+    start_date: object
+    end_date: object
+    total: int
+    national: int
+    local: int
+    counterpart: int
+    note: str
+    source_ref: str = ""
+
+
+@dataclass
+class ParsedImport:
+    kind: str = ""
+    sheet_name: str = ""
+    header_row: int = 0
+    unit: str = ""
+    year: int | None = None
+    level: str = ""
+    decision_number: str = ""
+    decision_date: date | None = None
+    title: str = ""
+    lines: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    rows_read: int = 0
+
+    @property
+    def ok(self):
+        return not self.problems
+
+    def problem(self, row, message):
+        self.problems.append(Problem(row, str(message)))
+
+    def totals_by_province(self):
+        """{current province: {"national": đồng, "local": đồng, "counterpart": đồng}} over valid lines."""
+        totals = {}
+        for line in self.lines:
+            if self.kind == ImportKind.ALLOCATION:
+                key = line.province
+                entry = totals.setdefault(key, {"national": 0, "local": 0, "counterpart": 0})
+                entry[line.source] += line.amount
+            else:
+                key = line.province.current
+                entry = totals.setdefault(key, {"national": 0, "local": 0, "counterpart": 0})
+                entry["national"] += line.national
+                entry["local"] += line.local
+                entry["counterpart"] += line.counterpart
+        return dict(sorted(totals.items(), key=lambda kv: kv[0].code))
+
+    def totals(self):
+        out = {"national": 0, "local": 0, "counterpart": 0}
+        for entry in self.totals_by_province().values():
+            for key in out:
+                out[key] += entry[key]
+        return out
+
+
+def file_sha256(fileobj):
+    digest = hashlib.sha256()
+    fileobj.seek(0)
+    for chunk in iter(lambda: fileobj.read(1 << 20), b""):
+        digest.update(chunk)
+    fileobj.seek(0)
+    return digest.hexdigest()
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return nfc(value) or ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, (FormulaWithoutValue, CellErrorValue)):
+        return ""
+    return str(value)
+
+
+def _is_blank(values):
+    for v in values:
+        if v is not None and not (isinstance(v, str) and not v.strip()):
+            return False
+    return True
+
+
+def _cell_name(col, row):
+    return f"{column_letter(col)}{row}"
+
+
+def _bad_cell_message(value, col, row):
+    if isinstance(value, FormulaWithoutValue):
+        return _(
+            "Ô %(cell)s có công thức «=%(f)s» nhưng chưa có giá trị tính sẵn (tệp do phần mềm tạo ra, chưa được mở "
+            "và lưu trong Excel); không thể coi là 0. Hãy mở tệp trong Excel, lưu lại rồi tải lên."
+        ) % {"cell": _cell_name(col, row), "f": value.formula}
+    return _("Ô %(cell)s có giá trị lỗi %(code)s.") % {"cell": _cell_name(col, row), "code": value.code}
+
+
+_DECISION = re.compile(r"(?:quyết định|qđ)\s*(?:số)?\s*:?\s*(\d{1,6}(?:/\d{4})?/[\wĐđ]{2,4}-[\wĐđ\-]{1,30})"
+                       r"(?:\s*,?\s*ngày\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{4}))?", re.IGNORECASE)
+_DECISION_LONG_DATE = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.IGNORECASE)
+_YEAR = re.compile(r"\bnam\s+(\d{4})\b")
+
+
+def _title_facts(parsed, texts):
+    """Year, level, decision and unit from the rows above the header."""
+    from khuyencong.formatting import parse_document_number
+
+    for text in texts:
+        folded = fold(text)
+        if not parsed.unit:
+            unit = unit_from_text(text)
+            if unit:
+                parsed.unit = unit
+                continue
+        if parsed.year is None:
+            match = _YEAR.search(folded)
+            if match and 2000 <= int(match.group(1)) <= 2100:
+                parsed.year = int(match.group(1))
+                parsed.title = parsed.title or text
+        if not parsed.level:
+            if "quoc gia" in folded or "kcqg" in folded:
+                parsed.level = Level.NATIONAL
+            elif "dia phuong" in folded or "kcdp" in folded:
+                parsed.level = Level.LOCAL
+        if not parsed.decision_number:
+            match = _DECISION.search(text)
+            if match:
+                try:
+                    parsed.decision_number = str(parse_document_number(match.group(1)))
+                except ValueError:
+                    parsed.decision_number = match.group(1)
+                day = match.groups()[1:]
+                if not day[0]:
+                    long_match = _DECISION_LONG_DATE.search(text)
+                    day = long_match.groups() if long_match else (None, None, None)
+                if day[0]:
+                    try:
+                        parsed.decision_date = date(int(day[2]), int(day[1]), int(day[0]))
+                    except ValueError:
+                        pass
+
+
+_SCHEDULE_MONTHS = re.compile(r"thang\s*(\d{1,2})(?:\s*/\s*(\d{4}))?\s*(?:-|–|den)\s*(?:thang\s*)?(\d{1,2})\s*/\s*(\d{4})")
+_SCHEDULE_MY = re.compile(r"(\d{1,2})\s*/\s*(\d{4})\s*(?:-|–|den)\s*(\d{1,2})\s*/\s*(\d{4})")
+_SCHEDULE_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\s*(?:-|–|den)\s*(\d{1,2})/(\d{1,2})/(\d{4})")
+_SCHEDULE_YEAR = re.compile(r"^(?:nam\s*)?(\d{4})$")
+
+
+def _month_end(year, month):
+    if month == 12:
+        return date(year, 12, 31)
+    return date(year, month + 1, 1).fromordinal(date(year, month + 1, 1).toordinal() - 1)
+
+
+def parse_schedule(text, year):
+    """"Tháng 3 - tháng 9/2024" → (01/03/2024, 30/09/2024); None, None when not understood."""
+    folded = fold(text)
+    if not folded:
+        return None, None
+    try:
+        match = _SCHEDULE_DMY.search(folded)
+        if match:
+            d1, m1, y1, d2, m2, y2 = map(int, match.groups())
+            return date(y1, m1, d1), date(y2, m2, d2)
+        match = _SCHEDULE_MONTHS.search(folded)
+        if match:
+            m1, y1, m2, y2 = match.groups()
+            y2 = int(y2)
+            y1 = int(y1) if y1 else y2
+            return date(y1, int(m1), 1), _month_end(y2, int(m2))
+        match = _SCHEDULE_MY.search(folded)
+        if match:
+            m1, y1, m2, y2 = map(int, match.groups())
+            return date(y1, m1, 1), _month_end(y2, m2)
+        match = _SCHEDULE_YEAR.match(folded)
+        if match:
+            y = int(match.group(1))
+            return date(y, 1, 1), date(y, 12, 31)
+    except ValueError:
+        return None, None
+    return None, None
+
+
+class ProvinceResolver:
+    """Find provinces by code or name against the 97 rows loaded once; answers are memoised."""
+
+    def __init__(self, year):
+        from khuyencong.models import Province
+
+        self.rows = list(Province.objects.select_related("successor").all())
+        self.preferred = Era.FORMER if year is not None and year <= 2025 else Era.CURRENT
+        self.other = Era.CURRENT if self.preferred == Era.FORMER else Era.FORMER
+        self.cache = {}
+
+    def find(self, text):
+        """Return (province, None) or (None, Vietnamese message)."""
+        key = text
+        if key in self.cache:
+            return self.cache[key]
+        from khuyencong.selectors import ProvinceNotFound, find_province
+
+        try:
+            result = (find_province(text, era=self.preferred, provinces=self.rows), None)
+        except ProvinceNotFound as first:
+            try:
+                result = (find_province(text, era=self.other, provinces=self.rows), None)
+            except ProvinceNotFound:
+                result = (None, str(first))
+        self.cache[key] = result
+        return result
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+def parse_workbook(workbook, *, max_problems=None):
+    """Read ``workbook`` (a funding.xlsx.Workbook) into a ParsedImport. Raises ImportRejected."""
+    scanned = []
+    for index, name in enumerate(workbook.sheets):
+        rows = workbook.rows(index)
+        head = []
+        header = None
+        for row_number, values in rows:
+            head.append((row_number, values))
+            found = _header_columns(values)
+            if found is not None:
+                header = (row_number, values, found)
+                break
+            if len(head) >= HEADER_SCAN_ROWS:
+                break
+        if header is None:
+            scanned.append(name)
+            continue
+        return _parse_sheet(name, head, header, rows, max_problems=max_problems)
+    raise ImportRejected(
+        _(
+            "Không tìm thấy bảng dữ liệu trong các trang tính (%(sheets)s): cần một dòng tiêu đề có các cột "
+            "«STT», «Tỉnh, thành phố», «Kinh phí KCQG», «Kinh phí KCĐP» (bảng phân bổ) hoặc «STT», «Tên đề án», "
+            "«Đơn vị thực hiện», «Kinh phí KCQG hỗ trợ» (phụ lục kế hoạch)."
+        )
+        % {"sheets": ", ".join(f"«{s}»" for s in scanned)}
+    )
+
+
+def _header_columns(values):
+    """{field: column} when ``values`` looks like a header row, else None."""
+    found = {}
+    for col, value in enumerate(values):
+        if not isinstance(value, str):
+            continue
+        code = classify_header(fold(value))
+        if code and code not in found:
+            found[code] = col
+    anchors = {"name", "province", "province_code"} & set(found)
+    if len(found) >= 3 and anchors:
+        return found
+    return None
+
+
+def _sub_header(values, header_cols):
+    """The second line of a two-level header: text only, nothing in the STT column, some known labels."""
+    texts = [(col, v) for col, v in enumerate(values) if v is not None and not (isinstance(v, str) and not v.strip())]
+    if not texts or any(not isinstance(v, str) for _c, v in texts):
+        return None
+    if all(COLUMN_NUMBER.match(v.strip()) for _c, v in texts):
+        return None
+    stt = header_cols.get("stt")
+    if stt is not None and stt < len(values) and values[stt] not in (None, ""):
+        return None
+    found = {}
+    for col, value in texts:
+        code = classify_header(fold(value))
+        if code:
+            found[col] = code
+    return found or None
+
+
+def _is_column_number_row(values):
+    texts = [v for v in values if v is not None and not (isinstance(v, str) and not v.strip())]
+    if len(texts) < 3:
+        return False
+    if all(isinstance(v, str) and COLUMN_NUMBER.match(v.strip()) for v in texts):
+        return True
+    return all(isinstance(v, int) for v in texts) and [int(v) for v in texts] == list(range(1, len(texts) + 1))
+
+
+def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
+    parsed = ParsedImport(sheet_name=sheet_name)
+    header_row, header_values, columns = header
+    _title_facts(parsed, [_cell_text(v) for _r, vals in head[:-1] for v in vals if isinstance(v, str)])
+    # Two-level header: look at the next row before the data.
+    pending = []
+    for row_number, values in rows:
+        sub = _sub_header(values, columns)
+        if sub:
+            for col, code in sub.items():
+                # A sub-header names the column more precisely than the merged cell above it.
+                for k, c in list(columns.items()):
+                    if c == col:
+                        del columns[k]
+                columns.setdefault(code, col)
+            header_row = row_number
+        else:
+            pending.append((row_number, values))
+        break
+    # Units written in the header cells, e.g. "Kinh phí (triệu đồng)".
+    if not parsed.unit:
+        for value in header_values:
+            if isinstance(value, str) and ("dong" in fold(value)):
+                unit = unit_from_text("ĐVT " + value)
+                if unit:
+                    parsed.unit = unit
+                    break
+    parsed.header_row = header_row
+    fields = set(columns)
+    if "name" in fields and ({"implementing_unit", "beneficiary", "contents"} & fields):
+        parsed.kind = ImportKind.PLAN_ANNEX
+        required = ["stt", "name"]
+        if not ({"national", "local"} & fields):
+            required.append("national")
+    elif {"province", "province_code"} & fields:
+        parsed.kind = ImportKind.ALLOCATION
+        required = []
+        if "source" in fields or "amount" in fields:
+            required += ["source", "amount"]
+        elif not ({"national", "local"} & fields):
+            required.append("national")
+    else:
+        parsed.kind = ImportKind.ALLOCATION if "name" not in fields else ImportKind.PLAN_ANNEX
+        required = ["name", "national"] if parsed.kind == ImportKind.PLAN_ANNEX else ["province", "national"]
+    missing = [FIELD_LABELS[f] for f in required if f not in fields]
+    if missing:
+        raise ImportRejected(
+            _("Dòng tiêu đề (dòng %(row)s, trang «%(sheet)s») thiếu cột bắt buộc: %(cols)s. Các cột đọc được: %(found)s.")
+            % {
+                "row": header_row,
+                "sheet": sheet_name,
+                "cols": ", ".join(f"«{m}»" for m in missing),
+                "found": ", ".join(f"«{_cell_text(v)}»" for v in header_values if _cell_text(v)) or "—",
+            }
+        )
+    if not parsed.unit:
+        raise ImportRejected(
+            _(
+                "Không tìm thấy đơn vị tính: cần dòng «ĐVT: triệu đồng» (hoặc đồng, nghìn đồng, tỷ đồng) phía trên "
+                "dòng tiêu đề (dòng %(row)s, trang «%(sheet)s»)."
+            )
+            % {"row": header_row, "sheet": sheet_name}
+        )
+    if parsed.year is None and "year" not in fields:
+        raise ImportRejected(
+            _("Không tìm thấy năm kế hoạch: tiêu đề phía trên bảng cần ghi «… năm 2026» (trang «%(sheet)s»).")
+            % {"sheet": sheet_name}
+        )
+    if parsed.kind == ImportKind.PLAN_ANNEX and not parsed.level:
+        parsed.level = Level.NATIONAL if "national" in fields else Level.LOCAL
+    data = _chain(pending, rows)
+    if parsed.kind == ImportKind.PLAN_ANNEX:
+        _read_plan_rows(parsed, columns, data, max_problems)
+    else:
+        _read_allocation_rows(parsed, columns, data, max_problems)
+    return parsed
+
+
+def _chain(first, rest):
+    yield from first
+    yield from rest
+
+
+def _money_reader(parsed, columns):
+    unit = parsed.unit
+    labels = {f: FIELD_LABELS[f] for f in MONEY_FIELDS}
+
+    def read(values, row, field_name, errors, *, blank=0):
+        col = columns.get(field_name)
+        if col is None or col >= len(values):
+            return blank
+        value = values[col]
+        if value is None:
+            return blank
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value >= 0 and unit == "trieu" and value < 10**9:
+                return value * 1_000_000
+        elif isinstance(value, str):
+            if not value.strip():
+                return blank
+        elif isinstance(value, (FormulaWithoutValue, CellErrorValue)):
+            errors.append(_bad_cell_message(value, col, row))
+            return None
+        try:
+            return parse_money(value, unit)
+        except MoneyError as exc:
+            errors.append(
+                _("Cột «%(col)s» (ô %(cell)s): %(msg)s") % {"col": labels[field_name], "cell": _cell_name(col, row), "msg": exc}
+            )
+            return None
+
+    return read
+
+
+def _text_reader(columns):
+    def read(values, field_name, row, errors):
+        col = columns.get(field_name)
+        if col is None or col >= len(values):
+            return ""
+        value = values[col]
+        if isinstance(value, (FormulaWithoutValue, CellErrorValue)):
+            errors.append(_bad_cell_message(value, col, row))
+            return ""
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return nfc(value) or ""
+        return _cell_text(value)
+
+    return read
+
+
+def _dong_text(amount, unit):
+    """Đồng shown in the sheet's unit: 875_000_000 in triệu → "875 triệu đồng"."""
+    from khuyencong.formatting import UNITS
+
+    return f"{format_decimal(amount / UNITS[unit] if amount % UNITS[unit] else amount // UNITS[unit])} {UNIT_LABELS[unit]}"
+
+
+def _row_kind(values, columns, label_fields):
+    """"group", "total" or "data" for a non-blank row."""
+    stt_col = columns.get("stt")
+    stt = values[stt_col] if stt_col is not None and stt_col < len(values) else None
+    stt_text = stt.strip() if isinstance(stt, str) else stt
+    if isinstance(stt_text, str) and ROMAN.match(stt_text):
+        return "group", stt_text.rstrip(".")
+    if stt_text in (None, ""):
+        for f in label_fields:
+            col = columns.get(f)
+            if col is not None and col < len(values) and isinstance(values[col], str):
+                folded = fold(values[col])
+                if folded.startswith(("tong cong", "tong so", "cong", "tong")):
+                    return "total", None
+        # A label in the first column (e.g. "Tổng cộng" written in STT's cell, merged across).
+        for value in values[: (stt_col or 0) + 1]:
+            if isinstance(value, str) and fold(value).startswith(("tong cong", "tong so")):
+                return "total", None
+    return "data", stt_text
+
+
+class _SumCheck:
+    """Subtotals and the grand total against the rows under them."""
+
+    def __init__(self, parsed, money_fields):
+        self.parsed = parsed
+        self.fields = money_fields
+        self.group = None  # (row, label, stated sums, computed sums)
+        self.grand = {f: 0 for f in money_fields}
+        self.total_seen = False
+
+    def add(self, amounts):
+        for f in self.fields:
+            value = amounts.get(f) or 0
+            self.grand[f] += value
+            if self.group is not None:
+                self.group[3][f] += value
+
+    def open_group(self, row, label, stated):
+        self.close_group()
+        self.group = (row, label, stated, {f: 0 for f in self.fields})
+
+    def close_group(self):
+        if self.group is None:
+            return
+        row, label, stated, computed = self.group
+        self._compare(row, _("nhóm %(g)s") % {"g": label}, stated, computed)
+        self.group = None
+
+    def total(self, row, stated):
+        self.close_group()
+        self.total_seen = True
+        self._compare(row, _("dòng tổng cộng"), stated, self.grand)
+
+    def _compare(self, row, what, stated, computed):
+        unit = self.parsed.unit
+        for f in self.fields:
+            value = stated.get(f)
+            if value is None:
+                continue
+            if value != computed[f]:
+                diff = value - computed[f]
+                self.parsed.problem(
+                    row,
+                    _(
+                        "Dòng %(row)s (%(what)s): cột «%(col)s» ghi %(stated)s nhưng cộng các dòng được %(computed)s "
+                        "(lệch %(diff)s)."
+                    )
+                    % {
+                        "row": row,
+                        "what": what,
+                        "col": FIELD_LABELS[f],
+                        "stated": _dong_text(value, unit),
+                        "computed": _dong_text(computed[f], unit),
+                        "diff": _dong_text(abs(diff), unit),
+                    },
+                )
+
+
+def _read_plan_rows(parsed, columns, data, max_problems):
+    money = _money_reader(parsed, columns)
+    text = _text_reader(columns)
+    resolver = ProvinceResolver(parsed.year)
+    money_fields = [f for f in ("total", "national", "local", "counterpart") if f in columns]
+    sums = _SumCheck(parsed, money_fields)
+    group_province = None
+    group_row = None
+    groups_seen = {}
+    keys_seen = {}
+    year = parsed.year
+    lines = parsed.lines
+    for row, values in data:
+        if max_problems and len(parsed.problems) >= max_problems:
+            break
+        if _is_blank(values):
+            continue
+        if _is_column_number_row(values):
+            continue
+        kind, stt = _row_kind(values, columns, ("name",))
+        errors = []
+        if kind in ("group", "total"):
+            stated = {}
+            for f in money_fields:
+                stated[f] = money(values, row, f, errors, blank=None)
+            for e in errors:
+                parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
+            if kind == "total":
+                sums.total(row, stated)
+                break
+            label = text(values, "name", row, errors) or stt
+            province, message = resolver.find(label) if label else (None, _("Dòng nhóm không có tên tỉnh, thành phố."))
+            sums.open_group(row, f"{stt} – {label}", stated)
+            group_row = row
+            if province is None:
+                parsed.problem(row, _("Dòng %(row)s (nhóm %(stt)s): %(msg)s") % {"row": row, "stt": stt, "msg": message})
+                group_province = None
+                continue
+            key = province.current.pk
+            if key in groups_seen:
+                parsed.problem(
+                    row,
+                    _("Dòng %(row)s: nhóm %(p)s trùng với nhóm ở dòng %(prev)s.")
+                    % {"row": row, "p": province.full_name, "prev": groups_seen[key]},
+                )
+            groups_seen.setdefault(key, row)
+            group_province = province
+            continue
+        parsed.rows_read += 1
+        name = text(values, "name", row, errors)
+        national = money(values, row, "national", errors)
+        local = money(values, row, "local", errors)
+        counterpart = money(values, row, "counterpart", errors)
+        total = money(values, row, "total", errors, blank=None)
+        sums.add({"total": total or 0, "national": national or 0, "local": local or 0, "counterpart": counterpart or 0})
+        if not name:
+            errors.append(_("Chưa có tên đề án."))
+        if group_province is None:
+            if group_row is None:
+                errors.append(_("Đề án không nằm dưới dòng nhóm tỉnh, thành phố nào (dòng số La Mã I, II, …)."))
+            else:
+                errors.append(_("Tỉnh, thành phố của nhóm (dòng %(g)s) không xác định được.") % {"g": group_row})
+        if None not in (national, local, counterpart) and total is not None:
+            parts = national + local + counterpart
+            if parts != total:
+                errors.append(
+                    _("«Tổng kinh phí» %(t)s khác tổng các nguồn %(p)s.")
+                    % {"t": _dong_text(total, parsed.unit), "p": _dong_text(parts, parsed.unit)}
+                )
+        if errors:
+            for e in errors:
+                parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
+            continue
+        schedule = text(values, "schedule", row, errors)
+        start, end = parse_schedule(schedule, year)
+        beneficiary = text(values, "beneficiary", row, errors)
+        line = PlanLine(
+            sheet_row=row,
+            stt="" if stt is None else str(stt),
+            province=group_province,
+            name=name,
+            contents=text(values, "contents", row, errors),
+            implementing_unit=text(values, "implementing_unit", row, errors),
+            beneficiary=beneficiary,
+            location=text(values, "location", row, errors),
+            schedule=schedule,
+            start_date=start,
+            end_date=end,
+            total=national + local + counterpart if total is None else total,
+            national=national,
+            local=local,
+            counterpart=counterpart,
+            note=text(values, "note", row, errors),
+        )
+        line.source_ref = plan_source_ref(year, parsed.level, group_province, name, beneficiary)
+        if line.source_ref in keys_seen:
+            parsed.problem(
+                row,
+                _("Dòng %(row)s: đề án trùng với dòng %(prev)s (cùng tỉnh, tên đề án và đơn vị thụ hưởng).")
+                % {"row": row, "prev": keys_seen[line.source_ref]},
+            )
+            continue
+        keys_seen[line.source_ref] = row
+        lines.append(line)
+    sums.close_group()
+
+
+def plan_source_ref(year, level, province, name, beneficiary):
+    """A stable key for a plan-annex row: the same đề án in a corrected annex updates, not duplicates."""
+    digest = hashlib.sha1(f"{fold(name)}|{fold(beneficiary)}".encode()).hexdigest()[:20]
+    return f"phu-luc:{year}:{level}:{province.era[0]}{province.code}:{digest}"
+
+
+def _read_allocation_rows(parsed, columns, data, max_problems):
+    money = _money_reader(parsed, columns)
+    text = _text_reader(columns)
+    resolver = ProvinceResolver(parsed.year)
+    long_format = "source" in columns
+    money_fields = ["amount"] if long_format else [f for f in ("national", "local", "total") if f in columns]
+    sums = _SumCheck(parsed, money_fields)
+    seen = {}
+    lines = parsed.lines
+    default_year = parsed.year
+    for row, values in data:
+        if max_problems and len(parsed.problems) >= max_problems:
+            break
+        if _is_blank(values):
+            continue
+        if _is_column_number_row(values):
+            continue
+        kind, stt = _row_kind(values, columns, ("province", "stt"))
+        errors = []
+        if kind in ("group", "total"):
+            stated = {f: money(values, row, f, errors, blank=None) for f in money_fields}
+            for e in errors:
+                parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
+            if kind == "total":
+                sums.total(row, stated)
+                break
+            sums.open_group(row, f"{stt} – {text(values, 'province', row, errors)}", stated)
+            continue
+        parsed.rows_read += 1
+        name = text(values, "province", row, errors)
+        code = text(values, "province_code", row, errors)
+        province = recorded = None
+        if code:
+            recorded, message = resolver.find(code.zfill(2) if code.isdigit() else code)
+            if recorded is None:
+                errors.append(message)
+            elif name:
+                by_name, _m = resolver.find(name)
+                if by_name is None or by_name.current.pk != recorded.current.pk:
+                    errors.append(
+                        _("Mã tỉnh %(code)s (%(p)s) không khớp với tên «%(name)s».")
+                        % {"code": code, "p": recorded.full_name, "name": name}
+                    )
+        elif name:
+            recorded, message = resolver.find(name)
+            if recorded is None:
+                errors.append(message)
+        else:
+            errors.append(_("Chưa có tên hoặc mã tỉnh, thành phố."))
+        if recorded is not None:
+            province = recorded.current
+        year = default_year
+        if "year" in columns:
+            raw_year = values[columns["year"]] if columns["year"] < len(values) else None
+            if raw_year not in (None, ""):
+                try:
+                    year = int(str(raw_year).strip())
+                    if not 2000 <= year <= 2100:
+                        raise ValueError
+                except ValueError:
+                    errors.append(_("Năm «%(v)s» không hợp lệ.") % {"v": raw_year})
+                    year = None
+            if year is None and not errors:
+                errors.append(_("Chưa có năm kế hoạch."))
+        if long_format:
+            raw_source = text(values, "source", row, errors)
+            source = SOURCE_WORDS.get(fold(raw_source))
+            if source is None:
+                errors.append(
+                    _("Nguồn kinh phí «%(v)s» không hợp lệ; chỉ nhận «KCQG» hoặc «KCĐP».") % {"v": raw_source or "—"}
+                )
+            amount = money(values, row, "amount", errors, blank=None)
+            if amount is None and not errors:
+                errors.append(_("Chưa nhập kinh phí."))
+            sums.add({"amount": amount or 0})
+            pairs = [(source, amount)] if source else []
+        else:
+            national = money(values, row, "national", errors, blank=None)
+            local = money(values, row, "local", errors, blank=None)
+            total = money(values, row, "total", errors, blank=None)
+            sums.add({"national": national or 0, "local": local or 0, "total": total or 0})
+            if total is not None and national is not None and local is not None and national + local != total:
+                errors.append(
+                    _("«Tổng cộng» %(t)s khác KCQG + KCĐP = %(p)s.")
+                    % {"t": _dong_text(total, parsed.unit), "p": _dong_text(national + local, parsed.unit)}
+                )
+            pairs = [(s, a) for s, a in ((AllocationSource.NATIONAL, national), (AllocationSource.LOCAL, local))
+                     if a is not None]
+            if not pairs and not errors:
+                errors.append(_("Chưa nhập kinh phí KCQG hay KCĐP."))
+        level_value = None
+        if "level" in columns:
+            raw_level = text(values, "level", row, errors)
+            if raw_level:
+                level_value = LEVEL_WORDS.get(fold(raw_level))
+                if level_value is None:
+                    errors.append(_("Cấp «%(v)s» không hợp lệ; chỉ nhận «KCQG» hoặc «KCĐP».") % {"v": raw_level})
+        if errors:
+            for e in errors:
+                parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
+            continue
+        for source, amount in pairs:
+            level = level_value or (Level.NATIONAL if source == AllocationSource.NATIONAL else Level.LOCAL)
+            key = (year, level, province.pk, source)
+            if key in seen:
+                parsed.problem(
+                    row,
+                    _("Dòng %(row)s: %(p)s (nguồn %(s)s) trùng với dòng %(prev)s.")
+                    % {"row": row, "p": province.full_name, "s": SOURCE_LABELS[source], "prev": seen[key]},
+                )
+                continue
+            seen[key] = row
+            lines.append(AllocationLine(row, year, level, province, recorded, source, amount))
+    sums.close_group()
