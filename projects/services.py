@@ -789,6 +789,10 @@ def _check_requirements(step, row, *, comment, decision_number, decision_date):
         raise WorkflowError(errors[0], errors)
 
 
+# States in which approved money is committed against the allocation (released on cancellation).
+COMMITTED_STATES = frozenset({workflow.APPROVED, workflow.IN_IMPLEMENTATION, workflow.ADJUSTMENT_REQUESTED})
+
+
 def _transition(*, actor, de_an, action, comment="", decision_number="", decision_date=None, data=None,
                 apply=None, row=None):
     """The one path of every state change. Must run inside an atomic block."""
@@ -810,6 +814,11 @@ def _transition(*, actor, de_an, action, comment="", decision_number="", decisio
     row.updated_at = timezone.now()
     _history_user(row, actor)
     row.save()
+    if target == workflow.CANCELLED and from_status in COMMITTED_STATES:
+        from funding.services import commitment_release
+
+        released = commitment_release(de_an=row, actor=actor)
+        data = {**(data or {}), "released": released}
     transition = Transition.objects.create(
         de_an=row, action=action, from_status=from_status, to_status=target, actor=actor, comment=comment,
         decision_number=decision_number, decision_date=decision_date, data=data or {},
