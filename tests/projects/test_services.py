@@ -1,0 +1,270 @@
+"""Dossier writes: money typed the Vietnamese way, budget rules and caps, beneficiaries and their
+tax codes, attachments, and recording an already-approved đề án from the plan annex."""
+from datetime import date
+
+import pytest
+from django.core.files.base import ContentFile
+
+from khuyencong.choices import FundingSource, Level
+from projects import rules, services
+from projects.models import Attachment, BudgetLine, DeAn, Establishment, KindRule, Status, Transition
+from projects.services import WorkflowError
+
+from .factories import EstablishmentFactory, content, current, pdf_file, ready_de_an
+
+pytestmark = pytest.mark.django_db
+
+
+# --- money ---------------------------------------------------------------------------------------
+
+def test_money_typed_the_vietnamese_way_is_read_as_dong(users):
+    d = ready_de_an(users.centre)
+    line = services.budget_line_add(actor=users.centre, de_an=d, description="Tập huấn", source="counterpart",
+                                    amount="1.500.000")
+    assert line.amount == 1_500_000
+    assert DeAn.objects.get(pk=d.pk).counterpart_amount == 400_000_000 + 1_500_000
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("-1.000", "số âm"),
+    (-5, "số âm"),
+    ("1.500,5", "phần lẻ"),
+    (1500.5, "phần lẻ"),
+    ("10.000.000.000.000.000", "lớn bất thường"),
+    ("1,500,000", "kiểu tiếng Anh"),
+    ("abc", "không phải là số tiền"),
+    ("", "chưa nhập số tiền"),
+])
+def test_bad_money_is_refused_with_a_message_and_nothing_changes(users, value, fragment):
+    d = ready_de_an(users.centre)
+    before = list(BudgetLine.objects.filter(de_an=d).values_list("amount", flat=True))
+    with pytest.raises(WorkflowError) as err:
+        services.budget_line_add(actor=users.centre, de_an=d, description="Dòng lỗi", source="national", amount=value)
+    assert fragment in str(err.value)
+    assert "Dòng «Dòng lỗi»" in str(err.value)
+    assert list(BudgetLine.objects.filter(de_an=d).values_list("amount", flat=True)) == before
+    assert DeAn.objects.get(pk=d.pk).revision == d.revision
+
+
+def test_amounts_add_up_by_source(users):
+    d = ready_de_an(users.centre)
+    assert (d.national_amount, d.counterpart_amount, d.total_amount) == (400_000_000, 400_000_000, 800_000_000)
+    assert rules.check_budget(d, list(d.budget_lines.all())) == []
+    # Totals that no longer match the lines (e.g. written around the services) are caught.
+    DeAn.objects.filter(pk=d.pk).update(total_amount=1)
+    d.refresh_from_db()
+    assert any("không khớp" in e for e in rules.check_budget(d, list(d.budget_lines.all())))
+
+
+def test_national_support_over_the_tt28_cap_is_refused(users):
+    d = ready_de_an(users.centre)
+    lines = [
+        {"description": "Máy chẻ nan", "source": "national", "amount": "320.000.000", "content": content("1.2"),
+         "cost_basis": "1.000.000.000"},  # 50 % = 500 triệu but the amount cap is 300 triệu: lower wins
+    ]
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, budget_lines=lines)
+    errors = rules.check_caps(d, list(d.budget_lines.all()))
+    assert len(errors) == 1 and "300.000.000 đ" in errors[0] and "28/2018/TT-BTC" in errors[0]
+    # The percentage is lower here: 50 % of 400 triệu = 200 triệu.
+    lines[0].update(amount="250.000.000", cost_basis="400.000.000")
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, budget_lines=lines)
+    errors = rules.check_caps(d, list(d.budget_lines.all()))
+    assert len(errors) == 1 and "200.000.000 đ" in errors[0]
+    lines[0].update(amount="200.000.000")
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, budget_lines=lines)
+    assert rules.check_caps(d, list(d.budget_lines.all())) == []
+
+
+def test_cap_lookup_uses_the_de_an_dates(users):
+    d = ready_de_an(users.centre)
+    DeAn.objects.filter(pk=d.pk).update(start_date=date(2017, 3, 1), end_date=date(2018, 3, 1))
+    d.refresh_from_db()
+    # TT 28 is in force from 11/05/2018: no cap applies to a start in 2017, so nothing to refuse.
+    lines = list(d.budget_lines.all())
+    lines[0].amount = 900_000_000
+    assert rules.check_caps(d, lines) == []
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+def test_pilot_kind_rules_are_data(users):
+    d = ready_de_an(users.centre)
+    assert rules.check_submission(d) == []
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, end_date=date(2026, 12, 31))
+    assert any("ít nhất 2 năm" in e for e in rules.check_submission(d))
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, end_date=date(2029, 1, 31))
+    assert any("tối đa 3 năm" in e for e in rules.check_submission(d))
+    KindRule.objects.filter(kind="diem").update(max_years=4)
+    assert rules.check_submission(d) == []
+
+
+def test_end_before_start_is_refused(users):
+    d = ready_de_an(users.centre)
+    with pytest.raises(WorkflowError, match="Ngày kết thúc phải sau ngày bắt đầu"):
+        services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, end_date=date(2025, 1, 1))
+    assert DeAn.objects.get(pk=d.pk).end_date == date(2027, 11, 30)
+
+
+def test_beneficiary_location_rules(users):
+    d = ready_de_an(users.centre)
+    links = list(d.beneficiaries.select_related("establishment__province"))
+    # Recorded under former Bắc Giang (24, merged into current Bắc Ninh 24): eligible.
+    est = links[0].establishment
+    est.province = current("24").predecessors.get(code="24")
+    est.save()
+    assert rules.check_beneficiaries(d, list(d.beneficiaries.select_related("establishment__province"))) == []
+    # Another province or no commune: refused.
+    est.province = current("19")
+    est.commune = ""
+    est.save()
+    errors = rules.check_beneficiaries(d, list(d.beneficiaries.select_related("establishment__province")))
+    assert any("không thuộc địa bàn" in e for e in errors) and any("cấp xã" in e for e in errors)
+    # A ward: refused for a đề án starting before 15/10/2025, eligible after (Decree 235).
+    est.province = current("24")
+    est.commune = "Phường Kinh Bắc"
+    est.save()
+    assert rules.check_beneficiaries(d, list(d.beneficiaries.select_related("establishment__province"))) == []
+    d.start_date = date(2025, 3, 1)
+    errors = rules.check_beneficiaries(d, list(d.beneficiaries.select_related("establishment__province")))
+    assert len(errors) == 1 and "45/2012/NĐ-CP" in errors[0]
+
+
+def test_kcdp_cannot_use_national_money(users):
+    d = ready_de_an(users.centre, level=Level.LOCAL)
+    lines = [{"description": "Hỗ trợ", "source": "national", "amount": 10_000_000}]
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, budget_lines=lines)
+    errors = rules.check_budget(d, list(d.budget_lines.all()))
+    assert any("không dùng kinh phí khuyến công quốc gia" in e for e in errors)
+
+
+# --- establishments --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tax_code, ok", [
+    ("0123456789", True), ("0123456789-001", True), ("001085012345", True),
+    ("012345678", False), ("0123456789-01", False), ("01234567890", False), ("0123 456 789", True), ("abc", False),
+])
+def test_tax_code_validation(users, tax_code, ok):
+    fields = {"name": "Hộ kinh doanh Nguyễn Thị Hoa", "legal_form": "household_business", "province": current("24"),
+              "commune": "Xã Việt Yên", "tax_code": tax_code}
+    if ok:
+        est = services.establishment_create(actor=users.centre, **fields)
+        assert est.tax_code == tax_code.replace(" ", "")
+    else:
+        with pytest.raises(WorkflowError, match="Mã số thuế"):
+            services.establishment_create(actor=users.centre, **fields)
+
+
+def test_establishment_is_kept_once_and_reused(users):
+    fields = {"name": "Công ty TNHH Gốm Thổ Hà", "legal_form": "sme", "province": current("24"), "commune": "Xã Vân Hà"}
+    est, created = services.establishment_get_or_create(actor=users.centre, tax_code="2400123456", **fields)
+    again, created_again = services.establishment_get_or_create(actor=users.province, tax_code="2400123456", **fields)
+    assert created and not created_again and est.pk == again.pk
+    with pytest.raises(WorkflowError, match="đã có trong danh sách"):
+        services.establishment_create(actor=users.centre, tax_code="2400123456", **fields)
+    with pytest.raises(WorkflowError, match="12 số"):
+        services.establishment_create(actor=users.centre, **{**fields, "tax_code": "001085012345"})
+    with pytest.raises(WorkflowError, match="không thuộc đối tượng thụ hưởng"):
+        services.establishment_create(actor=users.centre, **{**fields, "legal_form": "large_enterprise"})
+    with pytest.raises(WorkflowError, match="tỉnh, thành phố mình"):
+        services.establishment_create(actor=users.centre_other, **fields)
+    assert Establishment.objects.filter(tax_code="2400123456").count() == 1
+
+
+def test_beneficiary_of_another_province_cannot_be_attached(users):
+    d = ready_de_an(users.centre)
+    foreign = EstablishmentFactory(province=current("19"))
+    with pytest.raises(WorkflowError, match="tỉnh, thành phố khác"):
+        services.beneficiary_add(actor=users.centre, de_an=d, establishment=foreign)
+    with pytest.raises(WorkflowError, match="tỉnh, thành phố khác"):
+        services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, beneficiaries=[foreign.pk])
+    assert d.beneficiaries.count() == 2
+
+
+# --- attachments -----------------------------------------------------------------------------------
+
+def test_attachment_is_stored_privately_with_a_sanitised_name(users, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = ready_de_an(users.centre)
+    att = services.attachment_add(actor=users.centre, de_an=d, file=pdf_file("../../etc/Văn bản đề nghị; rm -rf.pdf"),
+                                  kind="request_letter")
+    assert att.original_name == "Văn bản đề nghị_ rm -rf.pdf"
+    assert att.content_type == "application/pdf" and att.size > 0
+    assert att.file.name.startswith("de-an/") and "Văn" not in att.file.name and ".." not in att.file.name
+    assert att.file.storage.exists(att.file.name)
+
+
+@pytest.mark.parametrize("name, data, fragment", [
+    ("virus.exe", b"MZ\x90\x00", "không được chấp nhận"),
+    ("trang.html", b"<html>", "không được chấp nhận"),
+    ("gia-mao.pdf", b"MZ\x90\x00 not a pdf", "không đúng định dạng"),
+    ("rong.pdf", b"", "rỗng"),
+])
+def test_attachment_type_and_content_are_checked(users, settings, tmp_path, name, data, fragment):
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = ready_de_an(users.centre)
+    with pytest.raises(WorkflowError, match=fragment):
+        services.attachment_add(actor=users.centre, de_an=d, file=ContentFile(data, name=name))
+    assert not Attachment.objects.exists()
+
+
+def test_attachment_size_limit(users, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.UPLOAD_MAX_BYTES = 1024
+    d = ready_de_an(users.centre)
+    with pytest.raises(WorkflowError, match="vượt giới hạn"):
+        services.attachment_add(actor=users.centre, de_an=d, file=ContentFile(b"%PDF-" + b"x" * 2000, name="lon.pdf"))
+    services.attachment_add(actor=users.centre, de_an=d, file=ContentFile(b"\x89PNG\r\n\x1a\n" + b"x" * 100, name="anh.PNG"))
+
+
+def test_attachment_other_province_refused(users, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = ready_de_an(users.centre)
+    with pytest.raises(WorkflowError, match="tỉnh, thành phố khác"):
+        services.attachment_add(actor=users.centre_other, de_an=d, file=pdf_file())
+
+
+# --- recording an approved đề án (funding's import) ---------------------------------------------------
+
+def record(**overrides):
+    values = dict(
+        actor=None, plan_year=2026, level="kcqg", province=current("24"),
+        name="Hỗ trợ ứng dụng máy móc thiết bị tiên tiến trong sản xuất gốm", implementing_unit_name=
+        "Trung tâm Khuyến công tỉnh Bắc Ninh", beneficiary_name="HTX Gốm Thổ Hà", contents_text="1.2 Hỗ trợ máy móc",
+        location="Xã Vân Hà", start_date=date(2026, 3, 1), end_date=date(2026, 11, 30), total_amount=1_000_000_000,
+        national_amount=300_000_000, local_amount=0, counterpart_amount=700_000_000, decision_number="2646/QĐ-BCT",
+        decision_date=date(2025, 12, 20), source_ref="plan-2026:row-12",
+    )
+    values.update(overrides)
+    return services.de_an_record_approved(**values)
+
+
+def test_record_approved_is_idempotent(users):
+    d, action = record(actor=users.reviewer)
+    assert action == "created"
+    assert d.status == Status.APPROVED and d.code.startswith("KCQG-2026-24-")
+    assert d.implementing_unit is not None and d.implementing_unit.code == "ttkc-24"
+    assert d.approved_national_amount == 300_000_000 and d.total_amount == 1_000_000_000
+    assert sorted(d.budget_lines.values_list("source", "amount")) == [
+        (FundingSource.COUNTERPART, 700_000_000), (FundingSource.NATIONAL, 300_000_000)]
+    assert [c.code for c in d.contents.all()] == ["1.2"]
+    assert d.beneficiaries.get().establishment.legal_form == "cooperative"
+    assert Transition.objects.get(de_an=d).action == "import_approved"
+    again, action = record(actor=users.reviewer)
+    assert (again.pk, action) == (d.pk, "unchanged")
+    changed, action = record(actor=users.reviewer, national_amount=350_000_000, counterpart_amount=650_000_000)
+    assert (changed.pk, action) == (d.pk, "updated")
+    assert DeAn.objects.get(pk=d.pk).national_amount == 350_000_000
+    assert DeAn.objects.filter(source_ref="plan-2026:row-12").count() == 1
+    assert Transition.objects.filter(de_an=d).count() == 2
+
+
+def test_record_approved_refusals(users):
+    with pytest.raises(WorkflowError, match="Chỉ chuyên viên"):
+        record(actor=users.centre)
+    with pytest.raises(WorkflowError, match="nhỏ hơn tổng các nguồn"):
+        record(total_amount=100)
+    with pytest.raises(WorkflowError, match="số âm"):
+        record(national_amount=-1)
+    d, action = record(implementing_unit_name="Viện Nghiên cứu Cơ khí", source_ref="r2")
+    assert d.implementing_unit is None and d.implementing_unit_name == "Viện Nghiên cứu Cơ khí"
+    assert DeAn.objects.count() == 1
