@@ -1,10 +1,30 @@
 """Writes of the funding app. Keyword-only, each in one transaction."""
-from django.db import transaction
+import os
+from dataclasses import dataclass, field
+
+from django.core.files import File
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from khuyencong.formatting import format_dong
+from khuyencong.choices import Level
+from khuyencong.formatting import UNIT_LABELS, format_date, format_datetime, format_dong
+from khuyencong.models import AuditEvent
 
-from .models import Allocation, AnnualPlan, Commitment, source_for_level
+from .bulk import insert_rows, update_rows
+from .importers import Problem
+from .models import (
+    Allocation,
+    AllocationSource,
+    AnnualPlan,
+    Commitment,
+    ImportBatch,
+    ImportKind,
+    ImportRow,
+    ImportStatus,
+    RowAction,
+    source_for_level,
+)
 
 
 class OverAllocation(Exception):
@@ -110,3 +130,582 @@ def annual_plan_get_or_create(*, year, level, decision_number="", decision_date=
         },
     )
     return plan
+
+
+# === Excel import: read → plan (preview) → apply ================================================
+
+class ImportFailed(Exception):
+    """Applying an import was refused or interrupted; nothing was written. ``str(err)`` is Vietnamese."""
+
+    def __init__(self, message, problems=None):
+        self.problems = problems or []
+        super().__init__(str(message))
+
+
+@dataclass
+class RowPlan:
+    """What one parsed line will do: ``action`` create/update/unchanged, with the figure it replaces."""
+
+    line: object
+    action: str
+    previous: int | None = None
+    object_id: int | None = None
+    message: str = ""
+
+
+@dataclass
+class ImportPreview:
+    parsed: object
+    plans: list = field(default_factory=list)
+    sha256: str = ""
+    size: int = 0
+    name: str = ""
+    duplicate_of: object = None
+    batch: object = None
+
+    @property
+    def problems(self):
+        return self.parsed.problems
+
+    @property
+    def ok(self):
+        return not self.parsed.problems and self.duplicate_of is None
+
+    def counts(self):
+        counts = {"create": 0, "update": 0, "unchanged": 0, "error": len({p.sheet_row for p in self.parsed.problems})}
+        for plan in self.plans:
+            counts[plan.action] += 1
+        return counts
+
+    def summary_lines(self):
+        """The same summary the web preview shows, as plain text lines (for the command)."""
+        from .importers import SOURCE_LABELS  # noqa: F401 - keeps labels in one module
+
+        parsed = self.parsed
+        counts = self.counts()
+        kind = ImportKind(parsed.kind).label if parsed.kind else ""
+        lines = [
+            _("Tệp: %(name)s (SHA-256 %(sha)s…)") % {"name": self.name, "sha": self.sha256[:12]},
+            _("Loại bảng: %(kind)s — trang «%(sheet)s», dòng tiêu đề %(row)s, đơn vị tính: %(unit)s")
+            % {"kind": kind, "sheet": parsed.sheet_name, "row": parsed.header_row, "unit": UNIT_LABELS.get(parsed.unit, "")},
+            _("Năm %(year)s, cấp %(level)s, quyết định %(dec)s%(date)s")
+            % {
+                "year": parsed.year or "—",
+                "level": Level(parsed.level).label if parsed.level else _("theo nguồn"),
+                "dec": parsed.decision_number or "—",
+                "date": (" " + _("ngày") + " " + format_date(parsed.decision_date)) if parsed.decision_date else "",
+            },
+            _("Số dòng dữ liệu trong bảng: %(rows)s; số khoản sẽ nhập: tạo mới %(create)s, cập nhật %(update)s, không đổi %(unchanged)s; số dòng lỗi: %(error)s")
+            % {"rows": parsed.rows_read, **counts},
+        ]
+        if self.duplicate_of is not None:
+            lines.append(duplicate_message(self.duplicate_of))
+        totals = parsed.totals()
+        lines.append(_("Tổng theo nguồn (đồng): KCQG %(n)s; KCĐP %(l)s; vốn đối ứng, khác %(c)s")
+                     % {"n": format_dong(totals["national"]), "l": format_dong(totals["local"]), "c": format_dong(totals["counterpart"])})
+        lines.append(_("Tổng theo tỉnh, thành phố (hiện nay):"))
+        for province, entry in parsed.totals_by_province().items():
+            lines.append(
+                f"  {province.code} {province.full_name}: KCQG {format_dong(entry['national'])}; "
+                f"KCĐP {format_dong(entry['local'])}; " + _("đối ứng, khác") + f" {format_dong(entry['counterpart'])}"
+            )
+        if parsed.problems:
+            lines.append(_("Lỗi (%(n)s):") % {"n": len(parsed.problems)})
+            for problem in parsed.problems:
+                lines.append(f"  - {problem.message}")
+        return lines
+
+
+def duplicate_message(batch):
+    return _(
+        "Tệp này đã được nhập trước đây: lô #%(id)s, «%(name)s», lúc %(when)s bởi %(who)s. Nhập lại cùng một tệp "
+        "không thay đổi gì; nếu cần nhập lại, hãy hoàn tác lô đó trước."
+    ) % {
+        "id": batch.pk,
+        "name": batch.original_name,
+        "when": format_datetime(batch.applied_at or batch.created_at),
+        "who": (batch.applied_by or batch.created_by or _("hệ thống")),
+    }
+
+
+def import_read(*, fileobj, name="", size=None, max_problems=None):
+    """Open and parse an uploaded workbook. Raises ImportRejected for a file that cannot be used."""
+    from .importers import ImportRejected, file_sha256, parse_workbook
+    from .xlsx import Workbook, WorkbookError, check_size
+
+    if size is None:
+        fileobj.seek(0, 2)
+        size = fileobj.tell()
+        fileobj.seek(0)
+    try:
+        check_size(size)  # before reading a single byte of content
+        if name and not name.lower().endswith((".xlsx", ".xltx")):
+            lower = name.lower()
+            if lower.endswith(".xlsm"):
+                raise WorkbookError(_("Tệp có chứa macro (.xlsm) không được nhận vì lý do an toàn; hãy lưu lại dạng .xlsx (không macro)."))
+            if lower.endswith(".xls"):
+                raise WorkbookError(_("Đây là tệp Excel 97–2003 (.xls), không được hỗ trợ; hãy mở trong Excel và lưu lại dạng .xlsx."))
+            if lower.endswith(".csv"):
+                raise WorkbookError(_("Tệp CSV không được nhận; hãy mở trong Excel và lưu lại dạng .xlsx."))
+        sha = file_sha256(fileobj)
+        workbook = Workbook(fileobj, size=size)
+        try:
+            parsed = parse_workbook(workbook, max_problems=max_problems)
+        finally:
+            workbook.close()
+    except WorkbookError as exc:
+        raise ImportRejected(str(exc)) from exc
+    return parsed, sha, size
+
+
+def _existing_allocations(keys, *, lock=False):
+    """{(year, level, province_id, source): Allocation} for the given keys, in one query."""
+    years = {k[0] for k in keys}
+    qs = Allocation.objects.filter(plan__year__in=years).select_related("plan")
+    if lock:
+        qs = qs.select_for_update(of=("self",)) if connection.features.has_select_for_update_of else qs.select_for_update()
+    wanted = set(keys)
+    out = {}
+    for allocation in qs.order_by("pk"):
+        key = (allocation.plan.year, allocation.plan.level, allocation.province_id, allocation.source)
+        if key in wanted:
+            out[key] = allocation
+    return out
+
+
+def _plan_allocations(parsed, *, lock=False):
+    keys = [(line.year, line.level, line.province.pk, line.source) for line in parsed.lines]
+    existing = _existing_allocations(keys, lock=lock)
+    plans = []
+    for line, key in zip(parsed.lines, keys):
+        allocation = existing.get(key)
+        if allocation is None:
+            plans.append(RowPlan(line, RowAction.CREATE))
+            continue
+        if allocation.amount == line.amount:
+            plans.append(RowPlan(line, RowAction.UNCHANGED, allocation.amount, allocation.pk))
+            continue
+        if line.amount < allocation.committed:
+            parsed.problem(
+                line.sheet_row,
+                _(
+                    "Dòng %(row)s: không thể giảm kinh phí %(source)s năm %(year)s của %(p)s xuống %(new)s vì đã cam kết "
+                    "%(committed)s cho các đề án được duyệt."
+                )
+                % {
+                    "row": line.sheet_row,
+                    "source": SOURCE_TEXT[line.source],
+                    "year": line.year,
+                    "p": line.province.full_name,
+                    "new": format_dong(line.amount),
+                    "committed": format_dong(allocation.committed),
+                },
+            )
+            continue
+        plans.append(RowPlan(line, RowAction.UPDATE, allocation.amount, allocation.pk))
+    return plans
+
+
+SOURCE_TEXT = {"national": "KCQG", "local": "KCĐP"}
+
+
+def _plan_annex(parsed, *, lock=False):
+    from projects.models import DeAn
+
+    refs = [line.source_ref for line in parsed.lines]
+    existing = {}
+    for start in range(0, len(refs), 5000):
+        for de_an in DeAn.objects.filter(source_ref__in=refs[start:start + 5000]).only(
+            "pk", "source_ref", "name", "location", "start_date", "end_date", "decision_number", "decision_date",
+            "implementing_unit_name", "national_amount", "local_amount", "counterpart_amount", "other_amount",
+            "total_amount", "province_id", "status",
+        ):
+            existing[de_an.source_ref] = de_an
+    plans = []
+    for line in parsed.lines:
+        de_an = existing.get(line.source_ref)
+        if de_an is None:
+            plans.append(RowPlan(line, RowAction.CREATE))
+            continue
+        same = (
+            de_an.name == line.name
+            and de_an.location == line.location
+            and de_an.start_date == line.start_date
+            and de_an.end_date == line.end_date
+            and de_an.decision_number == parsed.decision_number
+            and de_an.decision_date == parsed.decision_date
+            and de_an.implementing_unit_name == line.implementing_unit
+            and de_an.national_amount == line.national
+            and de_an.local_amount == line.local
+            and de_an.counterpart_amount + de_an.other_amount == line.counterpart
+            and de_an.total_amount == line.total
+        )
+        plans.append(RowPlan(line, RowAction.UNCHANGED if same else RowAction.UPDATE, de_an.national_amount, de_an.pk))
+    _check_annex_allocations(parsed, plans, existing)
+    return plans
+
+
+def _annex_needs(parsed, plans):
+    """{(province_id, source): (amount needed, first sheet row)} for the annex's đề án."""
+    source = source_for_level(parsed.level)
+    needs = {}
+    for plan in plans:
+        line = plan.line
+        amount = line.national if source == AllocationSource.NATIONAL else line.local
+        key = (line.province.current.pk, source)
+        total, row = needs.get(key, (0, line.sheet_row))
+        needs[key] = (total + amount, row)
+    return needs
+
+
+def _check_annex_allocations(parsed, plans, existing_de_an):
+    """The annex's đề án must fit in the province's allocation (created from the annex when missing)."""
+    needs = _annex_needs(parsed, plans)
+    keys = [(parsed.year, parsed.level, pid, source) for pid, source in needs]
+    allocations = _existing_allocations(keys)
+    held = {}
+    ids = [d.pk for d in existing_de_an.values()]
+    for commitment in Commitment.objects.filter(de_an_id__in=ids, allocation__in=allocations.values()):
+        held[commitment.allocation_id] = held.get(commitment.allocation_id, 0) + commitment.amount
+    for (pid, source), (amount, row) in needs.items():
+        allocation = allocations.get((parsed.year, parsed.level, pid, source))
+        if allocation is None:
+            continue
+        after = allocation.committed - held.get(allocation.pk, 0) + amount
+        if after > allocation.amount:
+            parsed.problem(
+                row,
+                _(
+                    "Dòng %(row)s: các đề án của %(p)s cần %(need)s kinh phí %(source)s nhưng phân bổ năm %(year)s chỉ có "
+                    "%(alloc)s (các đề án khác đã cam kết %(other)s)."
+                )
+                % {
+                    "row": row,
+                    "p": allocation.province.full_name,
+                    "need": format_dong(amount),
+                    "source": SOURCE_TEXT[source],
+                    "year": parsed.year,
+                    "alloc": format_dong(allocation.amount),
+                    "other": format_dong(allocation.committed - held.get(allocation.pk, 0)),
+                },
+            )
+
+
+def _find_duplicate(sha):
+    return (
+        ImportBatch.objects.filter(sha256=sha, status=ImportStatus.APPLIED)
+        .select_related("applied_by", "created_by")
+        .order_by("-applied_at")
+        .first()
+    )
+
+
+def import_preview(*, fileobj, name, actor, save=True, size=None):
+    """Read, check and plan an upload. When everything is right (and ``save``), keep the file and an
+    ImportBatch in state "previewed" with one ImportRow per line, waiting for confirmation. When
+    anything is wrong nothing at all is written: the preview (with its problems) is only returned.
+    Raises ImportRejected for an unusable file."""
+    parsed, sha, size = import_read(fileobj=fileobj, name=name, size=size)
+    preview = ImportPreview(parsed=parsed, sha256=sha, size=size, name=name)
+    preview.duplicate_of = _find_duplicate(sha)
+    if parsed.ok:
+        preview.plans = _plan_allocations(parsed) if parsed.kind == ImportKind.ALLOCATION else _plan_annex(parsed)
+    if preview.ok and save:
+        with transaction.atomic():
+            batch = _new_batch(preview, actor=actor)
+            fileobj.seek(0)
+            batch.file.save(_stored_name(sha, name), File(fileobj, name=name), save=True)
+            _write_import_rows(batch, preview)
+        preview.batch = batch
+    return preview
+
+
+def _stored_name(sha, name):
+    from django.utils.text import get_valid_filename
+
+    base = get_valid_filename(os.path.basename(name or "bang-tinh.xlsx"))[-80:] or "bang-tinh.xlsx"
+    return f"{sha[:16]}-{base}"
+
+
+def _new_batch(preview, *, actor, status=ImportStatus.PREVIEWED):
+    parsed = preview.parsed
+    counts = preview.counts()
+    totals = parsed.totals()
+    return ImportBatch.objects.create(
+        kind=parsed.kind,
+        status=status,
+        original_name=(preview.name or "")[:255],
+        sha256=preview.sha256,
+        size=preview.size,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        year=parsed.year,
+        sheet_name=parsed.sheet_name[:100],
+        unit=parsed.unit,
+        rows_total=parsed.rows_read,
+        rows_created=counts["create"],
+        rows_updated=counts["update"],
+        rows_unchanged=counts["unchanged"],
+        rows_error=counts["error"],
+        total_national=totals["national"],
+        total_local=totals["local"],
+        total_counterpart=totals["counterpart"],
+        summary=_summary_json(preview),
+    )
+
+
+def _summary_json(preview):
+    parsed = preview.parsed
+    return {
+        "level": parsed.level,
+        "decision_number": parsed.decision_number,
+        "decision_date": parsed.decision_date.isoformat() if parsed.decision_date else None,
+        "header_row": parsed.header_row,
+        "title": parsed.title,
+        "by_province": [
+            {"province_id": p.pk, "code": p.code, "name": p.full_name, **entry}
+            for p, entry in parsed.totals_by_province().items()
+        ],
+    }
+
+
+def _write_import_rows(batch, preview):
+    ImportRow.objects.filter(batch=batch).delete()
+    rows = []
+    allocation = preview.parsed.kind == ImportKind.ALLOCATION
+    for plan in preview.plans:
+        line = plan.line
+        if allocation:
+            data = {"year": line.year, "level": line.level}
+            if line.recorded.pk != line.province.pk:
+                data["recorded"] = f"{line.recorded.full_name} ({line.recorded.code})"
+            rows.append((batch.pk, line.sheet_row, plan.action, plan.message, line.province.pk, line.source,
+                         line.amount, plan.previous, plan.object_id, data))
+        else:
+            data = {"name": line.name, "beneficiary": line.beneficiary, "stt": line.stt, "national": line.national,
+                    "local": line.local, "counterpart": line.counterpart, "total": line.total,
+                    "recorded": f"{line.province.full_name} ({line.province.code})"}
+            amount = line.national if preview.parsed.level == Level.NATIONAL else line.local
+            rows.append((batch.pk, line.sheet_row, plan.action, plan.message, line.province.current.pk,
+                         source_for_level(preview.parsed.level), amount, plan.previous, plan.object_id, data))
+    insert_rows(
+        ImportRow,
+        ["batch", "sheet_row", "action", "message", "province", "source", "amount", "previous_amount", "object_id", "data"],
+        rows,
+    )
+
+
+def _prepare_connection():
+    """After a lost database connection, start the retry on a fresh one."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+
+
+def import_apply(*, batch, actor):
+    """Apply a previewed batch in one transaction: the stored file is read again and re-checked
+    against the database as it is now (under row locks); on any problem nothing is written and
+    ImportFailed lists why. A lost database connection rolls everything back (ImportFailed)."""
+    _prepare_connection()
+    if batch.status != ImportStatus.PREVIEWED:
+        raise ImportFailed(_("Lô #%(id)s không ở trạng thái chờ xác nhận (hiện: %(s)s).")
+                           % {"id": batch.pk, "s": batch.get_status_display()})
+    with batch.file.open("rb") as stored:
+        parsed, sha, size = import_read(fileobj=stored, name=batch.original_name)
+    if sha != batch.sha256:
+        raise ImportFailed(_("Tệp lưu của lô #%(id)s đã bị thay đổi; hãy tải lên lại.") % {"id": batch.pk})
+    preview = ImportPreview(parsed=parsed, sha256=sha, size=size, name=batch.original_name)
+    return _apply_guarded(preview=preview, batch=batch, actor=actor)
+
+
+def import_file(*, fileobj, name, actor=None, dry_run=False, store=True):
+    """Preview and, unless ``dry_run``, apply in one go (the management command and the benchmark).
+    Returns the ImportPreview (with ``batch`` set when applied). Raises ImportRejected/ImportFailed."""
+    _prepare_connection()
+    parsed, sha, size = import_read(fileobj=fileobj, name=name)
+    preview = ImportPreview(parsed=parsed, sha256=sha, size=size, name=name)
+    preview.duplicate_of = _find_duplicate(sha)
+    if dry_run or not parsed.ok or preview.duplicate_of is not None:
+        if parsed.ok:
+            preview.plans = _plan_allocations(parsed) if parsed.kind == ImportKind.ALLOCATION else _plan_annex(parsed)
+        return preview
+    fileobj.seek(0)
+    return _apply_guarded(preview=preview, batch=None, actor=actor, fileobj=fileobj if store else None)
+
+
+def _apply_guarded(*, preview, batch, actor, fileobj=None):
+    try:
+        return _apply(preview=preview, batch=batch, actor=actor, fileobj=fileobj)
+    except (OperationalError, InterfaceError) as exc:
+        raise ImportFailed(
+            _("Mất kết nối tới cơ sở dữ liệu trong khi nhập; mọi thay đổi của lần nhập này đã được hủy, dữ liệu vẫn "
+              "như trước. Hãy thử lại sau ít phút.")
+        ) from exc
+
+
+@transaction.atomic
+def _apply(*, preview, batch, actor, fileobj=None):
+    parsed = preview.parsed
+    duplicate = _find_duplicate(preview.sha256)
+    if duplicate is not None and (batch is None or duplicate.pk != batch.pk):
+        raise ImportFailed(duplicate_message(duplicate))
+    if parsed.ok:
+        if parsed.kind == ImportKind.ALLOCATION:
+            preview.plans = _plan_allocations(parsed, lock=True)
+        else:
+            preview.plans = _plan_annex(parsed, lock=True)
+    if not parsed.ok:
+        raise ImportFailed(
+            _("Bảng tính có %(n)s lỗi; chưa có gì được nhập.") % {"n": len(parsed.problems)}, parsed.problems
+        )
+    if batch is None:
+        batch = _new_batch(preview, actor=actor, status=ImportStatus.PREVIEWED)
+        if fileobj is not None:
+            batch.file.save(_stored_name(preview.sha256, preview.name), File(fileobj, name=preview.name), save=False)
+    else:
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != ImportStatus.PREVIEWED:
+            raise ImportFailed(_("Lô #%(id)s đã được xử lý.") % {"id": batch.pk})
+    plan = _ensure_plans(parsed, batch)
+    if parsed.kind == ImportKind.ALLOCATION:
+        _apply_allocations(preview, batch, plan)
+    else:
+        _apply_annex(preview, batch, plan, actor)
+    counts = preview.counts()
+    batch.status = ImportStatus.APPLIED
+    batch.applied_by = actor if getattr(actor, "pk", None) else None
+    batch.applied_at = timezone.now()
+    batch.rows_created, batch.rows_updated, batch.rows_unchanged = counts["create"], counts["update"], counts["unchanged"]
+    batch.rows_error = 0
+    batch.plan = plan
+    batch.summary = {**_summary_json(preview), "applied": batch.summary.get("applied", {})}
+    batch.save()
+    _write_import_rows(batch, preview)
+    AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None, action="funding.import_applied", object_type="funding.ImportBatch",
+        object_id=str(batch.pk),
+        summary=_("Nhập «%(name)s»: tạo %(c)s, cập nhật %(u)s, không đổi %(n)s")
+        % {"name": batch.original_name[:200], "c": counts["create"], "u": counts["update"], "n": counts["unchanged"]},
+        data={"sha256": batch.sha256, "kind": batch.kind},
+    )
+    preview.batch = batch
+    return preview
+
+
+def _ensure_plans(parsed, batch):
+    """The AnnualPlan rows the file writes into (created when missing; decision filled in)."""
+    pairs = sorted({(line.year, line.level) for line in parsed.lines}) if parsed.kind == ImportKind.ALLOCATION else [
+        (parsed.year, parsed.level)]
+    first = None
+    from khuyencong.selectors import programme_for_year
+
+    for year, level in pairs:
+        plan, created = AnnualPlan.objects.select_for_update().get_or_create(
+            year=year, level=level,
+            defaults={"decision_number": parsed.decision_number, "decision_date": parsed.decision_date,
+                      "title": parsed.title[:500], "programme": programme_for_year(year)},
+        )
+        if created:
+            batch.summary.setdefault("applied", {}).setdefault("plans_created", []).append(plan.pk)
+        elif parsed.decision_number and year == parsed.year and (plan.decision_number, plan.decision_date) != (
+                parsed.decision_number, parsed.decision_date):
+            plan.decision_number, plan.decision_date = parsed.decision_number, parsed.decision_date
+            plan.save(update_fields=["decision_number", "decision_date", "updated_at"])
+        first = first or plan
+    return first
+
+
+def _apply_allocations(preview, batch, plan):
+    plans = {(p.year, p.level): p.pk for p in AnnualPlan.objects.filter(year__in={pl.line.year for pl in preview.plans})}
+    now = timezone.now()
+    creates = []
+    updates = []
+    for row in preview.plans:
+        line = row.line
+        if row.action == RowAction.CREATE:
+            creates.append((plans[(line.year, line.level)], line.province.pk, line.source, line.amount, 0, batch.pk, now))
+        elif row.action == RowAction.UPDATE:
+            updates.append((row.object_id, line.amount))
+    insert_rows(Allocation, ["plan", "province", "source", "amount", "committed", "import_batch", "updated_at"], creates)
+    update_rows(Allocation, ["amount"], updates, extra={"import_batch": batch.pk, "updated_at": now})
+    if creates:
+        created = dict(
+            ((p, pr, s), pk) for pk, p, pr, s in Allocation.objects.filter(import_batch=batch).values_list(
+                "pk", "plan_id", "province_id", "source")
+        )
+        for row in preview.plans:
+            if row.action == RowAction.CREATE:
+                line = row.line
+                row.object_id = created.get((plans[(line.year, line.level)], line.province.pk, line.source))
+
+
+def _apply_annex(preview, batch, plan, actor):
+    from projects.services import WorkflowError, de_an_record_approved
+
+    parsed = preview.parsed
+    level = parsed.level
+    results = {}
+    for row in preview.plans:
+        line = row.line
+        try:
+            de_an, action = de_an_record_approved(
+                actor=actor if getattr(actor, "pk", None) else None,
+                plan_year=parsed.year, level=level, province=line.province, name=line.name,
+                implementing_unit_name=line.implementing_unit, beneficiary_name=line.beneficiary,
+                contents_text=line.contents, location=line.location, start_date=line.start_date,
+                end_date=line.end_date, total_amount=line.total, national_amount=line.national,
+                local_amount=line.local, counterpart_amount=line.counterpart,
+                decision_number=parsed.decision_number, decision_date=parsed.decision_date,
+                source_ref=line.source_ref,
+            )
+        except WorkflowError as exc:
+            raise ImportFailed(
+                _("Dòng %(row)s: %(msg)s; chưa có gì được nhập.") % {"row": line.sheet_row, "msg": exc},
+                [Problem(line.sheet_row, str(exc))],
+            ) from exc
+        row.action = {"created": RowAction.CREATE, "updated": RowAction.UPDATE}.get(action, RowAction.UNCHANGED)
+        row.object_id = de_an.pk
+        results[de_an.pk] = (de_an, line)
+    _commit_annex(parsed, preview, batch, plan, results, actor)
+
+
+def _commit_annex(parsed, preview, batch, plan, results, actor):
+    """Hold each imported đề án's approved money against its province's allocation (creating the
+    allocation from the annex when the plan has none yet), under row locks."""
+    source = source_for_level(parsed.level)
+    needs = _annex_needs(parsed, preview.plans)
+    keys = [(parsed.year, parsed.level, pid, src) for pid, src in needs]
+    allocations = _existing_allocations(keys, lock=True)
+    created_ids = []
+    for (pid, src), (amount, row) in needs.items():
+        key = (parsed.year, parsed.level, pid, src)
+        if key not in allocations:
+            allocation = Allocation.objects.create(plan=plan, province_id=pid, source=src, amount=amount, import_batch=batch)
+            allocation.plan = plan
+            allocations[key] = allocation
+            created_ids.append(allocation.pk)
+    if created_ids:
+        batch.summary.setdefault("applied", {})["allocations_created"] = created_ids
+    by_pk = {a.pk: a for a in allocations.values()}
+    existing = {(c.de_an_id, c.allocation_id): c for c in Commitment.objects.select_for_update().filter(
+        de_an_id__in=list(results), allocation__in=list(by_pk))}
+    delta = {}
+    new_rows = []
+    changed = []
+    for de_an_id, (de_an, line) in results.items():
+        allocation = allocations[(parsed.year, parsed.level, line.province.current.pk, source)]
+        amount = line.national if source == AllocationSource.NATIONAL else line.local
+        current = existing.get((de_an_id, allocation.pk))
+        before = current.amount if current else 0
+        if current is None:
+            new_rows.append(Commitment(de_an_id=de_an_id, allocation_id=allocation.pk, amount=amount,
+                                       created_by=actor if getattr(actor, "pk", None) else None, import_batch=batch))
+        elif before != amount:
+            current.amount = amount
+            changed.append(current)
+        delta[allocation.pk] = delta.get(allocation.pk, 0) + amount - before
+    for pk, add in delta.items():
+        allocation = by_pk[pk]
+        if allocation.committed + add > allocation.amount:
+            raise ImportFailed(over_allocation_message(allocation=allocation, add=add))
+    Commitment.objects.bulk_create(new_rows, batch_size=2000)
+    Commitment.objects.bulk_update(changed, ["amount"], batch_size=2000)
+    update_rows(Allocation, ["committed"], [(pk, by_pk[pk].committed + add) for pk, add in delta.items() if add])

@@ -1,0 +1,76 @@
+"""Bulk writes without per-row queries: PostgreSQL COPY where available, bulk_create elsewhere, and an
+UPDATE … FROM (VALUES …) that works on both PostgreSQL and SQLite."""
+import io
+import json
+
+from django.db import connection
+
+CHUNK = 2000
+
+
+def _copy_text(value):
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    elif hasattr(value, "isoformat"):
+        value = value.isoformat()
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def insert_rows(model, fields, rows):
+    """Insert ``rows`` (tuples in ``fields`` order, database column values) into ``model``'s table."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(model._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
+        buffer = io.StringIO()
+        write = buffer.write
+        for row in rows:
+            write("\t".join(_copy_text(v) for v in row))
+            write("\n")
+        buffer.seek(0)
+        with connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+        return len(rows)
+    attnames = [model._meta.get_field(f).attname for f in fields]
+    objects = [model(**dict(zip(attnames, row))) for row in rows]
+    model.objects.bulk_create(objects, batch_size=CHUNK)
+    return len(rows)
+
+
+def update_rows(model, fields, rows, *, extra=None):
+    """``UPDATE table SET f = v.… FROM (VALUES (id, …), …) v WHERE table.id = v.column1``, in chunks.
+
+    ``rows`` are tuples (pk, value for each of ``fields``); ``extra`` sets further columns to one value.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    sets = [
+        f"{connection.ops.quote_name(model._meta.get_field(f).column)} = v.column{i + 2}" for i, f in enumerate(fields)
+    ]
+    extra_params = []
+    for name, value in (extra or {}).items():
+        sets.append(f"{connection.ops.quote_name(model._meta.get_field(name).column)} = %s")
+        extra_params.append(value)
+    width = len(fields) + 1
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
+            params = [v for row in chunk for v in row]
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(sets)} FROM (VALUES {values}) AS v WHERE {table}.{pk} = v.column1",
+                extra_params + params,
+            )
+    return len(rows)
