@@ -358,6 +358,62 @@ def _establishment_edit(user, establishment):
 # === funding (kế hoạch, phân bổ kinh phí, nhập Excel) ==========================================
 # (section owned by the funding app)
 
+def visible_allocations(user):
+    """Allocations ``user`` may see: ministry roles every province; local roles their current one."""
+    from funding.models import Allocation
+
+    if not is_active_user(user):
+        return Allocation.objects.none()
+    return scope_by_current_province(Allocation.objects.all(), user, "province")
+
+
+def visible_commitments(user):
+    from funding.models import Commitment
+
+    if not is_active_user(user):
+        return Commitment.objects.none()
+    return scope_by_current_province(Commitment.objects.all(), user, "allocation__province")
+
+
+def visible_disbursements(user):
+    from funding.models import Disbursement
+
+    if not is_active_user(user):
+        return Disbursement.objects.none()
+    return scope_by_current_province(Disbursement.objects.all(), user, "de_an__current_province")
+
+
+def visible_import_batches(user):
+    """Excel import batches: administrators only (they hold whole-country files)."""
+    from funding.models import ImportBatch
+
+    if not is_admin(user):
+        return ImportBatch.objects.none()
+    return ImportBatch.objects.all()
+
+
+@rule("funding.import")
+def _funding_import(user, obj):
+    if is_admin(user):
+        return ALLOW
+    return deny(_("Chỉ quản trị hệ thống được nhập bảng phân bổ kinh phí và phụ lục kế hoạch."))
+
+
+@rule("funding.view_national")
+def _funding_view_national(user, obj):
+    if is_nationwide(user):
+        return ALLOW
+    return deny(_("Chỉ Cục và quản trị hệ thống được xem kinh phí toàn quốc; bạn có thể xem kinh phí của tỉnh mình."))
+
+
+@rule("funding.record_disbursement")
+def _funding_record_disbursement(user, de_an):
+    if de_an is None:
+        return deny(_("Không xác định được đề án."))
+    if is_admin(user) or (user.role == Role.PROVINCE and in_user_province(user, de_an.current_province_id)):
+        return ALLOW
+    return deny(_("Chỉ Sở Công Thương của tỉnh hoặc quản trị hệ thống được ghi nhận giải ngân."))
+
 
 # === reports (kiểm tra, giám sát, báo cáo) =====================================================
 # (section owned by the reports app)
