@@ -709,3 +709,127 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
     Commitment.objects.bulk_create(new_rows, batch_size=2000)
     Commitment.objects.bulk_update(changed, ["amount"], batch_size=2000)
     update_rows(Allocation, ["committed"], [(pk, by_pk[pk].committed + add) for pk, add in delta.items() if add])
+
+
+# === undo / discard ==============================================================================
+
+@transaction.atomic
+def import_undo(*, batch, actor):
+    """Undo an applied allocation batch while nothing depends on it: allocations it created are removed
+    (if nothing is committed against them), allocations it changed get their previous amount back (if
+    no later batch changed them and the commitments still fit). Plan-annex batches, which created or
+    updated đề án, are refused: those đề án are undone in the projects workflow."""
+    from django.db.models import Q
+
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportStatus.APPLIED:
+        raise ImportFailed(_("Chỉ hoàn tác được lô đã nhập (lô #%(id)s: %(s)s).") % {"id": batch.pk, "s": batch.get_status_display()})
+    rows = list(batch.rows.filter(action__in=[RowAction.CREATE, RowAction.UPDATE]).order_by("sheet_row"))
+    if batch.kind == ImportKind.PLAN_ANNEX and rows:
+        raise ImportFailed(
+            _("Lô #%(id)s đã tạo hoặc cập nhật %(n)s đề án đã phê duyệt; các đề án này được quản lý trong quy trình đề án "
+              "nên không thể hoàn tác cả lô.") % {"id": batch.pk, "n": len(rows)}
+        )
+    ids = [r.object_id for r in rows if r.object_id]
+    allocations = {a.pk: a for a in Allocation.objects.select_for_update().filter(pk__in=ids).select_related("province", "plan")}
+    problems = []
+    deletes, restores = [], []
+    for row in rows:
+        allocation = allocations.get(row.object_id)
+        if allocation is None:
+            continue
+        if allocation.import_batch_id != batch.pk:
+            later = allocation.import_batch_id
+            problems.append(_("Dòng %(row)s: %(a)s đã được thay đổi sau lô này%(by)s.") % {
+                "row": row.sheet_row, "a": allocation,
+                "by": (" " + _("(lô #%(id)s)") % {"id": later}) if later else ""})
+            continue
+        target = 0 if row.action == RowAction.CREATE else (row.previous_amount or 0)
+        if allocation.committed > target:
+            problems.append(_("Dòng %(row)s: %(a)s đã có %(c)s được cam kết cho đề án.") % {
+                "row": row.sheet_row, "a": allocation, "c": format_dong(allocation.committed)})
+            continue
+        if row.action == RowAction.CREATE:
+            deletes.append(allocation.pk)
+        else:
+            restores.append((allocation.pk, target))
+    if problems:
+        raise ImportFailed(_("Không thể hoàn tác lô #%(id)s vì đã có dữ liệu phụ thuộc vào nó.") % {"id": batch.pk},
+                           [Problem(0, p) for p in problems])
+    if Commitment.objects.filter(allocation_id__in=deletes).exists():
+        raise ImportFailed(_("Không thể hoàn tác: đã có cam kết kinh phí trên các khoản do lô này tạo."))
+    Allocation.objects.filter(pk__in=deletes).delete()
+    update_rows(Allocation, ["amount"], restores, extra={"import_batch": None, "updated_at": timezone.now()})
+    created_plans = (batch.summary.get("applied") or {}).get("plans_created") or []
+    if created_plans:
+        AnnualPlan.objects.filter(pk__in=created_plans).filter(~Q(pk__in=Allocation.objects.values("plan_id"))).delete()
+    batch.status = ImportStatus.UNDONE
+    batch.undone_by = actor if getattr(actor, "pk", None) else None
+    batch.undone_at = timezone.now()
+    batch.save(update_fields=["status", "undone_by", "undone_at"])
+    AuditEvent.objects.create(
+        actor=batch.undone_by, action="funding.import_undone", object_type="funding.ImportBatch", object_id=str(batch.pk),
+        summary=_("Hoàn tác lô nhập #%(id)s «%(name)s»") % {"id": batch.pk, "name": batch.original_name[:200]},
+    )
+    return batch
+
+
+@transaction.atomic
+def import_discard(*, batch, actor):
+    """Drop a previewed batch that will not be confirmed (its stored file is deleted)."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportStatus.PREVIEWED:
+        raise ImportFailed(_("Chỉ hủy được lô đang chờ xác nhận."))
+    batch.rows.all().delete()
+    batch.status = ImportStatus.DISCARDED
+    batch.save(update_fields=["status"])
+    name = batch.file.name
+    if name:
+        transaction.on_commit(lambda: batch.file.storage.delete(name))
+    return batch
+
+
+# === disbursements ================================================================================
+
+@transaction.atomic
+def disbursement_record(*, actor, de_an, kind, amount, date, document_number, note=""):
+    """Record an advance, a payment or the settlement of a đề án's approved money. The total paid
+    (advances + payments) never exceeds the approved amount, and a settlement at most once."""
+    from django.core.exceptions import ValidationError  # noqa: F401
+
+    from khuyencong import access
+    from khuyencong.formatting import MoneyError, parse_money
+    from projects.models import DeAn
+
+    from .models import Disbursement, DisbursementKind
+
+    decision = access.can(actor, "funding.record_disbursement", de_an)
+    if not decision:
+        raise ImportFailed(decision.reason)
+    if kind not in DisbursementKind.values:
+        raise ImportFailed(_("Loại giải ngân không hợp lệ."))
+    try:
+        amount = parse_money(amount)
+    except MoneyError as exc:
+        raise ImportFailed(str(exc)) from exc
+    if amount <= 0:
+        raise ImportFailed(_("Số tiền giải ngân phải lớn hơn 0."))
+    if not (document_number or "").strip():
+        raise ImportFailed(_("Cần nhập số chứng từ."))
+    de_an = DeAn.objects.select_for_update().get(pk=de_an.pk)
+    source = source_for_level(de_an.level)
+    approved = (de_an.approved_national_amount if source == AllocationSource.NATIONAL else de_an.approved_local_amount) or 0
+    paid = sum(Disbursement.objects.filter(de_an=de_an).exclude(kind=DisbursementKind.SETTLEMENT).values_list("amount", flat=True))
+    if kind == DisbursementKind.SETTLEMENT:
+        if Disbursement.objects.filter(de_an=de_an, kind=DisbursementKind.SETTLEMENT).exists():
+            raise ImportFailed(_("Đề án đã được quyết toán."))
+        if amount > approved:
+            raise ImportFailed(_("Số quyết toán %(a)s lớn hơn kinh phí được duyệt %(b)s.") % {"a": format_dong(amount), "b": format_dong(approved)})
+    elif paid + amount > approved:
+        raise ImportFailed(
+            _("Tổng giải ngân %(p)s vượt kinh phí được duyệt %(b)s.") % {"p": format_dong(paid + amount), "b": format_dong(approved)}
+        )
+    return Disbursement.objects.create(
+        de_an=de_an, kind=kind, source=source, amount=amount, date=date, document_number=document_number.strip()[:50],
+        note=(note or "")[:255], created_by=actor,
+    )

@@ -1,0 +1,106 @@
+"""Reads of the funding app, always scoped through khuyencong.access."""
+from dataclasses import dataclass, field
+
+from django.db.models import Sum
+
+from khuyencong import access
+
+from .models import AllocationSource, AnnualPlan, DisbursementKind, ImportBatch
+
+SOURCES = (AllocationSource.NATIONAL, AllocationSource.LOCAL)
+MEASURES = ("allocated", "committed", "disbursed", "settled")
+
+
+@dataclass
+class FundingLine:
+    """One province's money for a year, by source; every figure integer đồng."""
+
+    province: object
+    figures: dict = field(default_factory=lambda: {s: {m: 0 for m in MEASURES} for s in SOURCES})
+
+    def total(self, measure):
+        return sum(self.figures[s][measure] for s in SOURCES)
+
+    @property
+    def available(self):
+        return {s: self.figures[s]["allocated"] - self.figures[s]["committed"] for s in SOURCES}
+
+
+@dataclass
+class FundingSummary:
+    year: int
+    lines: list
+    totals: FundingLine
+
+    def by_source(self, source, measure):
+        return self.totals.figures[source][measure]
+
+
+def funding_summary(*, user, year, province=None):
+    """Allocated, committed, disbursed (advances + payments) and settled money for ``year`` by current
+    province and source, scoped to what ``user`` may see. Totals are the sums of the lines."""
+    from khuyencong.models import Province
+
+    allocations = access.visible_allocations(user).filter(plan__year=year)
+    disbursements = access.visible_disbursements(user).filter(de_an__plan_year=year)
+    if province is not None:
+        allocations = allocations.filter(province=province)
+        disbursements = disbursements.filter(de_an__current_province=province)
+    lines = {}
+
+    def line(pid):
+        if pid not in lines:
+            lines[pid] = FundingLine(province=None)
+        return lines[pid]
+
+    for row in allocations.values("province_id", "source").annotate(a=Sum("amount"), c=Sum("committed")):
+        entry = line(row["province_id"]).figures[row["source"]]
+        entry["allocated"] += row["a"] or 0
+        entry["committed"] += row["c"] or 0
+    for row in disbursements.values("de_an__current_province_id", "source", "kind").annotate(s=Sum("amount")):
+        measure = "settled" if row["kind"] == DisbursementKind.SETTLEMENT else "disbursed"
+        line(row["de_an__current_province_id"]).figures[row["source"]][measure] += row["s"] or 0
+    provinces = Province.objects.in_bulk(list(lines))
+    for pid, entry in lines.items():
+        entry.province = provinces[pid]
+    ordered = sorted(lines.values(), key=lambda item: item.province.code)
+    totals = FundingLine(province=None)
+    for item in ordered:
+        for source in SOURCES:
+            for measure in MEASURES:
+                totals.figures[source][measure] += item.figures[source][measure]
+    return FundingSummary(year=year, lines=ordered, totals=totals)
+
+
+def funding_years(*, user):
+    years = set(AnnualPlan.objects.values_list("year", flat=True))
+    return sorted(years, reverse=True)
+
+
+def commitment_list(*, user, year=None, province=None):
+    qs = access.visible_commitments(user).select_related(
+        "de_an", "allocation__plan", "allocation__province", "de_an__province"
+    )
+    if year:
+        qs = qs.filter(allocation__plan__year=year)
+    if province is not None:
+        qs = qs.filter(allocation__province=province)
+    return qs.order_by("allocation__province__code", "de_an__code")
+
+
+def allocation_list(*, user, year=None):
+    qs = access.visible_allocations(user).select_related("plan", "province")
+    if year:
+        qs = qs.filter(plan__year=year)
+    return qs.order_by("plan__year", "province__code", "source", "plan__level")
+
+
+def import_batch_list(*, user):
+    return access.visible_import_batches(user).select_related("created_by", "applied_by", "plan").order_by("-created_at", "-id")
+
+
+def import_batch_get(*, user, pk):
+    return access.visible_import_batches(user).select_related("created_by", "applied_by", "undone_by").get(pk=pk)
+
+
+__all__ = ["ImportBatch", "funding_summary", "commitment_list", "allocation_list", "import_batch_list"]
