@@ -174,11 +174,23 @@ class TimelineEntry:
 
 
 def _value_text(field_obj, value):
+    """A value as the timeline shows it: money as ``1.234.567 đ``, dates ``dd/mm/yyyy``, choices by label."""
+    from django.db import models as m
+
+    from khuyencong.formatting import format_date, format_dong
+
     if value is None or value == "":
         return "—"
     choices = getattr(field_obj, "choices", None)
     if choices:
         return str(dict(choices).get(value, value))
+    if isinstance(field_obj, m.BigIntegerField):
+        return format_dong(value)
+    if isinstance(field_obj, m.DateField):
+        return format_date(value)
+    if isinstance(field_obj, m.ForeignKey):
+        target = field_obj.related_model.objects.filter(pk=value).first()
+        return str(target) if target is not None else str(value)
     return str(value)
 
 
@@ -260,7 +272,7 @@ def timeline(de_an):
         lambda r, t: {"+": _("Thêm đơn vị thụ hưởng «%(n)s»"), "-": _("Bỏ đơn vị thụ hưởng «%(n)s»"),
                       "~": _("Sửa đơn vị thụ hưởng «%(n)s»")}[t] % {"n": r.establishment.name},
         ("note",),
-    ) if e.changes or True)
+    ))
     entries.sort(key=lambda e: e.at)
     return entries
 
@@ -285,7 +297,7 @@ def queue_filter(role):
     q = Q(pk__in=[])
     for state in workflow.STATES:
         for step in workflow.WORKFLOW.get(state, ()):
-            if step.action in QUEUE_ACTIONS and role in step.roles:
+            if step.action in QUEUE_ACTIONS and role in step.queue_roles():
                 q |= Q(status=state, level__in=sorted(step.levels))
     return q
 

@@ -72,16 +72,22 @@ class Step:
     requires: tuple = ()
     notify: tuple = ()  # roles told afterwards (local roles: of the đề án's province)
     danger: bool = False  # shown as a red button
+    queue: frozenset | None = None  # roles whose "what waits for me" lists it (None: all of ``roles``)
+
+    def queue_roles(self):
+        return self.roles if self.queue is None else self.queue
 
     def allows_role(self, role):
         return role in self.roles or role in ALWAYS_ALLOWED
 
 
-def _step(action, target, roles, label, *, levels=BOTH, requires=(), notify=(), danger=False):
-    return Step(action, target, frozenset(roles), label, frozenset(levels), tuple(requires), tuple(notify), danger)
+def _step(action, target, roles, label, *, levels=BOTH, requires=(), notify=(), danger=False, queue=None):
+    return Step(action, target, frozenset(roles), label, frozenset(levels), tuple(requires), tuple(notify), danger,
+                frozenset(queue) if queue is not None else None)
 
 
-_SUBMIT = _step("submit", SUBMITTED, {CENTRE, PROVINCE}, _("Gửi Sở Công Thương"), requires=("rules",), notify=(PROVINCE,))
+_SUBMIT = _step("submit", SUBMITTED, {CENTRE, PROVINCE}, _("Gửi Sở Công Thương"), requires=("rules",), notify=(PROVINCE,),
+                queue={CENTRE})
 _CANCEL_LOCAL = _step("cancel", CANCELLED, {CENTRE, PROVINCE}, _("Hủy đề án"), requires=("comment",),
                       notify=(CENTRE, PROVINCE), danger=True)
 _CANCEL_PROVINCE = _step("cancel", CANCELLED, {PROVINCE}, _("Hủy đề án"), requires=("comment",),
@@ -116,7 +122,7 @@ WORKFLOW: dict[str, tuple[Step, ...]] = {
     ),
     APPROVED: (
         _step("start_implementation", IN_IMPLEMENTATION, {CENTRE, PROVINCE}, _("Bắt đầu thực hiện"),
-              notify=(PROVINCE,)),
+              notify=(PROVINCE,), queue={CENTRE}),
     ),
     IN_IMPLEMENTATION: (
         _step("request_adjustment", ADJUSTMENT_REQUESTED, {CENTRE, PROVINCE}, _("Đề nghị điều chỉnh"),

@@ -1,0 +1,162 @@
+"""Reads: the scoped, filtered list (search without diacritics, sorting whitelist, query counts that do
+not grow with page size), the detail, the timeline, queues and notifications."""
+from datetime import date
+
+import pytest
+from django.core.paginator import Paginator
+
+from khuyencong.models import Province
+from projects import selectors, services
+from projects.models import DeAn, Notification
+
+from .factories import advance, current, ready_de_an
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(qs):
+    return sorted(d.code for d in qs)
+
+
+def test_list_is_scoped_by_current_province(users):
+    mine = ready_de_an(users.centre)
+    theirs = ready_de_an(users.centre_other, province=current("19"))
+    assert codes(selectors.de_an_list(user=users.centre)) == [mine.code]
+    assert codes(selectors.de_an_list(user=users.province_other)) == [theirs.code]
+    assert codes(selectors.de_an_list(user=users.reviewer)) == sorted([mine.code, theirs.code])
+    # A hostile filter cannot widen the scope.
+    assert codes(selectors.de_an_list(user=users.centre, filters={"current_province": str(current("19").pk)})) == []
+    with pytest.raises(DeAn.DoesNotExist):
+        selectors.de_an_detail(user=users.centre, pk=theirs.pk)
+
+
+def test_former_province_records_group_under_the_current_one(users):
+    former_bac_ninh = Province.objects.get(code="27", era="former")  # merged into current Bắc Ninh (24)
+    old = services.de_an_create(actor=users.admin, name="Đề án năm 2023 của Bắc Ninh cũ", level="kcqg", plan_year=2023,
+                                province=former_bac_ninh)
+    assert old.code == "KCQG-2023-27-0001" and old.current_province == current("24")
+    assert old.code in codes(selectors.de_an_list(user=users.centre))
+    assert codes(selectors.de_an_list(user=users.reviewer, filters={"province": former_bac_ninh.pk})) == [old.code]
+    assert old.code in codes(selectors.de_an_list(user=users.reviewer, filters={"current_province": current("24").pk}))
+
+
+@pytest.mark.parametrize("query", ["hoa binh", "Hòa Bình", "HOÀ BÌNH", "Hoà Bình", "binh hoa", "phat trien", "PHÁT TRIỂN"])
+def test_search_ignores_diacritics(users, query):
+    hit = ready_de_an(users.centre, name="Phát triển mây tre đan Hòa Bình")
+    ready_de_an(users.centre, name="Cơ khí chính xác")
+    assert codes(selectors.de_an_list(user=users.centre, filters={"q": query})) == [hit.code]
+
+
+def test_search_d_finds_dj(users):
+    hit = services.de_an_create(actor=users.centre, name="Đúc đồng Đại Bái", level="kcqg", plan_year=2026)
+    services.de_an_create(actor=users.centre, name="Gốm Phù Lãng", level="kcqg", plan_year=2026)
+    assert codes(selectors.de_an_list(user=users.centre, filters={"q": "duc"})) == [hit.code]
+    assert hit.code in codes(selectors.de_an_list(user=users.centre, filters={"q": "d"}))
+    assert codes(selectors.de_an_list(user=users.centre, filters={"q": hit.code.lower()})) == [hit.code]
+
+
+def test_filters_and_sorting(users):
+    a = ready_de_an(users.centre, name="A đề án")
+    b = services.de_an_create(actor=users.centre, name="B đề án", level="kcdp", plan_year=2025, kind="thuong")
+    b_sub = services.de_an_submit  # noqa: F841 - b stays a draft
+    assert codes(selectors.de_an_list(user=users.centre, filters={"year": "2025"})) == [b.code]
+    assert codes(selectors.de_an_list(user=users.centre, filters={"level": "kcqg"})) == [a.code]
+    assert codes(selectors.de_an_list(user=users.centre, filters={"kind": "diem"})) == [a.code]
+    assert codes(selectors.de_an_list(user=users.centre, filters={"status": "draft"})) == sorted([a.code, b.code])
+    area = a.contents.first().parent
+    assert codes(selectors.de_an_list(user=users.centre, filters={"content": area.pk})) == [a.code]
+    assert codes(selectors.de_an_list(user=users.centre, filters={"implementing_unit": a.implementing_unit_id})) == sorted(
+        [a.code, b.code])
+    assert [d.name for d in selectors.de_an_list(user=users.centre, filters={"sort": "name"})] == ["A đề án", "B đề án"]
+    assert [d.name for d in selectors.de_an_list(user=users.centre, filters={"sort": "-name"})] == ["B đề án", "A đề án"]
+    # Junk is ignored, not trusted.
+    assert selectors.de_an_list(user=users.centre, filters={"sort": "password", "year": "x", "status": "hacked"}).count() == 2
+
+
+def test_list_query_count_does_not_grow_with_page_size(users, django_assert_max_num_queries):
+    for i in range(12):
+        d = services.de_an_create(actor=users.centre, name=f"Đề án số {i}", level="kcqg", plan_year=2026,
+                                  contents=[], implementing_unit=users.centre.organisation)
+    for size in (3, 12):
+        with django_assert_max_num_queries(3):
+            page = Paginator(selectors.de_an_list(user=users.centre, filters={"q": "de an"}), size).page(1)
+            rows = [(d.code, d.province.name, d.current_province.name, d.implementing_unit.name,
+                     d.programme and d.programme.name, [c.code for c in d.contents.all()]) for d in page.object_list]
+        assert len(rows) == size
+    assert d is not None
+
+
+def test_detail_query_count(users, django_assert_max_num_queries):
+    d = ready_de_an(users.centre)
+    with django_assert_max_num_queries(10):
+        obj = selectors.de_an_detail(user=users.centre, pk=d.pk)
+        [b.establishment.province.name for b in obj.beneficiaries.all()]
+        [(line.content and line.content.code, line.establishment and line.establishment.name) for line in obj.budget_lines.all()]
+        list(obj.attachments.all())
+        obj.unit_name
+
+
+def test_timeline_merges_changes_transitions_and_comments(users):
+    d = ready_de_an(users.centre)
+    d = services.de_an_submit(actor=users.centre, de_an=d)
+    d = services.de_an_forward(actor=users.province, de_an=d)
+    d = services.de_an_start_appraisal(actor=users.reviewer, de_an=d)
+    d = services.de_an_return(actor=users.reviewer, de_an=d, comment="Bổ sung báo giá")
+    services.comment_add(actor=users.centre, de_an=d, text="Đã nhận, sẽ bổ sung")
+    lines = [{"id": line.pk, "description": line.description, "source": line.source,
+              "amount": line.amount + (10_000_000 if i == 0 else 0), "content": line.content,
+              "cost_basis": line.cost_basis, "establishment": line.establishment}
+             for i, line in enumerate(d.budget_lines.all())]
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, objectives="Mục tiêu mới", budget_lines=lines)
+    entries = selectors.timeline(d)
+    kinds = [e.kind for e in entries]
+    assert kinds.count("transition") == 5 and kinds.count("comment") == 1
+    titles = [e.title for e in entries]
+    assert titles.index("Trả lại để hoàn thiện") < titles.index("Ý kiến")
+    returned = next(e for e in entries if e.title == "Trả lại để hoàn thiện")
+    assert returned.comment == "Bổ sung báo giá" and returned.actor == users.reviewer
+    edit = [e for e in entries if e.kind == "change" and e.title == "Sửa hồ sơ đề án"][-1]
+    assert ("mục tiêu", "Tăng thu nhập", "Mục tiêu mới") in edit.changes
+    assert ("tổng kinh phí", "800.000.000 đ", "810.000.000 đ") in edit.changes
+    line_edit = [e for e in entries if e.title.startswith("Sửa dòng kinh phí")]
+    assert line_edit and ("số tiền (đồng)", "250.000.000 đ", "260.000.000 đ") in line_edit[-1].changes
+    assert any(e.title.startswith("Thêm đơn vị thụ hưởng") for e in entries)
+    assert [e.at for e in entries] == sorted(e.at for e in entries)
+
+
+def test_queues_follow_the_workflow_table(users):
+    draft = ready_de_an(users.centre, name="Nháp")
+    submitted = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, name="Đã gửi"))
+    forwarded = advance(ready_de_an(users.centre, name="Đã gửi Cục"), "forwarded", users)
+    assert codes(selectors.queue_for(users.centre)) == [draft.code]
+    assert codes(selectors.queue_for(users.province)) == [submitted.code]
+    assert codes(selectors.queue_for(users.reviewer)) == [forwarded.code]
+    assert codes(selectors.queue_for(users.province_other)) == []
+
+
+def test_notifications_and_home_panels(users, django_capture_on_commit_callbacks):
+    d = ready_de_an(users.centre)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.de_an_submit(actor=users.centre, de_an=d)
+    assert selectors.unread_count(users.province) == 1
+    assert selectors.unread_count(users.province_other) == 0
+    panels = selectors.home_panels(users.province)
+    queue, notes = panels
+    assert queue["count"] == 1 and d.code in queue["items"][0]["label"]
+    assert notes["count"] == 1 and d.code in notes["items"][0]["label"]
+    services.notification_mark_read(user=users.province)
+    assert selectors.unread_count(users.province) == 0
+    # Someone else's notifications cannot be marked or seen.
+    services.notification_mark_read(user=users.province_other, ids=Notification.objects.values_list("pk", flat=True))
+    assert list(selectors.notifications_for(users.province_other)) == []
+    from khuyencong.home import panels_for
+
+    assert any(p["title"] == "Đề án chờ tôi xử lý" for p in panels_for(users.province))
+
+
+def test_available_actions(users):
+    d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre))
+    assert [s.action for s in selectors.available_actions(user=users.province, de_an=d)] == ["forward", "return", "cancel"]
+    assert selectors.available_actions(user=users.centre, de_an=d) == []
+    assert selectors.available_actions(user=users.province_other, de_an=d) == []
+    assert date.today()
