@@ -1,0 +1,216 @@
+"""Workbooks the portal writes: the import template and the exports of allocations and commitments.
+
+``neutralise(value)`` is the one formula-neutralising function for every .xlsx the portal writes
+(other apps import it from here): text starting with ``= + - @``, a tab, a carriage return or NUL gets
+a leading apostrophe, so a spreadsheet never runs user text as a formula; characters XML cannot hold
+are dropped. The allocation export uses the template's own layout, so what it exports re-imports
+unchanged.
+"""
+import io
+from datetime import date
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from khuyencong.formatting import format_date
+
+from .models import AllocationSource, source_for_level
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00")
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SOURCE_CELL = {AllocationSource.NATIONAL: "KCQG", AllocationSource.LOCAL: "KCĐP"}
+TEMPLATE_HEADERS = ["STT", "Tỉnh, thành phố", "Mã tỉnh", "Nguồn kinh phí", "Kinh phí", "Ghi chú"]
+
+
+def neutralise(value):
+    """Make ``value`` safe to put in a spreadsheet cell: text that a spreadsheet would read as a formula
+    (starting with = + - @, tab, CR or NUL) gets a leading ``'``; XML-illegal characters are removed.
+    Numbers, dates and None pass through."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_TRIGGERS):
+        value = "'" + value
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def _bold(ws, row, count):
+    for col in range(1, count + 1):
+        cell = ws.cell(row=row, column=col)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def _save(wb):
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _title_block(ws, *, title, decision, unit_text, width):
+    ws.cell(row=1, column=1, value=_("BỘ CÔNG THƯƠNG")).font = Font(bold=True)
+    ws.cell(row=3, column=1, value=neutralise(title)).font = Font(bold=True, size=13)
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=width)
+    ws.cell(row=3, column=1).alignment = Alignment(horizontal="center")
+    ws.cell(row=4, column=1, value=neutralise(decision)).font = Font(italic=True)
+    ws.merge_cells(start_row=4, start_column=1, end_row=4, end_column=width)
+    ws.cell(row=4, column=1).alignment = Alignment(horizontal="center")
+    ws.cell(row=5, column=width - 1, value=unit_text).font = Font(italic=True)
+
+
+def _province_sheet(wb):
+    from khuyencong.models import Province
+
+    lists = wb.create_sheet(_("Danh mục"))
+    lists.append([_("Tỉnh, thành phố"), _("Mã tỉnh")])
+    provinces = list(Province.objects.current().order_by("code"))
+    for province in provinces:
+        lists.append([province.full_name, province.code])
+    lists.append([])
+    lists.cell(row=1, column=4, value=_("Nguồn kinh phí"))
+    lists.cell(row=2, column=4, value="KCQG")
+    lists.cell(row=3, column=4, value="KCĐP")
+    lists.sheet_state = "hidden"
+    return len(provinces)
+
+
+def _allocation_sheet(*, year, decision_text, unit, rows, with_level=False):
+    """The template layout: title, decision line, ĐVT, header, one row per (province, source)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Phân bổ %(y)s") % {"y": year}
+    headers = list(TEMPLATE_HEADERS) + (["Cấp"] if with_level else [])
+    width = len(headers)
+    _title_block(
+        ws,
+        title=_("PHÂN BỔ KINH PHÍ KHUYẾN CÔNG NĂM %(y)s THEO TỈNH, THÀNH PHỐ") % {"y": year},
+        decision=decision_text,
+        unit_text="ĐVT: " + ("triệu đồng" if unit == "trieu" else "đồng"),
+        width=width,
+    )
+    ws.append([])
+    for col, header in enumerate(headers, start=1):
+        ws.cell(row=6, column=col, value=header)
+    _bold(ws, 6, width)
+    count = _province_sheet(wb)
+    first = 7
+    divisor = 1_000_000 if unit == "trieu" else 1
+    total = 0
+    for index, row in enumerate(rows, start=1):
+        r = first + index - 1
+        amount = row["amount"]
+        total += amount
+        value = amount // divisor if amount % divisor == 0 else amount / divisor
+        ws.cell(row=r, column=1, value=index)
+        ws.cell(row=r, column=2, value=neutralise(row["province_name"]))
+        ws.cell(row=r, column=3, value=row["province_code"]).number_format = "@"
+        ws.cell(row=r, column=4, value=row["source"])
+        ws.cell(row=r, column=5, value=value).number_format = "#,##0.######"
+        ws.cell(row=r, column=6, value=neutralise(row.get("note", "")))
+        if with_level:
+            ws.cell(row=r, column=7, value=row.get("level", ""))
+    last = first + max(len(rows), 1) - 1
+    total_row = last + 1
+    ws.cell(row=total_row, column=2, value=_("Tổng cộng")).font = Font(bold=True)
+    total_value = total // divisor if total % divisor == 0 else total / divisor
+    ws.cell(row=total_row, column=5, value=total_value).font = Font(bold=True)
+    ws.cell(row=total_row, column=5).number_format = "#,##0.######"
+    # Data validation: province names from the hidden list, sources, amounts >= 0 (for 1.000 rows).
+    end = max(last, first + 999)
+    names = DataValidation(type="list", formula1=f"='{_('Danh mục')}'!$A$2:$A${count + 1}", allow_blank=True,
+                           showErrorMessage=True, errorTitle=_("Tỉnh, thành phố"),
+                           error=_("Chọn tỉnh, thành phố trong danh sách (34 tỉnh, thành phố từ 01/07/2025)."))
+    codes = DataValidation(type="list", formula1=f"='{_('Danh mục')}'!$B$2:$B${count + 1}", allow_blank=True,
+                           showErrorMessage=True, error=_("Chọn mã tỉnh trong danh sách."))
+    sources = DataValidation(type="list", formula1='"KCQG,KCĐP"', allow_blank=False, showErrorMessage=True,
+                             errorTitle=_("Nguồn kinh phí"), error=_("Chỉ nhận KCQG hoặc KCĐP."))
+    amounts = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", showErrorMessage=True,
+                             error=_("Kinh phí phải là số lớn hơn hoặc bằng 0."))
+    for dv, col in ((names, "B"), (codes, "C"), (sources, "D"), (amounts, "E")):
+        ws.add_data_validation(dv)
+        dv.add(f"{col}{first}:{col}{end}")
+    widths = [6, 32, 10, 16, 18, 30, 8]
+    for col in range(1, width + 1):
+        ws.column_dimensions[get_column_letter(col)].width = widths[col - 1]
+    ws.freeze_panes = "A7"
+    return wb
+
+
+def template_workbook(*, year=None):
+    """The allocation template with an example row (delete it before filling in)."""
+    from khuyencong.models import Province
+
+    year = year or date.today().year
+    hanoi = Province.objects.current().filter(code="01").first()
+    rows = [{
+        "province_name": hanoi.full_name if hanoi else "Thành phố Hà Nội",
+        "province_code": "01",
+        "source": "KCQG",
+        "amount": 1_500_000_000,
+        "note": _("Dòng ví dụ: thay bằng số liệu thật"),
+    }]
+    wb = _allocation_sheet(
+        year=year,
+        decision_text=_("(Kèm theo Quyết định số …/QĐ-BCT ngày …/…/%(y)s)") % {"y": year},
+        unit="trieu",
+        rows=rows,
+    )
+    return _save(wb)
+
+
+def allocations_workbook(*, user, year):
+    """Allocations of ``year`` that ``user`` may see, in the template layout (re-imports unchanged)."""
+    from .selectors import allocation_list
+
+    allocations = list(allocation_list(user=user, year=year))
+    plans = {a.plan for a in allocations}
+    decision = next((p for p in sorted(plans, key=lambda p: p.level) if p.decision_number), None)
+    with_level = any(a.source != source_for_level(a.plan.level) for a in allocations)
+    unit = "trieu" if all(a.amount % 1_000_000 == 0 for a in allocations) else "dong"
+    rows = [
+        {
+            "province_name": a.province.full_name,
+            "province_code": a.province.code,
+            "source": SOURCE_CELL[a.source],
+            "amount": a.amount,
+            "level": "KCQG" if a.plan.level == "kcqg" else "KCĐP",
+        }
+        for a in allocations
+    ]
+    decision_text = (
+        _("(Kèm theo Quyết định số %(n)s ngày %(d)s)") % {"n": decision.decision_number, "d": format_date(decision.decision_date)}
+        if decision and decision.decision_date else _("(Xuất từ Cổng khuyến công)")
+    )
+    return _save(_allocation_sheet(year=year, decision_text=decision_text, unit=unit, rows=rows, with_level=with_level))
+
+
+def commitments_workbook(*, user, year=None):
+    """Commitments (đề án money held against allocations) that ``user`` may see."""
+    from .selectors import commitment_list
+
+    wb = Workbook(write_only=False)
+    ws = wb.active
+    ws.title = _("Cam kết kinh phí")
+    headers = [
+        _("STT"), _("Mã đề án"), _("Tên đề án"), _("Tỉnh, thành phố (hiện nay)"), _("Tỉnh, thành phố (khi đăng ký)"),
+        _("Năm kế hoạch"), _("Nguồn"), _("Số tiền cam kết (đồng)"), _("Số quyết định"), _("Ngày quyết định"),
+    ]
+    ws.append([_("CAM KẾT KINH PHÍ KHUYẾN CÔNG") + (f" {_('NĂM')} {year}" if year else "")])
+    ws.append(["ĐVT: đồng"])
+    ws.append(headers)
+    _bold(ws, 3, len(headers))
+    total = 0
+    for index, c in enumerate(commitment_list(user=user, year=year).iterator(chunk_size=2000), start=1):
+        total += c.amount
+        ws.append([
+            index, neutralise(c.de_an.code), neutralise(c.de_an.name), neutralise(c.allocation.province.full_name),
+            neutralise(c.de_an.province.full_name), c.allocation.plan.year, SOURCE_CELL[c.allocation.source], c.amount,
+            neutralise(c.de_an.decision_number), format_date(c.de_an.decision_date),
+        ])
+    ws.append([None, None, _("Tổng cộng"), None, None, None, None, total])
+    for col, width in enumerate([6, 22, 60, 28, 28, 10, 8, 20, 16, 14], start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    return _save(wb)
