@@ -1,5 +1,6 @@
 # Image for web, worker and beat (docker-compose.yml). Build: docker compose build
-FROM python:3.11-slim
+# Debian 12 (bookworm), the same Debian as CI and the developers machines.
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
