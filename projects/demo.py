@@ -1,0 +1,218 @@
+"""Demo đề án for ``manage.py load_demo`` (called by khuyencong.demo with accounts role → User).
+
+A handful of realistic đề án in Bắc Ninh (24) in various states, made through the services (so they
+carry transitions, history and notifications), plus one in Thái Nguyên (19) to show scoping.
+Idempotent: each demo đề án is tagged ``source_ref = "demo:<key>"`` and skipped when it exists.
+"""
+from datetime import date
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from khuyencong.choices import FundingSource, Level
+from khuyencong.models import ActivityContent, Province
+
+from . import services
+from .models import DeAn, Establishment, Kind, LegalForm
+
+QD1881 = "1881/QĐ-TTg"
+
+ESTABLISHMENTS_24 = [
+    ("HTX Gốm Thổ Hà", LegalForm.COOPERATIVE, "2400512345", "Thôn Thổ Hà", "Xã Vân Hà", "Gốm sứ", 42, False, False, True),
+    ("Công ty TNHH Mây tre đan Tân Yên", LegalForm.SME, "2400623456", "Thôn Đồng Lạc", "Xã Tân Yên", "Mây tre đan", 85,
+     True, False, False),
+    ("Hộ kinh doanh Nguyễn Thị Hoa", LegalForm.HOUSEHOLD_BUSINESS, "024185001234", "Thôn Phù Lãng", "Xã Phù Lãng",
+     "Gốm Phù Lãng", 9, True, False, True),
+    ("HTX Rượu làng Vân", LegalForm.COOPERATIVE, "2400734567", "Làng Vân", "Xã Vân Hà", "Rượu truyền thống", 30,
+     False, False, True),
+    ("Công ty CP Cơ khí Đa Hội", LegalForm.SME, "2300845678", "Đa Hội", "Phường Châu Khê", "Cơ khí", 120, False, False, True),
+]
+ESTABLISHMENTS_19 = [
+    ("HTX Chè La Bằng", LegalForm.COOPERATIVE, "4600112233", "Xóm Đồng Kép", "Xã La Bằng", "Chế biến chè", 55, True, True, False),
+]
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _content(code):
+    return ActivityContent.objects.get(code=code, instrument=QD1881)
+
+
+def _establishments(actor, province, rows):
+    result = []
+    for name, form, tax, address, commune, trade, workers, women, ethnic, village in rows:
+        est = Establishment.objects.filter(tax_code=tax).first()
+        if est is None:
+            est = services.establishment_create(
+                actor=actor, name=name, legal_form=form, tax_code=tax, address=address, commune=commune,
+                province=province, trade=trade, workers=workers, women_owned=women, ethnic_minority=ethnic,
+                craft_village=village,
+            )
+        result.append(est)
+    return result
+
+
+def _ensure_allocation(year, level, province, amount):
+    """Demo money for the province so approvals can commit (only when none is recorded yet)."""
+    from funding.models import Allocation, source_for_level
+    from funding.services import annual_plan_get_or_create
+
+    plan = annual_plan_get_or_create(year=year, level=level, decision_number="2100/QĐ-BCT",
+                                     decision_date=date(year - 1, 12, 20), title=f"Kế hoạch khuyến công {year}")
+    Allocation.objects.get_or_create(plan=plan, province=province, source=source_for_level(level),
+                                     defaults={"amount": amount})
+
+
+def _lines(national_source, items):
+    lines = []
+    for description, content, source, amount, cost, est in items:
+        lines.append({"description": description, "content": content,
+                      "source": national_source if source == "support" else source,
+                      "amount": amount, "cost_basis": cost, "establishment": est})
+    return lines
+
+
+def _make(key, actor, *, level, kind, name, plan_year, contents, start, end, establishments, items, **fields):
+    existing = DeAn.objects.filter(source_ref=f"demo:{key}").first()
+    if existing is not None:
+        return existing, False
+    de_an = services.de_an_create(
+        actor=actor, name=name, level=level, plan_year=plan_year, kind=kind, contents=contents, start_date=start,
+        end_date=end, beneficiaries=establishments, **fields,
+    )
+    support = FundingSource.NATIONAL if level == Level.NATIONAL else FundingSource.LOCAL
+    de_an = services.de_an_update(actor=actor, de_an=de_an, revision=de_an.revision, budget_lines=_lines(support, items))
+    DeAn.objects.filter(pk=de_an.pk).update(source_ref=f"demo:{key}")
+    return de_an, True
+
+
+@transaction.atomic
+def load_demo(accounts):
+    centre, province_user, reviewer = accounts["centre"], accounts["province"], accounts["reviewer"]
+    bac_ninh = Province.objects.get(code="24", era="current")
+    tho_ha, tan_yen, hoa, van, da_hoi = _establishments(centre, bac_ninh, ESTABLISHMENTS_24)
+    _ensure_allocation(2026, Level.NATIONAL, bac_ninh, 20_000_000_000)
+    c12, c13, c34, c41, c51 = (_content(c) for c in ("1.2", "1.3", "3.4", "4.1", "5.1"))
+    common = {"location": "Tỉnh Bắc Ninh", "partner_unit": "Viện Nghiên cứu Cơ khí"}
+    made = []
+
+    # 1. A đề án điểm still being drafted (passes every rule: ready to submit).
+    d, new = _make(
+        "draft-pilot", centre, level=Level.NATIONAL, kind=Kind.PILOT, plan_year=2026,
+        name="Đề án điểm phát triển làng nghề gốm Thổ Hà gắn với du lịch", contents=[c12, c34],
+        start=date(2026, 3, 1), end=date(2027, 10, 31), establishments=[tho_ha, hoa],
+        rationale="Làng nghề gốm Thổ Hà cần đổi mới lò nung để giảm ô nhiễm và nâng chất lượng sản phẩm.",
+        objectives="Ứng dụng lò nung gas tiết kiệm năng lượng; xây dựng nhãn hiệu tập thể.",
+        expected_output="02 lò nung gas; 01 bộ nhận diện thương hiệu", expected_jobs=25,
+        items=[
+            ("Hỗ trợ lò nung gas 3 m³", c12, "support", 280_000_000, 620_000_000, tho_ha),
+            ("Vốn đối ứng lò nung", c12, FundingSource.COUNTERPART, 340_000_000, None, tho_ha),
+            ("Thiết kế nhãn hiệu, bao bì", c34, "support", 120_000_000, None, hoa),
+            ("Vốn đối ứng nhãn hiệu", c34, FundingSource.COUNTERPART, 30_000_000, None, hoa),
+        ], **common)
+    made.append(d)
+
+    # 2. Submitted to the Sở, waiting for the province.
+    d, new = _make(
+        "submitted", centre, level=Level.NATIONAL, kind=Kind.ORDINARY, plan_year=2026,
+        name="Hỗ trợ ứng dụng máy chẻ nan tự động trong sản xuất mây tre đan", contents=[c12],
+        start=date(2026, 4, 1), end=date(2026, 11, 30), establishments=[tan_yen],
+        items=[("Máy chẻ nan tự động", c12, "support", 250_000_000, 560_000_000, tan_yen),
+               ("Vốn đối ứng", c12, FundingSource.COUNTERPART, 310_000_000, None, tan_yen)], **common)
+    if new:
+        services.de_an_submit(actor=centre, de_an=d)
+    made.append(d)
+
+    # 3. Returned by the reviewer with a comment.
+    d, new = _make(
+        "returned", centre, level=Level.NATIONAL, kind=Kind.ORDINARY, plan_year=2026,
+        name="Hỗ trợ dây chuyền chưng cất rượu làng Vân", contents=[c13],
+        start=date(2026, 5, 1), end=date(2026, 12, 15), establishments=[van],
+        items=[("Dây chuyền chưng cất", c13, "support", 400_000_000, 900_000_000, van),
+               ("Vốn đối ứng", c13, FundingSource.COUNTERPART, 500_000_000, None, van)], **common)
+    if new:
+        d = services.de_an_submit(actor=centre, de_an=d)
+        d = services.de_an_forward(actor=province_user, de_an=d)
+        d = services.de_an_start_appraisal(actor=reviewer, de_an=d)
+        services.de_an_return(actor=reviewer, de_an=d,
+                              comment="Bổ sung 03 báo giá thiết bị và bản cam kết vốn đối ứng có xác nhận.")
+    made.append(d)
+
+    # 4. Under appraisal at the agency.
+    d, new = _make(
+        "appraisal", centre, level=Level.NATIONAL, kind=Kind.ORDINARY, plan_year=2026,
+        name="Đào tạo nghề gốm cho lao động nông thôn xã Phù Lãng", contents=[c51],
+        start=date(2026, 6, 1), end=date(2026, 9, 30), establishments=[hoa],
+        items=[("Đào tạo 35 học viên", c51, "support", 180_000_000, None, hoa),
+               ("Đối ứng nguyên liệu", c51, FundingSource.COUNTERPART, 20_000_000, None, hoa)], **common)
+    if new:
+        d = services.de_an_submit(actor=centre, de_an=d)
+        d = services.de_an_forward(actor=province_user, de_an=d)
+        services.de_an_start_appraisal(actor=reviewer, de_an=d)
+    made.append(d)
+
+    # 5. Approved and in implementation.
+    d, new = _make(
+        "implementation", centre, level=Level.NATIONAL, kind=Kind.ORDINARY, plan_year=2026,
+        name="Hỗ trợ máy CNC cắt kim loại cho cơ sở cơ khí Đa Hội", contents=[c12],
+        start=date(2026, 3, 15), end=date(2026, 10, 31), establishments=[da_hoi],
+        items=[("Máy cắt CNC plasma", c12, "support", 300_000_000, 750_000_000, da_hoi),
+               ("Vốn đối ứng", c12, FundingSource.COUNTERPART, 450_000_000, None, da_hoi)],
+        location="Phường Châu Khê, tỉnh Bắc Ninh")
+    if new:
+        d = services.de_an_submit(actor=centre, de_an=d)
+        d = services.de_an_forward(actor=province_user, de_an=d)
+        d = services.de_an_start_appraisal(actor=reviewer, de_an=d)
+        d = services.de_an_approve(actor=reviewer, de_an=d, decision_number="2468/QĐ-BCT", decision_date=date(2026, 1, 20))
+        services.de_an_start_implementation(actor=centre, de_an=d)
+    made.append(d)
+
+    # 6. KCĐP approved by the UBND tỉnh.
+    d, new = _make(
+        "local-approved", centre, level=Level.LOCAL, kind=Kind.GROUP, plan_year=2026,
+        name="Hỗ trợ đăng ký nhãn hiệu cho nhóm cơ sở gốm Bắc Ninh", contents=[c34],
+        start=date(2026, 4, 1), end=date(2026, 10, 31), establishments=[tho_ha, hoa],
+        items=[("Thiết kế, đăng ký nhãn hiệu", c34, "support", 90_000_000, None, None),
+               ("Đối ứng của cơ sở", c34, FundingSource.COUNTERPART, 30_000_000, None, None)], **common)
+    if new:
+        d = services.de_an_submit(actor=centre, de_an=d)
+        services.de_an_approve_local(actor=province_user, de_an=d, decision_number="512/QĐ-UBND",
+                                     decision_date=date(2026, 3, 10))
+    made.append(d)
+
+    # 7. A 2024 đề án of former Bắc Ninh (27), recorded from the plan annex, accepted and settled.
+    former = Province.objects.get(code="27", era="former")
+    d = DeAn.objects.filter(source_ref="demo:settled-2024").first()
+    if d is None:
+        d, _action = services.de_an_record_approved(
+            actor=reviewer, plan_year=2024, level=Level.NATIONAL, province=former,
+            name="Hỗ trợ ứng dụng lò sấy chè tiết kiệm năng lượng", implementing_unit_name="Trung tâm Khuyến công tỉnh Bắc Ninh",
+            beneficiary_name="HTX Chè Yên Thế", contents_text="1.2 Hỗ trợ máy móc thiết bị", location="Xã Yên Thế",
+            start_date=date(2024, 3, 1), end_date=date(2024, 11, 30), total_amount=520_000_000,
+            national_amount=200_000_000, local_amount=0, counterpart_amount=320_000_000,
+            decision_number="3456/QĐ-BCT", decision_date=date(2023, 12, 25), source_ref="demo:settled-2024",
+        )
+        d = services.de_an_start_implementation(actor=province_user, de_an=d)
+        services.attachment_add(actor=province_user, de_an=d, file=ContentFile(PDF, name="Biên bản nghiệm thu.pdf"),
+                                kind="acceptance_minutes")
+        d = services.de_an_accept(actor=province_user, de_an=d, accepted_on=date(2024, 12, 10))
+        services.de_an_settle(actor=reviewer, de_an=d, settled_amount=198_500_000, settled_on=date(2025, 2, 20))
+    made.append(d)
+
+    # 8. Thái Nguyên (19): the other province's accounts see only this one.
+    other_centre = accounts.get("centre_other")
+    if other_centre is not None:
+        thai_nguyen = Province.objects.get(code="19", era="current")
+        (la_bang,) = _establishments(other_centre, thai_nguyen, ESTABLISHMENTS_19)
+        d, new = _make(
+            "thai-nguyen", other_centre, level=Level.NATIONAL, kind=Kind.ORDINARY, plan_year=2026,
+            name="Hỗ trợ dây chuyền chế biến chè xanh La Bằng", contents=[c13],
+            start=date(2026, 4, 1), end=date(2026, 11, 30), establishments=[la_bang],
+            items=[("Dây chuyền sao chè", c13, "support", 380_000_000, 850_000_000, la_bang),
+                   ("Vốn đối ứng", c13, FundingSource.COUNTERPART, 470_000_000, None, la_bang)],
+            location="Xã La Bằng, tỉnh Thái Nguyên")
+        if new:
+            services.de_an_submit(actor=other_centre, de_an=d)
+        made.append(d)
+    return made
+
