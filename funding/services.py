@@ -523,9 +523,9 @@ def import_file(*, fileobj, name, actor=None, dry_run=False, store=True):
     parsed, sha, size = import_read(fileobj=fileobj, name=name)
     preview = ImportPreview(parsed=parsed, sha256=sha, size=size, name=name)
     preview.duplicate_of = _find_duplicate(sha)
-    if dry_run or not parsed.ok or preview.duplicate_of is not None:
-        if parsed.ok:
-            preview.plans = _plan_allocations(parsed) if parsed.kind == ImportKind.ALLOCATION else _plan_annex(parsed)
+    if parsed.ok:
+        preview.plans = _plan_allocations(parsed) if parsed.kind == ImportKind.ALLOCATION else _plan_annex(parsed)
+    if dry_run or not preview.ok:
         return preview
     fileobj.seek(0)
     return _apply_guarded(preview=preview, batch=None, actor=actor, fileobj=fileobj if store else None)
