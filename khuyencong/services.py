@@ -52,7 +52,7 @@ def _validate_assignment(role, organisation):
 def user_set_role(*, actor: User, user: User, role: str, organisation: Organisation | None = None) -> User:
     """Give ``user`` a new role (and organisation, when the role needs one)."""
     _check(actor)
-    user = User.objects.select_for_update().select_related("organisation__province").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("organisation__province").get(pk=user.pk)
     organisation = organisation if organisation is not None else user.organisation
     _validate_assignment(role, organisation)
     before = _describe(user)
@@ -71,7 +71,7 @@ def user_set_role(*, actor: User, user: User, role: str, organisation: Organisat
 def user_move(*, actor: User, user: User, organisation: Organisation) -> User:
     """Move ``user`` to another organisation (and so, possibly, another province)."""
     _check(actor)
-    user = User.objects.select_for_update().select_related("organisation__province").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("organisation__province").get(pk=user.pk)
     _validate_assignment(user.role, organisation)
     before = _describe(user)
     user.organisation = organisation
