@@ -181,6 +181,10 @@ class ParsedImport:
     lines: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     rows_read: int = 0
+    labels: dict = field(default_factory=dict)  # field → header text as written in the sheet
+
+    def label(self, field_name):
+        return self.labels.get(field_name) or str(FIELD_LABELS[field_name])
 
     @property
     def ok(self):
@@ -454,9 +458,11 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
     _title_facts(parsed, [_cell_text(v) for _r, vals in head[:-1] for v in vals if isinstance(v, str)])
     # Two-level header: look at the next row before the data.
     pending = []
+    sub_values = None
     for row_number, values in rows:
         sub = _sub_header(values, columns)
         if sub:
+            sub_values = values
             for col, code in sub.items():
                 # A sub-header names the column more precisely than the merged cell above it.
                 for k, c in list(columns.items()):
@@ -476,6 +482,15 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
                     parsed.unit = unit
                     break
     parsed.header_row = header_row
+    header_text = {}
+    for col, value in enumerate(header_values):
+        if isinstance(value, str) and value.strip():
+            header_text[col] = nfc(value)
+    if sub_values is not None:
+        for col, value in enumerate(sub_values):
+            if isinstance(value, str) and value.strip():
+                header_text[col] = nfc(value)
+    parsed.labels = {f: header_text[c] for f, c in columns.items() if c in header_text}
     fields = set(columns)
     if "name" in fields and ({"implementing_unit", "beneficiary", "contents"} & fields):
         parsed.kind = ImportKind.PLAN_ANNEX
@@ -533,7 +548,7 @@ def _chain(first, rest):
 
 def _money_reader(parsed, columns):
     unit = parsed.unit
-    labels = {f: FIELD_LABELS[f] for f in MONEY_FIELDS}
+    labels = {f: parsed.label(f) for f in MONEY_FIELDS}
 
     def read(values, row, field_name, errors, *, blank=0):
         col = columns.get(field_name)
@@ -658,7 +673,7 @@ class _SumCheck:
                     % {
                         "row": row,
                         "what": what,
-                        "col": FIELD_LABELS[f],
+                        "col": self.parsed.label(f),
                         "stated": _dong_text(value, unit),
                         "computed": _dong_text(computed[f], unit),
                         "diff": _dong_text(abs(diff), unit),
