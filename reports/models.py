@@ -16,7 +16,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
 # --- report jobs ----------------------------------------------------------------------------
 
 class ReportKind(models.TextChoices):

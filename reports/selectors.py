@@ -21,7 +21,14 @@ from khuyencong.models import Indicator, Organisation, Province
 from khuyencong.selectors import agency_on, programme_for_year
 
 from .models import (
-    Conclusion, FollowUp, Grouping, InspectionPlan, InspectionRecord, Recommendation, ReportJob, ReportKind,
+    Conclusion,
+    FollowUp,
+    Grouping,
+    InspectionPlan,
+    InspectionRecord,
+    Recommendation,
+    ReportJob,
+    ReportKind,
 )
 
 IMPLEMENTED_STATUSES = ["approved", "in_implementation", "adjustment_requested", "accepted", "settled"]

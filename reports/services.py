@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -177,11 +177,13 @@ def report_dispatch(*, job_id):
     from .tasks import run_report
 
     now = timezone.now()
-    updated = ReportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        dispatched=True, enqueued_at=now, message=_("Đang chờ đến lượt xử lý.")
-    )
+    updated = ReportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(dispatched=True, enqueued_at=now)
     if not updated:
         return False
+    # Replace a "broker down" notice; keep others (e.g. "run 1 was interrupted, re-queued").
+    ReportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED, message=str(BROKER_DOWN_MESSAGE)).update(
+        message=_("Đang chờ đến lượt xử lý.")
+    )
     try:
         run_report.apply_async(args=[job_id], retry=False)
     except Exception as exc:  # kombu.exceptions.OperationalError, redis ConnectionError, socket errors…
@@ -323,7 +325,6 @@ def report_run(*, job_id):
     except Exception as exc:
         logger.exception("report job %s failed", job_id)
         reason = _("Lỗi khi tạo báo cáo: %(e)s") % {"e": f"{type(exc).__name__}: {exc}"[:400]}
-        close_old_connections()
         ReportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
             status=JobStatus.FAILED, finished_at=timezone.now(), error=reason,
             message=_("Không tạo được báo cáo."),

@@ -11,7 +11,15 @@ from funding.models import Allocation, AllocationSource, AnnualPlan
 from khuyencong.choices import FundingSource, Level
 from khuyencong.models import ActivityContent, Province
 from projects.models import BudgetLine, DeAn
-from reports.models import Conclusion, FollowUp, InspectionPlan, InspectionRecord, Mission, MissionMember, Recommendation
+from reports.models import (
+    Conclusion,
+    FollowUp,
+    InspectionPlan,
+    InspectionRecord,
+    Mission,
+    MissionMember,
+    Recommendation,
+)
 from tests.khuyencong.factories import admin_user, centre_user, province_user, reviewer  # noqa: F401
 
 STATUSES_DONE = ["approved", "in_implementation", "accepted", "settled"]

@@ -1,0 +1,322 @@
+"""Report jobs: request, join, scoping, download, sweeper, broker down — with Celery eager (any database)."""
+import os
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from khuyencong.access import can, visible_report_jobs
+from khuyencong.models import Province
+from reports import services
+from reports.models import Grouping, InspectionRecord, JobStatus, ReportJob, ReportKind
+from tests.reports.conftest import pdf_text
+from tests.reports.factories import build_year, group_dots
+
+pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
+
+
+def province(code):
+    return Province.objects.current().get(code=code)
+
+
+@pytest.fixture
+def no_dispatch():
+    """Keep jobs queued: nothing is sent to the broker."""
+    with mock.patch.object(services, "report_dispatch", return_value=True) as patched:
+        yield patched
+
+
+# --- request, join -----------------------------------------------------------------------------
+
+def test_same_request_while_queued_joins_it(users, no_dispatch, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.report_request(user=users["reviewer"], kind="national", year=2025)
+        second = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    assert first.pk == second.pk and not first.joined and second.joined
+    assert no_dispatch.call_count == 1  # the joined request sends nothing
+    other_grouping = services.report_request(user=users["reviewer"], kind="national", year=2025, grouping=Grouping.HISTORICAL)
+    other_year = services.report_request(user=users["reviewer"], kind="national", year=2024)
+    assert len({first.pk, other_grouping.pk, other_year.pk}) == 3
+    # A province user asking for their province's report while a reviewer's identical one runs joins it.
+    a = services.report_request(user=users["reviewer"], kind="province", year=2025, province=province("24"))
+    b = services.report_request(user=users["bac_ninh"], kind="province", year=2025, province=province("24"))
+    assert a.pk == b.pk and b.joined
+    # Once finished, the same request makes a new job.
+    ReportJob.objects.filter(pk=first.pk).update(status=JobStatus.FAILED)
+    again = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    assert again.pk != first.pk and not again.joined
+
+
+def test_database_refuses_two_active_jobs_for_one_request(users):
+    key = services.request_key(kind="national", year=2025)
+    ReportJob.objects.create(kind="national", year=2025, request_key=key)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReportJob.objects.create(kind="national", year=2025, request_key=key, status=JobStatus.RUNNING)
+    ReportJob.objects.create(kind="national", year=2025, request_key=key, status=JobStatus.DONE, file="x.pdf")
+
+
+def test_former_province_is_asked_as_its_current_one(users, no_dispatch):
+    old_bac_ninh = Province.objects.former().get(code="27")  # merged into new Bắc Ninh (24)
+    job = services.report_request(user=users["bac_ninh"], kind="province", year=2024, province=old_bac_ninh)
+    assert job.province.code == "24" and job.province.era == "current"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"kind": "bogus", "year": 2025}, "Loại báo cáo không hợp lệ"),
+        ({"kind": "national", "year": 1999}, "2000–2100"),
+        ({"kind": "national", "year": "abc"}, "phải là một số"),
+        ({"kind": "province", "year": 2025}, "cần chọn tỉnh"),
+        ({"kind": "record", "year": 2025, "target_id": 999999}, "Không tìm thấy biên bản"),
+        ({"kind": "national", "year": 2025, "grouping": "x"}, "Cách nhóm"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_reason_and_create_nothing(users, kwargs, message):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        services.report_request(user=users["reviewer"], **kwargs)
+    assert message in " ".join(err.value.messages)
+    assert not ReportJob.objects.exists()
+
+
+# --- scoping ---------------------------------------------------------------------------------------
+
+def test_province_user_can_only_ask_for_their_province(users, no_dispatch):
+    user = users["bac_ninh"]
+    for kwargs, reason in (
+        ({"kind": "national", "year": 2025}, "Chỉ Cục"),
+        ({"kind": "plan", "year": 2025}, "Chỉ Cục"),
+        ({"kind": "province", "year": 2025, "province": province("01")}, "tỉnh, thành phố mình"),
+    ):
+        with pytest.raises(services.ReportRefused) as err:
+            services.report_request(user=user, **kwargs)
+        assert reason in str(err.value)
+    assert not ReportJob.objects.exists()
+    own = services.report_request(user=user, kind="province", year=2025, province=province("24"))
+    centre = services.report_request(user=users["bac_ninh_centre"], kind="province", year=2025, province=province("24"))
+    assert own.pk == centre.pk
+
+
+def test_visible_jobs_and_download_rule(users, no_dispatch):
+    national = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    bn = services.report_request(user=users["reviewer"], kind="province", year=2025, province=province("24"))
+    hn = services.report_request(user=users["reviewer"], kind="province", year=2025, province=province("01"))
+    assert set(visible_report_jobs(users["reviewer"])) == {national, bn, hn}
+    assert set(visible_report_jobs(users["bac_ninh"])) == {bn}
+    assert set(visible_report_jobs(users["ha_noi"])) == {hn}
+    decision = can(users["bac_ninh"], "report.download", bn)
+    assert not decision and "chưa tạo xong" in decision.reason
+    ReportJob.objects.filter(pk=bn.pk).update(status=JobStatus.DONE, file="reports/x.pdf")
+    bn.refresh_from_db()
+    assert can(users["bac_ninh"], "report.download", bn)
+    assert not can(users["ha_noi"], "report.download", bn)
+    assert not can(users["bac_ninh"], "report.preview", bn)
+    assert can(users["reviewer"], "report.preview", bn)
+
+
+# --- rendering end to end (eager) -------------------------------------------------------------------
+
+def test_national_report_through_the_views(client, users, media_root, django_capture_on_commit_callbacks):
+    expected = build_year(year=2025, n_de_an=40, n_records=6)
+    build_year(year=2024, n_de_an=10, n_records=0, seed=5)
+    client.force_login(users["reviewer"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:request"), {"kind": "national", "year": 2025, "grouping": "current"})
+    assert response.status_code == 302
+    job = ReportJob.objects.get()
+    assert response["Location"] == reverse("reports:job_detail", args=[job.pk])
+    assert job.status == JobStatus.DONE, job.error
+    assert job.progress == 100 and job.pages >= 3 and job.attempts == 1
+    page = client.get(response["Location"])
+    assert "Tải báo cáo PDF" in page.content.decode()
+    partial = client.get(reverse("reports:job_status", args=[job.pk])).content.decode()
+    assert "hx-trigger" not in partial  # finished: no more polling
+    download = client.get(reverse("reports:job_download", args=[job.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert "bao-cao-toan-quoc-2025.pdf" in download["Content-Disposition"]
+    data = b"".join(download.streaming_content)
+    text = pdf_text(data, layout=True)
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+    assert "KẾT QUẢ THỰC HIỆN KẾ HOẠCH KINH PHÍ" in text
+    assert group_dots(expected["support"]) in text
+    assert group_dots(expected["total"]) in text
+    assert group_dots(expected["plan_national"] + expected["plan_local"]) in text
+    assert "Nơi nhận:" in text
+    # Files published: exactly the one the job points at, none half-written.
+    files = [p for p in media_root.rglob("*") if p.is_file()]
+    assert [p.name for p in files] == [os.path.basename(job.file.name)]
+
+
+def test_status_partial_polls_while_active(client, users, no_dispatch):
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    client.force_login(users["reviewer"])
+    partial = client.get(reverse("reports:job_status", args=[job.pk])).content.decode()
+    assert 'hx-trigger="every 2s"' in partial and "Đang chờ xử lý" in partial
+    ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=40, message="Đang dàn trang PDF…")
+    partial = client.get(reverse("reports:job_status", args=[job.pk])).content.decode()
+    assert 'aria-valuenow="40"' in partial and "Đang dàn trang" in partial
+    ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error="Lỗi khi tạo báo cáo: thử")
+    partial = client.get(reverse("reports:job_status", args=[job.pk])).content.decode()
+    assert "Lỗi khi tạo báo cáo: thử" in partial and "hx-trigger" not in partial
+
+
+def test_other_province_cannot_see_or_download(client, users, media_root, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.report_request(user=users["reviewer"], kind="province", year=2025, province=province("24"))
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    client.force_login(users["ha_noi"])
+    for name in ("job_detail", "job_status", "job_download"):
+        assert client.get(reverse(f"reports:{name}", args=[job.pk])).status_code == 404
+    client.force_login(users["bac_ninh"])
+    assert client.get(reverse("reports:job_download", args=[job.pk])).status_code == 200
+    assert client.get(reverse("reports:job_download", args=[job.pk]) + "?format=html").status_code == 403
+    client.force_login(users["reviewer"])
+    preview = client.get(reverse("reports:job_download", args=[job.pk]) + "?format=html")
+    assert preview.status_code == 200 and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in preview.content.decode()
+    # A province user posting a national request is told why, and nothing is created.
+    client.force_login(users["bac_ninh"])
+    response = client.post(reverse("reports:request"), {"kind": "province", "year": 2025, "province": province("01").pk, "grouping": "current"}, follow=True)
+    assert response.status_code in (200, 400)
+    assert ReportJob.objects.count() == 1
+
+
+def test_no_data_year_gives_a_valid_pdf_that_says_so(users, media_root, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.report_request(user=users["reviewer"], kind="national", year=2031)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    text = pdf_text(job.file.path)
+    assert "Không có số liệu cho năm 2031" in text
+    assert job.pages == 1
+
+
+def test_hostile_de_an_name_is_printed_as_text(users, media_root, django_capture_on_commit_callbacks, tmp_path):
+    names = ['<img src="file:///etc/passwd"> Đề án A', '<link rel="attachment" href="file:///etc/passwd"> Đề án B',
+             'Xem http://169.254.169.254/latest/meta-data/ Đề án C']
+    build_year(year=2025, n_de_an=3, n_records=0, names=names)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    text = " ".join(pdf_text(job.file.path).split())
+    assert '<img src="file:///etc/passwd">' in text
+    assert '<link rel="attachment" href="file:///etc/passwd">' in text
+    assert "169.254.169.254" in text and "root:" not in text
+    import subprocess
+
+    listing = subprocess.run(["pdfdetach", "-list", job.file.path], capture_output=True, text=True, check=True).stdout
+    assert "0 embedded files" in listing
+
+
+def test_historical_grouping_lists_former_provinces(users, media_root, django_capture_on_commit_callbacks):
+    build_year(year=2024, n_de_an=30, n_records=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.report_request(user=users["reviewer"], kind="national", year=2024, grouping=Grouping.HISTORICAL)
+    job.refresh_from_db()
+    text = pdf_text(job.file.path, layout=True)
+    assert "(cũ)" in text and "khi đăng ký" in text
+
+
+def test_record_and_plan_reports(users, media_root, django_capture_on_commit_callbacks):
+    build_year(year=2025, n_de_an=6, n_records=2)
+    record = InspectionRecord.objects.first()
+    with django_capture_on_commit_callbacks(execute=True):
+        rec_job = services.report_request(user=users["bac_ninh"] if record.de_an.current_province.code == "24" else users["reviewer"],
+                                          kind="record", year=2000, target_id=record.pk)
+        plan_job = services.report_request(user=users["reviewer"], kind="plan", year=2025)
+    rec_job.refresh_from_db()
+    plan_job.refresh_from_db()
+    assert rec_job.year == 2025 and rec_job.province_id == record.de_an.current_province_id
+    assert rec_job.status == plan_job.status == JobStatus.DONE
+    assert "BIÊN BẢN" in pdf_text(rec_job.file.path)
+    plan_text = pdf_text(plan_job.file.path)
+    assert "KẾ HOẠCH" in plan_text and "Trần Thị Bình" in plan_text
+
+
+def test_report_run_claims_once(users, media_root, no_dispatch):
+    job = services.report_request(user=users["reviewer"], kind="national", year=2031)
+    assert services.report_run(job_id=job.pk).status == JobStatus.DONE
+    assert services.report_run(job_id=job.pk) is None  # a duplicate delivery does nothing
+    job.refresh_from_db()
+    assert job.attempts == 1
+
+
+def test_render_error_marks_failed_with_reason_and_publishes_nothing(users, media_root, no_dispatch):
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    with mock.patch("reports.pdf.html_to_pdf", side_effect=RuntimeError("hết bộ nhớ")):
+        services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "hết bộ nhớ" in job.error and not job.file
+    assert not [p for p in media_root.rglob("*.pdf*") if p.is_file()]
+
+
+# --- sweeper and broker down ------------------------------------------------------------------------
+
+def test_sweeper_requeues_then_fails_a_job_whose_worker_died(users, media_root, no_dispatch, settings):
+    settings.REPORT_MAX_ATTEMPTS = 2
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    old = timezone.now() - timedelta(minutes=10)
+    ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=1, heartbeat_at=old, started_at=old)
+    fresh = services.report_request(user=users["reviewer"], kind="national", year=2024)
+    ReportJob.objects.filter(pk=fresh.pk).update(status=JobStatus.RUNNING, attempts=1, heartbeat_at=timezone.now())
+    part = media_root / "reports" / ".tmp" / "dead.pdf.part"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(b"%PDF-1.7 half")
+    os.utime(part, (old.timestamp(), old.timestamp()))
+    result = services.report_sweep_stuck()
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED and "bị gián đoạn" in job.message and result["requeued"] == 1
+    assert ReportJob.objects.get(pk=fresh.pk).status == JobStatus.RUNNING  # alive: untouched
+    assert not part.exists() and result["tmp_removed"] == 1
+    ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=2, heartbeat_at=old)
+    services.report_sweep_stuck()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "dừng đột ngột 2 lần" in job.error and job.finished_at
+
+
+def test_broker_down_keeps_the_row_tells_the_user_and_runs_later(client, users, media_root, django_capture_on_commit_callbacks):
+    from reports import tasks
+
+    client.force_login(users["reviewer"])
+    with mock.patch.object(tasks.run_report, "apply_async", side_effect=OperationalError("Connection refused")):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("reports:request"), {"kind": "national", "year": 2031, "grouping": "current"}, follow=True)
+    job = ReportJob.objects.get()
+    assert job.status == JobStatus.QUEUED and not job.dispatched
+    assert "tạm thời không hoạt động" in job.message
+    assert "tạm thời không hoạt động" in response.content.decode()
+    # Broker back: the sweeper (beat, or a worker starting) sends it; eager mode runs it here.
+    result = services.report_sweep_stuck()
+    job.refresh_from_db()
+    assert result["sent"] == 1 and job.status == JobStatus.DONE
+
+
+def test_annual_task_asks_for_national_and_every_province(no_dispatch, db):
+    from reports.tasks import annual_reports
+
+    assert annual_reports(year=2025) == 35
+    assert ReportJob.objects.filter(kind=ReportKind.NATIONAL, year=2025, requested_by=None).count() == 1
+    assert ReportJob.objects.filter(kind=ReportKind.PROVINCE, year=2025).count() == 34
+    assert annual_reports(year=2025) == 35  # joins, creates nothing new
+    assert ReportJob.objects.count() == 35
+
+
+def test_generate_report_command(db, tmp_path, capsys):
+    build_year(year=2025, n_de_an=8, n_records=1)
+    out = tmp_path / "bn.pdf"
+    call_command("generate_report", "--kind", "province", "--year", "2025", "--province", "Bắc Ninh", "--output", str(out))
+    text = pdf_text(out)
+    assert "SỞ CÔNG THƯƠNG" in text.upper() and "Tỉnh Bắc Ninh" in text
+    assert "trang" in capsys.readouterr().out
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Không tìm thấy tỉnh"):
+        call_command("generate_report", "--kind", "province", "--year", "2025", "--province", "Atlantis", "--output", str(out))
