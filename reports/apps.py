@@ -7,8 +7,11 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Kiểm tra, giám sát và báo cáo")
 
     def ready(self):
+        from khuyencong.home import register_panel
         from khuyencong.navigation import register_menu
 
         from . import tasks  # noqa: F401  (registers the Celery tasks and the worker_ready sweep)
+        from .home import overdue_recommendations
 
         register_menu(label=_("Báo cáo"), url_name="reports:job_list", order=60)
+        register_panel(overdue_recommendations)

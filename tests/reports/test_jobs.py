@@ -320,3 +320,16 @@ def test_generate_report_command(db, tmp_path, capsys):
 
     with pytest.raises(CommandError, match="Không tìm thấy tỉnh"):
         call_command("generate_report", "--kind", "province", "--year", "2025", "--province", "Atlantis", "--output", str(out))
+
+
+def test_overdue_recommendations_panel_is_scoped(users, client):
+    from reports.home import overdue_recommendations
+
+    build_year(year=2024, n_de_an=40, n_records=12)  # deadlines 30/09/2024: long past
+    reviewer_panels = overdue_recommendations(users["reviewer"])
+    assert reviewer_panels and reviewer_panels[0]["count"] == 8  # 12 records, one in three closed
+    bac_ninh = overdue_recommendations(users["bac_ninh"])
+    expected = InspectionRecord.objects.filter(de_an__current_province__code="24", recommendations__status__in=["open", "answered"]).count()
+    assert (bac_ninh[0]["count"] if bac_ninh else 0) == expected
+    client.force_login(users["reviewer"])
+    assert "Kiến nghị sau kiểm tra đã quá hạn" in client.get(reverse("home")).content.decode()

@@ -1,0 +1,85 @@
+"""Admin for inspection plans, missions, records and report jobs (a fuller UI comes later).
+
+Report jobs are read-only here: they are written only by reports.services."""
+from django.contrib import admin
+
+from .models import (
+    InspectionAttachment,
+    InspectionPlan,
+    InspectionRecord,
+    Mission,
+    MissionMember,
+    Recommendation,
+    ReportJob,
+)
+
+
+class MissionInline(admin.TabularInline):
+    model = Mission
+    extra = 0
+    fields = ("order", "name", "start_date", "end_date", "legal_basis")
+    show_change_link = True
+
+
+@admin.register(InspectionPlan)
+class InspectionPlanAdmin(admin.ModelAdmin):
+    list_display = ("year", "title", "decision_number", "decision_date")
+    search_fields = ("title", "decision_number")
+    inlines = [MissionInline]
+
+
+class MissionMemberInline(admin.TabularInline):
+    model = MissionMember
+    extra = 1
+
+
+@admin.register(Mission)
+class MissionAdmin(admin.ModelAdmin):
+    list_display = ("name", "plan", "start_date", "end_date")
+    list_filter = ("plan__year",)
+    search_fields = ("name",)
+    filter_horizontal = ("provinces",)
+    raw_id_fields = ("de_an",)
+    inlines = [MissionMemberInline]
+
+
+class RecommendationInline(admin.TabularInline):
+    model = Recommendation
+    extra = 1
+    fields = ("order", "text", "deadline", "status", "response")
+
+
+class InspectionAttachmentInline(admin.TabularInline):
+    model = InspectionAttachment
+    extra = 0
+    fields = ("file", "original_name", "is_photo", "description", "size", "content_type")
+
+
+@admin.register(InspectionRecord)
+class InspectionRecordAdmin(admin.ModelAdmin):
+    list_display = ("de_an", "inspected_on", "place", "conclusion")
+    list_filter = ("conclusion", "inspected_on")
+    search_fields = ("de_an__code", "de_an__name", "place")
+    raw_id_fields = ("de_an", "mission")
+    list_select_related = ("de_an",)
+    inlines = [RecommendationInline, InspectionAttachmentInline]
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    list_display = ("text", "record", "deadline", "status")
+    list_filter = ("status",)
+    raw_id_fields = ("record",)
+
+
+@admin.register(ReportJob)
+class ReportJobAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "year", "province", "grouping", "status", "progress", "attempts", "created_at", "finished_at")
+    list_filter = ("status", "kind", "year")
+    list_select_related = ("province",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,41 @@
+"""Home-page panel: overdue inspection recommendations in the user's scope (everyone sees theirs)."""
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from khuyencong.formatting import format_date
+
+
+def _record_url(user, record_id):
+    from django.urls import reverse
+
+    from khuyencong.access import is_nationwide
+
+    if is_nationwide(user) and user.is_staff:
+        return reverse("admin:reports_inspectionrecord_change", args=[record_id])
+    return reverse("reports:job_list")
+
+
+def overdue_recommendations(user):
+    from khuyencong.access import visible_inspection_records
+
+    from .models import FollowUp, Recommendation
+
+    today = timezone.localdate()
+    qs = (
+        Recommendation.objects.filter(record__in=visible_inspection_records(user), deadline__lt=today)
+        .exclude(status=FollowUp.CLOSED)
+        .select_related("record__de_an")
+        .order_by("deadline", "id")
+    )
+    count = qs.count()
+    if not count:
+        return []
+    items = [
+        {
+            "label": f"{r.record.de_an.code}: {r.text[:80]}",
+            "url": _record_url(user, r.record_id),
+            "meta": _("hạn %(d)s") % {"d": format_date(r.deadline)},
+        }
+        for r in qs[:5]
+    ]
+    return [{"title": _("Kiến nghị sau kiểm tra đã quá hạn"), "items": items, "count": count, "order": 40}]
