@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from . import services
+from .access import can
 from .models import (
     ActivityContent,
     AuditEvent,
@@ -18,8 +20,33 @@ admin.site.site_header = _("Quản trị Cổng khuyến công")
 admin.site.site_title = _("Cổng khuyến công")
 
 
+class RoleAccessMixin:
+    """Admin pages open to the portal's administrator role (access.can), not only to Django
+    superusers with model permissions. Other apps may reuse it with their own ``access_action``."""
+
+    access_action = "reference.manage"
+
+    def _role_allows(self, request):
+        return request.user.is_active and request.user.is_staff and bool(can(request.user, self.access_action))
+
+    def has_module_permission(self, request):
+        return self._role_allows(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._role_allows(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return self._role_allows(request) or super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self._role_allows(request) or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._role_allows(request) or super().has_delete_permission(request, obj)
+
+
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(RoleAccessMixin, admin.ModelAdmin):
     list_display = ("code", "name", "kind", "era", "successor", "valid_from", "valid_to")
     list_filter = ("era", "kind")
     search_fields = ("name", "search_name", "code")
@@ -32,7 +59,7 @@ class OrganisationNameInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(RoleAccessMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "province", "valid_from", "valid_to", "successor")
     list_filter = ("kind",)
     search_fields = ("name", "code")
@@ -47,26 +74,28 @@ class IndicatorInline(admin.TabularInline):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(RoleAccessMixin, admin.ModelAdmin):
     list_display = ("name", "decision_number", "start_year", "end_year")
     inlines = [IndicatorInline]
 
 
 @admin.register(ActivityContent)
-class ActivityContentAdmin(admin.ModelAdmin):
+class ActivityContentAdmin(RoleAccessMixin, admin.ModelAdmin):
     list_display = ("code", "name", "instrument", "valid_from", "valid_to")
     list_filter = ("instrument",)
     search_fields = ("name", "code")
 
 
 @admin.register(SupportCap)
-class SupportCapAdmin(admin.ModelAdmin):
+class SupportCapAdmin(RoleAccessMixin, admin.ModelAdmin):
     list_display = ("code", "description", "level", "max_percent", "max_amount", "per_unit", "instrument", "valid_from", "valid_to")
     list_filter = ("level", "instrument")
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(RoleAccessMixin, UserAdmin):
+    access_action = "users.manage"
+
     list_display = ("username", "first_name", "last_name", "role", "organisation", "is_active")
     list_filter = ("role", "is_active")
     list_select_related = ("organisation",)
@@ -74,15 +103,23 @@ class PortalUserAdmin(UserAdmin):
     fieldsets = UserAdmin.fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation", "job_title", "phone")}),)
     add_fieldsets = UserAdmin.add_fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation")}),)
 
+    def save_model(self, request, obj, form, change):
+        """Save, then record role, organisation, activation and permission changes in the audit trail."""
+        before = services.describe_user(User.objects.get(pk=obj.pk)) if change and obj.pk else None
+        super().save_model(request, obj, form, change)
+        services.user_record_admin_change(actor=request.user, user=obj, before=before)
+
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RoleAccessMixin, admin.ModelAdmin):
+    access_action = "users.manage"
+
     list_display = ("created_at", "actor", "action", "object_type", "object_id", "summary")
     list_filter = ("action", "object_type")
     search_fields = ("summary", "object_id")
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, *args):
         return False
 
     def has_change_permission(self, request, obj=None):

@@ -21,12 +21,15 @@ def _check(actor):
         raise UserChangeRefused(decision.reason)
 
 
-def _describe(user):
+def describe_user(user):
+    """What the audit trail records about an account."""
     return {
         "role": user.role,
         "organisation": user.organisation.code if user.organisation_id else None,
         "province": user.organisation.province.code if user.organisation_id and user.organisation.province_id else None,
         "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
     }
 
 
@@ -55,14 +58,14 @@ def user_set_role(*, actor: User, user: User, role: str, organisation: Organisat
     user = User.objects.select_for_update(of=("self",)).select_related("organisation__province").get(pk=user.pk)
     organisation = organisation if organisation is not None else user.organisation
     _validate_assignment(role, organisation)
-    before = _describe(user)
+    before = describe_user(user)
     user.role = role
     user.organisation = organisation
     user.save(update_fields=["role", "organisation"])
     _audit(
         actor=actor, user=user, action="user.set_role",
         summary=_("Đổi vai trò của %(u)s thành «%(r)s».") % {"u": user.username, "r": user.get_role_display()},
-        before=before, after=_describe(user),
+        before=before, after=describe_user(user),
     )
     return user
 
@@ -73,13 +76,13 @@ def user_move(*, actor: User, user: User, organisation: Organisation) -> User:
     _check(actor)
     user = User.objects.select_for_update(of=("self",)).select_related("organisation__province").get(pk=user.pk)
     _validate_assignment(user.role, organisation)
-    before = _describe(user)
+    before = describe_user(user)
     user.organisation = organisation
     user.save(update_fields=["organisation"])
     _audit(
         actor=actor, user=user, action="user.move",
         summary=_("Chuyển %(u)s sang %(o)s.") % {"u": user.username, "o": organisation.name},
-        before=before, after=_describe(user),
+        before=before, after=describe_user(user),
     )
     return user
 
@@ -91,13 +94,13 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
     if user.pk == actor.pk and not active:
         raise ValidationError(_("Bạn không thể tự vô hiệu hóa tài khoản của mình."))
     user = User.objects.select_for_update().get(pk=user.pk)
-    before = _describe(user)
+    before = describe_user(user)
     user.is_active = active
     user.save(update_fields=["is_active"])
     summary = _("Kích hoạt lại tài khoản %(u)s.") if active else _("Vô hiệu hóa tài khoản %(u)s.")
     _audit(
         actor=actor, user=user, action="user.activate" if active else "user.deactivate",
-        summary=summary % {"u": user.username}, before=before, after=_describe(user),
+        summary=summary % {"u": user.username}, before=before, after=describe_user(user),
     )
     return user
 
@@ -108,3 +111,22 @@ def user_move_to_successor(*, actor: User, user: User) -> User:
     if organisation is None or organisation.successor_id is None:
         raise ValidationError(_("Đơn vị của tài khoản này không có đơn vị kế thừa."))
     return user_move(actor=actor, user=user, organisation=organisation.successor)
+
+
+@transaction.atomic
+def user_record_admin_change(*, actor: User, user: User, before: dict | None) -> AuditEvent | None:
+    """Record a change made in the Django admin (which saves the user itself): a new account, or a
+    changed role, organisation, activation or staff/superuser flag. Nothing is written when none changed."""
+    user = User.objects.select_related("organisation__province").get(pk=user.pk)
+    after = describe_user(user)
+    if before is None:
+        return _audit(actor=actor, user=user, action="user.create",
+                      summary=_("Tạo tài khoản %(u)s.") % {"u": user.username}, before={}, after=after)
+    changed = sorted(k for k in after if before.get(k) != after[k])
+    if not changed:
+        return None
+    return _audit(
+        actor=actor, user=user, action="user.admin_change",
+        summary=_("Sửa tài khoản %(u)s: %(f)s.") % {"u": user.username, "f": ", ".join(changed)},
+        before=before, after=after,
+    )

@@ -236,3 +236,58 @@ def test_move_to_successor_after_the_merger():
     assert user.organisation.code == "ttkc-24"
     with pytest.raises(ValidationError):
         user_move_to_successor(actor=admin, user=user)
+
+
+# --- Django admin for the administrator role ------------------------------------------------------
+
+
+def test_role_admin_uses_the_admin_site_and_others_cannot(client):
+    admin = admin_user()
+    assert not admin.is_superuser
+    client.force_login(admin)
+    index = client.get("/quan-tri/")
+    assert index.status_code == 200
+    html = index.content.decode()
+    assert "/quan-tri/khuyencong/province/" in html and "/quan-tri/khuyencong/user/" in html
+    assert client.get("/quan-tri/khuyencong/user/").status_code == 200
+    assert client.get("/quan-tri/khuyencong/supportcap/").status_code == 200
+    client.logout()
+    staff_centre = centre_user("24", is_staff=True)
+    client.force_login(staff_centre)
+    assert client.get("/quan-tri/khuyencong/user/").status_code == 403
+    client.logout()
+    client.force_login(reviewer())
+    assert client.get("/quan-tri/").status_code == 302  # not staff: sent to the admin login
+
+
+def test_user_changes_in_the_admin_are_audited(client):
+    admin = admin_user()
+    user = centre_user("24")
+    client.force_login(admin)
+    url = f"/quan-tri/khuyencong/user/{user.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("password", "groups", "user_permissions", "last_login", "date_joined")}
+    data.update({
+        "organisation": organisation("ttkc-19").pk,
+        "date_joined_0": "26/11/2026", "date_joined_1": "08:00:00",
+        "is_active": "on",
+    })
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    user.refresh_from_db()
+    assert user.organisation.code == "ttkc-19"
+    event = AuditEvent.objects.get(action="user.admin_change", object_id=str(user.pk))
+    assert event.actor == admin and "organisation" in event.summary
+    assert event.data["before"]["province"] == "24" and event.data["after"]["province"] == "19"
+
+
+def test_admin_home_shows_recent_lockouts(client):
+    from khuyencong.security import record_lockout
+
+    record_lockout("axes", request=None, username="ke.do.mat.khau", ip_address="198.51.100.9")
+    client.force_login(admin_user())
+    html = client.get("/").content.decode()
+    assert "Đăng nhập bị tạm khóa (24 giờ qua)" in html and "ke.do.mat.khau" in html
+    client.logout()
+    client.force_login(centre_user())
+    assert "Đăng nhập bị tạm khóa" not in client.get("/").content.decode()
