@@ -1,0 +1,340 @@
+"""Forms of the đề án pages. They only read and validate input; the writes are done by
+``projects.services`` (called from the views). Choices that point at rows (establishments, đề án)
+are always looked up through ``khuyencong.access`` scoping, so a forged id is refused here.
+"""
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models.signals import post_migrate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from khuyencong import access
+from khuyencong.choices import FundingSource, Level
+from khuyencong.formatting import MoneyError, format_number, parse_money
+from khuyencong.models import ActivityContent, Province
+
+from .models import AttachmentKind, DeAn, Kind, LegalForm, validate_tax_code
+
+
+class MoneyInput(forms.TextInput):
+    """Text input for đồng: shows 1.500.000, accepts what people type (1.500.000, 1 500 000, 1,5 tỷ)."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "numeric", "class": "money", "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return format_number(value)
+        return super().format_value(value)
+
+
+class MoneyField(forms.Field):
+    """Integer đồng read with ``parse_money``: "1.500.000" → 1500000 (never 1,5); negative,
+    fractional đồng and absurdly large amounts get a clear Vietnamese message."""
+
+    widget = MoneyInput
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_money(value)
+        except MoneyError as exc:
+            raise ValidationError(str(exc), code="money") from exc
+
+
+class DeAnForm(forms.Form):
+    """The dossier fields. ``level`` and ``province`` only when creating; ``revision`` (hidden) when editing."""
+
+    name = forms.CharField(label=_("Tên đề án"), max_length=500)
+    level = forms.ChoiceField(label=_("Cấp"), choices=Level.choices)
+    province = forms.ModelChoiceField(
+        label=_("Tỉnh, thành phố"), queryset=Province.objects.none(), required=False,
+        help_text=_("Để trống: tỉnh, thành phố của tài khoản."),
+    )
+    kind = forms.ChoiceField(label=_("Loại đề án"), choices=Kind.choices)
+    plan_year = forms.IntegerField(label=_("Năm kế hoạch"), min_value=2000, max_value=2100)
+    implementing_unit_name = forms.CharField(
+        label=_("Đơn vị thực hiện (nếu khác đơn vị của bạn)"), max_length=255, required=False)
+    partner_unit = forms.CharField(label=_("Đơn vị phối hợp"), max_length=255, required=False)
+    contents = forms.ModelMultipleChoiceField(
+        label=_("Nội dung hoạt động"), queryset=ActivityContent.objects.none(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("Giữ Ctrl để chọn nhiều nội dung."),
+    )
+    start_date = forms.DateField(label=_("Ngày bắt đầu"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label=_("Ngày kết thúc"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    location = forms.CharField(label=_("Địa điểm thực hiện"), max_length=255, required=False)
+    rationale = forms.CharField(label=_("Sự cần thiết"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    objectives = forms.CharField(label=_("Mục tiêu"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    scale = forms.CharField(label=_("Quy mô"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    expected_output = forms.CharField(label=_("Kết quả dự kiến (sản phẩm)"), required=False,
+                                      widget=forms.Textarea(attrs={"rows": 2}))
+    expected_revenue = MoneyField(label=_("Doanh thu dự kiến (đồng/năm)"), required=False)
+    expected_jobs = forms.IntegerField(label=_("Việc làm dự kiến"), required=False, min_value=0, max_value=10_000_000)
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, user, instance=None, **kwargs):
+        self.user = user
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                **{f: getattr(instance, f) for f in (
+                    "name", "level", "kind", "plan_year", "implementing_unit_name", "partner_unit", "start_date",
+                    "end_date", "location", "rationale", "objectives", "scale", "expected_output",
+                    "expected_revenue", "expected_jobs", "revision")},
+                "contents": list(instance.contents.all()),
+            }
+        super().__init__(*args, **kwargs)
+        day = (instance.start_date if instance is not None and instance.start_date else None) or timezone.localdate()
+        self.fields["contents"].queryset = (
+            ActivityContent.objects.filter(parent__isnull=False).order_by("instrument", "code")
+        )
+        self.fields["contents"].label_from_instance = lambda c: f"{c.code} {c.name} ({c.instrument})"
+        self._content_day = day
+        if instance is not None:
+            # Level and province are fixed once the đề án exists (its code is built from them).
+            del self.fields["level"]
+            del self.fields["province"]
+        elif access.is_nationwide(user):
+            self.fields["province"].queryset = Province.objects.current().order_by("name")
+            self.fields["province"].required = True
+            self.fields["province"].help_text = ""
+        else:
+            del self.fields["province"]
+        if instance is None:
+            del self.fields["revision"]
+            self.fields["plan_year"].initial = timezone.localdate().year
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("Ngày kết thúc phải sau ngày bắt đầu."))
+        return data
+
+    def service_fields(self):
+        """Keyword arguments for ``de_an_create`` / ``de_an_update``."""
+        data = self.cleaned_data
+        fields = {k: data.get(k) for k in (
+            "name", "kind", "plan_year", "implementing_unit_name", "partner_unit", "start_date", "end_date",
+            "location", "rationale", "objectives", "scale", "expected_output", "expected_revenue", "expected_jobs")}
+        fields["contents"] = list(data.get("contents") or [])
+        return fields
+
+
+class EstablishmentChoiceField(forms.TypedChoiceField):
+    """An establishment id, accepted only when ``access.visible_establishments(user)`` holds it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("coerce", int)
+        kwargs.setdefault("empty_value", None)
+        super().__init__(*args, **kwargs)
+        self.user = None
+
+    def valid_value(self, value):
+        return True  # checked against the scoped queryset in clean()
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is None:
+            return None
+        est = access.visible_establishments(self.user).filter(pk=value).first()
+        if est is None:
+            raise ValidationError(
+                _("Cơ sở thụ hưởng không tồn tại hoặc thuộc tỉnh, thành phố khác."), code="establishment")
+        return est
+
+
+class BeneficiaryForm(forms.Form):
+    """One beneficiary row: pick an existing establishment, or fill in a new one."""
+
+    establishment = EstablishmentChoiceField(label=_("Cơ sở đã có"), required=False)
+    name = forms.CharField(label=_("Tên cơ sở mới"), max_length=255, required=False)
+    legal_form = forms.ChoiceField(label=_("Loại hình"), choices=[("", "—")] + LegalForm.choices, required=False)
+    tax_code = forms.CharField(label=_("Mã số thuế"), max_length=14, required=False,
+                               help_text=_("10 số, 10-3 số (chi nhánh) hoặc 12 số (hộ kinh doanh)"))
+    commune = forms.CharField(label=_("Xã, phường, đặc khu"), max_length=100, required=False)
+    address = forms.CharField(label=_("Địa chỉ"), max_length=255, required=False)
+    trade = forms.CharField(label=_("Ngành nghề"), max_length=255, required=False)
+    workers = forms.IntegerField(label=_("Số lao động"), required=False, min_value=0, max_value=1_000_000)
+    women_owned = forms.BooleanField(label=_("Phụ nữ làm chủ"), required=False)
+    ethnic_minority = forms.BooleanField(label=_("Dân tộc thiểu số làm chủ"), required=False)
+    craft_village = forms.BooleanField(label=_("Thuộc làng nghề"), required=False)
+
+    def __init__(self, *args, user=None, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["establishment"].user = user
+        self.fields["establishment"].choices = [("", _("— Tạo cơ sở mới (điền bên dưới) —"))] + list(choices)
+
+    def clean_tax_code(self):
+        value = (self.cleaned_data.get("tax_code") or "").strip().replace(" ", "")
+        validate_tax_code(value or None)
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("DELETE") or data.get("establishment"):
+            return data
+        if not data.get("name"):
+            if any(data.get(k) for k in ("tax_code", "commune", "address", "trade")):
+                self.add_error("name", _("Chưa nhập tên cơ sở thụ hưởng."))
+            return data
+        if not data.get("legal_form"):
+            self.add_error("legal_form", _("Chưa chọn loại hình của cơ sở."))
+        return data
+
+    def is_blank(self):
+        data = getattr(self, "cleaned_data", {}) or {}
+        return not data.get("establishment") and not data.get("name")
+
+    def new_establishment_fields(self):
+        data = self.cleaned_data
+        return {k: data.get(k) for k in (
+            "name", "legal_form", "tax_code", "commune", "address", "trade", "workers", "women_owned",
+            "ethnic_minority", "craft_village")}
+
+
+class BudgetLineForm(forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    description = forms.CharField(label=_("Nội dung chi"), max_length=500, required=False)
+    content = forms.ModelChoiceField(label=_("Nội dung hoạt động"), queryset=ActivityContent.objects.none(), required=False)
+    source = forms.ChoiceField(label=_("Nguồn"), choices=FundingSource.choices, required=False)
+    amount = MoneyField(label=_("Số tiền (đồng)"), required=False)
+    cost_basis = MoneyField(label=_("Tổng chi phí hạng mục (đồng)"), required=False)
+    establishment = forms.TypedChoiceField(label=_("Cơ sở thụ hưởng"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, contents_qs=None, beneficiary_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["content"].queryset = contents_qs if contents_qs is not None else ActivityContent.objects.none()
+        self.fields["content"].label_from_instance = lambda c: f"{c.code} {c.name}"
+        self.fields["establishment"].choices = [("", "—")] + list(beneficiary_choices)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("DELETE") or self.is_blank():
+            return data
+        if not data.get("description"):
+            self.add_error("description", _("Dòng kinh phí chưa có nội dung chi."))
+        if not data.get("source"):
+            self.add_error("source", _("Chưa chọn nguồn kinh phí."))
+        if data.get("amount") is None and "amount" not in self.errors:
+            self.add_error("amount", _("Chưa nhập số tiền."))
+        return data
+
+    def is_blank(self):
+        data = getattr(self, "cleaned_data", {}) or {}
+        return not data.get("description") and data.get("amount") is None and "amount" not in self.errors
+
+    def service_line(self):
+        data = self.cleaned_data
+        line = {"description": data["description"], "source": data["source"], "amount": data["amount"],
+                "cost_basis": data.get("cost_basis"), "content": data.get("content"),
+                "establishment": data.get("establishment")}
+        if data.get("id"):
+            line["id"] = data["id"]
+        return line
+
+
+class _KwargsFormSet(forms.BaseFormSet):
+    def __init__(self, *args, form_kwargs=None, **kwargs):
+        super().__init__(*args, form_kwargs=form_kwargs or {}, **kwargs)
+
+
+BeneficiaryFormSet = forms.formset_factory(BeneficiaryForm, formset=_KwargsFormSet, extra=1, can_delete=True,
+                                           max_num=200, validate_max=True)
+BudgetLineFormSet = forms.formset_factory(BudgetLineForm, formset=_KwargsFormSet, extra=2, can_delete=True,
+                                          max_num=300, validate_max=True)
+
+
+class TransitionForm(forms.Form):
+    """Inputs of a workflow action; which ones are required is decided by the workflow table and the
+    service (their refusals come back as messages)."""
+
+    action = forms.CharField(widget=forms.HiddenInput)
+    comment = forms.CharField(label=_("Ý kiến, lý do"), required=False, max_length=5000,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+    decision_number = forms.CharField(label=_("Số quyết định"), required=False, max_length=50)
+    decision_date = forms.DateField(label=_("Ngày quyết định"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    amount = MoneyField(label=_("Kinh phí được duyệt / quyết toán (đồng)"), required=False)
+    accepted_on = forms.DateField(label=_("Ngày nghiệm thu"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    new_end_date = forms.DateField(label=_("Thời gian kết thúc mới"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    more_money = forms.BooleanField(label=_("Tăng kinh phí hỗ trợ"), required=False)
+    new_content = forms.BooleanField(label=_("Bổ sung nội dung"), required=False)
+    extension = forms.BooleanField(label=_("Kéo dài sang năm sau"), required=False)
+    stop = forms.BooleanField(label=_("Dừng thực hiện"), required=False)
+
+
+class BulkApproveForm(forms.Form):
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=True, error_messages={
+        "required": _("Chưa chọn đề án nào để phê duyệt.")})
+    decision_number = forms.CharField(label=_("Số quyết định"), max_length=50,
+                                      error_messages={"required": _("Cần nhập số quyết định phê duyệt.")})
+    decision_date = forms.DateField(label=_("Ngày quyết định"), widget=forms.DateInput(attrs={"type": "date"}),
+                                    error_messages={"required": _("Cần nhập ngày quyết định.")})
+    comment = forms.CharField(label=_("Ý kiến"), required=False, max_length=5000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].valid_value = lambda value: True  # scoped in the view and the service
+
+    def clean_ids(self):
+        ids = self.cleaned_data["ids"]
+        if len(ids) > 500:
+            raise ValidationError(_("Chỉ phê duyệt tối đa 500 đề án một lần."))
+        return ids
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("Tệp"), error_messages={"required": _("Chưa chọn tệp để tải lên.")})
+    kind = forms.ChoiceField(label=_("Loại tài liệu"), choices=AttachmentKind.choices, initial=AttachmentKind.OTHER)
+    description = forms.CharField(label=_("Mô tả"), max_length=255, required=False)
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("Ý kiến"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
+                           error_messages={"required": _("Chưa nhập nội dung ý kiến.")})
+
+
+_CHOICES_CACHE = {}
+CHOICES_TTL = 300  # seconds: reference lists change a few times a year
+
+
+def filter_choices(user):
+    """Choices for the list filters (small reference lists, kept in process memory for a few minutes so
+    the list page costs no query for them)."""
+    import time
+
+    key = "all" if access.is_active_user(user) else "none"
+    cached = _CHOICES_CACHE.get(key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    value = _filter_choices(user)
+    _CHOICES_CACHE[key] = (time.monotonic() + CHOICES_TTL, value)
+    return value
+
+
+def _filter_choices(user):
+    years = list(range(timezone.localdate().year + 1, 2015, -1))
+    provinces_current = list(Province.objects.current().order_by("name").values_list("pk", "name"))
+    provinces_all = list(Province.objects.order_by("-era", "name").values_list("pk", "name", "era"))
+    areas = list(ActivityContent.objects.filter(parent__isnull=True).order_by("instrument", "code")
+                 .values_list("pk", "code", "name", "instrument"))
+    units = access.visible_organisations(user).filter(kind__in=["centre", "regional_centre"])
+    return {"years": years, "provinces_current": provinces_current, "provinces_all": provinces_all,
+            "areas": areas, "units": list(units.order_by("name").values_list("pk", "name")[:300])}
+
+
+__all__ = ["DeAnForm", "MoneyField", "BeneficiaryFormSet", "BudgetLineFormSet", "TransitionForm",
+           "BulkApproveForm", "AttachmentForm", "CommentForm", "DeAn"]
+
+
+def _clear_choices_cache(**kwargs):
+    _CHOICES_CACHE.clear()
+
+
+# A flush (transactional tests) or a migration may renumber reference rows: forget the cached lists.
+post_migrate.connect(_clear_choices_cache, dispatch_uid="projects.forms.clear_choices_cache")

@@ -1,0 +1,605 @@
+"""Đề án pages. Thin: every object comes through ``khuyencong.access`` scoping (via the selectors),
+every write goes through ``projects.services``; a refusal is shown as its Vietnamese message and
+leaves the data untouched. Another province's đề án, attachment or establishment is a 404.
+"""
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from khuyencong import access
+from khuyencong.choices import FundingSource, Level
+from khuyencong.models import ActivityContent
+
+from . import exports, selectors, services, workflow
+from .forms import (
+    AttachmentForm,
+    BeneficiaryFormSet,
+    BudgetLineFormSet,
+    BulkApproveForm,
+    CommentForm,
+    DeAnForm,
+    TransitionForm,
+    filter_choices,
+)
+from .models import Attachment, DeAn, Kind, Status
+
+PAGE_SIZES = (20, 50, 100)
+DEFAULT_PAGE_SIZE = 50
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def _de_an_or_404(user, pk):
+    """The đề án if ``user`` may see it (404 otherwise: we do not say whether it exists)."""
+    de_an = access.visible_de_an(user).select_related("current_province", "province").filter(pk=pk).first()
+    if de_an is None:
+        raise Http404(_("Không tìm thấy đề án."))
+    return de_an
+
+
+def _int(value, default, lo=1, hi=None):
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return default
+    if n < lo:
+        return default
+    return min(n, hi) if hi else n
+
+
+class Page:
+    """One page of a queryset in one query: the page's ids are chosen in a subquery (an index-only
+    scan even at a deep offset), and only those rows are read with their joins."""
+
+    def __init__(self, queryset, number, size, count):
+        self.size = size
+        self.count = count
+        self.num_pages = max(1, -(-count // size))
+        self.number = min(number, self.num_pages)
+        offset = (self.number - 1) * size
+        if not count:
+            self.object_list = []
+        elif queryset.query.distinct or offset == 0:
+            self.object_list = list(queryset[offset:offset + size])
+        else:
+            ids = queryset.values("pk")[offset:offset + size]
+            self.object_list = list(queryset.filter(pk__in=ids))
+        self.start_index = offset + 1 if self.object_list else 0
+        self.end_index = offset + len(self.object_list)
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+    @property
+    def has_previous(self):
+        return self.number > 1
+
+    @property
+    def has_next(self):
+        return self.number < self.num_pages
+
+    def page_links(self):
+        """Page numbers to show: first, last and a window around the current page (None = gap)."""
+        pages = sorted({1, self.num_pages, *range(max(1, self.number - 2), min(self.num_pages, self.number + 2) + 1)})
+        result, previous = [], 0
+        for p in pages:
+            if p - previous > 1:
+                result.append(None)
+            result.append(p)
+            previous = p
+        return result
+
+
+def _query_without(request, *names):
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def _page_size(request):
+    size = _int(request.GET.get("size"), DEFAULT_PAGE_SIZE)
+    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+def _count(queryset):
+    """COUNT over the filtered rows without the joins and ordering of the page query."""
+    return queryset.order_by().values("pk").count()
+
+
+def _paginate(request, queryset):
+    return Page(queryset, _int(request.GET.get("page"), 1), _page_size(request), _count(queryset))
+
+
+def _can_bulk_approve(user):
+    return access.is_reviewer(user) or access.is_admin(user)
+
+
+# --- list, queue, export -----------------------------------------------------------------------
+
+@login_required
+@require_GET
+def de_an_list(request):
+    # The rows show no contents: the page then costs two queries (count, rows) whatever its size.
+    qs = selectors.de_an_list(user=request.user, filters=request.GET).prefetch_related(None)
+    page = _paginate(request, qs)
+    sort = request.GET.get("sort") or selectors.DEFAULT_SORT
+    context = {
+        "page": page,
+        "filters": request.GET,
+        "choices": filter_choices(request.user),
+        "levels": Level.choices,
+        "kinds": Kind.choices,
+        "statuses": Status.choices,
+        "sort": sort,
+        "query_no_page": _query_without(request, "page"),
+        "query_no_sort": _query_without(request, "page", "sort"),
+        "export_query": _query_without(request, "page", "size"),
+        "page_sizes": PAGE_SIZES,
+        "page_size": page.size,
+        "can_create": access.can(request.user, "de_an.create", None).allowed,
+        "can_bulk_approve": _can_bulk_approve(request.user),
+        "bulk_form": BulkApproveForm(),
+        "selected": set(_ids(request.GET.getlist("selected"))),
+    }
+    return render(request, "projects/list.html", context)
+
+
+def _ids(values):
+    result = []
+    for v in values:
+        try:
+            result.append(int(v))
+        except (TypeError, ValueError):
+            continue
+    return result
+
+
+@login_required
+@require_GET
+def queue(request):
+    """"What waits for me": the đề án on which the user's role has the next move."""
+    qs = selectors.queue_for(request.user)
+    page = _paginate(request, qs)
+    return render(request, "projects/queue.html", {
+        "page": page,
+        "query_no_page": _query_without(request, "page"),
+        "can_bulk_approve": _can_bulk_approve(request.user),
+        "bulk_form": BulkApproveForm(),
+    })
+
+
+@login_required
+@require_GET
+def export_xlsx(request):
+    """The filtered list (same filters as the page, same scoping) as an .xlsx file."""
+    qs = selectors.de_an_list(user=request.user, filters=request.GET)
+    stream = exports.de_an_workbook(qs)
+    response = FileResponse(stream, as_attachment=True, filename="danh-sach-de-an.xlsx",
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return response
+
+
+@login_required
+@require_POST
+def bulk_approve(request):
+    """The reviewer approves several đề án under one decision number: all or none."""
+    if not _can_bulk_approve(request.user):
+        raise PermissionDenied(_("Chỉ chuyên viên của Cục được phê duyệt đề án."))
+    form = BulkApproveForm(request.POST)
+    back = request.POST.get("next") or reverse("projects:queue")
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("projects:queue")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    ids = form.cleaned_data["ids"]
+    if access.visible_de_an(request.user).filter(pk__in=ids).count() != len(set(ids)):
+        raise Http404(_("Không tìm thấy đề án."))
+    try:
+        approved = services.de_an_approve_many(
+            actor=request.user, de_an_ids=ids, decision_number=form.cleaned_data["decision_number"],
+            decision_date=form.cleaned_data["decision_date"], comment=form.cleaned_data["comment"])
+    except services.WorkflowError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(back)
+    messages.success(request, _("Đã phê duyệt %(n)s đề án theo quyết định số %(d)s.")
+                     % {"n": len(approved), "d": form.cleaned_data["decision_number"]})
+    return redirect(back)
+
+
+# --- detail, actions, comments ------------------------------------------------------------------
+
+@login_required
+@require_GET
+def de_an_detail(request, pk):
+    try:
+        de_an = selectors.de_an_detail(user=request.user, pk=pk)
+    except DeAn.DoesNotExist:
+        raise Http404(_("Không tìm thấy đề án."))
+    return render(request, "projects/detail.html", _detail_context(request, de_an))
+
+
+def _detail_context(request, de_an, **extra):
+    lines = list(de_an.budget_lines.all())
+    totals = []
+    for source, label in FundingSource.choices:
+        amount = sum(line.amount for line in lines if line.source == source)
+        totals.append({"source": source, "label": label, "amount": amount})
+    steps = selectors.available_actions(user=request.user, de_an=de_an)
+    forms = {s.action: TransitionForm(initial={"action": s.action, "amount": _default_amount(de_an, s.action)})
+             for s in steps}
+    for action, form in extra.pop("transition_forms", {}).items():
+        forms[action] = form
+    user = request.user
+    return {
+        "de_an": de_an,
+        "lines": lines,
+        "totals": totals,
+        "grand_total": sum(t["amount"] for t in totals),
+        "beneficiaries": list(de_an.beneficiaries.all()),
+        "attachments": list(de_an.attachments.all()),
+        "contents": list(de_an.contents.all()),
+        "adjustments": list(de_an.adjustments.all()),
+        "actions": [{"step": s, "form": forms[s.action]} for s in steps],
+        "timeline": selectors.timeline(de_an),
+        "can_edit": access.can(user, "de_an.edit", de_an).allowed,
+        "can_attach": access.can(user, "de_an.attach", de_an).allowed,
+        "can_delete_attachments": access.can(user, "de_an.edit", de_an).allowed or access.is_admin(user),
+        "attachment_form": extra.pop("attachment_form", None) or AttachmentForm(),
+        "comment_form": extra.pop("comment_form", None) or CommentForm(),
+        "status_label": Status(de_an.status).label,
+        "statuses": Status.choices,
+        **extra,
+    }
+
+
+def _default_amount(de_an, action):
+    if action == "approve":
+        return de_an.national_amount
+    if action == "approve_local":
+        return de_an.local_amount
+    if action == "settle":
+        return de_an.approved_national_amount if de_an.level == Level.NATIONAL else de_an.approved_local_amount
+    return None
+
+
+def _run_transition(user, de_an, action, data):
+    """Call the service of ``action`` with the inputs it takes."""
+    common = {"actor": user, "de_an": de_an}
+    comment = data.get("comment") or ""
+    if action in ("submit", "forward", "start_appraisal", "start_implementation"):
+        return services.TRANSITION_SERVICES[action](**common, comment=comment)
+    if action in ("return", "reject", "cancel", "reject_adjustment"):
+        return services.TRANSITION_SERVICES[action](**common, comment=comment)
+    if action == "approve":
+        return services.de_an_approve(**common, decision_number=data.get("decision_number") or "",
+                                      decision_date=data.get("decision_date"),
+                                      approved_national_amount=data.get("amount"), comment=comment)
+    if action == "approve_local":
+        return services.de_an_approve_local(**common, decision_number=data.get("decision_number") or "",
+                                            decision_date=data.get("decision_date"),
+                                            approved_local_amount=data.get("amount"), comment=comment)
+    if action == "request_adjustment":
+        return services.de_an_request_adjustment(
+            **common, reason=comment, more_money=data.get("more_money", False),
+            new_content=data.get("new_content", False), extension=data.get("extension", False),
+            stop=data.get("stop", False), new_end_date=data.get("new_end_date"), new_national_amount=data.get("amount"))
+    if action == "approve_adjustment":
+        return services.de_an_approve_adjustment(**common, decision_number=data.get("decision_number") or "",
+                                                 decision_date=data.get("decision_date"), comment=comment)
+    if action == "accept":
+        return services.de_an_accept(**common, accepted_on=data.get("accepted_on"), comment=comment)
+    if action == "settle":
+        return services.de_an_settle(**common, settled_amount=data.get("amount"), comment=comment)
+    raise services.WorkflowError(_("Thao tác không được hỗ trợ."))
+
+
+@login_required
+@require_POST
+def de_an_transition(request, pk):
+    de_an = _de_an_or_404(request.user, pk)
+    form = TransitionForm(request.POST)
+    action = request.POST.get("action", "")
+    if action not in workflow.ACTIONS:
+        messages.error(request, _("Thao tác không được hỗ trợ."))
+        return redirect("projects:detail", pk=de_an.pk)
+    decision = access.can(request.user, f"de_an.{action}", de_an)
+    if not decision:
+        messages.error(request, decision.reason)
+        return redirect("projects:detail", pk=de_an.pk)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                label = form.fields[field].label if field in form.fields else ""
+                messages.error(request, f"{label}: {error}" if label else error)
+        return redirect("projects:detail", pk=de_an.pk)
+    try:
+        _run_transition(request.user, de_an, action, form.cleaned_data)
+    except services.WorkflowError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("projects:detail", pk=de_an.pk)
+    de_an.refresh_from_db(fields=["status"])
+    messages.success(request, _("Đã %(a)s đề án %(c)s. Trạng thái mới: %(s)s.") % {
+        "a": workflow.ACTION_LABELS[action], "c": de_an.code, "s": Status(de_an.status).label})
+    return redirect("projects:detail", pk=de_an.pk)
+
+
+@login_required
+@require_POST
+def comment_add(request, pk):
+    de_an = _de_an_or_404(request.user, pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Chưa nhập nội dung ý kiến."))
+        return redirect("projects:detail", pk=de_an.pk)
+    try:
+        services.comment_add(actor=request.user, de_an=de_an, text=form.cleaned_data["text"])
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Đã ghi ý kiến."))
+    return redirect(reverse("projects:detail", args=[de_an.pk]) + "#dong-thoi-gian")
+
+
+# --- attachments --------------------------------------------------------------------------------
+
+@login_required
+@require_POST
+def attachment_upload(request, pk):
+    de_an = _de_an_or_404(request.user, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(reverse("projects:detail", args=[de_an.pk]) + "#tai-lieu")
+    upload = form.cleaned_data["file"]
+    try:
+        attachment = services.attachment_add(actor=request.user, de_an=de_an, file=upload,
+                                             kind=form.cleaned_data["kind"],
+                                             description=form.cleaned_data["description"], name=upload.name)
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Đã tải lên «%(n)s».") % {"n": attachment.original_name})
+    return redirect(reverse("projects:detail", args=[de_an.pk]) + "#tai-lieu")
+
+
+@login_required
+@require_GET
+def attachment_download(request, attachment_id):
+    """Stream a private file after the permission check (there is no public media URL)."""
+    try:
+        attachment = selectors.attachment_for_download(user=request.user, pk=attachment_id)
+    except Attachment.DoesNotExist:
+        raise Http404(_("Không tìm thấy tài liệu."))
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404(_("Tệp không còn trong kho lưu trữ."))
+    name = services.sanitise_filename(attachment.original_name)
+    inline = request.GET.get("xem") == "1" and attachment.content_type in ("application/pdf", "image/png", "image/jpeg")
+    response = FileResponse(handle, as_attachment=not inline, filename=name, content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def attachment_delete(request, attachment_id):
+    try:
+        attachment = selectors.attachment_for_download(user=request.user, pk=attachment_id)
+    except Attachment.DoesNotExist:
+        raise Http404(_("Không tìm thấy tài liệu."))
+    de_an_id = attachment.de_an_id
+    try:
+        services.attachment_delete(actor=request.user, attachment=attachment)
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Đã xóa tài liệu «%(n)s».") % {"n": attachment.original_name})
+    return redirect(reverse("projects:detail", args=[de_an_id]) + "#tai-lieu")
+
+
+# --- create and edit ----------------------------------------------------------------------------
+
+def _establishment_choices(user, de_an=None, extra_ids=()):
+    """A short list for the beneficiary selects: the đề án's own plus the latest of the user's scope
+    (the search box fetches others)."""
+    qs = access.visible_establishments(user)
+    chosen = []
+    if de_an is not None:
+        chosen = [link.establishment for link in de_an.beneficiaries.select_related("establishment")]
+    latest = list(qs.order_by("-id")[:200])
+    extra = list(qs.filter(pk__in=[i for i in extra_ids if i])) if extra_ids else []
+    seen, result = set(), []
+    for est in chosen + extra + sorted(latest, key=lambda e: e.name):
+        if est.pk in seen:
+            continue
+        seen.add(est.pk)
+        result.append((est.pk, f"{est.name}" + (f" — MST {est.tax_code}" if est.tax_code else "")))
+    return result
+
+
+def _posted_establishment_ids(data):
+    ids = []
+    for key, value in data.items():
+        if key.startswith("ben-") and key.endswith("-establishment"):
+            try:
+                ids.append(int(value))
+            except (TypeError, ValueError):
+                continue
+    return ids
+
+
+def _content_queryset():
+    return ActivityContent.objects.filter(parent__isnull=False).order_by("instrument", "code")
+
+
+def _build_forms(request, user, de_an=None):
+    data = request.POST if request.method == "POST" else None
+    form = DeAnForm(data, user=user, instance=de_an)
+    est_choices = _establishment_choices(user, de_an, _posted_establishment_ids(data) if data else ())
+    ben_initial = None
+    line_initial = None
+    if de_an is not None and data is None:
+        ben_initial = [{"establishment": link.establishment_id} for link in de_an.beneficiaries.all()]
+        line_initial = [{"id": line.pk, "description": line.description, "content": line.content_id,
+                         "source": line.source, "amount": line.amount, "cost_basis": line.cost_basis,
+                         "establishment": line.establishment_id} for line in de_an.budget_lines.all()]
+    beneficiary_choices = []
+    if de_an is not None:
+        beneficiary_choices = [(link.establishment_id, link.establishment.name)
+                               for link in de_an.beneficiaries.select_related("establishment")]
+    ben_formset = BeneficiaryFormSet(data, prefix="ben", initial=ben_initial,
+                                     form_kwargs={"user": user, "choices": est_choices})
+    line_formset = BudgetLineFormSet(data, prefix="line", initial=line_initial,
+                                     form_kwargs={"contents_qs": _content_queryset(),
+                                                  "beneficiary_choices": beneficiary_choices})
+    return form, ben_formset, line_formset
+
+
+def _beneficiaries_from(user, ben_formset):
+    """Establishments for the đề án: the chosen ones, and new ones created (or reused by tax code)."""
+    result = []
+    for f in ben_formset.forms:
+        data = getattr(f, "cleaned_data", None) or {}
+        if not data or data.get("DELETE") or f.is_blank():
+            continue
+        if data.get("establishment"):
+            result.append(data["establishment"])
+            continue
+        province = access.user_province(user)
+        fields = f.new_establishment_fields()
+        est, _created = services.establishment_get_or_create(actor=user, province=province, **fields)
+        result.append(est)
+    return result
+
+
+def _lines_from(line_formset):
+    return [f.service_line() for f in line_formset.forms
+            if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE") and not f.is_blank()]
+
+
+def _form_page(request, form, ben_formset, line_formset, de_an=None, status=200, errors=()):
+    return render(request, "projects/form.html", {
+        "form": form, "ben_formset": ben_formset, "line_formset": line_formset, "de_an": de_an,
+        "service_errors": list(errors), "sources": FundingSource.choices,
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def de_an_create(request):
+    user = request.user
+    decision = access.can(user, "de_an.create", None)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    form, ben_formset, line_formset = _build_forms(request, user)
+    if request.method == "GET":
+        return _form_page(request, form, ben_formset, line_formset)
+    valid = form.is_valid() & ben_formset.is_valid() & line_formset.is_valid()
+    if not valid:
+        return _form_page(request, form, ben_formset, line_formset, status=400)
+    fields = form.service_fields()
+    province = form.cleaned_data.get("province")
+    try:
+        with transaction.atomic():
+            beneficiaries = _beneficiaries_from(user, ben_formset)
+            de_an = services.de_an_create(
+                actor=user, level=form.cleaned_data["level"], province=province, beneficiaries=beneficiaries,
+                budget_lines=None, **fields)
+            lines = _lines_from(line_formset)
+            if lines:
+                de_an = services.de_an_update(actor=user, de_an=de_an, revision=de_an.revision, budget_lines=lines)
+    except services.WorkflowError as exc:
+        return _form_page(request, form, ben_formset, line_formset, status=400, errors=exc.messages)
+    messages.success(request, _("Đã tạo đề án %(c)s (đang soạn).") % {"c": de_an.code})
+    return redirect("projects:detail", pk=de_an.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def de_an_edit(request, pk):
+    user = request.user
+    de_an = _de_an_or_404(user, pk)
+    decision = access.can(user, "de_an.edit", de_an)
+    if not decision:
+        if request.method == "POST":
+            messages.error(request, decision.reason)
+            return redirect("projects:detail", pk=de_an.pk)
+        raise PermissionDenied(decision.reason)
+    form, ben_formset, line_formset = _build_forms(request, user, de_an)
+    if request.method == "GET":
+        return _form_page(request, form, ben_formset, line_formset, de_an=de_an)
+    valid = form.is_valid() & ben_formset.is_valid() & line_formset.is_valid()
+    if not valid:
+        return _form_page(request, form, ben_formset, line_formset, de_an=de_an, status=400)
+    revision = form.cleaned_data.get("revision")
+    if revision is None:
+        return _form_page(request, form, ben_formset, line_formset, de_an=de_an, status=400,
+                          errors=[_("Thiếu phiên bản của hồ sơ; hãy tải lại trang rồi sửa lại.")])
+    try:
+        with transaction.atomic():
+            beneficiaries = _beneficiaries_from(user, ben_formset)
+            de_an = services.de_an_update(actor=user, de_an=de_an, revision=revision, beneficiaries=beneficiaries,
+                                          budget_lines=_lines_from(line_formset), **form.service_fields())
+    except services.ConflictError as exc:
+        return _form_page(request, form, ben_formset, line_formset, de_an=de_an, status=409, errors=exc.messages)
+    except services.WorkflowError as exc:
+        return _form_page(request, form, ben_formset, line_formset, de_an=de_an, status=400, errors=exc.messages)
+    messages.success(request, _("Đã lưu đề án %(c)s.") % {"c": de_an.code})
+    return redirect("projects:detail", pk=de_an.pk)
+
+
+@login_required
+@require_GET
+def establishment_options(request):
+    """htmx partial: <option>s of the establishments in the user's scope matching ?q= (name or tax code)."""
+    q = request.GET.get("q", "")
+    rows = selectors.establishment_search(user=request.user, q=q, limit=30) if q.strip() else []
+    return render(request, "projects/_establishment_options.html", {"rows": rows, "q": q})
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def notifications(request):
+    qs = selectors.notifications_for(request.user, unread_only=request.GET.get("chua-doc") == "1")
+    page = _paginate(request, qs)
+    return render(request, "projects/notifications.html", {
+        "page": page, "unread": selectors.unread_count(request.user),
+        "unread_only": request.GET.get("chua-doc") == "1", "query_no_page": _query_without(request, "page")})
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request):
+    ids = _ids(request.POST.getlist("ids"))
+    n = services.notification_mark_read(user=request.user, ids=ids or None)
+    if request.headers.get("HX-Request"):
+        return HttpResponse("")
+    messages.success(request, _("Đã đánh dấu %(n)s thông báo là đã đọc.") % {"n": n})
+    return redirect("projects:notifications")
+
+
+def list_url_with(params):
+    return reverse("projects:list") + ("?" + urlencode(params, doseq=True) if params else "")

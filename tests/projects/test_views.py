@@ -1,0 +1,554 @@
+"""The đề án pages: list, search, detail, forms, actions, queue, bulk approval, attachments,
+notifications and export — each page and each rejection path (Vietnamese messages, nothing changed)."""
+import io
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from khuyencong.choices import FundingSource, Level
+from projects import services
+from projects.models import Attachment, BudgetLine, DeAn, Establishment, Notification, Transition
+
+from .factories import EstablishmentFactory, advance, allocate, content, current, pdf_file, ready_de_an
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_as(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def messages_of(response):
+    return [str(m) for m in response.wsgi_request._messages] if hasattr(response.wsgi_request, "_messages") else []
+
+
+def snapshot(de_an):
+    de_an.refresh_from_db()
+    return (de_an.status, de_an.revision, de_an.name, de_an.total_amount,
+            Transition.objects.filter(de_an=de_an).count(), Attachment.objects.filter(de_an=de_an).count(),
+            BudgetLine.objects.filter(de_an=de_an).count())
+
+
+# --- list and search -------------------------------------------------------------------------------
+
+def test_list_shows_own_province_only(users, client_as):
+    own = ready_de_an(users.centre, name="Đề án mây tre đan Bắc Ninh")
+    other = ready_de_an(users.centre_other, name="Đề án chè Thái Nguyên", province=current("19"))
+    response = client_as(users.centre).get(reverse("projects:list"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert own.code in body and "Đề án mây tre đan Bắc Ninh" in body
+    assert other.code not in body
+    # A forged province filter does not widen the scope.
+    response = client_as(users.centre).get(reverse("projects:list"), {"current_province": current("19").pk})
+    assert other.code not in response.content.decode()
+
+
+def test_reviewer_sees_every_province(users, client_as):
+    own = ready_de_an(users.centre)
+    other = ready_de_an(users.centre_other, province=current("19"))
+    body = client_as(users.reviewer).get(reverse("projects:list")).content.decode()
+    assert own.code in body and other.code in body
+
+
+@pytest.mark.parametrize("query", ["hoa binh", "HOÀ BÌNH", "Hòa Bình", "đong hoa", "dong hoa"])
+def test_search_is_diacritic_insensitive(users, client_as, query):
+    hit = ready_de_an(users.centre, name="Đề án điểm mây tre đan Hòa Bình")  # beneficiaries "… Đông Hòa n"
+    miss = services.de_an_create(actor=users.centre, name="Đề án gốm sứ Phù Lãng", level=Level.NATIONAL,
+                                 plan_year=2026)
+    body = client_as(users.centre).get(reverse("projects:list"), {"q": query}).content.decode()
+    assert hit.code in body
+    assert miss.code not in body
+
+
+def test_search_d_finds_dj(users, client_as):
+    d = ready_de_an(users.centre, name="Đề án đan lát")
+    body = client_as(users.centre).get(reverse("projects:list"), {"q": "dan lat"}).content.decode()
+    assert d.code in body
+
+
+def test_filters_and_sort_kept_in_query_string(users, client_as):
+    a = ready_de_an(users.centre, name="Alpha", plan_year=2026)
+    b = ready_de_an(users.centre, name="Beta", plan_year=2027)
+    c = client_as(users.centre)
+    body = c.get(reverse("projects:list"), {"year": 2027}).content.decode()
+    assert b.code in body and a.code not in body
+    body = c.get(reverse("projects:list"), {"sort": "name", "level": "kcqg"}).content.decode()
+    assert body.index(a.code) < body.index(b.code)
+    assert "level=kcqg" in body  # pagination/sort links keep the filters
+    body = c.get(reverse("projects:list"), {"sort": "-name"}).content.decode()
+    assert body.index(b.code) < body.index(a.code)
+    # Malformed filters are ignored, never an error.
+    assert c.get(reverse("projects:list"), {"year": "abc", "status": "nope", "page": "-3", "size": "9999"}).status_code == 200
+
+
+def test_filter_by_status_kind_content_and_historical_province(users, client_as):
+    a = ready_de_an(users.centre, name="Đề án một")
+    b = ready_de_an(users.centre, name="Đề án hai")
+    services.de_an_submit(actor=users.centre, de_an=b)
+    c = client_as(users.reviewer)
+    body = c.get(reverse("projects:list"), {"status": "submitted"}).content.decode()
+    assert b.code in body and a.code not in body
+    body = c.get(reverse("projects:list"), {"kind": "nhom"}).content.decode()
+    assert a.code not in body and b.code not in body
+    area = content("1.2").parent
+    body = c.get(reverse("projects:list"), {"content": area.pk}).content.decode()
+    assert a.code in body and b.code in body
+    body = c.get(reverse("projects:list"), {"province": current("19").pk}).content.decode()
+    assert a.code not in body
+
+
+def test_pagination_pages(users, client_as):
+    for i in range(25):
+        services.de_an_create(actor=users.centre, name=f"Đề án số {i:02d}", level=Level.NATIONAL, plan_year=2026)
+    c = client_as(users.centre)
+    page1 = c.get(reverse("projects:list"), {"size": 20, "sort": "name"}).content.decode()
+    page2 = c.get(reverse("projects:list"), {"size": 20, "sort": "name", "page": 2}).content.decode()
+    assert "Đề án số 00" in page1 and "Đề án số 19" in page1 and "Đề án số 20" not in page1
+    assert "Đề án số 20" in page2 and "Đề án số 24" in page2 and "Đề án số 00" not in page2
+    assert "21–25" in page2 and "25" in page2
+    # A page past the end shows the last page.
+    assert "Đề án số 24" in c.get(reverse("projects:list"), {"size": 20, "sort": "name", "page": 99}).content.decode()
+
+
+def _list_queries(client, size):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("projects:list"), {"size": size})
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_query_count_does_not_grow_with_page_size(users, client_as):
+    for i in range(55):
+        services.de_an_create(actor=users.centre, name=f"Đề án {i}", level=Level.NATIONAL, plan_year=2026,
+                              contents=[content("1.2"), content("4.1")])
+    c = client_as(users.reviewer)
+    small, big = _list_queries(c, 20), _list_queries(c, 50)
+    assert small == big
+    assert big <= 10
+
+
+def test_list_query_budget(users, client_as, django_assert_max_num_queries):
+    for i in range(30):
+        services.de_an_create(actor=users.centre, name=f"Đề án {i}", level=Level.NATIONAL, plan_year=2026)
+    c = client_as(users.centre)
+    with django_assert_max_num_queries(10):
+        assert c.get(reverse("projects:list"), {"q": "de an", "page": 2, "size": 20}).status_code == 200
+
+
+# --- detail -----------------------------------------------------------------------------------------
+
+def test_detail_shows_dossier_lines_totals_and_timeline(users, client_as):
+    de_an = ready_de_an(users.centre)
+    services.comment_add(actor=users.province, de_an=de_an, text="Bổ sung báo giá máy chẻ nan")
+    response = client_as(users.centre).get(reverse("projects:detail", args=[de_an.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert de_an.code in body and "Hỗ trợ máy chẻ nan tự động" in body
+    assert "250.000.000 đ" in body
+    assert "400.000.000 đ" in body  # national total = 250 + 150 million
+    assert "800.000.000 đ" in body  # grand total
+    assert "Cộng Vốn đối ứng" in body or "400.000.000 đ" in body
+    assert "Hợp tác xã Mây tre đan Đông Hòa" in body
+    assert "Bổ sung báo giá máy chẻ nan" in body  # timeline comment
+    assert "Gửi Sở Công Thương" in body  # the centre's available action
+    assert 'name="action" value="approve"' not in body  # not the centre's move
+
+
+def test_detail_query_count_does_not_grow_with_lines(users, client_as):
+    small = ready_de_an(users.centre)
+    big = ready_de_an(users.centre)
+    est = list(Establishment.objects.filter(de_an_links__de_an=big))
+    lines = [{"description": f"Dòng {i}", "source": FundingSource.COUNTERPART, "amount": 1_000_000 + i,
+              "content": content("1.2"), "establishment": est[i % 2]} for i in range(30)]
+    services.de_an_update(actor=users.centre, de_an=big, revision=big.revision,
+                          budget_lines=[{"id": line.pk, "description": line.description, "source": line.source,
+                                         "amount": line.amount, "content": line.content, "cost_basis": line.cost_basis,
+                                         "establishment": line.establishment} for line in big.budget_lines.all()] + lines)
+    c = client_as(users.centre)
+
+    def count(d):
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(reverse("projects:detail", args=[d.pk])).status_code == 200
+        return len(ctx.captured_queries)
+
+    assert count(small) == count(big)
+    assert count(big) <= 25
+
+
+def test_detail_of_other_province_is_404(users, client_as):
+    other = ready_de_an(users.centre_other, province=current("19"))
+    assert client_as(users.centre).get(reverse("projects:detail", args=[other.pk])).status_code == 404
+    assert client_as(users.province).get(reverse("projects:edit", args=[other.pk])).status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(reverse("projects:list"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+# --- create and edit ----------------------------------------------------------------------------
+
+def _form_data(**overrides):
+    data = {
+        "name": "Đề án điểm ứng dụng máy sấy chè Tân Cương", "level": "kcqg", "kind": "diem", "plan_year": "2026",
+        "start_date": "2026-03-01", "end_date": "2027-11-30", "location": "Xã Tân Yên",
+        "contents": [str(content("1.2").pk), str(content("4.1").pk)], "expected_revenue": "1.500.000.000",
+        "ben-TOTAL_FORMS": "2", "ben-INITIAL_FORMS": "0", "ben-MIN_NUM_FORMS": "0", "ben-MAX_NUM_FORMS": "200",
+        "line-TOTAL_FORMS": "2", "line-INITIAL_FORMS": "0", "line-MIN_NUM_FORMS": "0", "line-MAX_NUM_FORMS": "300",
+        "ben-0-name": "Hợp tác xã Chè Tân Cương", "ben-0-legal_form": "cooperative", "ben-0-tax_code": "4600123456",
+        "ben-0-commune": "Xã Tân Cương", "ben-0-trade": "Chế biến chè", "ben-0-workers": "40",
+        "ben-1-name": "Hộ kinh doanh Nguyễn Thị Hoa", "ben-1-legal_form": "household_business",
+        "ben-1-tax_code": "001190012345", "ben-1-commune": "Xã Tân Cương", "ben-1-women_owned": "on",
+        "line-0-description": "Hỗ trợ máy sấy chè", "line-0-content": str(content("1.2").pk), "line-0-source": "national",
+        "line-0-amount": "1.500.000", "line-1-description": "Vốn đối ứng", "line-1-source": "counterpart",
+        "line-1-amount": "3.000.000",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_create_with_new_beneficiaries_and_vietnamese_money(users, client_as):
+    response = client_as(users.centre).post(reverse("projects:create"), _form_data())
+    assert response.status_code == 302, response.content.decode()[:3000]
+    de_an = DeAn.objects.get(name="Đề án điểm ứng dụng máy sấy chè Tân Cương")
+    assert de_an.national_amount == 1_500_000  # "1.500.000" is one and a half million đồng, never 1,5
+    assert de_an.counterpart_amount == 3_000_000
+    assert de_an.expected_revenue == 1_500_000_000
+    assert de_an.current_province == current("24")
+    assert sorted(de_an.beneficiaries.values_list("establishment__tax_code", flat=True)) == ["001190012345", "4600123456"]
+    assert response["Location"] == reverse("projects:detail", args=[de_an.pk])
+
+
+def test_create_reuses_existing_establishment_by_choice(users, client_as):
+    est = EstablishmentFactory()
+    data = _form_data(**{"ben-0-establishment": str(est.pk), "ben-0-name": "", "ben-0-tax_code": ""})
+    response = client_as(users.centre).post(reverse("projects:create"), data)
+    assert response.status_code == 302
+    de_an = DeAn.objects.latest("id")
+    assert de_an.beneficiaries.filter(establishment=est).exists()
+
+
+@pytest.mark.parametrize("amount, message", [
+    ("-1.000.000", "số âm"),
+    ("1.500,5", "phần lẻ dưới 1 đồng"),
+    ("999.999.999.999.999.999", "lớn bất thường"),
+])
+def test_create_refuses_bad_money(users, client_as, amount, message):
+    before = DeAn.objects.count(), Establishment.objects.count()
+    response = client_as(users.centre).post(reverse("projects:create"), _form_data(**{"line-0-amount": amount}))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert (DeAn.objects.count(), Establishment.objects.count()) == before
+
+
+def test_create_refuses_bad_tax_code(users, client_as):
+    before = DeAn.objects.count(), Establishment.objects.count()
+    response = client_as(users.centre).post(reverse("projects:create"), _form_data(**{"ben-0-tax_code": "12345"}))
+    assert response.status_code == 400
+    assert "Mã số thuế «12345» không hợp lệ" in response.content.decode()
+    assert (DeAn.objects.count(), Establishment.objects.count()) == before
+
+
+def test_create_refuses_other_province_establishment_in_hidden_field(users, client_as):
+    foreign = EstablishmentFactory(province=current("19"))
+    before = DeAn.objects.count(), DeAnBeneficiaryCount()
+    data = _form_data(**{"ben-0-establishment": str(foreign.pk), "ben-0-name": ""})
+    response = client_as(users.centre).post(reverse("projects:create"), data)
+    assert response.status_code == 400
+    assert "Cơ sở thụ hưởng không tồn tại hoặc thuộc tỉnh, thành phố khác." in response.content.decode()
+    assert (DeAn.objects.count(), DeAnBeneficiaryCount()) == before
+
+
+def DeAnBeneficiaryCount():  # noqa: N802 - reads like a count in the assertions
+    from projects.models import DeAnBeneficiary
+
+    return DeAnBeneficiary.objects.count()
+
+
+def test_create_refused_for_reviewer(users, client_as):
+    response = client_as(users.reviewer).get(reverse("projects:create"))
+    assert response.status_code == 403
+
+
+def test_create_rolls_back_new_establishment_when_service_refuses(users, client_as):
+    # A line attached to nothing is fine, but an unknown content id is refused by the form.
+    before = Establishment.objects.count()
+    response = client_as(users.centre).post(reverse("projects:create"), _form_data(**{"line-0-content": "999999"}))
+    assert response.status_code == 400
+    assert Establishment.objects.count() == before
+
+
+def _edit_data(de_an, **overrides):
+    lines = list(de_an.budget_lines.all())
+    bens = list(de_an.beneficiaries.all())
+    data = {
+        "name": de_an.name, "kind": de_an.kind, "plan_year": str(de_an.plan_year), "revision": str(de_an.revision),
+        "start_date": de_an.start_date.isoformat(), "end_date": de_an.end_date.isoformat(), "location": de_an.location,
+        "contents": [str(c.pk) for c in de_an.contents.all()],
+        "ben-TOTAL_FORMS": str(len(bens)), "ben-INITIAL_FORMS": str(len(bens)), "ben-MIN_NUM_FORMS": "0",
+        "ben-MAX_NUM_FORMS": "200",
+        "line-TOTAL_FORMS": str(len(lines)), "line-INITIAL_FORMS": str(len(lines)), "line-MIN_NUM_FORMS": "0",
+        "line-MAX_NUM_FORMS": "300",
+    }
+    for i, b in enumerate(bens):
+        data[f"ben-{i}-establishment"] = str(b.establishment_id)
+    for i, line in enumerate(lines):
+        data.update({f"line-{i}-id": str(line.pk), f"line-{i}-description": line.description,
+                     f"line-{i}-source": line.source, f"line-{i}-amount": f"{line.amount:,}".replace(",", "."),
+                     f"line-{i}-content": str(line.content_id or ""),
+                     f"line-{i}-cost_basis": f"{line.cost_basis:,}".replace(",", ".") if line.cost_basis else "",
+                     f"line-{i}-establishment": str(line.establishment_id or "")})
+    data.update(overrides)
+    return data
+
+
+def test_edit_saves_and_second_save_gets_conflict(users, client_as):
+    de_an = ready_de_an(users.centre)
+    c = client_as(users.centre)
+    assert c.get(reverse("projects:edit", args=[de_an.pk])).status_code == 200
+    stale = _edit_data(de_an, name="Tên của người thứ hai")
+    response = c.post(reverse("projects:edit", args=[de_an.pk]), _edit_data(de_an, name="Tên mới của người thứ nhất"))
+    assert response.status_code == 302
+    de_an.refresh_from_db()
+    assert de_an.name == "Tên mới của người thứ nhất"
+    response = client_as(users.province).post(reverse("projects:edit", args=[de_an.pk]), stale)
+    assert response.status_code == 409
+    assert "Thay đổi của bạn chưa được lưu" in response.content.decode()
+    de_an.refresh_from_db()
+    assert de_an.name == "Tên mới của người thứ nhất"
+
+
+def test_edit_after_submission_is_refused(users, client_as):
+    de_an = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre))
+    before = snapshot(de_an)
+    c = client_as(users.centre)
+    assert c.get(reverse("projects:edit", args=[de_an.pk])).status_code == 403
+    response = c.post(reverse("projects:edit", args=[de_an.pk]), _edit_data(de_an, name="Sửa lén"), follow=True)
+    assert "không sửa được" in response.content.decode()
+    assert snapshot(de_an) == before
+
+
+def test_edit_refuses_line_id_of_another_de_an(users, client_as):
+    de_an = ready_de_an(users.centre)
+    other = ready_de_an(users.centre_other, province=current("19"))
+    foreign_line = other.budget_lines.first()
+    before, other_before = snapshot(de_an), snapshot(other)
+    response = client_as(users.centre).post(reverse("projects:edit", args=[de_an.pk]),
+                                            _edit_data(de_an, **{"line-0-id": str(foreign_line.pk)}))
+    assert response.status_code == 400
+    assert "Dòng kinh phí không thuộc đề án này." in response.content.decode()
+    assert snapshot(de_an) == before and snapshot(other) == other_before
+
+
+# --- transitions --------------------------------------------------------------------------------
+
+def test_submit_forward_return_with_comment(users, client_as):
+    de_an = ready_de_an(users.centre)
+    url = reverse("projects:transition", args=[de_an.pk])
+    response = client_as(users.centre).post(url, {"action": "submit"}, follow=True)
+    assert "Trạng thái mới: Đã gửi Sở Công Thương" in response.content.decode()
+    response = client_as(users.province).post(url, {"action": "forward"}, follow=True)
+    assert "Đã gửi Cục" in response.content.decode()
+    services.de_an_start_appraisal(actor=users.reviewer, de_an=de_an)
+    c = client_as(users.reviewer)
+    response = c.post(url, {"action": "return", "comment": ""}, follow=True)
+    assert "Cần nhập ý kiến, lý do khi trả lại để hoàn thiện." in response.content.decode()
+    de_an.refresh_from_db()
+    assert de_an.status == "under_appraisal"
+    c.post(url, {"action": "return", "comment": "Bổ sung báo giá"})
+    de_an.refresh_from_db()
+    assert de_an.status == "returned"
+
+
+def test_approve_draft_is_refused_with_reason(users, client_as):
+    de_an = ready_de_an(users.centre)
+    before = snapshot(de_an)
+    response = client_as(users.reviewer).post(
+        reverse("projects:transition", args=[de_an.pk]),
+        {"action": "approve", "decision_number": "12/QĐ-BCT", "decision_date": "2026-02-01"}, follow=True)
+    assert "Không thể phê duyệt đề án đang ở trạng thái «Đang soạn»." in response.content.decode()
+    assert snapshot(de_an) == before
+
+
+def test_approve_with_decision_number_and_money(users, client_as):
+    de_an = advance(ready_de_an(users.centre), "under_appraisal", users)
+    allocate(de_an)
+    url = reverse("projects:transition", args=[de_an.pk])
+    c = client_as(users.reviewer)
+    response = c.post(url, {"action": "approve", "decision_number": "", "decision_date": "2026-02-01"}, follow=True)
+    assert "Cần nhập số quyết định phê duyệt." in response.content.decode()
+    response = c.post(url, {"action": "approve", "decision_number": "45/QĐ-CĐM", "decision_date": "2026-02-01",
+                            "amount": "300.000.000"}, follow=True)
+    de_an.refresh_from_db()
+    assert de_an.status == "approved" and de_an.approved_national_amount == 300_000_000
+    assert de_an.decision_number == "45/QĐ-CĐM"
+    # Double click: the second POST is refused and writes no second log row.
+    c.post(url, {"action": "approve", "decision_number": "45/QĐ-CĐM", "decision_date": "2026-02-01"})
+    assert Transition.objects.filter(de_an=de_an, action="approve").count() == 1
+
+
+def test_transition_on_other_province_is_404_and_changes_nothing(users, client_as):
+    other = ready_de_an(users.centre_other, province=current("19"))
+    before = snapshot(other)
+    response = client_as(users.centre).post(reverse("projects:transition", args=[other.pk]), {"action": "submit"})
+    assert response.status_code == 404
+    assert client_as(users.province).post(reverse("projects:comment", args=[other.pk]), {"text": "x"}).status_code == 404
+    assert snapshot(other) == before
+
+
+def test_unknown_action_is_refused(users, client_as):
+    de_an = ready_de_an(users.centre)
+    response = client_as(users.centre).post(reverse("projects:transition", args=[de_an.pk]), {"action": "explode"},
+                                            follow=True)
+    assert "Thao tác không được hỗ trợ." in response.content.decode()
+
+
+def test_comment_required_text(users, client_as):
+    de_an = ready_de_an(users.centre)
+    response = client_as(users.centre).post(reverse("projects:comment", args=[de_an.pk]), {"text": ""}, follow=True)
+    assert "Chưa nhập nội dung ý kiến." in response.content.decode()
+
+
+# --- queue and bulk approval --------------------------------------------------------------------
+
+def test_queue_per_role(users, client_as):
+    draft = ready_de_an(users.centre, name="Đề án nháp")
+    submitted = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, name="Đề án đã gửi"))
+    body = client_as(users.centre).get(reverse("projects:queue")).content.decode()
+    assert draft.code in body and submitted.code not in body
+    body = client_as(users.province).get(reverse("projects:queue")).content.decode()
+    assert submitted.code in body and draft.code not in body
+    assert client_as(users.province_other).get(reverse("projects:queue")).content.decode().count(submitted.code) == 0
+
+
+def test_bulk_approve_under_one_decision(users, client_as):
+    a = advance(ready_de_an(users.centre), "under_appraisal", users)
+    b = advance(ready_de_an(users.centre), "under_appraisal", users)
+    allocate(a)
+    body = client_as(users.reviewer).get(reverse("projects:queue")).content.decode()
+    assert f'value="{a.pk}"' in body and "Phê duyệt các đề án đã chọn" in body
+    response = client_as(users.reviewer).post(reverse("projects:bulk_approve"), {
+        "ids": [a.pk, b.pk], "decision_number": "99/QĐ-CĐM", "decision_date": "2026-03-01"}, follow=True)
+    assert "Đã phê duyệt 2 đề án theo quyết định số 99/QĐ-CĐM." in response.content.decode()
+    for d in (a, b):
+        d.refresh_from_db()
+        assert d.status == "approved" and d.decision_number == "99/QĐ-CĐM"
+
+
+def test_bulk_approve_all_or_none(users, client_as):
+    a = advance(ready_de_an(users.centre), "under_appraisal", users)
+    draft = ready_de_an(users.centre)
+    allocate(a)
+    before = snapshot(a), snapshot(draft)
+    response = client_as(users.reviewer).post(reverse("projects:bulk_approve"), {
+        "ids": [a.pk, draft.pk], "decision_number": "99/QĐ-CĐM", "decision_date": "2026-03-01"}, follow=True)
+    assert "chưa đề án nào được phê duyệt" in response.content.decode()
+    assert (snapshot(a), snapshot(draft)) == before
+
+
+def test_bulk_approve_refuses_local_roles_and_forged_ids(users, client_as):
+    a = advance(ready_de_an(users.centre), "under_appraisal", users)
+    before = snapshot(a)
+    data = {"ids": [a.pk], "decision_number": "1/QĐ", "decision_date": "2026-03-01"}
+    assert client_as(users.province).post(reverse("projects:bulk_approve"), data).status_code == 403
+    assert client_as(users.reviewer).post(reverse("projects:bulk_approve"), {**data, "ids": [a.pk, 99999999]}).status_code == 404
+    response = client_as(users.reviewer).post(reverse("projects:bulk_approve"), {**data, "decision_number": ""}, follow=True)
+    assert "Cần nhập số quyết định phê duyệt." in response.content.decode()
+    assert snapshot(a) == before
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+def test_upload_and_download_attachment(users, client_as, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    de_an = ready_de_an(users.centre)
+    upload = SimpleUploadedFile("Báo giá; máy/../chẻ nan.pdf", pdf_file().read(), content_type="application/pdf")
+    response = client_as(users.centre).post(reverse("projects:attachment_upload", args=[de_an.pk]),
+                                            {"file": upload, "kind": "quotation"}, follow=True)
+    assert "Đã tải lên" in response.content.decode()
+    att = Attachment.objects.get(de_an=de_an)
+    assert "/" not in att.original_name and ";" not in att.original_name
+    response = client_as(users.province).get(reverse("projects:attachment_download", args=[att.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    # Another province: 404, for download and delete.
+    assert client_as(users.province_other).get(reverse("projects:attachment_download", args=[att.pk])).status_code == 404
+    assert client_as(users.centre_other).post(reverse("projects:attachment_delete", args=[att.pk])).status_code == 404
+    assert Attachment.objects.filter(pk=att.pk).exists()
+
+
+def test_upload_refuses_wrong_type(users, client_as, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    de_an = ready_de_an(users.centre)
+    upload = SimpleUploadedFile("virus.exe", b"MZ\x90\x00", content_type="application/octet-stream")
+    response = client_as(users.centre).post(reverse("projects:attachment_upload", args=[de_an.pk]),
+                                            {"file": upload, "kind": "other"}, follow=True)
+    assert "không được chấp nhận" in response.content.decode()
+    fake = SimpleUploadedFile("gia.pdf", b"not a pdf at all", content_type="application/pdf")
+    response = client_as(users.centre).post(reverse("projects:attachment_upload", args=[de_an.pk]),
+                                            {"file": fake, "kind": "other"}, follow=True)
+    assert "không đúng định dạng PDF" in response.content.decode()
+    assert not Attachment.objects.filter(de_an=de_an).exists()
+    other = ready_de_an(users.centre_other, province=current("19"))
+    response = client_as(users.centre).post(reverse("projects:attachment_upload", args=[other.pk]),
+                                            {"file": SimpleUploadedFile("a.pdf", pdf_file().read()), "kind": "other"})
+    assert response.status_code == 404 and not Attachment.objects.filter(de_an=other).exists()
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+def test_notifications_list_and_mark_read(users, client_as, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        de_an = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre))
+    note = Notification.objects.get(recipient=users.province)
+    c = client_as(users.province)
+    body = c.get(reverse("projects:notifications")).content.decode()
+    assert de_an.code in body and "Đánh dấu tất cả là đã đọc" in body
+    other_note = Notification.objects.create(recipient=users.province_other, de_an=de_an, verb="x", message="m")
+    c.post(reverse("projects:notifications_mark_read"), {"ids": [note.pk, other_note.pk]})
+    note.refresh_from_db()
+    other_note.refresh_from_db()
+    assert note.read_at is not None and other_note.read_at is None
+
+
+# --- establishment search partial -----------------------------------------------------------
+
+def test_establishment_options_are_scoped(users, client_as):
+    EstablishmentFactory(name="Cơ sở Đồng Kỵ", province=current("24"))
+    EstablishmentFactory(name="Cơ sở Đồng Hỷ", province=current("19"))
+    body = client_as(users.centre).get(reverse("projects:establishment_options"), {"q": "dong"}).content.decode()
+    assert "Cơ sở Đồng Kỵ" in body and "Đồng Hỷ" not in body
+
+
+# --- export -----------------------------------------------------------------------------------
+
+def test_export_xlsx_is_scoped_filtered_and_neutralised(users, client_as):
+    own = ready_de_an(users.centre, name="=HYPERLINK(\"http://x\")")
+    ready_de_an(users.centre, name="@SUM(A1)", plan_year=2027)
+    other = ready_de_an(users.centre_other, province=current("19"), name="Đề án tỉnh khác")
+    response = client_as(users.centre).get(reverse("projects:export"), {"year": 2026, "current_province": current("19").pk})
+    wb = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert response["Content-Disposition"].startswith("attachment;")
+    values = [c.value for row in wb.active.iter_rows() for c in row]
+    assert other.code not in values and "Đề án tỉnh khác" not in values
+    response = client_as(users.centre).get(reverse("projects:export"), {"year": 2026})
+    wb = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = list(wb.active.iter_rows(values_only=True))
+    names = [r[2] for r in rows[3:]]
+    assert names == ["'=HYPERLINK(\"http://x\")"]
+    assert rows[3][1] == own.code
+    assert rows[3][14] == own.national_amount
+    assert rows[3][10].date() == date(2026, 3, 1)
