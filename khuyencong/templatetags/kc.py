@@ -49,3 +49,12 @@ def vndatetime(value):
 @register.filter
 def vndate_long(value):
     return formatting.format_date_long(value)
+
+
+@register.filter
+def minutes(value):
+    """A timedelta as whole minutes (rounded up): timedelta(minutes=15) → 15."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    return -(-seconds // 60)

@@ -171,3 +171,12 @@ def test_english_lockout_page(client):
     responses = _fail(client, user.username, settings.AXES_FAILURE_LIMIT)
     assert responses[-1].status_code == 429
     assert "Sign-in temporarily locked" in responses[-1].content.decode()
+
+
+def test_login_page_states_the_idle_timeout_and_lockout_page_the_cooloff(client):
+    minutes = settings.SESSION_COOKIE_AGE // 60
+    assert f"sau {minutes} phút không thao tác" in client.get(LOGIN).content.decode()
+    user = centre_user()
+    last = _fail(client, user.username, settings.AXES_FAILURE_LIMIT)[-1]
+    cooloff = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    assert f"Thời gian tạm khóa: {cooloff} phút." in last.content.decode()
