@@ -163,6 +163,7 @@ def test_split_unit():
         ("DVT: ty dong", "ty"),
         ("ĐVT: đồng", "dong"),
         ("ĐVT: 1.000 đồng", "nghin"),
+        ("ĐVT: 1.000.000 đồng", "trieu"),
         ("ĐVT: nghìn đồng", "nghin"),
         ("Tổng kinh phí", None),
     ],
@@ -272,3 +273,13 @@ def test_template_filters():
         Context({"a": 1_500_000_000, "b": 1_440_000_000, "p": 36.6, "d": date(2020, 11, 20)})
     )
     assert html == "1.500.000.000 đ|1.500 triệu đồng|1,44 tỷ đồng|36,6 %|20/11/2020"
+
+
+def test_minutes_filter():
+    from datetime import timedelta
+
+    from khuyencong.templatetags.kc import minutes
+
+    assert minutes(timedelta(minutes=15)) == 15
+    assert minutes(timedelta(seconds=61)) == 2
+    assert minutes(None) == ""
