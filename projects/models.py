@@ -264,7 +264,7 @@ class DeAn(models.Model):
             non_negative_or_null("expected_revenue"),
         ]
         indexes = [
-            models.Index(fields=["current_province", "plan_year"], name="de_an_cur_prov_year"),
+            models.Index(fields=["current_province", "plan_year", "id"], name="de_an_cur_prov_year_id"),
             models.Index(fields=["province", "plan_year"], name="de_an_prov_year"),
             models.Index(fields=["plan_year", "id"], name="de_an_year_id"),
             models.Index(fields=["status", "current_province"], name="de_an_status_prov"),

@@ -160,3 +160,19 @@ def test_available_actions(users):
     assert selectors.available_actions(user=users.centre, de_an=d) == []
     assert selectors.available_actions(user=users.province_other, de_an=d) == []
     assert date.today()
+
+
+def test_id_first_pages_cost_the_same_at_any_depth(users, django_assert_max_num_queries):
+    for i in range(30):
+        services.de_an_create(actor=users.centre, name=f"Đề án trang {i}", level="kcqg", plan_year=2020 + i % 7,
+                              contents=[], implementing_unit=users.centre.organisation)
+    seen = []
+    for number in (1, 2, 3, 99):
+        with django_assert_max_num_queries(4):
+            page = selectors.de_an_page(user=users.centre, filters={"sort": "-year"}, page=number, per_page=12)
+            rows = [(d.code, d.province.name, d.implementing_unit.name, [c.code for c in d.contents.all()])
+                    for d in page.object_list]
+        seen.extend(code for code, *_ in rows)
+    assert page.number == 3  # 99 falls back to the last page
+    full = [d.code for d in selectors.de_an_list(user=users.centre, filters={"sort": "-year"})]
+    assert seen[:30] == full  # same order as the plain queryset, nothing lost or repeated
