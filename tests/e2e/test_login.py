@@ -77,3 +77,18 @@ def test_wrong_password_and_language_switch(live_server, page, screenshot_dir):
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.screenshot(path=os.path.join(screenshot_dir, "login-en.png"), full_page=True)
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_repeated_wrong_passwords_lock_sign_in(live_server, page, screenshot_dir):
+    from django.conf import settings
+
+    load_demo()
+    page.goto(f"{live_server.url}/dang-nhap/")
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        page.get_by_label("Tên đăng nhập").fill("so.bacninh")
+        page.get_by_label("Mật khẩu").fill(f"doan-mo-{attempt}")
+        page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_role("heading", name="Tạm khóa đăng nhập")).to_be_visible()
+    page.screenshot(path=os.path.join(screenshot_dir, "locked-out.png"), full_page=True)
