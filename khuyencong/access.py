@@ -333,6 +333,9 @@ def _attachment_view(user, attachment):
 def _attachment_delete(user, attachment):
     if attachment is None:
         return deny(_("Không tìm thấy tài liệu."))
+    scope = _de_an_in_scope(user, attachment.de_an)
+    if not scope:
+        return scope
     edit = _de_an_edit(user, attachment.de_an)
     if edit:
         return edit

@@ -1,0 +1,85 @@
+"""Projects access rules and scoping (khuyencong/access.py, projects section)."""
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from khuyencong import access
+from projects import services
+from projects.models import Status
+
+from .factories import EstablishmentFactory, current, pdf_file, ready_de_an
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_rule(users):
+    assert access.can(users.centre, "de_an.create", current("24"))
+    assert access.can(users.province, "de_an.create", None)
+    assert not access.can(users.centre, "de_an.create", current("19"))
+    denied = access.can(users.reviewer, "de_an.create", None)
+    assert not denied and "Trung tâm khuyến công" in denied.reason
+    assert not access.can(AnonymousUser(), "de_an.create", None)
+    with pytest.raises(services.WorkflowError, match="tỉnh, thành phố mình"):
+        services.de_an_create(actor=users.centre, name="X", level="kcqg", plan_year=2026, province=current("19"))
+
+
+def test_edit_rule(users):
+    d = ready_de_an(users.centre)
+    assert access.can(users.centre, "de_an.edit", d) and access.can(users.province, "de_an.edit", d)
+    assert not access.can(users.reviewer, "de_an.edit", d)
+    assert not access.can(users.centre_other, "de_an.edit", d)
+    d = services.de_an_submit(actor=users.centre, de_an=d)
+    refused = access.can(users.centre, "de_an.edit", d)
+    assert not refused and "Đã gửi Sở Công Thương" in refused.reason
+
+
+def test_deactivated_account_loses_everything(users):
+    d = ready_de_an(users.centre)
+    users.centre.is_active = False
+    users.centre.save()
+    assert not access.can(users.centre, "de_an.view", d)
+    assert not access.visible_de_an(users.centre).exists()
+    with pytest.raises(services.WorkflowError, match="đăng nhập"):
+        services.de_an_submit(actor=users.centre, de_an=d)
+    assert d.status == Status.DRAFT
+
+
+def test_scoping_of_establishments_attachments_notifications(users, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = ready_de_an(users.centre)
+    att = services.attachment_add(actor=users.centre, de_an=d, file=pdf_file())
+    foreign = EstablishmentFactory(province=current("19"))
+    former = EstablishmentFactory(province=current("24").predecessors.get(code="27"))
+    assert access.visible_attachments(users.centre).filter(pk=att.pk).exists()
+    assert not access.visible_attachments(users.centre_other).filter(pk=att.pk).exists()
+    assert access.can(users.reviewer, "attachment.view", att)
+    assert not access.can(users.province_other, "attachment.view", att)
+    mine = set(access.visible_establishments(users.centre).values_list("pk", flat=True))
+    assert former.pk in mine and foreign.pk not in mine
+    assert foreign.pk in set(access.visible_establishments(users.reviewer).values_list("pk", flat=True))
+    assert not access.can(users.centre, "establishment.edit", foreign)
+    assert access.can(users.centre_other, "establishment.edit", foreign)
+
+
+def test_attachment_delete_only_while_editable(users, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = ready_de_an(users.centre)
+    att = services.attachment_add(actor=users.centre, de_an=d, file=pdf_file())
+    keep = services.attachment_add(actor=users.centre, de_an=d, file=pdf_file("giu-lai.pdf"))
+    with pytest.raises(services.WorkflowError, match="tỉnh, thành phố khác"):
+        services.attachment_delete(actor=users.centre_other, attachment=att)
+    services.attachment_delete(actor=users.centre, attachment=att)
+    services.de_an_submit(actor=users.centre, de_an=d)
+    with pytest.raises(services.WorkflowError, match="đang soạn hoặc bị trả lại"):
+        services.attachment_delete(actor=users.centre, attachment=keep)
+    assert d.attachments.count() == 1
+
+
+def test_notifications_only_after_commit(users, django_capture_on_commit_callbacks):
+    from projects.models import Notification
+
+    d = ready_de_an(users.centre)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.de_an_submit(actor=users.centre, de_an=d)
+    assert len(callbacks) == 1 and not Notification.objects.exists()
+    callbacks[0]()
+    assert Notification.objects.filter(recipient=users.province).count() == 1
