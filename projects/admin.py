@@ -1,0 +1,64 @@
+"""Admin for the projects app.
+
+Kind rules are data administrators edit here. Đề án and their parts are shown read-only: every write
+goes through ``projects.services`` (workflow, history, notifications), never through the admin.
+The đề án changelist keeps Django's default search (``icontains`` on name and code) on purpose: the
+benchmark compares it with the portal's folded, indexed search.
+"""
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from khuyencong.admin import RoleAccessMixin
+
+from .models import Adjustment, Attachment, BudgetLine, DeAn, Establishment, KindRule, Notification, Transition
+
+
+@admin.register(KindRule)
+class KindRuleAdmin(RoleAccessMixin, admin.ModelAdmin):
+    list_display = ("kind", "min_contents", "max_contents", "min_beneficiaries", "max_beneficiaries", "min_years",
+                    "max_years", "basis")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BudgetLineInline(ReadOnlyMixin, admin.TabularInline):
+    model = BudgetLine
+    extra = 0
+    fields = ("order", "description", "content", "source", "amount", "cost_basis", "establishment")
+
+
+class TransitionInline(ReadOnlyMixin, admin.TabularInline):
+    model = Transition
+    extra = 0
+    fields = ("at", "action", "from_status", "to_status", "actor", "comment", "decision_number", "decision_date")
+
+
+@admin.register(DeAn)
+class DeAnAdmin(RoleAccessMixin, ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("code", "name", "level", "kind", "plan_year", "province", "status")
+    list_filter = ("level", "kind", "status", "plan_year")
+    search_fields = ("name", "code")
+    inlines = [BudgetLineInline, TransitionInline]
+
+
+@admin.register(Establishment)
+class EstablishmentAdmin(RoleAccessMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("name", "legal_form", "tax_code", "commune", "province")
+    search_fields = ("name", "tax_code")
+    list_select_related = ("province",)
+
+
+for model in (Attachment, Adjustment, Notification):
+    admin.site.register(model, type(f"{model.__name__}Admin", (RoleAccessMixin, ReadOnlyMixin, admin.ModelAdmin), {}))
