@@ -107,12 +107,23 @@ def _plan_by_province(year, province=None):
     return by_province, totals
 
 
+def _disbursed(year, province=None):
+    """Khuyến công money paid out (advances, payments, settlements) for the year's đề án."""
+    from funding.models import Disbursement
+
+    qs = Disbursement.objects.filter(de_an__plan_year=year, de_an__status__in=IMPLEMENTED_STATUSES)
+    if province is not None:
+        qs = qs.filter(de_an__current_province=province)
+    return qs.aggregate(total=Sum("amount"))["total"] or 0
+
+
 def money_summary(year, province=None):
     """Plan vs implemented, by source, with the previous year and the change."""
     plan = _plan_by_province(year, province)[1]
     plan_prev = _plan_by_province(year - 1, province)[1]
     impl = _money(_de_an_queryset(year, province).aggregate(**MONEY_SUMS, count=Count("id")))
     impl_prev = _money(_de_an_queryset(year - 1, province).aggregate(**MONEY_SUMS))
+    disbursed = _disbursed(year, province)
     rows = []
     for key, label in (
         ("national", _("Kinh phí khuyến công quốc gia")),
@@ -129,7 +140,8 @@ def money_summary(year, province=None):
     }
     return {
         "rows": rows, "total": total_row, "implemented": impl, "implemented_prev": impl_prev, "plan": plan,
-        "plan_prev": plan_prev, "national_share": _pct(impl["national"], impl["total"]),
+        "plan_prev": plan_prev, "disbursed": disbursed, "disbursed_pct": _pct(disbursed, impl["support"]),
+        "national_share": _pct(impl["national"], impl["total"]),
         "local_share": _pct(impl["local"], impl["total"]), "counterpart_share": _pct(impl["counterpart"] + impl["other"], impl["total"]),
     }
 

@@ -46,7 +46,11 @@ logger = logging.getLogger(__name__)
 
 
 def _setting(name, default):
-    return getattr(settings, name, default)
+    """A reports knob: Django setting if defined, else the environment variable, else the default."""
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name)
+    return default if value in (None, "") else value
 
 
 def max_attempts():

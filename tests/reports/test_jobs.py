@@ -333,3 +333,22 @@ def test_overdue_recommendations_panel_is_scoped(users, client):
     assert (bac_ninh[0]["count"] if bac_ninh else 0) == expected
     client.force_login(users["reviewer"])
     assert "Kiến nghị sau kiểm tra đã quá hạn" in client.get(reverse("home")).content.decode()
+
+
+def test_disbursed_money_is_reported(users, media_root, no_dispatch):
+    from datetime import date
+
+    from funding.models import Disbursement
+    from projects.models import DeAn
+
+    build_year(year=2025, n_de_an=6, n_records=0)
+    counted = DeAn.objects.filter(plan_year=2025, status="approved").first()
+    draft = DeAn.objects.get(plan_year=2025, status="draft")
+    Disbursement.objects.create(de_an=counted, kind="advance", source="national", amount=123_456_789, date=date(2025, 5, 1), document_number="1/TU")
+    Disbursement.objects.create(de_an=counted, kind="payment", source="national", amount=1_000_001, date=date(2025, 9, 1), document_number="2/TT")
+    Disbursement.objects.create(de_an=draft, kind="advance", source="national", amount=5_000_000, date=date(2025, 5, 1), document_number="3/TU")
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    text = " ".join(pdf_text(job.file.path).split())
+    assert "đã giải ngân (tạm ứng, thanh toán, quyết toán) là 124.456.790 đ" in text

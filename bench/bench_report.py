@@ -1,0 +1,144 @@
+"""Benchmark: the national annual report for 34 provinces, 2,000 đề án and 300 inspection records.
+
+Prints
+    report_national_s: X s        gathering + template + WeasyPrint + writing the PDF (report_generate_sync path)
+    report_pages: N pages
+    report_peak_mb: N MB          peak RSS of the process that rendered the report (a forked child)
+    report_floor_s: X s           WeasyPrint rendering a plain table of the same rows, same font, same run
+    report_floor_pages: N pages
+    report_floor_ratio: X x       report / floor
+
+Uses its own throw-away SQLite database unless BENCH_DATABASE_URL is set (e.g. a scratch PostgreSQL
+database it may create tables in). Sizes: BENCH_DE_AN (2000), BENCH_RECORDS (300).
+"""
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORK = Path(tempfile.mkdtemp(prefix="kc-bench-report-"))
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{WORK / 'bench.sqlite3'}"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "khuyencong.settings")
+os.environ["MEDIA_ROOT"] = str(WORK / "media")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+import logging  # noqa: E402
+
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
+logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+from django.core.management import call_command  # noqa: E402
+
+N_DE_AN = int(os.environ.get("BENCH_DE_AN", "2000"))
+N_RECORDS = int(os.environ.get("BENCH_RECORDS", "300"))
+YEAR = 2025
+
+
+def setup_data():
+    call_command("migrate", verbosity=0)
+    call_command("load_reference", verbosity=0)
+    from tests.reports.factories import build_year
+
+    build_year(year=YEAR - 1, n_de_an=N_DE_AN // 4, n_records=0, seed=7)
+    return build_year(year=YEAR, n_de_an=N_DE_AN, n_records=N_RECORDS)
+
+
+def in_child(func):
+    """Run func in a forked child; return (result, child's peak RSS in MB)."""
+    import pickle
+    import resource
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read)
+        from django.db import connections
+
+        for conn in connections.all():
+            conn.close_if_unusable_or_obsolete()
+            conn.connection = None  # never share the parent's socket
+        try:
+            payload = pickle.dumps(("ok", func()))
+        except BaseException as exc:  # noqa: BLE001
+            payload = pickle.dumps(("error", repr(exc)))
+        with os.fdopen(write, "wb") as handle:
+            handle.write(payload)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as handle:
+        data = handle.read()
+    _, status = os.waitpid(pid, 0)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    kind, value = pickle.loads(data)
+    if kind != "ok":
+        raise SystemExit(f"bench child failed: {value}")
+    return value, usage.ru_maxrss / 1024
+
+
+def render_report():
+    from reports import services
+
+    out = WORK / "national.pdf"
+    started = time.perf_counter()
+    pages = services.report_generate_sync(kind="national", year=YEAR, output=str(out))
+    return time.perf_counter() - started, pages, out.stat().st_size
+
+
+def render_floor():
+    """A plain A4 table of the same rows (đề án appendix + inspection rows + summary rows), same font."""
+    from django.utils.html import escape
+
+    from projects.models import DeAn
+    from reports import pdf
+    from reports.models import InspectionRecord
+
+    rows = []
+    for d in DeAn.objects.filter(plan_year=YEAR, status__in=["approved", "in_implementation", "accepted", "settled"]).only(
+        "code", "name", "national_amount", "local_amount", "counterpart_amount", "total_amount"
+    ).order_by("code"):
+        rows.append((d.code, d.name, d.national_amount, d.local_amount, d.counterpart_amount, d.total_amount))
+    for r in InspectionRecord.objects.filter(inspected_on__year=YEAR).only("findings", "inspected_on", "de_an_id"):
+        rows.append((str(r.de_an_id), r.findings, 0, 0, 0, 0))
+    rows.extend(("x", "tổng hợp", 1, 2, 3, 4) for _ in range(34 + 12 + 10))
+    body = "".join(
+        f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td>{c}</td><td>{d}</td><td>{e}</td><td>{f}</td></tr>"
+        for a, b, c, d, e, f in rows
+    )
+    css = (
+        "@font-face{font-family:S;src:url(%s)}@page{size:A4 landscape;margin:20mm}"
+        "html{font-family:S;font-size:10pt}table{width:100%%;border-collapse:collapse}"
+        "td{border:0.5pt solid #000;padding:1mm}"
+    ) % pdf.static_url("fonts/LiberationSerif-Regular.ttf")
+    html = f"<html><head><style>{css}</style></head><body><table>{body}</table></body></html>"
+    started = time.perf_counter()
+    with open(WORK / "floor.pdf", "wb") as handle:
+        result = pdf.html_to_pdf(html, target=handle)
+    return time.perf_counter() - started, result.pages
+
+
+def main():
+    t0 = time.perf_counter()
+    expected = setup_data()
+    print(f"data: {expected['count']} đề án, {expected['records']} biên bản in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    render_report()  # warm-up: fonts, template loading (not measured)
+    (seconds, pages, size), peak_mb = in_child(render_report)
+    floor_seconds, floor_pages = render_floor()
+    print(f"report_national_s: {seconds:.2f} s")
+    print(f"report_pages: {pages} pages")
+    print(f"report_peak_mb: {peak_mb:.0f} MB")
+    print(f"report_floor_s: {floor_seconds:.2f} s")
+    print(f"report_floor_pages: {floor_pages} pages")
+    print(f"report_floor_ratio: {seconds / floor_seconds:.2f} x")
+    print(f"pdf size {size / 1024:.0f} KiB, work dir {WORK}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
