@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", ROOT / "bench"))
-FIGURE = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-/]+):\s+(?P<value>-?[0-9][0-9.,]*(?:e[+-]?\d+)?)\s+(?P<unit>\S.*?)\s*$")
+# `name: value unit`; the unit may be absent for a plain ratio or count.
+FIGURE = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.\-/]+):\s+(?P<value>-?[0-9][0-9.,]*(?:e[+-]?\d+)?)(?:\s+(?P<unit>\S.*?))?\s*$")
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "1200"))
 
 
