@@ -268,3 +268,36 @@ def test_record_approved_refusals(users):
     d, action = record(implementing_unit_name="Viện Nghiên cứu Cơ khí", source_ref="r2")
     assert d.implementing_unit is None and d.implementing_unit_name == "Viện Nghiên cứu Cơ khí"
     assert DeAn.objects.count() == 1
+
+
+def test_hostile_hidden_fields_are_refused(users):
+    from khuyencong.models import Organisation
+
+    d = ready_de_an(users.centre)
+    other_unit = Organisation.objects.get(code="ttkc-19")
+    with pytest.raises(WorkflowError, match="Đơn vị thực hiện thuộc tỉnh, thành phố khác"):
+        services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, implementing_unit=other_unit)
+    other = ready_de_an(users.centre_other, province=current("19"))
+    foreign_line = other.budget_lines.first()
+    with pytest.raises(WorkflowError, match="không thuộc đề án này"):
+        services.de_an_update(actor=users.centre, de_an=d, revision=d.revision,
+                              budget_lines=[{"id": foreign_line.pk, "description": "x", "source": "national", "amount": 1}])
+    with pytest.raises(WorkflowError, match="tỉnh, thành phố khác"):
+        services.budget_line_remove(actor=users.centre, line=foreign_line)
+    with pytest.raises(TypeError):
+        services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, status="approved")
+    assert DeAn.objects.get(pk=d.pk).status == Status.DRAFT
+    assert other.budget_lines.count() == 4
+
+
+def test_approved_amount_cannot_exceed_the_request(users):
+    from .factories import advance, allocate
+
+    d = advance(ready_de_an(users.centre), "under_appraisal", users)
+    allocate(d)
+    with pytest.raises(WorkflowError, match="lớn hơn kinh phí khuyến công quốc gia đề nghị"):
+        services.de_an_approve(actor=users.reviewer, de_an=d, decision_number="1/QĐ-BCT",
+                               decision_date=date(2026, 1, 1), approved_national_amount="500.000.000")
+    d = services.de_an_approve(actor=users.reviewer, de_an=d, decision_number="1/QĐ-BCT",
+                               decision_date=date(2026, 1, 1), approved_national_amount="350.000.000")
+    assert d.approved_national_amount == 350_000_000
