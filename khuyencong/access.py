@@ -476,3 +476,99 @@ def _report_preview(user, job):
     if job is None or not visible_report_jobs(user).filter(pk=job.pk).exists():
         return deny(_("Bạn không có quyền xem báo cáo này."))
     return ALLOW
+
+
+# === dashboards (tổng quan chương trình, kết quả đề án) =========================================
+# (section owned by the dashboards app)
+
+# States from which achieved outputs may be recorded (implementation or later, not cancelled).
+_OUTPUT_ACHIEVED_STATES = ("in_implementation", "adjustment_requested", "accepted", "settled")
+_ECONOMIC_RESULT_STATES = ("accepted", "settled")
+
+
+def visible_indicator_outputs(user):
+    from dashboards.models import DeAnIndicatorOutput
+
+    if not is_active_user(user):
+        return DeAnIndicatorOutput.objects.none()
+    return scope_by_current_province(DeAnIndicatorOutput.objects.all(), user, "de_an__current_province")
+
+
+def visible_economic_results(user):
+    from dashboards.models import DeAnEconomicResult
+
+    if not is_active_user(user):
+        return DeAnEconomicResult.objects.none()
+    return scope_by_current_province(DeAnEconomicResult.objects.all(), user, "de_an__current_province")
+
+
+def national_aggregate_base(user):
+    """Every đề án, for the *national averages* a province dashboard compares itself with. Only
+    aggregates (sums, counts) may be read from it; no row of another province leaves the database."""
+    from projects.models import DeAn
+
+    if not is_active_user(user):
+        return DeAn.objects.none()
+    return DeAn.objects.all()
+
+
+@rule("dashboards.national")
+def _dashboards_national(user, obj):
+    if is_nationwide(user):
+        return ALLOW
+    return deny(_("Chỉ Cục (chuyên viên thẩm định, quản trị hệ thống) được xem tổng quan toàn quốc; "
+                  "bạn có thể xem tổng quan của tỉnh, thành phố mình."))
+
+
+@rule("dashboards.province")
+def _dashboards_province(user, province):
+    if province is None:
+        return deny(_("Không xác định được tỉnh, thành phố."))
+    current = province.current if hasattr(province, "current") else province
+    if in_user_province(user, current.pk):
+        return ALLOW
+    return deny(_("Bạn chỉ được xem tổng quan và xuất số liệu của tỉnh, thành phố mình."))
+
+
+@rule("dashboards.output_plan")
+def _dashboards_output_plan(user, de_an):
+    from projects.models import Status
+    from projects.workflow import EDITABLE_STATES
+
+    scope = _de_an_in_scope(user, de_an)
+    if not scope:
+        return scope
+    if not (is_admin(user) or user.role in _LOCAL_WRITERS):
+        return deny(_("Chỉ cán bộ Trung tâm khuyến công hoặc Sở Công Thương được ghi sản phẩm kế hoạch của đề án."))
+    if de_an.status not in EDITABLE_STATES:
+        return deny(_("Đề án đang ở trạng thái «%(state)s»: sản phẩm kế hoạch chỉ ghi được khi đang soạn hoặc bị trả lại.")
+                    % {"state": Status(de_an.status).label})
+    return ALLOW
+
+
+@rule("dashboards.output_record")
+def _dashboards_output_record(user, de_an):
+    from projects.models import Status
+
+    scope = _de_an_in_scope(user, de_an)
+    if not scope:
+        return scope
+    if not (is_admin(user) or user.role in (Role.CENTRE, Role.PROVINCE, Role.REVIEWER)):
+        return deny(_("Bạn không được ghi kết quả thực hiện của đề án."))
+    if de_an.status not in _OUTPUT_ACHIEVED_STATES:
+        return deny(_("Đề án đang ở trạng thái «%(state)s», chưa triển khai thực hiện: chỉ ghi được kết quả đạt được "
+                      "khi đề án đang thực hiện, đã nghiệm thu hoặc đã quyết toán.") % {"state": Status(de_an.status).label})
+    return ALLOW
+
+
+@rule("dashboards.economic_record")
+def _dashboards_economic_record(user, de_an):
+    from projects.models import Status
+
+    scope = _dashboards_output_record(user, de_an)
+    if not scope:
+        return scope
+    if de_an.status not in _ECONOMIC_RESULT_STATES:
+        return deny(_("Hiệu quả kinh tế được ghi khi nghiệm thu: đề án đang ở trạng thái «%(state)s».")
+                    % {"state": Status(de_an.status).label})
+    return ALLOW

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "projects",
     "funding",
     "reports",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

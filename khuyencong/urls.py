@@ -18,5 +18,6 @@ urlpatterns = [
     path("de-an/", include("projects.urls")),
     path("kinh-phi/", include("funding.urls")),
     path("bao-cao/", include("reports.urls")),
+    path("tong-quan/", include("dashboards.urls")),
     path("quan-tri/", admin.site.urls),
 ]

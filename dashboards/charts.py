@@ -1,0 +1,135 @@
+"""Tiny server-side SVG charts: horizontal bar charts, grouped or stacked.
+
+Every chart has a ``<title>`` and ``<desc>`` (referenced by ``aria-labelledby``), axis labels in
+Vietnamese, a legend, a ``<title>`` on each bar giving the exact figure (money as ``1.234.567 đ``
+through ``khuyencong.formatting``), and optional links on bars (a click lands on the matching
+đề án list). Pages always show the table behind a chart as well (table fallback).
+"""
+import itertools
+import math
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from khuyencong.formatting import format_dong, format_number, format_percent, format_ty
+
+PALETTE = ("#0b5cad", "#e08a00", "#1e7b34", "#a4161a", "#6a4c93", "#5b6673")
+_ids = itertools.count(1)
+
+# Value formats: (exact text for a bar's tooltip, short text for ticks and bar ends).
+FORMATS = {
+    "dong": (format_dong, lambda v: format_ty(v, places=1, unit=False)),
+    "int": (format_number, format_number),
+    "pct": (lambda v: format_percent(v), lambda v: format_percent(v, 0)),
+    "days": (lambda v: f"{format_number(round(v, 1))} ngày", lambda v: format_number(round(v))),
+}
+
+
+def _nice_max(value):
+    if value <= 0:
+        return 1
+    exp = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * exp:
+            return step * exp
+    return 10 * exp
+
+
+def _short(text, limit=34):
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label="", links=None, stacked=False,
+              marker=None, width=760, empty_text="Chưa có số liệu"):
+    """An SVG bar chart. ``categories``: row labels; ``series``: [{"label": str, "values": [number|None]}];
+    ``links``: one URL (or None) per category; ``marker``: (value, label) drawn as a dashed line."""
+    exact, short = FORMATS[fmt]
+    uid = f"kc-chart-{next(_ids)}"
+    n = len(categories)
+    label_w = 210
+    plot_x = label_w + 34
+    plot_w = width - plot_x - 70
+    bar_h = 14 if not stacked and len(series) > 1 else 18
+    row_h = (bar_h * (1 if stacked else len(series))) + 10
+    top = 34 + (22 if len(series) > 1 else 0)
+    height = top + max(n, 1) * row_h + 52
+    values = [v or 0 for s in series for v in s["values"]]
+    if stacked:
+        totals = [sum((s["values"][i] or 0) for s in series) for i in range(n)]
+        vmax = max(totals or [0])
+    else:
+        vmax = max(values or [0])
+    if marker is not None:
+        vmax = max(vmax, marker[0])
+    vmax = _nice_max(vmax)
+    scale = plot_w / vmax
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+        f'width="100%" aria-labelledby="{uid}-t {uid}-d" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">',
+        f'<title id="{uid}-t">{escape(title)}</title>',
+        f'<desc id="{uid}-d">{escape(desc)}</desc>',
+        f'<text x="0" y="16" font-size="14" font-weight="700" fill="#1d2733">{escape(title)}</text>',
+    ]
+    if len(series) > 1:
+        x = 0
+        for i, s in enumerate(series):
+            colour = PALETTE[i % len(PALETTE)]
+            out.append(f'<rect x="{x}" y="28" width="12" height="12" fill="{colour}"/>'
+                       f'<text x="{x + 16}" y="38" fill="#1d2733">{escape(s["label"])}</text>')
+            x += 24 + 7 * len(str(s["label"]))
+    # Grid and ticks on the value axis.
+    axis_y = top + max(n, 1) * row_h
+    for k in range(5):
+        v = vmax * k / 4
+        x = plot_x + v * scale
+        out.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{axis_y}" stroke="#d6dbe1"/>')
+        out.append(f'<text x="{x:.1f}" y="{axis_y + 15}" text-anchor="middle" fill="#5b6673">{escape(short(v))}</text>')
+    out.append(f'<line x1="{plot_x}" y1="{top - 4}" x2="{plot_x}" y2="{axis_y}" stroke="#5b6673"/>')
+    if x_label:
+        out.append(f'<text x="{plot_x + plot_w / 2:.1f}" y="{axis_y + 36}" text-anchor="middle" fill="#1d2733">'
+                   f'{escape(x_label)}</text>')
+    if y_label:
+        cy = top + max(n, 1) * row_h / 2
+        out.append(f'<text transform="translate(12 {cy:.1f}) rotate(-90)" text-anchor="middle" fill="#1d2733">'
+                   f'{escape(y_label)}</text>')
+    if not n:
+        out.append(f'<text x="{plot_x + 10}" y="{top + 14}" fill="#5b6673">{escape(empty_text)}</text>')
+    for i, category in enumerate(categories):
+        y0 = top + i * row_h + 5
+        link = links[i] if links else None
+        out.append(f'<text x="{label_w + 28}" y="{y0 + (row_h - 10) / 2 + 4:.1f}" text-anchor="end" fill="#1d2733">'
+                   f'<title>{escape(category)}</title>{escape(_short(category))}</text>')
+        offset = 0.0
+        for j, s in enumerate(series):
+            value = s["values"][i]
+            colour = PALETTE[j % len(PALETTE)]
+            w = (value or 0) * scale
+            if stacked:
+                x, y = plot_x + offset, y0
+                offset += w
+            else:
+                x, y = plot_x, y0 + j * bar_h
+            tip = f"{category} – {s['label']}: {exact(value) if value is not None else 'chưa có'}"
+            bar = (f'<g><title>{escape(tip)}</title><rect x="{x:.1f}" y="{y}" width="{max(w, 0):.1f}" '
+                   f'height="{bar_h - 2}" fill="{colour}"/></g>')
+            if link:
+                bar = f'<a href="{escape(link)}">{bar}</a>'
+            out.append(bar)
+            if not stacked:
+                text = short(value) if value is not None else "—"
+                out.append(f'<text x="{x + max(w, 0) + 4:.1f}" y="{y + bar_h - 4}" fill="#1d2733" font-size="11">'
+                           f'{escape(text)}</text>')
+        if stacked:
+            total = sum((s["values"][i] or 0) for s in series)
+            out.append(f'<text x="{plot_x + offset + 4:.1f}" y="{y0 + bar_h - 4}" fill="#1d2733" font-size="11">'
+                       f'{escape(short(total))}</text>')
+    if marker is not None:
+        mx = plot_x + marker[0] * scale
+        out.append(f'<line x1="{mx:.1f}" y1="{top - 6}" x2="{mx:.1f}" y2="{axis_y}" stroke="#a4161a" '
+                   f'stroke-width="2" stroke-dasharray="5 3"/>')
+        out.append(f'<text x="{mx:.1f}" y="{top - 8}" text-anchor="middle" fill="#a4161a" font-size="11">'
+                   f'{escape(marker[1])}</text>')
+    out.append("</svg>")
+    return mark_safe("".join(out))

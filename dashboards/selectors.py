@@ -1,0 +1,573 @@
+"""Reads of the dashboards: programme results and money, aggregated in the database.
+
+Every figure comes from a handful of GROUP BY queries (no query per row), always starting from the
+``khuyencong.access`` scoping functions, then narrowed to the selected programme years, level,
+province and content. Definitions (also in docs/dashboards.md):
+
+* **Phân bổ** (allocated): ``funding.Allocation.amount`` of the plans of the selected years, by source
+  (current provinces only: allocations are made to the 34 provinces).
+* **Cam kết** (committed): ``funding.Commitment.amount`` of the selected đề án, by the allocation's
+  year and source.
+* **Giải ngân** (disbursed): every ``funding.Disbursement`` (advances, payments, settlement payments)
+  of the selected đề án, by the đề án's plan year and the disbursement's source.
+* **Quyết toán** (settled): ``DeAn.settled_amount`` of settled đề án, by plan year; source by level
+  (KCQG → national, KCĐP → local).
+* Province **grouping**: ``current`` uses ``DeAn.current_province`` (the 34 provinces after
+  01/07/2025), ``historical`` uses ``DeAn.province`` (the province recorded on the dossier).
+* **Sản phẩm** (outputs): planned outputs of đề án not rejected/cancelled; achieved outputs of đề án
+  in implementation or later.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from khuyencong import access
+from khuyencong.choices import Era, FundingSource, Level
+from khuyencong.formatting import format_dong, format_number, format_percent
+from khuyencong.models import ActivityContent, Indicator, Province
+
+from . import charts
+
+SOURCES = (FundingSource.NATIONAL.value, FundingSource.LOCAL.value)
+SOURCE_LABELS = {FundingSource.NATIONAL.value: _("KCQG"), FundingSource.LOCAL.value: _("KCĐP")}
+MEASURES = ("allocated", "committed", "disbursed", "settled")
+PLANNED_EXCLUDED = ("rejected", "cancelled")
+ACHIEVED_STATES = ("in_implementation", "adjustment_requested", "accepted", "settled")
+# Steps where a đề án waits for somebody (the review queue), in lifecycle order.
+WAITING_STATES = ("draft", "returned", "submitted", "forwarded", "under_appraisal", "approved",
+                  "adjustment_requested", "in_implementation", "accepted")
+OVERDUE_DAYS = 30
+STATUS_GROUPS = (
+    ("preparing", ("draft", "submitted", "forwarded", "under_appraisal", "returned")),
+    ("running", ("approved", "in_implementation", "adjustment_requested")),
+    ("done", ("accepted", "settled")),
+    ("stopped", ("rejected", "cancelled")),
+)
+
+
+def _status_group_labels():
+    return {"preparing": _("Đang lập, chờ duyệt"), "running": _("Đã duyệt, đang thực hiện"),
+            "done": _("Đã nghiệm thu, quyết toán"), "stopped": _("Không duyệt, đã hủy")}
+
+
+def measure_labels():
+    return {"allocated": _("Phân bổ"), "committed": _("Cam kết"), "disbursed": _("Giải ngân"),
+            "settled": _("Quyết toán")}
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text | int | dong | pct | days
+
+
+@dataclass
+class Block:
+    key: str
+    title: str
+    columns: list
+    rows: list  # dicts keyed by column key; "_link" optional (URL of the matching đề án list)
+    totals: dict | None = None
+    charts: list = field(default_factory=list)
+    note: str = ""
+    facts: list = field(default_factory=list)  # [(label, text)]
+
+
+def cell_text(kind, value, row=None):
+    if kind == "mixed":
+        kind = (row or {}).get("kind", "int")
+    if value is None:
+        return "—"
+    if kind == "dong":
+        return format_dong(value)
+    if kind == "int":
+        return format_number(value)
+    if kind == "pct":
+        return format_percent(value)
+    if kind == "days":
+        return format_number(round(value, 1))
+    return str(value)
+
+
+def _pct(part, whole):
+    if not whole or part is None:
+        return None
+    return round(part * 100 / whole, 1)
+
+
+def _days(delta_seconds):
+    return None if delta_seconds is None else float(delta_seconds) / 86400
+
+
+# --- the selection -----------------------------------------------------------------------------
+
+def selected_de_an(*, user, filters):
+    """Đề án ``user`` may see within the filters (scoped through access, then narrowed)."""
+    from projects.models import DeAn
+
+    qs = access.visible_de_an(user).filter(plan_year__gte=filters.year_from, plan_year__lte=filters.year_to)
+    if filters.level:
+        qs = qs.filter(level=filters.level)
+    if filters.province is not None:
+        qs = qs.filter(current_province=filters.province)
+    if filters.content is not None:
+        through = DeAn.contents.through.objects.filter(
+            Q(activitycontent_id=filters.content.pk) | Q(activitycontent__parent_id=filters.content.pk))
+        qs = qs.filter(id__in=through.values("dean_id"))
+    return qs
+
+
+def _national_base(*, user, filters):
+    """The same selection over every province (for national averages on a province dashboard)."""
+    from dataclasses import replace
+
+    qs = access.national_aggregate_base(user)
+    f = replace(filters, province=None)
+    qs = qs.filter(plan_year__gte=f.year_from, plan_year__lte=f.year_to)
+    if f.level:
+        qs = qs.filter(level=f.level)
+    if f.content is not None:
+        from projects.models import DeAn
+
+        through = DeAn.contents.through.objects.filter(
+            Q(activitycontent_id=f.content.pk) | Q(activitycontent__parent_id=f.content.pk))
+        qs = qs.filter(id__in=through.values("dean_id"))
+    return qs
+
+
+def _list_url(filters, **extra):
+    return f"{reverse('projects:list')}?{filters.list_query(**extra)}"
+
+
+def _allocations(user, filters):
+    qs = access.visible_allocations(user).filter(plan__year__gte=filters.year_from, plan__year__lte=filters.year_to)
+    if filters.level:
+        qs = qs.filter(plan__level=filters.level)
+    if filters.province is not None:
+        qs = qs.filter(province=filters.province)
+    return qs
+
+
+def _commitments(user, de_an):
+    return access.visible_commitments(user).filter(de_an__in=de_an)
+
+
+def _disbursements(user, de_an):
+    return access.visible_disbursements(user).filter(de_an__in=de_an)
+
+
+# --- blocks ------------------------------------------------------------------------------------
+
+def _elapsed_share(programme, today=None):
+    today = today or timezone.localdate()
+    start, end = date(programme.start_year, 1, 1), date(programme.end_year + 1, 1, 1)
+    share = (today - start).days / (end - start).days
+    return round(min(max(share, 0), 1) * 100, 1)
+
+
+def indicators_block(*, user, filters, de_an):
+    indicators = list(Indicator.objects.filter(programme=filters.programme).order_by("order", "id"))
+    sums = {
+        row["indicator_id"]: row
+        for row in access.visible_indicator_outputs(user).filter(de_an__in=de_an).values("indicator_id").annotate(
+            s_planned=Sum("planned", filter=~Q(de_an__status__in=PLANNED_EXCLUDED)),
+            s_achieved=Sum("achieved", filter=Q(de_an__status__in=ACHIEVED_STATES)),
+            n=Count("de_an_id", filter=Q(de_an__status__in=ACHIEVED_STATES, achieved__isnull=False)),
+        )
+    }
+    elapsed = _elapsed_share(filters.programme)
+    rows = []
+    for ind in indicators:
+        s = sums.get(ind.pk, {})
+        achieved = s.get("s_achieved") or 0
+        rows.append({
+            "code": ind.code, "name": ind.name, "unit": ind.unit, "target": ind.target,
+            "planned": s.get("s_planned") or 0, "achieved": achieved, "de_an": s.get("n") or 0,
+            "pct": _pct(achieved, ind.target), "elapsed": elapsed,
+            "_link": f"{reverse('dashboards:indicator', args=[ind.code])}?{filters.query()}",
+        })
+    econ = access.visible_economic_results(user).filter(de_an__in=de_an, de_an__status__in=("accepted", "settled")).aggregate(
+        s_output=Sum("output_value"), s_revenue=Sum("revenue"), s_jobs=Sum("jobs_created"),
+        s_counterpart=Sum("counterpart_mobilised"), n=Count("id"))
+    facts = [
+        (_("Tỷ lệ thời gian chương trình đã qua"), format_percent(elapsed)),
+        (_("Đề án đã ghi hiệu quả kinh tế"), format_number(econ["n"] or 0)),
+        (_("Giá trị sản xuất tăng thêm"), format_dong(econ["s_output"] or 0)),
+        (_("Doanh thu"), format_dong(econ["s_revenue"] or 0)),
+        (_("Việc làm tạo thêm"), format_number(econ["s_jobs"] or 0)),
+        (_("Vốn đối ứng huy động"), format_dong(econ["s_counterpart"] or 0)),
+    ]
+    with_target = [r for r in rows if r["target"]]
+    chart = charts.bar_chart(
+        title=_("Tiến độ chỉ tiêu chương trình (%% mục tiêu 5 năm)"),
+        desc=_("Mỗi thanh là phần trăm mục tiêu 5 năm đã đạt của một chỉ tiêu; đường đứt nét là %(e)s thời gian "
+               "chương trình đã qua. Chỉ tiêu chưa có mục tiêu không vẽ.") % {"e": format_percent(elapsed)},
+        categories=[r["name"] for r in with_target],
+        series=[{"label": _("Đã đạt"), "values": [r["pct"] for r in with_target]}],
+        fmt="pct", x_label=_("Phần trăm mục tiêu 5 năm (%)"), y_label=_("Chỉ tiêu"),
+        links=[r["_link"] for r in with_target],
+        marker=(elapsed, _("thời gian đã qua %(e)s") % {"e": format_percent(elapsed, 0)}),
+        empty_text=_("Chương trình chưa có mục tiêu định lượng"),
+    )
+    return Block(
+        key="chi-tieu", title=_("Kết quả thực hiện chỉ tiêu chương trình"),
+        columns=[Column("name", _("Chỉ tiêu")), Column("unit", _("Đơn vị tính")), Column("target", _("Mục tiêu 5 năm"), "int"),
+                 Column("planned", _("Kế hoạch (đề án)"), "int"), Column("achieved", _("Đã đạt"), "int"),
+                 Column("de_an", _("Số đề án có kết quả"), "int"), Column("pct", _("% mục tiêu"), "pct"),
+                 Column("elapsed", _("% thời gian đã qua"), "pct")],
+        rows=rows, charts=[chart], facts=facts,
+        note=_("Đã đạt: sản phẩm ghi nhận của đề án đang thực hiện, đã nghiệm thu hoặc quyết toán. Kế hoạch: sản phẩm "
+               "đăng ký của đề án chưa bị hủy hoặc không phê duyệt."),
+    )
+
+
+def money_block(*, user, filters, de_an):
+    figures = {y: {s: dict.fromkeys(MEASURES, 0) for s in SOURCES} for y in filters.years}
+    for row in _allocations(user, filters).values("plan__year", "source").annotate(a=Sum("amount")):
+        figures[row["plan__year"]][row["source"]]["allocated"] += row["a"] or 0
+    for row in _commitments(user, de_an).values("allocation__plan__year", "allocation__source").annotate(c=Sum("amount")):
+        if row["allocation__plan__year"] in figures:
+            figures[row["allocation__plan__year"]][row["allocation__source"]]["committed"] += row["c"] or 0
+    for row in _disbursements(user, de_an).values("de_an__plan_year", "source").annotate(d=Sum("amount")):
+        figures[row["de_an__plan_year"]][row["source"]]["disbursed"] += row["d"] or 0
+    for row in de_an.filter(status="settled").values("plan_year", "level").annotate(s=Sum("settled_amount")):
+        source = FundingSource.NATIONAL.value if row["level"] == Level.NATIONAL else FundingSource.LOCAL.value
+        figures[row["plan_year"]][source]["settled"] += row["s"] or 0
+    rows = []
+    totals = {"year": _("Cộng")}
+    for year in filters.years:
+        row = {"year": year, "_link": _list_url(filters, year=[year])}
+        for m in MEASURES:
+            for s in SOURCES:
+                row[f"{m}_{s}"] = figures[year][s][m]
+            row[m] = sum(figures[year][s][m] for s in SOURCES)
+        rows.append(row)
+    for key in [f"{m}_{s}" for m in MEASURES for s in SOURCES] + list(MEASURES):
+        totals[key] = sum(r[key] for r in rows)
+    labels = measure_labels()
+    columns = [Column("year", _("Năm"))]
+    for m in MEASURES:
+        for s in SOURCES:
+            columns.append(Column(f"{m}_{s}", f"{labels[m]} {SOURCE_LABELS[s]} (đồng)", "dong"))
+        columns.append(Column(m, _("%(m)s cộng (đồng)") % {"m": labels[m]}, "dong"))
+    by_year = charts.bar_chart(
+        title=_("Kinh phí theo năm"),
+        desc=_("Kinh phí phân bổ, cam kết, giải ngân và quyết toán của từng năm kế hoạch (cộng hai nguồn KCQG và KCĐP)."),
+        categories=[str(r["year"]) for r in rows],
+        series=[{"label": labels[m], "values": [r[m] for r in rows]} for m in MEASURES],
+        fmt="dong", x_label=_("Kinh phí (tỷ đồng)"), y_label=_("Năm kế hoạch"), links=[r["_link"] for r in rows],
+    )
+    by_source = charts.bar_chart(
+        title=_("Kinh phí theo nguồn"),
+        desc=_("Tổng kinh phí các năm đã chọn theo nguồn: khuyến công quốc gia (KCQG) và địa phương (KCĐP)."),
+        categories=[str(FundingSource(s).label) for s in SOURCES],
+        series=[{"label": labels[m], "values": [totals[f"{m}_{s}"] for s in SOURCES]} for m in MEASURES],
+        fmt="dong", x_label=_("Kinh phí (tỷ đồng)"), y_label=_("Nguồn kinh phí"),
+        links=[_list_url(filters, level=[Level.NATIONAL if s == "national" else Level.LOCAL]) for s in SOURCES],
+    )
+    return Block(key="kinh-phi", title=_("Kinh phí phân bổ, cam kết, giải ngân, quyết toán"), columns=columns,
+                 rows=rows, totals=totals, charts=[by_year, by_source],
+                 note=_("Phân bổ: theo kế hoạch năm. Cam kết: kinh phí được duyệt của đề án giữ trong phân bổ. "
+                        "Giải ngân: tạm ứng, thanh toán và chi trả khi quyết toán. Quyết toán: số quyết toán của đề án "
+                        "đã quyết toán. Lọc theo nội dung không áp dụng cho số phân bổ."))
+
+
+def _group_field(filters):
+    return "current_province_id" if filters.grouping == "current" else "province_id"
+
+
+def provinces_block(*, user, filters, de_an):
+    gf = _group_field(filters)
+    rows = defaultdict(lambda: {"count": 0, "allocated": None, "committed": 0, "disbursed": 0, "settled": 0})
+    for row in de_an.values(gf).annotate(n=Count("id"), s=Sum("settled_amount", filter=Q(status="settled"))):
+        rows[row[gf]]["count"] = row["n"]
+        rows[row[gf]]["settled"] = row["s"] or 0
+    for row in _commitments(user, de_an).values(f"de_an__{gf}").annotate(c=Sum("amount")):
+        rows[row[f"de_an__{gf}"]]["committed"] = row["c"] or 0
+    for row in _disbursements(user, de_an).values(f"de_an__{gf}").annotate(d=Sum("amount")):
+        rows[row[f"de_an__{gf}"]]["disbursed"] = row["d"] or 0
+    if filters.grouping == "current":
+        for row in _allocations(user, filters).values("province_id").annotate(a=Sum("amount")):
+            rows[row["province_id"]]["allocated"] = row["a"] or 0
+    provinces = Province.objects.select_related("successor").in_bulk(list(rows))
+    result = []
+    for pid, row in rows.items():
+        p = provinces[pid]
+        key = "current_province" if filters.grouping == "current" else "province"
+        result.append({
+            "code": p.code, "province": p.full_name, "era": str(Era(p.era).label) if p.era == Era.FORMER else "",
+            "successor": p.successor.full_name if p.era == Era.FORMER and p.successor_id else "", **row,
+            "_link": _list_url(filters, **{key: [pid]}), "_sort": (p.era != Era.CURRENT, p.code), "_pid": pid,
+        })
+    result.sort(key=lambda r: r["_sort"])
+    totals = {"province": _("Cộng"), "code": ""}
+    for key in ("count", "committed", "disbursed", "settled"):
+        totals[key] = sum(r[key] for r in result)
+    totals["allocated"] = sum(r["allocated"] or 0 for r in result) if filters.grouping == "current" else None
+    labels = measure_labels()
+    series = [{"label": labels[m], "values": [r[m] for r in result]}
+              for m in (("allocated", "committed", "disbursed") if filters.grouping == "current" else ("committed", "disbursed"))]
+    names = [r["province"] for r in result]
+    links = [r["_link"] for r in result]
+    money = charts.bar_chart(
+        title=_("So sánh tỉnh, thành phố theo kinh phí"),
+        desc=_("Kinh phí của từng tỉnh, thành phố (%(g)s) trong các năm đã chọn.") % {
+            "g": _("tỉnh hiện nay") if filters.grouping == "current" else _("tỉnh khi đăng ký")},
+        categories=names, series=series, fmt="dong", x_label=_("Kinh phí (tỷ đồng)"), y_label=_("Tỉnh, thành phố"),
+        links=links,
+    )
+    count = charts.bar_chart(
+        title=_("So sánh tỉnh, thành phố theo số đề án"),
+        desc=_("Số đề án của từng tỉnh, thành phố trong các năm đã chọn."),
+        categories=names, series=[{"label": _("Số đề án"), "values": [r["count"] for r in result]}],
+        fmt="int", x_label=_("Số đề án"), y_label=_("Tỉnh, thành phố"), links=links,
+    )
+    columns = [Column("code", _("Mã")), Column("province", _("Tỉnh, thành phố"))]
+    if filters.grouping == "historical":
+        columns.append(Column("successor", _("Nay thuộc")))
+    columns += [Column("count", _("Số đề án"), "int")]
+    if filters.grouping == "current":
+        columns.append(Column("allocated", _("Phân bổ (đồng)"), "dong"))
+    columns += [Column("committed", _("Cam kết (đồng)"), "dong"), Column("disbursed", _("Giải ngân (đồng)"), "dong"),
+                Column("settled", _("Quyết toán (đồng)"), "dong")]
+    return Block(key="tinh", title=_("So sánh các tỉnh, thành phố"), columns=columns, rows=result, totals=totals,
+                 charts=[money, count],
+                 note=_("Nhóm theo tỉnh hiện nay: 34 tỉnh, thành phố từ 01/07/2025, số liệu tỉnh cũ cộng vào tỉnh mới. "
+                        "Nhóm theo tỉnh khi đăng ký: tỉnh ghi trên hồ sơ đề án (phân bổ kinh phí chỉ có theo tỉnh hiện nay)."))
+
+
+def contents_block(*, user, filters, de_an):
+    from projects.models import DeAn
+
+    through = DeAn.contents.through.objects.filter(dean__in=de_an)
+    counts = defaultdict(lambda: defaultdict(int))
+    for row in through.annotate(area=Coalesce("activitycontent__parent_id", "activitycontent_id")).values(
+            "area", "dean__status").annotate(n=Count("dean_id", distinct=True)):
+        counts[row["area"]][row["dean__status"]] += row["n"]
+    areas = ActivityContent.objects.in_bulk(list(counts))
+    group_labels = _status_group_labels()
+    rows = []
+    for area_id, by_status in counts.items():
+        area = areas[area_id]
+        row = {"code": area.code, "name": area.name, "_link": _list_url(filters, content=[area_id]),
+               "_sort": [int(x) if x.isdigit() else 0 for x in area.code.split(".")]}
+        for group, statuses in STATUS_GROUPS:
+            row[group] = sum(by_status.get(s, 0) for s in statuses)
+        row["total"] = sum(row[g] for g, _s in STATUS_GROUPS)
+        rows.append(row)
+    rows.sort(key=lambda r: r["_sort"])
+    totals = {"code": "", "name": _("Cộng (một đề án nhiều lĩnh vực được đếm ở mỗi lĩnh vực)")}
+    for key in [g for g, _s in STATUS_GROUPS] + ["total"]:
+        totals[key] = sum(r[key] for r in rows)
+    chart = charts.bar_chart(
+        title=_("Đề án theo nội dung hoạt động"),
+        desc=_("Số đề án theo lĩnh vực nội dung khuyến công, chia theo nhóm trạng thái."),
+        categories=[f"{r['code']}. {r['name']}" for r in rows],
+        series=[{"label": group_labels[g], "values": [r[g] for r in rows]} for g, _s in STATUS_GROUPS],
+        fmt="int", x_label=_("Số đề án"), y_label=_("Nội dung"), links=[r["_link"] for r in rows], stacked=True,
+    )
+    columns = [Column("code", _("Mã")), Column("name", _("Nội dung hoạt động"))]
+    columns += [Column(g, group_labels[g], "int") for g, _s in STATUS_GROUPS]
+    columns.append(Column("total", _("Cộng"), "int"))
+    return Block(key="noi-dung", title=_("Đề án theo nội dung hoạt động"), columns=columns, rows=rows, totals=totals,
+                 charts=[chart])
+
+
+def status_block(*, user, filters, de_an):
+    from projects.models import Status
+
+    data = {row["status"]: row for row in de_an.values("status").annotate(
+        n=Count("id"), support=Sum(F("national_amount") + F("local_amount")))}
+    rows = []
+    for code, label in Status.choices:
+        row = data.get(code, {})
+        rows.append({"status": str(label), "code": code, "count": row.get("n") or 0, "support": row.get("support") or 0,
+                     "_link": _list_url(filters, status=[code])})
+    totals = {"status": _("Cộng"), "count": sum(r["count"] for r in rows), "support": sum(r["support"] for r in rows)}
+    chart = charts.bar_chart(
+        title=_("Đề án theo trạng thái"), desc=_("Số đề án ở từng trạng thái của quy trình."),
+        categories=[r["status"] for r in rows], series=[{"label": _("Số đề án"), "values": [r["count"] for r in rows]}],
+        fmt="int", x_label=_("Số đề án"), y_label=_("Trạng thái"), links=[r["_link"] for r in rows],
+    )
+    return Block(key="trang-thai", title=_("Đề án theo trạng thái"),
+                 columns=[Column("status", _("Trạng thái")), Column("count", _("Số đề án"), "int"),
+                          Column("support", _("Kinh phí hỗ trợ đăng ký (đồng)"), "dong")],
+                 rows=rows, totals=totals, charts=[chart])
+
+
+def _duration_sql(a, b):
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({a} - {b}))"
+    return f"((julianday({a}) - julianday({b})) * 86400.0)"
+
+
+def queue_age(*, de_an, now=None):
+    """{status: {"waiting", "avg_wait", "max_wait", "over", "done", "avg_done"}} in seconds: đề án waiting
+    in each state now (since their last transition) and, from the Transition rows, how long the
+    selected đề án stayed in each state before leaving it. Two queries."""
+    from projects.models import DeAn, Transition
+
+    now = now or timezone.now()
+    ids_sql, ids_params = de_an.values("id").query.sql_with_params()
+    tr = Transition._meta.db_table
+    dt = DeAn._meta.db_table
+    now_param = connection.ops.adapt_datetimefield_value(now)
+    placeholders = ", ".join(["%s"] * len(WAITING_STATES))
+    over = OVERDUE_DAYS * 86400
+    current_sql = (
+        f"SELECT d.status, COUNT(*), AVG({_duration_sql('%s', 'l.last_at')}), MAX({_duration_sql('%s', 'l.last_at')}), "
+        f"SUM(CASE WHEN {_duration_sql('%s', 'l.last_at')} > %s THEN 1 ELSE 0 END) "
+        f"FROM (SELECT de_an_id, MAX(at) AS last_at FROM {tr} WHERE de_an_id IN ({ids_sql}) GROUP BY de_an_id) l "
+        f"JOIN {dt} d ON d.id = l.de_an_id WHERE d.status IN ({placeholders}) GROUP BY d.status"
+    )
+    steps_sql = (
+        f"SELECT from_status, COUNT(*), AVG({_duration_sql('at', 'prev_at')}) FROM ("
+        f"SELECT from_status, at, LAG(at) OVER (PARTITION BY de_an_id ORDER BY at, id) AS prev_at "
+        f"FROM {tr} WHERE de_an_id IN ({ids_sql})) x WHERE prev_at IS NOT NULL AND from_status <> '' "
+        f"GROUP BY from_status"
+    )
+    result = {s: {"waiting": 0, "avg_wait": None, "max_wait": None, "over": 0, "done": 0, "avg_done": None}
+              for s in WAITING_STATES}
+    with connection.cursor() as cursor:
+        cursor.execute(current_sql, [now_param, now_param, now_param, over, *ids_params, *WAITING_STATES])
+        for status, n, avg, mx, n_over in cursor.fetchall():
+            result[status].update(waiting=n, avg_wait=avg, max_wait=mx, over=n_over or 0)
+        cursor.execute(steps_sql, list(ids_params))
+        for status, n, avg in cursor.fetchall():
+            if status in result:
+                result[status].update(done=n, avg_done=avg)
+    return result
+
+
+def queue_block(*, user, filters, de_an):
+    from projects.models import Status
+
+    data = queue_age(de_an=de_an)
+    rows = []
+    for status in WAITING_STATES:
+        d = data[status]
+        rows.append({"status": str(Status(status).label), "code": status, "waiting": d["waiting"],
+                     "avg_wait": _days(d["avg_wait"]), "max_wait": _days(d["max_wait"]), "over": d["over"],
+                     "done": d["done"], "avg_done": _days(d["avg_done"]), "_link": _list_url(filters, status=[status])})
+    chart = charts.bar_chart(
+        title=_("Thời gian chờ ở từng bước"),
+        desc=_("Số ngày bình quân đề án đang chờ ở mỗi bước (tính đến hôm nay) và số ngày bình quân các đề án đã qua "
+               "bước đó phải chờ, tính từ lịch sử chuyển trạng thái."),
+        categories=[r["status"] for r in rows],
+        series=[{"label": _("Đang chờ (ngày, bình quân)"), "values": [r["avg_wait"] for r in rows]},
+                {"label": _("Đã xử lý (ngày, bình quân)"), "values": [r["avg_done"] for r in rows]}],
+        fmt="days", x_label=_("Số ngày"), y_label=_("Bước"), links=[r["_link"] for r in rows],
+    )
+    totals = {"status": _("Cộng"), "waiting": sum(r["waiting"] for r in rows), "over": sum(r["over"] for r in rows),
+              "done": sum(r["done"] for r in rows)}
+    return Block(key="hang-cho", title=_("Tuổi hàng chờ xử lý"),
+                 columns=[Column("status", _("Bước (trạng thái)")), Column("waiting", _("Đang chờ"), "int"),
+                          Column("avg_wait", _("Chờ bình quân (ngày)"), "days"),
+                          Column("max_wait", _("Chờ lâu nhất (ngày)"), "days"),
+                          Column("over", _("Chờ quá %(n)d ngày") % {"n": OVERDUE_DAYS}, "int"),
+                          Column("done", _("Đã qua bước"), "int"), Column("avg_done", _("Thời gian bình quân đã qua (ngày)"), "days")],
+                 rows=rows, totals=totals, charts=[chart])
+
+
+BLOCKS = {
+    "chi-tieu": indicators_block,
+    "kinh-phi": money_block,
+    "tinh": provinces_block,
+    "noi-dung": contents_block,
+    "trang-thai": status_block,
+    "hang-cho": queue_block,
+}
+
+
+def dashboard(*, user, filters, only=None):
+    """The blocks of a dashboard (national when ``filters.province`` is None), each a ``Block``."""
+    de_an = selected_de_an(user=user, filters=filters)
+    keys = [only] if only else list(BLOCKS)
+    return [BLOCKS[key](user=user, filters=filters, de_an=de_an) for key in keys]
+
+
+# --- province dashboard extras -------------------------------------------------------------------
+
+def province_comparison(*, user, filters):
+    """The province's figures against the national average per province (34 current provinces)."""
+    from funding.models import Allocation
+
+    province = filters.province
+    own = selected_de_an(user=user, filters=filters)
+    national = _national_base(user=user, filters=filters)
+    n_provinces = Province.objects.filter(era=Era.CURRENT).count() or 1
+
+    def figures(qs, allocations, commitments, disbursements):
+        agg = qs.aggregate(n=Count("id"), settled=Sum("settled_amount", filter=Q(status="settled")))
+        return {
+            "count": agg["n"] or 0, "settled": agg["settled"] or 0,
+            "allocated": allocations.aggregate(s=Sum("amount"))["s"] or 0,
+            "committed": commitments.aggregate(s=Sum("amount"))["s"] or 0,
+            "disbursed": disbursements.aggregate(s=Sum("amount"))["s"] or 0,
+        }
+
+    from funding.models import Commitment, Disbursement
+
+    alloc_all = Allocation.objects.filter(plan__year__gte=filters.year_from, plan__year__lte=filters.year_to)
+    if filters.level:
+        alloc_all = alloc_all.filter(plan__level=filters.level)
+    mine = figures(own, _allocations(user, filters), _commitments(user, own), _disbursements(user, own))
+    everyone = figures(national, alloc_all, Commitment.objects.filter(de_an__in=national),
+                       Disbursement.objects.filter(de_an__in=national))
+    labels = {"count": _("Số đề án"), **measure_labels()}
+    rows = []
+    for key in ("count", "allocated", "committed", "disbursed", "settled"):
+        average = everyone[key] / n_provinces
+        rows.append({"measure": labels[key], "kind": "int" if key == "count" else "dong", "own": mine[key],
+                     "average": round(average), "ratio": _pct(mine[key], average), "national": everyone[key]})
+    chart = charts.bar_chart(
+        title=_("%(p)s so với bình quân cả nước") % {"p": province.full_name},
+        desc=_("Mỗi thanh là số liệu của tỉnh tính bằng phần trăm bình quân một tỉnh, thành phố của cả nước "
+               "(%(n)d tỉnh, thành phố); đường đứt nét là mức bình quân (100 %%).") % {"n": n_provinces},
+        categories=[r["measure"] for r in rows],
+        series=[{"label": _("% bình quân cả nước"), "values": [r["ratio"] for r in rows]}],
+        fmt="pct", x_label=_("Phần trăm bình quân một tỉnh (%)"), y_label=_("Chỉ số"), marker=(100, _("bình quân")),
+    )
+    return Block(key="so-sanh", title=_("So với bình quân cả nước"),
+                 columns=[Column("measure", _("Chỉ số")), Column("own", province.full_name, "mixed"),
+                          Column("average", _("Bình quân một tỉnh"), "mixed"), Column("ratio", _("% bình quân"), "pct"),
+                          Column("national", _("Cả nước"), "mixed")],
+                 rows=rows, charts=[chart],
+                 note=_("Bình quân = số liệu cả nước chia cho %(n)d tỉnh, thành phố hiện nay.") % {"n": n_provinces})
+
+
+def waiting_for_me(user, limit=10):
+    from projects.selectors import queue_for
+
+    qs = queue_for(user)
+    items = list(qs[:limit])
+    count = len(items) if len(items) < limit else qs.count()
+    return {"items": items, "count": count}
+
+
+def overdue_recommendations(user):
+    """Inspection recommendations past their deadline and not closed, in the user's scope (the
+    reports app's own selector, the one its home panel uses)."""
+    from reports.home import overdue_recommendations as panel
+
+    panels = panel(user)
+    return panels[0] if panels else {"items": [], "count": 0}
+
+
+def indicator_de_an(*, user, filters, indicator, limit=500):
+    """The selected đề án with an output for ``indicator`` (planned, achieved), biggest first."""
+    de_an = selected_de_an(user=user, filters=filters)
+    return list(
+        access.visible_indicator_outputs(user).filter(indicator=indicator, de_an__in=de_an)
+        .select_related("de_an__current_province").order_by("-achieved", "-planned", "de_an__code")[:limit]
+    )
