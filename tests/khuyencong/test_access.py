@@ -291,3 +291,19 @@ def test_admin_home_shows_recent_lockouts(client):
     client.logout()
     client.force_login(centre_user())
     assert "Đăng nhập bị tạm khóa" not in client.get("/").content.decode()
+
+
+# --- list pages: query counts do not grow with rows --------------------------------------------------
+
+
+def test_list_pages_query_counts(client, django_assert_max_num_queries):
+    for _ in range(5):
+        centre_user("24")
+        centre_user("19")
+    client.force_login(reviewer())
+    with django_assert_max_num_queries(12):
+        response = client.get("/can-bo/")
+    assert response.status_code == 200 and response.content.decode().count("<tr>") >= 11
+    with django_assert_max_num_queries(12):
+        response = client.get("/danh-muc/tinh-thanh-pho/")
+    assert response.content.decode().count("<tr>") == 35
