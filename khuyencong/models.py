@@ -273,6 +273,8 @@ class SupportCap(models.Model):
             limits.append(self.max_amount)
         if self.max_percent is not None and cost is not None:
             limits.append(int(cost * self.max_percent // 100))
+        if cost is not None:
+            limits.append(int(cost))  # support never exceeds the cost itself
         return min(limits) if limits else None
 
 
@@ -305,9 +307,9 @@ class User(AbstractUser):
     @cached_property
     def province(self):
         """The current province this account works for; None for ministry accounts."""
-        if self.is_nationwide or self.organisation is None:
+        if self.is_nationwide or self.organisation is None or self.organisation.province is None:
             return None
-        return self.organisation.province
+        return self.organisation.province.current
 
 
 class AuditEvent(models.Model):

@@ -58,6 +58,15 @@ def _reference_data(request):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _vietnamese_after_each_test():
+    """A request made in English must not leave English active for the next test on this worker."""
+    yield
+    from django.utils import translation
+
+    translation.activate("vi")
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     require_service("Chromium", shutil.which(CHROMIUM) or os.path.exists(CHROMIUM), "apt-get install chromium")

@@ -272,3 +272,8 @@ def test_load_reference_command_is_idempotent(capsys):
     call_command("load_reference")
     assert _counts() == before
     assert "34 tỉnh, thành phố hiện hành" in capsys.readouterr().out
+
+
+def test_cap_never_exceeds_the_cost_itself():
+    cap = SupportCap.objects.get(code="mo-hinh-trinh-dien", instrument=TT28)
+    assert cap.limit_for(500_000_000) == 500_000_000
