@@ -1095,64 +1095,113 @@ def guess_legal_form(name):
     return LegalForm.SME
 
 
-def _match_unit(name, province):
-    """An Organisation of the province (either era) whose folded name matches ``name``."""
-    key = fold(name)
-    if not key:
+class _Lookups:
+    """Reference lookups for recording approved đề án, cached for one import (organisations of a
+    province, the activity-content catalogue, programmes, establishments by folded name)."""
+
+    def __init__(self):
+        self._orgs = {}
+        self._catalogue = None
+        self._programmes = None
+        self._establishments = {}
+
+    def preload(self, provinces, beneficiary_names):
+        ids = set()
+        for province in provinces:
+            ids.update({province.pk, province.current.pk})
+        for org in Organisation.objects.filter(province_id__in=ids):
+            self._orgs.setdefault(org.province_id, []).append(org)
+        for pid in ids:
+            self._orgs.setdefault(pid, [])
+        folded = {fold(n) for n in beneficiary_names if n}
+        if folded:
+            for est in Establishment.objects.filter(search_name__in=folded, province_id__in=ids).order_by("id"):
+                self._establishments.setdefault((est.search_name, est.province_id), est)
+
+    def organisations(self, province_id):
+        if province_id not in self._orgs:
+            self._orgs[province_id] = list(Organisation.objects.filter(province_id=province_id))
+        return self._orgs[province_id]
+
+    def unit(self, name, province):
+        """An Organisation of the province (either era) whose folded name matches ``name``."""
+        key = fold(name)
+        if not key:
+            return None
+        candidates = self.organisations(province.pk) + (
+            self.organisations(province.current.pk) if province.current.pk != province.pk else [])
+        for org in candidates:
+            if fold(org.name) == key:
+                return org
+        for org in candidates:
+            folded = fold(org.name)
+            if key in folded or folded in key:
+                return org
         return None
-    current = province.current
-    candidates = Organisation.objects.filter(province__in=[province.pk, current.pk])
-    for org in candidates:
-        if fold(org.name) == key:
-            return org
-    for org in candidates:
-        folded = fold(org.name)
-        if key in folded or folded in key:
-            return org
-    return None
+
+    def contents(self, text, day):
+        """Activity contents named in ``text``: by leading code ("1.2 …") or folded name."""
+        key = fold(text)
+        if not key:
+            return []
+        if self._catalogue is None:
+            self._catalogue = list(ActivityContent.objects.all())
+        catalogue = [c for c in self._catalogue
+                     if (c.valid_from is None or c.valid_from <= day) and (c.valid_to is None or c.valid_to >= day)]
+        match = re.match(r"^\s*(\d+(?:\.\d+)?)\b", text or "")
+        if match:
+            found = [c for c in catalogue if c.code == match.group(1)]
+            if found:
+                return found[:1]
+        return [c for c in catalogue if fold(c.name) == key or (len(key) > 15 and key in fold(c.name))][:1]
+
+    def programme(self, year):
+        if self._programmes is None:
+            from khuyencong.models import Programme
+
+            self._programmes = list(Programme.objects.all())
+        return next((p for p in self._programmes if p.start_year <= year <= p.end_year), None)
+
+    def establishment(self, name, province):
+        for pid in (province.pk, province.current.pk):
+            est = self._establishments.get((fold(name), pid))
+            if est is not None:
+                return est
+        return None
+
+    def remember_establishment(self, est):
+        self._establishments.setdefault((est.search_name, est.province_id), est)
 
 
-def _match_contents(text, day):
-    """Activity contents named in ``text``: by leading code ("1.2 …") or folded name."""
-    key = fold(text)
-    if not key:
-        return []
-    catalogue = list(ActivityContent.objects.valid_on(day)) if day else list(ActivityContent.objects.all())
-    match = re.match(r"^\s*(\d+(?:\.\d+)?)\b", text or "")
-    if match:
-        found = [c for c in catalogue if c.code == match.group(1)]
-        if found:
-            return found[:1]
-    return [c for c in catalogue if fold(c.name) == key or (len(key) > 15 and key in fold(c.name))][:1]
+RECORD_FIELDS = (
+    "plan_year", "level", "province", "name", "implementing_unit_name", "beneficiary_name", "contents_text",
+    "location", "start_date", "end_date", "total_amount", "national_amount", "local_amount", "counterpart_amount",
+    "decision_number", "decision_date", "source_ref",
+)
 
 
-@transaction.atomic
-def de_an_record_approved(*, actor, plan_year, level, province, name, implementing_unit_name, beneficiary_name,
-                          contents_text, location, start_date, end_date, total_amount, national_amount, local_amount,
-                          counterpart_amount, decision_number, decision_date, source_ref):
-    """Record a đề án already approved in the Minister's (or UBND's) plan annex; idempotent on
-    ``source_ref``. Returns ``(de_an, action)`` with action "created", "updated" or "unchanged".
-    Amounts are integer đồng (or Vietnamese text). ``actor`` None means a system import; otherwise it
-    must be a reviewer or administrator. Runs inside the caller's transaction."""
-    if actor is not None:
-        _require(access.can(actor, "de_an.import_approved", None))
+def _prepare_record(values, lookups):
+    """Validate one plan-annex row and work out what the đề án must look like."""
+    source_ref = values["source_ref"]
+    level, province, plan_year = values["level"], values["province"], values["plan_year"]
+    start_date, end_date = values["start_date"], values["end_date"]
     if not source_ref:
         raise WorkflowError(_("Thiếu khóa nguồn (source_ref) của dòng kế hoạch."))
     if level not in Level.values:
         raise WorkflowError(_("Cấp đề án không hợp lệ."))
     if not isinstance(province, Province):
         raise WorkflowError(_("Không xác định được tỉnh, thành phố của đề án."))
-    name = _text(name, 500)
+    name = _text(values["name"], 500)
     if not name:
         raise WorkflowError(_("Chưa có tên đề án."))
     if start_date and end_date and end_date < start_date:
         raise WorkflowError(_("Ngày kết thúc phải sau ngày bắt đầu."))
     amounts = {
-        FundingSource.NATIONAL: _money(national_amount or 0, _("Kinh phí khuyến công quốc gia")),
-        FundingSource.LOCAL: _money(local_amount or 0, _("Kinh phí khuyến công địa phương")),
-        FundingSource.COUNTERPART: _money(counterpart_amount or 0, _("Vốn đối ứng")),
+        FundingSource.NATIONAL: _money(values["national_amount"] or 0, _("Kinh phí khuyến công quốc gia")),
+        FundingSource.LOCAL: _money(values["local_amount"] or 0, _("Kinh phí khuyến công địa phương")),
+        FundingSource.COUNTERPART: _money(values["counterpart_amount"] or 0, _("Vốn đối ứng")),
     }
-    total = _money(total_amount, _("Tổng kinh phí"), required=False)
+    total = _money(values["total_amount"], _("Tổng kinh phí"), required=False)
     parts = sum(amounts.values())
     if total is None:
         total = parts
@@ -1160,23 +1209,35 @@ def de_an_record_approved(*, actor, plan_year, level, province, name, implementi
         raise WorkflowError(_("Tổng kinh phí %(t)s nhỏ hơn tổng các nguồn %(p)s.")
                             % {"t": format_dong(total), "p": format_dong(parts)})
     amounts[FundingSource.OTHER] = total - parts
-    decision_number = _text(decision_number, 50)
-    unit_name = _text(implementing_unit_name, 255)
-    unit = _match_unit(unit_name, province)
-    contents = _match_contents(contents_text, start_date or date(plan_year, 1, 1))
-    content = contents[0] if contents else None
-    line_text = _text(contents_text, 500) or name
+    decision_number = _text(values["decision_number"], 50)
+    decision_date = values["decision_date"]
+    unit_name = _text(values["implementing_unit_name"], 255)
+    unit = lookups.unit(unit_name, province)
+    contents = lookups.contents(values["contents_text"], start_date or date(int(plan_year), 1, 1))
     wanted = {
         "name": name, "level": level, "plan_year": int(plan_year), "province_id": province.pk,
         "current_province_id": province.current.pk, "implementing_unit_id": unit.pk if unit else None,
-        "implementing_unit_name": unit_name, "location": _text(location, 255), "start_date": start_date,
+        "implementing_unit_name": unit_name, "location": _text(values["location"], 255), "start_date": start_date,
         "end_date": end_date, "decision_number": decision_number, "decision_date": decision_date,
         "approved_national_amount": amounts[FundingSource.NATIONAL] if level == Level.NATIONAL else None,
         "approved_local_amount": amounts[FundingSource.LOCAL] if level == Level.LOCAL else None,
         "local_decision_number": decision_number if level == Level.LOCAL else "",
         "local_decision_date": decision_date if level == Level.LOCAL else None,
     }
-    wanted_lines = sorted((source, amount) for source, amount in amounts.items() if amount)
+    return {
+        "source_ref": source_ref, "province": province, "unit": unit, "wanted": wanted, "amounts": amounts,
+        "content": contents[0] if contents else None,
+        "line_text": _text(values["contents_text"], 500) or name,
+        "wanted_lines": sorted((src, amount) for src, amount in amounts.items() if amount),
+        "beneficiary_name": _text(values["beneficiary_name"], 255),
+        "decision_number": decision_number, "decision_date": decision_date,
+    }
+
+
+def _record_one(spec, actor, lookups):
+    source_ref, province, wanted = spec["source_ref"], spec["province"], spec["wanted"]
+    level, plan_year = wanted["level"], wanted["plan_year"]
+    wanted_lines, content = spec["wanted_lines"], spec["content"]
     existing = DeAn.objects.select_for_update(of=("self",)).filter(source_ref=source_ref).first()
     if existing is not None:
         current_lines = sorted(BudgetLine.objects.filter(de_an=existing).values_list("source", "amount"))
@@ -1188,13 +1249,12 @@ def de_an_record_approved(*, actor, plan_year, level, province, name, implementi
             setattr(row, key, wanted[key])
         action = "updated"
     else:
-        from khuyencong.selectors import programme_for_year
-
         row = DeAn(source_ref=source_ref, status=Status.APPROVED, kind=Kind.ORDINARY, created_by=actor,
-                   programme=programme_for_year(int(plan_year)), **wanted)
-        row.code = next_code(level=level, plan_year=int(plan_year), province_code=province.code)
+                   programme=lookups.programme(plan_year), **wanted)
+        row.code = next_code(level=level, plan_year=plan_year, province_code=province.code)
         changed = list(wanted)
         action = "created"
+    beneficiary_name = spec["beneficiary_name"]
     row.search_text = search_text_for(row, [beneficiary_name] if beneficiary_name else [])
     if action == "updated":
         row.revision += 1
@@ -1203,19 +1263,21 @@ def de_an_record_approved(*, actor, plan_year, level, province, name, implementi
     row.save()
     if content is not None and action == "created":
         row.contents.set([content])
-    if current_lines_differ := (action == "created" or sorted(
-            BudgetLine.objects.filter(de_an=row).values_list("source", "amount")) != wanted_lines):
+    lines_changed = action == "created" or sorted(
+        BudgetLine.objects.filter(de_an=row).values_list("source", "amount")) != wanted_lines
+    if lines_changed:
         for line in BudgetLine.objects.filter(de_an=row):
             _history_user(line, actor).delete()
         for order, (source, amount) in enumerate(wanted_lines, start=1):
-            _history_user(BudgetLine(de_an=row, order=order, description=line_text, source=source, amount=amount,
-                                     content=content), actor).save()
+            _history_user(BudgetLine(de_an=row, order=order, description=spec["line_text"], source=source,
+                                     amount=amount, content=content), actor).save()
     if beneficiary_name and action == "created":
-        est_name = _text(beneficiary_name, 255)
-        est = Establishment.objects.filter(search_name=fold(est_name), province__in=[province.pk, province.current.pk]).first()
+        est = lookups.establishment(beneficiary_name, province) or Establishment.objects.filter(
+            search_name=fold(beneficiary_name), province__in=[province.pk, province.current.pk]).first()
         if est is None:
-            est = Establishment.objects.create(name=est_name, search_name=fold(est_name),
-                                               legal_form=guess_legal_form(est_name), province=province)
+            est = Establishment.objects.create(name=beneficiary_name, search_name=fold(beneficiary_name),
+                                               legal_form=guess_legal_form(beneficiary_name), province=province)
+        lookups.remember_establishment(est)
         _history_user(DeAnBeneficiary(de_an=row, establishment=est, order=1), actor).save()
     _recompute_totals(row)
     DeAn.objects.filter(pk=row.pk).update(
@@ -1224,8 +1286,163 @@ def de_an_record_approved(*, actor, plan_year, level, province, name, implementi
     )
     Transition.objects.create(
         de_an=row, action="import_approved", from_status="" if action == "created" else row.status,
-        to_status=row.status, actor=actor, decision_number=decision_number, decision_date=decision_date,
+        to_status=row.status, actor=actor, decision_number=spec["decision_number"],
+        decision_date=spec["decision_date"],
         data={"source_ref": source_ref, "result": action, "changed": changed if action == "updated" else [],
-              "lines_changed": bool(current_lines_differ)},
+              "lines_changed": bool(lines_changed)},
     )
     return row, action
+
+
+@transaction.atomic
+def de_an_record_approved(*, actor, plan_year, level, province, name, implementing_unit_name, beneficiary_name,
+                          contents_text, location, start_date, end_date, total_amount, national_amount, local_amount,
+                          counterpart_amount, decision_number, decision_date, source_ref):
+    """Record a đề án already approved in the Minister's (or UBND's) plan annex; idempotent on
+    ``source_ref``. Returns ``(de_an, action)`` with action "created", "updated" or "unchanged".
+    Amounts are integer đồng (or Vietnamese text). ``actor`` None means a system import; otherwise it
+    must be a reviewer or administrator. Runs inside the caller's transaction.
+    For many rows use ``de_an_record_approved_many`` (same result, a fixed number of queries)."""
+    if actor is not None:
+        _require(access.can(actor, "de_an.import_approved", None))
+    values = {
+        "plan_year": plan_year, "level": level, "province": province, "name": name,
+        "implementing_unit_name": implementing_unit_name, "beneficiary_name": beneficiary_name,
+        "contents_text": contents_text, "location": location, "start_date": start_date, "end_date": end_date,
+        "total_amount": total_amount, "national_amount": national_amount, "local_amount": local_amount,
+        "counterpart_amount": counterpart_amount, "decision_number": decision_number,
+        "decision_date": decision_date, "source_ref": source_ref,
+    }
+    lookups = _Lookups()
+    return _record_one(_prepare_record(values, lookups), actor, lookups)
+
+
+class RecordError(WorkflowError):
+    """A refused row of ``de_an_record_approved_many``; ``index`` is its position in ``rows``."""
+
+    def __init__(self, message, index):
+        self.index = index
+        super().__init__(message)
+
+
+def _allocate_codes(prefix_counts):
+    """Reserve ``n`` consecutive sequence numbers per prefix with one locked UPDATE each."""
+    result = {}
+    for prefix, n in prefix_counts.items():
+        seq, _created = CodeSequence.objects.get_or_create(prefix=prefix)
+        CodeSequence.objects.filter(pk=seq.pk).update(last=F("last") + n)
+        last = CodeSequence.objects.filter(pk=seq.pk).values_list("last", flat=True).get()
+        result[prefix] = [f"{prefix}-{number:04d}" for number in range(last - n + 1, last + 1)]
+    return result
+
+
+@transaction.atomic
+def de_an_record_approved_many(*, actor, rows):
+    """``de_an_record_approved`` for many plan-annex rows at once, with a fixed number of queries for
+    new and unchanged rows (bulk inserts, history rows included); changed rows go through the
+    one-row path. ``rows``: dicts with the keyword arguments of ``de_an_record_approved`` except
+    ``actor``. Returns ``[(de_an, action), …]`` in the order of ``rows``. A refused row raises
+    ``RecordError`` (its ``index``) and nothing is written."""
+    if actor is not None:
+        _require(access.can(actor, "de_an.import_approved", None))
+    rows = list(rows)
+    if not rows:
+        return []
+    lookups = _Lookups()
+    lookups.preload({r["province"] for r in rows if isinstance(r.get("province"), Province)},
+                    [r.get("beneficiary_name") for r in rows])
+    specs = []
+    seen = set()
+    for index, values in enumerate(rows):
+        missing = set(RECORD_FIELDS) - set(values)
+        if missing:
+            raise TypeError(f"row {index}: missing {sorted(missing)}")
+        try:
+            spec = _prepare_record(values, lookups)
+        except WorkflowError as exc:
+            raise RecordError(str(exc), index) from exc
+        if spec["source_ref"] in seen:
+            raise RecordError(_("Khóa nguồn %(r)s xuất hiện hai lần.") % {"r": spec["source_ref"]}, index)
+        seen.add(spec["source_ref"])
+        specs.append(spec)
+
+    existing = {d.source_ref: d for d in DeAn.objects.select_for_update(of=("self",))
+                .filter(source_ref__in=[s["source_ref"] for s in specs])}
+    existing_lines = {}
+    for de_an_id, source, amount in BudgetLine.objects.filter(de_an__in=list(existing.values())).values_list(
+            "de_an_id", "source", "amount"):
+        existing_lines.setdefault(de_an_id, []).append((source, amount))
+    results = [None] * len(specs)
+    new = []
+    for index, spec in enumerate(specs):
+        row = existing.get(spec["source_ref"])
+        if row is None:
+            new.append((index, spec))
+            continue
+        unchanged = all(getattr(row, k) == v for k, v in spec["wanted"].items()) and sorted(
+            existing_lines.get(row.pk, [])) == spec["wanted_lines"]
+        results[index] = (row, "unchanged") if unchanged else _record_one(spec, actor, lookups)
+    if not new:
+        return results
+
+    counts = {}
+    for _i, spec in new:
+        w = spec["wanted"]
+        prefix = code_prefix(w["level"], w["plan_year"], spec["province"].code)
+        counts[prefix] = counts.get(prefix, 0) + 1
+    codes = _allocate_codes(counts)
+    taken = set(DeAn.objects.filter(code__in=[c for cs in codes.values() for c in cs]).values_list("code", flat=True))
+    now = timezone.now()
+    objs = []
+    for _i, spec in new:
+        w = spec["wanted"]
+        prefix = code_prefix(w["level"], w["plan_year"], spec["province"].code)
+        code = codes[prefix].pop(0)
+        if code in taken:
+            code = next_code(level=w["level"], plan_year=w["plan_year"], province_code=spec["province"].code)
+        amounts = spec["amounts"]
+        obj = DeAn(source_ref=spec["source_ref"], code=code, status=Status.APPROVED, kind=Kind.ORDINARY,
+                   created_by=actor, programme=lookups.programme(w["plan_year"]), created_at=now, updated_at=now,
+                   total_amount=sum(amounts.values()), national_amount=amounts[FundingSource.NATIONAL],
+                   local_amount=amounts[FundingSource.LOCAL], counterpart_amount=amounts[FundingSource.COUNTERPART],
+                   other_amount=amounts[FundingSource.OTHER], **w)
+        obj.province = spec["province"]
+        obj.implementing_unit = spec["unit"]
+        obj.search_text = search_text_for(obj, [spec["beneficiary_name"]] if spec["beneficiary_name"] else [])
+        objs.append(obj)
+    DeAn.objects.bulk_create(objs, batch_size=1000)
+    DeAn.history.bulk_history_create(objs, batch_size=1000, default_user=actor, default_date=now)
+
+    # Beneficiaries: reuse by folded name in the province, create the rest once.
+    new_ests = []
+    for (_i, spec), obj in zip(new, objs):
+        name = spec["beneficiary_name"]
+        if name and lookups.establishment(name, spec["province"]) is None:
+            est = Establishment(name=name, search_name=fold(name), legal_form=guess_legal_form(name),
+                                province=spec["province"])
+            lookups.remember_establishment(est)
+            new_ests.append(est)
+    Establishment.objects.bulk_create(new_ests, batch_size=1000)
+    through, lines, links, transitions = [], [], [], []
+    for (index, spec), obj in zip(new, objs):
+        if spec["content"] is not None:
+            through.append(DeAn.contents.through(dean_id=obj.pk, activitycontent_id=spec["content"].pk))
+        for order, (source, amount) in enumerate(spec["wanted_lines"], start=1):
+            lines.append(BudgetLine(de_an=obj, order=order, description=spec["line_text"], source=source,
+                                    amount=amount, content=spec["content"]))
+        if spec["beneficiary_name"]:
+            est = lookups.establishment(spec["beneficiary_name"], spec["province"])
+            links.append(DeAnBeneficiary(de_an=obj, establishment=est, order=1))
+        transitions.append(Transition(
+            de_an=obj, action="import_approved", from_status="", to_status=Status.APPROVED, actor=actor, at=now,
+            decision_number=spec["decision_number"], decision_date=spec["decision_date"],
+            data={"source_ref": spec["source_ref"], "result": "created", "changed": [], "lines_changed": True},
+        ))
+        results[index] = (obj, "created")
+    DeAn.contents.through.objects.bulk_create(through, batch_size=2000)
+    BudgetLine.objects.bulk_create(lines, batch_size=2000)
+    BudgetLine.history.bulk_history_create(lines, batch_size=2000, default_user=actor, default_date=now)
+    DeAnBeneficiary.objects.bulk_create(links, batch_size=2000)
+    DeAnBeneficiary.history.bulk_history_create(links, batch_size=2000, default_user=actor, default_date=now)
+    Transition.objects.bulk_create(transitions, batch_size=2000)
+    return results

@@ -301,3 +301,69 @@ def test_approved_amount_cannot_exceed_the_request(users):
     d = services.de_an_approve(actor=users.reviewer, de_an=d, decision_number="1/QĐ-BCT",
                                decision_date=date(2026, 1, 1), approved_national_amount="350.000.000")
     assert d.approved_national_amount == 350_000_000
+
+
+def annex_rows(n, **overrides):
+    rows = []
+    for i in range(n):
+        row = dict(
+            plan_year=2026, level="kcqg", province=current("24") if i % 2 else current("19"),
+            name=f"Hỗ trợ máy móc thiết bị số {i}", implementing_unit_name="Trung tâm Khuyến công tỉnh Bắc Ninh"
+            if i % 2 else "Trung tâm Khuyến công tỉnh Thái Nguyên", beneficiary_name=f"HTX Chè Tân Cương {i % 3}",
+            contents_text="1.2 Hỗ trợ máy móc", location="Xã A", start_date=date(2026, 3, 1), end_date=date(2026, 11, 30),
+            total_amount=1_000_000_000, national_amount=300_000_000, local_amount=0, counterpart_amount=650_000_000,
+            decision_number="2646/QĐ-BCT", decision_date=date(2025, 12, 20), source_ref=f"annex:{i}",
+        )
+        row.update(overrides)
+        rows.append(row)
+    return rows
+
+
+def test_record_approved_many_matches_the_one_row_path(users, django_assert_max_num_queries):
+    rows = annex_rows(6)
+    single = [services.de_an_record_approved(actor=users.reviewer, **{**r, "source_ref": f"one:{i}"})[0]
+              for i, r in enumerate(rows)]
+    for n in (6, 40):
+        many_rows = annex_rows(n, source_ref=None)
+        for i, r in enumerate(many_rows):
+            r["source_ref"] = f"many{n}:{i}"
+        with django_assert_max_num_queries(45):
+            results = services.de_an_record_approved_many(actor=users.reviewer, rows=many_rows)
+        assert [a for _d, a in results] == ["created"] * n
+    many = [d for d, _a in results[:6]]
+    fields = ("name", "level", "plan_year", "province_id", "current_province_id", "implementing_unit_id", "status",
+              "total_amount", "national_amount", "counterpart_amount", "other_amount", "approved_national_amount",
+              "decision_number")
+    for a, b in zip(single, many):
+        b = DeAn.objects.get(pk=b.pk)
+        assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
+        assert sorted(a.budget_lines.values_list("source", "amount")) == sorted(b.budget_lines.values_list("source", "amount"))
+        assert list(a.contents.values_list("code", flat=True)) == list(b.contents.values_list("code", flat=True))
+        assert a.beneficiaries.get().establishment_id == b.beneficiaries.get().establishment_id  # reused
+        assert b.history.count() == 1 and b.transitions.get().action == "import_approved"
+    codes = list(DeAn.objects.values_list("code", flat=True))
+    assert len(codes) == len(set(codes))
+    # Idempotent: unchanged rows write nothing; a changed row is updated.
+    again_rows = annex_rows(40)
+    for i, r in enumerate(again_rows):
+        r["source_ref"] = f"many40:{i}"
+    again_rows[3]["national_amount"] = 250_000_000
+    n_transitions = Transition.objects.count()
+    results = services.de_an_record_approved_many(actor=users.reviewer, rows=again_rows)
+    assert [a for _d, a in results].count("unchanged") == 39 and results[3][1] == "updated"
+    assert Transition.objects.count() == n_transitions + 1
+
+
+def test_record_approved_many_refuses_a_bad_row_and_writes_nothing(users):
+    rows = annex_rows(5)
+    rows[2]["national_amount"] = "1.500,5"
+    with pytest.raises(services.RecordError) as err:
+        services.de_an_record_approved_many(actor=users.reviewer, rows=rows)
+    assert err.value.index == 2 and "phần lẻ" in str(err.value)
+    assert not DeAn.objects.exists()
+    rows = annex_rows(3)
+    rows[1]["source_ref"] = rows[0]["source_ref"]
+    with pytest.raises(services.RecordError, match="hai lần"):
+        services.de_an_record_approved_many(actor=users.reviewer, rows=rows)
+    with pytest.raises(WorkflowError, match="Chỉ chuyên viên"):
+        services.de_an_record_approved_many(actor=users.centre, rows=annex_rows(1))
