@@ -64,8 +64,8 @@ class DeAnForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text=_("Giữ Ctrl để chọn nhiều nội dung."),
     )
-    start_date = forms.DateField(label=_("Ngày bắt đầu"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label=_("Ngày kết thúc"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(label=_("Ngày bắt đầu"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end_date = forms.DateField(label=_("Ngày kết thúc"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     location = forms.CharField(label=_("Địa điểm thực hiện"), max_length=255, required=False)
     rationale = forms.CharField(label=_("Sự cần thiết"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     objectives = forms.CharField(label=_("Mục tiêu"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -257,11 +257,11 @@ class TransitionForm(forms.Form):
     comment = forms.CharField(label=_("Ý kiến, lý do"), required=False, max_length=5000,
                               widget=forms.Textarea(attrs={"rows": 2}))
     decision_number = forms.CharField(label=_("Số quyết định"), required=False, max_length=50)
-    decision_date = forms.DateField(label=_("Ngày quyết định"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    decision_date = forms.DateField(label=_("Ngày quyết định"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     amount = MoneyField(label=_("Kinh phí được duyệt / quyết toán (đồng)"), required=False)
-    accepted_on = forms.DateField(label=_("Ngày nghiệm thu"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    accepted_on = forms.DateField(label=_("Ngày nghiệm thu"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     new_end_date = forms.DateField(label=_("Thời gian kết thúc mới"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}))
+                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     more_money = forms.BooleanField(label=_("Tăng kinh phí hỗ trợ"), required=False)
     new_content = forms.BooleanField(label=_("Bổ sung nội dung"), required=False)
     extension = forms.BooleanField(label=_("Kéo dài sang năm sau"), required=False)
@@ -273,7 +273,7 @@ class BulkApproveForm(forms.Form):
         "required": _("Chưa chọn đề án nào để phê duyệt.")})
     decision_number = forms.CharField(label=_("Số quyết định"), max_length=50,
                                       error_messages={"required": _("Cần nhập số quyết định phê duyệt.")})
-    decision_date = forms.DateField(label=_("Ngày quyết định"), widget=forms.DateInput(attrs={"type": "date"}),
+    decision_date = forms.DateField(label=_("Ngày quyết định"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                     error_messages={"required": _("Cần nhập ngày quyết định.")})
     comment = forms.CharField(label=_("Ý kiến"), required=False, max_length=5000)
 

@@ -270,7 +270,7 @@ def timeline(de_an):
     for t in transitions:
         label = workflow.ACTION_LABELS.get(t.action, t.action)
         entries.append(TimelineEntry(
-            at=t.at, kind="transition", actor=t.actor, title=str(label).capitalize(), comment=t.comment,
+            at=t.at, kind="transition", actor=t.actor, title=str(label)[:1].upper() + str(label)[1:], comment=t.comment,
             decision_number=t.decision_number, decision_date=t.decision_date, status=t.to_status,
         ))
     for c in Comment.objects.filter(de_an=de_an).select_related("author"):
