@@ -25,14 +25,19 @@ FORMATS = {
 }
 
 
-def _nice_max(value):
+def _nice_max(value, integer=False):
+    """The axis maximum: four equal, round steps (1, 2, 2.5 or 5 × 10^k) covering ``value``."""
     if value <= 0:
-        return 1
-    exp = 10 ** math.floor(math.log10(value))
+        return 4 if integer else 1
+    raw = value / 4
+    exp = 10 ** math.floor(math.log10(raw))
     for step in (1, 2, 2.5, 5, 10):
-        if value <= step * exp:
-            return step * exp
-    return 10 * exp
+        if raw <= step * exp:
+            break
+    step = step * exp
+    if integer:
+        step = max(1, math.ceil(step))
+    return step * 4
 
 
 def _short(text, limit=34):
@@ -52,7 +57,7 @@ def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label
     plot_w = width - plot_x - 70
     bar_h = 14 if not stacked and len(series) > 1 else 18
     row_h = (bar_h * (1 if stacked else len(series))) + 10
-    top = 34 + (22 if len(series) > 1 else 0)
+    top = 34 + (22 if len(series) > 1 else 0) + (16 if marker is not None else 0)
     height = top + max(n, 1) * row_h + 52
     values = [v or 0 for s in series for v in s["values"]]
     if stacked:
@@ -62,7 +67,7 @@ def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label
         vmax = max(values or [0])
     if marker is not None:
         vmax = max(vmax, marker[0])
-    vmax = _nice_max(vmax)
+    vmax = _nice_max(vmax, integer=fmt == "int")
     scale = plot_w / vmax
 
     out = [
@@ -91,8 +96,7 @@ def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label
         out.append(f'<text x="{plot_x + plot_w / 2:.1f}" y="{axis_y + 36}" text-anchor="middle" fill="#1d2733">'
                    f'{escape(x_label)}</text>')
     if y_label:
-        cy = top + max(n, 1) * row_h / 2
-        out.append(f'<text transform="translate(12 {cy:.1f}) rotate(-90)" text-anchor="middle" fill="#1d2733">'
+        out.append(f'<text x="{label_w + 28}" y="{top - 8}" text-anchor="end" font-weight="700" fill="#5b6673">'
                    f'{escape(y_label)}</text>')
     if not n:
         out.append(f'<text x="{plot_x + 10}" y="{top + 14}" fill="#5b6673">{escape(empty_text)}</text>')

@@ -41,8 +41,8 @@ MEASURES = ("allocated", "committed", "disbursed", "settled")
 PLANNED_EXCLUDED = ("rejected", "cancelled")
 ACHIEVED_STATES = ("in_implementation", "adjustment_requested", "accepted", "settled")
 # Steps where a đề án waits for somebody (the review queue), in lifecycle order.
-WAITING_STATES = ("draft", "returned", "submitted", "forwarded", "under_appraisal", "approved",
-                  "adjustment_requested", "in_implementation", "accepted")
+WAITING_STATES = ("submitted", "forwarded", "under_appraisal", "returned", "approved", "adjustment_requested",
+                  "accepted")
 OVERDUE_DAYS = 30
 STATUS_GROUPS = (
     ("preparing", ("draft", "submitted", "forwarded", "under_appraisal", "returned")),
@@ -209,7 +209,7 @@ def indicators_block(*, user, filters, de_an):
     ]
     with_target = [r for r in rows if r["target"]]
     chart = charts.bar_chart(
-        title=_("Tiến độ chỉ tiêu chương trình (%% mục tiêu 5 năm)"),
+        title=_("Tiến độ chỉ tiêu chương trình (% mục tiêu 5 năm)"),
         desc=_("Mỗi thanh là phần trăm mục tiêu 5 năm đã đạt của một chỉ tiêu; đường đứt nét là %(e)s thời gian "
                "chương trình đã qua. Chỉ tiêu chưa có mục tiêu không vẽ.") % {"e": format_percent(elapsed)},
         categories=[r["name"] for r in with_target],

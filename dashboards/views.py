@@ -139,7 +139,7 @@ def table(request, key, code=None):
     province = filters.province
     page_url, _t, export_name, args = _base_urls(province if code else None)
     return render(request, "dashboards/table.html", {
-        "block": block, "filters": filters, "page_url": f"{page_url}?{filters.query()}",
+        "blk": block, "filters": filters, "page_url": f"{page_url}?{filters.query()}",
         "export_url": f"{reverse(export_name, args=[*args, key])}?{filters.query()}",
         "scope": province.full_name if code else _("Toàn quốc"),
     })
