@@ -14,7 +14,7 @@ def _copy_text(value):
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False)
+        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     elif hasattr(value, "isoformat"):
         value = value.isoformat()
     text = str(value)
@@ -33,8 +33,9 @@ def insert_rows(model, fields, rows):
         columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
         buffer = io.StringIO()
         write = buffer.write
+        convert = _copy_text
         for row in rows:
-            write("\t".join(_copy_text(v) for v in row))
+            write("\t".join([str(v) if type(v) is int else ("\\N" if v is None else convert(v)) for v in row]))
             write("\n")
         buffer.seek(0)
         with connection.cursor() as cursor:

@@ -195,6 +195,9 @@ class ParsedImport:
 
     def totals_by_province(self):
         """{current province: {"national": đồng, "local": đồng, "counterpart": đồng}} over valid lines."""
+        cached = getattr(self, "_totals_cache", None)
+        if cached is not None and cached[0] == len(self.lines):
+            return cached[1]
         totals = {}
         for line in self.lines:
             if self.kind == ImportKind.ALLOCATION:
@@ -207,7 +210,9 @@ class ParsedImport:
                 entry["national"] += line.national
                 entry["local"] += line.local
                 entry["counterpart"] += line.counterpart
-        return dict(sorted(totals.items(), key=lambda kv: kv[0].code))
+        result = dict(sorted(totals.items(), key=lambda kv: kv[0].code))
+        self._totals_cache = (len(self.lines), result)
+        return result
 
     def totals(self):
         out = {"national": 0, "local": 0, "counterpart": 0}
@@ -578,6 +583,8 @@ def _money_reader(parsed, columns):
 
 
 def _text_reader(columns):
+    memo = {}
+
     def read(values, field_name, row, errors):
         col = columns.get(field_name)
         if col is None or col >= len(values):
@@ -588,8 +595,13 @@ def _text_reader(columns):
             return ""
         if value is None:
             return ""
-        if isinstance(value, str):
-            return nfc(value) or ""
+        if type(value) is str:
+            text = memo.get(value)
+            if text is None:
+                text = nfc(value) or ""
+                if len(memo) < 50_000:
+                    memo[value] = text
+            return text
         return _cell_text(value)
 
     return read
@@ -687,6 +699,7 @@ def _read_plan_rows(parsed, columns, data, max_problems):
     resolver = ProvinceResolver(parsed.year)
     money_fields = [f for f in ("total", "national", "local", "counterpart") if f in columns]
     sums = _SumCheck(parsed, money_fields)
+    seen_data = False
     group_province = None
     group_row = None
     groups_seen = {}
@@ -698,8 +711,9 @@ def _read_plan_rows(parsed, columns, data, max_problems):
             break
         if _is_blank(values):
             continue
-        if _is_column_number_row(values):
+        if not seen_data and _is_column_number_row(values):
             continue
+        seen_data = True
         kind, stt = _row_kind(values, columns, ("name",))
         errors = []
         if kind in ("group", "total"):
@@ -719,7 +733,7 @@ def _read_plan_rows(parsed, columns, data, max_problems):
                 parsed.problem(row, _("Dòng %(row)s (nhóm %(stt)s): %(msg)s") % {"row": row, "stt": stt, "msg": message})
                 group_province = None
                 continue
-            key = province.current.pk
+            key = province.pk  # former provinces that merged later are separate groups
             if key in groups_seen:
                 parsed.problem(
                     row,
@@ -794,6 +808,18 @@ def plan_source_ref(year, level, province, name, beneficiary):
     return f"phu-luc:{year}:{level}:{province.era[0]}{province.code}:{digest}"
 
 
+_WORD_MEMO = {}
+
+
+def _word(table, text):
+    key = (id(table), text)
+    if key not in _WORD_MEMO:
+        if len(_WORD_MEMO) > 10_000:
+            _WORD_MEMO.clear()
+        _WORD_MEMO[key] = table.get(fold(text))
+    return _WORD_MEMO[key]
+
+
 def _read_allocation_rows(parsed, columns, data, max_problems):
     money = _money_reader(parsed, columns)
     text = _text_reader(columns)
@@ -802,6 +828,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
     money_fields = ["amount"] if long_format else [f for f in ("national", "local", "total") if f in columns]
     sums = _SumCheck(parsed, money_fields)
     seen = {}
+    seen_data = False
     lines = parsed.lines
     default_year = parsed.year
     for row, values in data:
@@ -809,8 +836,9 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
             break
         if _is_blank(values):
             continue
-        if _is_column_number_row(values):
+        if not seen_data and _is_column_number_row(values):
             continue
+        seen_data = True
         kind, stt = _row_kind(values, columns, ("province", "stt"))
         errors = []
         if kind in ("group", "total"):
@@ -860,7 +888,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
                 errors.append(_("Chưa có năm kế hoạch."))
         if long_format:
             raw_source = text(values, "source", row, errors)
-            source = SOURCE_WORDS.get(fold(raw_source))
+            source = _word(SOURCE_WORDS, raw_source)
             if source is None:
                 errors.append(
                     _("Nguồn kinh phí «%(v)s» không hợp lệ; chỉ nhận «KCQG» hoặc «KCĐP».") % {"v": raw_source or "—"}
@@ -888,7 +916,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
         if "level" in columns:
             raw_level = text(values, "level", row, errors)
             if raw_level:
-                level_value = LEVEL_WORDS.get(fold(raw_level))
+                level_value = _word(LEVEL_WORDS, raw_level)
                 if level_value is None:
                     errors.append(_("Cấp «%(v)s» không hợp lệ; chỉ nhận «KCQG» hoặc «KCĐP».") % {"v": raw_level})
         if errors:

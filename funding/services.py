@@ -475,9 +475,9 @@ def _write_import_rows(batch, preview):
     for plan in preview.plans:
         line = plan.line
         if allocation:
-            data = {"year": line.year, "level": line.level}
+            data = {}
             if line.recorded.pk != line.province.pk:
-                data["recorded"] = f"{line.recorded.full_name} ({line.recorded.code})"
+                data = {"recorded": f"{line.recorded.full_name} ({line.recorded.code})"}
             rows.append((batch.pk, line.sheet_row, plan.action, plan.message, line.province.pk, line.source,
                          line.amount, plan.previous, plan.object_id, data))
         else:
@@ -591,26 +591,35 @@ def _apply(*, preview, batch, actor, fileobj=None):
 
 
 def _ensure_plans(parsed, batch):
-    """The AnnualPlan rows the file writes into (created when missing; decision filled in)."""
-    pairs = sorted({(line.year, line.level) for line in parsed.lines}) if parsed.kind == ImportKind.ALLOCATION else [
-        (parsed.year, parsed.level)]
-    first = None
+    """The AnnualPlan rows the file writes into (created when missing, in one statement; the file's
+    decision filled in for its own year). Returns the plan of the file's year (or the first one)."""
     from khuyencong.selectors import programme_for_year
 
-    for year, level in pairs:
-        plan, created = AnnualPlan.objects.select_for_update().get_or_create(
-            year=year, level=level,
-            defaults={"decision_number": parsed.decision_number, "decision_date": parsed.decision_date,
-                      "title": parsed.title[:500], "programme": programme_for_year(year)},
+    pairs = sorted({(line.year, line.level) for line in parsed.lines}) if parsed.kind == ImportKind.ALLOCATION else [
+        (parsed.year, parsed.level)]
+    years = {y for y, _l in pairs}
+    existing = {(p.year, p.level): p for p in AnnualPlan.objects.select_for_update().filter(year__in=years)}
+    missing = [pair for pair in pairs if pair not in existing]
+    if missing:
+        programmes = {y: programme_for_year(y) for y in {y for y, _l in missing}}
+        AnnualPlan.objects.bulk_create(
+            [AnnualPlan(year=y, level=lv, programme=programmes[y],
+                        decision_number=parsed.decision_number if y == parsed.year else "",
+                        decision_date=parsed.decision_date if y == parsed.year else None,
+                        title=parsed.title[:500] if y == parsed.year else "") for y, lv in missing],
+            batch_size=1000,
         )
-        if created:
-            batch.summary.setdefault("applied", {}).setdefault("plans_created", []).append(plan.pk)
-        elif parsed.decision_number and year == parsed.year and (plan.decision_number, plan.decision_date) != (
-                parsed.decision_number, parsed.decision_date):
+        created = {(p.year, p.level): p for p in AnnualPlan.objects.filter(year__in={y for y, _l in missing})}
+        batch.summary.setdefault("applied", {})["plans_created"] = [created[pair].pk for pair in missing]
+        existing.update(created)
+    for (year, level), plan in existing.items():
+        if (year, level) in missing or year != parsed.year or not parsed.decision_number:
+            continue
+        if (plan.decision_number, plan.decision_date) != (parsed.decision_number, parsed.decision_date):
             plan.decision_number, plan.decision_date = parsed.decision_number, parsed.decision_date
             plan.save(update_fields=["decision_number", "decision_date", "updated_at"])
-        first = first or plan
-    return first
+    by_year = [existing[pair] for pair in pairs if pair[0] == parsed.year]
+    return (by_year or [existing[pairs[0]]])[0] if pairs else None
 
 
 def _apply_allocations(preview, batch, plan):
@@ -646,6 +655,8 @@ def _apply_annex(preview, batch, plan, actor):
     for row in preview.plans:
         line = row.line
         try:
+            # One call per row: projects.services.de_an_record_approved is the one sanctioned way to
+            # record an approved đề án (code, history, budget lines, beneficiary, transition).
             de_an, action = de_an_record_approved(
                 actor=actor if getattr(actor, "pk", None) else None,
                 plan_year=parsed.year, level=level, province=line.province, name=line.name,

@@ -538,8 +538,8 @@ def _parse_block(wrapper_open, part, path):
 _ROW_RE = re.compile(rb'<row\b([^>]*?)(?:/>|>(.*?)</row>)', re.S)
 _ROW_NUM = re.compile(rb'\br="(\d+)"')
 _CELL_RE = re.compile(
-    rb'<c r="([A-Z]{1,3})\d+"((?: [a-z]+="[^"]*")*)\s*(?:/>|>(<f\b[^>]*?(?:/>|>[^<]*</f>))?'
-    rb'(?:<v>([^<]*)</v>|<is><t(?: [^>]*)?>([^<]*)</t></is>)?</c>)'
+    rb'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?(?: s="(\d+)")?((?: [a-z]+="[^"]*")*)\s*'
+    rb'(?:/>|>(<f\b[^>]*?(?:/>|>[^<]*</f>))?(?:<v>([^<]*)</v>|<is><t(?: [^>]*)?>([^<]*)</t></is>)?</c>)'
 )
 _SI_RE = re.compile(rb'<si><t(?: [^>]*)?(?:/>|>([^<]*)</t>)</si>')
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);")
@@ -571,6 +571,15 @@ def _fast_shared(part):
     return [_text(raw) if raw else "" for raw in found]
 
 
+_T_NAMES = {b"s": "s", b"n": "n", b"str": "str", b"inlineStr": "inlineStr", b"b": "b", b"e": "e", b"d": "d"}
+
+
+def _number_bytes(raw):
+    if raw.isdigit():
+        return int(raw)
+    return _number(raw.decode())
+
+
 def _attr(attrs, name):
     idx = attrs.find(name)
     if idx < 0:
@@ -592,17 +601,22 @@ def _fast_rows(part, shared, date_styles, date1904):
             cells = _CELL_RE.findall(body)
             if len(cells) != body.count(b"<c ") + body.count(b"<c>"):
                 return None
-            for letters, cattrs, formula, v, inline in cells:
+            for letters, s1, tb, s2, cattrs, formula, v, inline in cells:
                 col = col_cache.get(letters)
                 if col is None:
                     col = col_cache[letters] = column_index(letters.decode())
                 while len(values) < col:
                     values.append(None)
-                t = _attr(cattrs, b' t="') if cattrs else None
+                if cattrs:
+                    t = _attr(cattrs, b' t="') or (tb.decode() if tb else None)
+                    style = _attr(cattrs, b' s="') or (s1 or s2).decode()
+                else:
+                    t = _T_NAMES.get(tb) if tb else None
+                    style = s1 or s2
                 if t is None or t == "n":
                     if v:
-                        value = _number(v.decode())
-                        if date_styles and _attr(cattrs, b' s="') in date_styles:
+                        value = _number_bytes(v)
+                        if date_styles and style and (style if isinstance(style, str) else style.decode()) in date_styles:
                             value = _excel_date(value, date1904)
                     elif formula:
                         value = FormulaWithoutValue(_formula_text(formula))

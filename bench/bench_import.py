@@ -1,0 +1,314 @@
+"""Benchmark of the Excel import on PostgreSQL (run: .venv/bin/python bench/bench_import.py).
+
+Generates a 10.000-row plan annex (đề án grouped by province under Roman-numeral rows, subtotals,
+grand total, "ĐVT: triệu đồng") and a 10.000-row allocation-style table (one row per year × level ×
+province × source), imports each end to end (read + validate + plan + write, one transaction, the
+original file stored) into a clean database, and measures in the same run the floor: reading the same
+rows from the .xlsx plus a PostgreSQL COPY of as many rows. A child process imports a 100.000-row
+allocation-style table read end to end to measure the peak RSS.
+
+Prints exactly:
+    import_plan_rows_per_s: N rows/s
+    import_alloc_rows_per_s: N rows/s
+    import_floor_ratio: X
+    import_100k_peak_mb: N MB
+(the floor ratio is end-to-end time over floor time for the allocation table; the plan-annex ratio and
+other details go to stderr). Database: BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/kc_bench (created and migrated when missing).
+"""
+import io
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kc_bench"
+ROWS = 10_000
+BIG_ROWS = 100_000
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def setup_django(media_root):
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    os.environ["DATABASE_URL"] = url
+    os.environ["MEDIA_ROOT"] = media_root
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "khuyencong.settings")
+    _create_database(url)
+    import django
+
+    django.setup()
+    return url
+
+
+def _create_database(url):
+    import psycopg2
+    from urllib.parse import urlparse
+
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    conn = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
+                            password=parts.password or None, dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def prepare_database():
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load_reference", verbosity=0)
+
+
+def clean():
+    """Empty what an import writes, so each measured import starts from the same state."""
+    from django.apps import apps
+    from django.db import connection
+
+    tables = [m._meta.db_table for app in ("funding", "projects") for m in apps.get_app_config(app).get_models()]
+    tables += [m._meta.db_table for m in apps.get_app_config("khuyencong").get_models() if m.__name__ == "AuditEvent"]
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+
+
+# --- workbook generators --------------------------------------------------------------------------
+
+ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
+
+
+def roman(n):
+    values = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"),
+              (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    out = ""
+    for value, letters in values:
+        while n >= value:
+            out += letters
+            n -= value
+    return out
+
+
+def plan_annex(rows, seed=1):
+    """A plan annex for 2024 laid out like ../shared/samples/ke-hoach-kcqg-2024.xlsx."""
+    from openpyxl import Workbook
+
+    from khuyencong.models import Province
+
+    rnd = random.Random(seed)
+    provinces = list(Province.objects.former().order_by("code"))
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Phu luc")
+    ws.append(["BỘ CÔNG THƯƠNG"])
+    ws.append([])
+    ws.append(["KẾ HOẠCH KINH PHÍ KHUYẾN CÔNG QUỐC GIA NĂM 2024"])
+    ws.append(["(Kèm theo Quyết định số 312/QĐ-BCT ngày 26/02/2024)"])
+    ws.append([None] * 9 + ["ĐVT: triệu đồng"])
+    ws.append(["STT", "Tên đề án", "Nội dung hoạt động khuyến công", "Đơn vị thực hiện", "Đơn vị thụ hưởng",
+               "Địa điểm thực hiện", "Thời gian thực hiện", "Kinh phí thực hiện", None, None, "Ghi chú"])
+    ws.append([None] * 7 + ["Tổng kinh phí", "Kinh phí KCQG hỗ trợ", "Vốn đối ứng và nguồn khác"])
+    ws.append([f"({i})" for i in range(1, 12)])
+    per = -(-rows // len(provinces))
+    grand = [0, 0, 0]
+    made = 0
+    body = []
+    for g, province in enumerate(provinces, 1):
+        if made >= rows:
+            break
+        count = min(per, rows - made)
+        lines = []
+        sums = [0, 0, 0]
+        for i in range(1, count + 1):
+            national = rnd.randint(30, 900)
+            counterpart = rnd.randint(20, 1500)
+            total = national + counterpart
+            start = rnd.randint(1, 6)
+            lines.append([
+                i, f"Hỗ trợ ứng dụng máy móc thiết bị tiên tiến số {made + i} tại Công ty TNHH Bình An {made + i}",
+                "Hỗ trợ ứng dụng máy móc thiết bị tiên tiến",
+                f"Trung tâm Khuyến công và Tư vấn phát triển công nghiệp {province.name}",
+                f"Công ty TNHH Bình An {made + i}", f"Xã Hòa Bình, tỉnh {province.name}",
+                f"Tháng {start} - tháng {start + 6}/2024", total, national, counterpart, None,
+            ])
+            sums[0] += total
+            sums[1] += national
+            sums[2] += counterpart
+        body.append([roman(g), f"TỈNH {province.name.upper()}", None, None, None, None, None, *sums])
+        body.extend(lines)
+        for k in range(3):
+            grand[k] += sums[k]
+        made += count
+    for row in body:
+        ws.append(row)
+    ws.append([None, "TỔNG CỘNG", None, None, None, None, None, *grand])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), made
+
+
+def allocation_table(rows, seed=2):
+    """An allocation-style table: one row per year × level × current province × source."""
+    from openpyxl import Workbook
+
+    from khuyencong.models import Province
+
+    rnd = random.Random(seed)
+    provinces = list(Province.objects.current().order_by("code"))
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Phan bo")
+    ws.append(["BỘ CÔNG THƯƠNG"])
+    ws.append([])
+    ws.append(["PHÂN BỔ KINH PHÍ KHUYẾN CÔNG THEO TỈNH, THÀNH PHỐ"])
+    ws.append(["(Kèm theo Quyết định số 95/QĐ-BCT ngày 15/01/2026)"])
+    ws.append([None] * 5 + ["ĐVT: triệu đồng"])
+    ws.append(["STT", "Tỉnh, thành phố", "Mã tỉnh", "Năm", "Cấp", "Nguồn kinh phí", "Kinh phí"])
+    made = 0
+    total = 0
+    keys = ((y, lv, p, s) for y in range(2000, 2101) for lv in ("KCQG", "KCĐP") for p in provinces for s in ("KCQG", "KCĐP"))
+    for year, level, province, source in keys:
+        if made >= rows:
+            break
+        amount = rnd.randint(100, 20_000)
+        made += 1
+        total += amount
+        ws.append([made, province.full_name, province.code, year, level, source, amount])
+    ws.append([None, "Tổng cộng", None, None, None, None, total])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), made
+
+
+def big_table(rows, path):
+    """A 100.000-row allocation-style table (for memory): the keys repeat past 13.736 rows, so it is
+    read, validated and planned end to end, and reports its duplicate rows instead of writing."""
+    from openpyxl import Workbook
+
+    from khuyencong.models import Province
+
+    provinces = list(Province.objects.current().order_by("code"))
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Phan bo")
+    ws.append(["PHÂN BỔ KINH PHÍ KHUYẾN CÔNG THEO TỈNH, THÀNH PHỐ"])
+    ws.append(["ĐVT: triệu đồng"])
+    ws.append(["STT", "Tỉnh, thành phố", "Mã tỉnh", "Năm", "Cấp", "Nguồn kinh phí", "Kinh phí", "Ghi chú"])
+    n = 0
+    while n < rows:
+        for year in range(2000, 2101):
+            for level in ("KCQG", "KCĐP"):
+                for province in provinces:
+                    for source in ("KCQG", "KCĐP"):
+                        if n >= rows:
+                            break
+                        n += 1
+                        ws.append([n, province.full_name, province.code, year, level, source, 1000 + n % 977,
+                                   f"Ghi chú dòng {n}"])
+    wb.save(path)
+
+
+# --- measurements ------------------------------------------------------------------------------------
+
+def timed_import(data, name):
+    from funding.services import import_file
+
+    clean()
+    start = time.perf_counter()
+    result = import_file(fileobj=io.BytesIO(data), name=name)
+    elapsed = time.perf_counter() - start
+    if not result.ok or result.batch is None:
+        raise SystemExit(f"{name}: import failed: {[p.message for p in result.problems][:5]}")
+    return elapsed, result
+
+
+def floor_time(data, rows):
+    """Read every row of the workbook, then COPY ``rows`` rows into an unlogged table."""
+    from django.db import connection, transaction
+
+    from funding.xlsx import Workbook
+
+    start = time.perf_counter()
+    workbook = Workbook(io.BytesIO(data))
+    values = [v for _r, v in workbook.rows(0)]
+    read = time.perf_counter() - start
+    buffer = io.StringIO()
+    for i in range(rows):
+        buffer.write(f"{i}\t{i % 97}\tnational\t{1_000_000 * (i + 1)}\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_floor")
+        cursor.execute("CREATE TABLE bench_floor (a int, b int, c text, d bigint)")
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:  # a logged table, committed: a real write
+        cursor.copy_expert("COPY bench_floor FROM STDIN", buffer)
+    copy = time.perf_counter() - t0
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_floor")
+    assert len(values) >= rows
+    return read + copy, read, copy
+
+
+def best_of(runs, func):
+    results = [func() for _ in range(runs)]
+    return min(results, key=lambda r: r[0])
+
+
+def child_100k(path):
+    """Run in a subprocess: import a 100k-row table end to end, print the peak RSS in MB."""
+    import resource
+
+    with tempfile.TemporaryDirectory() as media:
+        setup_django(media)
+        from funding.services import import_file
+
+        with open(path, "rb") as fh:
+            result = import_file(fileobj=fh, name="big.xlsx")
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(f"{peak_kb / 1024:.0f} {result.parsed.rows_read} {len(result.parsed.lines)} {len(result.problems)}")
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--child-100k":
+        child_100k(sys.argv[2])
+        return
+    with tempfile.TemporaryDirectory() as media:
+        url = setup_django(media)
+        log(f"database: {url}")
+        prepare_database()
+        from django.conf import settings
+
+        settings.IMPORT_MAX_BYTES = 200 * 1024 * 1024
+        plan_data, plan_rows = plan_annex(ROWS)
+        alloc_data, alloc_rows = allocation_table(ROWS)
+        log(f"plan annex: {plan_rows} rows, {len(plan_data) / 1e6:.1f} MB; allocation table: {alloc_rows} rows, "
+            f"{len(alloc_data) / 1e6:.1f} MB")
+        alloc_time, alloc_result = best_of(3, lambda: timed_import(alloc_data, "bench-phan-bo.xlsx"))
+        alloc_floor, read, copy = best_of(3, lambda: floor_time(alloc_data, alloc_rows))
+        log(f"allocation: end to end {alloc_time:.3f} s; floor {alloc_floor:.3f} s (read {read:.3f} + COPY {copy:.3f}); "
+            f"created {alloc_result.counts()['create']}")
+        plan_time, plan_result = timed_import(plan_data, "bench-phu-luc.xlsx")
+        plan_floor, pread, pcopy = best_of(3, lambda: floor_time(plan_data, plan_rows))
+        log(f"plan annex: end to end {plan_time:.3f} s ({plan_result.counts()['create']} đề án created); floor "
+            f"{plan_floor:.3f} s (read {pread:.3f} + COPY {pcopy:.3f}); ratio {plan_time / plan_floor:.1f}")
+        clean()
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as big:
+            big_table(BIG_ROWS, big.name)
+            env = dict(os.environ, BENCH_DATABASE_URL=url)
+            out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child-100k", big.name],
+                                 capture_output=True, text=True, env=env, check=True).stdout.split()
+        peak_mb, big_read, big_lines, big_problems = out[0], out[1], out[2], out[3]
+        log(f"100k: {big_read} rows read and validated, {big_lines} valid lines, {big_problems} duplicate-key problems")
+    print(f"import_plan_rows_per_s: {plan_rows / plan_time:.0f} rows/s")
+    print(f"import_alloc_rows_per_s: {alloc_rows / alloc_time:.0f} rows/s")
+    print(f"import_floor_ratio: {alloc_time / alloc_floor:.2f}")
+    print(f"import_100k_peak_mb: {peak_mb} MB")
+
+
+if __name__ == "__main__":
+    main()
