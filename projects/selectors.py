@@ -240,6 +240,9 @@ def _history_entries(records, title_for, fields_for):
                 for name in model_fields:
                     old, new = getattr(prev, name, None), getattr(record, name, None)
                     if old != new:
+                        if name == "content_codes":
+                            changes.append((str(_("nội dung hoạt động")), old or "—", new or "—"))
+                            continue
                         field_obj = record.instance_type._meta.get_field(name.removesuffix("_id")) \
                             if name.endswith("_id") else record.instance_type._meta.get_field(name)
                         changes.append((str(field_obj.verbose_name), _value_text(field_obj, old), _value_text(field_obj, new)))
@@ -277,11 +280,18 @@ def timeline(de_an):
         entries.append(TimelineEntry(at=c.created_at, kind="comment", actor=c.author, title=_("Ý kiến"), comment=c.text))
 
     de_an_records = list(de_an.history.select_related("history_user").order_by("history_date", "history_id"))
+    # The activity contents each historical record had (simple-history snapshots the M2M per record).
+    contents_by_record = {}
+    through = DeAn.history.model._meta.get_field("historicaldean_contents").related_model
+    for row in through.objects.filter(history__id=de_an.pk).select_related("activitycontent"):
+        contents_by_record.setdefault(row.history_id, []).append(row.activitycontent.code)
+    for record in de_an_records:
+        record.content_codes = ", ".join(sorted(contents_by_record.get(record.history_id, []))) or None
     # The creation and status-only saves are shown by their transition rows; keep field edits.
     entries.extend(e for e in _history_entries(
         de_an_records,
         lambda r, t: _("Sửa hồ sơ đề án") if t == "~" else (_("Tạo hồ sơ") if t == "+" else _("Xóa hồ sơ")),
-        _DE_AN_DIFF_FIELDS,
+        _DE_AN_DIFF_FIELDS + ("content_codes",),
     ) if e.changes)
 
     line_records = list(_BL.history.filter(de_an_id=de_an.pk).select_related("history_user")

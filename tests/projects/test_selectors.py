@@ -108,15 +108,20 @@ def test_timeline_merges_changes_transitions_and_comments(users):
               "cost_basis": line.cost_basis, "establishment": line.establishment}
              for i, line in enumerate(d.budget_lines.all())]
     d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, objectives="Mục tiêu mới", budget_lines=lines)
+    from .factories import content
+
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision,
+                              contents=[content("1.2"), content("4.1"), content("5.1")])
     entries = selectors.timeline(d)
+    assert any(("nội dung hoạt động", "1.2, 4.1", "1.2, 4.1, 5.1") in e.changes for e in entries)
     kinds = [e.kind for e in entries]
     assert kinds.count("transition") == 5 and kinds.count("comment") == 1
     titles = [e.title for e in entries]
     assert titles.index("Trả lại để hoàn thiện") < titles.index("Ý kiến")
     returned = next(e for e in entries if e.title == "Trả lại để hoàn thiện")
     assert returned.comment == "Bổ sung báo giá" and returned.actor == users.reviewer
-    edit = [e for e in entries if e.kind == "change" and e.title == "Sửa hồ sơ đề án"][-1]
-    assert ("mục tiêu", "Tăng thu nhập", "Mục tiêu mới") in edit.changes
+    edit = next(e for e in entries if e.kind == "change" and ("mục tiêu", "Tăng thu nhập", "Mục tiêu mới") in e.changes)
+    assert edit.title == "Sửa hồ sơ đề án" and edit.actor == users.centre
     assert ("tổng kinh phí", "800.000.000 đ", "810.000.000 đ") in edit.changes
     line_edit = [e for e in entries if e.title.startswith("Sửa dòng kinh phí")]
     assert line_edit and ("số tiền (đồng)", "250.000.000 đ", "260.000.000 đ") in line_edit[-1].changes
