@@ -1,0 +1,297 @@
+"""Permission matrix: EVERY URL pattern of the project × every role × own and other province.
+
+The test walks ``get_resolver().url_patterns`` recursively, so URLs that any app adds later are
+covered automatically. Path parameters are filled from ``KWARG_FACTORIES``: a URL kwarg the registry
+does not know makes the test FAIL, naming the URL, so a new URL must be registered here (with an
+object of the user's own province and one of another province, or marked ministry-only).
+
+For each URL it sends a GET and a POST (with forged form data pointing at the other province's
+objects) and checks:
+
+* anonymous: redirected to a login page (or 405), and nothing in the database changed;
+* centre and province staff of province 24 (Bắc Ninh), for objects of province 19 (Thái Nguyên) or
+  ministry-only objects: 403/404 (405 for the wrong method), and the other province's data unchanged;
+* for every URL and local role: no response shows the other province's đề án, beneficiary,
+  attachment or notification, whatever the forged query string or form data;
+* nobody gets a server error.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from funding.models import ImportBatch
+from khuyencong.models import Province
+from projects import services
+from projects.models import Attachment, Comment, DeAn, Notification, Transition
+from reports.models import ReportJob
+from tests.projects.factories import EstablishmentFactory, current, make_users, pdf_file, ready_de_an
+
+pytestmark = pytest.mark.django_db
+
+OWN, OTHER = "24", "19"
+
+# URL names anyone may open without signing in.
+PUBLIC = {"login", "health", "set_language", "logout"}
+
+SECRET_NAME = "Đề án bí mật của tỉnh Thái Nguyên"
+SECRET_BENEFICIARY = "Hợp tác xã Chè Bí Mật Tân Cương"
+SECRET_FILE = "bao-gia-bi-mat-thai-nguyen.pdf"
+SECRET_NOTE = "Thông báo riêng của Sở Công Thương Thái Nguyên"
+
+
+@dataclass
+class World:
+    users: object
+    own: dict
+    other: dict
+
+
+def _build_world(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    u = make_users()
+    worlds = {}
+    for code, actor, name in ((OWN, u.centre, "Đề án của tỉnh mình"), (OTHER, u.centre_other, SECRET_NAME)):
+        province = current(code)
+        de_an = ready_de_an(actor, name=name, province=province)
+        if code == OTHER:
+            est = EstablishmentFactory(name=SECRET_BENEFICIARY, province=province)
+            services.beneficiary_add(actor=actor, de_an=de_an, establishment=est)
+        attachment = services.attachment_add(actor=actor, de_an=de_an, file=pdf_file(SECRET_FILE if code == OTHER
+                                                                                         else "tai-lieu.pdf"))
+        services.comment_add(actor=actor, de_an=de_an, text="Ý kiến " + name)
+        job = ReportJob.objects.create(kind="province", year=2026, province=province, request_key=f"matrix-{code}",
+                                       status="failed", requested_by=actor)
+        worlds[code] = {"province": province, "de_an": de_an, "attachment": attachment, "job": job,
+                        "establishment": de_an.beneficiaries.first().establishment}
+    Notification.objects.create(recipient=u.province_other, de_an=worlds[OTHER]["de_an"], verb="submit",
+                                message=SECRET_NOTE)
+    batch = ImportBatch.objects.create(original_name="phan-bo-2026.xlsx", sha256="0" * 64, created_by=u.admin,
+                                       status="failed", error="Tệp thử của ma trận quyền")
+    worlds[OWN]["import_batch"] = worlds[OTHER]["import_batch"] = batch
+    return World(users=u, own=worlds[OWN], other=worlds[OTHER])
+
+
+# --- the registry of URL kwargs -------------------------------------------------------------------
+# key: "namespace:kwarg" (or "kwarg" for any namespace) → (function(side) → value, ministry_only)
+# ``side`` is World.own or World.other. ministry_only: local roles are refused for both sides.
+
+KWARG_FACTORIES = {
+    "projects:pk": (lambda side: side["de_an"].pk, False),
+    "projects:attachment_id": (lambda side: side["attachment"].pk, False),
+    "reports:pk": (lambda side: side["job"].pk, False),
+    "funding:code": (lambda side: side["province"].code, False),
+    "funding:year": (lambda side: 2026, False),
+    "funding:pk": (lambda side: side["import_batch"].pk, True),
+    # Django admin (administrators only; everybody else is sent to the admin login).
+    "admin:app_label": (lambda side: "projects", True),
+    "admin:object_id": (lambda side: str(side["de_an"].pk), True),
+    "admin:id": (lambda side: side["de_an"].pk, True),
+    "admin:content_type_id": (lambda side: 1, True),
+    "admin:url": (lambda side: "khong-co", True),
+}
+
+
+def walk(patterns, prefix="", namespace=None):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = namespace
+            if p.namespace:
+                ns = f"{namespace}:{p.namespace}" if namespace else p.namespace
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), namespace, p
+
+
+def _route(pattern_text, pattern, namespace, side):
+    """Fill the path parameters of ``pattern`` for ``side``; (path, ministry_only)."""
+    from django.urls.resolvers import RegexPattern
+
+    kwargs = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
+    regex_names = list(pattern.pattern.regex.groupindex)
+    names = kwargs or regex_names
+    values, ministry_only = {}, False
+    top = (namespace or "").split(":")[0]
+    for name in names:
+        entry = KWARG_FACTORIES.get(f"{top}:{name}") or KWARG_FACTORIES.get(name)
+        if entry is None:
+            pytest.fail(
+                f"URL {pattern_text!r} (namespace {namespace!r}) has the path parameter {name!r} that the permission "
+                f"matrix does not know: register '{top}:{name}' in KWARG_FACTORIES (tests/test_permission_matrix.py) "
+                f"with objects of the user's own and of another province."
+            )
+        factory, ministry = entry
+        values[name] = factory(side)
+        ministry_only = ministry_only or ministry
+    if isinstance(pattern.pattern, RegexPattern) or top == "admin":
+        return _fill_regex(pattern_text, values), ministry_only
+    path = "/" + pattern_text
+    for name, value in values.items():
+        import re
+
+        path = re.sub(r"<(?:\w+:)?" + name + ">", str(value), path)
+    return path, ministry_only
+
+
+def _fill_regex(text, values):
+    """Admin routes mix path() and re_path(): substitute named groups and strip regex syntax."""
+    import re
+
+    path = text
+    for name, value in values.items():
+        path = re.sub(r"<(?:\w+:)?" + name + ">", str(value), path)
+        path = re.sub(r"\(\?P<" + name + r">[^)]*\)", str(value), path)
+    path = path.replace("^", "").replace("$", "").replace("\\Z", "").replace("\\", "")
+    return "/" + path
+
+
+def _forged_data(w):
+    other = w.other
+    return {
+        "ids": [other["de_an"].pk], "de_an": other["de_an"].pk, "de_an_id": other["de_an"].pk,
+        "province": other["province"].pk, "current_province": other["province"].pk, "code": other["province"].code,
+        "establishment": other["establishment"].pk, "attachment": other["attachment"].pk,
+        "action": "submit", "comment": "thử", "text": "thử", "decision_number": "1/QĐ-BCT",
+        "decision_date": "2026-01-15", "year": "2026", "kind": "province", "target_id": other["de_an"].pk,
+        # Searched in lower case (the search folds case), so an echo of the search box is not taken
+        # for a leak of the code itself.
+        "q": other["de_an"].code.lower(),
+    }
+
+
+def _other_fingerprint(w):
+    de_an = DeAn.objects.get(pk=w.other["de_an"].pk)
+    return (
+        de_an.status, de_an.revision, de_an.name, de_an.total_amount, de_an.updated_at,
+        Transition.objects.filter(de_an=de_an).count(), Comment.objects.filter(de_an=de_an).count(),
+        Attachment.objects.filter(de_an=de_an).count(), de_an.beneficiaries.count(), de_an.budget_lines.count(),
+        tuple(Notification.objects.filter(recipient=w.users.province_other).values_list("pk", "read_at")),
+        tuple(ReportJob.objects.filter(province=w.other["province"]).values_list("pk", "status")),
+        tuple(ImportBatch.objects.values_list("pk", "status")),
+    )
+
+
+def _global_fingerprint():
+    from django.apps import apps
+
+    counts = []
+    for label in ("projects", "funding", "reports"):
+        for model in apps.get_app_config(label).get_models():
+            counts.append((model._meta.label, model._default_manager.count()))
+    counts.append(("users", tuple(get_user_model().objects.values_list("pk", "is_active", "role", "password"))))
+    counts.append(("de_an", tuple(DeAn.objects.values_list("pk", "status", "revision"))))
+    return tuple(counts)
+
+
+def _secrets(w):
+    return [w.other["de_an"].code, SECRET_NAME, SECRET_BENEFICIARY, SECRET_FILE, SECRET_NOTE]
+
+
+def _body(response):
+    if getattr(response, "streaming", False):
+        content = b"".join(response.streaming_content)
+    else:
+        content = response.content
+    text = content.decode("utf-8", errors="replace")
+    if content[:2] == b"PK":  # an .xlsx export: look inside the sheets
+        import io
+        import zipfile
+
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            text = " ".join(z.read(n).decode("utf-8", errors="replace") for n in z.namelist() if n.endswith(".xml"))
+    return text
+
+
+def _is_login_redirect(response):
+    return response.status_code == 302 and ("/dang-nhap/" in response["Location"] or "/login/" in response["Location"])
+
+
+def test_every_url_every_role_own_and_other_province(client, tmp_path, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    w = _build_world(tmp_path, settings)
+    roles = {"anonymous": None, "centre": w.users.centre, "province": w.users.province,
+             "reviewer": w.users.reviewer, "admin": w.users.admin}
+    routes = list(walk(get_resolver().url_patterns))
+    assert len(routes) > 30
+    names = {p.name for _t, _ns, p in routes}
+    assert {"detail", "attachment_download", "job_download"} <= names
+    failures = []
+    forged = _forged_data(w)
+    secrets = _secrets(w)
+    checked = 0
+    for text, namespace, pattern in routes:
+        top = (namespace or "").split(":")[0]
+        for side_name, side in (("own", w.own), ("other", w.other)):
+            path, ministry_only = _route(text, pattern, namespace, side)
+            has_kwargs = bool(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else bool(
+                pattern.pattern.regex.groupindex)
+            if side_name == "own" and not has_kwargs:
+                pass
+            elif side_name == "other" and not has_kwargs:
+                continue  # URLs without parameters: one pass, with forged data pointing at the other province
+            for role, user in roles.items():
+                if role == "admin" and top == "admin" and side_name == "other":
+                    continue
+                for method in ("get", "post"):
+                    if role == "admin" and top == "admin" and method == "post":
+                        continue  # the administrator may change anything in the admin; nothing to leak
+                    client.logout()
+                    if user is not None:
+                        client.force_login(user)
+                    before_global = _global_fingerprint() if role == "anonymous" else None
+                    before_other = _other_fingerprint(w) if role in ("centre", "province") else None
+                    try:
+                        if method == "get":
+                            response = client.get(path, forged if not has_kwargs else {"q": forged["q"]})
+                        else:
+                            response = client.post(path, forged)
+                    except Exception as exc:  # noqa: BLE001 - report every broken URL, not just the first
+                        failures.append(f"{role} {method.upper()} {path}: exception {exc!r}")
+                        continue
+                    checked += 1
+                    where = f"{role} {method.upper()} {path} ({side_name})"
+                    status = response.status_code
+                    if status >= 500:
+                        failures.append(f"{where}: server error {status}")
+                        continue
+                    if role == "anonymous":
+                        if pattern.name not in PUBLIC and not _is_login_redirect(response) and status != 405:
+                            failures.append(f"{where}: anonymous got {status}, expected a redirect to the login page")
+                        if _global_fingerprint() != before_global:
+                            failures.append(f"{where}: anonymous request changed the database")
+                    if role in ("centre", "province"):
+                        refused = status in (403, 404, 405) or (top == "admin" and _is_login_redirect(response))
+                        if (side_name == "other" and has_kwargs or ministry_only) and not refused:
+                            failures.append(f"{where}: local role got {status} for another province's / ministry object")
+                        if _other_fingerprint(w) != before_other:
+                            failures.append(f"{where}: changed another province's data")
+                        body = _body(response)
+                        leaked = [s for s in secrets if s in body]
+                        if leaked:
+                            failures.append(f"{where}: shows another province's data {leaked}")
+    assert checked > 300
+    assert not failures, "\n".join(failures)
+
+
+def test_registry_fails_loudly_on_unknown_kwarg():
+    """A URL with an unregistered path parameter must make the matrix fail, naming it."""
+    from django.urls import path
+
+    pattern = path("thu/<int:widget_id>/", lambda r, widget_id: None, name="widget")
+    with pytest.raises(pytest.fail.Exception, match="widget_id"):
+        _route("thu/<int:widget_id>/", pattern, "newapp", {})
+
+
+def test_forged_ids_point_at_real_other_province_objects(tmp_path, settings):
+    """Guard the matrix itself: the 'other' objects really are outside the local users' scope."""
+    from khuyencong import access
+
+    w = _build_world(tmp_path, settings)
+    assert not access.visible_de_an(w.users.centre).filter(pk=w.other["de_an"].pk).exists()
+    assert access.visible_de_an(w.users.centre).filter(pk=w.own["de_an"].pk).exists()
+    assert w.other["province"] != w.own["province"]
+    assert Province.objects.filter(pk=w.other["province"].pk, era="current").exists()
+    assert date(2026, 1, 1).year == 2026
