@@ -1,0 +1,109 @@
+"""The web flow: upload → preview → confirm as an administrator; scoping of the money views."""
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from funding.models import Allocation, ImportBatch
+from khuyencong.models import Organisation, Province, User
+from tests.funding.conftest import ALLOCATION, ANNEX, allocation_book, snapshot, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def local_user(code, role="province"):
+    province = Province.objects.current().get(code=code)
+    org = Organisation.objects.filter(province=province, kind="department").first() or Organisation.objects.create(
+        code=f"so-ct-{code}", kind="department", province=province, name=f"Sở Công Thương {province.name}")
+    return User.objects.create_user(username=f"so{code}", password="x" * 20, role=role, organisation=org)
+
+
+def upload(client, path, name=None):
+    with open(path, "rb") as fh:
+        return client.post(reverse("funding:import_upload"), {"file": fh})
+
+
+def test_upload_preview_confirm(admin_client):
+    response = upload(admin_client, ALLOCATION)
+    assert response.status_code == 302
+    batch = ImportBatch.objects.get()
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Xác nhận nhập" in page and "chờ xác nhận" in page.lower()
+    assert "125.860.000.000 đ" in page and "156.740.000.000 đ" in page
+    assert "Thành phố Hà Nội" in page and "2.750.000.000 đ" in page
+    assert not Allocation.objects.exists()
+    response = admin_client.post(reverse("funding:import_confirm", args=[batch.pk]), follow=True)
+    assert "Đã nhập lô" in response.content.decode()
+    assert Allocation.objects.count() == 68
+    national = admin_client.get(reverse("funding:national") + "?nam=2026").content.decode()
+    assert "125.860.000.000 đ" in national and "156.740.000.000 đ" in national
+
+
+def test_upload_with_errors_shows_rows_and_writes_nothing(admin_client):
+    before = snapshot()
+    data = xlsx_bytes(allocation_book([("Hà Tây", "", 10, 10), ("Thành phố Hà Nội", "01", -1, 5, 4)], total=None))
+    response = admin_client.post(reverse("funding:import_upload"), {"file": io.BytesIO(data)})
+    if response.status_code == 302:  # pragma: no cover - would mean the file was accepted
+        pytest.fail("a file with errors was accepted")
+    body = response.content.decode()
+    assert "Hà Tây" in body and "số âm" in body and "chưa có gì được lưu" in body
+    assert snapshot() == before
+
+
+def test_upload_refused_file_shows_reason(admin_client):
+    response = admin_client.post(reverse("funding:import_upload"), {"file": io.BytesIO(b"a;b;c\n1;2;3\n")})
+    assert response.status_code == 400
+    assert "CSV" in response.content.decode() or "văn bản" in response.content.decode()
+
+
+def test_only_administrators_import(client):
+    user = local_user("01")
+    client.force_login(user)
+    assert client.get(reverse("funding:import_list")).status_code == 403
+    with open(ALLOCATION, "rb") as fh:
+        assert client.post(reverse("funding:import_upload"), {"file": fh}).status_code == 403
+    assert not ImportBatch.objects.exists()
+
+
+def test_province_view_is_scoped(client, admin_client):
+    upload(admin_client, ALLOCATION)
+    admin_client.post(reverse("funding:import_confirm", args=[ImportBatch.objects.get().pk]))
+    user = local_user("24")
+    client.force_login(user)
+    assert client.get(reverse("funding:overview")).status_code == 302
+    own = client.get(reverse("funding:province", args=["24", 2026])).content.decode()
+    assert "5.980.000.000 đ" in own and "7.110.000.000 đ" in own
+    assert client.get(reverse("funding:province", args=["01", 2026])).status_code == 403
+    assert client.get(reverse("funding:national")).status_code == 403
+    # The export holds only the user's province.
+    wb = openpyxl.load_workbook(io.BytesIO(client.get(reverse("funding:export_allocations") + "?nam=2026").content))
+    names = {row[1] for row in wb.active.iter_rows(min_row=7, values_only=True) if isinstance(row[0], int)}
+    assert names == {"Tỉnh Bắc Ninh"}
+
+
+def test_template_download_has_validation(admin_client):
+    response = admin_client.get(reverse("funding:template") + "?nam=2027")
+    wb = openpyxl.load_workbook(io.BytesIO(response.content))
+    ws = wb.worksheets[0]
+    kinds = {dv.type for dv in ws.data_validations.dataValidation}
+    assert kinds == {"list", "decimal"}
+    assert ws["A6"].value == "STT" and ws["D7"].value == "KCQG"
+    assert wb["Danh mục"].sheet_state == "hidden" and wb["Danh mục"].max_row == 35
+
+
+def test_annex_upload_through_the_web(admin_client):
+    upload(admin_client, ANNEX)
+    batch = ImportBatch.objects.get()
+    page = admin_client.get(reverse("funding:import_detail", args=[batch.pk])).content.decode()
+    assert "6.800.000.000 đ" in page and "Tỉnh Bắc Giang (24)" in page
+    admin_client.post(reverse("funding:import_confirm", args=[batch.pk]))
+    from projects.models import DeAn
+
+    assert DeAn.objects.count() == 30
