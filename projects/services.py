@@ -939,6 +939,17 @@ def de_an_approve_local(*, actor, de_an, decision_number, decision_date, approve
         r.local_decision_number = decision_number
         r.local_decision_date = decision_date
         r.approved_local_amount = amount
+        # Provinces that record their local (KCĐP) allocation in the portal get it committed too;
+        # where none is recorded the approval stands on the UBND decision alone.
+        from funding.models import Allocation, source_for_level
+        from funding.services import OverAllocation, commitment_reserve
+
+        if amount and Allocation.objects.filter(plan__year=r.plan_year, plan__level=r.level,
+                                                province=r.current_province, source=source_for_level(r.level)).exists():
+            try:
+                commitment_reserve(de_an=r, amount=amount, actor=actor)
+            except OverAllocation as exc:
+                raise WorkflowError(f"{r.code}: {exc}") from exc
 
     return _transition(actor=actor, de_an=de_an, action="approve_local", comment=comment,
                        decision_number=_text(decision_number, 50), decision_date=decision_date, apply=apply)[0]

@@ -242,3 +242,28 @@ def test_access_rules_match_workflow_actions():
         assert state in workflow.WORKFLOW
         for step in workflow.WORKFLOW[state]:
             assert step.target in workflow.STATES
+
+
+def test_kcdp_approval_commits_the_local_allocation_when_one_is_recorded(users):
+    d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
+    allocation = allocate(d, amount=300_000_000)  # local allocation smaller than the 400 triệu requested
+    with pytest.raises(WorkflowError, match="Vượt kinh phí"):
+        services.de_an_approve_local(actor=users.province, de_an=d, decision_number="9/QĐ-UBND",
+                                     decision_date=date(2026, 2, 1))
+    assert DeAn.objects.get(pk=d.pk).status == Status.SUBMITTED
+    d = services.de_an_approve_local(actor=users.province, de_an=d, decision_number="9/QĐ-UBND",
+                                     decision_date=date(2026, 2, 1), approved_local_amount="250.000.000")
+    allocation.refresh_from_db()
+    assert allocation.committed == 250_000_000
+
+
+def test_cancelling_after_approval_releases_the_commitment(users):
+    d = advance(ready_de_an(users.centre), "in_implementation", users)
+    from funding.models import Allocation
+
+    allocation = Allocation.objects.get(province=d.current_province, plan__year=d.plan_year)
+    assert allocation.committed == 400_000_000
+    d = services.de_an_cancel(actor=users.admin, de_an=d, comment="Trùng lặp với đề án khác")
+    allocation.refresh_from_db()
+    assert d.status == Status.CANCELLED and allocation.committed == 0
+    assert Transition.objects.get(de_an=d, action="cancel").data["released"] == 400_000_000
