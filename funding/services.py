@@ -459,6 +459,7 @@ def _summary_json(preview):
         "level": parsed.level,
         "decision_number": parsed.decision_number,
         "decision_date": parsed.decision_date.isoformat() if parsed.decision_date else None,
+        "decision_date_text": format_date(parsed.decision_date) if parsed.decision_date else "",
         "header_row": parsed.header_row,
         "title": parsed.title,
         "by_province": [
