@@ -1,0 +1,56 @@
+from datetime import date
+
+import pytest
+
+from funding.selectors import MEASURES, SOURCES, funding_summary
+from funding.services import ImportFailed, commitment_reserve, disbursement_record
+from khuyencong.models import Province, User
+from tests.funding.factories import AllocationFactory, make_de_an
+
+pytestmark = pytest.mark.django_db
+
+
+def test_summary_lines_add_up_to_the_totals_to_the_dong(admin_user):
+    hanoi = Province.objects.current().get(code="01")
+    bac_ninh = Province.objects.current().get(code="24")
+    AllocationFactory(year=2026, province=hanoi, amount=1_000_000_001)
+    AllocationFactory(year=2026, province=bac_ninh, amount=777_777_777)
+    AllocationFactory(year=2026, level="kcdp", province=bac_ninh, amount=5)
+    d1 = make_de_an(province=hanoi, approved_national_amount=600_000_001)
+    d2 = make_de_an(province=Province.objects.former().get(code="27"), approved_national_amount=333)
+    commitment_reserve(de_an=d1, amount=600_000_001)
+    commitment_reserve(de_an=d2, amount=333)
+    disbursement_record(actor=admin_user, de_an=d1, kind="advance", amount="100.000.000", date=date(2026, 3, 1),
+                        document_number="12/UNC")
+    disbursement_record(actor=admin_user, de_an=d1, kind="payment", amount=1, date=date(2026, 6, 1), document_number="13/UNC")
+    disbursement_record(actor=admin_user, de_an=d2, kind="settlement", amount=300, date=date(2026, 12, 1), document_number="1/QT")
+    summary = funding_summary(user=admin_user, year=2026)
+    assert [line.province.code for line in summary.lines] == ["01", "24"]
+    for source in SOURCES:
+        for measure in MEASURES:
+            assert summary.totals.figures[source][measure] == sum(line.figures[source][measure] for line in summary.lines)
+    first, second = summary.lines
+    assert first.figures["national"] == {"allocated": 1_000_000_001, "committed": 600_000_001, "disbursed": 100_000_001, "settled": 0}
+    assert second.figures["national"] == {"allocated": 777_777_777, "committed": 333, "disbursed": 0, "settled": 300}
+    assert second.figures["local"]["allocated"] == 5
+
+
+def test_disbursements_cannot_exceed_the_approved_amount(admin_user):
+    hanoi = Province.objects.current().get(code="01")
+    de_an = make_de_an(province=hanoi, approved_national_amount=100)
+    disbursement_record(actor=admin_user, de_an=de_an, kind="advance", amount=60, date=date(2026, 3, 1), document_number="1")
+    with pytest.raises(ImportFailed) as err:
+        disbursement_record(actor=admin_user, de_an=de_an, kind="payment", amount=41, date=date(2026, 4, 1), document_number="2")
+    assert "vượt kinh phí được duyệt" in str(err.value)
+
+
+def test_local_users_see_only_their_province(admin_user):
+    from khuyencong.models import Organisation
+
+    hanoi = Province.objects.current().get(code="01")
+    AllocationFactory(year=2026, province=hanoi, amount=10)
+    AllocationFactory(year=2026, province=Province.objects.current().get(code="24"), amount=20)
+    org = Organisation.objects.create(code="so-ct-hn-test", kind="department", province=hanoi, name="Sở Công Thương Hà Nội")
+    user = User.objects.create_user(username="hn", password="x" * 20, role="province", organisation=org)
+    summary = funding_summary(user=user, year=2026)
+    assert [line.province.code for line in summary.lines] == ["01"] and summary.totals.figures["national"]["allocated"] == 10
