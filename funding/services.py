@@ -142,6 +142,10 @@ class ImportFailed(Exception):
         super().__init__(str(message))
 
 
+class _PlanProblems(ImportFailed):
+    """Checking against the database found problems (e.g. lowering below commitments)."""
+
+
 @dataclass
 class RowPlan:
     """What one parsed line will do: ``action`` create/update/unchanged, with the figure it replaces."""
@@ -524,12 +528,16 @@ def import_file(*, fileobj, name, actor=None, dry_run=False, store=True):
     parsed, sha, size = import_read(fileobj=fileobj, name=name)
     preview = ImportPreview(parsed=parsed, sha256=sha, size=size, name=name)
     preview.duplicate_of = _find_duplicate(sha)
-    if parsed.ok:
-        preview.plans = _plan_allocations(parsed) if parsed.kind == ImportKind.ALLOCATION else _plan_annex(parsed)
     if dry_run or not preview.ok:
+        if parsed.ok:
+            preview.plans = _plan_allocations(parsed) if parsed.kind == ImportKind.ALLOCATION else _plan_annex(parsed)
         return preview
     fileobj.seek(0)
-    return _apply_guarded(preview=preview, batch=None, actor=actor, fileobj=fileobj if store else None)
+    try:
+        # Planned once, inside the apply transaction, under row locks.
+        return _apply_guarded(preview=preview, batch=None, actor=actor, fileobj=fileobj if store else None)
+    except _PlanProblems:
+        return preview  # problems found against the database: nothing written, reported like a preview
 
 
 def _apply_guarded(*, preview, batch, actor, fileobj=None):
@@ -554,7 +562,7 @@ def _apply(*, preview, batch, actor, fileobj=None):
         else:
             preview.plans = _plan_annex(parsed, lock=True)
     if not parsed.ok:
-        raise ImportFailed(
+        raise _PlanProblems(
             _("Bảng tính có %(n)s lỗi; chưa có gì được nhập.") % {"n": len(parsed.problems)}, parsed.problems
         )
     if batch is None:
