@@ -48,8 +48,9 @@ def setup_django(media_root):
 
 
 def _create_database(url):
-    import psycopg2
     from urllib.parse import urlparse
+
+    import psycopg2
 
     parts = urlparse(url)
     name = parts.path.lstrip("/")

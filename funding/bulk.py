@@ -42,7 +42,7 @@ def insert_rows(model, fields, rows):
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
         return len(rows)
     attnames = [model._meta.get_field(f).attname for f in fields]
-    objects = [model(**dict(zip(attnames, row))) for row in rows]
+    objects = [model(**dict(zip(attnames, row, strict=True))) for row in rows]
     model.objects.bulk_create(objects, batch_size=CHUNK)
     return len(rows)
 

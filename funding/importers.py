@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from khuyencong.choices import Era, Level
-from khuyencong.formatting import MoneyError, UNIT_LABELS, format_decimal, parse_money, unit_from_text
+from khuyencong.formatting import UNIT_LABELS, MoneyError, format_decimal, parse_money, unit_from_text
 from khuyencong.textsearch import fold, nfc
 
 from .models import AllocationSource, ImportKind
-from .xlsx import CellErrorValue, FormulaWithoutValue, WorkbookError, column_letter
+from .xlsx import CellErrorValue, FormulaWithoutValue, column_letter
 
 HEADER_SCAN_ROWS = 40
 ROMAN = re.compile(r"^[IVXLCDM]+\.?$")

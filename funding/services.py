@@ -281,7 +281,7 @@ def _plan_allocations(parsed, *, lock=False):
     keys = [(line.year, line.level, line.province.pk, line.source) for line in parsed.lines]
     existing = _existing_allocations(keys, lock=lock)
     plans = []
-    for line, key in zip(parsed.lines, keys):
+    for line, key in zip(parsed.lines, keys, strict=True):
         allocation = existing.get(key)
         if allocation is None:
             plans.append(RowPlan(line, RowAction.CREATE))
@@ -695,7 +695,7 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
     keys = [(parsed.year, parsed.level, pid, src) for pid, src in needs]
     allocations = _existing_allocations(keys, lock=True)
     created_ids = []
-    for (pid, src), (amount, row) in needs.items():
+    for (pid, src), (amount, _row) in needs.items():
         key = (parsed.year, parsed.level, pid, src)
         if key not in allocations:
             allocation = Allocation.objects.create(plan=plan, province_id=pid, source=src, amount=amount, import_batch=batch)
@@ -710,7 +710,7 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
     delta = {}
     new_rows = []
     changed = []
-    for de_an_id, (de_an, line) in results.items():
+    for de_an_id, (_de_an, line) in results.items():
         allocation = allocations[(parsed.year, parsed.level, line.province.current.pk, source)]
         amount = line.national if source == AllocationSource.NATIONAL else line.local
         current = existing.get((de_an_id, allocation.pk))

@@ -1,7 +1,6 @@
 """Every bad input gets a clear Vietnamese message and leaves the database exactly as before."""
 import io
 import struct
-import zipfile
 
 import openpyxl
 import pytest
@@ -10,7 +9,7 @@ from funding import xlsx
 from funding.exports import commitments_workbook, neutralise
 from funding.importers import ImportRejected
 from funding.services import import_file, import_preview
-from tests.funding.conftest import ALLOCATION, ANNEX, allocation_book, replace_in_zip, snapshot, xlsx_bytes
+from tests.funding.conftest import ANNEX, allocation_book, replace_in_zip, snapshot, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 GOOD = [("Thành phố Hà Nội", "01", 100, 50), ("Tỉnh Cao Bằng", "04", 30, 20)]

@@ -1,10 +1,9 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from funding.models import Allocation
+from funding.models import Allocation, Commitment
 from funding.services import OverAllocation, commitment_reserve
 from khuyencong.models import Province
-from funding.models import Commitment
 from tests.funding.factories import AllocationFactory, make_de_an
 
 pytestmark = pytest.mark.django_db

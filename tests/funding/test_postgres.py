@@ -1,5 +1,4 @@
 """Behaviour that needs a real PostgreSQL: a connection lost mid-import, and racing commitments."""
-import io
 import threading
 import time
 
@@ -12,7 +11,7 @@ from funding.models import Allocation, Commitment, ImportBatch
 from funding.services import ImportFailed, OverAllocation, commitment_reserve, import_file
 from khuyencong.models import Province
 from tests.conftest import require_service
-from tests.funding.conftest import ANNEX, ALLOCATION, is_postgres, snapshot
+from tests.funding.conftest import ALLOCATION, ANNEX, is_postgres, snapshot
 from tests.funding.factories import AllocationFactory, make_de_an
 
 
