@@ -20,7 +20,6 @@ from simple_history.models import HistoricalRecords
 
 from khuyencong.choices import FundingSource, Level
 
-
 # --- closed lists -----------------------------------------------------------------------------
 
 class Kind(models.TextChoices):

@@ -179,8 +179,8 @@ def seed_scale(n, *, reset=False, rng_seed=2026, stdout=None):
         est_rows = []
         base_tax = 9_900_000_000 + Establishment.objects.filter(tax_code__startswith="99").count()
         per_province = max(5, todo // 300)
-        for i, province in enumerate(provinces_former + provinces_current):
-            for j in range(per_province):
+        for province in provinces_former + provinces_current:
+            for _n in range(per_province):
                 product = rng.choice(PRODUCTS)
                 form = rng.choice([LegalForm.SME, LegalForm.COOPERATIVE, LegalForm.HOUSEHOLD_BUSINESS,
                                    LegalForm.COOPERATIVE_GROUP, LegalForm.CRAFT_VILLAGE])
@@ -284,7 +284,7 @@ def seed_scale(n, *, reset=False, rng_seed=2026, stdout=None):
                 extras.append((ests, contents.get(content_code), support, counterpart, support_source, created, steps))
             DeAn.objects.bulk_create(rows, batch_size=BATCH)
             links, lines, through, transitions = [], [], [], []
-            for de_an, (ests, content, support, counterpart, support_source, created, steps) in zip(rows, extras):
+            for de_an, (ests, content, support, counterpart, support_source, created, steps) in zip(rows, extras, strict=True):
                 for order, est in enumerate(ests, start=1):
                     links.append(DeAnBeneficiary(de_an_id=de_an.pk, establishment_id=est.pk, order=order))
                 lines.append(BudgetLine(de_an_id=de_an.pk, order=1, description=de_an.name[:200], content=content,

@@ -26,7 +26,6 @@ from .models import (
     Comment,
     DeAn,
     DeAnBeneficiary,
-    Notification,
     Status,
     Transition,
 )

@@ -1426,7 +1426,7 @@ def de_an_record_approved_many(*, actor, rows):
 
     # Beneficiaries: reuse by folded name in the province, create the rest once.
     new_ests = []
-    for (_i, spec), obj in zip(new, objs):
+    for _i, spec in new:
         name = spec["beneficiary_name"]
         if name and lookups.establishment(name, spec["province"]) is None:
             est = Establishment(name=name, search_name=fold(name), legal_form=guess_legal_form(name),
@@ -1435,7 +1435,7 @@ def de_an_record_approved_many(*, actor, rows):
             new_ests.append(est)
     Establishment.objects.bulk_create(new_ests, batch_size=1000)
     through, lines, links, transitions = [], [], [], []
-    for (index, spec), obj in zip(new, objs):
+    for (index, spec), obj in zip(new, objs, strict=True):
         if spec["content"] is not None:
             through.append(DeAn.contents.through(dean_id=obj.pk, activitycontent_id=spec["content"].pk))
         for order, (source, amount) in enumerate(spec["wanted_lines"], start=1):

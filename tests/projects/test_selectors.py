@@ -93,7 +93,7 @@ def test_detail_query_count(users, django_assert_max_num_queries):
         [b.establishment.province.name for b in obj.beneficiaries.all()]
         [(line.content and line.content.code, line.establishment and line.establishment.name) for line in obj.budget_lines.all()]
         list(obj.attachments.all())
-        obj.unit_name
+        assert obj.unit_name
 
 
 def test_timeline_merges_changes_transitions_and_comments(users):

@@ -334,7 +334,7 @@ def test_record_approved_many_matches_the_one_row_path(users, django_assert_max_
     fields = ("name", "level", "plan_year", "province_id", "current_province_id", "implementing_unit_id", "status",
               "total_amount", "national_amount", "counterpart_amount", "other_amount", "approved_national_amount",
               "decision_number")
-    for a, b in zip(single, many):
+    for a, b in zip(single, many, strict=True):
         b = DeAn.objects.get(pk=b.pk)
         assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
         assert sorted(a.budget_lines.values_list("source", "amount")) == sorted(b.budget_lines.values_list("source", "amount"))
