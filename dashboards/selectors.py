@@ -166,6 +166,51 @@ def _disbursements(user, de_an):
     return access.visible_disbursements(user).filter(de_an__in=de_an)
 
 
+# --- shared grouped queries ---------------------------------------------------------------------
+
+class Facts:
+    """The grouped rows every block rolls up from, each read once per request (lazily):
+
+    * ``de_an``: selected đề án GROUP BY plan year, level, status, recorded and current province
+      (count, settled amount of settled ones, registered support);
+    * ``commitments``: GROUP BY the allocation's year and source and the đề án's two provinces;
+    * ``disbursements``: GROUP BY the đề án's plan year, the source and the đề án's two provinces;
+    * ``allocations``: GROUP BY year, source, province.
+    """
+
+    def __init__(self, *, user, filters, de_an):
+        self.user, self.filters, self.qs = user, filters, de_an
+        self._cache = {}
+
+    def _get(self, name, build):
+        if name not in self._cache:
+            self._cache[name] = list(build())
+        return self._cache[name]
+
+    @property
+    def de_an(self):
+        return self._get("de_an", lambda: self.qs.order_by().values(
+            "plan_year", "level", "status", "province_id", "current_province_id").annotate(
+            n=Count("id"), settled=Sum("settled_amount", filter=Q(status="settled")),
+            support=Sum(F("national_amount") + F("local_amount"))))
+
+    @property
+    def commitments(self):
+        return self._get("commitments", lambda: _commitments(self.user, self.qs).order_by().values(
+            "allocation__plan__year", "allocation__source", "de_an__province_id", "de_an__current_province_id",
+        ).annotate(c=Sum("amount")))
+
+    @property
+    def disbursements(self):
+        return self._get("disbursements", lambda: _disbursements(self.user, self.qs).order_by().values(
+            "de_an__plan_year", "source", "de_an__province_id", "de_an__current_province_id").annotate(d=Sum("amount")))
+
+    @property
+    def allocations(self):
+        return self._get("allocations", lambda: _allocations(self.user, self.filters).order_by().values(
+            "plan__year", "source", "province_id").annotate(a=Sum("amount")))
+
+
 # --- blocks ------------------------------------------------------------------------------------
 
 def _elapsed_share(programme, today=None):
@@ -175,7 +220,7 @@ def _elapsed_share(programme, today=None):
     return round(min(max(share, 0), 1) * 100, 1)
 
 
-def indicators_block(*, user, filters, de_an):
+def indicators_block(*, user, filters, de_an, facts=None):
     indicators = list(Indicator.objects.filter(programme=filters.programme).order_by("order", "id"))
     sums = {
         row["indicator_id"]: row
@@ -231,18 +276,18 @@ def indicators_block(*, user, filters, de_an):
     )
 
 
-def money_block(*, user, filters, de_an):
+def money_block(*, user, filters, de_an, facts):
     figures = {y: {s: dict.fromkeys(MEASURES, 0) for s in SOURCES} for y in filters.years}
-    for row in _allocations(user, filters).values("plan__year", "source").annotate(a=Sum("amount")):
+    for row in facts.allocations:
         figures[row["plan__year"]][row["source"]]["allocated"] += row["a"] or 0
-    for row in _commitments(user, de_an).values("allocation__plan__year", "allocation__source").annotate(c=Sum("amount")):
+    for row in facts.commitments:
         if row["allocation__plan__year"] in figures:
             figures[row["allocation__plan__year"]][row["allocation__source"]]["committed"] += row["c"] or 0
-    for row in _disbursements(user, de_an).values("de_an__plan_year", "source").annotate(d=Sum("amount")):
+    for row in facts.disbursements:
         figures[row["de_an__plan_year"]][row["source"]]["disbursed"] += row["d"] or 0
-    for row in de_an.filter(status="settled").values("plan_year", "level").annotate(s=Sum("settled_amount")):
+    for row in facts.de_an:
         source = FundingSource.NATIONAL.value if row["level"] == Level.NATIONAL else FundingSource.LOCAL.value
-        figures[row["plan_year"]][source]["settled"] += row["s"] or 0
+        figures[row["plan_year"]][source]["settled"] += row["settled"] or 0
     rows = []
     totals = {"year": _("Cộng")}
     for year in filters.years:
@@ -286,19 +331,20 @@ def _group_field(filters):
     return "current_province_id" if filters.grouping == "current" else "province_id"
 
 
-def provinces_block(*, user, filters, de_an):
+def provinces_block(*, user, filters, de_an, facts):
     gf = _group_field(filters)
     rows = defaultdict(lambda: {"count": 0, "allocated": None, "committed": 0, "disbursed": 0, "settled": 0})
-    for row in de_an.values(gf).annotate(n=Count("id"), s=Sum("settled_amount", filter=Q(status="settled"))):
-        rows[row[gf]]["count"] = row["n"]
-        rows[row[gf]]["settled"] = row["s"] or 0
-    for row in _commitments(user, de_an).values(f"de_an__{gf}").annotate(c=Sum("amount")):
-        rows[row[f"de_an__{gf}"]]["committed"] = row["c"] or 0
-    for row in _disbursements(user, de_an).values(f"de_an__{gf}").annotate(d=Sum("amount")):
-        rows[row[f"de_an__{gf}"]]["disbursed"] = row["d"] or 0
+    for row in facts.de_an:
+        rows[row[gf]]["count"] += row["n"]
+        rows[row[gf]]["settled"] += row["settled"] or 0
+    for row in facts.commitments:
+        rows[row[f"de_an__{gf}"]]["committed"] += row["c"] or 0
+    for row in facts.disbursements:
+        rows[row[f"de_an__{gf}"]]["disbursed"] += row["d"] or 0
     if filters.grouping == "current":
-        for row in _allocations(user, filters).values("province_id").annotate(a=Sum("amount")):
-            rows[row["province_id"]]["allocated"] = row["a"] or 0
+        for row in facts.allocations:
+            entry = rows[row["province_id"]]
+            entry["allocated"] = (entry["allocated"] or 0) + (row["a"] or 0)
     provinces = Province.objects.select_related("successor").in_bulk(list(rows))
     result = []
     for pid, row in rows.items():
@@ -346,7 +392,7 @@ def provinces_block(*, user, filters, de_an):
                         "Nhóm theo tỉnh khi đăng ký: tỉnh ghi trên hồ sơ đề án (phân bổ kinh phí chỉ có theo tỉnh hiện nay)."))
 
 
-def contents_block(*, user, filters, de_an):
+def contents_block(*, user, filters, de_an, facts=None):
     from projects.models import DeAn
 
     through = DeAn.contents.through.objects.filter(dean__in=de_an)
@@ -383,11 +429,13 @@ def contents_block(*, user, filters, de_an):
                  charts=[chart])
 
 
-def status_block(*, user, filters, de_an):
+def status_block(*, user, filters, de_an, facts):
     from projects.models import Status
 
-    data = {row["status"]: row for row in de_an.values("status").annotate(
-        n=Count("id"), support=Sum(F("national_amount") + F("local_amount")))}
+    data = defaultdict(lambda: {"n": 0, "support": 0})
+    for row in facts.de_an:
+        data[row["status"]]["n"] += row["n"]
+        data[row["status"]]["support"] += row["support"] or 0
     rows = []
     for code, label in Status.choices:
         row = data.get(code, {})
@@ -405,51 +453,67 @@ def status_block(*, user, filters, de_an):
                  rows=rows, totals=totals, charts=[chart])
 
 
-def _duration_sql(a, b):
+def _epoch_sql(column):
     if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({a} - {b}))"
-    return f"((julianday({a}) - julianday({b})) * 86400.0)"
+        return f"EXTRACT(EPOCH FROM {column})"
+    return f"((julianday({column}) - 2440587.5) * 86400.0)"
 
 
 def queue_age(*, de_an, now=None):
-    """{status: {"waiting", "avg_wait", "max_wait", "over", "done", "avg_done"}} in seconds: đề án waiting
-    in each state now (since their last transition) and, from the Transition rows, how long the
-    selected đề án stayed in each state before leaving it. Two queries."""
+    """{status: {"waiting", "avg_wait", "max_wait", "over", "done", "avg_done"}} in seconds.
+
+    *Waiting now*: đề án of the selection in each step, since their last transition (which is the one
+    that brought them there). *Done*: how long the selected đề án stayed in a step before leaving it,
+    from the Transition rows: each stay runs from the transition entering the step to the next one
+    leaving it, so the total of the stays in step S is Σ(leaving S) − Σ(entering S) + Σ(last entry of
+    the đề án still in S), and their number is the count of transitions leaving S. Two queries (one
+    GROUP BY over the transitions, one over the waiting đề án), no window, no row per đề án."""
     from projects.models import DeAn, Transition
 
     now = now or timezone.now()
-    ids_sql, ids_params = de_an.values("id").query.sql_with_params()
+    ids_sql, ids_params = de_an.order_by().values("id").query.sql_with_params()
     tr = Transition._meta.db_table
     dt = DeAn._meta.db_table
-    now_param = connection.ops.adapt_datetimefield_value(now)
+    now_epoch = now.timestamp()
     placeholders = ", ".join(["%s"] * len(WAITING_STATES))
-    over = OVERDUE_DAYS * 86400
+    at_epoch = _epoch_sql("t.at")
     current_sql = (
-        f"SELECT d.status, COUNT(*), AVG({_duration_sql('%s', 'l.last_at')}), MAX({_duration_sql('%s', 'l.last_at')}), "
-        f"SUM(CASE WHEN {_duration_sql('%s', 'l.last_at')} > %s THEN 1 ELSE 0 END) "
-        f"FROM (SELECT de_an_id, MAX(at) AS last_at FROM {tr} WHERE de_an_id IN ({ids_sql}) GROUP BY de_an_id) l "
-        f"JOIN {dt} d ON d.id = l.de_an_id WHERE d.status IN ({placeholders}) GROUP BY d.status"
+        f"SELECT l.status, COUNT(*), SUM(l.e), MIN(l.e), "
+        f"SUM(CASE WHEN l.e < %s THEN 1 ELSE 0 END) FROM ("
+        f"SELECT d.id, d.status, MAX({at_epoch}) AS e FROM {dt} d JOIN {tr} t ON t.de_an_id = d.id "
+        f"WHERE d.id IN ({ids_sql}) AND d.status IN ({placeholders}) GROUP BY d.id, d.status) l GROUP BY l.status"
     )
     steps_sql = (
-        f"SELECT from_status, COUNT(*), AVG({_duration_sql('at', 'prev_at')}) FROM ("
-        f"SELECT from_status, at, LAG(at) OVER (PARTITION BY de_an_id ORDER BY at, id) AS prev_at "
-        f"FROM {tr} WHERE de_an_id IN ({ids_sql})) x WHERE prev_at IS NOT NULL AND from_status <> '' "
-        f"GROUP BY from_status"
+        f"SELECT t.from_status, t.to_status, COUNT(*), SUM({at_epoch}) FROM {tr} t "
+        f"WHERE t.de_an_id IN ({ids_sql}) GROUP BY t.from_status, t.to_status"
     )
     result = {s: {"waiting": 0, "avg_wait": None, "max_wait": None, "over": 0, "done": 0, "avg_done": None}
               for s in WAITING_STATES}
+    still = dict.fromkeys(WAITING_STATES, 0.0)
+    leaving = defaultdict(lambda: [0, 0.0])
+    entering = defaultdict(float)
     with connection.cursor() as cursor:
-        cursor.execute(current_sql, [now_param, now_param, now_param, over, *ids_params, *WAITING_STATES])
-        for status, n, avg, mx, n_over in cursor.fetchall():
-            result[status].update(waiting=n, avg_wait=avg, max_wait=mx, over=n_over or 0)
+        cursor.execute(current_sql, [now_epoch - OVERDUE_DAYS * 86400, *ids_params, *WAITING_STATES])
+        for status, n, total, earliest, n_over in cursor.fetchall():
+            total, earliest = float(total or 0), float(earliest or 0)
+            still[status] = total
+            result[status].update(waiting=n, avg_wait=now_epoch - total / n, max_wait=now_epoch - earliest,
+                                  over=n_over or 0)
         cursor.execute(steps_sql, list(ids_params))
-        for status, n, avg in cursor.fetchall():
-            if status in result:
-                result[status].update(done=n, avg_done=avg)
+        for from_status, to_status, n, total in cursor.fetchall():
+            total = float(total or 0)
+            if from_status:
+                leaving[from_status][0] += n
+                leaving[from_status][1] += total
+            entering[to_status] += total
+    for status in WAITING_STATES:
+        n, out_total = leaving.get(status, (0, 0.0))
+        if n:
+            result[status].update(done=n, avg_done=(out_total - entering[status] + still[status]) / n)
     return result
 
 
-def queue_block(*, user, filters, de_an):
+def queue_block(*, user, filters, de_an, facts=None):
     from projects.models import Status
 
     data = queue_age(de_an=de_an)
@@ -489,41 +553,47 @@ BLOCKS = {
 }
 
 
-def dashboard(*, user, filters, only=None):
-    """The blocks of a dashboard (national when ``filters.province`` is None), each a ``Block``."""
+def dashboard(*, user, filters, only=None, with_comparison=False):
+    """The blocks of a dashboard (national when ``filters.province`` is None), each a ``Block``;
+    ``with_comparison`` adds the province's comparison with the national average second."""
     de_an = selected_de_an(user=user, filters=filters)
+    facts = Facts(user=user, filters=filters, de_an=de_an)
+    if only == "so-sanh":
+        return [province_comparison(user=user, filters=filters, facts=facts)]
     keys = [only] if only else list(BLOCKS)
-    return [BLOCKS[key](user=user, filters=filters, de_an=de_an) for key in keys]
+    blocks = [BLOCKS[key](user=user, filters=filters, de_an=de_an, facts=facts) for key in keys]
+    if with_comparison and filters.province is not None:
+        blocks.insert(1, province_comparison(user=user, filters=filters, facts=facts))
+    return blocks
 
 
 # --- province dashboard extras -------------------------------------------------------------------
 
-def province_comparison(*, user, filters):
+def province_comparison(*, user, filters, facts=None):
     """The province's figures against the national average per province (34 current provinces)."""
-    from funding.models import Allocation
+    from funding.models import Allocation, Commitment, Disbursement
 
     province = filters.province
-    own = selected_de_an(user=user, filters=filters)
+    if facts is None:
+        facts = Facts(user=user, filters=filters, de_an=selected_de_an(user=user, filters=filters))
     national = _national_base(user=user, filters=filters)
     n_provinces = Province.objects.filter(era=Era.CURRENT).count() or 1
-
-    def figures(qs, allocations, commitments, disbursements):
-        agg = qs.aggregate(n=Count("id"), settled=Sum("settled_amount", filter=Q(status="settled")))
-        return {
-            "count": agg["n"] or 0, "settled": agg["settled"] or 0,
-            "allocated": allocations.aggregate(s=Sum("amount"))["s"] or 0,
-            "committed": commitments.aggregate(s=Sum("amount"))["s"] or 0,
-            "disbursed": disbursements.aggregate(s=Sum("amount"))["s"] or 0,
-        }
-
-    from funding.models import Commitment, Disbursement
-
+    mine = {
+        "count": sum(r["n"] for r in facts.de_an), "settled": sum(r["settled"] or 0 for r in facts.de_an),
+        "allocated": sum(r["a"] or 0 for r in facts.allocations),
+        "committed": sum(r["c"] or 0 for r in facts.commitments),
+        "disbursed": sum(r["d"] or 0 for r in facts.disbursements),
+    }
     alloc_all = Allocation.objects.filter(plan__year__gte=filters.year_from, plan__year__lte=filters.year_to)
     if filters.level:
         alloc_all = alloc_all.filter(plan__level=filters.level)
-    mine = figures(own, _allocations(user, filters), _commitments(user, own), _disbursements(user, own))
-    everyone = figures(national, alloc_all, Commitment.objects.filter(de_an__in=national),
-                       Disbursement.objects.filter(de_an__in=national))
+    agg = national.aggregate(n=Count("id"), settled=Sum("settled_amount", filter=Q(status="settled")))
+    everyone = {
+        "count": agg["n"] or 0, "settled": agg["settled"] or 0,
+        "allocated": alloc_all.aggregate(s=Sum("amount"))["s"] or 0,
+        "committed": Commitment.objects.filter(de_an__in=national).aggregate(s=Sum("amount"))["s"] or 0,
+        "disbursed": Disbursement.objects.filter(de_an__in=national).aggregate(s=Sum("amount"))["s"] or 0,
+    }
     labels = {"count": _("Số đề án"), **measure_labels()}
     rows = []
     for key in ("count", "allocated", "committed", "disbursed", "settled"):

@@ -85,9 +85,8 @@ def _dashboard(request, code=None):
         context.update(_filter_form_context(request, None))
         context["error"] = str(err)
         return render(request, "dashboards/dashboard.html", context, status=400)
-    blocks = selectors.dashboard(user=request.user, filters=filters)
+    blocks = selectors.dashboard(user=request.user, filters=filters, with_comparison=province is not None)
     if province is not None:
-        blocks.insert(1, selectors.province_comparison(user=request.user, filters=filters))
         if not access.is_nationwide(request.user):
             context["waiting"] = selectors.waiting_for_me(request.user)
         context["overdue"] = selectors.overdue_recommendations(request.user)
@@ -123,10 +122,7 @@ def _block(request, code, key):
         filters = parse_filters(request.GET, fixed_province=province)
     except FilterError as err:
         return None, None, _refuse(request, str(err), status=400)
-    if key == "so-sanh":
-        block = selectors.province_comparison(user=request.user, filters=filters)
-    else:
-        block = selectors.dashboard(user=request.user, filters=filters, only=key)[0]
+    block = selectors.dashboard(user=request.user, filters=filters, only=key)[0]
     return block, filters, None
 
 
