@@ -34,6 +34,7 @@ from khuyencong.formatting import format_dong, format_number, format_percent
 from khuyencong.models import ActivityContent, Indicator, Province
 
 from . import charts
+from .models import DeAnEconomicResult, DeAnIndicatorOutput
 
 SOURCES = (FundingSource.NATIONAL.value, FundingSource.LOCAL.value)
 SOURCE_LABELS = {FundingSource.NATIONAL.value: _("KCQG"), FundingSource.LOCAL.value: _("KCĐP")}
@@ -111,20 +112,31 @@ def _days(delta_seconds):
 
 # --- the selection -----------------------------------------------------------------------------
 
-def selected_de_an(*, user, filters):
-    """Đề án ``user`` may see within the filters (scoped through access, then narrowed)."""
+def selection_q(filters, path=""):
+    """The filters as a Q on the đề án reached through ``path`` (``""`` for DeAn itself,
+    ``"de_an__"`` for money rows…), so related tables filter through their join, not a subquery."""
     from projects.models import DeAn
 
-    qs = access.visible_de_an(user).filter(plan_year__gte=filters.year_from, plan_year__lte=filters.year_to)
+    q = Q(**{f"{path}plan_year__gte": filters.year_from, f"{path}plan_year__lte": filters.year_to})
     if filters.level:
-        qs = qs.filter(level=filters.level)
+        q &= Q(**{f"{path}level": filters.level})
     if filters.province is not None:
-        qs = qs.filter(current_province=filters.province)
+        q &= Q(**{f"{path}current_province": filters.province})
     if filters.content is not None:
         through = DeAn.contents.through.objects.filter(
             Q(activitycontent_id=filters.content.pk) | Q(activitycontent__parent_id=filters.content.pk))
-        qs = qs.filter(id__in=through.values("dean_id"))
-    return qs
+        q &= Q(**{f"{path}id__in": through.values("dean_id")})
+    return q
+
+
+def selected_de_an(*, user, filters):
+    """Đề án ``user`` may see within the filters (scoped through access, then narrowed)."""
+    return access.visible_de_an(user).filter(selection_q(filters))
+
+
+def related_to_selection(queryset, *, user, filters, path):
+    """Rows of ``queryset`` whose đề án (through ``path``) is in the user's selection."""
+    return access.scope_related_to_de_an(queryset, user, path).filter(selection_q(filters, path))
 
 
 def _national_base(*, user, filters):
@@ -158,12 +170,16 @@ def _allocations(user, filters):
     return qs
 
 
-def _commitments(user, de_an):
-    return access.visible_commitments(user).filter(de_an__in=de_an)
+def _commitments(user, filters):
+    from funding.models import Commitment
+
+    return related_to_selection(Commitment.objects.all(), user=user, filters=filters, path="de_an__")
 
 
-def _disbursements(user, de_an):
-    return access.visible_disbursements(user).filter(de_an__in=de_an)
+def _disbursements(user, filters):
+    from funding.models import Disbursement
+
+    return related_to_selection(Disbursement.objects.all(), user=user, filters=filters, path="de_an__")
 
 
 # --- shared grouped queries ---------------------------------------------------------------------
@@ -196,13 +212,13 @@ class Facts:
 
     @property
     def commitments(self):
-        return self._get("commitments", lambda: _commitments(self.user, self.qs).order_by().values(
+        return self._get("commitments", lambda: _commitments(self.user, self.filters).order_by().values(
             "allocation__plan__year", "allocation__source", "de_an__province_id", "de_an__current_province_id",
         ).annotate(c=Sum("amount")))
 
     @property
     def disbursements(self):
-        return self._get("disbursements", lambda: _disbursements(self.user, self.qs).order_by().values(
+        return self._get("disbursements", lambda: _disbursements(self.user, self.filters).order_by().values(
             "de_an__plan_year", "source", "de_an__province_id", "de_an__current_province_id").annotate(d=Sum("amount")))
 
     @property
@@ -224,7 +240,8 @@ def indicators_block(*, user, filters, de_an, facts=None):
     indicators = list(Indicator.objects.filter(programme=filters.programme).order_by("order", "id"))
     sums = {
         row["indicator_id"]: row
-        for row in access.visible_indicator_outputs(user).filter(de_an__in=de_an).values("indicator_id").annotate(
+        for row in related_to_selection(DeAnIndicatorOutput.objects.all(), user=user, filters=filters, path="de_an__")
+        .order_by().values("indicator_id").annotate(
             s_planned=Sum("planned", filter=~Q(de_an__status__in=PLANNED_EXCLUDED)),
             s_achieved=Sum("achieved", filter=Q(de_an__status__in=ACHIEVED_STATES)),
             n=Count("de_an_id", filter=Q(de_an__status__in=ACHIEVED_STATES, achieved__isnull=False)),
@@ -241,7 +258,8 @@ def indicators_block(*, user, filters, de_an, facts=None):
             "pct": _pct(achieved, ind.target), "elapsed": elapsed,
             "_link": f"{reverse('dashboards:indicator', args=[ind.code])}?{filters.query()}",
         })
-    econ = access.visible_economic_results(user).filter(de_an__in=de_an, de_an__status__in=("accepted", "settled")).aggregate(
+    econ = related_to_selection(DeAnEconomicResult.objects.all(), user=user, filters=filters, path="de_an__").filter(
+        de_an__status__in=("accepted", "settled")).aggregate(
         s_output=Sum("output_value"), s_revenue=Sum("revenue"), s_jobs=Sum("jobs_created"),
         s_counterpart=Sum("counterpart_mobilised"), n=Count("id"))
     facts = [
@@ -395,7 +413,7 @@ def provinces_block(*, user, filters, de_an, facts):
 def contents_block(*, user, filters, de_an, facts=None):
     from projects.models import DeAn
 
-    through = DeAn.contents.through.objects.filter(dean__in=de_an)
+    through = related_to_selection(DeAn.contents.through.objects.all(), user=user, filters=filters, path="dean__")
     counts = defaultdict(lambda: defaultdict(int))
     for row in through.annotate(area=Coalesce("activitycontent__parent_id", "activitycontent_id")).values(
             "area", "dean__status").annotate(n=Count("dean_id", distinct=True)):
@@ -636,8 +654,8 @@ def overdue_recommendations(user):
 
 def indicator_de_an(*, user, filters, indicator, limit=500):
     """The selected đề án with an output for ``indicator`` (planned, achieved), biggest first."""
-    de_an = selected_de_an(user=user, filters=filters)
     return list(
-        access.visible_indicator_outputs(user).filter(indicator=indicator, de_an__in=de_an)
+        related_to_selection(DeAnIndicatorOutput.objects.all(), user=user, filters=filters, path="de_an__")
+        .filter(indicator=indicator)
         .select_related("de_an__current_province").order_by("-achieved", "-planned", "de_an__code")[:limit]
     )

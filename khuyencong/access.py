@@ -502,6 +502,14 @@ def visible_economic_results(user):
     return scope_by_current_province(DeAnEconomicResult.objects.all(), user, "de_an__current_province")
 
 
+def scope_related_to_de_an(queryset, user, path):
+    """Rows hanging off a đề án (``path`` to it, e.g. ``"de_an__"``), limited to the đề án ``user``
+    may see — the same rule as ``visible_de_an``, applied through a join."""
+    if not is_active_user(user):
+        return queryset.none()
+    return scope_by_current_province(queryset, user, f"{path}current_province")
+
+
 def national_aggregate_base(user):
     """Every đề án, for the *national averages* a province dashboard compares itself with. Only
     aggregates (sums, counts) may be read from it; no row of another province leaves the database."""
