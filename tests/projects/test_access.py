@@ -83,3 +83,32 @@ def test_notifications_only_after_commit(users, django_capture_on_commit_callbac
     assert len(callbacks) == 1 and not Notification.objects.exists()
     callbacks[0]()
     assert Notification.objects.filter(recipient=users.province).count() == 1
+
+
+def test_transition_permission_matrix(users):
+    """Every state × level × action × role (own and other province): allowed exactly when the table says so."""
+    from khuyencong.choices import Role
+    from projects import workflow
+    from projects.models import DeAn
+
+    own, other = current("24"), current("19")
+    actors = {Role.CENTRE: users.centre, Role.PROVINCE: users.province, Role.REVIEWER: users.reviewer,
+              Role.ADMIN: users.admin}
+    checked = 0
+    for state in workflow.STATES:
+        for level in ("kcqg", "kcdp"):
+            for province in (own, other):
+                d = DeAn(pk=1, code="X", status=state, level=level, province=province, current_province=province)
+                for action in workflow.ACTIONS:
+                    allowed_roles = {r for s in workflow.steps_from(state, level) if s.action == action
+                                     for r in s.roles} | ({Role.ADMIN} if any(
+                                         s.action == action for s in workflow.steps_from(state, level)) else set())
+                    for role, user in actors.items():
+                        decision = access.can(user, f"de_an.{action}", d)
+                        in_scope = role in (Role.REVIEWER, Role.ADMIN) or province == own
+                        expected = in_scope and role in allowed_roles
+                        assert bool(decision) == expected, (state, level, action, role, province.code, decision.reason)
+                        if not decision:
+                            assert decision.reason  # always a Vietnamese reason
+                        checked += 1
+    assert checked == len(workflow.STATES) * 2 * 2 * len(workflow.ACTIONS) * 4
