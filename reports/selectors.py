@@ -269,9 +269,9 @@ def de_an_list(year, grouping, province=None):
     field = "current_province" if grouping == Grouping.CURRENT else "province"
     qs = (
         _de_an_queryset(year, province)
-        .select_related(field, "implementing_unit")
+        .select_related(field)
         .only(
-            "code", "name", "implementing_unit_name", "implementing_unit__name", "location", "total_amount",
+            "code", "name", "total_amount",
             "national_amount", "local_amount", "counterpart_amount", "other_amount",
             f"{field}__code", f"{field}__name", f"{field}__kind", f"{field}__era",
         )

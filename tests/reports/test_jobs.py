@@ -17,7 +17,7 @@ from reports.models import Grouping, InspectionRecord, JobStatus, ReportJob, Rep
 from tests.reports.conftest import pdf_text
 from tests.reports.factories import build_year, group_dots
 
-pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
+pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore"), pytest.mark.usefixtures("eager_celery")]
 
 
 def province(code):

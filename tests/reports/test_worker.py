@@ -21,13 +21,12 @@ from django.urls import reverse
 from reports import services
 from reports.models import JobStatus, ReportJob
 from tests.conftest import require_service
-from tests.reports.conftest import pdf_text
+from tests.reports.conftest import pdf_text, redis_url_for_tests, restore_broker, use_broker
 from tests.reports.factories import build_year, group_dots
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.filterwarnings("ignore")]
 
-REDIS_DB = int(os.environ.get("REPORTS_TEST_REDIS_DB", "11"))
-REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+REDIS_URL = redis_url_for_tests()
 
 
 def _redis_ok():
@@ -45,16 +44,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _use_broker(url, *, eager):
-    from khuyencong.celery import app
-
-    app.conf.broker_url = url
-    app.conf.task_always_eager = eager
-    app._pool = None
-    try:
-        app.amqp._producer_pool = None
-    except AttributeError:
-        pass
+_use_broker = use_broker
 
 
 @pytest.fixture
@@ -73,7 +63,7 @@ def broker(services_up):
     before = (app.conf.broker_url, app.conf.task_always_eager)
     _use_broker(REDIS_URL, eager=False)
     yield REDIS_URL
-    _use_broker(before[0], eager=before[1])
+    restore_broker(before)
 
 
 @pytest.fixture
@@ -242,7 +232,7 @@ def test_redis_down_when_asked_runs_once_it_is_back(client, services_up, workers
         client.force_login(reviewer())
         response = client.post(reverse("reports:request"), {"kind": "national", "year": 2031, "grouping": "current"}, follow=True)
         page = response.content.decode()
-        assert "tạm thời không hoạt động" in page  # the user is told
+        assert "tạm thời không hoạt động" in page
         job = ReportJob.objects.get()
         assert job.status == JobStatus.QUEUED and not job.dispatched
         # Still down: the sweeper cannot send it either, and the row stays queued.
@@ -255,4 +245,4 @@ def test_redis_down_when_asked_runs_once_it_is_back(client, services_up, workers
         assert job.status == JobStatus.DONE, job.error
         assert "Không có số liệu cho năm 2031" in pdf_text(job.file.path)
     finally:
-        _use_broker(before[0], eager=before[1])
+        restore_broker(before)
