@@ -1,32 +1,35 @@
 """Benchmark of the đề án pages at 50k đề án on PostgreSQL (run: .venv/bin/python bench/bench_de_an.py).
 
-Seeds 50.000 đề án (``projects.scale.seed_scale``; tops up, so a second run reuses them), runs
-VACUUM ANALYZE, then times in-process requests through the whole Django stack (middleware, view,
-template) with the test client, signed in as a ministry reviewer (sees every province):
+Seeds 50.000 đề án with ``manage.py seed_scale`` (``projects.scale.seed_scale``; it tops up, so a
+second run reuses them), runs VACUUM ANALYZE, then times in-process requests through the whole
+Django stack (middleware, view, template) with the test client, signed in as a ministry reviewer
+(who sees every province, i.e. the biggest lists):
 
-    de_an_list_p50_ms / de_an_list_p95_ms        GET /de-an/ (first page)
-    de_an_list_deep_p95_ms                       GET /de-an/?page=<last-ish page>
-    de_an_search_p50_ms / de_an_search_p95_ms    GET /de-an/?q=hoa+binh
-    de_an_detail_p50_ms / de_an_detail_p95_ms    GET /de-an/<pk>/ of a settled đề án with its timeline
-    de_an_list_queries                           queries of the list page
-    de_an_selector_*_p95_ms                      the same reads through projects.selectors only (no template)
-    de_an_admin_search_p95_ms                    the Django admin changelist of DeAn searching the same words
-    de_an_admin_search_hits / de_an_search_hits  how many rows each search finds ("Hoà" spellings
-                                                 are missed by the admin's icontains)
+    de_an_list_p50_ms / de_an_list_p95_ms   GET /de-an/?page=N over pages 1, 2, 10, 100, 500 and the last
+    de_an_search_p95_ms                     GET /de-an/?q=hoa+binh (diacritic-insensitive: also "Hoà Bình")
+    de_an_detail_p95_ms                     GET /de-an/<pk>/ over 50 đề án of every status, with timeline
+    de_an_list_queries                      queries of the list page (the most of page 1 and the last page)
+    de_an_admin_search_p95_ms               a Django admin changelist of DeAn with default settings
+                                            (a plain ModelAdmin, search_fields = ["name"], on an admin site
+                                            of its own) searching the same words, on the same data
 
-Database: BENCH_DE_AN_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/kc_bench_de_an
-(created and migrated when missing). BENCH_DE_AN=N changes the volume, BENCH_REPEAT the samples.
+Each figure is printed as ``name: value unit``; details go to stderr.
+
+Database: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/kc_bench_projects (created
+and migrated when missing). BENCH_DE_AN=N changes the volume, BENCH_REPEAT the samples (default 50).
 """
 import os
 import statistics
 import sys
 import time
+import types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kc_bench_de_an"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kc_bench_projects"
 VOLUME = int(os.environ.get("BENCH_DE_AN", "50000"))
-REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "50"))
+SEARCH = "hoa binh"
 
 
 def log(*args):
@@ -36,7 +39,7 @@ def log(*args):
 def _create_database(url):
     import psycopg2
 
-    name = url.rsplit("/", 1)[1]
+    name = url.rsplit("/", 1)[1].split("?")[0]
     base = url.rsplit("/", 1)[0] + "/postgres"
     conn = psycopg2.connect(base.replace("postgres://", "postgresql://"))
     conn.autocommit = True
@@ -48,10 +51,11 @@ def _create_database(url):
 
 
 def setup():
-    url = os.environ.get("BENCH_DE_AN_DATABASE_URL", DEFAULT_URL)
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("BENCH_DE_AN_DATABASE_URL") or DEFAULT_URL
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "khuyencong.settings")
-    os.environ.setdefault("DEBUG", "true")
+    os.environ["DEBUG"] = "true"  # development settings (no HTTPS redirect); query logging is switched off below
+    os.environ.pop("REDIS_CACHE_URL", None)
     _create_database(url)
     import django
 
@@ -60,112 +64,121 @@ def setup():
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("load_reference", verbosity=0)
+    log(f"database: {url}")
 
 
-def percentiles(samples):
+def percentile(samples, q):
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return statistics.median(ordered), p95
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def timed(client, url, repeat=REPEAT):
-    response = client.get(url)  # warm-up (and correctness check)
-    assert response.status_code == 200, (url, response.status_code)
+def run(client, urls, repeat=REPEAT):
+    """GET each url in turn (cycling) ``repeat`` times after one warm-up pass; times in ms."""
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
     samples = []
-    for _ in range(repeat):
+    for i in range(repeat):
+        url = urls[i % len(urls)]
         started = time.perf_counter()
         response = client.get(url)
         samples.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    return percentiles(samples), response
+        assert response.status_code == 200, (url, response.status_code)
+    return samples, response
+
+
+def bench_urlconf(model):
+    """The project's URLs plus /bench-admin/: an admin site with a plain ModelAdmin (default settings)."""
+    from django.contrib import admin
+    from django.urls import include, path
+
+    site = admin.AdminSite(name="bench_admin")
+    site.register(model, type("PlainDeAnAdmin", (admin.ModelAdmin,), {"search_fields": ["name"]}))
+    module = types.ModuleType("bench_de_an_urls")
+    module.urlpatterns = [path("bench-admin/", site.urls), path("", include("khuyencong.urls"))]
+    sys.modules[module.__name__] = module
+    return module.__name__
 
 
 def main():
     setup()
+    from django.conf import settings
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
     from django.urls import reverse
 
     from khuyencong.choices import Role
     from khuyencong.models import Organisation, User
     from projects.models import DeAn, Status
-    from projects.scale import seed_scale
+    from projects.selectors import de_an_list
 
     started = time.perf_counter()
-    made = seed_scale(VOLUME)
-    log(f"seed_scale: {made} new đề án in {time.perf_counter() - started:.1f} s; total {DeAn.objects.count()}")
+    have = DeAn.objects.count()
+    if have < VOLUME:
+        call_command("seed_scale", "--de-an", str(VOLUME), verbosity=1, stdout=sys.stderr)
+        log(f"seed_scale: {DeAn.objects.count() - have} new đề án in {time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    total = DeAn.objects.count()
+    log(f"đề án: {total}")
 
     agency = Organisation.objects.get(code="cuc-khuyen-cong")
-    reviewer, _ = User.objects.get_or_create(username="bench.reviewer",
-                                             defaults={"role": Role.REVIEWER, "organisation": agency})
-    admin_user, _ = User.objects.get_or_create(username="bench.admin", defaults={
+    reviewer, _c = User.objects.get_or_create(username="bench.reviewer",
+                                              defaults={"role": Role.REVIEWER, "organisation": agency})
+    superuser, _c = User.objects.get_or_create(username="bench.superuser", defaults={
         "role": Role.ADMIN, "organisation": agency, "is_staff": True, "is_superuser": True})
     client = Client()
     client.force_login(reviewer)
     admin_client = Client()
-    admin_client.force_login(admin_user)
+    admin_client.force_login(superuser)
+    settings.DEBUG = False  # no query logging while timing
 
-    list_url = reverse("projects:list")
-    (p50, p95), _ = timed(client, list_url)
-    print(f"de_an_list_p50_ms: {p50:.1f} ms")
-    print(f"de_an_list_p95_ms: {p95:.1f} ms")
-    with CaptureQueriesContext(connection) as ctx:
-        client.get(list_url)
-    print(f"de_an_list_queries: {len(ctx.captured_queries)} queries")
-    deep = max(1, DeAn.objects.count() // 25 - 5)
-    (p50, p95), _ = timed(client, f"{list_url}?page={deep}")
-    print(f"de_an_list_deep_p95_ms: {p95:.1f} ms")
-    with CaptureQueriesContext(connection) as ctx:
-        client.get(f"{list_url}?page={deep}")
-    log(f"deep page {deep}: {len(ctx.captured_queries)} queries, p50 {p50:.1f} ms")
+    with override_settings(ROOT_URLCONF=bench_urlconf(DeAn)):
+        list_url = reverse("projects:list")
+        size = 50
+        last = max(1, -(-total // size))
+        pages = sorted({1, 2, 10, 100, 500, last} & set(range(1, last + 1)))
+        samples, _r = run(client, [f"{list_url}?page={p}" for p in pages])
+        print(f"de_an_list_p50_ms: {statistics.median(samples):.1f} ms")
+        print(f"de_an_list_p95_ms: {percentile(samples, 0.95):.1f} ms")
+        deep, _r = run(client, [f"{list_url}?page={last}"], repeat=20)
+        log(f"list pages {pages}; last page alone: p50 {statistics.median(deep):.1f} ms, p95 {percentile(deep, .95):.1f} ms")
 
-    (p50, p95), response = timed(client, f"{list_url}?q=hoa+binh")
-    print(f"de_an_search_p50_ms: {p50:.1f} ms")
-    print(f"de_an_search_p95_ms: {p95:.1f} ms")
-    from projects.selectors import de_an_list
+        counts = {}
+        for p in (1, last):
+            with CaptureQueriesContext(connection) as ctx:
+                client.get(f"{list_url}?page={p}")
+            counts[p] = len(ctx.captured_queries)
+        print(f"de_an_list_queries: {max(counts.values())} queries")
+        log(f"queries by page: {counts} (incl. session read/save and the user)")
 
-    hits = de_an_list(user=reviewer, filters={"q": "hoa binh"}).count()
-    print(f"de_an_search_hits: {hits} rows")
+        samples, _r = run(client, [f"{list_url}?q={SEARCH.replace(' ', '+')}",
+                                   f"{list_url}?q={SEARCH.replace(' ', '+')}&page=2"])
+        print(f"de_an_search_p95_ms: {percentile(samples, 0.95):.1f} ms")
+        hits = de_an_list(user=reviewer, filters={"q": SEARCH}).count()
+        log(f"search «{SEARCH}»: p50 {statistics.median(samples):.1f} ms, {hits} đề án found")
 
-    # The data layer alone (selectors + IdFirstPaginator, rows and their joins touched, no template).
-    from projects.selectors import de_an_page
+        ids = []
+        for status in Status.values:
+            ids.extend(DeAn.objects.filter(status=status).order_by("pk").values_list("pk", flat=True)[:5])
+        ids = ids[:50]
+        samples, _r = run(client, [reverse("projects:detail", args=[pk]) for pk in ids], repeat=max(REPEAT, len(ids)))
+        print(f"de_an_detail_p95_ms: {percentile(samples, 0.95):.1f} ms")
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(reverse("projects:detail", args=[ids[-1]]))
+        log(f"detail: p50 {statistics.median(samples):.1f} ms, {len(ctx.captured_queries)} queries")
 
-    def selector_samples(filters, page):
-        samples = []
-        for _ in range(REPEAT):
-            started = time.perf_counter()
-            result = de_an_page(user=reviewer, filters=filters, page=page)
-            [(d.code, d.province.name, d.current_province.name, d.implementing_unit and d.implementing_unit.name,
-              [c.code for c in d.contents.all()]) for d in result.object_list]
-            samples.append((time.perf_counter() - started) * 1000)
-        return percentiles(samples)
-
-    print(f"de_an_selector_list_p95_ms: {selector_samples({}, 1)[1]:.1f} ms")
-    print(f"de_an_selector_deep_p95_ms: {selector_samples({}, deep)[1]:.1f} ms")
-    print(f"de_an_selector_search_p95_ms: {selector_samples({'q': 'hoa binh'}, 1)[1]:.1f} ms")
-
-    pk = DeAn.objects.filter(status=Status.SETTLED).order_by("pk").values_list("pk", flat=True)[50]
-    (p50, p95), _ = timed(client, reverse("projects:detail", args=[pk]))
-    print(f"de_an_detail_p50_ms: {p50:.1f} ms")
-    print(f"de_an_detail_p95_ms: {p95:.1f} ms")
-    with CaptureQueriesContext(connection) as ctx:
-        client.get(reverse("projects:detail", args=[pk]))
-    log(f"detail: {len(ctx.captured_queries)} queries")
-
-    admin_url = reverse("admin:projects_dean_changelist")
-    (p50, p95), response = timed(admin_client, f"{admin_url}?q=hoa+binh", repeat=max(10, REPEAT // 2))
-    print(f"de_an_admin_search_p95_ms: {p95:.1f} ms")
-    from django.db.models import Q
-
-    admin_filter = Q()
-    for word in ("hoa", "binh"):  # what the admin's default search does: every word icontains a field
-        admin_filter &= Q(name__icontains=word) | Q(code__icontains=word)
-    print(f"de_an_admin_search_hits: {DeAn.objects.filter(admin_filter).count()} rows")
-    (p50, p95), _ = timed(admin_client, admin_url, repeat=max(10, REPEAT // 2))
-    log(f"admin changelist without search: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        admin_url = reverse("bench_admin:projects_dean_changelist")
+        samples, _r = run(admin_client, [f"{admin_url}?q={SEARCH.replace(' ', '+')}"], repeat=max(10, REPEAT // 2))
+        print(f"de_an_admin_search_p95_ms: {percentile(samples, 0.95):.1f} ms")
+        admin_hits = DeAn.objects.filter(name__icontains="hoa").filter(name__icontains="binh").count()
+        log(f"admin search: p50 {statistics.median(samples):.1f} ms, {admin_hits} đề án found (icontains misses "
+            f"the diacritics: the portal's search finds {hits})")
+        samples, _r = run(admin_client, [admin_url], repeat=max(10, REPEAT // 2))
+        log(f"admin changelist without search: p50 {statistics.median(samples):.1f} ms, "
+            f"p95 {percentile(samples, .95):.1f} ms")
 
 
 if __name__ == "__main__":

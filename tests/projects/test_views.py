@@ -552,3 +552,31 @@ def test_export_xlsx_is_scoped_filtered_and_neutralised(users, client_as):
     assert rows[3][1] == own.code
     assert rows[3][14] == own.national_amount
     assert rows[3][10].date() == date(2026, 3, 1)
+
+
+def test_deep_pages_read_from_the_end_keep_order(users, client_as):
+    for i in range(30):
+        services.de_an_create(actor=users.centre, name=f"Đề án thứ {i:02d}", level=Level.NATIONAL, plan_year=2026)
+    c = client_as(users.centre)
+    body = c.get(reverse("projects:list") + "?sort=name&size=20&page=2").content.decode()
+    positions = [body.index(f"Đề án thứ {i:02d}") for i in range(20, 30)]
+    assert positions == sorted(positions)
+    assert "Đề án thứ 19" not in body
+    body = c.get(reverse("projects:list") + "?sort=-name&size=20&page=2").content.decode()
+    positions = [body.index(f"Đề án thứ {i:02d}") for i in range(9, -1, -1)]
+    assert positions == sorted(positions)
+
+
+def test_search_count_is_capped(users, client_as, monkeypatch):
+    from projects.views import Page
+
+    monkeypatch.setattr(Page, "COUNT_CAP", 5)
+    for i in range(8):
+        services.de_an_create(actor=users.centre, name=f"Đề án Hòa Bình {i}", level=Level.NATIONAL, plan_year=2026)
+    c = client_as(users.centre)
+    body = c.get(reverse("projects:list"), {"q": "hoa binh", "size": 20}).content.decode()
+    assert "1–8 trong hơn 5" in body
+    body = c.get(reverse("projects:list"), {"q": "hoa binh"}).content.decode()
+    assert body.count("Đề án Hòa Bình") == 8
+    # Without a search the count is exact.
+    assert "1–8 trong 8" in c.get(reverse("projects:list"), {"size": 20}).content.decode()
