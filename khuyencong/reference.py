@@ -135,6 +135,10 @@ def load_reference():
     from .catalogue import load_catalogue
 
     load_catalogue()
+    # Rules per đề án kind live with the projects app; the loader stays the one entry point for data.
+    from projects.rules import ensure_kind_rules
+
+    ensure_kind_rules()
     return {
         "provinces_current": Province.objects.current().count(),
         "provinces_former": Province.objects.former().count(),
