@@ -19,10 +19,10 @@ province and content. Definitions (also in docs/dashboards.md):
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -486,20 +486,20 @@ def queue_age(*, de_an, now=None):
     leaving it, so the total of the stays in step S is Σ(leaving S) − Σ(entering S) + Σ(last entry of
     the đề án still in S), and their number is the count of transitions leaving S. Two queries (one
     GROUP BY over the transitions, one over the waiting đề án), no window, no row per đề án."""
-    from projects.models import DeAn, Transition
+    from projects.models import Transition
 
     now = now or timezone.now()
     ids_sql, ids_params = de_an.order_by().values("id").query.sql_with_params()
     tr = Transition._meta.db_table
-    dt = DeAn._meta.db_table
     now_epoch = now.timestamp()
-    placeholders = ", ".join(["%s"] * len(WAITING_STATES))
     at_epoch = _epoch_sql("t.at")
+    waiting_sql, waiting_params = (
+        de_an.filter(status__in=WAITING_STATES).order_by().values("id", "status")
+        .annotate(last_at=Max("transitions__at")).filter(last_at__isnull=False).query.sql_with_params())
+    last_epoch = _epoch_sql("l.last_at")
     current_sql = (
-        f"SELECT l.status, COUNT(*), SUM(l.e), MIN(l.e), "
-        f"SUM(CASE WHEN l.e < %s THEN 1 ELSE 0 END) FROM ("
-        f"SELECT d.id, d.status, MAX({at_epoch}) AS e FROM {dt} d JOIN {tr} t ON t.de_an_id = d.id "
-        f"WHERE d.id IN ({ids_sql}) AND d.status IN ({placeholders}) GROUP BY d.id, d.status) l GROUP BY l.status"
+        f"SELECT l.status, COUNT(*), SUM({last_epoch}), MIN({last_epoch}), "
+        f"SUM(CASE WHEN {last_epoch} < %s THEN 1 ELSE 0 END) FROM ({waiting_sql}) l GROUP BY l.status"
     )
     steps_sql = (
         f"SELECT t.from_status, t.to_status, COUNT(*), SUM({at_epoch}) FROM {tr} t "
@@ -511,7 +511,7 @@ def queue_age(*, de_an, now=None):
     leaving = defaultdict(lambda: [0, 0.0])
     entering = defaultdict(float)
     with connection.cursor() as cursor:
-        cursor.execute(current_sql, [now_epoch - OVERDUE_DAYS * 86400, *ids_params, *WAITING_STATES])
+        cursor.execute(current_sql, [now_epoch - OVERDUE_DAYS * 86400, *waiting_params])
         for status, n, total, earliest, n_over in cursor.fetchall():
             total, earliest = float(total or 0), float(earliest or 0)
             still[status] = total
@@ -659,3 +659,47 @@ def indicator_de_an(*, user, filters, indicator, limit=500):
         .filter(indicator=indicator)
         .select_related("de_an__current_province").order_by("-achieved", "-planned", "de_an__code")[:limit]
     )
+
+
+# --- short-lived cache ---------------------------------------------------------------------------
+
+def data_version():
+    """A cheap stamp that changes whenever a đề án changes state or money/outputs are recorded: the
+    newest id of the transition, commitment, disbursement, output and economic-result tables (each
+    an index lookup, all in one query). Edits that write none of these show after the cache's TTL."""
+    from funding.models import Commitment, Disbursement
+    from projects.models import Transition
+
+    tables = [m._meta.db_table for m in (Transition, Commitment, Disbursement, DeAnIndicatorOutput, DeAnEconomicResult)]
+    sql = "SELECT " + ", ".join(f"(SELECT MAX(id) FROM {t})" for t in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return "-".join(str(v or 0) for v in cursor.fetchone())
+
+
+def cache_seconds():
+    from django.conf import settings
+
+    return int(getattr(settings, "DASHBOARD_CACHE_SECONDS", 60))
+
+
+def cached_dashboard(*, user, filters, only=None, with_comparison=False, refresh=False):
+    """``dashboard()`` kept for ``DASHBOARD_CACHE_SECONDS`` (60 s by default; 0 turns it off) per
+    scope (nationwide or the user's province), filters, language and ``data_version()``.
+    Returns (blocks, computed_at)."""
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    seconds = cache_seconds()
+    if seconds <= 0:
+        return dashboard(user=user, filters=filters, only=only, with_comparison=with_comparison), timezone.now()
+    scope = "all" if access.is_nationwide(user) else f"p{access.user_province_id(user)}"
+    key = (f"dashboards:v1:{get_language()}:{scope}:{only or '*'}:{int(with_comparison)}:{data_version()}:"
+           f"{filters.query()}")
+    if not refresh:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    value = (dashboard(user=user, filters=filters, only=only, with_comparison=with_comparison), timezone.now())
+    cache.set(key, value, seconds)
+    return value

@@ -85,7 +85,8 @@ def _dashboard(request, code=None):
         context.update(_filter_form_context(request, None))
         context["error"] = str(err)
         return render(request, "dashboards/dashboard.html", context, status=400)
-    blocks = selectors.dashboard(user=request.user, filters=filters, with_comparison=province is not None)
+    blocks, computed_at = selectors.cached_dashboard(user=request.user, filters=filters, with_comparison=province is not None,
+                                                     refresh=bool(request.GET.get("lam_moi")))
     if province is not None:
         if not access.is_nationwide(request.user):
             context["waiting"] = selectors.waiting_for_me(request.user)
@@ -95,7 +96,8 @@ def _dashboard(request, code=None):
         block.table_url = f"{reverse(table_name, args=[*args, block.key])}?{query}"
         block.export_url = f"{reverse(export_name, args=[*args, block.key])}?{query}"
     context.update(_filter_form_context(request, filters))
-    context.update({"blocks": blocks, "list_url": f"{reverse('projects:list')}?{filters.list_query()}",
+    context.update({"blocks": blocks, "computed_at": computed_at, "refresh_url": f"{page_url}?{query}&lam_moi=1",
+                    "list_url": f"{reverse('projects:list')}?{filters.list_query()}",
                     "scope": province.full_name if province else _("Toàn quốc")})
     return render(request, "dashboards/dashboard.html", context)
 
@@ -122,7 +124,7 @@ def _block(request, code, key):
         filters = parse_filters(request.GET, fixed_province=province)
     except FilterError as err:
         return None, None, _refuse(request, str(err), status=400)
-    block = selectors.dashboard(user=request.user, filters=filters, only=key)[0]
+    block = selectors.cached_dashboard(user=request.user, filters=filters, only=key)[0][0]
     return block, filters, None
 
 

@@ -7,13 +7,13 @@ import random
 from datetime import date
 from types import SimpleNamespace
 
+from dashboards.models import DeAnEconomicResult, DeAnIndicatorOutput
 from funding.models import Allocation, AnnualPlan, Commitment, Disbursement
 from khuyencong.choices import Level
-from khuyencong.models import Indicator, Programme, Province
+from khuyencong.models import Indicator, Province
 from projects.models import DeAn
 from projects.scale import seed_scale
 from reports.selectors import INDICATOR_CONTENTS
-from dashboards.models import DeAnEconomicResult, DeAnIndicatorOutput
 from tests.khuyencong.factories import admin_user, centre_user, province_user, reviewer
 
 APPROVED = ("approved", "in_implementation", "adjustment_requested", "accepted", "settled")
@@ -70,7 +70,6 @@ def world(n=260, seed=7):
     Commitment.objects.bulk_create(commitments)
     Disbursement.objects.bulk_create(disbursements)
     # Outputs: each đề án reports on the indicator matching its content; some achieved.
-    programmes = {p.pk: p for p in Programme.objects.all()}
     indicators = {(i.programme_id, i.code): i for i in Indicator.objects.all()}
     by_content = {c: code for code, contents in INDICATOR_CONTENTS.items() for c in contents}
     outputs, econ = [], []

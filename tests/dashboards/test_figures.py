@@ -1,7 +1,6 @@
 """Dashboard figures equal sums recomputed in the test from the đề án and money rows, to the đồng
 and to the unit, for both province groupings, nationally and for one province (as its own staff)."""
 import io
-from datetime import timedelta
 
 import pytest
 from django.db.models import Max
@@ -130,7 +129,7 @@ def test_queue_age_from_transitions(world):
     spans = {}
     rows = list(Transition.objects.filter(de_an__plan_year__in=YEARS).order_by("de_an_id", "at", "id")
                 .values_list("de_an_id", "from_status", "at"))
-    for (d1, _f1, at1), (d2, f2, at2) in zip(rows, rows[1:]):
+    for (d1, _f1, at1), (d2, f2, at2) in zip(rows, rows[1:], strict=False):
         if d1 == d2 and f2:
             spans.setdefault(f2, []).append((at2 - at1).total_seconds())
     for state in selectors.WAITING_STATES:
@@ -149,7 +148,7 @@ def test_export_equals_the_sums_to_the_dong(client, world):
     selected, _links = expected.select(YEARS)
     want = expected.by_province(selected, "historical", YEARS)
     provinces = {p.code + p.era: p.pk for p in Province.objects.all()}
-    rows = [dict(zip(header, [c.value for c in r])) for r in ws.iter_rows(min_row=6) if r[0].value]
+    rows = [dict(zip(header, [c.value for c in r], strict=False)) for r in ws.iter_rows(min_row=6) if r[0].value]
     seen = 0
     for row in rows:
         if row["Tỉnh, thành phố"] == "Cộng":
