@@ -114,8 +114,8 @@ def render_floor():
         rows.append((r.de_an.name[:90], r.findings[:180], 0, 0, 0, 0))
     rows.extend(("x", "Tổng hợp theo tỉnh, nội dung, chỉ tiêu", 1, 2, 3, 4) for _ in range(34 + 12 + 10))
     body = "".join(
-        f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td>{c}</td><td>{d}</td><td>{e}</td><td>{f}</td></tr>"
-        for a, b, c, d, e, f in rows
+        f"<tr><td>{i}</td><td>{escape(a)}</td><td>{escape(b)}</td><td>{c}</td><td>{d}</td><td>{e}</td><td>{f}</td></tr>"
+        for i, (a, b, c, d, e, f) in enumerate(rows, 1)
     )
     font = pdf.static_url("fonts/LiberationSerif-Regular.ttf")
     css = (
@@ -123,8 +123,8 @@ def render_floor():
         "html{font-family:S;font-size:10pt;line-height:1.2}table{width:100%;border-collapse:collapse;table-layout:fixed}"
         "thead{display:table-header-group}td,th{border:0.5pt solid #000;padding:1mm}"
     )
-    cols = "<colgroup><col style='width:30mm'><col><col style='width:30mm'><col style='width:30mm'><col style='width:31mm'><col style='width:32mm'></colgroup>"
-    head = "<thead><tr><th>Mã</th><th>Tên</th><th>A</th><th>B</th><th>C</th><th>D</th></tr></thead>"
+    cols = "<colgroup><col style='width:11mm'><col style='width:30mm'><col><col style='width:30mm'><col style='width:30mm'><col style='width:31mm'><col style='width:32mm'></colgroup>"
+    head = "<thead><tr><th>STT</th><th>Mã</th><th>Tên</th><th>A</th><th>B</th><th>C</th><th>D</th></tr></thead>"
     html = f"<html><head><style>{css}</style></head><body><table>{cols}{head}<tbody>{body}</tbody></table></body></html>"
     started = time.perf_counter()
     cpu = time.process_time()

@@ -306,11 +306,13 @@ def proposals(money, provinces, insp):
     return items
 
 
-def document_header(job):
+def document_header(job, *, issued_on=None, place=None):
     """Who issues the document, its number symbol, place and date, recipients and signer."""
-    issued_on = job.issued_on or timezone.localdate()
+    issued_on = issued_on or job.issued_on or timezone.localdate()
     header = _document_header(job, issued_on)
     header["date_text"] = format_date_long(issued_on)
+    if place:
+        header["place_date"] = format_date_long(issued_on, place)
     return header
 
 
@@ -395,7 +397,8 @@ def record_context(job):
         .prefetch_related("recommendations", "de_an__contents", "attachments")
         .get(pk=job.target_id)
     )
-    doc = document_header(job)
+    # A biên bản is dated where and when the inspection took place; the agency's name as it was then.
+    doc = document_header(job, issued_on=record.inspected_on, place=record.de_an.current_province.name)
     doc.update({"kind_label": _("BIÊN BẢN"), "title": _("Kiểm tra đề án khuyến công quốc gia"), "subtitle": record.de_an.name})
     return {"doc": doc, "job": job, "record": record, "de_an": record.de_an}
 

@@ -352,3 +352,18 @@ def test_disbursed_money_is_reported(users, media_root, no_dispatch):
     job.refresh_from_db()
     text = " ".join(pdf_text(job.file.path).split())
     assert "đã giải ngân (tạm ứng, thanh toán, quyết toán) là 124.456.790 đ" in text
+
+
+def test_bien_ban_is_dated_at_the_inspection_with_the_agency_name_then(users, media_root, no_dispatch):
+    build_year(year=2024, n_de_an=3, n_records=1)
+    record = InspectionRecord.objects.get()
+    job = services.report_request(user=users["reviewer"], kind="record", year=2024, target_id=record.pk)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    text = " ".join(pdf_text(job.file.path).split())
+    from khuyencong.formatting import format_date_long
+
+    assert format_date_long(record.inspected_on, record.de_an.current_province.name) in text
+    assert "tháng 6 năm 2024" in text  # Decree 30: no leading zero for months from March
+    assert "CỤC CÔNG THƯƠNG ĐỊA PHƯƠNG" in text and "/BB-CTĐP" in text  # renamed on 01/03/2025
+    assert "ĐỔI MỚI SÁNG TẠO" not in text
