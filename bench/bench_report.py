@@ -138,8 +138,18 @@ def main():
     expected = setup_data()
     print(f"data: {expected['count']} đề án, {expected['records']} biên bản in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     render_report()  # warm-up: fonts, template loading (not measured)
-    (seconds, cpu, pages, size), peak_mb = in_child(render_report)
-    floor_seconds, floor_cpu, floor_pages = render_floor()
+    # The machine is shared: measure report and floor alternately, twice each, and keep the best.
+    runs, floors, peaks = [], [], []
+    for _ in range(int(os.environ.get("BENCH_REPEAT", "2"))):
+        result, peak = in_child(render_report)
+        runs.append(result)
+        peaks.append(peak)
+        floors.append(render_floor())
+    seconds, cpu, pages, size = min(runs)
+    peak_mb = max(peaks)
+    floor_seconds, floor_cpu, floor_pages = min(floors)
+    cpu = min(r[1] for r in runs)
+    floor_cpu = min(f[1] for f in floors)
     print(f"report_national_s: {seconds:.2f} s")
     print(f"report_pages: {pages} pages")
     print(f"report_peak_mb: {peak_mb:.0f} MB")
