@@ -28,6 +28,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kc_bench"
 ROWS = 10_000
+# The plan annex goes row by row through projects.services.de_an_record_approved (≈ 36 queries per
+# đề án); on a loaded 2-core machine 10.000 rows take minutes. BENCH_IMPORT_PLAN_ROWS lowers it.
+PLAN_ROWS = int(os.environ.get("BENCH_IMPORT_PLAN_ROWS", ROWS))
 BIG_ROWS = 100_000
 
 
@@ -285,7 +288,7 @@ def main():
         from django.conf import settings
 
         settings.IMPORT_MAX_BYTES = 200 * 1024 * 1024
-        plan_data, plan_rows = plan_annex(ROWS)
+        plan_data, plan_rows = plan_annex(PLAN_ROWS)
         alloc_data, alloc_rows = allocation_table(ROWS)
         log(f"plan annex: {plan_rows} rows, {len(plan_data) / 1e6:.1f} MB; allocation table: {alloc_rows} rows, "
             f"{len(alloc_data) / 1e6:.1f} MB")
