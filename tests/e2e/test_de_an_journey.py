@@ -130,6 +130,8 @@ def test_de_an_journey(live_server, page, screenshot_dir):
     # 2. The Sở forwards it to the agency.
     _login(page, base, province)
     page.goto(f"{base}/de-an/cho-xu-ly/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Đề án chờ tôi xử lý")
+    _shot(page, screenshot_dir, "03b-viec-cho-xu-ly")
     page.get_by_role("link", name=NAME).click()
     _act(page, "Gửi Cục thẩm định")
     expect(page.locator("#trang-thai")).to_have_text("Đã gửi Cục")
@@ -138,6 +140,8 @@ def test_de_an_journey(live_server, page, screenshot_dir):
     # 3. The reviewer takes it up and returns it with a comment.
     _login(page, base, review)
     page.goto(f"{base}/de-an/?q=hoa+binh")
+    expect(page.locator("main")).to_contain_text("1–1 trong 1")
+    _shot(page, screenshot_dir, "04b-danh-sach-tim-kiem")
     page.get_by_role("link", name=NAME).click()
     _act(page, "Nhận thẩm định")
     expect(page.locator("#trang-thai")).to_have_text("Đang thẩm định")
