@@ -594,8 +594,9 @@ def _build_forms(request, user, de_an=None):
     return form, ben_formset, line_formset
 
 
-def _beneficiaries_from(user, ben_formset):
-    """Establishments for the đề án: the chosen ones, and new ones created (or reused by tax code)."""
+def _beneficiaries_from(user, ben_formset, province):
+    """Establishments for the đề án: the chosen ones, and new ones created (or reused by tax code)
+    in the đề án's province."""
     result = []
     for f in ben_formset.forms:
         data = getattr(f, "cleaned_data", None) or {}
@@ -604,7 +605,6 @@ def _beneficiaries_from(user, ben_formset):
         if data.get("establishment"):
             result.append(data["establishment"])
             continue
-        province = access.user_province(user)
         fields = f.new_establishment_fields()
         est, _created = services.establishment_get_or_create(actor=user, province=province, **fields)
         result.append(est)
@@ -640,7 +640,8 @@ def de_an_create(request):
     province = form.cleaned_data.get("province")
     try:
         with transaction.atomic():
-            beneficiaries = _beneficiaries_from(user, ben_formset)
+            beneficiaries = _beneficiaries_from(user, ben_formset, (province.current if province else None)
+                                                or access.user_province(user))
             de_an = services.de_an_create(
                 actor=user, level=form.cleaned_data["level"], province=province, beneficiaries=beneficiaries,
                 budget_lines=None, **fields)
@@ -676,7 +677,7 @@ def de_an_edit(request, pk):
                           errors=[_("Thiếu phiên bản của hồ sơ; hãy tải lại trang rồi sửa lại.")])
     try:
         with transaction.atomic():
-            beneficiaries = _beneficiaries_from(user, ben_formset)
+            beneficiaries = _beneficiaries_from(user, ben_formset, de_an.current_province)
             de_an = services.de_an_update(actor=user, de_an=de_an, revision=revision, beneficiaries=beneficiaries,
                                           budget_lines=_lines_from(line_formset), **form.service_fields())
     except services.ConflictError as exc:

@@ -580,3 +580,23 @@ def test_search_count_is_capped(users, client_as, monkeypatch):
     assert body.count("Đề án Hòa Bình") == 8
     # Without a search the count is exact.
     assert "1–8 trong 8" in c.get(reverse("projects:list"), {"size": 20}).content.decode()
+
+
+def test_admin_creates_de_an_for_a_chosen_province(users, client_as):
+    data = _form_data(province=str(current("19").pk))
+    response = client_as(users.admin).post(reverse("projects:create"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    de_an = DeAn.objects.get(name=data["name"])
+    assert de_an.current_province == current("19")
+    assert set(de_an.beneficiaries.values_list("establishment__province__code", flat=True)) == {"19"}
+
+
+def test_edit_adds_a_new_beneficiary(users, client_as):
+    de_an = ready_de_an(users.centre)
+    data = _edit_data(de_an)
+    n = int(data["ben-TOTAL_FORMS"])
+    data.update({"ben-TOTAL_FORMS": str(n + 1), f"ben-{n}-name": "Tổ hợp tác Đan lát Đông Xuyên",
+                 f"ben-{n}-legal_form": "cooperative_group", f"ben-{n}-commune": "Xã Đông Xuyên"})
+    response = client_as(users.centre).post(reverse("projects:edit", args=[de_an.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert de_an.beneficiaries.filter(establishment__name="Tổ hợp tác Đan lát Đông Xuyên").exists()
