@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
-from django.db.models import Count, F, Max, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -185,46 +184,143 @@ def _disbursements(user, filters):
 # --- shared grouped queries ---------------------------------------------------------------------
 
 class Facts:
-    """The grouped rows every block rolls up from, each read once per request (lazily):
+    """The grouped rows every block rolls up from, all read by ONE statement per request: the
+    selected đề án (scoped through ``access.visible_de_an`` and the filters) go into a CTE of narrow
+    rows, read once; each table hanging off a đề án is grouped through a join to it:
 
-    * ``de_an``: selected đề án GROUP BY plan year, level, status, recorded and current province
-      (count, settled amount of settled ones, registered support);
+    * ``de_an``: GROUP BY plan year, level, status, recorded and current province (count, settled
+      amount of settled ones, registered support);
     * ``commitments``: GROUP BY the allocation's year and source and the đề án's two provinces;
     * ``disbursements``: GROUP BY the đề án's plan year, the source and the đề án's two provinces;
-    * ``allocations``: GROUP BY year, source, province.
+    * ``contents``: đề án per content area (a sub-content counts in its area) and status;
+    * ``outputs``: planned/achieved per indicator; ``econ``: economic results of accepted đề án;
+    * ``steps``: transitions GROUP BY (from, to) with the sum of their times; ``waiting``: đề án
+      waiting in each step with the sum/min of the time they got there.
+
+    ``allocations`` (a small table, not tied to đề án) is a separate query.
     """
 
-    def __init__(self, *, user, filters, de_an):
+    def __init__(self, *, user, filters, de_an, now=None):
         self.user, self.filters, self.qs = user, filters, de_an
+        self.now = now or timezone.now()
         self._cache = {}
 
-    def _get(self, name, build):
+    def _get(self, name):
         if name not in self._cache:
-            self._cache[name] = list(build())
+            self._load()
         return self._cache[name]
 
-    @property
-    def de_an(self):
-        return self._get("de_an", lambda: self.qs.order_by().values(
-            "plan_year", "level", "status", "province_id", "current_province_id").annotate(
-            n=Count("id"), settled=Sum("settled_amount", filter=Q(status="settled")),
-            support=Sum(F("national_amount") + F("local_amount"))))
-
-    @property
-    def commitments(self):
-        return self._get("commitments", lambda: _commitments(self.user, self.filters).order_by().values(
-            "allocation__plan__year", "allocation__source", "de_an__province_id", "de_an__current_province_id",
-        ).annotate(c=Sum("amount")))
-
-    @property
-    def disbursements(self):
-        return self._get("disbursements", lambda: _disbursements(self.user, self.filters).order_by().values(
-            "de_an__plan_year", "source", "de_an__province_id", "de_an__current_province_id").annotate(d=Sum("amount")))
+    de_an = property(lambda self: self._get("de_an"))
+    commitments = property(lambda self: self._get("commitments"))
+    disbursements = property(lambda self: self._get("disbursements"))
+    contents = property(lambda self: self._get("contents"))
+    outputs = property(lambda self: self._get("outputs"))
+    econ = property(lambda self: self._get("econ"))
+    steps = property(lambda self: self._get("steps"))
+    waiting = property(lambda self: self._get("waiting"))
 
     @property
     def allocations(self):
-        return self._get("allocations", lambda: _allocations(self.user, self.filters).order_by().values(
-            "plan__year", "source", "province_id").annotate(a=Sum("amount")))
+        if "allocations" not in self._cache:
+            self._cache["allocations"] = list(_allocations(self.user, self.filters).order_by().values(
+                "plan__year", "source", "province_id").annotate(a=Sum("amount")))
+        return self._cache["allocations"]
+
+    def _load(self):
+        from funding.models import Allocation, AnnualPlan, Commitment, Disbursement
+        from projects.models import DeAn, Transition
+
+        pg = connection.vendor == "postgresql"
+        def text(x):
+            return f"CAST({x} AS TEXT)"
+
+        num = (lambda x: f"CAST({x} AS NUMERIC)") if pg else (lambda x: x)
+        sel_sql, sel_params = self.qs.order_by().values(
+            "id", "plan_year", "level", "status", "province_id", "current_province_id", "settled_amount",
+            "national_amount", "local_amount").query.sql_with_params()
+        t = {m.__name__: m._meta.db_table for m in (Commitment, Disbursement, Allocation, AnnualPlan, Transition,
+                                                     DeAnIndicatorOutput, DeAnEconomicResult, ActivityContent)}
+        through = DeAn.contents.through._meta.db_table
+
+        def marks(values):
+            return ", ".join(["%s"] * len(values))
+
+        def row(tag, keys, values):
+            keys = [text(k) if k != "NULL" else "CAST(NULL AS TEXT)" for k in keys] + ["CAST(NULL AS TEXT)"] * (5 - len(keys))
+            values = [num(v) if v != "NULL" else num("NULL") for v in values] + [num("NULL")] * (5 - len(values))
+            return f"SELECT '{tag}' AS tag, " + ", ".join(keys + values)
+
+        at = _epoch_sql("t.at")
+        parts = [
+            (row("d", ["s.plan_year", "s.level", "s.status", "s.province_id", "s.current_province_id"],
+                 ["COUNT(*)", "SUM(CASE WHEN s.status = 'settled' THEN s.settled_amount END)",
+                  "SUM(s.national_amount + s.local_amount)"])
+             + " FROM sel s GROUP BY s.plan_year, s.level, s.status, s.province_id, s.current_province_id", []),
+            (row("c", ["p.year", "a.source", "s.province_id", "s.current_province_id"], ["SUM(c.amount)"])
+             + f" FROM {t['Commitment']} c JOIN sel s ON s.id = c.de_an_id JOIN {t['Allocation']} a ON a.id = c.allocation_id"
+               f" JOIN {t['AnnualPlan']} p ON p.id = a.plan_id GROUP BY p.year, a.source, s.province_id, s.current_province_id",
+             []),
+            (row("b", ["s.plan_year", "x.source", "s.province_id", "s.current_province_id"], ["SUM(x.amount)"])
+             + f" FROM {t['Disbursement']} x JOIN sel s ON s.id = x.de_an_id"
+               " GROUP BY s.plan_year, x.source, s.province_id, s.current_province_id", []),
+            (row("n", ["COALESCE(ac.parent_id, ac.id)", "s.status"], ["COUNT(DISTINCT s.id)"])
+             + f" FROM {through} dc JOIN sel s ON s.id = dc.dean_id JOIN {t['ActivityContent']} ac ON ac.id = dc.activitycontent_id"
+               " GROUP BY COALESCE(ac.parent_id, ac.id), s.status", []),
+            (row("o", ["o.indicator_id"], [
+                f"SUM(CASE WHEN s.status NOT IN ({marks(PLANNED_EXCLUDED)}) THEN o.planned ELSE 0 END)",
+                f"SUM(CASE WHEN s.status IN ({marks(ACHIEVED_STATES)}) THEN COALESCE(o.achieved, 0) ELSE 0 END)",
+                f"SUM(CASE WHEN s.status IN ({marks(ACHIEVED_STATES)}) AND o.achieved IS NOT NULL THEN 1 ELSE 0 END)"])
+             + f" FROM {t['DeAnIndicatorOutput']} o JOIN sel s ON s.id = o.de_an_id GROUP BY o.indicator_id",
+             [*PLANNED_EXCLUDED, *ACHIEVED_STATES, *ACHIEVED_STATES]),
+            (row("e", [], ["SUM(r.output_value)", "SUM(r.revenue)", "SUM(r.jobs_created)", "SUM(r.counterpart_mobilised)",
+                           "COUNT(*)"])
+             + f" FROM {t['DeAnEconomicResult']} r JOIN sel s ON s.id = r.de_an_id WHERE s.status IN (%s, %s)",
+             ["accepted", "settled"]),
+            (row("q", ["t.from_status", "t.to_status"], ["COUNT(*)", f"SUM({at})"])
+             + f" FROM {t['Transition']} t JOIN sel s ON s.id = t.de_an_id GROUP BY t.from_status, t.to_status", []),
+            (row("w", ["l.status"], ["COUNT(*)", "SUM(l.e)", "MIN(l.e)", "SUM(CASE WHEN l.e < %s THEN 1 ELSE 0 END)"])
+             + f" FROM (SELECT s.id, s.status, MAX({at}) AS e FROM sel s JOIN {t['Transition']} t ON t.de_an_id = s.id"
+               f" WHERE s.status IN ({marks(WAITING_STATES)}) GROUP BY s.id, s.status) l GROUP BY l.status",
+             [self.now.timestamp() - OVERDUE_DAYS * 86400, *WAITING_STATES]),
+        ]
+        columns = "id, plan_year, level, status, province_id, current_province_id, settled_amount, national_amount, local_amount"
+        sql = f"WITH sel ({columns}) AS ({sel_sql}) " + " UNION ALL ".join(f"SELECT * FROM ({p}) AS part{i}" for i, (p, _x) in enumerate(parts))
+        params = [*sel_params]
+        for _p, extra in parts:
+            params.extend(extra)
+        out = {k: [] for k in ("de_an", "commitments", "disbursements", "contents", "outputs", "econ", "steps", "waiting")}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+
+        def i(v):
+            return None if v is None else int(v)
+
+        def n(v):
+            return 0 if v is None else (int(v) if float(v).is_integer() else float(v))
+
+        for tag, k1, k2, k3, k4, k5, v1, v2, v3, v4, v5 in fetched:
+            if tag == "d":
+                out["de_an"].append({"plan_year": i(k1), "level": k2, "status": k3, "province_id": i(k4),
+                                     "current_province_id": i(k5), "n": n(v1), "settled": n(v2), "support": n(v3)})
+            elif tag == "c":
+                out["commitments"].append({"allocation__plan__year": i(k1), "allocation__source": k2,
+                                           "de_an__province_id": i(k3), "de_an__current_province_id": i(k4), "c": n(v1)})
+            elif tag == "b":
+                out["disbursements"].append({"de_an__plan_year": i(k1), "source": k2, "de_an__province_id": i(k3),
+                                             "de_an__current_province_id": i(k4), "d": n(v1)})
+            elif tag == "n":
+                out["contents"].append({"area": i(k1), "status": k2, "n": n(v1)})
+            elif tag == "o":
+                out["outputs"].append({"indicator_id": i(k1), "s_planned": n(v1), "s_achieved": n(v2), "n": n(v3)})
+            elif tag == "e":
+                out["econ"].append({"s_output": n(v1), "s_revenue": n(v2), "s_jobs": n(v3), "s_counterpart": n(v4),
+                                    "n": n(v5)})
+            elif tag == "q":
+                out["steps"].append((k1, k2, n(v1), float(v2 or 0)))
+            elif tag == "w":
+                out["waiting"].append((k1, n(v1), float(v2 or 0), float(v3 or 0), n(v4)))
+        self._cache.update(out)
 
 
 # --- blocks ------------------------------------------------------------------------------------
@@ -238,15 +334,7 @@ def _elapsed_share(programme, today=None):
 
 def indicators_block(*, user, filters, de_an, facts=None):
     indicators = list(Indicator.objects.filter(programme=filters.programme).order_by("order", "id"))
-    sums = {
-        row["indicator_id"]: row
-        for row in related_to_selection(DeAnIndicatorOutput.objects.all(), user=user, filters=filters, path="de_an__")
-        .order_by().values("indicator_id").annotate(
-            s_planned=Sum("planned", filter=~Q(de_an__status__in=PLANNED_EXCLUDED)),
-            s_achieved=Sum("achieved", filter=Q(de_an__status__in=ACHIEVED_STATES)),
-            n=Count("de_an_id", filter=Q(de_an__status__in=ACHIEVED_STATES, achieved__isnull=False)),
-        )
-    }
+    sums = {row["indicator_id"]: row for row in facts.outputs}
     elapsed = _elapsed_share(filters.programme)
     rows = []
     for ind in indicators:
@@ -258,11 +346,8 @@ def indicators_block(*, user, filters, de_an, facts=None):
             "pct": _pct(achieved, ind.target), "elapsed": elapsed,
             "_link": f"{reverse('dashboards:indicator', args=[ind.code])}?{filters.query()}",
         })
-    econ = related_to_selection(DeAnEconomicResult.objects.all(), user=user, filters=filters, path="de_an__").filter(
-        de_an__status__in=("accepted", "settled")).aggregate(
-        s_output=Sum("output_value"), s_revenue=Sum("revenue"), s_jobs=Sum("jobs_created"),
-        s_counterpart=Sum("counterpart_mobilised"), n=Count("id"))
-    facts = [
+    econ = facts.econ[0] if facts.econ else {"s_output": 0, "s_revenue": 0, "s_jobs": 0, "s_counterpart": 0, "n": 0}
+    fact_rows = [
         (_("Tỷ lệ thời gian chương trình đã qua"), format_percent(elapsed)),
         (_("Đề án đã ghi hiệu quả kinh tế"), format_number(econ["n"] or 0)),
         (_("Giá trị sản xuất tăng thêm"), format_dong(econ["s_output"] or 0)),
@@ -288,7 +373,7 @@ def indicators_block(*, user, filters, de_an, facts=None):
                  Column("planned", _("Kế hoạch (đề án)"), "int"), Column("achieved", _("Đã đạt"), "int"),
                  Column("de_an", _("Số đề án có kết quả"), "int"), Column("pct", _("% mục tiêu"), "pct"),
                  Column("elapsed", _("% thời gian đã qua"), "pct")],
-        rows=rows, charts=[chart], facts=facts,
+        rows=rows, charts=[chart], facts=fact_rows,
         note=_("Đã đạt: sản phẩm ghi nhận của đề án đang thực hiện, đã nghiệm thu hoặc quyết toán. Kế hoạch: sản phẩm "
                "đăng ký của đề án chưa bị hủy hoặc không phê duyệt."),
     )
@@ -411,13 +496,9 @@ def provinces_block(*, user, filters, de_an, facts):
 
 
 def contents_block(*, user, filters, de_an, facts=None):
-    from projects.models import DeAn
-
-    through = related_to_selection(DeAn.contents.through.objects.all(), user=user, filters=filters, path="dean__")
     counts = defaultdict(lambda: defaultdict(int))
-    for row in through.annotate(area=Coalesce("activitycontent__parent_id", "activitycontent_id")).values(
-            "area", "dean__status").annotate(n=Count("dean_id", distinct=True)):
-        counts[row["area"]][row["dean__status"]] += row["n"]
+    for row in facts.contents:
+        counts[row["area"]][row["status"]] += row["n"]
     areas = ActivityContent.objects.in_bulk(list(counts))
     group_labels = _status_group_labels()
     rows = []
@@ -473,57 +554,32 @@ def status_block(*, user, filters, de_an, facts):
 
 def _epoch_sql(column):
     if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM {column})"
+        return f"date_part('epoch', {column})"
     return f"((julianday({column}) - 2440587.5) * 86400.0)"
 
 
-def queue_age(*, de_an, now=None):
+def queue_age(facts):
     """{status: {"waiting", "avg_wait", "max_wait", "over", "done", "avg_done"}} in seconds.
 
-    *Waiting now*: đề án of the selection in each step, since their last transition (which is the one
-    that brought them there). *Done*: how long the selected đề án stayed in a step before leaving it,
-    from the Transition rows: each stay runs from the transition entering the step to the next one
-    leaving it, so the total of the stays in step S is Σ(leaving S) − Σ(entering S) + Σ(last entry of
-    the đề án still in S), and their number is the count of transitions leaving S. Two queries (one
-    GROUP BY over the transitions, one over the waiting đề án), no window, no row per đề án."""
-    from projects.models import Transition
-
-    now = now or timezone.now()
-    ids_sql, ids_params = de_an.order_by().values("id").query.sql_with_params()
-    tr = Transition._meta.db_table
-    now_epoch = now.timestamp()
-    at_epoch = _epoch_sql("t.at")
-    waiting_sql, waiting_params = (
-        de_an.filter(status__in=WAITING_STATES).order_by().values("id", "status")
-        .annotate(last_at=Max("transitions__at")).filter(last_at__isnull=False).query.sql_with_params())
-    last_epoch = _epoch_sql("l.last_at")
-    current_sql = (
-        f"SELECT l.status, COUNT(*), SUM({last_epoch}), MIN({last_epoch}), "
-        f"SUM(CASE WHEN {last_epoch} < %s THEN 1 ELSE 0 END) FROM ({waiting_sql}) l GROUP BY l.status"
-    )
-    steps_sql = (
-        f"SELECT t.from_status, t.to_status, COUNT(*), SUM({at_epoch}) FROM {tr} t "
-        f"WHERE t.de_an_id IN ({ids_sql}) GROUP BY t.from_status, t.to_status"
-    )
+    *Waiting now*: đề án of the selection in each step, since their last transition (the one that
+    brought them there). *Done*: how long the selected đề án stayed in a step before leaving it, from
+    the Transition rows: each stay runs from the transition entering the step to the next one leaving
+    it, so the total of the stays in step S is Σ(leaving S) − Σ(entering S) + Σ(last entry of the đề án
+    still in S), and their number is the count of transitions leaving S. No window, no row per đề án."""
+    now_epoch = facts.now.timestamp()
     result = {s: {"waiting": 0, "avg_wait": None, "max_wait": None, "over": 0, "done": 0, "avg_done": None}
               for s in WAITING_STATES}
     still = dict.fromkeys(WAITING_STATES, 0.0)
     leaving = defaultdict(lambda: [0, 0.0])
     entering = defaultdict(float)
-    with connection.cursor() as cursor:
-        cursor.execute(current_sql, [now_epoch - OVERDUE_DAYS * 86400, *waiting_params])
-        for status, n, total, earliest, n_over in cursor.fetchall():
-            total, earliest = float(total or 0), float(earliest or 0)
-            still[status] = total
-            result[status].update(waiting=n, avg_wait=now_epoch - total / n, max_wait=now_epoch - earliest,
-                                  over=n_over or 0)
-        cursor.execute(steps_sql, list(ids_params))
-        for from_status, to_status, n, total in cursor.fetchall():
-            total = float(total or 0)
-            if from_status:
-                leaving[from_status][0] += n
-                leaving[from_status][1] += total
-            entering[to_status] += total
+    for status, n, total, earliest, n_over in facts.waiting:
+        still[status] = total
+        result[status].update(waiting=n, avg_wait=now_epoch - total / n, max_wait=now_epoch - earliest, over=n_over)
+    for from_status, to_status, n, total in facts.steps:
+        if from_status:
+            leaving[from_status][0] += n
+            leaving[from_status][1] += total
+        entering[to_status] += total
     for status in WAITING_STATES:
         n, out_total = leaving.get(status, (0, 0.0))
         if n:
@@ -534,7 +590,7 @@ def queue_age(*, de_an, now=None):
 def queue_block(*, user, filters, de_an, facts=None):
     from projects.models import Status
 
-    data = queue_age(de_an=de_an)
+    data = queue_age(facts)
     rows = []
     for status in WAITING_STATES:
         d = data[status]

@@ -113,7 +113,7 @@ def test_queue_age_from_transitions(world):
     now = timezone.now()
     filters = _filters()
     de_an = selectors.selected_de_an(user=world.reviewer, filters=filters)
-    got = selectors.queue_age(de_an=de_an, now=now)
+    got = selectors.queue_age(selectors.Facts(user=world.reviewer, filters=filters, de_an=de_an, now=now))
     last = dict(DeAn.objects.filter(plan_year__in=YEARS).annotate(last=Max("transitions__at")).values_list("id", "last"))
     status = dict(DeAn.objects.filter(plan_year__in=YEARS).values_list("id", "status"))
     for state in selectors.WAITING_STATES:
