@@ -600,3 +600,23 @@ def test_edit_adds_a_new_beneficiary(users, client_as):
     response = client_as(users.centre).post(reverse("projects:edit", args=[de_an.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert de_an.beneficiaries.filter(establishment__name="Tổ hợp tác Đan lát Đông Xuyên").exists()
+
+
+def test_attachment_delete_refused_after_submission(users, client_as, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    de_an = ready_de_an(users.centre)
+    att = services.attachment_add(actor=users.centre, de_an=de_an, file=pdf_file("bao-gia.pdf"), kind="quotation")
+    services.de_an_submit(actor=users.centre, de_an=de_an)
+    response = client_as(users.centre).post(reverse("projects:attachment_delete", args=[att.pk]), follow=True)
+    assert "Chỉ xóa được tài liệu khi hồ sơ đề án đang soạn hoặc bị trả lại." in response.content.decode()
+    assert Attachment.objects.filter(pk=att.pk).exists()
+
+
+def test_notification_mark_read_by_htmx(users, client_as):
+    note = Notification.objects.create(recipient=users.centre, verb="submit", message="Có đề án mới")
+    response = client_as(users.centre).post(reverse("projects:notifications_mark_read"), {"ids": [note.pk]},
+                                            HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content == b""
+    note.refresh_from_db()
+    assert note.read_at is not None
