@@ -109,8 +109,11 @@ def de_an_list(*, user, filters=None):
     if current := _ints(get("current_province")):
         qs = qs.filter(current_province_id__in=current)
     if contents := _ints(get("content")):
-        # A content area also matches its sub-contents.
-        qs = qs.filter(Q(contents__in=contents) | Q(contents__parent_id__in=contents)).distinct()
+        # A content area also matches its sub-contents. A semi-join (IN subquery) rather than a join:
+        # no DISTINCT, so pages keep their cheap id-first plan.
+        links = DeAn.contents.through.objects.filter(
+            Q(activitycontent_id__in=contents) | Q(activitycontent__parent_id__in=contents))
+        qs = qs.filter(pk__in=links.values("dean_id"))
     if units := _ints(get("implementing_unit")):
         qs = qs.filter(implementing_unit_id__in=units)
     if programmes := _ints(get("programme")):
