@@ -14,6 +14,8 @@ def _copy_text(value):
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, (dict, list)):
+        if not value:
+            return "{}" if isinstance(value, dict) else "[]"
         value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     elif hasattr(value, "isoformat"):
         value = value.isoformat()
@@ -35,7 +37,12 @@ def insert_rows(model, fields, rows):
         write = buffer.write
         convert = _copy_text
         for row in rows:
-            write("\t".join([str(v) if type(v) is int else ("\\N" if v is None else convert(v)) for v in row]))
+            write("\t".join([
+                str(v) if type(v) is int
+                else ("\\N" if v is None
+                      else (v if type(v) is str and v.isprintable() and "\\" not in v else convert(v)))
+                for v in row
+            ]))
             write("\n")
         buffer.seek(0)
         with connection.cursor() as cursor:

@@ -602,15 +602,16 @@ def _apply(*, preview, batch, actor, fileobj=None):
 def _ensure_plans(parsed, batch):
     """The AnnualPlan rows the file writes into (created when missing, in one statement; the file's
     decision filled in for its own year). Returns the plan of the file's year (or the first one)."""
-    from khuyencong.selectors import programme_for_year
-
     pairs = sorted({(line.year, line.level) for line in parsed.lines}) if parsed.kind == ImportKind.ALLOCATION else [
         (parsed.year, parsed.level)]
     years = {y for y, _l in pairs}
     existing = {(p.year, p.level): p for p in AnnualPlan.objects.select_for_update().filter(year__in=years)}
     missing = [pair for pair in pairs if pair not in existing]
     if missing:
-        programmes = {y: programme_for_year(y) for y in {y for y, _l in missing}}
+        from khuyencong.models import Programme
+
+        known = list(Programme.objects.all())
+        programmes = {y: next((p for p in known if p.start_year <= y <= p.end_year), None) for y, _l in missing}
         AnnualPlan.objects.bulk_create(
             [AnnualPlan(year=y, level=lv, programme=programmes[y],
                         decision_number=parsed.decision_number if y == parsed.year else "",
@@ -634,12 +635,13 @@ def _ensure_plans(parsed, batch):
 def _apply_allocations(preview, batch, plan):
     plans = {(p.year, p.level): p.pk for p in AnnualPlan.objects.filter(year__in={pl.line.year for pl in preview.plans})}
     now = timezone.now()
+    stamp = now.isoformat()
     creates = []
     updates = []
     for row in preview.plans:
         line = row.line
         if row.action == RowAction.CREATE:
-            creates.append((plans[(line.year, line.level)], line.province.pk, line.source, line.amount, 0, batch.pk, now))
+            creates.append((plans[(line.year, line.level)], line.province.pk, str(line.source), line.amount, 0, batch.pk, stamp))
         elif row.action == RowAction.UPDATE:
             updates.append((row.object_id, line.amount))
     insert_rows(Allocation, ["plan", "province", "source", "amount", "committed", "import_batch", "updated_at"], creates)
