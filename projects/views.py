@@ -374,16 +374,22 @@ def _detail_context(request, de_an, **extra):
         "contents": list(de_an.contents.all()),
         "adjustments": list(de_an.adjustments.all()),
         "actions": [{"step": s, "form": forms[s.action]} for s in steps],
-        "timeline": selectors.timeline(de_an),
+        "timeline": _label_timeline(selectors.timeline(de_an)),
         "can_edit": access.can(user, "de_an.edit", de_an).allowed,
         "can_attach": access.can(user, "de_an.attach", de_an).allowed,
         "can_delete_attachments": access.can(user, "de_an.edit", de_an).allowed or access.is_admin(user),
         "attachment_form": extra.pop("attachment_form", None) or AttachmentForm(),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "status_label": Status(de_an.status).label,
-        "statuses": Status.choices,
         **extra,
     }
+
+
+def _label_timeline(entries):
+    labels = {k: str(v) for k, v in Status.choices}
+    for entry in entries:
+        entry.status_label = labels.get(entry.status, entry.status)
+    return entries
 
 
 def _default_amount(de_an, action):
