@@ -57,7 +57,8 @@ def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label
     plot_w = width - plot_x - 70
     bar_h = 14 if not stacked and len(series) > 1 else 18
     row_h = (bar_h * (1 if stacked else len(series))) + 10
-    top = 34 + (22 if len(series) > 1 else 0) + (16 if marker is not None else 0)
+    header_y = 34 + (22 if len(series) > 1 else 0) + 6  # the row of the axis title and the marker's label
+    top = header_y + 12 if (y_label or marker is not None) else header_y - 6
     height = top + max(n, 1) * row_h + 52
     values = [v or 0 for s in series for v in s["values"]]
     if stacked:
@@ -96,7 +97,7 @@ def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label
         out.append(f'<text x="{plot_x + plot_w / 2:.1f}" y="{axis_y + 36}" text-anchor="middle" fill="#1d2733">'
                    f'{escape(x_label)}</text>')
     if y_label:
-        out.append(f'<text x="{label_w + 28}" y="{top - 8}" text-anchor="end" font-weight="700" fill="#5b6673">'
+        out.append(f'<text x="{label_w + 28}" y="{header_y}" text-anchor="end" font-weight="700" fill="#5b6673">'
                    f'{escape(y_label)}</text>')
     if not n:
         out.append(f'<text x="{plot_x + 10}" y="{top + 14}" fill="#5b6673">{escape(empty_text)}</text>')
@@ -131,9 +132,10 @@ def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label
                        f'{escape(short(total))}</text>')
     if marker is not None:
         mx = plot_x + marker[0] * scale
-        out.append(f'<line x1="{mx:.1f}" y1="{top - 6}" x2="{mx:.1f}" y2="{axis_y}" stroke="#a4161a" '
+        out.append(f'<line x1="{mx:.1f}" y1="{header_y + 3}" x2="{mx:.1f}" y2="{axis_y}" stroke="#a4161a" '
                    f'stroke-width="2" stroke-dasharray="5 3"/>')
-        out.append(f'<text x="{mx:.1f}" y="{top - 8}" text-anchor="middle" fill="#a4161a" font-size="11">'
+        anchor, dx = ("end", -4) if mx > plot_x + plot_w * 0.6 else ("start", 4)
+        out.append(f'<text x="{mx + dx:.1f}" y="{header_y}" text-anchor="{anchor}" fill="#a4161a" font-size="11">'
                    f'{escape(marker[1])}</text>')
     out.append("</svg>")
     return mark_safe("".join(out))
