@@ -12,4 +12,5 @@ urlpatterns = [
     path("tinh/<str:code>/bang/<slug:key>/", views.table, name="province_table"),
     path("tinh/<str:code>/xuat/<slug:key>/", views.export, name="province_export"),
     path("chi-tieu/<slug:indicator_code>/", views.indicator, name="indicator"),
+    path("ket-qua/", views.outputs, name="outputs"),
 ]
