@@ -5,6 +5,7 @@ function): text starting with ``= + - @``, a tab, CR or NUL gets a leading apost
 """
 import tempfile
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -13,7 +14,7 @@ from openpyxl.styles import Font
 
 from funding.exports import neutralise
 
-from .models import Kind, Status
+from .models import DeAn, Kind, Status
 
 HEADERS = (
     ("STT", 6), ("Mã đề án", 22), ("Tên đề án", 60), ("Cấp", 8), ("Loại", 14), ("Năm", 7),
@@ -27,10 +28,40 @@ DATE_FORMAT = "DD/MM/YYYY"
 CHUNK = 2000
 
 
-def _unit_name(row):
-    if row.implementing_unit_id:
-        return row.implementing_unit.name
-    return row.implementing_unit_name
+COLUMNS = (
+    "pk", "code", "name", "level", "kind", "plan_year", "province__name", "current_province__name",
+    "implementing_unit__name", "implementing_unit_name", "start_date", "end_date", "status", "total_amount",
+    "national_amount", "local_amount", "counterpart_amount", "other_amount", "approved_national_amount",
+    "decision_number", "decision_date",
+)
+
+
+def max_rows():
+    """Rows one export may hold (a bigger list must be filtered first): EXPORT_MAX_ROWS, default 10,000."""
+    return getattr(settings, "EXPORT_MAX_ROWS", 10_000)
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _contents_of(ids):
+    """{đề án id: "1.2 Tên nội dung; 4.1 …"} for ``ids``, in one query."""
+    through = DeAn.contents.through
+    result = {}
+    for de_an_id, code, name in (through.objects.filter(dean_id__in=ids)
+                                 .order_by("dean_id", "activitycontent__code")
+                                 .values_list("dean_id", "activitycontent__code", "activitycontent__name")):
+        text = f"{code} {name}"
+        result[de_an_id] = f"{result[de_an_id]}; {text}" if de_an_id in result else text
+    return result
 
 
 def de_an_workbook(queryset):
@@ -61,31 +92,25 @@ def de_an_workbook(queryset):
         cell.number_format = DATE_FORMAT
         return cell
 
-    for number, row in enumerate(queryset.iterator(chunk_size=CHUNK), start=1):
-        contents = "; ".join(f"{c.code} {c.name}" for c in row.contents.all())
-        ws.append([
-            number,
-            neutralise(row.code),
-            neutralise(row.name),
-            "KCQG" if row.level == "kcqg" else "KCĐP",
-            neutralise(str(Kind(row.kind).label)),
-            row.plan_year,
-            neutralise(row.province.name),
-            neutralise(row.current_province.name),
-            neutralise(_unit_name(row) or ""),
-            neutralise(contents),
-            day(row.start_date),
-            day(row.end_date),
-            neutralise(str(Status(row.status).label)),
-            money(row.total_amount),
-            money(row.national_amount),
-            money(row.local_amount),
-            money(row.counterpart_amount),
-            money(row.other_amount),
-            money(row.approved_national_amount),
-            neutralise(row.decision_number or ""),
-            day(row.decision_date),
-        ])
+    kinds = {k: str(v) for k, v in Kind.choices}
+    statuses = {k: str(v) for k, v in Status.choices}
+    # Plain tuples rather than model instances (a model per row and per join costs more than the
+    # spreadsheet cell); the contents of each chunk come from one query on the link table.
+    rows = queryset.prefetch_related(None).values_list(*COLUMNS)
+    number = 0
+    for chunk in _chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
+        contents = _contents_of([r[0] for r in chunk])
+        for (pk, code, name, level, kind, year, province, current, unit_name, unit_text, start, end, status,
+             total, national, local, counterpart, other, approved, decision, decision_date) in chunk:
+            number += 1
+            ws.append([
+                number, neutralise(code), neutralise(name), "KCQG" if level == "kcqg" else "KCĐP",
+                kinds.get(kind, kind), year, neutralise(province), neutralise(current),
+                neutralise(unit_name or unit_text or ""), neutralise(contents.get(pk, "")),
+                day(start), day(end), statuses.get(status, status),
+                money(total), money(national), money(local), money(counterpart), money(other), money(approved),
+                neutralise(decision or ""), day(decision_date),
+            ])
     out = tempfile.TemporaryFile(suffix=".xlsx")
     wb.save(out)
     out.seek(0)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from khuyencong import access
 from khuyencong.choices import FundingSource, Level
-from khuyencong.formatting import format_dong
+from khuyencong.formatting import format_dong, format_number
 from khuyencong.models import ActivityContent
 
 from . import exports, selectors, services, workflow
@@ -303,6 +303,13 @@ def queue(request):
 def export_xlsx(request):
     """The filtered list (same filters as the page, same scoping) as an .xlsx file."""
     qs = selectors.de_an_list(user=request.user, filters=request.GET)
+    limit = exports.max_rows()
+    n = qs.order_by().values("pk")[:limit + 1].count()
+    if n > limit:
+        messages.error(request, _(
+            "Danh sách có hơn %(n)s đề án, vượt giới hạn một lần xuất Excel; hãy lọc bớt (theo năm, cấp, "
+            "tỉnh, thành phố, trạng thái…) rồi xuất lại.") % {"n": format_number(limit)})
+        return redirect(reverse("projects:list") + ("?" + request.GET.urlencode() if request.GET else ""))
     stream = exports.de_an_workbook(qs)
     response = FileResponse(stream, as_attachment=True, filename="danh-sach-de-an.xlsx",
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

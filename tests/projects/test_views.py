@@ -620,3 +620,12 @@ def test_notification_mark_read_by_htmx(users, client_as):
     assert response.status_code == 200 and response.content == b""
     note.refresh_from_db()
     assert note.read_at is not None
+
+
+def test_export_refuses_too_many_rows(users, client_as, settings):
+    settings.EXPORT_MAX_ROWS = 1
+    ready_de_an(users.centre)
+    ready_de_an(users.centre)
+    response = client_as(users.centre).get(reverse("projects:export"), {"year": 2026}, follow=True)
+    assert "vượt giới hạn một lần xuất Excel" in response.content.decode()
+    assert response.redirect_chain[-1][0].endswith("?year=2026")
