@@ -57,8 +57,7 @@ class DashboardFilters:
         if self.content is not None and "content" not in extra:
             pairs.append(("content", self.content.pk))
         for key, value in extra.items():
-            if key == "year":
-                pairs = [p for p in pairs if p[0] != "year"]
+            pairs = [p for p in pairs if p[0] != key]  # a chart's own value replaces the filter's
             values = value if isinstance(value, (list, tuple)) else [value]
             pairs.extend((key, v) for v in values)
         return urlencode(pairs)

@@ -56,3 +56,19 @@ def test_export_neutralises_formula_looking_text():
     assert ws["A7"].value == "'+1"
     assert ws["B6"].value == 1_234_567 and ws["B8"].value == 1_234_567
     assert ws["A2"].value.startswith("1881/QĐ-TTg · năm 2021–2025")
+
+
+@pytest.mark.django_db
+def test_list_links_carry_the_filters_over():
+    from khuyencong.models import ActivityContent, Province
+
+    bac_ninh = Province.objects.get(code="24", era="current")
+    area = ActivityContent.objects.get(code="1", instrument="1881/QĐ-TTg")
+    filters = parse_filters({"programme": "qd-1881-2021-2025", "year_from": "2023", "year_to": "2024",
+                             "level": "kcqg", "province": str(bac_ninh.pk), "content": str(area.pk)})
+    assert filters.list_query() == (f"year=2023&year=2024&level=kcqg&current_province={bac_ninh.pk}&content={area.pk}")
+    assert filters.list_query(level=["kcdp"]) == (
+        f"year=2023&year=2024&current_province={bac_ninh.pk}&content={area.pk}&level=kcdp")
+    assert filters.list_query(province=[7]) == f"year=2023&year=2024&level=kcqg&content={area.pk}&province=7"
+    assert filters.list_query(year=[2024], status=["approved"]).startswith("level=kcqg")
+    assert "year=2024" in filters.list_query(year=[2024]) and "year=2023" not in filters.list_query(year=[2024])

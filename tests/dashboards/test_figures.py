@@ -176,3 +176,22 @@ def test_province_comparison_with_national_average(world):
     want = expected.by_province(selected_all, "current", YEARS)
     assert rows["Giải ngân"]["national"] == sum(f["disbursed"] for f in want.values())
     assert rows["Giải ngân"]["own"] == want.get(bac_ninh.pk, {}).get("disbursed", 0)
+
+
+@pytest.mark.parametrize("key, count_key", [("trang-thai", "count"), ("tinh", "count"), ("noi-dung", "total")])
+@pytest.mark.parametrize("grouping", ["current", "historical"])
+def test_chart_links_land_on_the_matching_de_an_list(world, key, count_key, grouping):
+    """Each bar's link opens the đề án list (projects.selectors.de_an_list) with exactly its đề án."""
+    from urllib.parse import urlsplit
+
+    from django.http import QueryDict
+
+    from projects.selectors import de_an_list
+
+    block = _block(world.reviewer, key, grouping=grouping)
+    assert block.rows
+    for row in block.rows:
+        url = urlsplit(row["_link"])
+        assert url.path == "/de-an/"
+        listed = de_an_list(user=world.reviewer, filters=QueryDict(url.query)).count()
+        assert listed == row[count_key], (key, row.get("code"), url.query)
