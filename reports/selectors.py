@@ -16,7 +16,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from khuyencong.formatting import format_date_long
+from khuyencong.formatting import format_date_long, format_trieu
 from khuyencong.models import Indicator, Organisation, Province
 from khuyencong.selectors import agency_on, programme_for_year
 
@@ -374,6 +374,11 @@ def annual_report_context(job):
         "programme": programme, "indicators": indicators, "inspections": insp, "groups": groups,
         "de_an_count": sum(len(g["rows"]) for g in groups),
         "proposals": proposals(money, provinces, insp), "chart": money_chart(money),
+        "province_chart": hbar_chart([
+            (row["province"].name, row["support"], format_trieu(row["support"], 0))
+            for row in sorted(provinces, key=lambda r: -r["support"])[:10]
+        ]),
+        "content_chart": hbar_chart([(f"{row['code']}. {row['name'][:28]}…" if len(row["name"]) > 28 else f"{row['code']}. {row['name']}", row["count"], str(row["count"])) for row in contents if row["code"]], label_width=200),
     }
 
 
@@ -389,6 +394,22 @@ def money_chart(money):
             "plan": row["plan"], "implemented": row["implemented"],
         })
     return {"bars": bars, "empty": top == 1}
+
+
+def hbar_chart(items, *, width=460, label_width=150, bar_height=14, gap=6):
+    """Horizontal bars for an inline SVG: items are (label, value, text); geometry computed here."""
+    items = [i for i in items if i[1]]
+    top = max([i[1] for i in items] + [1])
+    span = width - label_width - 90
+    bars = []
+    for n, (label, value, text) in enumerate(items):
+        y = n * (bar_height + gap)
+        bars.append({
+            "label": label, "text": text, "y": y, "ty": y + bar_height - 3, "w": round(value * span / top, 1),
+            "x": label_width, "tx": round(label_width + value * span / top + 4, 1),
+        })
+    return {"bars": bars, "height": len(bars) * (bar_height + gap), "width": width, "label_width": label_width - 6,
+            "bar_height": bar_height}
 
 
 def record_context(job):

@@ -149,6 +149,8 @@ def test_national_report_through_the_views(client, users, media_root, django_cap
     assert group_dots(expected["total"]) in text
     assert group_dots(expected["plan_national"] + expected["plan_local"]) in text
     assert "Nơi nhận:" in text
+    for caption in ("Hình 1. Kế hoạch và thực hiện", "Hình 2. Số đề án theo nhóm nội dung", "Hình 3. Các tỉnh, thành phố có kinh phí"):
+        assert caption in text
     # Files published: exactly the one the job points at, none half-written.
     files = [p for p in media_root.rglob("*") if p.is_file()]
     assert [p.name for p in files] == [os.path.basename(job.file.name)]
