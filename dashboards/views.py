@@ -47,14 +47,22 @@ def _scope(request, code):
 
 
 def _filter_form_context(request, filters):
+    """The filter form's lists and values: the parsed filters, or what the user typed when they were
+    refused (so it can be corrected)."""
+    if filters is not None:
+        form = {"programme": filters.programme.code, "year_from": filters.year_from, "year_to": filters.year_to,
+                "level": filters.level, "province": str(filters.province.pk) if filters.province else "",
+                "content": str(filters.content.pk) if filters.content else "", "grouping": filters.grouping}
+    else:
+        form = {k: (request.GET.get(k) or "").strip()[:40] for k in
+                ("programme", "year_from", "year_to", "level", "province", "content", "grouping")}
     return {
         "programmes": Programme.objects.order_by("start_year"),
         "provinces": Province.objects.filter(era=Era.CURRENT).order_by("name"),
         "areas": ActivityContent.objects.filter(parent__isnull=True).order_by("instrument", "order", "code"),
         "levels": Level.choices,
         "filters": filters,
-        "years": filters.years if filters else [],
-        "all_years": range(filters.programme.start_year, filters.programme.end_year + 1) if filters else [],
+        "form": form,
     }
 
 
@@ -81,7 +89,8 @@ def _dashboard(request, code=None):
     if refusal:
         return refusal
     page_url, table_name, export_name, args = _base_urls(province)
-    context = {"province": province, "page_url": page_url}
+    context = {"province": province, "page_url": page_url,
+               "scope": province.full_name if province else _("Toàn quốc")}
     try:
         filters = parse_filters(request.GET, fixed_province=province)
     except FilterError as err:

@@ -104,3 +104,13 @@ def test_unknown_block_is_404(client, people):
     assert client.get(f"/tong-quan/toan-quoc/bang/khong-co/?{P}").status_code == 404
     # The comparison with the national average exists only on a province dashboard.
     assert client.get(f"/tong-quan/toan-quoc/bang/so-sanh/?{P}").status_code == 404
+
+
+def test_refused_filters_stay_in_the_form_to_be_corrected(client, people):
+    client.force_login(people.province)
+    response = client.get("/tong-quan/tinh/24/?programme=qd-1881-2021-2025&year_from=2019&level=kcdp")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert 'name="year_from" value="2019"' in text
+    assert '<option value="kcdp" selected>' in text
+    assert "Tổng quan chương trình khuyến công · Tỉnh Bắc Ninh" in text
