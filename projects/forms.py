@@ -2,6 +2,8 @@
 ``projects.services`` (called from the views). Choices that point at rows (establishments, đề án)
 are always looked up through ``khuyencong.access`` scoping, so a forged id is refused here.
 """
+import itertools
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_migrate
@@ -300,6 +302,7 @@ class CommentForm(forms.Form):
 
 
 _CHOICES_CACHE = {}
+_GENERATIONS = itertools.count(1)
 CHOICES_TTL = 300  # seconds: reference lists change a few times a year
 
 
@@ -313,6 +316,7 @@ def filter_choices(user):
     if cached and cached[0] > time.monotonic():
         return cached[1]
     value = _filter_choices(user)
+    value["generation"] = next(_GENERATIONS)  # lets callers cache what they build from these lists
     _CHOICES_CACHE[key] = (time.monotonic() + CHOICES_TTL, value)
     return value
 

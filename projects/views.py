@@ -171,7 +171,7 @@ def _filter_options(request):
     reference lists) in Python: a few hundred options through template tags cost tens of
     milliseconds per page; marking the chosen ones costs microseconds."""
     c = filter_choices(request.user)
-    key = (get_language(), id(c))
+    key = (get_language(), c["generation"])
     cached = _OPTIONS_CACHE.get(key)
     if cached is None:
         everything = _("Tất cả")

@@ -629,3 +629,16 @@ def test_export_refuses_too_many_rows(users, client_as, settings):
     response = client_as(users.centre).get(reverse("projects:export"), {"year": 2026}, follow=True)
     assert "vượt giới hạn một lần xuất Excel" in response.content.decode()
     assert response.redirect_chain[-1][0].endswith("?year=2026")
+
+
+def test_filter_form_keeps_the_chosen_values(users, client_as):
+    c = client_as(users.reviewer)
+    hn = current("01")
+    body = c.get(reverse("projects:list"), {"year": 2025, "level": "kcdp", "status": "approved",
+                                            "current_province": hn.pk, "size": 20}).content.decode()
+    assert '<option value="2025" selected>2025</option>' in body
+    assert '<option value="kcdp" selected>' in body
+    assert '<option value="approved" selected>' in body
+    assert f'<option value="{hn.pk}" selected>{hn.name}</option>' in body
+    assert '<option value="20" selected>20</option>' in body
+    assert body.count(" selected>") == 5
