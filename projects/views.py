@@ -2,8 +2,6 @@
 every write goes through ``projects.services``; a refusal is shown as its Vietnamese message and
 leaves the data untouched. Another province's đề án, attachment or establishment is a 404.
 """
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -269,7 +267,6 @@ def de_an_list(request):
         "can_create": access.can(request.user, "de_an.create", None).allowed,
         "can_bulk_approve": _can_bulk_approve(request.user),
         "rows_html": _rows_html(page.object_list, can_bulk_approve=_can_bulk_approve(request.user)),
-        "selected": set(_ids(request.GET.getlist("selected"))),
     }
     return render(request, "projects/list.html", context)
 
@@ -732,6 +729,3 @@ def notifications_mark_read(request):
     messages.success(request, _("Đã đánh dấu %(n)s thông báo là đã đọc.") % {"n": n})
     return redirect("projects:notifications")
 
-
-def list_url_with(params):
-    return reverse("projects:list") + ("?" + urlencode(params, doseq=True) if params else "")
