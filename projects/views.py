@@ -64,10 +64,10 @@ class Page:
       the sort index); past the middle of the list the subquery walks the index from the other end
       (the last page costs what the first costs).
     * ``count`` is exact, except for searches: counting every row that matches a common word means
-      re-reading thousands of rows, so at most ``COUNT_CAP`` + 1 are counted ("hơn 1.000").
+      re-reading thousands of rows, so at most ``COUNT_CAP`` + 1 are counted ("hơn 500").
     """
 
-    COUNT_CAP = 1000
+    COUNT_CAP = 500
 
     def __init__(self, queryset, number, size, *, capped=False):
         self.size = size
