@@ -102,6 +102,7 @@ class ImportKind(models.TextChoices):
 
 class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("Đã xem trước, chờ xác nhận")
+    APPLYING = "applying", _("Đang nhập (chạy nền)")
     APPLIED = "applied", _("Đã nhập")
     UNDONE = "undone", _("Đã hoàn tác")
     FAILED = "failed", _("Lỗi")

@@ -510,10 +510,14 @@ def import_apply(*, batch, actor):
     against the database as it is now (under row locks); on any problem nothing is written and
     ImportFailed lists why. A lost database connection rolls everything back (ImportFailed)."""
     _prepare_connection()
-    if batch.status != ImportStatus.PREVIEWED:
+    if batch.status not in (ImportStatus.PREVIEWED, ImportStatus.APPLYING):
         raise ImportFailed(_("Lô #%(id)s không ở trạng thái chờ xác nhận (hiện: %(s)s).")
                            % {"id": batch.pk, "s": batch.get_status_display()})
-    with batch.file.open("rb") as stored:
+    try:
+        stored = batch.file.open("rb")
+    except (OSError, ValueError) as exc:
+        raise ImportFailed(_("Không đọc được tệp gốc đã lưu của lô #%(id)s; hãy tải tệp lên lại.") % {"id": batch.pk}) from exc
+    with stored:
         parsed, sha, size = import_read(fileobj=stored, name=batch.original_name)
     if sha != batch.sha256:
         raise ImportFailed(_("Tệp lưu của lô #%(id)s đã bị thay đổi; hãy tải lên lại.") % {"id": batch.pk})
@@ -571,7 +575,7 @@ def _apply(*, preview, batch, actor, fileobj=None):
             batch.file.save(_stored_name(preview.sha256, preview.name), File(fileobj, name=preview.name), save=False)
     else:
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if batch.status != ImportStatus.PREVIEWED:
+        if batch.status not in (ImportStatus.PREVIEWED, ImportStatus.APPLYING):
             raise ImportFailed(_("Lô #%(id)s đã được xử lý.") % {"id": batch.pk})
     plan = _ensure_plans(parsed, batch)
     if parsed.kind == ImportKind.ALLOCATION:
@@ -584,6 +588,7 @@ def _apply(*, preview, batch, actor, fileobj=None):
     batch.applied_at = timezone.now()
     batch.rows_created, batch.rows_updated, batch.rows_unchanged = counts["create"], counts["update"], counts["unchanged"]
     batch.rows_error = 0
+    batch.error = ""
     batch.plan = plan
     batch.summary = {**_summary_json(preview), "applied": batch.summary.get("applied", {})}
     batch.save()
@@ -855,3 +860,47 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
         de_an=de_an, kind=kind, source=source, amount=amount, date=date, document_number=document_number.strip()[:50],
         note=(note or "")[:255], created_by=actor,
     )
+
+
+# === background apply for big files ===============================================================
+
+def import_queue(*, batch, actor):
+    """Mark a previewed batch "applying" (a conditional UPDATE: a double click queues it once) and hand
+    it to the worker after commit. Returns False when it was not waiting for confirmation."""
+    decision_actor = actor if getattr(actor, "pk", None) else None
+    updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEWED).update(
+        status=ImportStatus.APPLYING, applied_by=decision_actor, error="")
+    if not updated:
+        return False
+    from .tasks import apply_import
+
+    actor_id = decision_actor.pk if decision_actor else None
+    transaction.on_commit(lambda: apply_import.delay(batch.pk, actor_id))
+    return True
+
+
+def import_apply_queued(*, batch_id, actor_id=None):
+    """What the worker runs: apply the batch; on refusal put it back to "previewed" with the reason."""
+    from khuyencong.models import User
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status != ImportStatus.APPLYING:
+        return batch
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    from .importers import ImportRejected
+
+    try:
+        import_apply(batch=batch, actor=actor)
+    except (ImportFailed, ImportRejected) as exc:
+        _back_to_preview(batch_id, exc)
+    except Exception as exc:
+        _back_to_preview(batch_id, exc)
+        raise
+    return ImportBatch.objects.get(pk=batch_id)
+
+
+def _back_to_preview(batch_id, exc):
+    _prepare_connection()
+    details = "\n".join(p.message for p in getattr(exc, "problems", [])[:50])
+    ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING).update(
+        status=ImportStatus.PREVIEWED, error=(str(exc) + ("\n" + details if details else ""))[:5000])

@@ -1,6 +1,7 @@
 """Thin views: access checks through khuyencong.access, reads through selectors, writes through services."""
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -148,6 +149,7 @@ def import_detail(request, pk):
     return render(request, "funding/import_detail.html", {
         "batch": batch, "page": page, "by_province": batch.summary.get("by_province", []),
         "previewed": batch.status == ImportStatus.PREVIEWED, "applied": batch.status == ImportStatus.APPLIED,
+        "applying": batch.status == ImportStatus.APPLYING,
     })
 
 
@@ -168,9 +170,33 @@ def _batch_action(request, pk, func, done):
     return redirect("funding:import_detail", pk=batch.pk)
 
 
+SYNC_MAX_ROWS = 2000
+
+
 @login_required
 @require_POST
 def import_confirm(request, pk):
+    """Small files are applied within the request; big ones (and every plan annex over a few hundred
+    đề án) go to the worker, and the batch page follows its status."""
+    _require(access.can(request.user, "funding.import"))
+    try:
+        batch = selectors.import_batch_get(user=request.user, pk=pk)
+    except ImportBatch.DoesNotExist as exc:
+        raise Http404 from exc
+    limit = getattr(settings, "IMPORT_SYNC_MAX_ROWS", SYNC_MAX_ROWS)
+    heavy = batch.rows_total > (limit // 10 if batch.kind == "plan_annex" else limit)
+    if heavy:
+        if services.import_queue(batch=batch, actor=request.user):
+            batch.refresh_from_db()
+            if batch.status == ImportStatus.APPLIED:
+                messages.success(request, _("Đã nhập lô #%(id)s vào cơ sở dữ liệu.") % {"id": batch.pk})
+            elif batch.status == ImportStatus.APPLYING:
+                messages.info(request, _("Lô #%(id)s đang được nhập ở chế độ nền; trang này tự cập nhật.") % {"id": batch.pk})
+            else:
+                messages.error(request, batch.error.splitlines()[0] if batch.error else _("Không nhập được."))
+        else:
+            messages.error(request, _("Lô #%(id)s không ở trạng thái chờ xác nhận.") % {"id": batch.pk})
+        return redirect("funding:import_detail", pk=batch.pk)
     return _batch_action(request, pk, services.import_apply, _("Đã nhập lô #%(id)s vào cơ sở dữ liệu."))
 
 

@@ -107,3 +107,42 @@ def test_annex_upload_through_the_web(admin_client):
     from projects.models import DeAn
 
     assert DeAn.objects.count() == 30
+
+
+def test_big_batches_are_applied_by_the_worker(admin_client, settings, django_capture_on_commit_callbacks):
+    settings.IMPORT_SYNC_MAX_ROWS = 10  # the 34-row table counts as big: queued for the worker
+    upload(admin_client, ALLOCATION)
+    batch = ImportBatch.objects.get()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(reverse("funding:import_confirm", args=[batch.pk]), follow=True)
+    assert "đang được nhập ở chế độ nền" in response.content.decode()
+    assert 'http-equiv="refresh"' in response.content.decode()
+    assert ImportBatch.objects.get().status == "applying" and not Allocation.objects.exists()
+    for callback in callbacks:  # the commit happens: the (eager) worker runs the task
+        callback()
+    response = admin_client.get(reverse("funding:import_detail", args=[batch.pk]))
+    assert "Đã nhập" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == "applied" and Allocation.objects.count() == 68
+    # A second confirmation does nothing.
+    response = admin_client.post(reverse("funding:import_confirm", args=[batch.pk]), follow=True)
+    assert "không ở trạng thái chờ xác nhận" in response.content.decode()
+    assert Allocation.objects.count() == 68
+
+
+def test_worker_refusal_puts_the_batch_back_with_the_reason(admin_client, settings, django_capture_on_commit_callbacks):
+    from funding.services import import_apply_queued, import_queue
+
+    settings.IMPORT_SYNC_MAX_ROWS = 1
+    upload(admin_client, ALLOCATION)
+    batch = ImportBatch.objects.get()
+    # The stored file disappears before the worker runs (e.g. storage cleaned): refused, put back.
+    with django_capture_on_commit_callbacks(execute=False):
+        assert import_queue(batch=batch, actor=None)
+    batch.file.storage.delete(batch.file.name)
+    import_apply_queued(batch_id=batch.pk)
+    batch.refresh_from_db()
+    assert batch.status == "previewed" and "Không đọc được tệp gốc" in batch.error
+    assert not Allocation.objects.exists()
+    page = admin_client.get(reverse("funding:import_detail", args=[batch.pk])).content.decode()
+    assert "Xác nhận nhập" in page

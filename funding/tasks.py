@@ -1,0 +1,9 @@
+"""Thin Celery tasks: IDs in, one service call."""
+from celery import shared_task
+
+
+@shared_task(name="funding.apply_import", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def apply_import(batch_id, actor_id=None):
+    from .services import import_apply_queued
+
+    import_apply_queued(batch_id=batch_id, actor_id=actor_id)
