@@ -224,11 +224,17 @@ def _is_login_redirect(response):
     return response.status_code == 302 and ("/dang-nhap/" in response["Location"] or "/login/" in response["Location"])
 
 
-def test_every_url_every_role_own_and_other_province(client, tmp_path, settings):
+ROLES = ("anonymous", "centre", "province", "reviewer", "admin")
+
+
+# One case per role, so pytest-xdist spreads the walk over its workers.
+@pytest.mark.parametrize("only_role", ROLES)
+def test_every_url_every_role_own_and_other_province(client, tmp_path, settings, only_role):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     w = _build_world(tmp_path, settings)
-    roles = {"anonymous": None, "centre": w.users.centre, "province": w.users.province,
-             "reviewer": w.users.reviewer, "admin": w.users.admin}
+    all_roles = {"anonymous": None, "centre": w.users.centre, "province": w.users.province,
+                 "reviewer": w.users.reviewer, "admin": w.users.admin}
+    roles = {only_role: all_roles[only_role]}
     routes = list(walk(get_resolver().url_patterns))
     assert len(routes) > 30
     names = {p.name for _t, _ns, p in routes}
@@ -289,7 +295,7 @@ def test_every_url_every_role_own_and_other_province(client, tmp_path, settings)
                         leaked = [s for s in secrets if s in body]
                         if leaked:
                             failures.append(f"{where}: shows another province's data {leaked}")
-    assert checked > 300
+    assert checked > 60
     assert not failures, "\n".join(failures)
 
 
