@@ -137,6 +137,13 @@ def test_nothing_set_means_sqlite_and_eager_celery(tmp_path):
     assert found["cache"] == "django.core.cache.backends.locmem.LocMemCache"
 
 
+def test_empty_urls_mean_not_set(tmp_path):
+    """``DATABASE_URL=`` and ``CELERY_BROKER_URL=`` (empty, as in a copied .env) fall back to the defaults."""
+    found = probe(tmp_path, DATABASE_URL="", CELERY_BROKER_URL="")
+    assert found["engine"] == "django.db.backends.sqlite3"
+    assert found["broker"] == "memory://" and found["eager"] is True
+
+
 def test_database_and_broker_urls_switch_to_the_real_services(tmp_path):
     found = probe(
         tmp_path,
