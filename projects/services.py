@@ -21,10 +21,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from khuyencong import access
 from khuyencong.choices import FundingSource, Level, Role
-from khuyencong.formatting import MoneyError, format_dong, parse_money
+from khuyencong.formatting import MAX_DONG, MoneyError, format_dong, parse_money
 from khuyencong.models import ActivityContent, Organisation, Province, User
 from khuyencong.textsearch import fold, nfc
 
@@ -70,6 +71,8 @@ class ConflictError(WorkflowError):
 def _money(value, label, *, required=True):
     """Integer đồng from an int or Vietnamese text ("1.500.000"); refuses negative, fractional đồng,
     absurd sizes, with the field named in the message."""
+    if type(value) is int and 0 <= value < MAX_DONG:  # the import's already-parsed đồng
+        return value
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise WorkflowError(_("%(f)s: chưa nhập số tiền.") % {"f": label})
@@ -1108,13 +1111,25 @@ def guess_legal_form(name):
 
 class _Lookups:
     """Reference lookups for recording approved đề án, cached for one import (organisations of a
-    province, the activity-content catalogue, programmes, establishments by folded name)."""
+    province, the activity-content catalogue, programmes, establishments by folded name). Folded
+    texts and answers are memoised: an annex repeats the same units and contents on many rows."""
 
     def __init__(self):
         self._orgs = {}
         self._catalogue = None
         self._programmes = None
         self._establishments = {}
+        self._folded = {}
+        self._units = {}
+        self._contents = {}
+
+    def fold(self, text):
+        folded = self._folded.get(text)
+        if folded is None:
+            folded = fold(text)
+            if len(self._folded) < 200_000:
+                self._folded[text] = folded
+        return folded
 
     def preload(self, provinces, beneficiary_names):
         ids = set()
@@ -1124,10 +1139,11 @@ class _Lookups:
             self._orgs.setdefault(org.province_id, []).append(org)
         for pid in ids:
             self._orgs.setdefault(pid, [])
-        folded = {fold(n) for n in beneficiary_names if n}
+        folded = {self.fold(n) for n in beneficiary_names if n}
         if folded:
-            for est in Establishment.objects.filter(search_name__in=folded, province_id__in=ids).order_by("id"):
-                self._establishments.setdefault((est.search_name, est.province_id), est)
+            for names in _chunks(sorted(folded)):
+                for est in Establishment.objects.filter(search_name__in=names, province_id__in=ids).order_by("id"):
+                    self._establishments.setdefault((est.search_name, est.province_id), est)
 
     def organisations(self, province_id):
         if province_id not in self._orgs:
@@ -1136,23 +1152,33 @@ class _Lookups:
 
     def unit(self, name, province):
         """An Organisation of the province (either era) whose folded name matches ``name``."""
-        key = fold(name)
+        key = self.fold(name)
         if not key:
             return None
+        memo = (key, province.pk)
+        if memo in self._units:
+            return self._units[memo]
         candidates = self.organisations(province.pk) + (
             self.organisations(province.current.pk) if province.current.pk != province.pk else [])
-        for org in candidates:
-            if fold(org.name) == key:
-                return org
-        for org in candidates:
-            folded = fold(org.name)
-            if key in folded or folded in key:
-                return org
-        return None
+        found = next((org for org in candidates if self.fold(org.name) == key), None)
+        if found is None:
+            for org in candidates:
+                folded = self.fold(org.name)
+                if key in folded or folded in key:
+                    found = org
+                    break
+        self._units[memo] = found
+        return found
 
     def contents(self, text, day):
         """Activity contents named in ``text``: by leading code ("1.2 …") or folded name."""
-        key = fold(text)
+        memo = (text, day)
+        if memo not in self._contents:
+            self._contents[memo] = self._find_contents(text, day)
+        return self._contents[memo]
+
+    def _find_contents(self, text, day):
+        key = self.fold(text)
         if not key:
             return []
         if self._catalogue is None:
@@ -1164,7 +1190,7 @@ class _Lookups:
             found = [c for c in catalogue if c.code == match.group(1)]
             if found:
                 return found[:1]
-        return [c for c in catalogue if fold(c.name) == key or (len(key) > 15 and key in fold(c.name))][:1]
+        return [c for c in catalogue if self.fold(c.name) == key or (len(key) > 15 and key in self.fold(c.name))][:1]
 
     def programme(self, year):
         if self._programmes is None:
@@ -1174,8 +1200,9 @@ class _Lookups:
         return next((p for p in self._programmes if p.start_year <= year <= p.end_year), None)
 
     def establishment(self, name, province):
+        key = self.fold(name)
         for pid in (province.pk, province.current.pk):
-            est = self._establishments.get((fold(name), pid))
+            est = self._establishments.get((key, pid))
             if est is not None:
                 return est
         return None
@@ -1245,64 +1272,42 @@ def _prepare_record(values, lookups):
     }
 
 
-def _record_one(spec, actor, lookups):
-    source_ref, province, wanted = spec["source_ref"], spec["province"], spec["wanted"]
-    level, plan_year = wanted["level"], wanted["plan_year"]
-    wanted_lines, content = spec["wanted_lines"], spec["content"]
-    existing = DeAn.objects.select_for_update(of=("self",)).filter(source_ref=source_ref).first()
-    if existing is not None:
-        current_lines = sorted(BudgetLine.objects.filter(de_an=existing).values_list("source", "amount"))
-        changed = [k for k, v in wanted.items() if getattr(existing, k) != v]
-        if not changed and current_lines == wanted_lines:
-            return existing, "unchanged"
-        row = existing
-        for key in changed:
-            setattr(row, key, wanted[key])
-        action = "updated"
-    else:
-        row = DeAn(source_ref=source_ref, status=Status.APPROVED, kind=Kind.ORDINARY, created_by=actor,
-                   programme=lookups.programme(plan_year), **wanted)
-        row.code = next_code(level=level, plan_year=plan_year, province_code=province.code)
-        changed = list(wanted)
-        action = "created"
-    beneficiary_name = spec["beneficiary_name"]
-    row.search_text = search_text_for(row, [beneficiary_name] if beneficiary_name else [])
-    if action == "updated":
-        row.revision += 1
-    row.updated_at = timezone.now()
-    _history_user(row, actor)
-    row.save()
-    if content is not None and action == "created":
-        row.contents.set([content])
-    lines_changed = action == "created" or sorted(
-        BudgetLine.objects.filter(de_an=row).values_list("source", "amount")) != wanted_lines
-    if lines_changed:
-        for line in BudgetLine.objects.filter(de_an=row):
-            _history_user(line, actor).delete()
-        for order, (source, amount) in enumerate(wanted_lines, start=1):
-            _history_user(BudgetLine(de_an=row, order=order, description=spec["line_text"], source=source,
-                                     amount=amount, content=content), actor).save()
-    if beneficiary_name and action == "created":
-        est = lookups.establishment(beneficiary_name, province) or Establishment.objects.filter(
-            search_name=fold(beneficiary_name), province__in=[province.pk, province.current.pk]).first()
-        if est is None:
-            est = Establishment.objects.create(name=beneficiary_name, search_name=fold(beneficiary_name),
-                                               legal_form=guess_legal_form(beneficiary_name), province=province)
-        lookups.remember_establishment(est)
-        _history_user(DeAnBeneficiary(de_an=row, establishment=est, order=1), actor).save()
-    _recompute_totals(row)
-    DeAn.objects.filter(pk=row.pk).update(
-        total_amount=row.total_amount, national_amount=row.national_amount, local_amount=row.local_amount,
-        counterpart_amount=row.counterpart_amount, other_amount=row.other_amount,
-    )
-    Transition.objects.create(
-        de_an=row, action="import_approved", from_status="" if action == "created" else row.status,
-        to_status=row.status, actor=actor, decision_number=spec["decision_number"],
-        decision_date=spec["decision_date"],
-        data={"source_ref": source_ref, "result": action, "changed": changed if action == "updated" else [],
-              "lines_changed": bool(lines_changed)},
-    )
-    return row, action
+def _history_rows(model, objs, history_type, *, user, date):
+    """Historical rows for ``objs`` like simple-history's ``bulk_history_create`` (which only knows
+    "+" and "~"), for any history type; not saved."""
+    history = model.history.model
+    fields = [f.attname for f in history.tracked_fields]
+    return [history(history_date=date, history_user=user, history_change_reason=None, history_type=history_type,
+                    **{name: getattr(obj, name) for name in fields}) for obj in objs]
+
+
+def _chunks(items, size=5000):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _allocate_codes(prefix_counts):
+    """Reserve ``n`` consecutive sequence numbers per prefix in one locked step: a single
+    ``INSERT … ON CONFLICT (prefix) DO UPDATE SET last = last + n RETURNING`` (PostgreSQL and SQLite
+    ≥ 3.35). The rows stay locked until commit, so concurrent importers queue and never share a number."""
+    if not prefix_counts:
+        return {}
+    from django.db import connection
+
+    table = connection.ops.quote_name(CodeSequence._meta.db_table)
+    items = sorted(prefix_counts.items())  # one lock order for every importer: no deadlock
+    values = ", ".join(["(%s, %s)"] * len(items))
+    params = [v for item in items for v in item]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (prefix, last) VALUES {values} ON CONFLICT (prefix) DO UPDATE "
+            f"SET last = {table}.last + excluded.last RETURNING prefix, last",
+            params,
+        )
+        lasts = dict(cursor.fetchall())
+    return {prefix: [f"{prefix}-{number:04d}" for number in range(lasts[prefix] - n + 1, lasts[prefix] + 1)]
+            for prefix, n in items}
 
 
 @transaction.atomic
@@ -1313,9 +1318,7 @@ def de_an_record_approved(*, actor, plan_year, level, province, name, implementi
     ``source_ref``. Returns ``(de_an, action)`` with action "created", "updated" or "unchanged".
     Amounts are integer đồng (or Vietnamese text). ``actor`` None means a system import; otherwise it
     must be a reviewer or administrator. Runs inside the caller's transaction.
-    For many rows use ``de_an_record_approved_many`` (same result, a fixed number of queries)."""
-    if actor is not None:
-        _require(access.can(actor, "de_an.import_approved", None))
+    This is ``de_an_record_approved_many`` with one row (same writes, same history)."""
     values = {
         "plan_year": plan_year, "level": level, "province": province, "name": name,
         "implementing_unit_name": implementing_unit_name, "beneficiary_name": beneficiary_name,
@@ -1324,8 +1327,10 @@ def de_an_record_approved(*, actor, plan_year, level, province, name, implementi
         "counterpart_amount": counterpart_amount, "decision_number": decision_number,
         "decision_date": decision_date, "source_ref": source_ref,
     }
-    lookups = _Lookups()
-    return _record_one(_prepare_record(values, lookups), actor, lookups)
+    try:
+        return de_an_record_approved_many(actor=actor, rows=[values])[0]
+    except RecordError as exc:
+        raise WorkflowError(str(exc)) from exc
 
 
 class RecordError(WorkflowError):
@@ -1336,24 +1341,27 @@ class RecordError(WorkflowError):
         super().__init__(message)
 
 
-def _allocate_codes(prefix_counts):
-    """Reserve ``n`` consecutive sequence numbers per prefix with one locked UPDATE each."""
-    result = {}
-    for prefix, n in prefix_counts.items():
-        seq, _created = CodeSequence.objects.get_or_create(prefix=prefix)
-        CodeSequence.objects.filter(pk=seq.pk).update(last=F("last") + n)
-        last = CodeSequence.objects.filter(pk=seq.pk).values_list("last", flat=True).get()
-        result[prefix] = [f"{prefix}-{number:04d}" for number in range(last - n + 1, last + 1)]
-    return result
+_DE_AN_WRITE_FIELDS = (
+    "total_amount", "national_amount", "local_amount", "counterpart_amount", "other_amount", "search_text",
+    "revision", "updated_at",
+)
 
 
 @transaction.atomic
 def de_an_record_approved_many(*, actor, rows):
-    """``de_an_record_approved`` for many plan-annex rows at once, with a fixed number of queries for
-    new and unchanged rows (bulk inserts, history rows included); changed rows go through the
-    one-row path. ``rows``: dicts with the keyword arguments of ``de_an_record_approved`` except
-    ``actor``. Returns ``[(de_an, action), …]`` in the order of ``rows``. A refused row raises
-    ``RecordError`` (its ``index``) and nothing is written."""
+    """``de_an_record_approved`` for many plan-annex rows at once, set-based: a fixed number of
+    queries whatever the number of rows (beyond the batching of large inserts).
+
+    Reads: existing đề án by ``source_ref`` (locked), their budget lines and contents, organisations
+    of the provinces, establishments by folded name, the activity-content catalogue and programmes.
+    Writes: code numbers reserved in one locked statement per import, then ``bulk_create`` of the
+    new đề án, their history rows (with the ``contents`` M2M snapshot), new establishments, M2M rows,
+    budget lines, beneficiaries (each with history) and Transition rows; ``bulk_update`` of the changed
+    đề án with a "~" history row each, replaced budget lines with "-"/"+" history.
+
+    ``rows``: dicts with the keyword arguments of ``de_an_record_approved`` except ``actor``.
+    Returns ``[(de_an, action), …]`` in the order of ``rows``; action "created", "updated" or
+    "unchanged". A refused row raises ``RecordError`` (its ``index``) and nothing is written."""
     if actor is not None:
         _require(access.can(actor, "de_an.import_approved", None))
     rows = list(rows)
@@ -1377,67 +1385,130 @@ def de_an_record_approved_many(*, actor, rows):
         seen.add(spec["source_ref"])
         specs.append(spec)
 
-    existing = {d.source_ref: d for d in DeAn.objects.select_for_update(of=("self",))
-                .filter(source_ref__in=[s["source_ref"] for s in specs])}
+    existing = {}
+    for refs in _chunks([s["source_ref"] for s in specs]):
+        for d in DeAn.objects.select_for_update(of=("self",)).filter(source_ref__in=refs):
+            existing[d.source_ref] = d
     existing_lines = {}
-    for de_an_id, source, amount in BudgetLine.objects.filter(de_an__in=list(existing.values())).values_list(
-            "de_an_id", "source", "amount"):
-        existing_lines.setdefault(de_an_id, []).append((source, amount))
+    if existing:
+        for ids in _chunks([d.pk for d in existing.values()]):
+            for line in BudgetLine.objects.filter(de_an_id__in=ids).order_by("id"):
+                existing_lines.setdefault(line.de_an_id, []).append(line)
+
+    now = timezone.now()
     results = [None] * len(specs)
-    new = []
+    new, updates = [], []
     for index, spec in enumerate(specs):
         row = existing.get(spec["source_ref"])
         if row is None:
             new.append((index, spec))
             continue
-        unchanged = all(getattr(row, k) == v for k, v in spec["wanted"].items()) and sorted(
-            existing_lines.get(row.pk, [])) == spec["wanted_lines"]
-        results[index] = (row, "unchanged") if unchanged else _record_one(spec, actor, lookups)
-    if not new:
-        return results
+        wanted = spec["wanted"]
+        changed = [k for k, v in wanted.items() if getattr(row, k) != v]
+        lines_changed = sorted((ln.source, ln.amount) for ln in existing_lines.get(row.pk, [])) != spec["wanted_lines"]
+        if not changed and not lines_changed:
+            results[index] = (row, "unchanged")
+            continue
+        updates.append((index, spec, row, changed, lines_changed))
 
-    counts = {}
-    for _i, spec in new:
-        w = spec["wanted"]
-        prefix = code_prefix(w["level"], w["plan_year"], spec["province"].code)
-        counts[prefix] = counts.get(prefix, 0) + 1
-    codes = _allocate_codes(counts)
-    taken = set(DeAn.objects.filter(code__in=[c for cs in codes.values() for c in cs]).values_list("code", flat=True))
-    now = timezone.now()
+    # --- new đề án --------------------------------------------------------------------------
     objs = []
-    for _i, spec in new:
-        w = spec["wanted"]
-        prefix = code_prefix(w["level"], w["plan_year"], spec["province"].code)
-        code = codes[prefix].pop(0)
-        if code in taken:
-            code = next_code(level=w["level"], plan_year=w["plan_year"], province_code=spec["province"].code)
-        amounts = spec["amounts"]
-        obj = DeAn(source_ref=spec["source_ref"], code=code, status=Status.APPROVED, kind=Kind.ORDINARY,
-                   created_by=actor, programme=lookups.programme(w["plan_year"]), created_at=now, updated_at=now,
-                   total_amount=sum(amounts.values()), national_amount=amounts[FundingSource.NATIONAL],
-                   local_amount=amounts[FundingSource.LOCAL], counterpart_amount=amounts[FundingSource.COUNTERPART],
-                   other_amount=amounts[FundingSource.OTHER], **w)
-        obj.province = spec["province"]
-        obj.implementing_unit = spec["unit"]
-        obj.search_text = search_text_for(obj, [spec["beneficiary_name"]] if spec["beneficiary_name"] else [])
-        objs.append(obj)
-    DeAn.objects.bulk_create(objs, batch_size=1000)
-    DeAn.history.bulk_history_create(objs, batch_size=1000, default_user=actor, default_date=now)
+    if new:
+        counts = {}
+        prefixes = []
+        for _i, spec in new:
+            w = spec["wanted"]
+            prefix = code_prefix(w["level"], w["plan_year"], spec["province"].code)
+            prefixes.append(prefix)
+            counts[prefix] = counts.get(prefix, 0) + 1
+        codes = _allocate_codes(counts)
+        taken = set()
+        for chunk in _chunks([c for cs in codes.values() for c in cs]):
+            taken.update(DeAn.objects.filter(code__in=chunk).values_list("code", flat=True))
+        position = dict.fromkeys(codes, 0)
+        for (_i, spec), prefix in zip(new, prefixes, strict=True):
+            w = spec["wanted"]
+            code = codes[prefix][position[prefix]]
+            position[prefix] += 1
+            if code in taken:  # a code written by hand outside the sequence
+                code = next_code(level=w["level"], plan_year=w["plan_year"], province_code=spec["province"].code)
+            amounts = spec["amounts"]
+            obj = DeAn(source_ref=spec["source_ref"], code=code, status=Status.APPROVED, kind=Kind.ORDINARY,
+                       created_by=actor, programme=lookups.programme(w["plan_year"]), created_at=now,
+                       updated_at=now, total_amount=sum(amounts.values()),
+                       national_amount=amounts[FundingSource.NATIONAL], local_amount=amounts[FundingSource.LOCAL],
+                       counterpart_amount=amounts[FundingSource.COUNTERPART],
+                       other_amount=amounts[FundingSource.OTHER], **w)
+            obj.province = spec["province"]
+            obj.current_province = spec["province"].current
+            obj.implementing_unit = spec["unit"]
+            obj.search_text = search_text_for(obj, [spec["beneficiary_name"]] if spec["beneficiary_name"] else [])
+            objs.append(obj)
+        DeAn.objects.bulk_create(objs, batch_size=1000)
 
-    # Beneficiaries: reuse by folded name in the province, create the rest once.
+    # --- changed đề án ----------------------------------------------------------------------
+    changed_rows = []
+    for _i, spec, row, changed, _lines_changed in updates:
+        for key in changed:
+            setattr(row, key, spec["wanted"][key])
+        amounts = spec["amounts"]
+        row.national_amount = amounts[FundingSource.NATIONAL]
+        row.local_amount = amounts[FundingSource.LOCAL]
+        row.counterpart_amount = amounts[FundingSource.COUNTERPART]
+        row.other_amount = amounts[FundingSource.OTHER]
+        row.total_amount = sum(amounts.values())
+        # The wanted ids are set above; the objects (already loaded) save a query per row in search_text_for.
+        row.province, row.current_province = spec["province"], spec["province"].current
+        row.implementing_unit = spec["unit"]
+        row.search_text = search_text_for(row, [spec["beneficiary_name"]] if spec["beneficiary_name"] else [])
+        row.revision += 1
+        row.updated_at = now
+        changed_rows.append(row)
+    if changed_rows:
+        fields = sorted({k.removesuffix("_id") for *_x, changed, _l in updates for k in changed}
+                        | set(_DE_AN_WRITE_FIELDS))
+        DeAn.objects.bulk_update(changed_rows, fields, batch_size=500)
+
+    # --- history of the đề án, with the contents snapshot -----------------------------------
+    through_model = DeAn.contents.through
+    through = []
+    for (_i, spec), obj in zip(new, objs, strict=True):
+        if spec["content"] is not None:
+            through.append(through_model(dean_id=obj.pk, activitycontent_id=spec["content"].pk))
+    through_model.objects.bulk_create(through, batch_size=2000)
+    snapshot = {}
+    for link in through:
+        snapshot.setdefault(link.dean_id, []).append(link)
+    for ids in _chunks([row.pk for row in changed_rows]):
+        for link in through_model.objects.filter(dean_id__in=ids).order_by("id"):
+            snapshot.setdefault(link.dean_id, []).append(link)
+    history_model = DeAn.history.model
+    history = history_model.objects.bulk_create(
+        _history_rows(DeAn, objs, "+", user=actor, date=now) + _history_rows(DeAn, changed_rows, "~", user=actor, date=now),
+        batch_size=1000,
+    )
+    m2m_history = _m2m_history_model()
+    m2m_rows = []
+    for record in history:
+        for link in snapshot.get(record.id, ()):
+            m2m_rows.append(m2m_history(id=link.id, dean_id=link.dean_id,
+                                        activitycontent_id=link.activitycontent_id, history=record))
+    m2m_history.objects.bulk_create(m2m_rows, batch_size=2000)
+
+    # --- beneficiaries: reuse by folded name in the province, create the rest once ----------
     new_ests = []
     for _i, spec in new:
         name = spec["beneficiary_name"]
         if name and lookups.establishment(name, spec["province"]) is None:
-            est = Establishment(name=name, search_name=fold(name), legal_form=guess_legal_form(name),
+            est = Establishment(name=name, search_name=lookups.fold(name), legal_form=guess_legal_form(name),
                                 province=spec["province"])
             lookups.remember_establishment(est)
             new_ests.append(est)
     Establishment.objects.bulk_create(new_ests, batch_size=1000)
-    through, lines, links, transitions = [], [], [], []
+
+    # --- budget lines, beneficiary links, transitions ----------------------------------------
+    lines, links, transitions, dropped = [], [], [], []
     for (index, spec), obj in zip(new, objs, strict=True):
-        if spec["content"] is not None:
-            through.append(DeAn.contents.through(dean_id=obj.pk, activitycontent_id=spec["content"].pk))
         for order, (source, amount) in enumerate(spec["wanted_lines"], start=1):
             lines.append(BudgetLine(de_an=obj, order=order, description=spec["line_text"], source=source,
                                     amount=amount, content=spec["content"]))
@@ -1450,10 +1521,34 @@ def de_an_record_approved_many(*, actor, rows):
             data={"source_ref": spec["source_ref"], "result": "created", "changed": [], "lines_changed": True},
         ))
         results[index] = (obj, "created")
-    DeAn.contents.through.objects.bulk_create(through, batch_size=2000)
-    BudgetLine.objects.bulk_create(lines, batch_size=2000)
-    BudgetLine.history.bulk_history_create(lines, batch_size=2000, default_user=actor, default_date=now)
-    DeAnBeneficiary.objects.bulk_create(links, batch_size=2000)
-    DeAnBeneficiary.history.bulk_history_create(links, batch_size=2000, default_user=actor, default_date=now)
+    for index, spec, row, changed, lines_changed in updates:
+        if lines_changed:
+            dropped.extend(existing_lines.get(row.pk, []))
+            for order, (source, amount) in enumerate(spec["wanted_lines"], start=1):
+                lines.append(BudgetLine(de_an=row, order=order, description=spec["line_text"], source=source,
+                                        amount=amount, content=spec["content"]))
+        transitions.append(Transition(
+            de_an=row, action="import_approved", from_status=row.status, to_status=row.status, actor=actor, at=now,
+            decision_number=spec["decision_number"], decision_date=spec["decision_date"],
+            data={"source_ref": spec["source_ref"], "result": "updated", "changed": changed,
+                  "lines_changed": lines_changed},
+        ))
+        results[index] = (row, "updated")
+    if dropped:
+        for ids in _chunks([line.pk for line in dropped]):
+            # A raw DELETE: QuerySet.delete() would fire simple-history's post_delete (a query per
+            # line); the "-" history rows are written in bulk just below. Nothing references lines.
+            BudgetLine.objects.filter(pk__in=ids)._raw_delete(BudgetLine.objects.db)
+        BudgetLine.history.model.objects.bulk_create(
+            _history_rows(BudgetLine, dropped, "-", user=actor, date=now), batch_size=2000)
+    bulk_create_with_history(lines, BudgetLine, batch_size=2000, default_user=actor, default_date=now)
+    bulk_create_with_history(links, DeAnBeneficiary, batch_size=2000, default_user=actor, default_date=now)
     Transition.objects.bulk_create(transitions, batch_size=2000)
     return results
+
+
+def _m2m_history_model():
+    """The historical model of ``DeAn.contents`` (simple-history's ``HistoricalDeAn_contents``)."""
+    from django.apps import apps
+
+    return apps.get_model("projects", "HistoricalDeAn_contents")
