@@ -662,35 +662,48 @@ def _apply_allocations(preview, batch, plan):
                 row.object_id = created.get((plans[(line.year, line.level)], line.province.pk, line.source))
 
 
+ANNEX_CHUNK = 5000  # rows per call of projects.services.de_an_record_approved_many
+
+
 def _apply_annex(preview, batch, plan, actor):
-    from projects.services import WorkflowError, de_an_record_approved
+    """Record the annex's đề án through ``projects.services.de_an_record_approved_many`` (the one
+    sanctioned way to record an approved đề án: code, history, budget lines, beneficiary, transition),
+    set-based, ``ANNEX_CHUNK`` rows per call; then commit their money in bulk."""
+    from projects.services import RecordError, WorkflowError, de_an_record_approved_many
 
     parsed = preview.parsed
     level = parsed.level
+    actor = actor if getattr(actor, "pk", None) else None
+    actions = {"created": RowAction.CREATE, "updated": RowAction.UPDATE}
     results = {}
-    for row in preview.plans:
-        line = row.line
+    plans = preview.plans
+    for start in range(0, len(plans), ANNEX_CHUNK):
+        chunk = plans[start:start + ANNEX_CHUNK]
+        rows = [
+            {
+                "plan_year": parsed.year, "level": level, "province": row.line.province, "name": row.line.name,
+                "implementing_unit_name": row.line.implementing_unit, "beneficiary_name": row.line.beneficiary,
+                "contents_text": row.line.contents, "location": row.line.location, "start_date": row.line.start_date,
+                "end_date": row.line.end_date, "total_amount": row.line.total, "national_amount": row.line.national,
+                "local_amount": row.line.local, "counterpart_amount": row.line.counterpart,
+                "decision_number": parsed.decision_number, "decision_date": parsed.decision_date,
+                "source_ref": row.line.source_ref,
+            }
+            for row in chunk
+        ]
         try:
-            # One call per row: projects.services.de_an_record_approved is the one sanctioned way to
-            # record an approved đề án (code, history, budget lines, beneficiary, transition).
-            de_an, action = de_an_record_approved(
-                actor=actor if getattr(actor, "pk", None) else None,
-                plan_year=parsed.year, level=level, province=line.province, name=line.name,
-                implementing_unit_name=line.implementing_unit, beneficiary_name=line.beneficiary,
-                contents_text=line.contents, location=line.location, start_date=line.start_date,
-                end_date=line.end_date, total_amount=line.total, national_amount=line.national,
-                local_amount=line.local, counterpart_amount=line.counterpart,
-                decision_number=parsed.decision_number, decision_date=parsed.decision_date,
-                source_ref=line.source_ref,
-            )
+            recorded = de_an_record_approved_many(actor=actor, rows=rows)
         except WorkflowError as exc:
+            index = exc.index if isinstance(exc, RecordError) else 0
+            line = chunk[index].line
             raise ImportFailed(
                 _("Dòng %(row)s: %(msg)s; chưa có gì được nhập.") % {"row": line.sheet_row, "msg": exc},
                 [Problem(line.sheet_row, str(exc))],
             ) from exc
-        row.action = {"created": RowAction.CREATE, "updated": RowAction.UPDATE}.get(action, RowAction.UNCHANGED)
-        row.object_id = de_an.pk
-        results[de_an.pk] = (de_an, line)
+        for row, (de_an, action) in zip(chunk, recorded, strict=True):
+            row.action = actions.get(action, RowAction.UNCHANGED)
+            row.object_id = de_an.pk
+            results[de_an.pk] = (de_an, row.line)
     _commit_annex(parsed, preview, batch, plan, results, actor)
 
 
