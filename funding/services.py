@@ -714,19 +714,22 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
     needs = _annex_needs(parsed, preview.plans)
     keys = [(parsed.year, parsed.level, pid, src) for pid, src in needs]
     allocations = _existing_allocations(keys, lock=True)
+    missing = [Allocation(plan=plan, province_id=pid, source=src, amount=amount, import_batch=batch)
+               for (pid, src), (amount, _row) in needs.items() if (parsed.year, parsed.level, pid, src) not in allocations]
+    Allocation.objects.bulk_create(missing, batch_size=1000)  # pks returned (PostgreSQL, SQLite ≥ 3.35)
     created_ids = []
-    for (pid, src), (amount, _row) in needs.items():
-        key = (parsed.year, parsed.level, pid, src)
-        if key not in allocations:
-            allocation = Allocation.objects.create(plan=plan, province_id=pid, source=src, amount=amount, import_batch=batch)
-            allocation.plan = plan
-            allocations[key] = allocation
-            created_ids.append(allocation.pk)
+    for allocation in missing:
+        allocations[(parsed.year, parsed.level, allocation.province_id, allocation.source)] = allocation
+        created_ids.append(allocation.pk)
     if created_ids:
         batch.summary.setdefault("applied", {})["allocations_created"] = created_ids
     by_pk = {a.pk: a for a in allocations.values()}
-    existing = {(c.de_an_id, c.allocation_id): c for c in Commitment.objects.select_for_update().filter(
-        de_an_id__in=list(results), allocation__in=list(by_pk))}
+    existing = {}
+    ids = list(results)
+    for start in range(0, len(ids), 5000):
+        for c in Commitment.objects.select_for_update().filter(de_an_id__in=ids[start:start + 5000],
+                                                               allocation__in=list(by_pk)):
+            existing[(c.de_an_id, c.allocation_id)] = c
     delta = {}
     new_rows = []
     changed = []
