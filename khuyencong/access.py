@@ -478,6 +478,96 @@ def _report_preview(user, job):
     return ALLOW
 
 
+# --- inspection and supervision: plans, missions, records, recommendations (reports app) ---
+
+def visible_inspection_plans(user):
+    """Annual plans and their missions name đề án of every province: ministry accounts only."""
+    from reports.models import InspectionPlan
+
+    return InspectionPlan.objects.all() if is_nationwide(user) else InspectionPlan.objects.none()
+
+
+def visible_missions(user):
+    from reports.models import Mission
+
+    return Mission.objects.all() if is_nationwide(user) else Mission.objects.none()
+
+
+def visible_recommendations(user):
+    """Recommendations of the inspection records ``user`` may see (by the đề án's current province)."""
+    from reports.models import Recommendation
+
+    if not is_active_user(user):
+        return Recommendation.objects.none()
+    return scope_by_current_province(Recommendation.objects.all(), user, field="record__de_an__current_province")
+
+
+def _inspection_manager(user):
+    if is_nationwide(user):
+        return ALLOW
+    return deny(_("Chỉ chuyên viên của Cục (hoặc quản trị hệ thống) được lập và sửa kế hoạch, đoàn kiểm tra "
+                  "và biên bản kiểm tra."))
+
+
+@rule("inspection.manage")
+def _inspection_manage(user, obj):
+    """Plans, missions and records: create, edit, delete (ministry accounts)."""
+    return _inspection_manager(user)
+
+
+@rule("inspection.view_plan")
+def _inspection_view_plan(user, obj):
+    if is_nationwide(user):
+        return ALLOW
+    return deny(_("Kế hoạch và đoàn kiểm tra chỉ cán bộ của Cục được xem; bạn xem được biên bản kiểm tra "
+                  "các đề án của tỉnh, thành phố mình."))
+
+
+@rule("inspection.record_view")
+def _inspection_record_view(user, record):
+    if record is None:
+        return deny(_("Không tìm thấy biên bản kiểm tra."))
+    return _de_an_in_scope(user, record.de_an)
+
+
+@rule("inspection.answer")
+def _inspection_answer(user, recommendation):
+    """Province and centre staff of the đề án's (current) province report what they did."""
+    if recommendation is None:
+        return deny(_("Không tìm thấy kiến nghị."))
+    if user.role not in _LOCAL_WRITERS:
+        return deny(_("Chỉ cán bộ Sở Công Thương hoặc Trung tâm khuyến công của tỉnh có đề án được báo cáo "
+                      "khắc phục kiến nghị."))
+    scope = _de_an_in_scope(user, recommendation.record.de_an)
+    if not scope:
+        return scope
+    if recommendation.status == "closed":
+        return deny(_("Kiến nghị đã được Cục đóng (đã hoàn thành) nên không báo cáo thêm được."))
+    return ALLOW
+
+
+@rule("inspection.close")
+def _inspection_close(user, recommendation):
+    if recommendation is None:
+        return deny(_("Không tìm thấy kiến nghị."))
+    if not is_nationwide(user):
+        return deny(_("Chỉ chuyên viên của Cục được đóng kiến nghị sau kiểm tra."))
+    if recommendation.status == "closed":
+        return deny(_("Kiến nghị này đã được đóng."))
+    return ALLOW
+
+
+@rule("inspection.reopen")
+def _inspection_reopen(user, recommendation):
+    if recommendation is None:
+        return deny(_("Không tìm thấy kiến nghị."))
+    if not is_nationwide(user):
+        return deny(_("Chỉ chuyên viên của Cục được mở lại kiến nghị sau kiểm tra."))
+    if recommendation.status == "open":
+        return deny(_("Kiến nghị đang ở trạng thái chưa thực hiện; không cần mở lại."))
+    return ALLOW
+
+
 # === dashboards (tổng quan chương trình, kết quả đề án) =========================================
 # (section owned by the dashboards app)
 
