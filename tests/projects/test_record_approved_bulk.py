@@ -147,7 +147,7 @@ def test_query_count_does_not_grow_with_the_rows(users, kind, monkeypatch):
             new = rows(n, prefix=prefix)
             counts[n] = _count(lambda r=new: services.de_an_record_approved_many(actor=users.reviewer, rows=r))
     assert counts[10] == counts[100], counts
-    assert counts[100] <= 25, counts
+    assert counts[100] <= 35, counts  # PostgreSQL: key reservation + COPY per table
 
 
 def test_codes_are_consecutive_per_prefix_and_survive_hand_written_codes(users):
