@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from khuyencong.access import is_nationwide, user_province
 from khuyencong.models import Province
 
-from .models import Grouping, ReportKind
+from .models import Conclusion, FollowUp, Grouping, MemberRole, ReportKind
 
 
 class ReportRequestForm(forms.Form):
@@ -29,3 +29,171 @@ class ReportRequestForm(forms.Form):
             self.fields["province"].initial = province
             self.fields["kind"].choices = [(ReportKind.PROVINCE, ReportKind.PROVINCE.label), (ReportKind.RECORD, ReportKind.RECORD.label)]
             self.fields["kind"].initial = ReportKind.PROVINCE
+
+
+# --- inspection and supervision ----------------------------------------------------------------
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _date_field(label, required=False, **kwargs):
+    return forms.DateField(label=label, required=required, widget=_DateInput(), **kwargs)
+
+
+def _text_area(label, rows=3, required=False, **kwargs):
+    return forms.CharField(label=label, required=required, widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
+
+
+class InspectionPlanForm(forms.Form):
+    year = forms.IntegerField(label=_("Năm"), min_value=2000, max_value=2100)
+    title = forms.CharField(label=_("Tên kế hoạch"), max_length=500)
+    decision_number = forms.CharField(label=_("Số quyết định phê duyệt"), max_length=50, required=False,
+                                      help_text=_("Ví dụ: 55/QĐ-ĐMST"))
+    decision_date = _date_field(_("Ngày quyết định"))
+    legal_basis = _text_area(_("Căn cứ"))
+    purpose = _text_area(_("Mục đích, yêu cầu"))
+
+    def __init__(self, *args, plan=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if plan is not None:
+            self.fields["year"].disabled = True
+            self.fields["year"].initial = plan.year
+        else:
+            self.fields["year"].initial = timezone.localdate().year
+
+
+class DeAnChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        from projects.models import Status
+
+        return f"{obj.code} – {obj.name} ({obj.current_province.name}, {obj.plan_year}, {Status(obj.status).label})"
+
+
+class MissionForm(forms.Form):
+    name = forms.CharField(label=_("Tên đoàn"), max_length=255)
+    provinces = forms.ModelMultipleChoiceField(label=_("Tỉnh, thành phố đoàn đến"), queryset=Province.objects.none(),
+                                               widget=forms.SelectMultiple(attrs={"size": 8}))
+    start_date = _date_field(_("Từ ngày"))
+    end_date = _date_field(_("Đến ngày"))
+    legal_basis = forms.CharField(label=_("Căn cứ (quyết định kiểm tra)"), max_length=500, required=False)
+    contents_to_check = _text_area(_("Nội dung kiểm tra"), rows=4)
+    sites = _text_area(_("Địa điểm kiểm tra"))
+    expected_outputs = _text_area(_("Sản phẩm dự kiến"), rows=2)
+    follow_up_deadline = _date_field(_("Hạn báo cáo khắc phục"))
+    de_an = DeAnChoiceField(label=_("Đề án được kiểm tra"), queryset=Province.objects.none(), required=False,
+                            widget=forms.SelectMultiple(attrs={"size": 10}),
+                            help_text=_("Đề án khuyến công quốc gia đã phê duyệt của các tỉnh, thành phố đoàn đến"))
+
+    def __init__(self, *args, plan, de_an_year=None, de_an_status=None, keep=(), **kwargs):
+        from .inspection_services import inspectable_de_an
+
+        super().__init__(*args, **kwargs)
+        self.fields["provinces"].queryset = Province.objects.current().order_by("name")
+        qs = inspectable_de_an(year=plan.year, statuses=[de_an_status] if de_an_status else None)
+        if de_an_year:
+            qs = qs.filter(plan_year=de_an_year)
+        if keep:
+            from projects.models import DeAn
+
+            qs = (qs | DeAn.objects.filter(pk__in=list(keep))).select_related("current_province").order_by(
+                "current_province__code", "code")
+        self.fields["de_an"].queryset = qs
+
+
+class MemberForm(forms.Form):
+    full_name = forms.CharField(label=_("Họ và tên"), max_length=150, required=False)
+    job_title = forms.CharField(label=_("Chức vụ"), max_length=150, required=False)
+    unit = forms.CharField(label=_("Đơn vị công tác"), max_length=255, required=False)
+    role = forms.ChoiceField(label=_("Nhiệm vụ trong đoàn"), choices=MemberRole.choices, initial=MemberRole.MEMBER)
+
+
+MemberFormSet = forms.formset_factory(MemberForm, extra=3, max_num=30)
+
+
+class InspectionRecordForm(forms.Form):
+    de_an = forms.ModelChoiceField(label=_("Đề án được kiểm tra"), queryset=Province.objects.none())
+    inspected_on = _date_field(_("Ngày kiểm tra"), required=True)
+    place = forms.CharField(label=_("Địa điểm"), max_length=255)
+    legal_basis = forms.CharField(label=_("Căn cứ"), max_length=500, required=False)
+    team = _text_area(_("Thành phần đoàn kiểm tra"))
+    inspected_parties = _text_area(_("Thành phần đơn vị được kiểm tra"))
+    progress_check = _text_area(_("Tiến độ so với kế hoạch"))
+    equipment_check = _text_area(_("Máy móc, thiết bị so với hồ sơ"))
+    disbursed_amount = forms.IntegerField(label=_("Kinh phí đã giải ngân (đồng)"), min_value=0, required=False)
+    documents_check = _text_area(_("Hồ sơ, chứng từ"))
+    effectiveness = _text_area(_("Hiệu quả"))
+    actual_output = forms.CharField(label=_("Sản lượng thực tế"), max_length=255, required=False)
+    actual_revenue = forms.IntegerField(label=_("Doanh thu thực tế (đồng/năm)"), min_value=0, required=False)
+    actual_jobs = forms.IntegerField(label=_("Việc làm thực tế (người)"), min_value=0, required=False)
+    findings = _text_area(_("Phát hiện"), rows=4)
+    conclusion = forms.ChoiceField(label=_("Kết luận"), choices=Conclusion.choices)
+    conclusion_text = _text_area(_("Nội dung kết luận"))
+    inspected_opinion = _text_area(_("Ý kiến của đơn vị được kiểm tra"))
+
+    def __init__(self, *args, de_an_queryset, fixed_de_an=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["de_an"].queryset = de_an_queryset
+        self.fields["de_an"].label_from_instance = lambda d: f"{d.code} – {d.name} ({d.current_province.name})"
+        if fixed_de_an is not None:
+            self.fields["de_an"].disabled = True
+            self.fields["de_an"].initial = fixed_de_an.pk
+
+
+class RecommendationForm(forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    text = forms.CharField(label=_("Kiến nghị"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    deadline = _date_field(_("Thời hạn"))
+    delete = forms.BooleanField(label=_("Xóa"), required=False)
+
+
+RecommendationFormSet = forms.formset_factory(RecommendationForm, extra=2, max_num=50)
+
+
+class AnswerForm(forms.Form):
+    response = forms.CharField(label=_("Báo cáo khắc phục"), widget=forms.Textarea(attrs={"rows": 4}))
+    responded_on = _date_field(_("Ngày báo cáo"), required=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responded_on"].initial = timezone.localdate()
+
+
+class CloseForm(forms.Form):
+    comment = forms.CharField(label=_("Ý kiến khi đóng (không bắt buộc)"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReopenForm(forms.Form):
+    comment = forms.CharField(label=_("Lý do mở lại"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RecommendationFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Tình trạng"), required=False, choices=[("", _("Tất cả"))] + FollowUp.choices)
+    overdue = forms.BooleanField(label=_("Chỉ kiến nghị quá hạn"), required=False)
+    province = forms.ModelChoiceField(label=_("Tỉnh, thành phố"), required=False, queryset=Province.objects.none(),
+                                      empty_label=_("Tất cả"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if is_nationwide(user):
+            self.fields["province"].queryset = Province.objects.current().order_by("name")
+        else:
+            del self.fields["province"]
+
+
+class RecordFilterForm(forms.Form):
+    year = forms.IntegerField(label=_("Năm"), required=False, min_value=2000, max_value=2100)
+    province = forms.ModelChoiceField(label=_("Tỉnh, thành phố"), required=False, queryset=Province.objects.none(),
+                                      empty_label=_("Tất cả"))
+    conclusion = forms.ChoiceField(label=_("Kết luận"), required=False, choices=[("", _("Tất cả"))] + Conclusion.choices)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if is_nationwide(user):
+            self.fields["province"].queryset = Province.objects.current().order_by("name")
+        else:
+            del self.fields["province"]

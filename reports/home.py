@@ -1,18 +1,13 @@
 """Home-page panel: overdue inspection recommendations in the user's scope (everyone sees theirs)."""
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from khuyencong.formatting import format_date
 
 
-def _record_url(user, record_id):
-    from django.urls import reverse
-
-    from khuyencong.access import is_nationwide
-
-    if is_nationwide(user) and user.is_staff:
-        return reverse("admin:reports_inspectionrecord_change", args=[record_id])
-    return reverse("reports:job_list")
+def _recommendation_url(recommendation_id):
+    return reverse("reports:inspection_recommendation", args=[recommendation_id])
 
 
 def overdue_recommendations(user):
@@ -33,9 +28,10 @@ def overdue_recommendations(user):
     items = [
         {
             "label": f"{r.record.de_an.code}: {r.text[:80]}",
-            "url": _record_url(user, r.record_id),
+            "url": _recommendation_url(r.pk),
             "meta": _("hạn %(d)s") % {"d": format_date(r.deadline)},
         }
         for r in qs[:5]
     ]
-    return [{"title": _("Kiến nghị sau kiểm tra đã quá hạn"), "items": items, "count": count, "order": 40}]
+    return [{"title": _("Kiến nghị sau kiểm tra đã quá hạn"), "items": items, "count": count, "order": 40,
+             "url": reverse("reports:inspection_recommendations") + "?overdue=on"}]

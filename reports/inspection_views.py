@@ -1,0 +1,431 @@
+"""Inspection and supervision pages (kiểm tra, giám sát): plans, missions, records (biên bản),
+recommendations and their follow-up. Thin: selectors scope, services decide and write.
+
+An id the user may not see (another province's record, a plan for a local account) answers 404 and
+changes nothing; an action the user may see but not do answers 403 with the reason.
+"""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from khuyencong.access import can, is_nationwide
+
+from . import inspection_selectors as sel
+from . import inspection_services as svc
+from .forms import (
+    AnswerForm,
+    CloseForm,
+    InspectionPlanForm,
+    InspectionRecordForm,
+    MemberFormSet,
+    MissionForm,
+    RecommendationFilterForm,
+    RecommendationFormSet,
+    RecordFilterForm,
+    ReopenForm,
+)
+from .models import FollowUp, MemberRole
+
+PAGE_SIZE = 25
+T = "reports/inspection/"
+
+
+def _page(request, queryset):
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return page, params.urlencode()
+
+
+def _require(user, action, obj=None):
+    decision = can(user, action, obj)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+
+
+def _apply_errors(form, err):
+    """Put a service's ValidationError on the form's fields (or on top when the field is not there)."""
+    if hasattr(err, "error_dict"):
+        for field, errors in err.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, err.messages)
+
+
+# --- plans -------------------------------------------------------------------------------------------
+
+@login_required
+def plan_list(request):
+    _require_found(can(request.user, "inspection.view_plan"))
+    year = request.GET.get("year")
+    year = int(year) if (year or "").isdigit() else None
+    page, query = _page(request, sel.plan_list(request.user, year=year))
+    return render(request, T + "plan_list.html", {"page": page, "query_no_page": query, "year": year,
+                                                 "can_manage": bool(can(request.user, "inspection.manage"))})
+
+
+def _require_found(decision):
+    """Pages local accounts have no business with (plans, missions): 404, as for any unseen id."""
+    if not decision:
+        raise Http404(decision.reason)
+
+
+def _plan_or_404(request, plan_id):
+    plan = sel.plan_for(request.user, plan_id)
+    if plan is None:
+        raise Http404(_("Không tìm thấy kế hoạch kiểm tra."))
+    return plan
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_create(request):
+    _require(request.user, "inspection.manage")
+    form = InspectionPlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = svc.inspection_plan_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as err:
+            _apply_errors(form, err)
+        else:
+            messages.success(request, _("Đã lập kế hoạch kiểm tra, giám sát năm %(y)s.") % {"y": plan.year})
+            return redirect("reports:inspection_plan", plan_id=plan.pk)
+    return render(request, T + "plan_form.html", {"form": form, "plan": None}, status=400 if form.errors else 200)
+
+
+@login_required
+def plan_detail(request, plan_id):
+    plan = _plan_or_404(request, plan_id)
+    return render(request, T + "plan_detail.html", {
+        "plan": plan, "missions": sel.missions_of(plan), "can_manage": bool(can(request.user, "inspection.manage")),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_edit(request, plan_id):
+    plan = _plan_or_404(request, plan_id)
+    _require(request.user, "inspection.manage", plan)
+    initial = {f: getattr(plan, f) for f in svc.PLAN_FIELDS}
+    form = InspectionPlanForm(request.POST or None, initial=initial, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "year"}
+        try:
+            svc.inspection_plan_update(actor=request.user, plan=plan, **data)
+        except ValidationError as err:
+            _apply_errors(form, err)
+        else:
+            messages.success(request, _("Đã lưu kế hoạch."))
+            return redirect("reports:inspection_plan", plan_id=plan.pk)
+    return render(request, T + "plan_form.html", {"form": form, "plan": plan}, status=400 if form.errors else 200)
+
+
+# --- missions ------------------------------------------------------------------------------------------
+
+def _mission_or_404(request, mission_id):
+    mission = sel.mission_for(request.user, mission_id)
+    if mission is None:
+        raise Http404(_("Không tìm thấy đoàn kiểm tra."))
+    return mission
+
+
+def _mission_form_page(request, plan, mission=None):
+    _require(request.user, "inspection.manage", mission or plan)
+    de_an_year = request.GET.get("de_an_year")
+    de_an_year = int(de_an_year) if (de_an_year or "").isdigit() else None
+    de_an_status = request.GET.get("de_an_status") or None
+    keep = list(mission.de_an.values_list("pk", flat=True)) if mission else []
+    initial, members_initial = {}, []
+    if mission is not None:
+        initial = {f: getattr(mission, f) for f in ("name", "start_date", "end_date", "legal_basis", "contents_to_check",
+                                                     "sites", "expected_outputs", "follow_up_deadline")}
+        initial["provinces"] = list(mission.provinces.all())
+        initial["de_an"] = keep
+        members_initial = [{"full_name": m.full_name, "job_title": m.job_title, "unit": m.unit, "role": m.role}
+                           for m in mission.members.order_by("order", "id")]
+    elif request.method == "GET":
+        members_initial = [{"role": MemberRole.LEAD}]
+    data = request.POST if request.method == "POST" else None
+    form = MissionForm(data, initial=initial, plan=plan, de_an_year=de_an_year, de_an_status=de_an_status, keep=keep)
+    members = MemberFormSet(data, initial=members_initial, prefix="members")
+    if request.method == "POST" and form.is_valid() and members.is_valid():
+        values = dict(form.cleaned_data)
+        values["members"] = [m for m in members.cleaned_data if m.get("full_name")]
+        try:
+            if mission is None:
+                mission = svc.mission_create(actor=request.user, plan=plan, **values)
+                messages.success(request, _("Đã thêm đoàn kiểm tra."))
+            else:
+                svc.mission_update(actor=request.user, mission=mission, **values)
+                messages.success(request, _("Đã lưu đoàn kiểm tra."))
+        except ValidationError as err:
+            _apply_errors(form, err)  # "members" is not a form field: shown on top of the form
+        else:
+            return redirect("reports:inspection_mission", mission_id=mission.pk)
+    failed = request.method == "POST"
+    from projects.models import Status
+
+    from .inspection_services import INSPECTABLE_STATUSES
+    return render(request, T + "mission_form.html", {
+        "form": form, "members": members, "plan": plan, "mission": mission, "de_an_year": de_an_year,
+        "de_an_status": de_an_status, "statuses": [(s, Status(s).label) for s in INSPECTABLE_STATUSES],
+    }, status=400 if failed else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mission_create(request, plan_id):
+    plan = _plan_or_404(request, plan_id)
+    return _mission_form_page(request, plan)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mission_edit(request, mission_id):
+    mission = _mission_or_404(request, mission_id)
+    return _mission_form_page(request, mission.plan, mission)
+
+
+@login_required
+def mission_detail(request, mission_id):
+    mission = _mission_or_404(request, mission_id)
+    return render(request, T + "mission_detail.html", {
+        "mission": mission, "plan": mission.plan, "members": mission.members.order_by("order", "id"),
+        "provinces": mission.provinces.order_by("name"), "de_an": sel.mission_de_an(mission),
+        "can_manage": bool(can(request.user, "inspection.manage", mission)),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mission_delete(request, mission_id):
+    """GET: the confirmation page; POST: delete (refused when the mission has records)."""
+    mission = _mission_or_404(request, mission_id)
+    _require(request.user, "inspection.manage", mission)
+    if request.method == "POST":
+        plan_id = mission.plan_id
+        try:
+            svc.mission_delete(actor=request.user, mission=mission)
+        except ValidationError as err:
+            messages.error(request, " ".join(err.messages))
+            return redirect("reports:inspection_mission", mission_id=mission.pk)
+        messages.success(request, _("Đã xóa đoàn kiểm tra."))
+        return redirect("reports:inspection_plan", plan_id=plan_id)
+    return render(request, T + "confirm_delete.html", {"mission": mission, "has_records": mission.records.exists()})
+
+
+# --- records ---------------------------------------------------------------------------------------------
+
+@login_required
+def record_list(request):
+    form = RecordFilterForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = sel.record_list(request.user, year=filters.get("year"), province=filters.get("province"),
+                         conclusion=filters.get("conclusion") or None)
+    page, query = _page(request, qs)
+    return render(request, T + "record_list.html", {
+        "form": form, "page": page, "query_no_page": query, "can_manage": bool(can(request.user, "inspection.manage")),
+    })
+
+
+def _record_or_404(request, record_id):
+    record = sel.record_for(request.user, record_id)
+    if record is None:
+        raise Http404(_("Không tìm thấy biên bản kiểm tra."))
+    return record
+
+
+def _recommendation_inputs(formset):
+    rows = []
+    for data in formset.cleaned_data:
+        if not data or (not data.get("id") and not (data.get("text") or "").strip()):
+            continue
+        rows.append(svc.RecommendationInput(text=data.get("text") or "", deadline=data.get("deadline"),
+                                            id=data.get("id"), delete=bool(data.get("delete"))))
+    return rows
+
+
+def _record_form_page(request, record=None):
+    _require(request.user, "inspection.manage", record)
+    mission = None
+    if record is not None:
+        mission = record.mission
+    elif request.GET.get("mission", "").isdigit():
+        mission = sel.mission_for(request.user, int(request.GET["mission"]))
+        if mission is None:
+            raise Http404(_("Không tìm thấy đoàn kiểm tra."))
+    if record is not None:
+        from projects.models import DeAn
+
+        de_an_qs = DeAn.objects.filter(pk=record.de_an_id).select_related("current_province")
+    elif mission is not None:
+        de_an_qs = mission.de_an.select_related("current_province").order_by("current_province__code", "code")
+    else:
+        de_an_qs = svc.inspectable_de_an(year=timezone.localdate().year)
+    initial, recs_initial = {}, []
+    if record is not None:
+        initial = {f: getattr(record, f) for f in (*svc.RECORD_TEXT_FIELDS, *svc.RECORD_NUMBER_FIELDS, "conclusion",
+                                                    "inspected_on")}
+        recs_initial = [{"id": r.pk, "text": r.text, "deadline": r.deadline} for r in record.recommendations.all()]
+    else:
+        initial = {"inspected_on": timezone.localdate()}
+        if request.GET.get("de_an", "").isdigit():
+            initial["de_an"] = int(request.GET["de_an"])
+        if mission is not None:
+            members = ", ".join(f"{m.full_name} ({m.job_title}, {m.get_role_display()})" if m.job_title else m.full_name
+                                for m in mission.members.order_by("order", "id"))
+            initial.update(legal_basis=mission.legal_basis, team=members)
+    data = request.POST if request.method == "POST" else None
+    form = InspectionRecordForm(data, initial=initial, de_an_queryset=de_an_qs,
+                                fixed_de_an=record.de_an if record else None)
+    recs = RecommendationFormSet(data, initial=recs_initial, prefix="recs")
+    locked = {r.pk for r in record.recommendations.all() if r.status != FollowUp.OPEN} if record else set()
+    if request.method == "POST" and form.is_valid() and recs.is_valid():
+        values = dict(form.cleaned_data)
+        de_an = values.pop("de_an")
+        inspected_on = values.pop("inspected_on")
+        try:
+            if record is None:
+                record = svc.inspection_record_create(actor=request.user, de_an=de_an, mission=mission,
+                                                      inspected_on=inspected_on, recommendations=_recommendation_inputs(recs),
+                                                      **values)
+                messages.success(request, _("Đã lập biên bản kiểm tra."))
+            else:
+                svc.inspection_record_update(actor=request.user, record=record, inspected_on=inspected_on,
+                                             recommendations=_recommendation_inputs(recs), **values)
+                messages.success(request, _("Đã lưu biên bản kiểm tra."))
+        except ValidationError as err:
+            _apply_errors(form, err)
+        else:
+            return redirect("reports:inspection_record", record_id=record.pk)
+    return render(request, T + "record_form.html", {
+        "form": form, "recs": recs, "record": record, "mission": mission, "locked": locked,
+    }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_create(request):
+    return _record_form_page(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_edit(request, record_id):
+    record = _record_or_404(request, record_id)
+    return _record_form_page(request, record)
+
+
+@login_required
+def record_detail(request, record_id):
+    record = _record_or_404(request, record_id)
+    today = timezone.localdate()
+    recommendations = list(record.recommendations.all())
+    for r in recommendations:
+        r.overdue = r.is_overdue(today)
+        r.can_answer = bool(can(request.user, "inspection.answer", r))
+        r.can_close = bool(can(request.user, "inspection.close", r))
+    return render(request, T + "record_detail.html", {
+        "record": record, "recommendations": recommendations,
+        "can_manage": bool(can(request.user, "inspection.manage", record)),
+        "can_see_plan": is_nationwide(request.user),
+    })
+
+
+# --- recommendations -------------------------------------------------------------------------------------
+
+@login_required
+def recommendation_list(request):
+    form = RecommendationFilterForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = sel.recommendation_list(request.user, status=filters.get("status") or None, overdue=filters.get("overdue"),
+                                 province=filters.get("province"))
+    page, query = _page(request, qs)
+    today = timezone.localdate()
+    nationwide = is_nationwide(request.user)
+    local_writer = request.user.role in ("centre", "province")
+    for r in page.object_list:
+        r.overdue = r.is_overdue(today)
+        r.can_answer = local_writer and r.status != FollowUp.CLOSED
+        r.can_close = nationwide and r.status != FollowUp.CLOSED
+    return render(request, T + "recommendation_list.html", {"form": form, "page": page, "query_no_page": query})
+
+
+def _recommendation_or_404(request, recommendation_id):
+    rec = sel.recommendation_for(request.user, recommendation_id)
+    if rec is None:
+        raise Http404(_("Không tìm thấy kiến nghị."))
+    return rec
+
+
+def _recommendation_page(request, rec, *, answer=None, close=None, reopen=None, status=200):
+    rec.overdue = rec.is_overdue()
+    return render(request, T + "recommendation_detail.html", {
+        "rec": rec, "record": rec.record, "history": svc.recommendation_history(rec),
+        "can_answer": bool(can(request.user, "inspection.answer", rec)),
+        "can_close": bool(can(request.user, "inspection.close", rec)),
+        "can_reopen": bool(can(request.user, "inspection.reopen", rec)),
+        "answer_form": answer or AnswerForm(initial={"response": rec.response}),
+        "close_form": close or CloseForm(), "reopen_form": reopen or ReopenForm(),
+    }, status=status)
+
+
+@login_required
+def recommendation_detail(request, recommendation_id):
+    return _recommendation_page(request, _recommendation_or_404(request, recommendation_id))
+
+
+@login_required
+@require_POST
+def recommendation_answer(request, recommendation_id):
+    rec = _recommendation_or_404(request, recommendation_id)
+    _require(request.user, "inspection.answer", rec)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.recommendation_answer(actor=request.user, recommendation=rec, **form.cleaned_data)
+        except ValidationError as err:
+            _apply_errors(form, err)
+        else:
+            messages.success(request, _("Đã gửi báo cáo khắc phục kiến nghị."))
+            return redirect("reports:inspection_recommendation", recommendation_id=rec.pk)
+    return _recommendation_page(request, rec, answer=form, status=400)
+
+
+@login_required
+@require_POST
+def recommendation_close(request, recommendation_id):
+    rec = _recommendation_or_404(request, recommendation_id)
+    _require(request.user, "inspection.close", rec)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        svc.recommendation_close(actor=request.user, recommendation=rec, comment=form.cleaned_data["comment"])
+        messages.success(request, _("Đã đóng kiến nghị (đã hoàn thành)."))
+        nxt = request.POST.get("next", "")
+        if nxt.startswith("/bao-cao/kiem-tra/") and "//" not in nxt:
+            return redirect(nxt)
+        return redirect("reports:inspection_recommendation", recommendation_id=rec.pk)
+    return _recommendation_page(request, rec, close=form, status=400)
+
+
+@login_required
+@require_POST
+def recommendation_reopen(request, recommendation_id):
+    rec = _recommendation_or_404(request, recommendation_id)
+    _require(request.user, "inspection.reopen", rec)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.recommendation_reopen(actor=request.user, recommendation=rec, comment=form.cleaned_data["comment"])
+        except ValidationError as err:
+            _apply_errors(form, err)
+        else:
+            messages.success(request, _("Đã mở lại kiến nghị."))
+            return redirect("reports:inspection_recommendation", recommendation_id=rec.pk)
+    return _recommendation_page(request, rec, reopen=form, status=400)
