@@ -83,6 +83,10 @@ KWARG_FACTORIES = {
     "projects:pk": (lambda side: side["de_an"].pk, False),
     "projects:attachment_id": (lambda side: side["attachment"].pk, False),
     "reports:pk": (lambda side: side["job"].pk, False),
+    "reports:plan_id": (lambda side: _inspection_plan().pk, True),
+    "reports:mission_id": (lambda side: _inspection_mission().pk, True),
+    "reports:record_id": (lambda side: _inspection_record(side).pk, False),
+    "reports:recommendation_id": (lambda side: _inspection_record(side).recommendations.get().pk, False),
     "funding:code": (lambda side: side["province"].code, False),
     "funding:year": (lambda side: 2026, False),
     "funding:pk": (lambda side: side["import_batch"].pk, True),
@@ -96,6 +100,29 @@ KWARG_FACTORIES = {
     "admin:content_type_id": (lambda side: 1, True),
     "admin:url": (lambda side: "khong-co", True),
 }
+
+
+def _inspection_plan():
+    from reports.models import InspectionPlan
+
+    return InspectionPlan.objects.get_or_create(year=2026, defaults={"title": "Kế hoạch kiểm tra của ma trận quyền"})[0]
+
+
+def _inspection_mission():
+    from reports.models import Mission
+
+    return Mission.objects.get_or_create(plan=_inspection_plan(), name="Đoàn kiểm tra của ma trận quyền")[0]
+
+
+def _inspection_record(side):
+    """A biên bản (with one recommendation) of the side's đề án, made once and reused."""
+    from reports.models import InspectionRecord, Recommendation
+
+    record, created = InspectionRecord.objects.get_or_create(
+        de_an=side["de_an"], defaults={"inspected_on": date(2026, 3, 10), "place": "Cơ sở thụ hưởng"})
+    if created:
+        Recommendation.objects.create(record=record, text="Kiến nghị của ma trận quyền", deadline=date(2026, 6, 30))
+    return record
 
 
 def _first_dashboard_block():
