@@ -281,6 +281,9 @@ def _record_form_page(request, record=None):
             members = ", ".join(f"{m.full_name} ({m.job_title}, {m.get_role_display()})" if m.job_title else m.full_name
                                 for m in mission.members.order_by("order", "id"))
             initial.update(legal_basis=mission.legal_basis, team=members)
+            today = timezone.localdate()
+            if mission.start_date and not (mission.start_date <= today <= (mission.end_date or today)):
+                initial["inspected_on"] = mission.start_date  # a day inside the mission's dates
     data = request.POST if request.method == "POST" else None
     form = InspectionRecordForm(data, initial=initial, de_an_queryset=de_an_qs,
                                 fixed_de_an=record.de_an if record else None)
