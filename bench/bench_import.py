@@ -28,8 +28,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kc_bench"
 ROWS = 10_000
-# The plan annex goes row by row through projects.services.de_an_record_approved (≈ 36 queries per
-# đề án); on a loaded 2-core machine 10.000 rows take minutes. BENCH_IMPORT_PLAN_ROWS lowers it.
+# The plan annex goes through projects.services.de_an_record_approved_many (set-based, COPY on
+# PostgreSQL, 5.000 rows per call); BENCH_IMPORT_PLAN_ROWS changes its size.
 PLAN_ROWS = int(os.environ.get("BENCH_IMPORT_PLAN_ROWS", ROWS))
 BIG_ROWS = 100_000
 

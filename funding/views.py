@@ -176,15 +176,16 @@ SYNC_MAX_ROWS = 2000
 @login_required
 @require_POST
 def import_confirm(request, pk):
-    """Small files are applied within the request; big ones (and every plan annex over a few hundred
-    đề án) go to the worker, and the batch page follows its status."""
+    """Small files are applied within the request; big ones (a plan annex from a quarter of the limit:
+    its đề án, history and lines cost ≈ 8× an allocation row) go to the worker, and the batch page
+    follows its status."""
     _require(access.can(request.user, "funding.import"))
     try:
         batch = selectors.import_batch_get(user=request.user, pk=pk)
     except ImportBatch.DoesNotExist as exc:
         raise Http404 from exc
     limit = getattr(settings, "IMPORT_SYNC_MAX_ROWS", SYNC_MAX_ROWS)
-    heavy = batch.rows_total > (limit // 10 if batch.kind == "plan_annex" else limit)
+    heavy = batch.rows_total > (limit // 4 if batch.kind == "plan_annex" else limit)
     if heavy:
         if services.import_queue(batch=batch, actor=request.user):
             batch.refresh_from_db()
