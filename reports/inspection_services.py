@@ -370,7 +370,7 @@ def inspection_record_update(*, actor, record, inspected_on, recommendations=(),
     _require(actor, "inspection.manage", record)
     fields.setdefault("conclusion", record.conclusion)
     with transaction.atomic():
-        record = InspectionRecord.objects.select_for_update().select_related("de_an", "mission").get(pk=record.pk)
+        record = InspectionRecord.objects.select_for_update(of=("self",)).select_related("de_an", "mission").get(pk=record.pk)
         recs = _record_clean(de_an=record.de_an, mission=record.mission, inspected_on=inspected_on, fields=fields,
                              recommendations=recommendations)
         existing = {r.pk: r for r in record.recommendations.select_for_update()}
@@ -422,7 +422,7 @@ def inspection_record_update(*, actor, record, inspected_on, recommendations=(),
 # --- recommendations: follow-up -----------------------------------------------------------------------
 
 def _locked_recommendation(recommendation):
-    return Recommendation.objects.select_for_update().select_related("record__de_an").get(pk=recommendation.pk)
+    return Recommendation.objects.select_for_update(of=("self",)).select_related("record__de_an").get(pk=recommendation.pk)
 
 
 def recommendation_answer(*, actor, recommendation, response, responded_on=None) -> Recommendation:
