@@ -25,11 +25,21 @@ def _copy_text(value):
     return text
 
 
-def insert_rows(model, fields, rows):
-    """Insert ``rows`` (tuples in ``fields`` order, database column values) into ``model``'s table."""
+def insert_rows(model, fields, rows, *, returning_ids=False):
+    """Insert ``rows`` (tuples in ``fields`` order, database column values) into ``model``'s table.
+    Returns the number of rows, or with ``returning_ids`` the new primary keys in row order
+    (PostgreSQL: reserved from the table's sequence in one query, then COPY with the keys)."""
     rows = list(rows)
     if not rows:
-        return 0
+        return [] if returning_ids else 0
+    if returning_ids and connection.vendor == "postgresql":
+        meta = model._meta
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [meta.db_table, meta.pk.column, len(rows)])
+            ids = [pk for (pk,) in cursor.fetchall()]
+        insert_rows(model, [meta.pk.name, *fields], [(pk, *row) for pk, row in zip(ids, rows, strict=True)])
+        return ids
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(model._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
@@ -51,7 +61,7 @@ def insert_rows(model, fields, rows):
     attnames = [model._meta.get_field(f).attname for f in fields]
     objects = [model(**dict(zip(attnames, row, strict=True))) for row in rows]
     model.objects.bulk_create(objects, batch_size=CHUNK)
-    return len(rows)
+    return [o.pk for o in objects] if returning_ids else len(rows)
 
 
 def update_rows(model, fields, rows, *, extra=None):

@@ -552,8 +552,12 @@ def _chain(first, rest):
 
 
 def _money_reader(parsed, columns):
+    from khuyencong.formatting import MAX_DONG, UNITS
+
     unit = parsed.unit
     labels = {f: parsed.label(f) for f in MONEY_FIELDS}
+    factor = UNITS[unit]
+    limit = MAX_DONG // factor  # below it, a plain number is good money in the sheet's unit
 
     def read(values, row, field_name, errors, *, blank=0):
         col = columns.get(field_name)
@@ -562,9 +566,13 @@ def _money_reader(parsed, columns):
         value = values[col]
         if value is None:
             return blank
-        if isinstance(value, int) and not isinstance(value, bool):
-            if value >= 0 and unit == "trieu" and value < 10**9:
-                return value * 1_000_000
+        kind = type(value)
+        if kind is int:  # fast paths: plain numbers (the usual cell), no Decimal
+            if 0 <= value < limit:
+                return value * factor
+        elif kind is float:
+            if 0 <= value < limit and value.is_integer():
+                return int(value) * factor
         elif isinstance(value, str):
             if not value.strip():
                 return blank

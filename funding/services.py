@@ -649,17 +649,13 @@ def _apply_allocations(preview, batch, plan):
             creates.append((plans[(line.year, line.level)], line.province.pk, str(line.source), line.amount, 0, batch.pk, stamp))
         elif row.action == RowAction.UPDATE:
             updates.append((row.object_id, line.amount))
-    insert_rows(Allocation, ["plan", "province", "source", "amount", "committed", "import_batch", "updated_at"], creates)
+    ids = insert_rows(Allocation, ["plan", "province", "source", "amount", "committed", "import_batch", "updated_at"],
+                      creates, returning_ids=True)
     update_rows(Allocation, ["amount"], updates, extra={"import_batch": batch.pk, "updated_at": now})
-    if creates:
-        created = dict(
-            ((p, pr, s), pk) for pk, p, pr, s in Allocation.objects.filter(import_batch=batch).values_list(
-                "pk", "plan_id", "province_id", "source")
-        )
-        for row in preview.plans:
-            if row.action == RowAction.CREATE:
-                line = row.line
-                row.object_id = created.get((plans[(line.year, line.level)], line.province.pk, line.source))
+    created = iter(ids)
+    for row in preview.plans:
+        if row.action == RowAction.CREATE:
+            row.object_id = next(created)
 
 
 ANNEX_CHUNK = 5000  # rows per call of projects.services.de_an_record_approved_many
