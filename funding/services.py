@@ -697,6 +697,7 @@ def _apply_annex(preview, batch, plan, actor):
                 [Problem(line.sheet_row, str(exc))],
             ) from exc
         for row, (de_an, action) in zip(chunk, recorded, strict=True):
+            de_an._created_now = action == "created"  # holds no commitment yet: not looked up
             row.action = actions.get(action, RowAction.UNCHANGED)
             row.object_id = de_an.pk
             results[de_an.pk] = (de_an, row.line)
@@ -721,7 +722,7 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
         batch.summary.setdefault("applied", {})["allocations_created"] = created_ids
     by_pk = {a.pk: a for a in allocations.values()}
     existing = {}
-    ids = list(results)
+    ids = [pk for pk, (de_an, _line) in results.items() if not getattr(de_an, "_created_now", False)]
     for start in range(0, len(ids), 5000):
         for c in Commitment.objects.select_for_update().filter(de_an_id__in=ids[start:start + 5000],
                                                                allocation__in=list(by_pk)):
@@ -729,14 +730,15 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
     delta = {}
     new_rows = []
     changed = []
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    now = timezone.now()
     for de_an_id, (_de_an, line) in results.items():
         allocation = allocations[(parsed.year, parsed.level, line.province.current.pk, source)]
         amount = line.national if source == AllocationSource.NATIONAL else line.local
         current = existing.get((de_an_id, allocation.pk))
         before = current.amount if current else 0
         if current is None:
-            new_rows.append(Commitment(de_an_id=de_an_id, allocation_id=allocation.pk, amount=amount,
-                                       created_by=actor if getattr(actor, "pk", None) else None, import_batch=batch))
+            new_rows.append((de_an_id, allocation.pk, amount, actor_id, batch.pk, now, now))
         elif before != amount:
             current.amount = amount
             changed.append(current)
@@ -745,7 +747,8 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
         allocation = by_pk[pk]
         if allocation.committed + add > allocation.amount:
             raise ImportFailed(over_allocation_message(allocation=allocation, add=add))
-    Commitment.objects.bulk_create(new_rows, batch_size=2000)
+    insert_rows(Commitment, ["de_an", "allocation", "amount", "created_by", "import_batch", "created_at", "updated_at"],
+                new_rows)
     Commitment.objects.bulk_update(changed, ["amount"], batch_size=2000)
     update_rows(Allocation, ["committed"], [(pk, by_pk[pk].committed + add) for pk, add in delta.items() if add])
 
