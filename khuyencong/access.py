@@ -502,6 +502,14 @@ def visible_recommendations(user):
     return scope_by_current_province(Recommendation.objects.all(), user, field="record__de_an__current_province")
 
 
+def visible_inspection_attachments(user):
+    from reports.models import InspectionAttachment
+
+    if not is_active_user(user):
+        return InspectionAttachment.objects.none()
+    return scope_by_current_province(InspectionAttachment.objects.all(), user, field="record__de_an__current_province")
+
+
 def _inspection_manager(user):
     if is_nationwide(user):
         return ALLOW

@@ -197,3 +197,8 @@ class RecordFilterForm(forms.Form):
             self.fields["province"].queryset = Province.objects.current().order_by("name")
         else:
             del self.fields["province"]
+
+
+class InspectionAttachmentForm(forms.Form):
+    file = forms.FileField(label=_("Tệp (ảnh, PDF, tài liệu Office)"))
+    description = forms.CharField(label=_("Mô tả"), max_length=255, required=False)

@@ -492,3 +492,71 @@ def recommendation_history(recommendation):
 
 def current_provinces():
     return Province.objects.current().order_by("name")
+
+
+# --- photos and attachments of a record -----------------------------------------------------------------
+
+PHOTO_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
+
+
+def inspection_attachment_add(*, actor, record, file, description="", name=None):
+    """Store a photo or document of ``record`` privately (same checks as đề án attachments: extension
+    *and* leading bytes, size limit ``UPLOAD_MAX_BYTES``)."""
+    import mimetypes
+    import os
+
+    from projects.services import ALLOWED_UPLOADS, attachment_max_bytes, sanitise_filename
+
+    from .models import InspectionAttachment
+
+    _require(actor, "inspection.manage", record)
+    original = sanitise_filename(name or getattr(file, "name", ""))
+    ext = original.rsplit(".", 1)[-1].lower() if "." in original else ""
+    if ext not in ALLOWED_UPLOADS:
+        raise ValidationError({"file": _("Tệp «%(n)s» không được chấp nhận: chỉ nhận PDF, ảnh (JPG, PNG, WEBP) và tài "
+                                         "liệu Office.") % {"n": original}})
+    size = getattr(file, "size", None)
+    if size is None:
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+    limit = attachment_max_bytes()
+    if not size:
+        raise ValidationError({"file": _("Tệp «%(n)s» rỗng.") % {"n": original}})
+    if size > limit:
+        raise ValidationError({"file": _("Tệp «%(n)s» dung lượng %(s)s MB, vượt giới hạn %(l)s MB.")
+                                       % {"n": original, "s": round(size / 1048576, 1), "l": round(limit / 1048576, 1)}})
+    content_type, magics = ALLOWED_UPLOADS[ext]
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    if not any(head.startswith(m) for m in magics):
+        raise ValidationError({"file": _("Nội dung tệp «%(n)s» không đúng định dạng %(e)s.") % {"n": original, "e": ext.upper()}})
+    with transaction.atomic():
+        attachment = InspectionAttachment(
+            record=record, is_photo=ext in PHOTO_EXTENSIONS, original_name=original, size=size,
+            content_type=content_type or mimetypes.guess_type(original)[0] or "application/octet-stream",
+            description=_text(description)[:255], uploaded_by=actor,
+        )
+        attachment.file.save(original, file, save=False)
+        stored = attachment.file.name
+        try:
+            attachment.save()
+            _audit(actor, "inspection_attachment.add", record, _("Thêm tệp «%(n)s» vào biên bản kiểm tra") % {"n": original},
+                   attachment=attachment.pk)
+        except Exception:
+            attachment.file.storage.delete(stored)
+            raise
+    return attachment
+
+
+def inspection_attachment_delete(*, actor, attachment):
+    from .models import InspectionAttachment
+
+    _require(actor, "inspection.manage", attachment)
+    with transaction.atomic():
+        attachment = InspectionAttachment.objects.select_for_update().select_related("record").get(pk=attachment.pk)
+        name, storage = attachment.file.name, attachment.file.storage
+        _audit(actor, "inspection_attachment.delete", attachment.record, _("Xóa tệp «%(n)s» khỏi biên bản kiểm tra")
+               % {"n": attachment.original_name}, attachment=attachment.pk)
+        attachment.delete()
+        transaction.on_commit(lambda: storage.delete(name))

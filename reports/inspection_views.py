@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from . import inspection_services as svc
 from .forms import (
     AnswerForm,
     CloseForm,
+    InspectionAttachmentForm,
     InspectionPlanForm,
     InspectionRecordForm,
     MemberFormSet,
@@ -335,7 +336,7 @@ def record_detail(request, record_id):
         r.can_answer = bool(can(request.user, "inspection.answer", r))
         r.can_close = bool(can(request.user, "inspection.close", r))
     return render(request, T + "record_detail.html", {
-        "record": record, "recommendations": recommendations,
+        "record": record, "recommendations": recommendations, "attachment_form": InspectionAttachmentForm(),
         "can_manage": bool(can(request.user, "inspection.manage", record)),
         "can_see_plan": is_nationwide(request.user),
     })
@@ -432,3 +433,62 @@ def recommendation_reopen(request, recommendation_id):
             messages.success(request, _("Đã mở lại kiến nghị."))
             return redirect("reports:inspection_recommendation", recommendation_id=rec.pk)
     return _recommendation_page(request, rec, reopen=form, status=400)
+
+
+# --- photos and attachments ---------------------------------------------------------------------------------
+
+@login_required
+@require_POST
+def attachment_add(request, record_id):
+    record = _record_or_404(request, record_id)
+    _require(request.user, "inspection.manage", record)
+    form = InspectionAttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            svc.inspection_attachment_add(actor=request.user, record=record, file=form.cleaned_data["file"],
+                                          description=form.cleaned_data["description"])
+        except ValidationError as err:
+            messages.error(request, " ".join(err.messages))
+        else:
+            messages.success(request, _("Đã thêm tệp vào biên bản."))
+    return redirect("reports:inspection_record", record_id=record.pk)
+
+
+def _attachment_or_404(request, attachment_id):
+    from khuyencong.access import visible_inspection_attachments
+
+    attachment = visible_inspection_attachments(request.user).select_related("record").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404(_("Không tìm thấy tệp."))
+    return attachment
+
+
+@login_required
+def attachment_download(request, attachment_id):
+    """Private file after the scope check (there is no public media URL)."""
+    from projects.services import sanitise_filename
+
+    attachment = _attachment_or_404(request, attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404(_("Tệp không còn trong kho lưu trữ.")) from None
+    inline = request.GET.get("xem") == "1" and attachment.content_type in ("application/pdf", "image/png", "image/jpeg")
+    response = FileResponse(handle, as_attachment=not inline, filename=sanitise_filename(attachment.original_name),
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def attachment_delete(request, attachment_id):
+    attachment = _attachment_or_404(request, attachment_id)
+    _require(request.user, "inspection.manage", attachment)
+    record_id = attachment.record_id
+    svc.inspection_attachment_delete(actor=request.user, attachment=attachment)
+    messages.success(request, _("Đã xóa tệp."))
+    return redirect("reports:inspection_record", record_id=record_id)

@@ -87,6 +87,7 @@ KWARG_FACTORIES = {
     "reports:mission_id": (lambda side: _inspection_mission().pk, True),
     "reports:record_id": (lambda side: _inspection_record(side).pk, False),
     "reports:recommendation_id": (lambda side: _inspection_record(side).recommendations.get().pk, False),
+    "reports:attachment_id": (lambda side: _inspection_attachment(side).pk, False),
     "funding:code": (lambda side: side["province"].code, False),
     "funding:year": (lambda side: 2026, False),
     "funding:pk": (lambda side: side["import_batch"].pk, True),
@@ -123,6 +124,19 @@ def _inspection_record(side):
     if created:
         Recommendation.objects.create(record=record, text="Kiến nghị của ma trận quyền", deadline=date(2026, 6, 30))
     return record
+
+
+def _inspection_attachment(side):
+    from django.core.files.base import ContentFile
+
+    from reports.models import InspectionAttachment
+
+    record = _inspection_record(side)
+    found = InspectionAttachment.objects.filter(record=record).first()
+    if found is None:
+        found = InspectionAttachment(record=record, original_name="anh-kiem-tra.png", size=16, content_type="image/png")
+        found.file.save("anh-kiem-tra.png", ContentFile(b"\x89PNG\r\n\x1a\n" + b"\x00" * 8), save=True)
+    return found
 
 
 def _first_dashboard_block():

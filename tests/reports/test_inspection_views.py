@@ -263,3 +263,41 @@ def test_pagination(client, people, world):
     body = client.get(url).content.decode()
     assert "1–25 trong 28" in body and "page=2" in body
     assert "26–28 trong 28" in client.get(url, {"page": 2}).content.decode()
+
+
+# --- photos and attachments ---------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_attachment_upload_download_delete(client, people, world, media_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from khuyencong.models import AuditEvent
+    from reports.models import InspectionAttachment
+
+    _login(client, people["reviewer"])
+    add = reverse("reports:inspection_attachment_add", args=[world["record"].pk])
+    client.post(add, {"file": SimpleUploadedFile("ảnh máy sấy.png", PNG, "image/png"), "description": "Máy sấy"})
+    attachment = InspectionAttachment.objects.get()
+    assert attachment.is_photo and attachment.original_name == "ảnh máy sấy.png" and attachment.uploaded_by == people["reviewer"]
+    # A file whose content is not what its name says is refused.
+    response = client.post(add, {"file": SimpleUploadedFile("gia.pdf", b"MZ not a pdf", "application/pdf")}, follow=True)
+    assert "không đúng định dạng PDF" in response.content.decode()
+    assert InspectionAttachment.objects.count() == 1
+    # The province officer sees and downloads it, but cannot delete or add.
+    _login(client, people["province"])
+    url = reverse("reports:inspection_attachment", args=[attachment.pk])
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
+    assert client.post(reverse("reports:inspection_attachment_delete", args=[attachment.pk])).status_code == 403
+    assert client.post(add, {"file": SimpleUploadedFile("x.png", PNG, "image/png")}).status_code == 403
+    # Another province: 404.
+    _login(client, people["other"])
+    assert client.get(url).status_code == 404
+    assert client.post(reverse("reports:inspection_attachment_delete", args=[attachment.pk])).status_code == 404
+    assert InspectionAttachment.objects.filter(pk=attachment.pk).exists()
+    _login(client, people["reviewer"])
+    client.post(reverse("reports:inspection_attachment_delete", args=[attachment.pk]))
+    assert not InspectionAttachment.objects.exists()
+    assert AuditEvent.objects.filter(action__startswith="inspection_attachment.").count() == 2
