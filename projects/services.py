@@ -1473,10 +1473,12 @@ def de_an_record_approved_many(*, actor, rows):
 
     Reads: existing đề án by ``source_ref`` (locked), their budget lines and contents, organisations
     of the provinces, establishments by folded name, the activity-content catalogue and programmes.
-    Writes: code numbers reserved in one locked statement per import, then ``bulk_create`` of the
-    new đề án, their history rows (with the ``contents`` M2M snapshot), new establishments, M2M rows,
-    budget lines, beneficiaries (each with history) and Transition rows; ``bulk_update`` of the changed
-    đề án with a "~" history row each, replaced budget lines with "-"/"+" history.
+    Writes: code numbers reserved in one locked statement per import, then one insert per table
+    (``_bulk_insert``: COPY on PostgreSQL, ``bulk_create`` elsewhere) of the new đề án, their history
+    rows (with the ``contents`` M2M snapshot), new establishments, M2M rows, budget lines,
+    beneficiaries (each with history) and Transition rows; ``bulk_update`` of the changed đề án with a
+    "~" history row each, replaced budget lines with "-"/"+" history. The rows and history are the
+    same as recording the rows one at a time (tests/projects/test_record_approved_bulk.py).
 
     ``rows``: dicts with the keyword arguments of ``de_an_record_approved`` except ``actor``.
     Returns ``[(de_an, action), …]`` in the order of ``rows``; action "created", "updated" or
