@@ -107,3 +107,34 @@ def test_annex_import_query_count_does_not_grow_with_rows(monkeypatch, admin_use
             pass
         counts[n] = len(ctx.captured_queries)
     assert counts[12] == counts[120], counts
+
+
+@pytest.mark.parametrize(("unit_line", "national", "local", "expected"), [
+    ("ĐVT: tỷ đồng", 2, 1.5, (2_000_000_000, 1_500_000_000)),
+    ("ĐVT: nghìn đồng", 2_750_000, 3.0, (2_750_000_000, 3_000)),
+    ("ĐVT: đồng", 1_000_000, "1.250.000", (1_000_000, 1_250_000)),
+    ("ĐVT: triệu đồng", 2.0, 1250.5, (2_000_000, 1_250_500_000)),
+])
+def test_plain_numbers_in_every_unit(unit_line, national, local, expected):
+    """The integer fast path of the money reader gives what the Decimal path gives, in every unit."""
+    from funding.importers import parse_workbook
+    from funding.xlsx import Workbook
+    from tests.funding.conftest import allocation_book, xlsx_bytes
+
+    data = xlsx_bytes(allocation_book([("Hà Nội", "01", national, local, None)], unit_line=unit_line,
+                                      total=None))
+    parsed = parse_workbook(Workbook(io.BytesIO(data)))
+    assert parsed.ok, parsed.problems
+    assert sorted((line.source, line.amount) for line in parsed.lines) == sorted(
+        [("national", expected[0]), ("local", expected[1])])
+
+
+def test_negative_and_fractional_dong_are_still_refused():
+    from funding.importers import parse_workbook
+    from funding.xlsx import Workbook
+    from tests.funding.conftest import allocation_book, xlsx_bytes
+
+    data = xlsx_bytes(allocation_book([("Hà Nội", "01", -5, 2.5, None)], unit_line="ĐVT: đồng", total=None))
+    parsed = parse_workbook(Workbook(io.BytesIO(data)))
+    text = " ".join(p.message for p in parsed.problems)
+    assert "số âm" in text and "phần lẻ" in text and not parsed.lines
