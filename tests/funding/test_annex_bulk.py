@@ -138,3 +138,37 @@ def test_negative_and_fractional_dong_are_still_refused():
     parsed = parse_workbook(Workbook(io.BytesIO(data)))
     text = " ".join(p.message for p in parsed.problems)
     assert "số âm" in text and "phần lẻ" in text and not parsed.lines
+
+
+def _small_allocation():
+    plan = AnnualPlan.objects.create(year=2024, level="kcqg")
+    bac_ninh = Province.objects.get(code="24", era="current")
+    return Allocation.objects.create(plan=plan, province=bac_ninh, source="national", amount=1_000_000)
+
+
+def test_annex_over_an_existing_allocation_is_refused_and_writes_nothing(admin_user):
+    from tests.funding.conftest import snapshot
+
+    _small_allocation()
+    before = snapshot()
+    with open(ANNEX, "rb") as fh:
+        preview = import_file(fileobj=fh, name="ke-hoach.xlsx", actor=admin_user)
+    assert not preview.ok and preview.batch is None
+    assert any("chỉ có" in p.message and "1.000.000 đ" in p.message for p in preview.problems)
+    assert snapshot() == before
+
+
+def test_bulk_commit_keeps_its_own_guard_under_the_lock(admin_user, monkeypatch):
+    """Even past the planning check, the locked bulk commit refuses to go over the allocation (the
+    OverAllocation wording) and the whole import rolls back."""
+    from tests.funding.conftest import snapshot
+
+    allocation = _small_allocation()
+    monkeypatch.setattr(funding_services, "_check_annex_allocations", lambda *a, **k: None)
+    before = snapshot()
+    with open(ANNEX, "rb") as fh, pytest.raises(funding_services.ImportFailed) as err:
+        import_file(fileobj=fh, name="ke-hoach.xlsx", actor=admin_user)
+    assert "Vượt kinh phí được phân bổ" in str(err.value) and "1.000.000 đ" in str(err.value)
+    assert snapshot() == before
+    allocation.refresh_from_db()
+    assert allocation.committed == 0
