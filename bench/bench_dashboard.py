@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchdb import ensure_database  # noqa: E402  (bench/ is sys.path[0] when run as a script)
+
 DB_URL = os.environ.get("BENCH_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/kc_bench_dash"
 os.environ["DATABASE_URL"] = DB_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "khuyencong.settings")
@@ -39,24 +41,6 @@ N_DE_AN = int(os.environ.get("BENCH_DE_AN", "50000"))
 N_REQUESTS = max(30, int(os.environ.get("BENCH_REQUESTS", "30")))
 
 
-def ensure_database(url):
-    """CREATE DATABASE if it does not exist (PostgreSQL only)."""
-    from urllib.parse import urlparse
-
-    parsed = urlparse(url)
-    if not parsed.scheme.startswith("postgres"):
-        return
-    import psycopg2
-
-    name = parsed.path.lstrip("/")
-    conn = psycopg2.connect(host=parsed.hostname or "127.0.0.1", port=parsed.port or 5432,
-                            user=parsed.username or "postgres", password=parsed.password or None, dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 ensure_database(DB_URL)

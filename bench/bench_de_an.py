@@ -26,6 +26,9 @@ import types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from benchdb import ensure_database  # noqa: E402  (bench/ is sys.path[0] when run as a script)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kc_bench_projects"
 VOLUME = int(os.environ.get("BENCH_DE_AN", "50000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "50"))
@@ -36,18 +39,6 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
-def _create_database(url):
-    import psycopg2
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    base = url.rsplit("/", 1)[0] + "/postgres"
-    conn = psycopg2.connect(base.replace("postgres://", "postgresql://"))
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def setup():
@@ -56,7 +47,7 @@ def setup():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "khuyencong.settings")
     os.environ["DEBUG"] = "true"  # development settings (no HTTPS redirect); query logging is switched off below
     os.environ.pop("REDIS_CACHE_URL", None)
-    _create_database(url)
+    ensure_database(url)
     import django
 
     django.setup()

@@ -26,6 +26,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from benchdb import ensure_database  # noqa: E402  (bench/ is sys.path[0] when run as a script)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kc_bench"
 ROWS = 10_000
 # The plan annex goes through projects.services.de_an_record_approved_many (set-based, COPY on
@@ -43,28 +46,13 @@ def setup_django(media_root):
     os.environ["DATABASE_URL"] = url
     os.environ["MEDIA_ROOT"] = media_root
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "khuyencong.settings")
-    _create_database(url)
+    ensure_database(url)
     import django
 
     django.setup()
     return url
 
 
-def _create_database(url):
-    from urllib.parse import urlparse
-
-    import psycopg2
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    conn = psycopg2.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
-                            password=parts.password or None, dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def prepare_database():
