@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchdb import ensure_database  # noqa: E402  (bench/ is sys.path[0] when run as a script)
+from bench.benchdb import ensure_database  # noqa: E402  (the repository root is on sys.path)
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/kc_bench_dash"
 os.environ["DATABASE_URL"] = DB_URL

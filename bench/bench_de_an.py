@@ -27,7 +27,7 @@ import types
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchdb import ensure_database  # noqa: E402  (bench/ is sys.path[0] when run as a script)
+from bench.benchdb import ensure_database  # noqa: E402  (the repository root is on sys.path)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kc_bench_projects"
 VOLUME = int(os.environ.get("BENCH_DE_AN", "50000"))
