@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.core.files import File
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from khuyencong.choices import Level
@@ -155,6 +156,7 @@ class RowPlan:
     previous: int | None = None
     object_id: int | None = None
     message: str = ""
+    before: dict | None = None  # plan annex: the đề án as it was before an update (for undo)
 
 
 @dataclass
@@ -489,6 +491,8 @@ def _write_import_rows(batch, preview):
             data = {"name": line.name, "beneficiary": line.beneficiary, "stt": line.stt, "national": line.national,
                     "local": line.local, "counterpart": line.counterpart, "total": line.total,
                     "recorded": f"{line.province.full_name} ({line.province.code})"}
+            if plan.before is not None:
+                data["before"] = plan.before
             amount = line.national if preview.parsed.level == Level.NATIONAL else line.local
             rows.append((batch.pk, line.sheet_row, plan.action, plan.message, line.province.current.pk,
                          source_for_level(preview.parsed.level), amount, plan.previous, plan.object_id, data))
@@ -631,6 +635,10 @@ def _ensure_plans(parsed, batch):
         if (year, level) in missing or year != parsed.year or not parsed.decision_number:
             continue
         if (plan.decision_number, plan.decision_date) != (parsed.decision_number, parsed.decision_date):
+            batch.summary.setdefault("applied", {}).setdefault("plans_before", []).append({
+                "id": plan.pk, "decision_number": plan.decision_number,
+                "decision_date": plan.decision_date.isoformat() if plan.decision_date else None,
+                "updated_at": plan.updated_at.isoformat()})
             plan.decision_number, plan.decision_date = parsed.decision_number, parsed.decision_date
             plan.save(update_fields=["decision_number", "decision_date", "updated_at"])
     by_year = [existing[pair] for pair in pairs if pair[0] == parsed.year]
@@ -665,7 +673,14 @@ def _apply_annex(preview, batch, plan, actor):
     """Record the annex's đề án through ``projects.services.de_an_record_approved_many`` (the one
     sanctioned way to record an approved đề án: code, history, budget lines, beneficiary, transition),
     set-based, ``ANNEX_CHUNK`` rows per call; then commit their money in bulk."""
-    from projects.services import RecordError, WorkflowError, de_an_record_approved_many
+    from projects.models import CodeSequence
+    from projects.services import (
+        RecordError,
+        WorkflowError,
+        code_prefix,
+        de_an_record_approved_many,
+        de_an_snapshot_many,
+    )
 
     parsed = preview.parsed
     level = parsed.level
@@ -673,6 +688,13 @@ def _apply_annex(preview, batch, plan, actor):
     actions = {"created": RowAction.CREATE, "updated": RowAction.UPDATE}
     results = {}
     plans = preview.plans
+    # What undo needs to put everything back: when the writes started, the đề án that may be updated
+    # as they are now, and the code sequences before and after.
+    started = timezone.now()
+    snapshots = de_an_snapshot_many([row.object_id for row in plans if row.object_id])
+    prefixes = sorted({code_prefix(level, parsed.year, row.line.province.code) for row in plans if not row.object_id})
+    sequences = dict(CodeSequence.objects.select_for_update().filter(prefix__in=prefixes).order_by("prefix")
+                     .values_list("prefix", "last")) if prefixes else {}
     for start in range(0, len(plans), ANNEX_CHUNK):
         chunk = plans[start:start + ANNEX_CHUNK]
         rows = [
@@ -700,8 +722,15 @@ def _apply_annex(preview, batch, plan, actor):
             de_an._created_now = action == "created"  # holds no commitment yet: not looked up
             row.action = actions.get(action, RowAction.UNCHANGED)
             row.object_id = de_an.pk
+            if action == "updated":
+                row.before = snapshots[de_an.pk]
             results[de_an.pk] = (de_an, row.line)
+    applied = batch.summary.setdefault("applied", {})
+    if prefixes:
+        after = CodeSequence.objects.filter(prefix__in=prefixes).values_list("prefix", "last")
+        applied["code_sequences"] = {p: [sequences.get(p), last] for p, last in after if last != sequences.get(p)}
     _commit_annex(parsed, preview, batch, plan, results, actor)
+    applied["window"] = [started.isoformat(), timezone.now().isoformat()]
 
 
 def _commit_annex(parsed, preview, batch, plan, results, actor):
@@ -730,6 +759,7 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
     delta = {}
     new_rows = []
     changed = []
+    existing_before = {}
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     now = timezone.now()
     for de_an_id, (_de_an, line) in results.items():
@@ -740,6 +770,7 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
         if current is None:
             new_rows.append((de_an_id, allocation.pk, amount, actor_id, batch.pk, now, now))
         elif before != amount:
+            existing_before[current.pk] = before
             current.amount = amount
             changed.append(current)
         delta[allocation.pk] = delta.get(allocation.pk, 0) + amount - before
@@ -750,6 +781,9 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
     insert_rows(Commitment, ["de_an", "allocation", "amount", "created_by", "import_batch", "created_at", "updated_at"],
                 new_rows)
     Commitment.objects.bulk_update(changed, ["amount"], batch_size=2000)
+    if changed:
+        batch.summary.setdefault("applied", {})["commitments_changed"] = [
+            [c.pk, existing_before[c.pk], c.amount] for c in changed]
     update_rows(Allocation, ["committed"], [(pk, by_pk[pk].committed + add) for pk, add in delta.items() if add])
 
 
@@ -757,21 +791,46 @@ def _commit_annex(parsed, preview, batch, plan, results, actor):
 
 @transaction.atomic
 def import_undo(*, batch, actor):
-    """Undo an applied allocation batch while nothing depends on it: allocations it created are removed
-    (if nothing is committed against them), allocations it changed get their previous amount back (if
-    no later batch changed them and the commitments still fit). Plan-annex batches, which created or
-    updated đề án, are refused: those đề án are undone in the projects workflow."""
-    from django.db.models import Q
+    """Undo an applied batch in one transaction, while nothing depends on it; refused with the reasons
+    (``ImportFailed``, Vietnamese, naming the sheet row or the đề án) otherwise.
 
+    Allocation tables: allocations the batch created are removed (if nothing is committed against
+    them), allocations it changed get their previous amount back (if no later batch changed them and
+    the commitments still fit).
+
+    Plan annexes: the đề án the batch created are removed with everything recorded for them (budget
+    lines, beneficiaries, contents, transition, history, the establishments created for them, their
+    code numbers), the đề án it updated get back the row and budget lines they had (kept in the
+    import rows), its commitments are removed or restored and the allocations' committed totals with
+    them, allocations it created are removed. Refused when any of those đề án has moved on since
+    (a later transition or edit, a disbursement, an inspection record, indicator outputs,
+    attachments, comments … — anything else referring to it), checked by queries; the database's
+    foreign keys, checked immediately, are the last guard.
+
+    Both: annual plans the batch created are removed when nothing is left in them, a plan decision it
+    filled in gets its previous value back; the batch becomes "undone" and an audit event records it."""
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != ImportStatus.APPLIED:
         raise ImportFailed(_("Chỉ hoàn tác được lô đã nhập (lô #%(id)s: %(s)s).") % {"id": batch.pk, "s": batch.get_status_display()})
+    if batch.kind == ImportKind.PLAN_ANNEX:
+        details = _undo_annex(batch)
+    else:
+        details = _undo_allocations(batch)
+    _undo_plans(batch)
+    batch.status = ImportStatus.UNDONE
+    batch.undone_by = actor if getattr(actor, "pk", None) else None
+    batch.undone_at = timezone.now()
+    batch.save(update_fields=["status", "undone_by", "undone_at"])
+    AuditEvent.objects.create(
+        actor=batch.undone_by, action="funding.import_undone", object_type="funding.ImportBatch", object_id=str(batch.pk),
+        summary=_("Hoàn tác lô nhập #%(id)s «%(name)s»") % {"id": batch.pk, "name": batch.original_name[:200]},
+        data={"sha256": batch.sha256, "kind": batch.kind, **details},
+    )
+    return batch
+
+
+def _undo_allocations(batch):
     rows = list(batch.rows.filter(action__in=[RowAction.CREATE, RowAction.UPDATE]).order_by("sheet_row"))
-    if batch.kind == ImportKind.PLAN_ANNEX and rows:
-        raise ImportFailed(
-            _("Lô #%(id)s đã tạo hoặc cập nhật %(n)s đề án đã phê duyệt; các đề án này được quản lý trong quy trình đề án "
-              "nên không thể hoàn tác cả lô.") % {"id": batch.pk, "n": len(rows)}
-        )
     ids = [r.object_id for r in rows if r.object_id]
     allocations = {a.pk: a for a in Allocation.objects.select_for_update().filter(pk__in=ids).select_related("province", "plan")}
     problems = []
@@ -802,18 +861,216 @@ def import_undo(*, batch, actor):
         raise ImportFailed(_("Không thể hoàn tác: đã có cam kết kinh phí trên các khoản do lô này tạo."))
     Allocation.objects.filter(pk__in=deletes).delete()
     update_rows(Allocation, ["amount"], restores, extra={"import_batch": None, "updated_at": timezone.now()})
-    created_plans = (batch.summary.get("applied") or {}).get("plans_created") or []
+    return {"allocations_removed": len(deletes), "allocations_restored": len(restores)}
+
+
+def _undo_plans(batch):
+    """Plans the batch created go when nothing is left in them; a decision it filled in is put back."""
+    from django.db.models import Q
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    applied = batch.summary.get("applied") or {}
+    for before in applied.get("plans_before") or []:
+        AnnualPlan.objects.filter(pk=before["id"], decision_number=batch.summary.get("decision_number", "")).update(
+            decision_number=before["decision_number"],
+            decision_date=parse_date(before["decision_date"]) if before["decision_date"] else None,
+            updated_at=parse_datetime(before["updated_at"]))
+    created_plans = applied.get("plans_created") or []
     if created_plans:
         AnnualPlan.objects.filter(pk__in=created_plans).filter(~Q(pk__in=Allocation.objects.values("plan_id"))).delete()
-    batch.status = ImportStatus.UNDONE
-    batch.undone_by = actor if getattr(actor, "pk", None) else None
-    batch.undone_at = timezone.now()
-    batch.save(update_fields=["status", "undone_by", "undone_at"])
-    AuditEvent.objects.create(
-        actor=batch.undone_by, action="funding.import_undone", object_type="funding.ImportBatch", object_id=str(batch.pk),
-        summary=_("Hoàn tác lô nhập #%(id)s «%(name)s»") % {"id": batch.pk, "name": batch.original_name[:200]},
-    )
-    return batch
+
+
+def _undo_annex(batch):
+    from django.db import IntegrityError
+    from django.utils.dateparse import parse_datetime
+
+    from projects.services import de_an_delete_imported_many, de_an_restore_imported_many
+
+    applied = batch.summary.get("applied") or {}
+    touched = batch.rows.filter(action__in=[RowAction.CREATE, RowAction.UPDATE])
+    if not applied.get("window"):
+        if touched.exists():
+            raise ImportFailed(_("Lô #%(id)s được nhập trước khi có chức năng hoàn tác phụ lục kế hoạch nên không đủ thông "
+                                 "tin để hoàn tác.") % {"id": batch.pk})
+        return {}
+    since, until = (parse_datetime(value) for value in applied["window"])
+    created = list(batch.rows.filter(action=RowAction.CREATE).order_by("object_id").values_list("object_id", flat=True))
+    snapshots = {row.object_id: row.data["before"]
+                 for row in batch.rows.filter(action=RowAction.UPDATE).only("object_id", "data")}
+    allocations_created = applied.get("allocations_created") or []
+    establishments = _annex_establishments(batch, since, until)
+    problems = _annex_undo_problems(batch, created, snapshots, allocations_created, establishments, since, until)
+    if problems:
+        raise ImportFailed(
+            _("Không thể hoàn tác lô #%(id)s vì đã có dữ liệu phụ thuộc vào nó: %(first)s")
+            % {"id": batch.pk, "first": problems[0]},
+            [Problem(0, p) for p in problems],
+        )
+    released = _undo_annex_commitments(batch, applied)
+    Allocation.objects.filter(pk__in=allocations_created).delete()
+    try:
+        with transaction.atomic():
+            de_an_delete_imported_many(de_an_ids=created, establishment_ids=establishments,
+                                       code_sequences=applied.get("code_sequences"))
+    except IntegrityError as exc:
+        raise ImportFailed(_referenced_message(batch, exc)) from exc
+    de_an_restore_imported_many(snapshots=snapshots, since=since)
+    return {"de_an_removed": len(created), "de_an_restored": len(snapshots), "establishments_removed": len(establishments),
+            "commitments_released": released, "allocations_removed": len(allocations_created)}
+
+
+def _annex_establishments(batch, since, until):
+    """Establishments the batch created: new (created within its write window) and linked to a đề án
+    it created."""
+    from projects.models import Establishment
+
+    created = batch.rows.filter(action=RowAction.CREATE).values("object_id")
+    return sorted(Establishment.objects.filter(created_at__gte=since, created_at__lte=until,
+                                               de_an_links__de_an_id__in=created)
+                  .values_list("pk", flat=True).distinct())
+
+
+def _de_an_label(de_an):
+    return _("đề án %(code)s «%(name)s»") % {"code": de_an.code, "name": de_an.name[:120]}
+
+
+LIMIT = 20  # problems reported per kind of dependency
+
+
+def _annex_undo_problems(batch, created, snapshots, allocations_created, establishments, since, until):
+    """Why the batch cannot be undone (Vietnamese, each naming the đề án), by queries; [] when it can."""
+    from django.db.models import Q
+
+    from projects.models import BudgetLine, DeAn, DeAnBeneficiary, Establishment, Status, Transition
+
+    from .models import Disbursement
+
+    created_q = batch.rows.filter(action=RowAction.CREATE).values("object_id")
+    touched_q = batch.rows.filter(action__in=[RowAction.CREATE, RowAction.UPDATE]).values("object_id")
+    found = []  # (de_an id, text)
+
+    for pk, status in DeAn.objects.filter(pk__in=created_q).exclude(status=Status.APPROVED).values_list("pk", "status")[:LIMIT]:
+        found.append((pk, _("đã chuyển sang trạng thái «%(s)s»") % {"s": Status(status).label}))
+    for pk in DeAn.objects.filter(pk__in=created_q, status=Status.APPROVED).exclude(revision=1).values_list("pk", flat=True)[:LIMIT]:
+        found.append((pk, _("đã được sửa sau khi nhập")))
+    if snapshots:
+        for pk, revision in DeAn.objects.filter(pk__in=list(snapshots)).values_list("pk", "revision"):
+            if revision != snapshots[pk]["de_an"]["revision"] + 1:
+                found.append((pk, _("đã được sửa sau khi nhập")))
+    for pk, action in (Transition.objects.filter(de_an_id__in=touched_q, at__gt=until)
+                       .order_by("at").values_list("de_an_id", "action")[:LIMIT]):
+        found.append((pk, _("đã có thao tác «%(a)s» sau khi nhập") % {"a": _action_label(action)}))
+    for model, what in ((DeAn, _("đề án")), (BudgetLine, _("dòng kinh phí")), (DeAnBeneficiary, _("đơn vị thụ hưởng"))):
+        column = "id" if model is DeAn else "de_an_id"
+        for pk in (model.history.filter(**{f"{column}__in": touched_q}, history_date__gt=until)
+                   .values_list(column, flat=True).distinct()[:LIMIT]):
+            found.append((pk, _("%(what)s đã được sửa sau khi nhập") % {"what": what}))
+    if snapshots:
+        for pk in (Disbursement.objects.filter(de_an_id__in=list(snapshots), created_at__gte=since)
+                   .values_list("de_an_id", flat=True).distinct()[:LIMIT]):
+            found.append((pk, _("đã có giải ngân sau khi nhập")))
+    # Anything else referring to a đề án the batch created: disbursements, inspection records,
+    # indicator outputs, attachments, comments, adjustments, notifications, … (any app, any relation).
+    own = {BudgetLine, DeAnBeneficiary, Transition, Commitment}
+    for rel in DeAn._meta.related_objects:
+        if rel.related_model in own:
+            continue
+        name = rel.field.name
+        for pk in (rel.related_model._base_manager.filter(**{f"{name}__in": created_q})
+                   .values_list(name, flat=True).distinct()[:LIMIT]):
+            found.append((pk, _("đã có %(what)s") % {"what": rel.related_model._meta.verbose_name_plural}))
+    for pk in (Commitment.objects.filter(de_an_id__in=created_q).exclude(import_batch=batch)
+               .values_list("de_an_id", flat=True)[:LIMIT]):
+        found.append((pk, _("đã có cam kết kinh phí khác")))
+    for pk in (Commitment.objects.filter(import_batch=batch, updated_at__gt=until)
+               .values_list("de_an_id", flat=True)[:LIMIT]):
+        found.append((pk, _("cam kết kinh phí đã thay đổi sau khi nhập")))
+    changed = {pk: after for pk, _before, after in (batch.summary.get("applied") or {}).get("commitments_changed") or []}
+    if changed:
+        current = dict(Commitment.objects.filter(pk__in=list(changed)).values_list("pk", "amount"))
+        for pk, after in changed.items():
+            if current.get(pk) != after:
+                de_an_id = Commitment.objects.filter(pk=pk).values_list("de_an_id", flat=True).first()
+                found.append((de_an_id, _("cam kết kinh phí đã thay đổi sau khi nhập")))
+    for pk in (Commitment.objects.filter(allocation_id__in=allocations_created).exclude(import_batch=batch)
+               .values_list("de_an_id", flat=True)[:LIMIT]):
+        found.append((pk, _("đã được cam kết trên khoản phân bổ do lô này tạo")))
+
+    problems = []
+    labels = {d.pk: _de_an_label(d) for d in DeAn.objects.filter(pk__in={pk for pk, _t in found if pk}).only("code", "name")}
+    seen = set()
+    for pk, text in found:
+        message = capfirst(_("%(de_an)s %(why)s.") % {"de_an": labels.get(pk, _("đề án #%(id)s") % {"id": pk}),
+                                                      "why": text})
+        if message not in seen:
+            seen.add(message)
+            problems.append(message)
+    later = Q(updated_at__gt=until) | ~Q(import_batch=batch) | Q(import_batch__isnull=True)
+    for allocation in (Allocation.objects.filter(later, pk__in=allocations_created)
+                       .select_related("plan", "province")[:LIMIT]):
+        problems.append(_("Khoản phân bổ %(a)s do lô này tạo đã được thay đổi sau đó.") % {"a": allocation})
+    if establishments:
+        others = []
+        for rel in Establishment._meta.related_objects:
+            qs = rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": establishments})
+            if rel.related_model is DeAnBeneficiary:
+                qs = qs.exclude(de_an_id__in=created_q)
+            others.extend(qs.values_list(rel.field.name, flat=True).distinct()[:LIMIT])
+        edited = Establishment.objects.filter(pk__in=establishments, updated_at__gt=until).values_list("pk", flat=True)
+        names = dict(Establishment.objects.filter(pk__in=set(others) | set(edited)).values_list("pk", "name"))
+        for pk in dict.fromkeys(others):
+            problems.append(_("Cơ sở thụ hưởng «%(n)s» do lô này tạo đã được dùng ở nơi khác.")
+                            % {"n": names.get(pk, pk)})
+        for pk in edited:
+            problems.append(_("Cơ sở thụ hưởng «%(n)s» do lô này tạo đã được sửa sau khi nhập.")
+                            % {"n": names.get(pk, pk)})
+    return problems
+
+
+def _action_label(action):
+    from projects.workflow import ACTION_LABELS
+
+    return ACTION_LABELS.get(action, action)
+
+
+def _undo_annex_commitments(batch, applied):
+    """Remove the commitments the batch created, put back the ones it changed, and give the allocations'
+    committed totals back (locked rows). Returns the đồng released."""
+    from django.db.models import Sum
+
+    delta = {}
+    for row in Commitment.objects.filter(import_batch=batch).values("allocation_id").annotate(s=Sum("amount")):
+        delta[row["allocation_id"]] = delta.get(row["allocation_id"], 0) + row["s"]
+    changed = {pk: (before, after) for pk, before, after in applied.get("commitments_changed") or []}
+    if changed:
+        for pk, allocation_id in Commitment.objects.filter(pk__in=list(changed)).values_list("pk", "allocation_id"):
+            before, after = changed[pk]
+            delta[allocation_id] = delta.get(allocation_id, 0) + after - before
+    locked = {a.pk: a for a in Allocation.objects.select_for_update().filter(pk__in=list(delta)).order_by("pk")}
+    Commitment.objects.filter(import_batch=batch)._raw_delete(Commitment.objects.db)
+    update_rows(Commitment, ["amount"], [(pk, before) for pk, (before, _after) in changed.items()])
+    update_rows(Allocation, ["committed"], [(pk, locked[pk].committed - d) for pk, d in delta.items() if d])
+    return sum(delta.values())
+
+
+def _referenced_message(batch, exc):
+    """The database refused to delete a đề án (a foreign key): name it when the error says which."""
+    import re
+
+    from projects.models import DeAn
+
+    text = str(exc)
+    # Checked at the end (deferred keys), PostgreSQL reports the referring row:
+    #   insert or update on table "x" violates foreign key constraint … Key (de_an_id)=(7) is not present in table "projects_dean".
+    # checked at once, the deleted one: … Key (id)=(7) is still referenced from table "x".
+    late = re.search(r'on table "?([\w.]+)"? violates.*Key \(\w+\)=\((\d+)\) is not present in table "?projects_dean"?', text, re.S)
+    early = re.search(r'Key \(id\)=\((\d+)\) is still referenced from table "?([\w.]+)"?', text)
+    table, pk = (late.group(1), late.group(2)) if late else ((early.group(2), early.group(1)) if early else (None, None))
+    de_an = DeAn.objects.filter(pk=int(pk)).only("code", "name").first() if pk else None
+    if de_an is not None:
+        return _("Không thể hoàn tác lô #%(id)s: %(de_an)s đang được dữ liệu khác tham chiếu (bảng %(t)s).") % {
+            "id": batch.pk, "de_an": _de_an_label(de_an), "t": table}
+    return _("Không thể hoàn tác lô #%(id)s: dữ liệu do lô này tạo đang được dữ liệu khác tham chiếu.") % {"id": batch.pk}
 
 
 @transaction.atomic

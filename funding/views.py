@@ -202,9 +202,21 @@ def import_confirm(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def import_undo(request, pk):
-    return _batch_action(request, pk, services.import_undo, _("Đã hoàn tác lô #%(id)s."))
+    """GET: what undoing the batch will do, and a button to confirm; POST: undo it."""
+    if request.method == "POST":
+        return _batch_action(request, pk, services.import_undo, _("Đã hoàn tác lô #%(id)s."))
+    _require(access.can(request.user, "funding.import"))
+    try:
+        batch = selectors.import_batch_get(user=request.user, pk=pk)
+    except ImportBatch.DoesNotExist as exc:
+        raise Http404 from exc
+    if batch.status != ImportStatus.APPLIED:
+        messages.error(request, _("Chỉ hoàn tác được lô đã nhập (lô #%(id)s: %(s)s).")
+                       % {"id": batch.pk, "s": batch.get_status_display()})
+        return redirect("funding:import_detail", pk=batch.pk)
+    return render(request, "funding/import_undo.html", {"batch": batch, "annex": batch.kind == "plan_annex"})
 
 
 @login_required

@@ -1692,3 +1692,100 @@ def _m2m_history_model():
     from django.apps import apps
 
     return apps.get_model("projects", "HistoricalDeAn_contents")
+
+
+# --- undo of a plan-annex import (called by funding.services.import_undo) ---------------------------
+# The checks that nothing depends on the đề án are the caller's; these only write.
+
+def _json_value(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _row_snapshot(obj):
+    return {f.attname: _json_value(getattr(obj, f.attname)) for f in obj._meta.concrete_fields}
+
+
+def _from_snapshot(model, data):
+    values = {}
+    for f in model._meta.concrete_fields:
+        value = data[f.attname]
+        values[f.attname] = None if value is None else f.to_python(value)
+    return model(**values)
+
+
+def de_an_snapshot_many(ids):
+    """JSON-ready rows of the đề án ``ids`` and of their budget lines, ``{pk: {"de_an": …, "lines": […]}}``,
+    taken before ``de_an_record_approved_many`` updates them so that the import can be undone exactly
+    (``de_an_restore_imported_many``). Locks the đề án rows."""
+    out = {}
+    for chunk in _chunks(ids):
+        for row in DeAn.objects.select_for_update(of=("self",)).filter(pk__in=chunk).order_by("pk"):
+            out[row.pk] = {"de_an": _row_snapshot(row), "lines": []}
+        for line in BudgetLine.objects.filter(de_an_id__in=chunk).order_by("pk"):
+            out[line.de_an_id]["lines"].append(_row_snapshot(line))
+    return out
+
+
+@transaction.atomic
+def de_an_delete_imported_many(*, de_an_ids, establishment_ids=(), code_sequences=None):
+    """Remove đề án that ``de_an_record_approved_many`` created, with everything that call wrote for
+    them (budget lines, beneficiary links, contents links, transitions, all their history rows), the
+    establishments it created for them (``establishment_ids``) and give back the code numbers
+    (``code_sequences``: ``{prefix: [before, after]}``, restored only where no code was handed out
+    since). Raw deletes: no "-" history rows, the tables are as before the import. Foreign keys are
+    checked immediately at the end: anything else still referring to a đề án raises IntegrityError."""
+    from django.db import connection
+
+    db = DeAn.objects.db
+    history = DeAn.history.model
+    m2m_history = _m2m_history_model()
+    through = DeAn.contents.through
+    for ids in _chunks(de_an_ids):
+        m2m_history.objects.filter(history_id__in=history.objects.filter(id__in=ids).values("history_id"))._raw_delete(db)
+        history.objects.filter(id__in=ids)._raw_delete(db)
+        BudgetLine.history.model.objects.filter(de_an_id__in=ids)._raw_delete(db)
+        DeAnBeneficiary.history.model.objects.filter(de_an_id__in=ids)._raw_delete(db)
+        BudgetLine.objects.filter(de_an_id__in=ids)._raw_delete(db)
+        DeAnBeneficiary.objects.filter(de_an_id__in=ids)._raw_delete(db)
+        Transition.objects.filter(de_an_id__in=ids)._raw_delete(db)
+        through.objects.filter(dean_id__in=ids)._raw_delete(db)
+        DeAn.objects.filter(pk__in=ids)._raw_delete(db)
+    for ids in _chunks(establishment_ids):
+        Establishment.objects.filter(pk__in=ids)._raw_delete(db)
+    for prefix, (before, after) in sorted((code_sequences or {}).items()):
+        still = CodeSequence.objects.select_for_update().filter(prefix=prefix, last=after)
+        if before is None:
+            still._raw_delete(db)
+        else:
+            still.update(last=before)
+    connection.check_constraints()
+
+
+@transaction.atomic
+def de_an_restore_imported_many(*, snapshots, since):
+    """Put đề án that ``de_an_record_approved_many`` updated back as in ``snapshots``
+    (``de_an_snapshot_many``: row and budget lines) and remove what that call wrote for them from
+    ``since`` on: its "~" history rows (with their contents snapshot), the replaced lines' "-"/"+"
+    history and its transition."""
+    if not snapshots:
+        return 0
+    db = DeAn.objects.db
+    ids = sorted(int(pk) for pk in snapshots)
+    rows = [_from_snapshot(DeAn, snap["de_an"]) for snap in snapshots.values()]
+    fields = [f.name for f in DeAn._meta.concrete_fields if not f.primary_key]
+    DeAn.objects.bulk_update(rows, fields, batch_size=500)
+    old_lines = [_from_snapshot(BudgetLine, line) for snap in snapshots.values() for line in snap["lines"]]
+    old_ids = {line.pk for line in old_lines}
+    history = DeAn.history.model
+    m2m_history = _m2m_history_model()
+    for chunk in _chunks(ids):
+        wanted = set(chunk)
+        mine = history.objects.filter(id__in=chunk, history_date__gte=since)
+        m2m_history.objects.filter(history_id__in=mine.values("history_id"))._raw_delete(db)
+        mine._raw_delete(db)
+        BudgetLine.history.model.objects.filter(de_an_id__in=chunk, history_date__gte=since)._raw_delete(db)
+        Transition.objects.filter(de_an_id__in=chunk, action="import_approved", at__gte=since)._raw_delete(db)
+        present = set(BudgetLine.objects.filter(de_an_id__in=chunk).values_list("pk", flat=True))
+        BudgetLine.objects.filter(pk__in=present - old_ids)._raw_delete(db)
+        BudgetLine.objects.bulk_create([line for line in old_lines if line.de_an_id in wanted and line.pk not in present])
+    return len(rows)
