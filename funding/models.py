@@ -247,6 +247,8 @@ class Disbursement(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("người nhập"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    # One key per form shown: sending the same form twice (double click, reload) records it once.
+    request_key = models.CharField(_("mã lần gửi"), max_length=64, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("giải ngân")
@@ -257,6 +259,8 @@ class Disbursement(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=[k.value for k in DisbursementKind]), name="funding_disbursement_kind_valid"
             ),
+            models.UniqueConstraint(fields=["request_key"], condition=Q(request_key__isnull=False),
+                                    name="funding_disbursement_request_key_unique"),
         ]
 
     def __str__(self):

@@ -95,6 +95,38 @@ def allocation_list(*, user, year=None):
     return qs.order_by("plan__year", "province__code", "source", "plan__level")
 
 
+@dataclass
+class DeAnMoney:
+    """A đề án's money: approved amount of its source, commitments, disbursements and their totals."""
+
+    de_an: object
+    source: str
+    approved: int
+    commitments: list
+    disbursements: list
+    totals: dict
+
+
+def de_an_money(*, user, de_an_id):
+    """The money view of one đề án ``user`` may see (raises DeAn.DoesNotExist otherwise). Totals in
+    integer đồng: advances, payments, settlement, paid (advances + payments), remaining (approved −
+    paid), committed. Three queries."""
+    from .models import source_for_level
+
+    de_an = access.visible_de_an(user).select_related("current_province", "province").get(pk=de_an_id)
+    source = source_for_level(de_an.level)
+    approved = (de_an.approved_national_amount if source == AllocationSource.NATIONAL else de_an.approved_local_amount) or 0
+    commitments = list(access.visible_commitments(user).filter(de_an=de_an)
+                       .select_related("allocation__plan", "allocation__province").order_by("pk"))
+    disbursements = list(access.visible_disbursements(user).filter(de_an=de_an).select_related("created_by")
+                         .order_by("date", "id"))
+    totals = {kind: sum(d.amount for d in disbursements if d.kind == kind) for kind in DisbursementKind.values}
+    paid = totals[DisbursementKind.ADVANCE] + totals[DisbursementKind.PAYMENT]
+    totals.update(paid=paid, remaining=approved - paid, committed=sum(c.amount for c in commitments))
+    return DeAnMoney(de_an=de_an, source=source, approved=approved, commitments=commitments,
+                     disbursements=disbursements, totals=totals)
+
+
 def import_batch_list(*, user):
     return access.visible_import_batches(user).select_related("created_by", "applied_by", "plan").order_by("-created_at", "-id")
 

@@ -1090,48 +1090,77 @@ def import_discard(*, batch, actor):
 
 # === disbursements ================================================================================
 
-@transaction.atomic
-def disbursement_record(*, actor, de_an, kind, amount, date, document_number, note=""):
-    """Record an advance, a payment or the settlement of a đề án's approved money. The total paid
-    (advances + payments) never exceeds the approved amount, and a settlement at most once."""
-    from django.core.exceptions import ValidationError  # noqa: F401
+class DisbursementRefused(ImportFailed):
+    """A disbursement was not recorded; ``str(err)`` is the Vietnamese reason."""
 
+
+# A đề án's money can be paid out once it is approved, until it is settled or cancelled.
+PAYABLE_STATUSES = frozenset({"approved", "in_implementation", "adjustment_requested", "accepted"})
+
+
+@transaction.atomic
+def disbursement_record(*, actor, de_an, kind, amount, date, document_number, note="", request_key=None):
+    """Record an advance, a payment or the settlement of a đề án's approved money. The total paid
+    (advances + payments) never exceeds the approved amount of the đề án's source, a settlement at
+    most once and not above it; only for approved đề án not yet settled or cancelled. ``amount`` is
+    integer đồng or Vietnamese text ("1.500.000"). The đề án row is locked, so two entries at once
+    are checked one after the other. ``request_key`` (one per form shown): the same key again
+    returns the disbursement already recorded instead of a second one. Raises DisbursementRefused."""
     from khuyencong import access
     from khuyencong.formatting import MoneyError, parse_money
-    from projects.models import DeAn
+    from projects.models import DeAn, Status
 
     from .models import Disbursement, DisbursementKind
 
     decision = access.can(actor, "funding.record_disbursement", de_an)
     if not decision:
-        raise ImportFailed(decision.reason)
+        raise DisbursementRefused(decision.reason)
     if kind not in DisbursementKind.values:
-        raise ImportFailed(_("Loại giải ngân không hợp lệ."))
+        raise DisbursementRefused(_("Loại giải ngân không hợp lệ; chọn tạm ứng, thanh toán hoặc quyết toán."))
     try:
         amount = parse_money(amount)
     except MoneyError as exc:
-        raise ImportFailed(str(exc)) from exc
+        raise DisbursementRefused(str(exc)) from exc
     if amount <= 0:
-        raise ImportFailed(_("Số tiền giải ngân phải lớn hơn 0."))
+        raise DisbursementRefused(_("Số tiền giải ngân phải lớn hơn 0."))
+    if date is None:
+        raise DisbursementRefused(_("Cần nhập ngày chứng từ (dd/mm/yyyy)."))
     if not (document_number or "").strip():
-        raise ImportFailed(_("Cần nhập số chứng từ."))
+        raise DisbursementRefused(_("Cần nhập số chứng từ."))
     de_an = DeAn.objects.select_for_update().get(pk=de_an.pk)
+    if request_key:
+        done = Disbursement.objects.filter(request_key=request_key).first()
+        if done is not None:
+            if done.de_an_id != de_an.pk:
+                raise DisbursementRefused(_("Biểu mẫu này đã được dùng cho đề án khác; hãy mở lại trang."))
+            done.replayed = True
+            return done
+    if de_an.status not in PAYABLE_STATUSES:
+        raise DisbursementRefused(
+            _("Đề án %(code)s đang ở trạng thái «%(s)s»: chỉ ghi nhận giải ngân cho đề án đã được phê duyệt, chưa "
+              "quyết toán hoặc hủy.") % {"code": de_an.code, "s": Status(de_an.status).label})
     source = source_for_level(de_an.level)
     approved = (de_an.approved_national_amount if source == AllocationSource.NATIONAL else de_an.approved_local_amount) or 0
-    paid = sum(Disbursement.objects.filter(de_an=de_an).exclude(kind=DisbursementKind.SETTLEMENT).values_list("amount", flat=True))
+    rows = list(Disbursement.objects.filter(de_an=de_an).values_list("kind", "amount"))
+    paid = sum(a for k, a in rows if k != DisbursementKind.SETTLEMENT)
     if kind == DisbursementKind.SETTLEMENT:
-        if Disbursement.objects.filter(de_an=de_an, kind=DisbursementKind.SETTLEMENT).exists():
-            raise ImportFailed(_("Đề án đã được quyết toán."))
+        if any(k == DisbursementKind.SETTLEMENT for k, _a in rows):
+            raise DisbursementRefused(_("Đề án đã được quyết toán."))
         if amount > approved:
-            raise ImportFailed(_("Số quyết toán %(a)s lớn hơn kinh phí được duyệt %(b)s.") % {"a": format_dong(amount), "b": format_dong(approved)})
+            raise DisbursementRefused(_("Số quyết toán %(a)s lớn hơn kinh phí được duyệt %(b)s.")
+                                      % {"a": format_dong(amount), "b": format_dong(approved)})
     elif paid + amount > approved:
-        raise ImportFailed(
-            _("Tổng giải ngân %(p)s vượt kinh phí được duyệt %(b)s.") % {"p": format_dong(paid + amount), "b": format_dong(approved)}
+        raise DisbursementRefused(
+            _("Tổng giải ngân %(p)s vượt kinh phí được duyệt %(b)s (đã giải ngân %(d)s, còn được giải ngân %(r)s).")
+            % {"p": format_dong(paid + amount), "b": format_dong(approved), "d": format_dong(paid),
+               "r": format_dong(max(approved - paid, 0))}
         )
-    return Disbursement.objects.create(
+    disbursement = Disbursement.objects.create(
         de_an=de_an, kind=kind, source=source, amount=amount, date=date, document_number=document_number.strip()[:50],
-        note=(note or "")[:255], created_by=actor,
+        note=(note or "").strip()[:255], created_by=actor if getattr(actor, "pk", None) else None,
+        request_key=request_key or None,
     )
+    return disbursement
 
 
 # === background apply for big files ===============================================================

@@ -17,4 +17,5 @@ urlpatterns = [
     path("nhap/<int:pk>/hoan-tac/", views.import_undo, name="import_undo"),
     path("nhap/<int:pk>/huy/", views.import_discard, name="import_discard"),
     path("nhap/<int:pk>/tep-goc/", views.import_file, name="import_file"),
+    path("de-an/<int:de_an_id>/", views.de_an_money, name="de_an_money"),
 ]

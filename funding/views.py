@@ -1,4 +1,5 @@
 """Thin views: access checks through khuyencong.access, reads through selectors, writes through services."""
+import uuid
 from datetime import date
 
 from django.conf import settings
@@ -13,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from khuyencong import access
+from khuyencong.formatting import format_dong
 from khuyencong.models import Province
 
 from . import selectors, services
 from .exports import XLSX_CONTENT_TYPE, allocations_workbook, commitments_workbook, template_workbook
-from .forms import ImportUploadForm
+from .forms import DisbursementForm, ImportUploadForm
 from .importers import ImportRejected
 from .models import ImportBatch, ImportStatus
 
@@ -237,3 +239,46 @@ def import_file(request, pk):
         raise Http404(_("Lô này không còn tệp gốc."))
     return FileResponse(batch.file.open("rb"), as_attachment=True, filename=batch.original_name,
                         content_type=XLSX_CONTENT_TYPE)
+
+
+# --- a đề án's money: commitments, disbursements, and the entry form ------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def de_an_money(request, de_an_id):
+    """What a đề án holds and what was paid out; the roles of ``funding.record_disbursement`` also get
+    the entry form (POST → redirect, so a reload does not send it again; the hidden key makes a
+    double click record once)."""
+    from projects.models import DeAn
+
+    try:
+        money = selectors.de_an_money(user=request.user, de_an_id=de_an_id)
+    except DeAn.DoesNotExist as exc:
+        raise Http404(_("Không tìm thấy đề án.")) from exc
+    de_an = money.de_an
+    _require(access.can(request.user, "de_an.view", de_an))
+    decision = access.can(request.user, "funding.record_disbursement", de_an)
+    form = None
+    status = 200
+    if request.method == "POST":
+        _require(decision)
+        form = DisbursementForm(request.POST)
+        if form.is_valid():
+            try:
+                disbursement = services.disbursement_record(actor=request.user, de_an=de_an, **form.cleaned_data)
+            except services.DisbursementRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                if getattr(disbursement, "replayed", False):
+                    messages.info(request, _("Khoản này đã được ghi nhận trước đó (gửi lại cùng một biểu mẫu)."))
+                else:
+                    messages.success(request, _("Đã ghi nhận %(kind)s %(amount)s.") % {
+                        "kind": disbursement.get_kind_display().lower(), "amount": format_dong(disbursement.amount)})
+                return redirect("funding:de_an_money", de_an_id=de_an.pk)
+        status = 400
+    elif decision:
+        form = DisbursementForm(initial={"request_key": uuid.uuid4().hex})
+    return render(request, "funding/de_an_money.html", {
+        "money": money, "de_an": de_an, "form": form, "totals": money.totals,
+        "can_record": bool(decision), "record_reason": "" if decision else decision.reason,
+    }, status=status)

@@ -91,6 +91,7 @@ KWARG_FACTORIES = {
     "funding:code": (lambda side: side["province"].code, False),
     "funding:year": (lambda side: 2026, False),
     "funding:pk": (lambda side: side["import_batch"].pk, True),
+    "funding:de_an_id": (lambda side: side["de_an"].pk, False),
     "dashboards:code": (lambda side: side["province"].code, False),
     "dashboards:key": (lambda side: _first_dashboard_block(), False),
     "dashboards:indicator_code": (lambda side: _first_indicator_code(), False),

@@ -262,3 +262,19 @@ def test_undo_page_shows_the_refusal_naming_the_de_an(client, admin_user):
     response = client.post(reverse("funding:import_undo", kwargs={"pk": preview.batch.pk}), follow=True)
     assert de_an.code in response.content.decode()
     assert DeAn.objects.count() == 30
+
+
+def test_undo_page_undoes_an_allocation_table_too(client, admin_user):
+    from tests.funding.conftest import allocation_book, xlsx_bytes
+
+    before = database()
+    data = xlsx_bytes(allocation_book([("Thành phố Hà Nội", "01", 100, 50), ("Tỉnh Cao Bằng", "04", 30, 20)]))
+    preview = import_file(fileobj=io.BytesIO(data), name="phan-bo.xlsx", actor=admin_user)
+    assert Allocation.objects.count() == 4
+    client.force_login(admin_user)
+    url = reverse("funding:import_undo", kwargs={"pk": preview.batch.pk})
+    page = client.get(url).content.decode()
+    assert "Xác nhận hoàn tác" in page and "Sẽ xóa 4 khoản phân bổ" in page
+    response = client.post(url, follow=True)
+    assert "Đã hoàn tác lô" in response.content.decode()
+    assert_same(before, database())
