@@ -64,3 +64,46 @@ class DeAnEconomicResult(models.Model):
 
     def __str__(self):
         return f"{self.de_an_id}: {self.revenue}"
+
+
+# Steps where a đề án waits for somebody (the review queue), in lifecycle order. The queue-age block
+# of the dashboards reports these steps; ``QueueTotals`` keeps one pair of columns per step.
+QUEUE_STATES = ("submitted", "forwarded", "under_appraisal", "returned", "approved", "adjustment_requested",
+                "accepted")
+
+
+class QueueTotals(models.Model):
+    """Per đề án, the sums of its ``projects.Transition`` rows that the review-queue age needs, so that
+    a dashboard reads one narrow row per đề án instead of grouping every transition.
+
+    Derived data, a pure function of the đề án's transitions (times in seconds since the epoch):
+    ``last_at`` = the latest ``at``; for each step S of ``QUEUE_STATES``, ``left_S`` = the number of
+    transitions leaving S and ``net_S`` = Σ ``at`` of those leaving S − Σ ``at`` of those entering S.
+    Rewritten from the transition rows by ``dashboards.services.queue_totals_refresh`` in the same
+    transaction as every write of transitions (``projects.services`` and ``projects.scale``); no row for
+    a đề án without transitions. ``dashboards.services.queue_totals_rebuild`` recomputes all of it."""
+
+    de_an = models.OneToOneField("projects.DeAn", verbose_name=_("đề án"), on_delete=models.CASCADE,
+                                 primary_key=True, related_name="+")
+    last_at = models.FloatField(_("lần chuyển trạng thái cuối (giây)"))
+    left_submitted = models.IntegerField(default=0)
+    net_submitted = models.FloatField(default=0)
+    left_forwarded = models.IntegerField(default=0)
+    net_forwarded = models.FloatField(default=0)
+    left_under_appraisal = models.IntegerField(default=0)
+    net_under_appraisal = models.FloatField(default=0)
+    left_returned = models.IntegerField(default=0)
+    net_returned = models.FloatField(default=0)
+    left_approved = models.IntegerField(default=0)
+    net_approved = models.FloatField(default=0)
+    left_adjustment_requested = models.IntegerField(default=0)
+    net_adjustment_requested = models.FloatField(default=0)
+    left_accepted = models.IntegerField(default=0)
+    net_accepted = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("tổng hợp lịch sử chuyển trạng thái của đề án")
+        verbose_name_plural = _("tổng hợp lịch sử chuyển trạng thái của đề án")
+
+    def __str__(self):
+        return f"{self.de_an_id}: {self.last_at}"

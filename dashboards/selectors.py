@@ -33,16 +33,17 @@ from khuyencong.formatting import format_dong, format_number, format_percent
 from khuyencong.models import ActivityContent, Indicator, Province
 
 from . import charts
-from .models import DeAnEconomicResult, DeAnIndicatorOutput
+from .models import QUEUE_STATES, DeAnEconomicResult, DeAnIndicatorOutput, QueueTotals
 
 SOURCES = (FundingSource.NATIONAL.value, FundingSource.LOCAL.value)
 SOURCE_LABELS = {FundingSource.NATIONAL.value: _("KCQG"), FundingSource.LOCAL.value: _("KCĐP")}
 MEASURES = ("allocated", "committed", "disbursed", "settled")
 PLANNED_EXCLUDED = ("rejected", "cancelled")
 ACHIEVED_STATES = ("in_implementation", "adjustment_requested", "accepted", "settled")
-# Steps where a đề án waits for somebody (the review queue), in lifecycle order.
-WAITING_STATES = ("submitted", "forwarded", "under_appraisal", "returned", "approved", "adjustment_requested",
-                  "accepted")
+# Steps where a đề án waits for somebody (the review queue), in lifecycle order (QueueTotals has
+# a pair of columns for each).
+WAITING_STATES = QUEUE_STATES
+N_KEYS, N_VALUES = 5, 4 + 2 * len(WAITING_STATES)  # columns of the rows of Facts' one statement
 OVERDUE_DAYS = 30
 STATUS_GROUPS = (
     ("preparing", ("draft", "submitted", "forwarded", "under_appraisal", "returned")),
@@ -194,8 +195,15 @@ class Facts:
     * ``disbursements``: GROUP BY the đề án's plan year, the source and the đề án's two provinces;
     * ``contents``: đề án per content area (a sub-content counts in its area) and status;
     * ``outputs``: planned/achieved per indicator; ``econ``: economic results of accepted đề án;
-    * ``steps``: transitions GROUP BY (from, to) with the sum of their times; ``waiting``: đề án
-      waiting in each step with the sum/min of the time they got there.
+    * ``queue``: the review-queue sums per status of the đề án, from ``QueueTotals`` (one narrow row
+      per đề án, kept from its transitions): how many have transitions, the sum/min of their last
+      transition's time, how many got there before the overdue line, and per waiting step the
+      number of transitions leaving it and Σ(leaving) − Σ(entering) of their times. The transition
+      table itself is not read.
+
+    On PostgreSQL the selection is inlined into each part (``NOT MATERIALIZED``): each part reads it
+    by an index-only scan of ``de_an_dashboard_cover`` and the planner hashes the narrow selection
+    rather than the bigger table it joins.
 
     ``allocations`` (a small table, not tied to đề án) is a separate query.
     """
@@ -216,8 +224,7 @@ class Facts:
     contents = property(lambda self: self._get("contents"))
     outputs = property(lambda self: self._get("outputs"))
     econ = property(lambda self: self._get("econ"))
-    steps = property(lambda self: self._get("steps"))
-    waiting = property(lambda self: self._get("waiting"))
+    queue = property(lambda self: self._get("queue"))
 
     @property
     def allocations(self):
@@ -228,7 +235,7 @@ class Facts:
 
     def _load(self):
         from funding.models import Allocation, AnnualPlan, Commitment, Disbursement
-        from projects.models import DeAn, Transition
+        from projects.models import DeAn
 
         pg = connection.vendor == "postgresql"
         def text(x):
@@ -238,7 +245,7 @@ class Facts:
         sel_sql, sel_params = self.qs.order_by().values(
             "id", "plan_year", "level", "status", "province_id", "current_province_id", "settled_amount",
             "national_amount", "local_amount").query.sql_with_params()
-        t = {m.__name__: m._meta.db_table for m in (Commitment, Disbursement, Allocation, AnnualPlan, Transition,
+        t = {m.__name__: m._meta.db_table for m in (Commitment, Disbursement, Allocation, AnnualPlan, QueueTotals,
                                                      DeAnIndicatorOutput, DeAnEconomicResult, ActivityContent)}
         through = DeAn.contents.through._meta.db_table
 
@@ -246,11 +253,11 @@ class Facts:
             return ", ".join(["%s"] * len(values))
 
         def row(tag, keys, values):
-            keys = [text(k) if k != "NULL" else "CAST(NULL AS TEXT)" for k in keys] + ["CAST(NULL AS TEXT)"] * (5 - len(keys))
-            values = [num(v) if v != "NULL" else num("NULL") for v in values] + [num("NULL")] * (5 - len(values))
+            keys = [text(k) if k != "NULL" else "CAST(NULL AS TEXT)" for k in keys] + ["CAST(NULL AS TEXT)"] * (N_KEYS - len(keys))
+            values = [num(v) if v != "NULL" else num("NULL") for v in values] + [num("NULL")] * (N_VALUES - len(values))
             return f"SELECT '{tag}' AS tag, " + ", ".join(keys + values)
 
-        at = _epoch_sql("t.at")
+        queue_sums = [f"SUM(q.{prefix}_{state})" for state in WAITING_STATES for prefix in ("left", "net")]
         parts = [
             (row("d", ["s.plan_year", "s.level", "s.status", "s.province_id", "s.current_province_id"],
                  ["COUNT(*)", "SUM(CASE WHEN s.status = 'settled' THEN s.settled_amount END)",
@@ -276,19 +283,19 @@ class Facts:
                            "COUNT(*)"])
              + f" FROM {t['DeAnEconomicResult']} r JOIN sel s ON s.id = r.de_an_id WHERE s.status IN (%s, %s)",
              ["accepted", "settled"]),
-            (row("q", ["t.from_status", "t.to_status"], ["COUNT(*)", f"SUM({at})"])
-             + f" FROM {t['Transition']} t JOIN sel s ON s.id = t.de_an_id GROUP BY t.from_status, t.to_status", []),
-            (row("w", ["l.status"], ["COUNT(*)", "SUM(l.e)", "MIN(l.e)", "SUM(CASE WHEN l.e < %s THEN 1 ELSE 0 END)"])
-             + f" FROM (SELECT s.id, s.status, MAX({at}) AS e FROM sel s JOIN {t['Transition']} t ON t.de_an_id = s.id"
-               f" WHERE s.status IN ({marks(WAITING_STATES)}) GROUP BY s.id, s.status) l GROUP BY l.status",
-             [self.now.timestamp() - OVERDUE_DAYS * 86400, *WAITING_STATES]),
+            (row("q", ["s.status"], ["COUNT(*)", "SUM(q.last_at)", "MIN(q.last_at)",
+                                     "SUM(CASE WHEN q.last_at < %s THEN 1 ELSE 0 END)", *queue_sums])
+             + f" FROM sel s JOIN {t['QueueTotals']} q ON q.de_an_id = s.id GROUP BY s.status",
+             [self.now.timestamp() - OVERDUE_DAYS * 86400]),
         ]
         columns = "id, plan_year, level, status, province_id, current_province_id, settled_amount, national_amount, local_amount"
-        sql = f"WITH sel ({columns}) AS ({sel_sql}) " + " UNION ALL ".join(f"SELECT * FROM ({p}) AS part{i}" for i, (p, _x) in enumerate(parts))
+        inline = "NOT MATERIALIZED " if pg else ""
+        sql = (f"WITH sel ({columns}) AS {inline}({sel_sql}) "
+               + " UNION ALL ".join(f"SELECT * FROM ({p}) AS part{i}" for i, (p, _x) in enumerate(parts)))
         params = [*sel_params]
         for _p, extra in parts:
             params.extend(extra)
-        out = {k: [] for k in ("de_an", "commitments", "disbursements", "contents", "outputs", "econ", "steps", "waiting")}
+        out = {k: [] for k in ("de_an", "commitments", "disbursements", "contents", "outputs", "econ", "queue")}
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
@@ -299,7 +306,7 @@ class Facts:
         def n(v):
             return 0 if v is None else (int(v) if float(v).is_integer() else float(v))
 
-        for tag, k1, k2, k3, k4, k5, v1, v2, v3, v4, v5 in fetched:
+        for tag, k1, k2, k3, k4, k5, v1, v2, v3, v4, v5, *more in fetched:
             if tag == "d":
                 out["de_an"].append({"plan_year": i(k1), "level": k2, "status": k3, "province_id": i(k4),
                                      "current_province_id": i(k5), "n": n(v1), "settled": n(v2), "support": n(v3)})
@@ -317,9 +324,12 @@ class Facts:
                 out["econ"].append({"s_output": n(v1), "s_revenue": n(v2), "s_jobs": n(v3), "s_counterpart": n(v4),
                                     "n": n(v5)})
             elif tag == "q":
-                out["steps"].append((k1, k2, n(v1), float(v2 or 0)))
-            elif tag == "w":
-                out["waiting"].append((k1, n(v1), float(v2 or 0), float(v3 or 0), n(v4)))
+                sums = [v5, *more]
+                out["queue"].append({
+                    "status": k1, "n": n(v1), "last_sum": float(v2 or 0), "last_min": float(v3 or 0), "over": n(v4),
+                    "left": {st: n(sums[2 * i]) for i, st in enumerate(WAITING_STATES)},
+                    "net": {st: float(sums[2 * i + 1] or 0) for i, st in enumerate(WAITING_STATES)},
+                })
         self._cache.update(out)
 
 
@@ -552,38 +562,33 @@ def status_block(*, user, filters, de_an, facts):
                  rows=rows, totals=totals, charts=[chart])
 
 
-def _epoch_sql(column):
-    if connection.vendor == "postgresql":
-        return f"date_part('epoch', {column})"
-    return f"((julianday({column}) - 2440587.5) * 86400.0)"
-
-
 def queue_age(facts):
     """{status: {"waiting", "avg_wait", "max_wait", "over", "done", "avg_done"}} in seconds.
 
     *Waiting now*: đề án of the selection in each step, since their last transition (the one that
     brought them there). *Done*: how long the selected đề án stayed in a step before leaving it, from
-    the Transition rows: each stay runs from the transition entering the step to the next one leaving
-    it, so the total of the stays in step S is Σ(leaving S) − Σ(entering S) + Σ(last entry of the đề án
-    still in S), and their number is the count of transitions leaving S. No window, no row per đề án."""
+    the transition history: each stay runs from the transition entering the step to the next one
+    leaving it, so the total of the stays in step S is Σ(leaving S) − Σ(entering S) + Σ(last entry of
+    the đề án still in S), and their number is the count of transitions leaving S. The first two sums
+    are kept per đề án in ``QueueTotals`` (``net_S``, ``left_S``); no window, no row per transition."""
     now_epoch = facts.now.timestamp()
     result = {s: {"waiting": 0, "avg_wait": None, "max_wait": None, "over": 0, "done": 0, "avg_done": None}
               for s in WAITING_STATES}
     still = dict.fromkeys(WAITING_STATES, 0.0)
-    leaving = defaultdict(lambda: [0, 0.0])
-    entering = defaultdict(float)
-    for status, n, total, earliest, n_over in facts.waiting:
-        still[status] = total
-        result[status].update(waiting=n, avg_wait=now_epoch - total / n, max_wait=now_epoch - earliest, over=n_over)
-    for from_status, to_status, n, total in facts.steps:
-        if from_status:
-            leaving[from_status][0] += n
-            leaving[from_status][1] += total
-        entering[to_status] += total
-    for status in WAITING_STATES:
-        n, out_total = leaving.get(status, (0, 0.0))
-        if n:
-            result[status].update(done=n, avg_done=(out_total - entering[status] + still[status]) / n)
+    leaving = dict.fromkeys(WAITING_STATES, 0)
+    net = dict.fromkeys(WAITING_STATES, 0.0)
+    for row in facts.queue:
+        status, n = row["status"], row["n"]
+        if status in result and n:
+            still[status] = row["last_sum"]
+            result[status].update(waiting=n, avg_wait=now_epoch - row["last_sum"] / n,
+                                  max_wait=now_epoch - row["last_min"], over=row["over"])
+        for state in WAITING_STATES:
+            leaving[state] += row["left"][state]
+            net[state] += row["net"][state]
+    for state in WAITING_STATES:
+        if leaving[state]:
+            result[state].update(done=leaving[state], avg_done=(net[state] + still[state]) / leaving[state])
     return result
 
 

@@ -1,17 +1,20 @@
 """Writes of the dashboards app: planned and achieved outputs per indicator, economic results.
 
+``queue_totals_refresh`` keeps ``QueueTotals`` (the review-queue sums per đề án) equal to the
+transition rows; the projects app calls it wherever it writes or deletes transitions.
+
 Each service checks ``khuyencong.access.can`` (scope, role, the đề án's state), locks the đề án row,
 validates, writes and logs an ``AuditEvent``. A refusal raises ``OutputRefused`` with a Vietnamese
 message and leaves the data untouched.
 """
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from khuyencong import access
 from khuyencong.models import AuditEvent
 
-from .models import DeAnEconomicResult, DeAnIndicatorOutput
+from .models import QUEUE_STATES, DeAnEconomicResult, DeAnIndicatorOutput, QueueTotals
 
 MAX_UNITS = 10_000_000
 MAX_DONG = 10**16
@@ -123,3 +126,67 @@ def economic_result_record(*, actor, de_an, output_value: int, revenue: int, job
         _audit(actor, "economic_result_record", de_an, _("Ghi hiệu quả kinh tế của đề án %(c)s") % {"c": de_an.code},
                values)
         return result
+
+
+# --- review-queue totals (derived from the transition rows) -------------------------------------
+
+def _epoch_sql(column):
+    if connection.vendor == "postgresql":
+        return f"date_part('epoch', {column})"
+    return f"((julianday({column}) - 2440587.5) * 86400.0)"
+
+
+def _queue_totals_insert_sql(where):
+    """``INSERT … SELECT`` of the ``QueueTotals`` rows of the đề án whose transitions match ``where``
+    (one GROUP BY over their transitions), and its parameters (the step names)."""
+    from projects.models import Transition
+
+    qn = connection.ops.quote_name
+    at = _epoch_sql("t.at")
+    columns, values, params = ["de_an_id", "last_at"], ["t.de_an_id", f"MAX({at})"], []
+    for state in QUEUE_STATES:
+        columns += [f"left_{state}", f"net_{state}"]
+        values += ["SUM(CASE WHEN t.from_status = %s THEN 1 ELSE 0 END)",
+                   f"SUM((CASE WHEN t.from_status = %s THEN {at} ELSE 0 END) - (CASE WHEN t.to_status = %s THEN {at} ELSE 0 END))"]
+        params += [state, state, state]
+    sql = (f"INSERT INTO {qn(QueueTotals._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+           f"SELECT {', '.join(values)} FROM {qn(Transition._meta.db_table)} t WHERE {where} GROUP BY t.de_an_id")
+    return sql, params
+
+
+def queue_totals_refresh(de_an_ids):
+    """Rewrite the ``QueueTotals`` rows of ``de_an_ids`` from their transition rows (delete, then one
+    ``INSERT … SELECT … GROUP BY``): call it after writing or deleting transitions, inside the same
+    transaction, so the dashboards' review-queue figures stay equal to the transition history. Two
+    queries on PostgreSQL whatever the number of đề án (the ids go as one array); a đề án without
+    transitions (or deleted) is left without a row."""
+    ids = sorted({int(pk) for pk in de_an_ids})
+    if not ids:
+        return 0
+    table = connection.ops.quote_name(QueueTotals._meta.db_table)
+    written = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            chunks = [ids]
+        else:  # SQLite: no arrays; IN lists within its variable limit
+            chunks = [ids[i:i + 500] for i in range(0, len(ids), 500)]
+        for chunk in chunks:
+            if connection.vendor == "postgresql":
+                match, match_params = "= ANY(%s)", [chunk]
+            else:
+                match, match_params = f"IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
+            cursor.execute(f"DELETE FROM {table} WHERE de_an_id {match}", match_params)
+            sql, params = _queue_totals_insert_sql(f"t.de_an_id {match}")
+            cursor.execute(sql, params + match_params)
+            written += cursor.rowcount
+    return written
+
+
+def queue_totals_rebuild():
+    """Recompute every ``QueueTotals`` row from the transition table (the data migration's backfill;
+    also a repair tool). Returns the number of rows written."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {connection.ops.quote_name(QueueTotals._meta.db_table)}")
+        sql, params = _queue_totals_insert_sql("1 = 1")
+        cursor.execute(sql, params)
+        return cursor.rowcount

@@ -268,6 +268,11 @@ class DeAn(models.Model):
             models.Index(fields=["plan_year", "id"], name="de_an_year_id"),
             models.Index(fields=["status", "current_province"], name="de_an_status_prov"),
             models.Index(fields=["level", "kind"], name="de_an_level_kind"),
+            # Covering index of the dashboards' aggregates (dashboards.selectors.Facts): every column they
+            # read from a đề án, so PostgreSQL answers them by an index-only scan instead of reading the
+            # wide rows (text columns). INCLUDE is PostgreSQL-only; elsewhere a plain index.
+            models.Index(fields=["plan_year", "level", "status", "province", "current_province", "id"],
+                         include=["settled_amount", "national_amount", "local_amount"], name="de_an_dashboard_cover"),
         ]
 
     def __str__(self):

@@ -124,8 +124,10 @@ def seed_reset():
     sub = f"SELECT id FROM {DeAn._meta.db_table} WHERE source_ref LIKE %s"
     pattern = SEED_PREFIX + "%"
     with connection.cursor() as cursor:
-        for model, column in ((Transition, "de_an_id"), (BudgetLine, "de_an_id"), (DeAnBeneficiary, "de_an_id"),
-                              (DeAn.contents.through, "dean_id")):
+        from dashboards.models import QueueTotals  # the review-queue totals derived from the transitions
+
+        for model, column in ((Transition, "de_an_id"), (QueueTotals, "de_an_id"), (BudgetLine, "de_an_id"),
+                              (DeAnBeneficiary, "de_an_id"), (DeAn.contents.through, "dean_id")):
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE {column} IN ({sub})", [pattern])
         cursor.execute(f"DELETE FROM {DeAn._meta.db_table} WHERE source_ref LIKE %s", [pattern])
         cursor.execute(
@@ -157,6 +159,8 @@ ACTION_ROLE = {"submit": Role.CENTRE, "forward": Role.PROVINCE, "start_appraisal
 
 def seed_scale(n, *, reset=False, rng_seed=2026, stdout=None):
     """Top the seeded đề án up to ``n`` (after deleting them when ``reset``). Returns how many were made."""
+    from dashboards.services import queue_totals_refresh
+
     if reset:
         seed_reset()
     have = seeded_count()
@@ -309,6 +313,7 @@ def seed_scale(n, *, reset=False, rng_seed=2026, stdout=None):
             BudgetLine.objects.bulk_create(lines, batch_size=BATCH * 2)
             DeAn.contents.through.objects.bulk_create(through, batch_size=BATCH * 2)
             Transition.objects.bulk_create(transitions, batch_size=BATCH * 4)
+            queue_totals_refresh([de_an.pk for de_an in rows])  # derived from the transitions just written
             made += len(rows)
             if stdout is not None:
                 stdout.write(f"  {have + made}/{n}")

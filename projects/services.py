@@ -462,6 +462,7 @@ def de_an_create(*, actor, name, level, plan_year, kind=Kind.ORDINARY, province=
         counterpart_amount=de_an.counterpart_amount, other_amount=de_an.other_amount,
     )
     Transition.objects.create(de_an=de_an, action="create", from_status="", to_status=Status.DRAFT, actor=actor)
+    _transitions_written([de_an.pk])
     return de_an
 
 
@@ -795,6 +796,16 @@ def _check_requirements(step, row, *, comment, decision_number, decision_date):
         raise WorkflowError(errors[0], errors)
 
 
+def _transitions_written(de_an_ids):
+    """Derived data kept equal to the transition rows, in the caller's transaction: the dashboards'
+    review-queue totals per đề án (``dashboards.services.queue_totals_refresh``, a fixed number of
+    queries). Called by every function here that writes or deletes Transition rows (and by
+    ``projects.scale``)."""
+    from dashboards.services import queue_totals_refresh
+
+    queue_totals_refresh(de_an_ids)
+
+
 # States in which approved money is committed against the allocation (released on cancellation).
 COMMITTED_STATES = frozenset({workflow.APPROVED, workflow.IN_IMPLEMENTATION, workflow.ADJUSTMENT_REQUESTED})
 
@@ -829,6 +840,7 @@ def _transition(*, actor, de_an, action, comment="", decision_number="", decisio
         de_an=row, action=action, from_status=from_status, to_status=target, actor=actor, comment=comment,
         decision_number=decision_number, decision_date=decision_date, data=data or {},
     )
+    _transitions_written([row.pk])
     _notify_after_commit(de_an=row, action=action, actor=actor, roles=step.notify, comment=comment)
     return row, transition
 
@@ -1684,6 +1696,7 @@ def de_an_record_approved_many(*, actor, rows):
     _bulk_insert(DeAnBeneficiary, links)
     _bulk_insert(DeAnBeneficiary.history.model, _history_rows(DeAnBeneficiary, links, "+", user=actor, date=now))
     _bulk_insert(Transition, transitions)
+    _transitions_written([t.de_an_id for t in transitions])
     return results
 
 
@@ -1748,6 +1761,7 @@ def de_an_delete_imported_many(*, de_an_ids, establishment_ids=(), code_sequence
         BudgetLine.objects.filter(de_an_id__in=ids)._raw_delete(db)
         DeAnBeneficiary.objects.filter(de_an_id__in=ids)._raw_delete(db)
         Transition.objects.filter(de_an_id__in=ids)._raw_delete(db)
+        _transitions_written(ids)  # no transitions left: their review-queue totals go too
         through.objects.filter(dean_id__in=ids)._raw_delete(db)
         DeAn.objects.filter(pk__in=ids)._raw_delete(db)
     for ids in _chunks(establishment_ids):
@@ -1785,6 +1799,7 @@ def de_an_restore_imported_many(*, snapshots, since):
         mine._raw_delete(db)
         BudgetLine.history.model.objects.filter(de_an_id__in=chunk, history_date__gte=since)._raw_delete(db)
         Transition.objects.filter(de_an_id__in=chunk, action="import_approved", at__gte=since)._raw_delete(db)
+        _transitions_written(chunk)
         present = set(BudgetLine.objects.filter(de_an_id__in=chunk).values_list("pk", flat=True))
         BudgetLine.objects.filter(pk__in=present - old_ids)._raw_delete(db)
         BudgetLine.objects.bulk_create([line for line in old_lines if line.de_an_id in wanted and line.pk not in present])
