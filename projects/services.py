@@ -1745,7 +1745,8 @@ def de_an_delete_imported_many(*, de_an_ids, establishment_ids=(), code_sequence
     them (budget lines, beneficiary links, contents links, transitions, all their history rows), the
     establishments it created for them (``establishment_ids``) and give back the code numbers
     (``code_sequences``: ``{prefix: [before, after]}``, restored only where no code was handed out
-    since). Raw deletes: no "-" history rows, the tables are as before the import. Foreign keys are
+    since). Raw deletes: no "-" history rows, the tables are as before the import (the derived
+    transition totals are refreshed, ``_transitions_written``). Foreign keys are
     checked immediately at the end: anything else still referring to a đề án raises IntegrityError."""
     from django.db import connection
 
@@ -1764,6 +1765,7 @@ def de_an_delete_imported_many(*, de_an_ids, establishment_ids=(), code_sequence
         _transitions_written(ids)  # no transitions left: their review-queue totals go too
         through.objects.filter(dean_id__in=ids)._raw_delete(db)
         DeAn.objects.filter(pk__in=ids)._raw_delete(db)
+    _transitions_written(de_an_ids)
     for ids in _chunks(establishment_ids):
         Establishment.objects.filter(pk__in=ids)._raw_delete(db)
     for prefix, (before, after) in sorted((code_sequences or {}).items()):
@@ -1803,4 +1805,5 @@ def de_an_restore_imported_many(*, snapshots, since):
         present = set(BudgetLine.objects.filter(de_an_id__in=chunk).values_list("pk", flat=True))
         BudgetLine.objects.filter(pk__in=present - old_ids)._raw_delete(db)
         BudgetLine.objects.bulk_create([line for line in old_lines if line.de_an_id in wanted and line.pk not in present])
+    _transitions_written(ids)
     return len(rows)

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from dashboards.models import QueueTotals
 from funding import services as funding_services
 from funding.models import Allocation, AnnualPlan, Commitment, Disbursement, ImportBatch, ImportRow, ImportStatus
 from funding.services import ImportFailed, disbursement_record, import_file, import_undo
@@ -47,7 +48,7 @@ def database():
     trail, which keep the import and its undo), with every column."""
     models = [AnnualPlan, Allocation, Commitment, Disbursement, DeAn, DeAn.history.model, _m2m_history_model(),
               DeAn.contents.through, BudgetLine, BudgetLine.history.model, DeAnBeneficiary,
-              DeAnBeneficiary.history.model, Transition, Establishment, CodeSequence]
+              DeAnBeneficiary.history.model, Transition, Establishment, CodeSequence, QueueTotals]
     return {model._meta.db_table: rows_of(model) for model in models}
 
 
