@@ -55,7 +55,7 @@ def insert_rows(model, fields, rows, *, returning_ids=False):
             ]))
             write("\n")
         buffer.seek(0)
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, connection.wrap_database_errors:  # driver errors → django.db ones
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
         return len(rows)
     attnames = [model._meta.get_field(f).attname for f in fields]

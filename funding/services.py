@@ -475,27 +475,35 @@ def _summary_json(preview):
     }
 
 
-def _write_import_rows(batch, preview):
-    ImportRow.objects.filter(batch=batch).delete()
+def _write_import_rows(batch, preview, *, new=False):
+    """One ImportRow per planned line (COPY). ``new``: the batch was created in this transaction and
+    has no rows yet (no DELETE first)."""
+    if not new:
+        ImportRow.objects.filter(batch=batch).delete()
     rows = []
-    allocation = preview.parsed.kind == ImportKind.ALLOCATION
-    for plan in preview.plans:
-        line = plan.line
-        if allocation:
-            data = {}
-            if line.recorded.pk != line.province.pk:
-                data = {"recorded": f"{line.recorded.full_name} ({line.recorded.code})"}
-            rows.append((batch.pk, line.sheet_row, plan.action, plan.message, line.province.pk, line.source,
-                         line.amount, plan.previous, plan.object_id, data))
-        else:
+    append = rows.append
+    batch_id = batch.id
+    plain = {**{a: a.value for a in RowAction}, **{s: s.value for s in AllocationSource}}  # enums → str: COPY fast path
+    if preview.parsed.kind == ImportKind.ALLOCATION:
+        for plan in preview.plans:
+            line = plan.line
+            province, recorded = line.province, line.recorded
+            data = {} if recorded.id == province.id else {"recorded": f"{recorded.full_name} ({recorded.code})"}
+            append((batch_id, line.sheet_row, plain[plan.action], plan.message, province.id, plain[line.source],
+                    line.amount, plan.previous, plan.object_id, data))
+    else:
+        level = preview.parsed.level
+        source = plain[source_for_level(level)]
+        national = level == Level.NATIONAL
+        for plan in preview.plans:
+            line = plan.line
             data = {"name": line.name, "beneficiary": line.beneficiary, "stt": line.stt, "national": line.national,
                     "local": line.local, "counterpart": line.counterpart, "total": line.total,
                     "recorded": f"{line.province.full_name} ({line.province.code})"}
             if plan.before is not None:
                 data["before"] = plan.before
-            amount = line.national if preview.parsed.level == Level.NATIONAL else line.local
-            rows.append((batch.pk, line.sheet_row, plan.action, plan.message, line.province.current.pk,
-                         source_for_level(preview.parsed.level), amount, plan.previous, plan.object_id, data))
+            append((batch_id, line.sheet_row, plain[plan.action], plan.message, line.province.current.id, source,
+                    line.national if national else line.local, plan.previous, plan.object_id, data))
     insert_rows(
         ImportRow,
         ["batch", "sheet_row", "action", "message", "province", "source", "amount", "previous_amount", "object_id", "data"],
@@ -549,9 +557,11 @@ def import_file(*, fileobj, name, actor=None, dry_run=False, store=True):
 
 
 def _apply_guarded(*, preview, batch, actor, fileobj=None):
+    # The driver's own classes too: a COPY (projects' bulk writes) is not wrapped by Django.
+    lost = (OperationalError, InterfaceError, connection.Database.OperationalError, connection.Database.InterfaceError)
     try:
         return _apply(preview=preview, batch=batch, actor=actor, fileobj=fileobj)
-    except (OperationalError, InterfaceError) as exc:
+    except lost as exc:
         raise ImportFailed(
             _("Mất kết nối tới cơ sở dữ liệu trong khi nhập; mọi thay đổi của lần nhập này đã được hủy, dữ liệu vẫn "
               "như trước. Hãy thử lại sau ít phút.")
@@ -573,6 +583,7 @@ def _apply(*, preview, batch, actor, fileobj=None):
         raise _PlanProblems(
             _("Bảng tính có %(n)s lỗi; chưa có gì được nhập.") % {"n": len(parsed.problems)}, parsed.problems
         )
+    created_here = batch is None
     if batch is None:
         batch = _new_batch(preview, actor=actor, status=ImportStatus.PREVIEWED)
         if fileobj is not None:
@@ -596,7 +607,7 @@ def _apply(*, preview, batch, actor, fileobj=None):
     batch.plan = plan
     batch.summary = {**_summary_json(preview), "applied": batch.summary.get("applied", {})}
     batch.save()
-    _write_import_rows(batch, preview)
+    _write_import_rows(batch, preview, new=created_here)
     AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None, action="funding.import_applied", object_type="funding.ImportBatch",
         object_id=str(batch.pk),
@@ -651,10 +662,13 @@ def _apply_allocations(preview, batch, plan):
     stamp = now.isoformat()
     creates = []
     updates = []
+    batch_id = batch.id
+    sources = {src: src.value for src in AllocationSource}
     for row in preview.plans:
         line = row.line
         if row.action == RowAction.CREATE:
-            creates.append((plans[(line.year, line.level)], line.province.pk, str(line.source), line.amount, 0, batch.pk, stamp))
+            creates.append((plans[(line.year, line.level)], line.province.id, sources[line.source], line.amount, 0,
+                            batch_id, stamp))
         elif row.action == RowAction.UPDATE:
             updates.append((row.object_id, line.amount))
     ids = insert_rows(Allocation, ["plan", "province", "source", "amount", "committed", "import_batch", "updated_at"],

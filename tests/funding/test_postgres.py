@@ -32,12 +32,12 @@ def test_database_going_away_mid_import_rolls_back_and_retry_works(path, monkeyp
     original = services._write_import_rows
     calls = []
 
-    def dying(batch, preview):
+    def dying(batch, preview, **kwargs):
         # Everything else of the import is already written inside the transaction; now the server
         # drops this session, as a restart or a network cut would.
         calls.append(1)
         _terminate(connection.connection.get_backend_pid())
-        return original(batch, preview)
+        return original(batch, preview, **kwargs)
 
     monkeypatch.setattr(services, "_write_import_rows", dying)
     with open(path, "rb") as fh, pytest.raises(ImportFailed) as err:
