@@ -43,7 +43,7 @@ ACHIEVED_STATES = ("in_implementation", "adjustment_requested", "accepted", "set
 # Steps where a đề án waits for somebody (the review queue), in lifecycle order (QueueTotals has
 # a pair of columns for each).
 WAITING_STATES = QUEUE_STATES
-N_KEYS, N_VALUES = 5, 6  # key and value columns of the rows of Facts' one statement
+N_KEYS, N_VALUES = 4, 6  # key and value columns of the rows of Facts' one statement
 OVERDUE_DAYS = 30
 STATUS_GROUPS = (
     ("preparing", ("draft", "submitted", "forwarded", "under_appraisal", "returned")),
@@ -186,13 +186,14 @@ def _disbursements(user, filters):
 
 class Facts:
     """The grouped rows every block rolls up from, all read by ONE statement per request: the
-    selected đề án (scoped through ``access.visible_de_an`` and the filters) go into a CTE of narrow
-    rows, read once; each table hanging off a đề án is grouped through a join to it:
+    selected đề án (scoped through ``access.visible_de_an`` and the filters) form a CTE of narrow
+    rows; each table hanging off a đề án is grouped through a join to it. "Province" below is the one
+    of the chosen grouping (``current_province_id`` or ``province_id``: the other key is absent):
 
-    * ``de_an``: GROUP BY plan year, level, status, recorded and current province (count, settled
-      amount of settled ones, registered support);
-    * ``commitments``: GROUP BY the allocation's year and source and the đề án's two provinces;
-    * ``disbursements``: GROUP BY the đề án's plan year, the source and the đề án's two provinces;
+    * ``de_an``: GROUP BY plan year, level, status, province (count, settled amount of settled ones,
+      registered support);
+    * ``commitments``: GROUP BY the allocation's year and source and the đề án's province;
+    * ``disbursements``: GROUP BY the đề án's plan year, the source and the đề án's province;
     * ``contents``: đề án per content area (a sub-content counts in its area) and status;
     * ``outputs``: planned/achieved per indicator; ``econ``: economic results of accepted đề án;
     * ``queue``: the review-queue sums per status of the đề án, from ``QueueTotals`` (one narrow row
@@ -277,18 +278,19 @@ class Facts:
                 return f"sel s CROSS JOIN LATERAL (SELECT * FROM {table} {alias}0 WHERE {alias}0.{column} = s.id OFFSET 0) {alias}"
             return f"{table} {alias} JOIN sel s ON s.id = {alias}.{column}"
 
+        # Grouped by the province of the chosen grouping only (the other is never read): half the rows.
+        gf = f"s.{_group_field(self.filters)}"
         parts = [
-            (row("d", ["s.plan_year", "s.level", "s.status", "s.province_id", "s.current_province_id"],
+            (row("d", ["s.plan_year", "s.level", "s.status", gf],
                  ["COUNT(*)", "SUM(CASE WHEN s.status = 'settled' THEN s.settled_amount END)",
                   "SUM(s.national_amount + s.local_amount)"])
-             + " FROM sel s GROUP BY s.plan_year, s.level, s.status, s.province_id, s.current_province_id", []),
-            (row("c", ["p.year", "a.source", "s.province_id", "s.current_province_id"], ["SUM(c.amount)"])
+             + f" FROM sel s GROUP BY s.plan_year, s.level, s.status, {gf}", []),
+            (row("c", ["p.year", "a.source", gf], ["SUM(c.amount)"])
              + f" FROM {hang(t['Commitment'], 'c', 'de_an_id')} JOIN {t['Allocation']} a ON a.id = c.allocation_id"
-               f" JOIN {t['AnnualPlan']} p ON p.id = a.plan_id GROUP BY p.year, a.source, s.province_id, s.current_province_id",
+               f" JOIN {t['AnnualPlan']} p ON p.id = a.plan_id GROUP BY p.year, a.source, {gf}",
              []),
-            (row("b", ["s.plan_year", "x.source", "s.province_id", "s.current_province_id"], ["SUM(x.amount)"])
-             + f" FROM {hang(t['Disbursement'], 'x', 'de_an_id')}"
-               " GROUP BY s.plan_year, x.source, s.province_id, s.current_province_id", []),
+            (row("b", ["s.plan_year", "x.source", gf], ["SUM(x.amount)"])
+             + f" FROM {hang(t['Disbursement'], 'x', 'de_an_id')} GROUP BY s.plan_year, x.source, {gf}", []),
             (row("n", ["COALESCE(ac.parent_id, ac.id)", "s.status"], ["COUNT(DISTINCT s.id)"])
              + f" FROM {hang(through, 'dc', 'dean_id')} JOIN {t['ActivityContent']} ac ON ac.id = dc.activitycontent_id"
                " GROUP BY COALESCE(ac.parent_id, ac.id), s.status", []),
@@ -337,16 +339,17 @@ class Facts:
             def n(v):
                 return 0 if v is None else (int(v) if float(v).is_integer() else float(v))
 
-        for tag, k1, k2, k3, k4, k5, v1, v2, v3, v4, v5, v6 in fetched:
+        group = _group_field(self.filters)
+        for tag, k1, k2, k3, k4, v1, v2, v3, v4, v5, v6 in fetched:
             if tag == "d":
-                out["de_an"].append({"plan_year": i(k1), "level": k2, "status": k3, "province_id": i(k4),
-                                     "current_province_id": i(k5), "n": n(v1), "settled": n(v2), "support": n(v3)})
+                out["de_an"].append({"plan_year": i(k1), "level": k2, "status": k3, group: i(k4),
+                                     "n": n(v1), "settled": n(v2), "support": n(v3)})
             elif tag == "c":
                 out["commitments"].append({"allocation__plan__year": i(k1), "allocation__source": k2,
-                                           "de_an__province_id": i(k3), "de_an__current_province_id": i(k4), "c": n(v1)})
+                                           f"de_an__{group}": i(k3), "c": n(v1)})
             elif tag == "b":
-                out["disbursements"].append({"de_an__plan_year": i(k1), "source": k2, "de_an__province_id": i(k3),
-                                             "de_an__current_province_id": i(k4), "d": n(v1)})
+                out["disbursements"].append({"de_an__plan_year": i(k1), "source": k2, f"de_an__{group}": i(k3),
+                                             "d": n(v1)})
             elif tag == "n":
                 out["contents"].append({"area": i(k1), "status": k2, "n": n(v1)})
             elif tag == "o":

@@ -32,7 +32,8 @@ def clock(monkeypatch):
         return state["t"]
 
     monkeypatch.setattr(timezone, "now", tick)
-    monkeypatch.setattr(Transition._meta.get_field("at"), "default", tick)
+    # Field.get_default() calls the cached ``_get_default`` (the default callable, read once per process).
+    monkeypatch.setattr(Transition._meta.get_field("at"), "_get_default", tick)
     return state
 
 
