@@ -190,12 +190,13 @@ class Facts:
     rows; each table hanging off a đề án is grouped through a join to it. "Province" below is the one
     of the chosen grouping (``current_province_id`` or ``province_id``: the other key is absent):
 
-    * ``de_an``: GROUP BY plan year, level, status, province (count, settled amount of settled ones,
-      registered support);
+    * ``de_an``: GROUP BY plan year, level, status, province (count, settled amount — kept for the
+      settled status only —, registered support);
     * ``commitments``: GROUP BY the allocation's year and source and the đề án's province;
     * ``disbursements``: GROUP BY the đề án's plan year, the source and the đề án's province;
     * ``contents``: đề án per content area (a sub-content counts in its area) and status;
-    * ``outputs``: planned/achieved per indicator; ``econ``: economic results of accepted đề án;
+    * ``outputs``: planned/achieved per indicator (grouped by indicator and status in SQL, the status
+      rules applied to the few grouped rows); ``econ``: economic results of accepted đề án;
     * ``queue``: the review-queue sums per status of the đề án, from ``QueueTotals`` (one narrow row
       per đề án, kept from its transitions): how many have transitions, the sum/min of their last
       transition's time, how many got there before the overdue line, and per waiting step the
@@ -282,24 +283,22 @@ class Facts:
         gf = f"s.{_group_field(self.filters)}"
         parts = [
             (row("d", ["s.plan_year", "s.level", "s.status", gf],
-                 ["COUNT(*)", "SUM(CASE WHEN s.status = 'settled' THEN s.settled_amount END)",
-                  "SUM(s.national_amount + s.local_amount)"])
+                 ["COUNT(*)", "SUM(s.settled_amount)", "SUM(s.national_amount + s.local_amount)"])
              + f" FROM sel s GROUP BY s.plan_year, s.level, s.status, {gf}", []),
-            (row("c", ["p.year", "a.source", gf], ["SUM(c.amount)"])
-             + f" FROM {hang(t['Commitment'], 'c', 'de_an_id')} JOIN {t['Allocation']} a ON a.id = c.allocation_id"
-               f" JOIN {t['AnnualPlan']} p ON p.id = a.plan_id GROUP BY p.year, a.source, {gf}",
-             []),
+            # Commitments summed per allocation and province first, then named by the allocation's
+            # year and source (a few hundred rows go through those joins instead of every commitment).
+            (row("c", ["p.year", "a.source", "g.prov"], ["SUM(g.amount)"])
+             + f" FROM (SELECT c.allocation_id, {gf} AS prov, SUM(c.amount) AS amount"
+               f" FROM {hang(t['Commitment'], 'c', 'de_an_id')} GROUP BY c.allocation_id, {gf}) g"
+               f" JOIN {t['Allocation']} a ON a.id = g.allocation_id JOIN {t['AnnualPlan']} p ON p.id = a.plan_id"
+               " GROUP BY p.year, a.source, g.prov", []),
             (row("b", ["s.plan_year", "x.source", gf], ["SUM(x.amount)"])
              + f" FROM {hang(t['Disbursement'], 'x', 'de_an_id')} GROUP BY s.plan_year, x.source, {gf}", []),
             (row("n", ["COALESCE(ac.parent_id, ac.id)", "s.status"], ["COUNT(DISTINCT s.id)"])
              + f" FROM {hang(through, 'dc', 'dean_id')} JOIN {t['ActivityContent']} ac ON ac.id = dc.activitycontent_id"
                " GROUP BY COALESCE(ac.parent_id, ac.id), s.status", []),
-            (row("o", ["o.indicator_id"], [
-                f"SUM(CASE WHEN s.status NOT IN ({marks(PLANNED_EXCLUDED)}) THEN o.planned ELSE 0 END)",
-                f"SUM(CASE WHEN s.status IN ({marks(ACHIEVED_STATES)}) THEN COALESCE(o.achieved, 0) ELSE 0 END)",
-                f"SUM(CASE WHEN s.status IN ({marks(ACHIEVED_STATES)}) AND o.achieved IS NOT NULL THEN 1 ELSE 0 END)"])
-             + f" FROM {hang(t['DeAnIndicatorOutput'], 'o', 'de_an_id')} GROUP BY o.indicator_id",
-             [*PLANNED_EXCLUDED, *ACHIEVED_STATES, *ACHIEVED_STATES]),
+            (row("o", ["o.indicator_id", "s.status"], ["SUM(o.planned)", "SUM(o.achieved)", "COUNT(o.achieved)"])
+             + f" FROM {hang(t['DeAnIndicatorOutput'], 'o', 'de_an_id')} GROUP BY o.indicator_id, s.status", []),
             (row("e", [], ["SUM(r.output_value)", "SUM(r.revenue)", "SUM(r.jobs_created)", "SUM(r.counterpart_mobilised)",
                            "COUNT(*)"])
              + f" FROM {hang(t['DeAnEconomicResult'], 'r', 'de_an_id')} WHERE s.status IN (%s, %s)",
@@ -340,10 +339,11 @@ class Facts:
                 return 0 if v is None else (int(v) if float(v).is_integer() else float(v))
 
         group = _group_field(self.filters)
+        outputs = {}
         for tag, k1, k2, k3, k4, v1, v2, v3, v4, v5, v6 in fetched:
             if tag == "d":
-                out["de_an"].append({"plan_year": i(k1), "level": k2, "status": k3, group: i(k4),
-                                     "n": n(v1), "settled": n(v2), "support": n(v3)})
+                out["de_an"].append({"plan_year": i(k1), "level": k2, "status": k3, group: i(k4), "n": n(v1),
+                                     "settled": n(v2) if k3 == "settled" else 0, "support": n(v3)})
             elif tag == "c":
                 out["commitments"].append({"allocation__plan__year": i(k1), "allocation__source": k2,
                                            f"de_an__{group}": i(k3), "c": n(v1)})
@@ -352,8 +352,13 @@ class Facts:
                                              "d": n(v1)})
             elif tag == "n":
                 out["contents"].append({"area": i(k1), "status": k2, "n": n(v1)})
-            elif tag == "o":
-                out["outputs"].append({"indicator_id": i(k1), "s_planned": n(v1), "s_achieved": n(v2), "n": n(v3)})
+            elif tag == "o":  # per indicator and status: the status rules are applied here, not per row
+                entry = outputs.setdefault(i(k1), {"indicator_id": i(k1), "s_planned": 0, "s_achieved": 0, "n": 0})
+                if k2 not in PLANNED_EXCLUDED:
+                    entry["s_planned"] += n(v1)
+                if k2 in ACHIEVED_STATES:
+                    entry["s_achieved"] += n(v2)
+                    entry["n"] += n(v3)
             elif tag == "e":
                 out["econ"].append({"s_output": n(v1), "s_revenue": n(v2), "s_jobs": n(v3), "s_counterpart": n(v4),
                                     "n": n(v5)})
@@ -362,6 +367,7 @@ class Facts:
                     queue["waiting"][k1] = (n(v1), float(v2 or 0), float(v3 or 0), n(v4))
                 queue["left"][k2] += n(v5)
                 queue["net"][k2] += float(v6 or 0)
+        out["outputs"] = list(outputs.values())
         self._cache.update(out)
 
 
