@@ -96,26 +96,24 @@ def render_report():
 
 
 def render_floor():
-    """The floor: a plain landscape A4 table of the same rows (the đề án appendix, the inspection rows and
-    the summary tables' rows), same bundled font and size, fixed column widths, repeated header row."""
+    """The floor: one plain landscape A4 table of the rows the report prints — the inspection appendix
+    (same text: code and name, province, date, findings, conclusion, recommendations) and the summary
+    tables' rows (money by source, contents, provinces, indicators) — same bundled font, 10 pt, fixed
+    column widths, repeated header row; no title block, headings, charts, signature or page numbers."""
     from django.utils.html import escape
 
-    from projects.models import DeAn
+    from khuyencong.models import Province
     from reports import pdf
     from reports.models import InspectionRecord
-    from reports.selectors import IMPLEMENTED_STATUSES
 
     rows = []
-    for d in DeAn.objects.filter(plan_year=YEAR, status__in=IMPLEMENTED_STATUSES).only(
-        "code", "name", "national_amount", "local_amount", "counterpart_amount", "total_amount"
-    ).order_by("code"):
-        rows.append((d.code, d.name, d.national_amount, d.local_amount, d.counterpart_amount, d.total_amount))
-    for r in InspectionRecord.objects.filter(inspected_on__year=YEAR).select_related("de_an").only("findings", "de_an__name"):
-        rows.append((r.de_an.name[:90], r.findings[:180], 0, 0, 0, 0))
-    rows.extend(("x", "Tổng hợp theo tỉnh, nội dung, chỉ tiêu", 1, 2, 3, 4) for _ in range(34 + 12 + 10))
+    for r in InspectionRecord.objects.filter(inspected_on__year=YEAR).select_related("de_an__current_province").order_by("id"):
+        rows.append((f"{r.de_an.code} – {r.de_an.name[:90]}", r.de_an.current_province.name, r.inspected_on.strftime("%d/%m/%Y"),
+                     r.findings[:180], r.get_conclusion_display(), "1 (1)"))
+    summary = [p.name for p in Province.objects.current()] + ["Nội dung hoạt động khuyến công"] * 12 + ["Chỉ tiêu chương trình"] * 12 + ["Nguồn kinh phí"] * 7
+    rows.extend((name, "1.234.567.890", "1.234.567.890", "1.234.567.890", "1.234.567.890", "12,3 %") for name in summary)
     body = "".join(
-        f"<tr><td>{i}</td><td>{escape(a)}</td><td>{escape(b)}</td><td>{c}</td><td>{d}</td><td>{e}</td><td>{f}</td></tr>"
-        for i, (a, b, c, d, e, f) in enumerate(rows, 1)
+        f"<tr><td>{i}</td>{''.join(f'<td>{escape(v)}</td>' for v in row)}</tr>" for i, row in enumerate(rows, 1)
     )
     font = pdf.static_url("fonts/LiberationSerif-Regular.ttf")
     css = (
@@ -123,8 +121,8 @@ def render_floor():
         "html{font-family:S;font-size:10pt;line-height:1.2}table{width:100%;border-collapse:collapse;table-layout:fixed}"
         "thead{display:table-header-group}td,th{border:0.5pt solid #000;padding:1mm}"
     )
-    cols = "<colgroup><col style='width:11mm'><col style='width:30mm'><col><col style='width:30mm'><col style='width:30mm'><col style='width:31mm'><col style='width:32mm'></colgroup>"
-    head = "<thead><tr><th>STT</th><th>Mã</th><th>Tên</th><th>A</th><th>B</th><th>C</th><th>D</th></tr></thead>"
+    cols = "<colgroup><col style='width:10mm'><col style='width:75mm'><col style='width:30mm'><col style='width:22mm'><col><col style='width:32mm'><col style='width:20mm'></colgroup>"
+    head = "<thead><tr><th>TT</th><th>Đề án</th><th>Tỉnh</th><th>Ngày</th><th>Phát hiện</th><th>Kết luận</th><th>Kiến nghị</th></tr></thead>"
     html = f"<html><head><style>{css}</style></head><body><table>{cols}{head}<tbody>{body}</tbody></table></body></html>"
     started = time.perf_counter()
     cpu = time.process_time()

@@ -10,13 +10,17 @@ attachment or make the server call ``http://169.254.169.254/``. So:
   ``{% pdf_static %}`` tag), and only for files under ``static/fonts``, ``static/css`` and
   ``static/img`` with a font/css/image extension; the path is resolved and must stay inside those
   folders (no ``..``, no symlink escape);
+* ``kc-media:<key>`` URLs resolve only to the bytes the caller handed to ``make_fetcher(media=…)``
+  for this one render (the photos of a biên bản, read and type-checked by ``reports.services``);
 * every other scheme — ``file:``, ``http:``, ``https:``, ``ftp:``, ``data:`` — is refused before any
   I/O, so there is nothing to redirect; WeasyPrint logs the refusal and renders without the resource.
 
 The body font (Liberation Serif: Times New Roman metrics, full Vietnamese) is bundled under
 ``static/fonts/`` and declared with ``@font-face``, so output does not depend on the host's fonts.
 """
+import gc
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -25,6 +29,7 @@ from django.template.loader import render_to_string
 logger = logging.getLogger(__name__)
 
 SCHEME = "kc-static"
+MEDIA_SCHEME = "kc-media"
 ALLOWED_FOLDERS = ("fonts", "css", "img")
 ALLOWED_SUFFIXES = {
     ".ttf": "font/ttf",
@@ -84,15 +89,19 @@ def _fetcher_class():
 
         ``requested`` and ``refused`` record what the document asked for (for tests and logs)."""
 
-        def __init__(self):
+        def __init__(self, media=None):
             # allowed_protocols and allow_redirects are belt and braces: fetch() below never
             # delegates to the urllib handlers at all.
-            super().__init__(allowed_protocols=(SCHEME,), allow_redirects=False, fail_on_errors=False, timeout=1)
+            super().__init__(allowed_protocols=(SCHEME, MEDIA_SCHEME), allow_redirects=False, fail_on_errors=False, timeout=1)
+            self.media = dict(media or {})
             self.requested = []
             self.refused = []
 
         def fetch(self, url, headers=None):
             self.requested.append(url)
+            if str(url) in self.media:
+                body, mime = self.media[str(url)]
+                return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
             try:
                 path, mime = resolve_static(url)
             except RefusedURL:
@@ -108,8 +117,14 @@ def _fetcher_class():
     return StaticOnlyFetcher
 
 
-def make_fetcher():
-    return _fetcher_class()()
+def make_fetcher(media=None):
+    """A fetcher for one render. ``media``: {``media_url(key)``: (bytes, content type)} — the only
+    non-bundled resources the document may use."""
+    return _fetcher_class()(media)
+
+
+def media_url(key):
+    return f"{MEDIA_SCHEME}:{key}"
 
 
 class RenderResult:
@@ -120,6 +135,25 @@ class RenderResult:
         self.pages = pages
 
 
+@contextmanager
+def relaxed_gc():
+    """Fewer garbage-collector passes while WeasyPrint lays out a document.
+
+    Layout allocates hundreds of thousands of short-lived objects; with the default thresholds the
+    collector runs thousands of times and each full pass walks the whole Django heap again. Freezing
+    what is alive before rendering (gc.freeze) and raising the young-generation threshold cut render
+    time by about a quarter (bench/bench_report.py, report and floor alike); cycles are still collected.
+    """
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
+
+
 def html_to_pdf(html, *, fetcher=None, target=None):
     """Render ``html`` (a string from a Django template) to PDF.
 
@@ -128,10 +162,11 @@ def html_to_pdf(html, *, fetcher=None, target=None):
     import weasyprint
 
     fetcher = fetcher or make_fetcher()
-    html_doc = weasyprint.HTML(string=html, base_url=f"{SCHEME}:/", url_fetcher=fetcher)
-    # No attachments but the ones we pass (none), no form fields.
-    document = html_doc.render(attachments=[], pdf_forms=False)
-    pdf = document.write_pdf(target=target)
+    with relaxed_gc():
+        html_doc = weasyprint.HTML(string=html, base_url=f"{SCHEME}:/", url_fetcher=fetcher)
+        # No attachments but the ones we pass (none), no form fields.
+        document = html_doc.render(attachments=[], pdf_forms=False)
+        pdf = document.write_pdf(target=target)
     return RenderResult(pdf, len(document.pages))
 
 

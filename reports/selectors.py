@@ -33,7 +33,9 @@ from .models import (
 
 IMPLEMENTED_STATUSES = ["approved", "in_implementation", "adjustment_requested", "accepted", "settled"]
 
-# Programme indicator → activity-content sub-codes whose đề án count towards it (QĐ 1881 catalogue).
+# Programme indicator → activity-content sub-codes whose đề án typically produce it (QĐ 1881 catalogue).
+# Not used by the report (which sums the achieved outputs); the test and benchmark seeders use it to give
+# đề án plausible outputs.
 INDICATOR_CONTENTS = {
     "mo-hinh-trinh-dien": ["1.1"],
     "may-moc-tien-tien": ["1.2"],
@@ -200,37 +202,42 @@ def by_content(year, province=None):
 
 
 def indicator_results(year, province=None):
-    """Programme targets against the number of đề án carried out with the matching content,
-    cumulative from the programme's first year to ``year``."""
-    from projects.models import DeAn
+    """Programme targets against the outputs the đề án achieved, in each indicator's own unit
+    (``dashboards.DeAnIndicatorOutput.achieved``, recorded at acceptance), for đề án of the programme's
+    years up to ``year`` that reached implementation — the dashboards' definition. Returns
+    ``(programme, rows, elapsed)``: ``elapsed`` is the share (%) of the programme's five years gone by
+    the end of ``year``."""
+    from dashboards.models import DeAnIndicatorOutput
+    from dashboards.selectors import ACHIEVED_STATES
 
     programme = programme_for_year(year)
     if programme is None:
-        return None, []
-    qs = DeAn.objects.filter(plan_year__gte=programme.start_year, plan_year__lte=year, status__in=IMPLEMENTED_STATUSES)
-    year_qs = qs.filter(plan_year=year)
+        return None, [], None
+    outputs = DeAnIndicatorOutput.objects.filter(
+        indicator__programme=programme, achieved__isnull=False,
+        de_an__plan_year__gte=programme.start_year, de_an__plan_year__lte=year, de_an__status__in=ACHIEVED_STATES,
+    )
     if province is not None:
-        qs = qs.filter(current_province=province)
-        year_qs = year_qs.filter(current_province=province)
-    through = DeAn.contents.through
-    cumulative = defaultdict(set)
-    this_year = defaultdict(set)
-    for de_an_id, code, plan_year in through.objects.filter(dean__in=qs).values_list(
-        "dean_id", "activitycontent__code", "dean__plan_year"
-    ):
-        cumulative[code].add(de_an_id)
-        if plan_year == year:
-            this_year[code].add(de_an_id)
+        outputs = outputs.filter(de_an__current_province=province)
+    sums = {
+        row["indicator_id"]: row
+        for row in outputs.values("indicator_id").annotate(
+            cumulative=Sum("achieved"), this_year=Sum("achieved", filter=Q(de_an__plan_year=year)),
+            n=Count("de_an_id"), n_year=Count("de_an_id", filter=Q(de_an__plan_year=year)),
+        )
+    }
     rows = []
-    for indicator in Indicator.objects.filter(programme=programme).order_by("order"):
-        codes = INDICATOR_CONTENTS.get(indicator.code, [])
-        done_year = len(set().union(*[this_year[c] for c in codes])) if codes else None
-        done_total = len(set().union(*[cumulative[c] for c in codes])) if codes else None
+    for indicator in Indicator.objects.filter(programme=programme).order_by("order", "id"):
+        row = sums.get(indicator.pk, {})
+        cumulative = row.get("cumulative") or 0
         rows.append({
-            "indicator": indicator, "year": done_year, "cumulative": done_total,
-            "pct": _pct(done_total, indicator.target) if done_total is not None and indicator.target else None,
+            "indicator": indicator, "year": row.get("this_year") or 0, "cumulative": cumulative,
+            "de_an": row.get("n") or 0, "de_an_year": row.get("n_year") or 0,
+            "pct": _pct(cumulative, indicator.target) if indicator.target else None,
         })
-    return programme, rows
+    start, end = date(programme.start_year, 1, 1), date(programme.end_year + 1, 1, 1)
+    elapsed = round(min(max((date(year + 1, 1, 1) - start).days / (end - start).days, 0), 1) * 100, 1)
+    return programme, rows, elapsed
 
 
 def inspections(year, province=None):
@@ -347,10 +354,13 @@ def annual_report_context(job):
     money = money_summary(year, province)
     provinces = by_province(year, job.grouping, province)
     contents = by_content(year, province)
-    programme, indicators = indicator_results(year, province)
+    programme, indicators, elapsed = indicator_results(year, province)
     insp = inspections(year, province)
-    groups = de_an_list(year, job.grouping, province)
-    has_data = bool(money["implemented"]["total"] or money["plan"]["total"] or insp["count"] or groups)
+    # The list of every đề án (Phụ lục 1) belongs to a province's report; the national report summarises
+    # by province and content (2,000 rows would be 130 landscape pages) and points to the Excel list.
+    groups = de_an_list(year, job.grouping, province) if province is not None else []
+    has_data = bool(money["implemented"]["total"] or money["plan"]["total"] or insp["count"]
+                    or any(row["count"] for row in provinces))
     scope = province.full_name if province else _("toàn quốc")
     doc = document_header(job)
     doc.update({
@@ -371,8 +381,8 @@ def annual_report_context(job):
         "doc": doc, "job": job, "year": year, "scope": scope, "province": province, "grouping": job.grouping,
         "grouping_label": Grouping(job.grouping).label, "has_data": has_data, "money": money,
         "provinces": provinces, "province_totals": totals, "contents": contents, "content_totals": content_totals,
-        "programme": programme, "indicators": indicators, "inspections": insp, "groups": groups,
-        "de_an_count": sum(len(g["rows"]) for g in groups),
+        "programme": programme, "indicators": indicators, "elapsed": elapsed, "inspections": insp, "groups": groups,
+        "de_an_count": totals["count"],
         "proposals": proposals(money, provinces, insp), "chart": money_chart(money),
         "province_chart": hbar_chart([
             (row["province"].name, row["support"], format_trieu(row["support"], 0))
@@ -392,6 +402,9 @@ def money_chart(money):
             "plan_h": round(row["plan"] * 140 / top, 1), "impl_h": round(row["implemented"] * 140 / top, 1),
             "plan_y": round(170 - row["plan"] * 140 / top, 1), "impl_y": round(170 - row["implemented"] * 140 / top, 1),
             "plan": row["plan"], "implemented": row["implemented"],
+            "plan_text": format_trieu(row["plan"], 0, unit=False), "impl_text": format_trieu(row["implemented"], 0, unit=False),
+            "plan_ty": round(170 - row["plan"] * 140 / top - 3, 1), "impl_ty": round(170 - row["implemented"] * 140 / top - 3, 1),
+            "plan_cx": 60 + i * 220 + 35, "impl_cx": 140 + i * 220 + 35,
         })
     return {"bars": bars, "empty": top == 1}
 
@@ -421,7 +434,20 @@ def record_context(job):
     # A biên bản is dated where and when the inspection took place; the agency's name as it was then.
     doc = document_header(job, issued_on=record.inspected_on, place=record.de_an.current_province.name)
     doc.update({"kind_label": _("BIÊN BẢN"), "title": _("Kiểm tra đề án khuyến công quốc gia"), "subtitle": record.de_an.name})
-    return {"doc": doc, "job": job, "record": record, "de_an": record.de_an}
+    from . import pdf
+    from .services import PHOTOS_IN_RECORD
+
+    attachments = list(record.attachments.all())
+    photos = [a for a in attachments if a.is_photo]
+    return {
+        "doc": doc, "job": job, "record": record, "de_an": record.de_an,
+        # The photos the renderer is given (services.report_media); the ?format=html preview shows
+        # their captions only.
+        "photos": [{"url": pdf.media_url(a.pk), "caption": a.description or a.original_name} for a in photos[:PHOTOS_IN_RECORD]],
+        "photos_left_out": max(len(photos) - PHOTOS_IN_RECORD, 0),
+        "documents": [a for a in attachments if not a.is_photo],
+        "lead": record.mission.members.filter(role="lead").order_by("id").first() if record.mission_id else None,
+    }
 
 
 def plan_context(job):

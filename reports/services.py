@@ -287,9 +287,45 @@ TEMPLATES = {
 }
 
 
-def report_html(job):
-    """The report's HTML (also the staff's ?format=html preview)."""
-    return render_to_string(TEMPLATES[job.kind], report_context(job))
+def report_html(job, media=None):
+    """The report's HTML (also the staff's ?format=html preview). ``media``: what report_media gave
+    the renderer; a photo not in it is not printed (the preview, with no media, shows every caption)."""
+    context = report_context(job)
+    if media is not None and "photos" in context:
+        context["photos"] = [photo for photo in context["photos"] if photo["url"] in media]
+    return render_to_string(TEMPLATES[job.kind], context)
+
+
+# Photos printed in a biên bản: JPEG/PNG/WebP whose first bytes say so, at most this many.
+PHOTOS_IN_RECORD = 12
+_IMAGE_MAGIC = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),
+}
+
+
+def report_media(job):
+    """The bytes a report may embed besides the bundled assets: for a biên bản, its photos, read from
+    storage and checked again by their first bytes ({``pdf.media_url(pk)``: (bytes, type)}). A photo
+    that cannot be read or is not what it claims is left out (logged), never fatal."""
+    if job.kind != ReportKind.RECORD or not job.target_id:
+        return {}
+    from .models import InspectionAttachment
+
+    media = {}
+    for attachment in InspectionAttachment.objects.filter(record_id=job.target_id, is_photo=True).order_by("uploaded_at", "id")[:PHOTOS_IN_RECORD]:
+        try:
+            with attachment.file.open("rb") as handle:
+                body = handle.read()
+        except OSError:
+            logger.warning("report %s: photo %s unreadable, left out", job.pk, attachment.pk)
+            continue
+        if not body.startswith(_IMAGE_MAGIC.get(attachment.content_type, (b"\0no",))):
+            logger.warning("report %s: photo %s is not a %s, left out", job.pk, attachment.pk, attachment.content_type)
+            continue
+        media[pdf.media_url(attachment.pk)] = (body, attachment.content_type)
+    return media
 
 
 def report_run(*, job_id):
@@ -308,11 +344,12 @@ def report_run(*, job_id):
     try:
         with _Heartbeat(job_id):
             _render_pause()
-            html = report_html(job)
+            media = report_media(job)
+            html = report_html(job, media)
             _set_progress(job_id, 40, _("Đang dàn trang PDF…"))
             tmp_path = _tmp_dir() / f"{uuid.uuid4().hex}.pdf.part"
             with open(tmp_path, "wb") as handle:
-                result = pdf.html_to_pdf(html, target=handle)
+                result = pdf.html_to_pdf(html, target=handle, fetcher=pdf.make_fetcher(media=media))
                 handle.flush()
                 os.fsync(handle.fileno())
             size = tmp_path.stat().st_size
@@ -413,9 +450,10 @@ def report_generate_sync(*, kind, year, province=None, grouping=Grouping.CURRENT
         kind=kind, year=year, province=province, target_id=record.pk if record else None, grouping=grouping,
         issued_on=timezone.localdate(),
     )
-    html = report_html(job)
+    media = report_media(job)
+    html = report_html(job, media)
     tmp = Path(f"{output}.part")
     with open(tmp, "wb") as handle:
-        result = pdf.html_to_pdf(html, target=handle)
+        result = pdf.html_to_pdf(html, target=handle, fetcher=pdf.make_fetcher(media=media))
     os.replace(tmp, output)
     return result.pages

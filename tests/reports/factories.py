@@ -7,9 +7,12 @@ computed here, independently of the report's own aggregation.
 import random
 from datetime import date, timedelta
 
+from dashboards.models import DeAnIndicatorOutput
+from dashboards.selectors import ACHIEVED_STATES
 from funding.models import Allocation, AllocationSource, AnnualPlan
 from khuyencong.choices import FundingSource, Level
-from khuyencong.models import ActivityContent, Province
+from khuyencong.models import ActivityContent, Indicator, Province
+from khuyencong.selectors import programme_for_year
 from projects.models import BudgetLine, DeAn
 from reports.models import (
     Conclusion,
@@ -79,6 +82,7 @@ def build_year(*, year=2025, n_de_an=40, n_records=6, seed=1, names=None, provin
                              total_amount=999_999_999))
     created = DeAn.objects.bulk_create(rows, batch_size=500)
     through = DeAn.contents.through
+    status_by_pk = {d.pk: d.status for d in created}
     links, lines = [], []
     for i, d in enumerate(created):
         if not d.code.startswith(f"KC-{year}-0"):
@@ -95,6 +99,29 @@ def build_year(*, year=2025, n_de_an=40, n_records=6, seed=1, names=None, provin
                 lines.append(BudgetLine(de_an_id=d.pk, description="Máy móc, thiết bị", content=sub, source=source, amount=amount))
     through.objects.bulk_create(links, batch_size=1000)
     BudgetLine.objects.bulk_create(lines, batch_size=1000)
+    # Outputs against the programme's indicators: planned for every đề án whose content maps to one,
+    # achieved (in the indicator's unit) only once in implementation — as the services allow.
+    expected["indicators"] = {}
+    programme = programme_for_year(year)
+    if programme is not None:
+        from reports.selectors import INDICATOR_CONTENTS
+
+        indicators = {i.code: i for i in Indicator.objects.filter(programme=programme)}
+        by_content = {c: code for code, contents in INDICATOR_CONTENTS.items() for c in contents if code in indicators}
+        subs_by_pk = {sub.pk: sub for sub in subs}
+        outputs, seen = [], set()
+        for link in links:
+            code = by_content.get(subs_by_pk[link.activitycontent_id].code)
+            if code is None or (link.dean_id, code) in seen:
+                continue
+            seen.add((link.dean_id, code))
+            status = status_by_pk[link.dean_id]
+            planned = 1 + link.dean_id % 4
+            achieved = planned + (link.dean_id % 3) if status in ACHIEVED_STATES else None
+            outputs.append(DeAnIndicatorOutput(de_an_id=link.dean_id, indicator=indicators[code], planned=planned, achieved=achieved))
+            if achieved is not None:
+                expected["indicators"][code] = expected["indicators"].get(code, 0) + achieved
+        DeAnIndicatorOutput.objects.bulk_create(outputs, batch_size=1000)
     if plan:
         plans = {
             AllocationSource.NATIONAL: AnnualPlan.objects.get_or_create(year=year, level=Level.NATIONAL, defaults={"decision_number": "1/QĐ-BCT"})[0],

@@ -203,7 +203,8 @@ def test_no_data_year_gives_a_valid_pdf_that_says_so(users, media_root, django_c
 def test_hostile_de_an_name_is_printed_as_text(users, media_root, django_capture_on_commit_callbacks, tmp_path):
     names = ['<img src="file:///etc/passwd"> Đề án A', '<link rel="attachment" href="file:///etc/passwd"> Đề án B',
              'Xem http://169.254.169.254/latest/meta-data/ Đề án C']
-    build_year(year=2025, n_de_an=3, n_records=0, names=names)
+    # The national report prints đề án names in its inspection appendix (Phụ lục 2).
+    build_year(year=2025, n_de_an=3, n_records=3, names=names)
     with django_capture_on_commit_callbacks(execute=True):
         job = services.report_request(user=users["reviewer"], kind="national", year=2025)
     job.refresh_from_db()
@@ -369,3 +370,118 @@ def test_bien_ban_is_dated_at_the_inspection_with_the_agency_name_then(users, me
     assert "tháng 6 năm 2024" in text  # Decree 30: no leading zero for months from March
     assert "CỤC CÔNG THƯƠNG ĐỊA PHƯƠNG" in text and "/BB-CTĐP" in text  # renamed on 01/03/2025
     assert "ĐỔI MỚI SÁNG TẠO" not in text
+
+
+def test_indicator_results_are_achieved_outputs_cumulative_over_the_programme(users, media_root, no_dispatch):
+    """Section IV sums DeAnIndicatorOutput.achieved (the indicator's unit) for đề án in implementation
+    onwards, this year and cumulative from 2021; approved-only đề án and other programmes do not count."""
+    from khuyencong.models import Indicator
+    from reports.selectors import indicator_results
+
+    earlier = build_year(year=2023, n_de_an=24, n_records=0, seed=3)
+    this = build_year(year=2025, n_de_an=40, n_records=0, seed=4)
+    assert this["indicators"] and earlier["indicators"]
+    programme, rows, elapsed = indicator_results(2025)
+    assert programme.start_year == 2021 and elapsed == 100.0
+    by_code = {row["indicator"].code: row for row in rows}
+    assert set(by_code) == set(Indicator.objects.filter(programme=programme).values_list("code", flat=True))
+    for code, row in by_code.items():
+        assert row["year"] == this["indicators"].get(code, 0), code
+        assert row["cumulative"] == this["indicators"].get(code, 0) + earlier["indicators"].get(code, 0), code
+    _, rows_2023, elapsed_2023 = indicator_results(2023)
+    assert elapsed_2023 == 60.0
+    assert {r["indicator"].code: r["cumulative"] for r in rows_2023} == {
+        code: earlier["indicators"].get(code, 0) for code in by_code
+    }
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    text = " ".join(pdf_text(job.file.path).split())
+    assert "KẾT QUẢ SO VỚI MỤC TIÊU CHƯƠNG TRÌNH" in text
+    assert "chương trình đã qua 100 % thời gian thực hiện" in text or "chương trình đã qua 100,0 % thời gian thực hiện" in text
+
+
+def test_national_report_summarises_and_province_report_lists_each_de_an(users, media_root, no_dispatch):
+    from khuyencong.models import Province
+    from projects.models import DeAn
+
+    expected = build_year(year=2025, n_de_an=70, n_records=0)
+    assert expected["count"] == 70
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    national = " ".join(pdf_text(job.file.path).split())
+    assert "PHỤ LỤC 1" not in national
+    assert "Năm 2025 có 70 đề án được triển khai" in national
+    bac_ninh = Province.objects.current().get(code="24")
+    job = services.report_request(user=users["reviewer"], kind="province", year=2025, province=bac_ninh)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    provincial = " ".join(pdf_text(job.file.path).split())
+    assert "PHỤ LỤC 1" in provincial
+    codes = list(DeAn.objects.filter(plan_year=2025, current_province=bac_ninh, status__in=["approved", "in_implementation", "accepted", "settled"]).values_list("code", flat=True))
+    assert codes and all(code in provincial for code in codes)
+    other = DeAn.objects.filter(plan_year=2025, status="approved").exclude(current_province=bac_ninh).first()
+    assert other.code not in provincial
+
+
+def _image_bytes(fmt, colour):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 200), colour).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def test_bien_ban_embeds_its_photos_and_lists_its_documents(users, media_root, no_dispatch, tmp_path):
+    """Photos uploaded to a record are printed in the biên bản (through the per-render media allowlist);
+    documents are listed by name; a 'photo' whose bytes are not an image is left out, not fatal."""
+    import subprocess
+
+    from django.core.files.base import ContentFile
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reports.inspection_services import inspection_attachment_add
+    from reports.models import InspectionAttachment
+    from tests.khuyencong.factories import admin_user
+
+    build_year(year=2025, n_de_an=3, n_records=1)
+    record = InspectionRecord.objects.get()
+    actor = admin_user()
+    inspection_attachment_add(actor=actor, record=record, file=SimpleUploadedFile("may-say.png", _image_bytes("PNG", "navy")),
+                              description="Máy sấy nông sản đã lắp đặt")
+    inspection_attachment_add(actor=actor, record=record, file=SimpleUploadedFile("nha-xuong.jpg", _image_bytes("JPEG", "olive")),
+                              description="Nhà xưởng <script>x</script>")
+    inspection_attachment_add(actor=actor, record=record, file=SimpleUploadedFile("hoa-don.pdf", b"%PDF-1.4 tiny"),
+                              description="Hóa đơn mua máy")
+    forged = InspectionAttachment(record=record, is_photo=True, original_name="gia.png", size=9, content_type="image/png",
+                                  description="Ảnh giả")
+    forged.file.save("gia.png", ContentFile(b"not a png"), save=True)
+    job = services.report_request(user=users["reviewer"], kind="record", year=2025, target_id=record.pk)
+    assert set(services.report_media(job)) == {f"kc-media:{a.pk}" for a in record.attachments.filter(is_photo=True).exclude(pk=forged.pk)}
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    text = " ".join(pdf_text(job.file.path).split())
+    assert "HÌNH ẢNH KIỂM TRA" in text and "Ảnh giả" not in text
+    assert "ĐẠI DIỆN ĐOÀN KIỂM TRA" in text and "Trần Thị Bình" in text
+    assert "Ảnh 1. Máy sấy nông sản đã lắp đặt" in text and "Nhà xưởng <script>x</script>" in text
+    assert "TÀI LIỆU KÈM THEO" in text.upper() and "hoa-don.pdf – Hóa đơn mua máy" in text
+    images = subprocess.run(["pdfimages", "-list", job.file.path], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in images.splitlines()[2:] if line.strip()]
+    assert sorted((r[3], r[4]) for r in rows) == [("320", "200"), ("320", "200")]  # the two real photos, nothing else
+
+
+def test_media_urls_resolve_only_for_the_render_they_were_given_to():
+    from reports import pdf
+
+    fetcher = pdf.make_fetcher(media={"kc-media:7": (b"\x89PNG\r\n\x1a\nxx", "image/png")})
+    response = fetcher.fetch("kc-media:7")
+    assert response.read().startswith(b"\x89PNG") and response.content_type == "image/png"
+    for url in ("kc-media:8", "kc-media:../../etc/passwd", "kc-media:7/../8"):
+        with pytest.raises(pdf.RefusedURL):
+            fetcher.fetch(url)
+    with pytest.raises(pdf.RefusedURL):
+        pdf.make_fetcher().fetch("kc-media:7")
