@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from django.core.files import File
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -908,6 +909,7 @@ def _undo_annex(batch):
                                  "tin để hoàn tác.") % {"id": batch.pk})
         return {}
     since, until = (parse_datetime(value) for value in applied["window"])
+    _lock_annex_rows(batch, applied)
     created = list(batch.rows.filter(action=RowAction.CREATE).order_by("object_id").values_list("object_id", flat=True))
     snapshots = {row.object_id: row.data["before"]
                  for row in batch.rows.filter(action=RowAction.UPDATE).only("object_id", "data")}
@@ -931,6 +933,21 @@ def _undo_annex(batch):
     de_an_restore_imported_many(snapshots=snapshots, since=since)
     return {"de_an_removed": len(created), "de_an_restored": len(snapshots), "establishments_removed": len(establishments),
             "commitments_released": released, "allocations_removed": len(allocations_created)}
+
+
+def _lock_annex_rows(batch, applied):
+    """Lock the đề án the batch wrote and the allocations its commitments use (đề án first, as an
+    approval does) before checking: a transition, a disbursement, a commitment or any row referring to
+    one of these đề án (its foreign-key check takes a share lock on the đề án row) waits until the undo
+    is committed or rolled back, so nothing slips in between the checks and the deletes."""
+    from projects.models import DeAn
+
+    touched = batch.rows.filter(action__in=[RowAction.CREATE, RowAction.UPDATE]).values("object_id")
+    list(DeAn.objects.select_for_update().filter(pk__in=touched).order_by("pk").values_list("pk", flat=True))
+    changed = [pk for pk, _before, _after in applied.get("commitments_changed") or []]
+    allocations = (Commitment.objects.filter(Q(import_batch=batch) | Q(pk__in=changed)).values("allocation_id"))
+    list(Allocation.objects.select_for_update().filter(Q(pk__in=allocations) | Q(pk__in=applied.get("allocations_created") or []))
+         .order_by("pk").values_list("pk", flat=True))
 
 
 def _annex_establishments(batch, since, until):

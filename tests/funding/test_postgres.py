@@ -91,3 +91,60 @@ def test_two_approvals_racing_for_the_same_allocation(monkeypatch):
     assert allocation.committed == 700_000_000
     assert Commitment.objects.count() == 1
     assert Allocation.objects.get(pk=allocation.pk).amount == 1_000_000_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transition_racing_an_undo_waits_and_cannot_slip_in(monkeypatch):
+    """The undo locks the đề án of the batch before checking them: a transition started meanwhile
+    waits, then finds the đề án gone, instead of being silently deleted with it (or the undo removing
+    a đề án that had just moved on)."""
+    from projects.models import DeAn
+    from projects.services import de_an_start_implementation
+    from tests.khuyencong.factories import admin_user, province_user
+
+    require_service("PostgreSQL", is_postgres(), "set DATABASE_URL=postgres://…")
+    admin = admin_user()
+    with open(ANNEX, "rb") as fh:
+        batch = import_file(fileobj=fh, name="ke-hoach.xlsx", actor=admin).batch
+    target = DeAn.objects.order_by("pk").first()
+    actor = province_user(target.current_province.code)
+    checking = threading.Event()
+    original = services._annex_undo_problems
+
+    def slow_checks(*args, **kwargs):
+        checking.set()  # the đề án rows are locked by now
+        problems = original(*args, **kwargs)
+        time.sleep(0.5)
+        return problems
+
+    monkeypatch.setattr(services, "_annex_undo_problems", slow_checks)
+    outcomes = {}
+
+    def undo():
+        try:
+            services.import_undo(batch=batch, actor=admin)
+            outcomes["undo"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            outcomes["undo"] = repr(exc)
+        finally:
+            connections.close_all()
+
+    def transition():
+        try:
+            checking.wait(10)
+            de_an_start_implementation(actor=actor, de_an=target)
+            outcomes["transition"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            outcomes["transition"] = repr(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=undo), threading.Thread(target=transition)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes["undo"] == "ok", outcomes
+    assert outcomes["transition"] != "ok", outcomes
+    assert not DeAn.objects.exists()
+    assert ImportBatch.objects.get(pk=batch.pk).status == "undone"
