@@ -1768,13 +1768,27 @@ def de_an_delete_imported_many(*, de_an_ids, establishment_ids=(), code_sequence
     _transitions_written(de_an_ids)
     for ids in _chunks(establishment_ids):
         Establishment.objects.filter(pk__in=ids)._raw_delete(db)
-    for prefix, (before, after) in sorted((code_sequences or {}).items()):
-        still = CodeSequence.objects.select_for_update().filter(prefix=prefix, last=after)
-        if before is None:
-            still._raw_delete(db)
-        else:
-            still.update(last=before)
+    _code_sequences_back(code_sequences or {})
     connection.check_constraints()
+
+
+def _code_sequences_back(code_sequences):
+    """``{prefix: [before, after]}``: where ``last`` is still ``after`` (no code handed out since), put
+    ``before`` back (delete the row when it did not exist). Two statements whatever the prefixes."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(CodeSequence._meta.db_table)
+    items = sorted(code_sequences.items())
+    gone = [(prefix, after) for prefix, (before, after) in items if before is None]
+    back = [(prefix, after, before) for prefix, (before, after) in items if before is not None]
+    with connection.cursor() as cursor:
+        if gone:
+            cursor.execute(f"DELETE FROM {table} WHERE (prefix, last) IN (VALUES {', '.join(['(%s, %s)'] * len(gone))})",
+                           [v for row in gone for v in row])
+        if back:
+            cursor.execute(f"UPDATE {table} SET last = v.column3 FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(back))}) "
+                           f"AS v WHERE {table}.prefix = v.column1 AND {table}.last = v.column2",
+                           [v for row in back for v in row])
 
 
 @transaction.atomic

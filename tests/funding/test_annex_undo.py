@@ -72,11 +72,13 @@ def test_undo_of_the_sample_annex_leaves_the_database_as_before(admin_user):
     bac_ninh = Province.objects.get(code="24", era="current")
     Allocation.objects.create(plan=plan, province=bac_ninh, source="national", amount=10_000_000_000)
     funding_services.commitment_reserve(de_an=make_de_an(province=bac_ninh, year=2024), amount=1_000_000)
+    CodeSequence.objects.create(prefix="KCQG-2024-19", last=5)  # codes handed out before: put back to 5
     before = database()
     audits = AuditEvent.objects.count()
 
     preview = import_annex(admin_user)
     assert preview.counts()["create"] == 30
+    assert DeAn.objects.filter(code="KCQG-2024-19-0006").exists()
     assert DeAn.objects.count() == 31 and Commitment.objects.count() == 31
     assert Allocation.objects.filter(import_batch=preview.batch).exists()  # created from the annex
     assert AnnualPlan.objects.get().decision_number != "1/QĐ-BCT"  # the annex's decision filled in
@@ -279,3 +281,19 @@ def test_undo_page_undoes_an_allocation_table_too(client, admin_user):
     response = client.post(url, follow=True)
     assert "Đã hoàn tác lô" in response.content.decode()
     assert_same(before, database())
+
+
+def test_undo_query_count_does_not_grow_with_rows(admin_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bench = _bench()
+    counts = {}
+    for n in (12, 120):
+        preview = import_annex(admin_user, bench.plan_annex(n, seed=n)[0], f"phu-luc-{n}.xlsx")
+        assert preview.counts()["create"] == n
+        with CaptureQueriesContext(connection) as ctx:
+            import_undo(batch=preview.batch, actor=admin_user)
+        counts[n] = len(ctx.captured_queries)
+        assert not DeAn.objects.exists()
+    assert counts[12] == counts[120], counts
