@@ -164,6 +164,15 @@ def test_detail_shows_dossier_lines_totals_and_timeline(users, client_as):
     assert "Bổ sung báo giá máy chẻ nan" in body  # timeline comment
     assert "Gửi Sở Công Thương" in body  # the centre's available action
     assert 'name="action" value="approve"' not in body  # not the centre's move
+    assert reverse("funding:de_an_money", args=[de_an.pk]) not in body  # no decision yet: no money page
+
+
+def test_detail_of_an_approved_de_an_links_to_its_money_page(users, client_as):
+    de_an = ready_de_an(users.centre)
+    de_an.decision_number = "123/QĐ-BCT"
+    de_an.save(update_fields=["decision_number"])
+    body = client_as(users.centre).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    assert reverse("funding:de_an_money", args=[de_an.pk]) in body and "Cam kết kinh phí, tạm ứng" in body
 
 
 def test_detail_query_count_does_not_grow_with_lines(users, client_as):
