@@ -195,3 +195,39 @@ def test_chart_links_land_on_the_matching_de_an_list(world, key, count_key, grou
         assert url.path == "/de-an/"
         listed = de_an_list(user=world.reviewer, filters=QueryDict(url.query)).count()
         assert listed == row[count_key], (key, row.get("code"), url.query)
+
+
+@pytest.mark.parametrize("grouping", ["current", "historical"])
+def test_national_page_filtered_to_one_province_equals_the_sums(world, grouping):
+    """A reviewer's national page narrowed to a province reads the rows by đề án (the one-province plan)."""
+    bac_ninh = Province.objects.get(code="24", era="current")
+    block = _block(world.reviewer, "tinh", grouping=grouping, province=bac_ninh.pk)
+    selected, links = expected.select(YEARS, current_province=bac_ninh.pk)
+    want = expected.by_province(selected, grouping, YEARS, current_province=bac_ninh.pk)
+    got = {row["_pid"]: row for row in block.rows}
+    assert set(got) == set(want) and want
+    for pid, figures in want.items():
+        for key in ("count", "committed", "disbursed", "settled"):
+            assert got[pid][key] == figures[key], (pid, key)
+    money = _block(world.reviewer, "kinh-phi", grouping=grouping, province=bac_ninh.pk)
+    want_money = expected.money_by_year(selected, YEARS, current_province=bac_ninh.pk)
+    for row in money.rows:
+        for source in ("national", "local"):
+            for measure in ("allocated", "committed", "disbursed", "settled"):
+                assert row[f"{measure}_{source}"] == want_money[row["year"]][source][measure]
+    status = _block(world.reviewer, "trang-thai", province=bac_ninh.pk)
+    want_status = expected.statuses(selected)
+    assert [r["count"] for r in status.rows] == [want_status.get(r["code"], {}).get("count", 0) for r in status.rows]
+    contents = _block(world.reviewer, "noi-dung", province=bac_ninh.pk)
+    want_c = expected.contents(selected, links)
+    got_c = {ActivityContent.objects.get(code=r["code"], instrument="1881/QĐ-TTg").pk: r for r in contents.rows}
+    assert set(got_c) == set(want_c) and want_c
+    for pk, counts in want_c.items():
+        for key, value in counts.items():
+            assert got_c[pk][key] == value
+    indicators = _block(world.reviewer, "chi-tieu", province=bac_ninh.pk)
+    want_i = expected.indicators(selected)
+    codes = {i.code: i.pk for i in Indicator.objects.filter(programme__code=P1881)}
+    for row in indicators.rows:
+        assert row["planned"] == want_i[codes[row["code"]]]["planned"]
+        assert row["achieved"] == want_i[codes[row["code"]]]["achieved"]
