@@ -1762,7 +1762,6 @@ def de_an_delete_imported_many(*, de_an_ids, establishment_ids=(), code_sequence
         BudgetLine.objects.filter(de_an_id__in=ids)._raw_delete(db)
         DeAnBeneficiary.objects.filter(de_an_id__in=ids)._raw_delete(db)
         Transition.objects.filter(de_an_id__in=ids)._raw_delete(db)
-        _transitions_written(ids)  # no transitions left: their review-queue totals go too
         through.objects.filter(dean_id__in=ids)._raw_delete(db)
         DeAn.objects.filter(pk__in=ids)._raw_delete(db)
     _transitions_written(de_an_ids)
@@ -1815,7 +1814,6 @@ def de_an_restore_imported_many(*, snapshots, since):
         mine._raw_delete(db)
         BudgetLine.history.model.objects.filter(de_an_id__in=chunk, history_date__gte=since)._raw_delete(db)
         Transition.objects.filter(de_an_id__in=chunk, action="import_approved", at__gte=since)._raw_delete(db)
-        _transitions_written(chunk)
         present = set(BudgetLine.objects.filter(de_an_id__in=chunk).values_list("pk", flat=True))
         BudgetLine.objects.filter(pk__in=present - old_ids)._raw_delete(db)
         BudgetLine.objects.bulk_create([line for line in old_lines if line.de_an_id in wanted and line.pk not in present])
