@@ -203,9 +203,10 @@ class Facts:
       number of transitions leaving it and Σ(leaving) − Σ(entering) of their times. The transition
       table itself is not read.
 
-    On PostgreSQL the selection is inlined into each part (``NOT MATERIALIZED``): each part reads it
-    by an index-only scan of ``de_an_dashboard_cover`` and the planner hashes the narrow selection
-    rather than the bigger table it joins.
+    On PostgreSQL a national selection is inlined into each part (``NOT MATERIALIZED``): each part
+    reads it by an index-only scan of ``de_an_dashboard_cover``, the planner hashes the narrow
+    selection and reads the other table once, and the parts run in parallel. A one-province selection
+    is read once and each table is reached through its ``de_an_id`` index, đề án by đề án.
 
     ``allocations`` (a small table, not tied to đề án) is a separate query.
     """
@@ -250,9 +251,6 @@ class Facts:
         t = {m.__name__: m._meta.db_table for m in (Commitment, Disbursement, Allocation, AnnualPlan, QueueTotals,
                                                      DeAnIndicatorOutput, DeAnEconomicResult, ActivityContent)}
         through = DeAn.contents.through._meta.db_table
-
-        def marks(values):
-            return ", ".join(["%s"] * len(values))
 
         def row(tag, keys, values):
             keys = [text(k) if k != "NULL" else "CAST(NULL AS TEXT)" for k in keys] + ["CAST(NULL AS TEXT)"] * (N_KEYS - len(keys))
