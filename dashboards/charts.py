@@ -10,6 +10,7 @@ import math
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from khuyencong.formatting import format_dong, format_number, format_percent, format_ty
 
@@ -46,9 +47,10 @@ def _short(text, limit=34):
 
 
 def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label="", links=None, stacked=False,
-              marker=None, width=760, empty_text="Chưa có số liệu"):
+              marker=None, width=760, empty_text=None):
     """An SVG bar chart. ``categories``: row labels; ``series``: [{"label": str, "values": [number|None]}];
     ``links``: one URL (or None) per category; ``marker``: (value, label) drawn as a dashed line."""
+    empty_text = empty_text or _("Chưa có số liệu")
     exact, short = FORMATS[fmt]
     uid = f"kc-chart-{next(_ids)}"
     n = len(categories)
@@ -116,7 +118,7 @@ def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label
                 offset += w
             else:
                 x, y = plot_x, y0 + j * bar_h
-            tip = f"{category} – {s['label']}: {exact(value) if value is not None else 'chưa có'}"
+            tip = f"{category} – {s['label']}: {exact(value) if value is not None else _('chưa có')}"
             bar = (f'<g><title>{escape(tip)}</title><rect x="{x:.1f}" y="{y}" width="{max(w, 0):.1f}" '
                    f'height="{bar_h - 2}" fill="{colour}"/></g>')
             if link:

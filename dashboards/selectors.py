@@ -469,7 +469,7 @@ def money_block(*, user, filters, de_an, facts):
     columns = [Column("year", _("Năm"))]
     for m in MEASURES:
         for s in SOURCES:
-            columns.append(Column(f"{m}_{s}", f"{labels[m]} {SOURCE_LABELS[s]} (đồng)", "dong"))
+            columns.append(Column(f"{m}_{s}", _("%(m)s %(s)s (đồng)") % {"m": labels[m], "s": SOURCE_LABELS[s]}, "dong"))
         columns.append(Column(m, _("%(m)s cộng (đồng)") % {"m": labels[m]}, "dong"))
     by_year = charts.bar_chart(
         title=_("Kinh phí theo năm"),
