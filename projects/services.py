@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import mimetypes
+import operator
 import os
 import re
 import unicodedata
@@ -133,6 +134,30 @@ def _bump(row):
     row.revision += 1
 
 
+_FOLDED_WORDS = {}
+
+
+def fold_words(text):
+    """``khuyencong.textsearch.fold(text)``, computed word by word with each word's fold memoised.
+    The same result (fold works character by character, and white space — the same set for
+    ``str.split`` and the regex ``\\s`` — is collapsed to single spaces; no character folds to white
+    space; tests/funding/test_fold_words.py), but ≈ 10× faster on Vietnamese text, whose syllables
+    repeat: a 10.000-row annex folds ≈ 40.000 texts (search text, legal-form hints, names)."""
+    if not text:
+        return ""
+    memo = _FOLDED_WORDS
+    out = []
+    for word in str(text).split():
+        folded = memo.get(word)
+        if folded is None:
+            if len(memo) >= 100_000:
+                memo.clear()
+            folded = memo[word] = fold(word)
+        if folded:
+            out.append(folded)
+    return " ".join(out)
+
+
 def search_text_for(de_an, beneficiary_names=()):
     parts = [de_an.code, de_an.name, de_an.implementing_unit_name, de_an.partner_unit, de_an.location]
     if de_an.implementing_unit_id:
@@ -142,7 +167,7 @@ def search_text_for(de_an, beneficiary_names=()):
     if de_an.current_province_id and de_an.current_province_id != de_an.province_id:
         parts.append(de_an.current_province.name)
     parts.extend(beneficiary_names)
-    return fold(" ".join(p for p in parts if p))
+    return fold_words(" ".join(p for p in parts if p))
 
 
 def _refresh_search_text(de_an):
@@ -1117,7 +1142,7 @@ _LEGAL_FORM_HINTS = (
 
 
 def guess_legal_form(name):
-    folded = fold(name)
+    folded = fold_words(name)
     for hint, form in _LEGAL_FORM_HINTS:
         if folded.startswith(hint) or f" {hint} " in f" {folded} ":
             return form
@@ -1141,7 +1166,7 @@ class _Lookups:
     def fold(self, text):
         folded = self._folded.get(text)
         if folded is None:
-            folded = fold(text)
+            folded = fold_words(text)
             if len(self._folded) < 200_000:
                 self._folded[text] = folded
         return folded
@@ -1329,38 +1354,40 @@ def _bulk_insert(model, objs, batch_size=1000):
     missing = [obj for obj in objs if obj.pk is None]
     with connection.cursor() as cursor:
         if missing:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                           [meta.db_table, meta.pk.column, len(missing)])
+            # The sequence looked up once, not per row (7× faster than nextval(pg_get_serial_sequence(…))).
+            cursor.execute("SELECT nextval(q.seq) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq OFFSET 0) q "
+                           "CROSS JOIN generate_series(1, %s)", [meta.db_table, meta.pk.column, len(missing)])
             for obj, (pk,) in zip(missing, cursor.fetchall(), strict=True):
                 obj.pk = pk
         now = timezone.now()
+        now_text = now.isoformat()
         stamped = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-        attnames = [f.attname for f in fields]
-        buffer = io.StringIO()
-        write = buffer.write
+        # Foreign keys by attname (``de_an_id``), set by the callers; a tuple of the row's values in one call.
+        values_of = operator.itemgetter(*[f.attname for f in fields])
+        if len(fields) == 1:
+            values_of = (lambda get: lambda state: (get(state),))(values_of)
+        convert = _copy_text
+        lines = []
+        append = lines.append
         for obj in objs:
             state = obj.__dict__
             for name in stamped:
                 state[name] = now
-            values = []
-            for name in attnames:
-                value = state[name]  # foreign keys by attname (``de_an_id``), set by the callers
-                kind = type(value)
-                if kind is str and "\\" not in value and value.isprintable():
-                    values.append(value)
-                elif kind is int:
-                    values.append(str(value))
-                else:
-                    values.append(_copy_text(value))
-            write("\t".join(values))
-            write("\n")
-        buffer.seek(0)
+            append("\t".join([
+                v if type(v) is str and v.isprintable() and "\\" not in v
+                else (str(v) if type(v) is int else ("\\N" if v is None else (now_text if v is now else convert(v))))
+                for v in values_of(state)
+            ]))
+        lines.append("")
+        buffer = io.StringIO("\n".join(lines))
         table = connection.ops.quote_name(meta.db_table)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+    alias = connection.alias  # once: the connection proxy costs a thread-local lookup per access
     for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        state = obj._state
+        state.adding = False
+        state.db = alias
     return objs
 
 
@@ -1617,9 +1644,10 @@ def de_an_record_approved_many(*, actor, rows):
     # --- history of the đề án, with the contents snapshot -----------------------------------
     through_model = DeAn.contents.through
     through = []
+    new_through = _Maker(through_model)  # without Model.__init__, as the other new rows here
     for (_i, spec), obj in zip(new, objs, strict=True):
         if spec["content"] is not None:
-            through.append(through_model(dean_id=obj.pk, activitycontent_id=spec["content"].pk))
+            through.append(new_through(dean_id=obj.pk, activitycontent_id=spec["content"].pk))
     _bulk_insert(through_model, through)
     snapshot = {}
     for link in through:
@@ -1632,10 +1660,11 @@ def de_an_record_approved_many(*, actor, rows):
                            + _history_rows(DeAn, changed_rows, "~", user=actor, date=now))
     m2m_history = _m2m_history_model()
     m2m_rows = []
+    new_m2m = _Maker(m2m_history)
     for record in history:
         for link in snapshot.get(record.id, ()):
-            m2m_rows.append(m2m_history(id=link.id, dean_id=link.dean_id,
-                                        activitycontent_id=link.activitycontent_id, history=record))
+            m2m_rows.append(new_m2m(id=link.id, dean_id=link.dean_id, activitycontent_id=link.activitycontent_id,
+                                    history_id=record.history_id))
     _bulk_insert(m2m_history, m2m_rows)
 
     # --- beneficiaries: reuse by folded name in the province, create the rest once ----------

@@ -1,0 +1,39 @@
+"""projects.services.fold_words (used by the bulk annex import) gives exactly khuyencong.textsearch.fold."""
+import random
+import sys
+import unicodedata
+
+from khuyencong.textsearch import fold
+from projects.services import fold_words
+
+
+def test_same_as_fold_on_tricky_text():
+    samples = [
+        None, "", "   ", "Hòa Bình", "Hoà  Bình", "HOA BINH", unicodedata.normalize("NFD", "Thành phố Hồ Chí Minh"),
+        "Công ty\tTNHH\nBình\u00a0An\u2003số 1", "a \u0301 b", "\u0301", "İstanbul", "ĐẮK LẮK", "Đ đ", " x ",
+        "Hỗ trợ ứng dụng máy móc thiết bị tiên tiến", "Trung tâm Khuyến công (TP. Cần Thơ) – 2024",
+    ]
+    for text in samples:
+        assert fold_words(text) == fold(text), text
+        assert fold_words(text) == fold(text), text  # memoised words give the same again
+
+
+def test_same_as_fold_on_random_text():
+    rnd = random.Random(4)
+    alphabet = list("aăâbcdđeêghiklmnoôơpqrstuưvxy AĂÂĐÊÔƠƯ\t\n\r\u00a0\u2003\u0301\u0300\u0309\u0303\u0323İẞ.,-()")
+    for _ in range(20_000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 25)))
+        if rnd.random() < 0.5:
+            text = unicodedata.normalize(rnd.choice(["NFC", "NFD"]), text)
+        assert fold_words(text) == fold(text), repr(text)
+
+
+def test_no_character_folds_to_white_space_and_split_matches_the_regex():
+    import re
+
+    space = re.compile(r"\s")
+    for code in range(0, sys.maxunicode + 1, 1):
+        ch = chr(code)
+        assert bool(space.match(ch)) == ch.isspace()
+        if not ch.isspace():
+            assert not any(c.isspace() for c in unicodedata.normalize("NFD", ch).lower())
