@@ -29,6 +29,30 @@ def _copy_text(value):
     return text
 
 
+def reserve_ids(model, count):
+    """``count`` new primary keys of ``model`` from its sequence, in one query (PostgreSQL)."""
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(RESERVE_IDS, [meta.db_table, meta.pk.column, count])
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def copy_lines(model, fields, lines):
+    """PostgreSQL only: COPY ``lines`` — rows already in COPY text format (tab-separated, escaped with
+    ``copy_text``), without their newline — into ``model``'s ``fields``."""
+    if not lines:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
+    buffer = io.StringIO("\n".join(lines) + "\n")
+    with connection.cursor() as cursor, connection.wrap_database_errors:  # driver errors → django.db ones
+        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+    return len(lines)
+
+
+copy_text = _copy_text
+
+
 def insert_rows(model, fields, rows, *, returning_ids=False):
     """Insert ``rows`` (tuples in ``fields`` order, database column values) into ``model``'s table.
     Returns the number of rows, or with ``returning_ids`` the new primary keys in row order
@@ -38,9 +62,7 @@ def insert_rows(model, fields, rows, *, returning_ids=False):
         return [] if returning_ids else 0
     if returning_ids and connection.vendor == "postgresql":
         meta = model._meta
-        with connection.cursor() as cursor:
-            cursor.execute(RESERVE_IDS, [meta.db_table, meta.pk.column, len(rows)])
-            ids = [pk for (pk,) in cursor.fetchall()]
+        ids = reserve_ids(model, len(rows))
         insert_rows(model, [meta.pk.name, *fields], [(pk, *row) for pk, row in zip(ids, rows, strict=True)])
         return ids
     if connection.vendor == "postgresql":

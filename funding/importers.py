@@ -198,19 +198,23 @@ class ParsedImport:
         cached = getattr(self, "_totals_cache", None)
         if cached is not None and cached[0] == len(self.lines):
             return cached[1]
+        # Keyed by the province's id (a model instance's __hash__ costs more than the sums).
         totals = {}
+        provinces = {}
+        allocation = self.kind == ImportKind.ALLOCATION
         for line in self.lines:
-            if self.kind == ImportKind.ALLOCATION:
-                key = line.province
-                entry = totals.setdefault(key, {"national": 0, "local": 0, "counterpart": 0})
+            province = line.province if allocation else line.province.current
+            entry = totals.get(province.id)
+            if entry is None:
+                entry = totals[province.id] = {"national": 0, "local": 0, "counterpart": 0}
+                provinces[province.id] = province
+            if allocation:
                 entry[line.source] += line.amount
             else:
-                key = line.province.current
-                entry = totals.setdefault(key, {"national": 0, "local": 0, "counterpart": 0})
                 entry["national"] += line.national
                 entry["local"] += line.local
                 entry["counterpart"] += line.counterpart
-        result = dict(sorted(totals.items(), key=lambda kv: kv[0].code))
+        result = {provinces[pk]: totals[pk] for pk in sorted(totals, key=lambda pk: provinces[pk].code)}
         self._totals_cache = (len(self.lines), result)
         return result
 
@@ -660,6 +664,12 @@ class _SumCheck:
             if self.group is not None:
                 self.group[3][f] += value
 
+    def add_one(self, field_name, value):
+        """``add({field_name: value})`` without building the dict (a 10.000-row table calls it per row)."""
+        self.grand[field_name] += value
+        if self.group is not None:
+            self.group[3][field_name] += value
+
     def open_group(self, row, label, stated):
         self.close_group()
         self.group = (row, label, stated, {f: 0 for f in self.fields})
@@ -906,7 +916,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
             amount = money(values, row, "amount", errors, blank=None)
             if amount is None and not errors:
                 errors.append(_("Chưa nhập kinh phí."))
-            sums.add({"amount": amount or 0})
+            sums.add_one("amount", amount or 0)
             pairs = [(source, amount)] if source else []
         else:
             national = money(values, row, "national", errors, blank=None)
@@ -935,7 +945,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
             continue
         for source, amount in pairs:
             level = level_value or (Level.NATIONAL if source == AllocationSource.NATIONAL else Level.LOCAL)
-            key = (year, level, province.pk, source)
+            key = (year, level, province.id, source)
             if key in seen:
                 parsed.problem(
                     row,

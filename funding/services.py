@@ -13,7 +13,7 @@ from khuyencong.choices import Level
 from khuyencong.formatting import UNIT_LABELS, format_date, format_datetime, format_dong
 from khuyencong.models import AuditEvent
 
-from .bulk import insert_rows, update_rows
+from .bulk import copy_lines, copy_text, insert_rows, reserve_ids, update_rows
 from .importers import Problem
 from .models import (
     Allocation,
@@ -281,7 +281,7 @@ def _existing_allocations(keys, *, lock=False):
 
 
 def _plan_allocations(parsed, *, lock=False):
-    keys = [(line.year, line.level, line.province.pk, line.source) for line in parsed.lines]
+    keys = [(line.year, line.level, line.province.id, line.source) for line in parsed.lines]
     existing = _existing_allocations(keys, lock=lock)
     plans = []
     for line, key in zip(parsed.lines, keys, strict=True):
@@ -485,6 +485,23 @@ def _write_import_rows(batch, preview, *, new=False):
     append = rows.append
     batch_id = batch.id
     plain = {**{a: a.value for a in RowAction}, **{s: s.value for s in AllocationSource}}  # enums → str: COPY fast path
+    if preview.parsed.kind == ImportKind.ALLOCATION and connection.vendor == "postgresql":
+        # The COPY text of each row built directly (ids and amounts are ints, actions and sources
+        # plain ASCII; the message and the data go through copy_text): no per-value type checks.
+        lines = []
+        add = lines.append
+        for plan in preview.plans:
+            line = plan.line
+            province, recorded = line.province, line.recorded
+            data = "{}" if recorded.id == province.id else copy_text(
+                {"recorded": f"{recorded.full_name} ({recorded.code})"})
+            message = copy_text(plan.message) if plan.message else ""
+            previous = "\\N" if plan.previous is None else plan.previous
+            object_id = "\\N" if plan.object_id is None else plan.object_id
+            add(f"{batch_id}\t{line.sheet_row}\t{plain[plan.action]}\t{message}\t{province.id}\t{plain[line.source]}\t"
+                f"{line.amount}\t{previous}\t{object_id}\t{data}")
+        copy_lines(ImportRow, IMPORT_ROW_FIELDS, lines)
+        return
     if preview.parsed.kind == ImportKind.ALLOCATION:
         for plan in preview.plans:
             line = plan.line
@@ -505,11 +522,11 @@ def _write_import_rows(batch, preview, *, new=False):
                 data["before"] = plan.before
             append((batch_id, line.sheet_row, plain[plan.action], plan.message, line.province.current.id, source,
                     line.national if national else line.local, plan.previous, plan.object_id, data))
-    insert_rows(
-        ImportRow,
-        ["batch", "sheet_row", "action", "message", "province", "source", "amount", "previous_amount", "object_id", "data"],
-        rows,
-    )
+    insert_rows(ImportRow, IMPORT_ROW_FIELDS, rows)
+
+
+IMPORT_ROW_FIELDS = ["batch", "sheet_row", "action", "message", "province", "source", "amount", "previous_amount",
+                     "object_id", "data"]
 
 
 def _prepare_connection():
@@ -665,6 +682,21 @@ def _apply_allocations(preview, batch, plan):
     updates = []
     batch_id = batch.id
     sources = {src: src.value for src in AllocationSource}
+    if connection.vendor == "postgresql":
+        # Keys reserved first, COPY text built directly (all ints and ASCII words): no per-value checks.
+        new = [row for row in preview.plans if row.action == RowAction.CREATE]
+        tail = f"\t0\t{batch_id}\t{stamp}"
+        lines = []
+        add = lines.append
+        for pk, row in zip(reserve_ids(Allocation, len(new)) if new else (), new, strict=True):
+            line = row.line
+            row.object_id = pk
+            add(f"{pk}\t{plans[(line.year, line.level)]}\t{line.province.id}\t{sources[line.source]}\t{line.amount}{tail}")
+        copy_lines(Allocation, ["id", "plan", "province", "source", "amount", "committed", "import_batch", "updated_at"],
+                   lines)
+        updates = [(row.object_id, row.line.amount) for row in preview.plans if row.action == RowAction.UPDATE]
+        update_rows(Allocation, ["amount"], updates, extra={"import_batch": batch.pk, "updated_at": now})
+        return
     for row in preview.plans:
         line = row.line
         if row.action == RowAction.CREATE:
