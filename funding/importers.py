@@ -332,7 +332,9 @@ def _month_end(year, month):
 
 def parse_schedule(text, year):
     """"Tháng 3 - tháng 9/2024" → (01/03/2024, 30/09/2024); None, None when not understood."""
-    folded = fold(text)
+    from projects.services import fold_words  # = fold (word by word, memoised): one call per annex row
+
+    folded = fold_words(text)
     if not folded:
         return None, None
     try:
@@ -722,6 +724,7 @@ def _read_plan_rows(parsed, columns, data, max_problems):
     group_row = None
     groups_seen = {}
     keys_seen = {}
+    schedules = {}
     year = parsed.year
     lines = parsed.lines
     for row, values in data:
@@ -787,7 +790,10 @@ def _read_plan_rows(parsed, columns, data, max_problems):
                 parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
             continue
         schedule = text(values, "schedule", row, errors)
-        start, end = parse_schedule(schedule, year)
+        dates = schedules.get(schedule)
+        if dates is None:  # the same few schedules repeat down an annex
+            dates = schedules[schedule] = parse_schedule(schedule, year)
+        start, end = dates
         beneficiary = text(values, "beneficiary", row, errors)
         line = PlanLine(
             sheet_row=row,

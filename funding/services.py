@@ -513,11 +513,14 @@ def _write_import_rows(batch, preview, *, new=False):
         level = preview.parsed.level
         source = plain[source_for_level(level)]
         national = level == Level.NATIONAL
+        recorded = {}  # province id → "Tỉnh … (code)", built once per province (full_name is a property)
         for plan in preview.plans:
             line = plan.line
+            label = recorded.get(line.province.id)
+            if label is None:
+                label = recorded[line.province.id] = f"{line.province.full_name} ({line.province.code})"
             data = {"name": line.name, "beneficiary": line.beneficiary, "stt": line.stt, "national": line.national,
-                    "local": line.local, "counterpart": line.counterpart, "total": line.total,
-                    "recorded": f"{line.province.full_name} ({line.province.code})"}
+                    "local": line.local, "counterpart": line.counterpart, "total": line.total, "recorded": label}
             if plan.before is not None:
                 data["before"] = plan.before
             append((batch_id, line.sheet_row, plain[plan.action], plan.message, line.province.current.id, source,

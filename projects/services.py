@@ -1366,7 +1366,19 @@ def _bulk_insert(model, objs, batch_size=1000):
         values_of = operator.itemgetter(*[f.attname for f in fields])
         if len(fields) == 1:
             values_of = (lambda get: lambda state: (get(state),))(values_of)
-        convert = _copy_text
+        memo = {}
+
+        def convert(value):
+            """_copy_text, memoised per (type, value): the same dates, stamps and choices repeat on every row."""
+            key = (type(value), value)
+            try:
+                return memo[key]
+            except KeyError:
+                text = memo[key] = _copy_text(value)
+                return text
+            except TypeError:  # unhashable: a JSON dict or list
+                return _copy_text(value)
+
         lines = []
         append = lines.append
         for obj in objs:
