@@ -857,6 +857,8 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
     seen_data = False
     lines = parsed.lines
     default_year = parsed.year
+    name_col, code_col = columns.get("province"), columns.get("province_code")
+    resolved = {}  # (province cell, code cell) as written → the Province they name, when without error
     for row, values in data:
         if max_problems and len(parsed.problems) >= max_problems:
             break
@@ -877,26 +879,36 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
             sums.open_group(row, f"{stt} – {text(values, 'province', row, errors)}", stated)
             continue
         parsed.rows_read += 1
-        name = text(values, "province", row, errors)
-        code = text(values, "province_code", row, errors)
         province = recorded = None
-        if code:
-            recorded, message = resolver.find(code.zfill(2) if code.isdigit() else code)
-            if recorded is None:
-                errors.append(message)
-            elif name:
-                by_name, _m = resolver.find(name)
-                if by_name is None or by_name.current.pk != recorded.current.pk:
-                    errors.append(
-                        _("Mã tỉnh %(code)s (%(p)s) không khớp với tên «%(name)s».")
-                        % {"code": code, "p": recorded.full_name, "name": name}
-                    )
-        elif name:
-            recorded, message = resolver.find(name)
-            if recorded is None:
-                errors.append(message)
+        # The same province cells repeat on many rows: resolved once per (name, code) as written.
+        raw = (values[name_col] if name_col is not None and name_col < len(values) else None,
+               values[code_col] if code_col is not None and code_col < len(values) else None)
+        cacheable = (raw[0] is None or type(raw[0]) is str) and (raw[1] is None or type(raw[1]) is str)
+        hit = resolved.get(raw) if cacheable else None
+        if hit is not None:
+            recorded = hit
         else:
-            errors.append(_("Chưa có tên hoặc mã tỉnh, thành phố."))
+            name = text(values, "province", row, errors)
+            code = text(values, "province_code", row, errors)
+            if code:
+                recorded, message = resolver.find(code.zfill(2) if code.isdigit() else code)
+                if recorded is None:
+                    errors.append(message)
+                elif name:
+                    by_name, _m = resolver.find(name)
+                    if by_name is None or by_name.current.pk != recorded.current.pk:
+                        errors.append(
+                            _("Mã tỉnh %(code)s (%(p)s) không khớp với tên «%(name)s».")
+                            % {"code": code, "p": recorded.full_name, "name": name}
+                        )
+            elif name:
+                recorded, message = resolver.find(name)
+                if recorded is None:
+                    errors.append(message)
+            else:
+                errors.append(_("Chưa có tên hoặc mã tỉnh, thành phố."))
+            if cacheable and recorded is not None and not errors:
+                resolved[raw] = recorded
         if recorded is not None:
             province = recorded.current
         year = default_year
