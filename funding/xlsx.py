@@ -631,6 +631,17 @@ def _fast_rows(part, shared, date_styles, date1904):
                     col = col_cache[letters] = column_index(letters.decode())
                 while len(values) < col:
                     values.append(None)
+                # The two usual cells first: an inline string, a plain whole number without a style.
+                if not cattrs and not formula:
+                    if inline and tb == b"inlineStr":
+                        value = texts.get(inline)
+                        if value is None:
+                            value = texts[inline] = _text(inline)
+                        values.append(value)
+                        continue
+                    if v and not s1 and not s2 and (tb == b"n" or not tb) and v.isdigit():
+                        values.append(int(v))
+                        continue
                 if cattrs:
                     t = _attr(cattrs, b' t="') or (tb.decode() if tb else None)
                     style = _attr(cattrs, b' s="') or (s1 or s2).decode()
