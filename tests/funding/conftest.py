@@ -6,7 +6,11 @@ import openpyxl
 import pytest
 from django.db import connection
 
-SAMPLES = os.environ.get("KC_SAMPLES_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "samples")
+# The ministry's two sample workbooks (../shared/samples/ beside the checkout), copied into the
+# repository so a bare clone tests against them too; test_samples_are_the_shared_ones keeps the copies
+# identical to the originals whenever those are present. KC_SAMPLES_DIR points elsewhere.
+SHARED_SAMPLES = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "samples"))
+SAMPLES = os.environ.get("KC_SAMPLES_DIR") or os.path.join(os.path.dirname(__file__), "samples")
 ANNEX = os.path.abspath(os.path.join(SAMPLES, "ke-hoach-kcqg-2024.xlsx"))
 ALLOCATION = os.path.abspath(os.path.join(SAMPLES, "phan-bo-kinh-phi-2026.xlsx"))
 
