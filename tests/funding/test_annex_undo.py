@@ -234,7 +234,11 @@ def test_the_database_foreign_keys_are_the_last_guard(admin_user, monkeypatch):
     before = database()
     with pytest.raises(ImportFailed) as err:
         import_undo(batch=preview.batch, actor=admin_user)
-    assert de_an.code in str(err.value) and "tham chiếu" in str(err.value)
+    assert "tham chiếu" in str(err.value)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # SQLite's error does not say which row: the message is generic there
+        assert de_an.code in str(err.value), str(err.value)
     assert_same(before, database())
     assert ImportBatch.objects.get(pk=preview.batch.pk).status == ImportStatus.APPLIED
 
