@@ -18,13 +18,13 @@ attachment or make the server call ``http://169.254.169.254/``. So:
 The body font (Liberation Serif: Times New Roman metrics, full Vietnamese) is bundled under
 ``static/fonts/`` and declared with ``@font-face``, so output does not depend on the host's fonts.
 """
-import gc
 import logging
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
+
+from khuyencong.runtime import cycle_collector_paused
 
 logger = logging.getLogger(__name__)
 
@@ -135,25 +135,6 @@ class RenderResult:
         self.pages = pages
 
 
-@contextmanager
-def relaxed_gc():
-    """Fewer garbage-collector passes while WeasyPrint lays out a document.
-
-    Layout allocates hundreds of thousands of short-lived objects; with the default thresholds the
-    collector runs thousands of times and each full pass walks the whole Django heap again. Freezing
-    what is alive before rendering (gc.freeze) and raising the young-generation threshold cut render
-    time by about a quarter (bench/bench_report.py, report and floor alike); cycles are still collected.
-    """
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()
-
-
 def html_to_pdf(html, *, fetcher=None, target=None):
     """Render ``html`` (a string from a Django template) to PDF.
 
@@ -162,7 +143,7 @@ def html_to_pdf(html, *, fetcher=None, target=None):
     import weasyprint
 
     fetcher = fetcher or make_fetcher()
-    with relaxed_gc():
+    with cycle_collector_paused():
         html_doc = weasyprint.HTML(string=html, base_url=f"{SCHEME}:/", url_fetcher=fetcher)
         # No attachments but the ones we pass (none), no form fields.
         document = html_doc.render(attachments=[], pdf_forms=False)
