@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from khuyencong.choices import Era, Level
 from khuyencong.formatting import UNIT_LABELS, MoneyError, format_decimal, parse_money, unit_from_text
-from khuyencong.textsearch import fold, nfc
+from khuyencong.textsearch import fold, fold_words, nfc
 
 from .models import AllocationSource, ImportKind
 from .xlsx import CellErrorValue, FormulaWithoutValue, column_letter
@@ -332,8 +332,6 @@ def _month_end(year, month):
 
 def parse_schedule(text, year):
     """"Tháng 3 - tháng 9/2024" → (01/03/2024, 30/09/2024); None, None when not understood."""
-    from projects.services import fold_words  # = fold (word by word, memoised): one call per annex row
-
     folded = fold_words(text)
     if not folded:
         return None, None
@@ -828,8 +826,6 @@ def _read_plan_rows(parsed, columns, data, max_problems):
 
 def plan_source_ref(year, level, province, name, beneficiary):
     """A stable key for a plan-annex row: the same đề án in a corrected annex updates, not duplicates."""
-    from projects.services import fold_words  # = fold, word by word with a memo (much faster)
-
     digest = hashlib.sha1(f"{fold_words(name)}|{fold_words(beneficiary)}".encode()).hexdigest()[:20]
     return f"phu-luc:{year}:{level}:{province.era[0]}{province.code}:{digest}"
 

@@ -1,10 +1,9 @@
-"""projects.services.fold_words (used by the bulk annex import) gives exactly khuyencong.textsearch.fold."""
+"""khuyencong.textsearch.fold_words (used by the bulk annex import) gives exactly khuyencong.textsearch.fold."""
 import random
 import sys
 import unicodedata
 
-from khuyencong.textsearch import fold
-from projects.services import fold_words
+from khuyencong.textsearch import fold, fold_words
 
 
 def test_same_as_fold_on_tricky_text():
