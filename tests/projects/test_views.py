@@ -165,6 +165,7 @@ def test_detail_shows_dossier_lines_totals_and_timeline(users, client_as):
     assert "Gửi Sở Công Thương" in body  # the centre's available action
     assert 'name="action" value="approve"' not in body  # not the centre's move
     assert reverse("funding:de_an_money", args=[de_an.pk]) not in body  # no decision yet: no money page
+    assert f'{reverse("dashboards:outputs")}?de_an={de_an.pk}' in body  # planned outputs are declared when drafted
 
 
 def test_detail_of_an_approved_de_an_links_to_its_money_page(users, client_as):
