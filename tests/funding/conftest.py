@@ -15,6 +15,17 @@ ANNEX = os.path.abspath(os.path.join(SAMPLES, "ke-hoach-kcqg-2024.xlsx"))
 ALLOCATION = os.path.abspath(os.path.join(SAMPLES, "phan-bo-kinh-phi-2026.xlsx"))
 
 
+def load_bench_import():
+    """bench/bench_import.py as a module (its annex generator is what the bulk tests import)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "bench_import.py")
+    spec = importlib.util.spec_from_file_location("bench_import_for_tests", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")

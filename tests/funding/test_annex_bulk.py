@@ -1,9 +1,7 @@
 """The plan annex goes through projects' set-based recording: the result does not depend on how
 many rows go in one call (one row per call is what the import did before), and the number of
 queries of an import does not grow with its rows."""
-import importlib.util
 import io
-import os
 
 import pytest
 from django.db import connection, transaction
@@ -15,17 +13,9 @@ from funding.services import import_file
 from khuyencong.models import Province
 from projects.models import BudgetLine, DeAn, DeAnBeneficiary, Establishment, Transition
 from projects.services import _m2m_history_model
-from tests.funding.conftest import ANNEX
+from tests.funding.conftest import ANNEX, load_bench_import
 
 pytestmark = pytest.mark.django_db
-
-
-def _bench():
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "bench_import.py")
-    spec = importlib.util.spec_from_file_location("bench_import_for_tests", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def state():
@@ -92,7 +82,7 @@ def test_annex_one_row_per_call_and_one_call_write_the_same(monkeypatch, admin_u
 def test_annex_import_query_count_does_not_grow_with_rows(monkeypatch, admin_user, settings):
     if connection.vendor == "sqlite":
         monkeypatch.setattr(connection.features, "max_query_params", 32766)  # see tests/projects
-    bench = _bench()
+    bench = load_bench_import()
     counts = {}
     for n in (12, 120):
         data, rows = bench.plan_annex(n, seed=n)

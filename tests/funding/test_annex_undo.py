@@ -1,8 +1,6 @@
 """Undo of a plan-annex batch: everything the batch created goes, everything it updated comes back,
 the database is exactly as before the import; refused, naming the đề án, while anything depends on it."""
-import importlib.util
 import io
-import os
 from datetime import date
 
 import pytest
@@ -25,18 +23,10 @@ from projects.models import (
     Transition,
 )
 from projects.services import _m2m_history_model
-from tests.funding.conftest import ANNEX
+from tests.funding.conftest import ANNEX, load_bench_import
 from tests.funding.factories import make_de_an
 
 pytestmark = pytest.mark.django_db
-
-
-def _bench():
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "bench_import.py")
-    spec = importlib.util.spec_from_file_location("bench_import_for_undo_tests", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def rows_of(model):
@@ -102,7 +92,7 @@ def test_undo_of_the_sample_annex_leaves_the_database_as_before(admin_user):
 
 
 def test_undo_of_an_updating_annex_restores_the_previous_rows_then_the_first_undo_empties(admin_user):
-    bench = _bench()
+    bench = load_bench_import()
     plan = AnnualPlan.objects.create(year=2024, level="kcqg")
     for province in Province.objects.current():
         Allocation.objects.create(plan=plan, province=province, source="national", amount=50_000_000_000)
@@ -130,7 +120,7 @@ def test_undo_of_an_updating_annex_restores_the_previous_rows_then_the_first_und
 
 
 def test_a_batch_updated_by_a_later_batch_cannot_be_undone_first(admin_user):
-    bench = _bench()
+    bench = load_bench_import()
     plan = AnnualPlan.objects.create(year=2024, level="kcqg")
     for province in Province.objects.current():
         Allocation.objects.create(plan=plan, province=province, source="national", amount=50_000_000_000)
@@ -291,7 +281,7 @@ def test_undo_query_count_does_not_grow_with_rows(admin_user):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    bench = _bench()
+    bench = load_bench_import()
     counts = {}
     for n in (12, 120):
         preview = import_annex(admin_user, bench.plan_annex(n, seed=n)[0], f"phu-luc-{n}.xlsx")
