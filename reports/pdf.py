@@ -19,6 +19,7 @@ The body font (Liberation Serif: Times New Roman metrics, full Vietnamese) is bu
 ``static/fonts/`` and declared with ``@font-face``, so output does not depend on the host's fonts.
 """
 import logging
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -127,6 +128,29 @@ def media_url(key):
     return f"{MEDIA_SCHEME}:{key}"
 
 
+class _CharsUntilCache(dict):
+    """tinyhtml5 2.1's ``chars_until`` caches its regexes under the wrong key (a chained assignment
+    rebinds ``characters`` to the compiled regex before the dict key is built), so every attribute
+    name and value of the document rebuilds its regex: about 2 % of an annual report's render time,
+    the report having ~3,000 class attributes (bench/bench_report.py). Missing keys are built here,
+    exactly as tinyhtml5 builds them, and stored under the key it looks up."""
+
+    def __missing__(self, key):
+        characters, opposite = key
+        pattern = "".join(f"\\x{ord(character):02x}" for character in characters)
+        if not opposite:
+            pattern = f"^{pattern}"
+        compiled = self[key] = re.compile(f"[{pattern}]+")
+        return compiled
+
+
+def _fix_html_parser_cache():
+    from tinyhtml5 import inputstream
+
+    if not isinstance(inputstream.characters_until_regex, _CharsUntilCache):
+        inputstream.characters_until_regex = _CharsUntilCache(inputstream.characters_until_regex)
+
+
 class RenderResult:
     __slots__ = ("pdf", "pages")
 
@@ -142,6 +166,7 @@ def html_to_pdf(html, *, fetcher=None, target=None):
     into ``target``, a path or binary file object, and ``pdf`` is None); ``pages`` the page count."""
     import weasyprint
 
+    _fix_html_parser_cache()
     fetcher = fetcher or make_fetcher()
     with cycle_collector_paused():
         html_doc = weasyprint.HTML(string=html, base_url=f"{SCHEME}:/", url_fetcher=fetcher)

@@ -13,10 +13,11 @@ from collections import defaultdict
 from datetime import date
 
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from khuyencong.formatting import format_date_long, format_trieu
+from khuyencong.formatting import clip, format_date, format_date_long, format_trieu
 from khuyencong.models import Indicator, Organisation, Province
 from khuyencong.selectors import agency_on, programme_for_year
 
@@ -177,14 +178,18 @@ def by_content(year, province=None):
 
     de_an = _de_an_queryset(year, province)
     through = DeAn.contents.through
-    counts = defaultdict(set)
+    counts = {}
     names = {}
-    for de_an_id, code, name, parent_code, parent_name in through.objects.filter(dean__in=de_an).values_list(
-        "dean_id", "activitycontent__code", "activitycontent__name", "activitycontent__parent__code", "activitycontent__parent__name"
+    # Counted in the database: distinct đề án per area (the parent content, or the content itself).
+    for row in (
+        through.objects.filter(dean__in=de_an)
+        .values(area=Coalesce("activitycontent__parent__code", "activitycontent__code"),
+                area_name=Coalesce("activitycontent__parent__name", "activitycontent__name"))
+        .annotate(n=Count("dean_id", distinct=True))
+        .order_by()
     ):
-        area = parent_code or code
-        names[area] = parent_name or name
-        counts[area].add(de_an_id)
+        names[row["area"]] = row["area_name"]
+        counts[row["area"]] = row["n"]
     money = defaultdict(lambda: defaultdict(int))
     for row in BudgetLine.objects.filter(de_an__in=de_an).values(
         "content__code", "content__name", "content__parent__code", "content__parent__name", "source"
@@ -197,7 +202,7 @@ def by_content(year, province=None):
     result = []
     for area in areas:
         m = _money(money.get(area))
-        result.append({"code": area, "name": names.get(area) or _("Chưa phân loại nội dung"), "count": len(counts.get(area, ())), **m})
+        result.append({"code": area, "name": names.get(area) or _("Chưa phân loại nội dung"), "count": counts.get(area, 0), **m})
     return result
 
 
@@ -240,7 +245,7 @@ def indicator_results(year, province=None):
     return programme, rows, elapsed
 
 
-def inspections(year, province=None):
+def inspections(year, province=None, grouping=Grouping.CURRENT):
     records = InspectionRecord.objects.filter(inspected_on__year=year)
     recs = Recommendation.objects.filter(record__inspected_on__year=year)
     if province is not None:
@@ -255,11 +260,18 @@ def inspections(year, province=None):
         closed=Count("id", filter=Q(status=FollowUp.CLOSED)),
         overdue=Count("id", filter=~Q(status=FollowUp.CLOSED) & Q(deadline__lt=today)),
     )
-    rows = list(
-        records.select_related("de_an__current_province", "de_an__province")
+    # Phụ lục 2, one row per biên bản, as the strings the PDF prints: a 300-row appendix is read as
+    # tuples and formatted here, not through 2,000 template lookups and filters (bench/bench_report.py).
+    province_name = "de_an__province__name" if grouping == Grouping.HISTORICAL else "de_an__current_province__name"
+    labels = dict(Conclusion.choices)
+    rows = [
+        (f"{code} – {clip(name, 90)}", prov, format_date(inspected_on), clip(findings, 180), str(labels.get(conclusion, conclusion)),
+         f"{n_recs} ({n_open})")
+        for code, name, prov, inspected_on, findings, conclusion, n_recs, n_open in records
         .annotate(n_recs=Count("recommendations"), n_open=Count("recommendations", filter=~Q(recommendations__status=FollowUp.CLOSED)))
         .order_by("de_an__current_province__code", "inspected_on", "id")
-    )
+        .values_list("de_an__code", "de_an__name", province_name, "inspected_on", "findings", "conclusion", "n_recs", "n_open")
+    ]
     return {
         "records": rows,
         "count": sum(by_conclusion.values()),
@@ -355,7 +367,7 @@ def annual_report_context(job):
     provinces = by_province(year, job.grouping, province)
     contents = by_content(year, province)
     programme, indicators, elapsed = indicator_results(year, province)
-    insp = inspections(year, province)
+    insp = inspections(year, province, job.grouping)
     # The list of every đề án (Phụ lục 1) belongs to a province's report; the national report summarises
     # by province and content (2,000 rows would be 130 landscape pages) and points to the Excel list.
     groups = de_an_list(year, job.grouping, province) if province is not None else []
@@ -388,7 +400,7 @@ def annual_report_context(job):
             (row["province"].name, row["support"], format_trieu(row["support"], 0))
             for row in sorted(provinces, key=lambda r: -r["support"])[:10]
         ]),
-        "content_chart": hbar_chart([(f"{row['code']}. {row['name'][:28]}…" if len(row["name"]) > 28 else f"{row['code']}. {row['name']}", row["count"], str(row["count"])) for row in contents if row["code"]], label_width=200),
+        "content_chart": hbar_chart([(clip(f"{row['code']}. {row['name']}", 36), row["count"], str(row["count"])) for row in contents if row["code"]]),
     }
 
 
@@ -409,20 +421,21 @@ def money_chart(money):
     return {"bars": bars, "empty": top == 1}
 
 
-def hbar_chart(items, *, width=460, label_width=150, bar_height=14, gap=6):
-    """Horizontal bars for an inline SVG: items are (label, value, text); geometry computed here."""
+def hbar_chart(items, *, label_mm=55, bars_mm=110, row_mm=5):
+    """A horizontal bar chart: items are (label, value, text). The labels are HTML beside the SVG, one
+    per ``row_mm`` row (WeasyPrint lays out SVG text letter by letter, ten times the cost of the same
+    words in HTML); the SVG holds the bars and their values, 4 user units per millimetre."""
     items = [i for i in items if i[1]]
     top = max([i[1] for i in items] + [1])
-    span = width - label_width - 90
+    unit = 4  # SVG user units per mm
+    width, pitch = bars_mm * unit, row_mm * unit
+    span = width - 70  # room after the longest bar for its value
     bars = []
     for n, (label, value, text) in enumerate(items):
-        y = n * (bar_height + gap)
-        bars.append({
-            "label": label, "text": text, "y": y, "ty": y + bar_height - 3, "w": round(value * span / top, 1),
-            "x": label_width, "tx": round(label_width + value * span / top + 4, 1),
-        })
-    return {"bars": bars, "height": len(bars) * (bar_height + gap), "width": width, "label_width": label_width - 6,
-            "bar_height": bar_height}
+        w = round(value * span / top, 1)
+        bars.append({"label": label, "text": text, "y": n * pitch + 3, "ty": n * pitch + 14, "w": w, "tx": round(w + 5, 1)})
+    return {"bars": bars, "width": width, "height": len(bars) * pitch, "bar_height": pitch - 6,
+            "label_mm": label_mm, "bars_mm": bars_mm, "height_mm": len(bars) * row_mm}
 
 
 def record_context(job):

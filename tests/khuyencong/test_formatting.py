@@ -1,4 +1,5 @@
 """Money, numbers, dates and document numbers the Vietnamese way, including every rejection."""
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -283,3 +284,17 @@ def test_minutes_filter():
     assert minutes(timedelta(minutes=15)) == 15
     assert minutes(timedelta(seconds=61)) == 2
     assert minutes(None) == ""
+
+
+def test_clip_cuts_to_the_limit_with_an_ellipsis_as_truncatechars_does():
+    from django.utils.text import Truncator
+
+    from khuyencong.formatting import clip
+
+    name = "Hỗ trợ ứng dụng máy móc thiết bị tiên tiến trong chế biến nông sản"
+    assert clip(name, 200) == name
+    assert clip(name, 20) == Truncator(name).chars(20) == "Hỗ trợ ứng dụng máy…"
+    assert len(clip(name, 20)) == 20
+    assert clip(None, 5) == "" and clip("", 5) == ""
+    # Decomposed input (NFD, as some keyboards and PDFs give it) is composed first: "ỗ" stays one letter.
+    assert clip(unicodedata.normalize("NFD", name), 20) == "Hỗ trợ ứng dụng máy…"

@@ -149,3 +149,23 @@ def test_fonts_are_the_bundled_ones(tmp_path):
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     names = [line.split()[0] for line in fonts.splitlines()[2:]]
     assert names and all("KC-Serif" in name for name in names), fonts
+
+
+def test_html_parser_regex_cache_is_keyed_as_looked_up():
+    """tinyhtml5 2.1 stores chars_until's regexes under the wrong key and rebuilt one for every
+    attribute of a report; pdf._CharsUntilCache builds each once, under the key tinyhtml5 looks up,
+    and the parsed document is the same."""
+    from tinyhtml5 import inputstream
+    from tinyhtml5.constants import ascii_letters
+
+    cells = "".join(f'<td class="num" data-i="{i}">{i}</td>' for i in range(300))
+    html = f"<html><body><table><tr>{cells}</tr></table></body></html>"
+    result = pdf.html_to_pdf(html)
+    cache = inputstream.characters_until_regex
+    assert isinstance(cache, pdf._CharsUntilCache)
+    assert (ascii_letters, True) in cache
+    compiled = cache[(ascii_letters, True)]
+    assert pdf.html_to_pdf(html).pages == result.pages == 1
+    assert cache[(ascii_letters, True)] is compiled  # built once, found again
+    assert compiled.match("class=").group() == "class"
+    assert cache[(("<", "\u0000"), False)].match("abc<d").group() == "abc"
