@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DeAnIndicatorOutput(models.Model):
@@ -18,7 +19,7 @@ class DeAnIndicatorOutput(models.Model):
                               related_name="indicator_outputs")
     indicator = models.ForeignKey("khuyencong.Indicator", verbose_name=_("chỉ tiêu"), on_delete=models.PROTECT,
                                   related_name="de_an_outputs")
-    planned = models.PositiveIntegerField(_("kế hoạch"), default=0)
+    planned = models.PositiveIntegerField(pgettext_lazy("số lượng", "kế hoạch"), default=0)
     achieved = models.PositiveIntegerField(_("thực hiện"), null=True, blank=True)
     planned_at = models.DateTimeField(_("ghi kế hoạch lúc"), null=True, blank=True)
     planned_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người ghi kế hoạch"), null=True,
