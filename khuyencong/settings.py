@@ -228,6 +228,12 @@ CELERY_BEAT_SCHEDULE = {
             day_of_month=env.int("REPORT_ANNUAL_DAY", default=15), month_of_year=1,
         ),
     },
+    # Stored files no row points at any more (an upload whose transaction rolled back, the temporary
+    # PDF of a killed worker), older than a day: removed nightly (khuyencong.files).
+    "files-sweep-orphans": {
+        "task": "khuyencong.sweep_files",
+        "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(minute=30, hour=env.int("FILE_SWEEP_HOUR", default=3)),
+    },
 }
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -1,0 +1,9 @@
+"""Celery tasks of the shared app: thin wrappers."""
+from celery import shared_task
+
+from . import files
+
+
+@shared_task(name="khuyencong.sweep_files", ignore_result=True)
+def sweep_files():
+    return len(files.sweep_orphan_files())
