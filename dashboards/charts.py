@@ -12,7 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from khuyencong.formatting import format_dong, format_number, format_percent, format_ty
+from khuyencong.formatting import clip, format_dong, format_number, format_percent, format_ty
 
 PALETTE = ("#0b5cad", "#e08a00", "#1e7b34", "#a4161a", "#6a4c93", "#5b6673")
 _ids = itertools.count(1)
@@ -39,11 +39,6 @@ def _nice_max(value, integer=False):
     if integer:
         step = max(1, math.ceil(step))
     return step * 4
-
-
-def _short(text, limit=34):
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label="", links=None, stacked=False,
@@ -107,7 +102,7 @@ def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label
         y0 = top + i * row_h + 5
         link = links[i] if links else None
         out.append(f'<text x="{label_w + 28}" y="{y0 + (row_h - 10) / 2 + 4:.1f}" text-anchor="end" fill="#1d2733">'
-                   f'<title>{escape(category)}</title>{escape(_short(category))}</text>')
+                   f'<title>{escape(category)}</title>{escape(clip(category, 34))}</text>')
         offset = 0.0
         for j, s in enumerate(series):
             value = s["values"][i]
