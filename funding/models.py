@@ -202,7 +202,9 @@ class Commitment(models.Model):
     """A đề án's approved money held against its province's allocation. One per đề án and allocation;
     written only by ``funding.services.commitment_reserve`` / ``commitment_release``."""
 
-    de_an = models.ForeignKey("projects.DeAn", verbose_name=_("đề án"), on_delete=models.PROTECT, related_name="commitments")
+    # Indexed by the unique (de_an, allocation) constraint, which leads with it.
+    de_an = models.ForeignKey("projects.DeAn", verbose_name=_("đề án"), on_delete=models.PROTECT, related_name="commitments",
+                              db_index=False)
     allocation = models.ForeignKey(Allocation, verbose_name=_("phân bổ"), on_delete=models.PROTECT, related_name="commitments")
     amount = models.BigIntegerField(_("số tiền cam kết (đồng)"))
     created_by = models.ForeignKey(

@@ -177,13 +177,15 @@ class DeAn(models.Model):
         related_name="de_an",
     )
     plan_year = models.PositiveSmallIntegerField(_("năm kế hoạch"))
+    # No single-column index on the two provinces and the status: the composite indexes below lead
+    # with them (de_an_prov_year, de_an_cur_prov_year_id, de_an_status_prov) and serve the same lookups.
     province = models.ForeignKey(
         "khuyencong.Province", verbose_name=_("tỉnh, thành phố (khi đăng ký)"), on_delete=models.PROTECT,
-        related_name="de_an_recorded",
+        related_name="de_an_recorded", db_index=False,
     )
     current_province = models.ForeignKey(
         "khuyencong.Province", verbose_name=_("tỉnh, thành phố (hiện nay)"), on_delete=models.PROTECT,
-        related_name="de_an_current",
+        related_name="de_an_current", db_index=False,
     )
     implementing_unit = models.ForeignKey(
         "khuyencong.Organisation", verbose_name=_("đơn vị thực hiện"), null=True, blank=True,
@@ -214,7 +216,7 @@ class DeAn(models.Model):
     counterpart_amount = models.BigIntegerField(_("vốn đối ứng"), default=0)
     other_amount = models.BigIntegerField(_("nguồn khác"), default=0)
 
-    status = models.CharField(_("trạng thái"), max_length=30, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status = models.CharField(_("trạng thái"), max_length=30, choices=Status.choices, default=Status.DRAFT)
     revision = models.PositiveIntegerField(_("phiên bản"), default=1, help_text=_("Tăng sau mỗi lần lưu; dùng để phát hiện sửa đồng thời"))
 
     decision_number = models.CharField(_("số quyết định phê duyệt"), max_length=50, blank=True)
@@ -240,7 +242,10 @@ class DeAn(models.Model):
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("cập nhật lúc"), default=timezone.now)
 
-    history = HistoricalRecords(m2m_fields=["contents"], excluded_fields=["search_text", "updated_at"])
+    # History is read per đề án (id) in date order; the copied fields need no index of their own
+    # (each one was an index entry written on every save, for no query).
+    history = HistoricalRecords(m2m_fields=["contents"], excluded_fields=["search_text", "updated_at"], no_db_index=[
+        "code", "status", "created_at", "created_by", "current_province", "implementing_unit", "programme", "province"])
 
     class Meta:
         verbose_name = _("đề án khuyến công")
@@ -292,14 +297,15 @@ class DeAn(models.Model):
 
 
 class DeAnBeneficiary(models.Model):
-    de_an = models.ForeignKey(DeAn, on_delete=models.CASCADE, related_name="beneficiaries")
+    # Indexed by the unique (de_an, establishment) constraint, which leads with it.
+    de_an = models.ForeignKey(DeAn, on_delete=models.CASCADE, related_name="beneficiaries", db_index=False)
     establishment = models.ForeignKey(
         Establishment, verbose_name=_("cơ sở thụ hưởng"), on_delete=models.PROTECT, related_name="de_an_links"
     )
     note = models.CharField(_("ghi chú"), max_length=255, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["establishment"])  # read per đề án (de_an_id) only
 
     class Meta:
         verbose_name = _("đơn vị thụ hưởng của đề án")
@@ -336,7 +342,7 @@ class BudgetLine(models.Model):
         on_delete=models.PROTECT, related_name="budget_lines",
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["content", "establishment", "support_cap"])  # read per đề án only
 
     class Meta:
         verbose_name = _("dòng kinh phí")
@@ -383,7 +389,7 @@ class Attachment(models.Model):
 class Transition(models.Model):
     """One row per state change: who, when, from, to, comment and decision."""
 
-    de_an = models.ForeignKey(DeAn, on_delete=models.CASCADE, related_name="transitions")
+    de_an = models.ForeignKey(DeAn, on_delete=models.CASCADE, related_name="transitions", db_index=False)  # transition_de_an_at
     action = models.CharField(_("thao tác"), max_length=40)
     from_status = models.CharField(_("từ trạng thái"), max_length=30, choices=Status.choices, blank=True)
     to_status = models.CharField(_("sang trạng thái"), max_length=30, choices=Status.choices)
