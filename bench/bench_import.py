@@ -236,16 +236,21 @@ def timed_import(data, name):
     return elapsed, result
 
 
+def read_rows(data):
+    """Every row of the workbook's first sheet, as the importer's reader yields them; and the seconds."""
+    from funding.xlsx import Workbook
+
+    start = time.perf_counter()
+    values = [v for _r, v in Workbook(io.BytesIO(data)).rows(0)]
+    return values, time.perf_counter() - start
+
+
 def floor_time(data, rows):
     """Read every row of the workbook, then COPY ``rows`` rows into an unlogged table."""
     from django.db import connection, transaction
 
-    from funding.xlsx import Workbook
 
-    start = time.perf_counter()
-    workbook = Workbook(io.BytesIO(data))
-    values = [v for _r, v in workbook.rows(0)]
-    read = time.perf_counter() - start
+    values, read = read_rows(data)
     buffer = io.StringIO()
     for i in range(rows):
         buffer.write(f"{i}\t{i % 97}\tnational\t{1_000_000 * (i + 1)}\n")
@@ -272,7 +277,6 @@ def floor_destination_time(data, rows):
     from django.db import connection, transaction
 
     from funding.models import Allocation, AnnualPlan, ImportBatch
-    from funding.xlsx import Workbook
     from khuyencong.models import Province
 
     clean()
@@ -287,10 +291,7 @@ def floor_destination_time(data, rows):
     buffer.seek(0)
     columns = ", ".join(connection.ops.quote_name(Allocation._meta.get_field(f).column)
                         for f in ("plan", "province", "source", "amount", "committed", "import_batch", "updated_at"))
-    start = time.perf_counter()
-    workbook = Workbook(io.BytesIO(data))
-    values = [v for _r, v in workbook.rows(0)]
-    read = time.perf_counter() - start
+    values, read = read_rows(data)
     t0 = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.copy_expert(f"COPY {Allocation._meta.db_table} ({columns}) FROM STDIN", buffer)
@@ -328,15 +329,11 @@ def floor_plan_destination_time(data, copies):
 
     from django.db import connection, transaction
 
-    from funding.xlsx import Workbook
 
     tables = list(dict.fromkeys(re.match(r"COPY (\S+)", sql).group(1) for sql, _text in copies))
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
-    start = time.perf_counter()
-    workbook = Workbook(io.BytesIO(data))
-    values = [v for _r, v in workbook.rows(0)]
-    read = time.perf_counter() - start
+    values, read = read_rows(data)
     t0 = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         for sql, text in copies:
