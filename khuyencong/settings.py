@@ -228,6 +228,12 @@ CELERY_BEAT_SCHEDULE = {
             day_of_month=env.int("REPORT_ANNUAL_DAY", default=15), month_of_year=1,
         ),
     },
+    # projects: notification e-mail still pending a minute after it was written (broker was down,
+    # worker died, retry due after a mail-server error) is sent (projects.notifications).
+    "notifications-resend": {
+        "task": "projects.resend_notification_mail",
+        "schedule": env.int("NOTIFICATION_RESEND_SECONDS", default=300),
+    },
     # Stored files no row points at any more (an upload whose transaction rolled back, the temporary
     # PDF of a killed worker), older than a day: removed nightly (khuyencong.files).
     "files-sweep-orphans": {
@@ -249,6 +255,12 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cổng khuyến công <no-reply@khuyencong.local>")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
+# A mail server that does not answer must not hold a worker (and the notification rows it locks) forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Notification e-mail (projects.notifications): attempts before a mail is marked failed, and the first
+# wait before a retry (doubled after each failure, at most 30 minutes).
+NOTIFICATION_MAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_MAIL_MAX_ATTEMPTS", default=5)
+NOTIFICATION_MAIL_RETRY_SECONDS = env.int("NOTIFICATION_MAIL_RETRY_SECONDS", default=60)
 
 # --- Security (production) ------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -5,7 +5,8 @@ goes through ``projects.services`` (workflow, history, notifications), never thr
 The đề án changelist keeps Django's default search (``icontains`` on name and code) on purpose: the
 benchmark compares it with the portal's folded, indexed search.
 """
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from khuyencong.admin import RoleAccessMixin
@@ -60,5 +61,25 @@ class EstablishmentAdmin(RoleAccessMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("province",)
 
 
-for model in (Attachment, Adjustment, Notification):
+for model in (Attachment, Adjustment):
     admin.site.register(model, type(f"{model.__name__}Admin", (RoleAccessMixin, ReadOnlyMixin, admin.ModelAdmin), {}))
+
+
+@admin.register(Notification)
+class NotificationAdmin(RoleAccessMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """Read-only, with the e-mail outbox state: filter "không gửi được" to see what the mail server
+    refused, and send those again once it is fixed."""
+
+    list_display = ("created_at", "recipient", "verb", "de_an", "email_status", "email_attempts", "emailed_at",
+                    "email_error")
+    list_filter = ("email_status", "verb")
+    list_select_related = ("recipient", "de_an")
+    search_fields = ("recipient__username", "recipient__email", "de_an__code")
+    actions = ["retry_mail"]
+
+    @admin.action(description=_("Gửi lại thư điện tử không gửi được"))
+    def retry_mail(self, request, queryset):
+        from .notifications import notification_mail_retry
+
+        count = notification_mail_retry(ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, _("Đã xếp hàng gửi lại %(n)d thư.") % {"n": count}, messages.SUCCESS)

@@ -471,19 +471,42 @@ class Adjustment(models.Model):
         return self.kind == AdjustmentKind.MAJOR
 
 
+class EmailStatus(models.TextChoices):
+    """E-mail delivery of a notification (projects.notifications sends it through Celery)."""
+
+    NOT_NEEDED = "not_needed", _("không cần gửi")
+    PENDING = "pending", _("chờ gửi")
+    SENT = "sent", _("đã gửi")
+    FAILED = "failed", _("không gửi được")
+
+
 class Notification(models.Model):
+    """In-app notice of a transition, written in the transition's own transaction; its e-mail copy is
+    sent afterwards by a Celery task (``email_*`` fields: the outbox state)."""
+
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     de_an = models.ForeignKey(DeAn, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     verb = models.CharField(_("loại"), max_length=40)
     message = models.CharField(_("nội dung"), max_length=500)
     created_at = models.DateTimeField(_("thời điểm"), default=timezone.now)
     read_at = models.DateTimeField(_("đã đọc lúc"), null=True, blank=True)
+    email_status = models.CharField(
+        _("trạng thái thư điện tử"), max_length=12, choices=EmailStatus.choices, default=EmailStatus.NOT_NEEDED
+    )
+    email_attempts = models.PositiveSmallIntegerField(_("số lần gửi thư"), default=0)
+    email_retry_at = models.DateTimeField(_("gửi lại thư lúc"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("đã gửi thư lúc"), null=True, blank=True)
+    email_error = models.CharField(_("lỗi gửi thư"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("thông báo")
         verbose_name_plural = _("thông báo")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notification_inbox")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "created_at"], name="notification_inbox"),
+            # The outbox: the resend sweep reads only the (few) mails still waiting.
+            models.Index(fields=["created_at"], condition=Q(email_status="pending"), name="notification_mail_pending"),
+        ]
 
     def __str__(self):
         return self.message

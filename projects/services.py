@@ -19,7 +19,6 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mass_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -33,7 +32,7 @@ from khuyencong.formatting import MAX_DONG, MoneyError, format_dong, parse_money
 from khuyencong.models import ActivityContent, Organisation, Province, User
 from khuyencong.textsearch import fold, fold_words, nfc
 
-from . import workflow
+from . import notifications, workflow
 from .models import (
     Adjustment,
     AdjustmentKind,
@@ -210,42 +209,25 @@ def recipients_for(de_an, roles, exclude=None):
 
 
 def _notify_after_commit(*, de_an, action, actor, roles, comment=""):
+    """Notifications of a transition: the in-app rows are written now, in the transition's transaction
+    (same commit or rollback); their e-mail is queued for Celery on commit (projects.notifications)."""
     if not roles:
-        return
-    de_an_id, actor_id = de_an.pk, getattr(actor, "pk", None)
-
-    def send():
-        notify(de_an_id=de_an_id, action=action, actor_id=actor_id, roles=roles, comment=comment)
-
-    transaction.on_commit(send)
+        return []
+    actor_id = getattr(actor, "pk", None)
+    recipients = recipients_for(de_an, roles, exclude=actor_id)
+    return notifications.notifications_create(
+        de_an=de_an, action=action, actor=actor, recipients=recipients, comment=comment
+    )
 
 
 def notify(*, de_an_id, action, actor_id, roles, comment=""):
-    """Create in-app notifications and send e-mail (Django mail; console backend by default)."""
+    """Create in-app notifications in the caller's transaction and queue their e-mail for after commit
+    (sent by the Celery task ``projects.send_notification_mail``). Returns the recipients."""
     de_an = DeAn.objects.select_related("current_province").get(pk=de_an_id)
     actor = User.objects.filter(pk=actor_id).first()
-    label = workflow.ACTION_LABELS.get(action, action)
-    message = _("%(who)s đã %(action)s đề án %(code)s — %(name)s. Trạng thái: %(state)s.") % {
-        "who": actor or _("Hệ thống"), "action": label, "code": de_an.code, "name": de_an.name,
-        "state": Status(de_an.status).label,
-    }
-    if comment:
-        message = f"{message} {_('Ý kiến')}: {comment}"
-    message = message[:500]
     recipients = recipients_for(de_an, roles, exclude=actor_id)
-    Notification.objects.bulk_create(
-        [Notification(recipient=u, de_an=de_an, verb=action, message=message) for u in recipients]
-    )
-    mails = [
-        (_("[Cổng khuyến công] %(code)s: %(action)s") % {"code": de_an.code, "action": label}, message,
-         settings.DEFAULT_FROM_EMAIL, [u.email])
-        for u in recipients if u.email
-    ]
-    if mails:
-        try:
-            send_mass_mail(mails, fail_silently=False)
-        except Exception:  # noqa: BLE001 - mail trouble must not undo a committed decision
-            logger.exception("sending notification mail for de_an %s failed", de_an_id)
+    notifications.notifications_create(de_an=de_an, action=action, actor=actor, recipients=recipients,
+                                       comment=comment)
     return recipients
 
 

@@ -74,15 +74,18 @@ def test_attachment_delete_only_while_editable(users, settings, tmp_path):
     assert d.attachments.count() == 1
 
 
-def test_notifications_only_after_commit(users, django_capture_on_commit_callbacks):
-    from projects.models import Notification
+def test_notification_mail_only_after_commit(users, django_capture_on_commit_callbacks, mailoutbox):
+    """The in-app row is written with the transition; its e-mail is queued only once that commits."""
+    from projects.models import EmailStatus, Notification
 
     d = ready_de_an(users.centre)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.de_an_submit(actor=users.centre, de_an=d)
-    assert len(callbacks) == 1 and not Notification.objects.exists()
+    note = Notification.objects.get(recipient=users.province)
+    assert len(callbacks) == 1 and note.email_status == EmailStatus.PENDING and mailoutbox == []
     callbacks[0]()
-    assert Notification.objects.filter(recipient=users.province).count() == 1
+    note.refresh_from_db()
+    assert note.email_status == EmailStatus.SENT and [m.to for m in mailoutbox] == [["so@bacninh.test"]]
 
 
 def test_transition_permission_matrix(users):
