@@ -4,8 +4,8 @@ Every function is keyword-only and runs in ``transaction.atomic``. A refusal rai
 (``str(err)`` and ``err.messages`` are Vietnamese, fit to show the user) and leaves the data untouched.
 Transitions lock the đề án row (``select_for_update``) and also guard the write with a conditional
 UPDATE on ``revision``, so a double click or two reviewers at once give exactly one change and one
-``Transition`` row; the loser is told what happened. Notifications (in-app rows and e-mail) are sent
-only after commit (``transaction.on_commit``).
+``Transition`` row; the loser is told what happened. The in-app notifications are written in the
+same transaction; their e-mail is handed to Celery after commit (``projects.notifications``).
 """
 import io
 import json
