@@ -164,6 +164,7 @@ USE_TZ = True
 # Our own formatting module renders money and dates; keep Django's localisation from turning
 # integers in forms and templates into "1.500" that would then be read back as 1,5.
 USE_THOUSAND_SEPARATOR = False
+FORMAT_MODULE_PATH = ["khuyencong.formats"]  # dates as dd/mm/yyyy (khuyencong/formats/vi)
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 
 # --- Static and uploaded files --------------------------------------------------------------

@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from khuyencong.admin import RoleAccessMixin
 
+from . import workflow
 from .models import Adjustment, Attachment, BudgetLine, DeAn, Establishment, KindRule, Notification, Transition
 
 
@@ -65,17 +66,34 @@ for model in (Attachment, Adjustment):
     admin.site.register(model, type(f"{model.__name__}Admin", (RoleAccessMixin, ReadOnlyMixin, admin.ModelAdmin), {}))
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """The workflow action of a notification, by its Vietnamese name."""
+
+    title = _("thao tác")
+    parameter_name = "verb"
+
+    def lookups(self, request, model_admin):
+        return list(workflow.ACTION_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(verb=self.value()) if self.value() else queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(RoleAccessMixin, ReadOnlyMixin, admin.ModelAdmin):
     """Read-only, with the e-mail outbox state: filter "không gửi được" to see what the mail server
     refused, and send those again once it is fixed."""
 
-    list_display = ("created_at", "recipient", "verb", "de_an", "email_status", "email_attempts", "emailed_at",
+    list_display = ("created_at", "recipient", "action", "de_an", "email_status", "email_attempts", "emailed_at",
                     "email_error")
-    list_filter = ("email_status", "verb")
+    list_filter = ("email_status", ActionFilter)
     list_select_related = ("recipient", "de_an")
     search_fields = ("recipient__username", "recipient__email", "de_an__code")
     actions = ["retry_mail"]
+
+    @admin.display(description=_("thao tác"), ordering="verb")
+    def action(self, obj):
+        return workflow.ACTION_LABELS.get(obj.verb, obj.verb)
 
     @admin.action(description=_("Gửi lại thư điện tử không gửi được"))
     def retry_mail(self, request, queryset):

@@ -484,8 +484,10 @@ class Notification(models.Model):
     """In-app notice of a transition, written in the transition's own transaction; its e-mail copy is
     sent afterwards by a Celery task (``email_*`` fields: the outbox state)."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    de_an = models.ForeignKey(DeAn, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người nhận"), on_delete=models.CASCADE,
+                                  related_name="notifications")
+    de_an = models.ForeignKey(DeAn, verbose_name=_("đề án"), null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="notifications")
     verb = models.CharField(_("loại"), max_length=40)
     message = models.CharField(_("nội dung"), max_length=500)
     created_at = models.DateTimeField(_("thời điểm"), default=timezone.now)

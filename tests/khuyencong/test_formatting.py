@@ -298,3 +298,19 @@ def test_clip_cuts_to_the_limit_with_an_ellipsis_as_truncatechars_does():
     assert clip(None, 5) == "" and clip("", 5) == ""
     # Decomposed input (NFD, as some keyboards and PDFs give it) is composed first: "ỗ" stays one letter.
     assert clip(unicodedata.normalize("NFD", name), 20) == "Hỗ trợ ứng dụng máy…"
+
+
+def test_django_formats_dates_as_dd_mm_yyyy_in_vietnamese():
+    """Where Django formats a date by itself (the admin, ``{{ value }}``, ``|date`` without a format):
+    dd/mm/yyyy, not Django's "Ngày 05 tháng 3 năm 2025" or "05-03-2025"; English keeps its own."""
+    from django.template import Context, Template
+    from django.utils import formats, translation
+
+    day, moment = date(2025, 3, 5), datetime(2025, 3, 5, 14, 7)
+    with translation.override("vi"):
+        assert formats.date_format(day) == "05/03/2025"
+        assert formats.date_format(day, "SHORT_DATE_FORMAT") == "05/03/2025"
+        assert formats.date_format(moment, "DATETIME_FORMAT") == "05/03/2025 14:07"
+        assert Template("{{ d }}|{{ d|date }}").render(Context({"d": day})) == "05/03/2025|05/03/2025"
+    with translation.override("en"):
+        assert formats.date_format(day) == "March 5, 2025"

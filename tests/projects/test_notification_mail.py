@@ -13,7 +13,7 @@ import socket
 import socketserver
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
@@ -427,3 +427,18 @@ def test_admin_shows_the_mail_state_and_resends_failed_mail(users, client, djang
     assert "Đã xếp hàng gửi lại 1 thư." in response.content.decode()
     note.refresh_from_db()
     assert note.email_status == EmailStatus.SENT and [m.to for m in mailoutbox] == [["so@bacninh.test"]]
+
+
+@pytest.mark.django_db
+def test_admin_names_the_action_in_vietnamese_and_dates_as_dd_mm_yyyy(users, client):
+    when = datetime(2026, 11, 30, 3, 14, tzinfo=UTC)  # 10:14 in Hà Nội
+    Notification.objects.create(recipient=users.province, verb="submit", message="Có đề án mới", created_at=when)
+    Notification.objects.create(recipient=users.province, verb="approve", message="Đã duyệt", created_at=when)
+    client.force_login(users.admin)
+    url = reverse("admin:projects_notification_changelist")
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "gửi Sở Công Thương" in page and "phê duyệt" in page
+    assert "30/11/2026 10:14" in page and "Ngày 30 tháng 11" not in page
+    assert "Người nhận" in page  # the column heading, not the field's code name
+    only = client.get(url, {"verb": "approve"}, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Đã duyệt" in only and "Có đề án mới" not in only
