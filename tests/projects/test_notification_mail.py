@@ -438,7 +438,7 @@ def test_admin_names_the_action_in_vietnamese_and_dates_as_dd_mm_yyyy(users, cli
     url = reverse("admin:projects_notification_changelist")
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
     assert "gửi Sở Công Thương" in page and "phê duyệt" in page
-    assert "30/11/2026 10:14" in page and "Ngày 30 tháng 11" not in page
+    assert "10:14 30/11/2026" in page and "Ngày 30 tháng 11" not in page
     assert "Người nhận" in page  # the column heading, not the field's code name
     only = client.get(url, {"verb": "approve"}, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
     assert "Đã duyệt" in only and "Có đề án mới" not in only
