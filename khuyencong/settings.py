@@ -217,7 +217,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A web request queues a job or a notification's e-mail on commit; with the broker down, kombu's
+# defaults retried the connection 3 times with 2 s + 4 s waits, so every such request hung 6 s before
+# the job was left for the beat sweep. One immediate retry, and a bounded connect on an unreachable host.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+}
 CELERY_BEAT_SCHEDULE = {
     # reports: sweep jobs whose worker died / re-send jobs queued while the broker was down.
     "reports-sweep-stuck": {"task": "reports.sweep_stuck", "schedule": env.int("REPORT_SWEEP_SECONDS", default=60)},
