@@ -122,3 +122,12 @@ def test_it_never_overrides_the_portals_own_text():
     ours = {e["id"] for e in portal} | {e["plural"] for e in portal if e["plural"]}
     assert len(ours) > 1000
     assert [e["id"] for e in read_po(VI_PO) if e["id"] in ours or e["plural"] in ours] == []
+
+
+def test_the_admin_history_button_says_lich_su():
+    """Django's own Vietnamese calls it «Bản ghi nhớ» (a memo); the portal's catalogue corrects it."""
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override("vi"):
+        assert gettext("History") == "Lịch sử"
