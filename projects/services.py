@@ -208,7 +208,7 @@ def recipients_for(de_an, roles, exclude=None):
     return result
 
 
-def _notify_after_commit(*, de_an, action, actor, roles, comment=""):
+def _notify(*, de_an, action, actor, roles, comment=""):
     """Notifications of a transition: the in-app rows are written now, in the transition's transaction
     (same commit or rollback); their e-mail is queued for Celery on commit (projects.notifications)."""
     if not roles:
@@ -218,17 +218,6 @@ def _notify_after_commit(*, de_an, action, actor, roles, comment=""):
     return notifications.notifications_create(
         de_an=de_an, action=action, actor=actor, recipients=recipients, comment=comment
     )
-
-
-def notify(*, de_an_id, action, actor_id, roles, comment=""):
-    """Create in-app notifications in the caller's transaction and queue their e-mail for after commit
-    (sent by the Celery task ``projects.send_notification_mail``). Returns the recipients."""
-    de_an = DeAn.objects.select_related("current_province").get(pk=de_an_id)
-    actor = User.objects.filter(pk=actor_id).first()
-    recipients = recipients_for(de_an, roles, exclude=actor_id)
-    notifications.notifications_create(de_an=de_an, action=action, actor=actor, recipients=recipients,
-                                       comment=comment)
-    return recipients
 
 
 def notification_mark_read(*, user, ids=None):
@@ -824,7 +813,7 @@ def _transition(*, actor, de_an, action, comment="", decision_number="", decisio
         decision_number=decision_number, decision_date=decision_date, data=data or {},
     )
     _transitions_written([row.pk])
-    _notify_after_commit(de_an=row, action=action, actor=actor, roles=step.notify, comment=comment)
+    _notify(de_an=row, action=action, actor=actor, roles=step.notify, comment=comment)
     return row, transition
 
 
