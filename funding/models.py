@@ -144,6 +144,10 @@ class ImportBatch(models.Model):
     total_counterpart = models.BigIntegerField(_("tổng vốn đối ứng, khác (đồng)"), default=0)
     summary = models.JSONField(_("tóm tắt"), default=dict, blank=True)
     error = models.TextField(_("lỗi chung"), blank=True)
+    # A big batch confirmed for the worker: when it was last handed to the broker and how many times
+    # (the sweep hands it again when its task was lost, and gives up after IMPORT_MAX_DISPATCHES).
+    queued_at = models.DateTimeField(_("chuyển xử lý nền lúc"), null=True, blank=True)
+    dispatches = models.PositiveSmallIntegerField(_("số lần chuyển xử lý nền"), default=0)
 
     class Meta:
         verbose_name = _("lô nhập Excel")

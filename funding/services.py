@@ -1,10 +1,13 @@
 """Writes of the funding app. Keyword-only, each in one transaction."""
+import logging
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files import File
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -29,6 +32,7 @@ from .models import (
     source_for_level,
 )
 
+logger = logging.getLogger(__name__)
 
 class OverAllocation(Exception):
     """Committing would exceed what is allocated (or nothing is allocated). ``str(err)`` is Vietnamese."""
@@ -935,7 +939,6 @@ def _undo_allocations(batch):
 
 def _undo_plans(batch):
     """Plans the batch created go when nothing is left in them; a decision it filled in is put back."""
-    from django.db.models import Q
     from django.utils.dateparse import parse_date, parse_datetime
 
     applied = batch.summary.get("applied") or {}
@@ -1024,7 +1027,6 @@ LIMIT = 20  # problems reported per kind of dependency
 
 def _annex_undo_problems(batch, created, snapshots, allocations_created, establishments, since, until):
     """Why the batch cannot be undone (Vietnamese, each naming the đề án), by queries; [] when it can."""
-    from django.db.models import Q
 
     from projects.models import BudgetLine, DeAn, DeAnBeneficiary, Establishment, Status, Transition
 
@@ -1252,17 +1254,72 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
 
 def import_queue(*, batch, actor):
     """Mark a previewed batch "applying" (a conditional UPDATE: a double click queues it once) and hand
-    it to the worker after commit. Returns False when it was not waiting for confirmation."""
+    it to the worker after commit (``import_dispatch``). Returns False when it was not waiting for
+    confirmation."""
     decision_actor = actor if getattr(actor, "pk", None) else None
     updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEWED).update(
-        status=ImportStatus.APPLYING, applied_by=decision_actor, error="")
+        status=ImportStatus.APPLYING, applied_by=decision_actor, error="", queued_at=timezone.now(), dispatches=0)
     if not updated:
         return False
+    actor_id = decision_actor.pk if decision_actor else None
+    transaction.on_commit(lambda: import_dispatch(batch_id=batch.pk, actor_id=actor_id))
+    return True
+
+
+def _broker_down_message():
+    return _("Chưa chuyển được lô tới bộ xử lý nền (hàng đợi không phản hồi). Hệ thống sẽ tự chuyển lại sau ít "
+             "phút; chưa có gì được nhập.")
+
+
+def import_dispatch(*, batch_id, actor_id=None):
+    """Hand an "applying" batch to the worker. With the broker down nothing is raised: the batch keeps
+    waiting with a notice the batch page shows, and ``import_sweep_stuck`` hands it again. True when
+    the broker took it."""
     from .tasks import apply_import
 
-    actor_id = decision_actor.pk if decision_actor else None
-    transaction.on_commit(lambda: apply_import.delay(batch.pk, actor_id))
+    updated = ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING).update(
+        queued_at=timezone.now(), dispatches=F("dispatches") + 1)
+    if not updated:
+        return False
+    try:
+        apply_import.apply_async(args=[batch_id, actor_id], retry=False)
+    except Exception as exc:  # kombu.exceptions.OperationalError, redis ConnectionError, socket errors…
+        logger.warning("import batch %s: broker unavailable (%s); left applying for the sweep", batch_id, exc)
+        ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING).update(error=_broker_down_message())
+        return False
+    ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING, error=_broker_down_message()).update(error="")
     return True
+
+
+def import_sweep_stuck(*, now=None):
+    """The beat sweep of big batches whose task was lost: the broker was down when they were confirmed,
+    Redis restarted without the queue, or the worker died while applying (its transaction rolled
+    back). A batch still "applying" ``IMPORT_RESEND_SECONDS`` after it was last handed over, and not
+    locked by a worker applying it now, is handed over again; after ``IMPORT_MAX_DISPATCHES`` it goes
+    back to "previewed" with the reason, for the administrator to confirm again. A task handed over
+    twice is harmless: the second finds the batch applied and does nothing. Returns (resent, given up)."""
+    now = now or timezone.now()
+    wait = timedelta(seconds=getattr(settings, "IMPORT_RESEND_SECONDS", 600))
+    most = getattr(settings, "IMPORT_MAX_DISPATCHES", 5)
+    resend, given_up = [], 0
+    with transaction.atomic():
+        stuck = (ImportBatch.objects.select_for_update(skip_locked=True)
+                 .filter(status=ImportStatus.APPLYING).filter(Q(queued_at__lt=now - wait) | Q(queued_at__isnull=True))
+                 .order_by("pk"))
+        for batch in stuck:
+            if batch.dispatches >= most:
+                batch.status = ImportStatus.PREVIEWED
+                batch.error = _("Bộ xử lý nền chưa nhập được lô sau %(n)s lần chuyển (hàng đợi hoặc bộ xử lý nền gặp "
+                                "sự cố); chưa có gì được nhập. Hãy bấm «Xác nhận nhập» lại, hoặc báo quản trị hệ "
+                                "thống nếu lỗi lặp lại.") % {"n": batch.dispatches}
+                batch.save(update_fields=["status", "error"])
+                logger.error("import batch %s: gave up after %s dispatches", batch.pk, batch.dispatches)
+                given_up += 1
+            else:
+                resend.append((batch.pk, batch.applied_by_id))
+    for batch_id, actor_id in resend:
+        import_dispatch(batch_id=batch_id, actor_id=actor_id)
+    return len(resend), given_up
 
 
 def import_apply_queued(*, batch_id, actor_id=None):

@@ -7,3 +7,10 @@ def apply_import(batch_id, actor_id=None):
     from .services import import_apply_queued
 
     import_apply_queued(batch_id=batch_id, actor_id=actor_id)
+
+
+@shared_task(name="funding.sweep_stuck_imports", ignore_result=True)
+def sweep_stuck_imports():
+    from .services import import_sweep_stuck
+
+    return import_sweep_stuck()

@@ -193,7 +193,7 @@ def import_confirm(request, pk):
             batch.refresh_from_db()
             if batch.status == ImportStatus.APPLIED:
                 messages.success(request, _("Đã nhập lô #%(id)s vào cơ sở dữ liệu.") % {"id": batch.pk})
-            elif batch.status == ImportStatus.APPLYING:
+            elif batch.status == ImportStatus.APPLYING and not batch.error:  # an error: the page shows it
                 messages.info(request, _("Lô #%(id)s đang được nhập ở chế độ nền; trang này tự cập nhật.") % {"id": batch.pk})
             else:
                 messages.error(request, batch.error.splitlines()[0] if batch.error else _("Không nhập được."))

@@ -242,6 +242,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "projects.resend_notification_mail",
         "schedule": env.int("NOTIFICATION_RESEND_SECONDS", default=300),
     },
+    # funding: big import batches whose task was lost (broker down at confirmation, Redis restarted,
+    # worker died) are handed to the worker again (funding.services.import_sweep_stuck).
+    "funding-sweep-imports": {
+        "task": "funding.sweep_stuck_imports", "schedule": env.int("IMPORT_SWEEP_SECONDS", default=120),
+    },
     # Stored files no row points at any more (an upload whose transaction rolled back, the temporary
     # PDF of a killed worker), older than a day: removed nightly (khuyencong.files).
     "files-sweep-orphans": {
@@ -249,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(minute=30, hour=env.int("FILE_SWEEP_HOUR", default=3)),
     },
 }
+
+# A big import batch still waiting for the worker this long after it was handed over is handed over
+# again, at most IMPORT_MAX_DISPATCHES times in all (then it goes back to "previewed" with the reason).
+IMPORT_RESEND_SECONDS = env.int("IMPORT_RESEND_SECONDS", default=600)
+IMPORT_MAX_DISPATCHES = env.int("IMPORT_MAX_DISPATCHES", default=5)
 
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_CACHE_URL = env.str("CACHE_URL", default="")
