@@ -202,7 +202,8 @@ class BeneficiaryForm(forms.Form):
 class BudgetLineForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     description = forms.CharField(label=_("Nội dung chi"), max_length=500, required=False)
-    content = forms.ModelChoiceField(label=_("Nội dung hoạt động"), queryset=ActivityContent.objects.none(), required=False)
+    content = forms.ModelChoiceField(label=_("Nội dung hoạt động"), queryset=ActivityContent.objects.none(), required=False,
+                                     empty_label=_("— Chọn nội dung —"))
     source = forms.ChoiceField(label=_("Nguồn"), choices=FundingSource.choices, required=False)
     amount = MoneyField(label=_("Số tiền (đồng)"), required=False)
     cost_basis = MoneyField(label=_("Tổng chi phí hạng mục (đồng)"), required=False)

@@ -131,3 +131,17 @@ def test_the_admin_history_button_says_lich_su():
 
     with translation.override("vi"):
         assert gettext("History") == "Lịch sử"
+
+
+def test_django_validator_messages_read_cleanly():
+    """Django's own Vietnamese left a space before the full stop («… bằng với 2000 .»)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import MaxValueValidator, MinValueValidator
+    from django.utils import translation
+
+    with translation.override("vi"):
+        for validator, value, text in ((MinValueValidator(2000), 1999, "Giá trị phải lớn hơn hoặc bằng 2000."),
+                                       (MaxValueValidator(10), 11, "Giá trị phải nhỏ hơn hoặc bằng 10.")):
+            with pytest.raises(ValidationError) as caught:
+                validator(value)
+            assert caught.value.messages == [text]

@@ -203,3 +203,10 @@ def test_sorted_column_is_announced(client):
     body = client.get(reverse("projects:list") + "?sort=-total").content.decode()
     assert body.count("aria-sort=") == 1
     assert re.search(r'<th scope="col" class="num" aria-sort="descending"><a class="sort-link"[^>]*sort=total"', body)
+
+
+def test_the_activity_select_of_a_budget_line_asks_in_vietnamese():
+    from projects.forms import BudgetLineForm
+
+    html = str(BudgetLineForm()["content"])
+    assert "— Chọn nội dung —" in html and "---------" not in html
