@@ -451,20 +451,33 @@ def de_an_transition(request, pk):
         messages.error(request, decision.reason)
         return redirect("projects:detail", pk=de_an.pk)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                label = form.fields[field].label if field in form.fields else ""
-                messages.error(request, f"{label}: {error}" if label else error)
-        return redirect("projects:detail", pk=de_an.pk)
+        return _transition_refused(request, de_an, action, form)
     try:
         _run_transition(request.user, de_an, action, form.cleaned_data)
     except services.WorkflowError as exc:
         for message in exc.messages:
-            messages.error(request, message)
-        return redirect("projects:detail", pk=de_an.pk)
+            form.add_error(None, message)
+        return _transition_refused(request, de_an, action, form)
     de_an.refresh_from_db(fields=["status"])
     messages.success(request, _("Đã %(a)s đề án %(c)s. Trạng thái mới: %(s)s.") % {
         "a": workflow.ACTION_LABELS[action], "c": de_an.code, "s": Status(de_an.status).label})
+    return redirect("projects:detail", pk=de_an.pk)
+
+
+def _transition_refused(request, de_an, action, form):
+    """The đề án page again (400) with the refused action's panel open, what was typed still in it and
+    the reasons beside it. When the action is no longer offered (the đề án moved on meanwhile, e.g. a
+    second click), the reasons go to the top of the page instead."""
+    de_an = selectors.de_an_detail(user=request.user, pk=de_an.pk)
+    context = _detail_context(request, de_an, transition_forms={action: form})
+    if any(a["step"].action == action for a in context["actions"]):
+        return render(request, "projects/detail.html", context, status=400)
+    for message in form.non_field_errors():
+        messages.error(request, message)
+    for name, errors in form.errors.items():
+        if name in form.fields:
+            for error in errors:
+                messages.error(request, f"{form.fields[name].label}: {error}")
     return redirect("projects:detail", pk=de_an.pk)
 
 

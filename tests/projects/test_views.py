@@ -409,6 +409,67 @@ def test_approve_with_decision_number_and_money(users, client_as):
     assert Transition.objects.filter(de_an=de_an, action="approve").count() == 1
 
 
+def test_a_refused_action_comes_back_open_with_what_was_typed_and_why(users, client_as):
+    de_an = advance(ready_de_an(users.centre), "under_appraisal", users)
+    allocate(de_an)
+    before = snapshot(de_an)
+    url = reverse("projects:transition", args=[de_an.pk])
+    c = client_as(users.reviewer)
+    # A field the form refuses (not a sum of money) …
+    response = c.post(url, {"action": "approve", "decision_number": "45/QĐ-CĐM", "decision_date": "2026-02-01",
+                            "amount": "ba trăm", "comment": "Đồng ý"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="action-approve" open' in page and 'role="alert" id="errors-approve"' in page
+    assert "Kinh phí được duyệt / quyết toán (đồng):" in page
+    assert 'value="45/QĐ-CĐM"' in page and 'value="2026-02-01"' in page and 'value="ba trăm"' in page
+    assert ">Đồng ý</textarea>" in page and 'aria-invalid="true"' in page
+    # … and a reason of the workflow (no decision number): the same panel, the reason beside it.
+    response = c.post(url, {"action": "approve", "decision_number": "", "decision_date": "2026-02-01",
+                            "amount": "300.000.000"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="action-approve" open' in page and "Cần nhập số quyết định phê duyệt." in page
+    assert 'value="300.000.000"' in page and 'id="action-return" open' not in page
+    assert snapshot(de_an) == before
+
+
+def test_a_second_click_after_the_action_is_done_is_told_at_the_top(users, client_as):
+    de_an = advance(ready_de_an(users.centre), "under_appraisal", users)
+    allocate(de_an)
+    url = reverse("projects:transition", args=[de_an.pk])
+    c = client_as(users.reviewer)
+    data = {"action": "approve", "decision_number": "45/QĐ-CĐM", "decision_date": "2026-02-01"}
+    assert c.post(url, data).status_code == 302
+    response = c.post(url, data)
+    assert response.status_code == 302  # approve is no longer offered: nowhere to reopen it
+    page = c.get(response["Location"]).content.decode()
+    assert "Không thể phê duyệt đề án đang ở trạng thái «Đã phê duyệt»." in page and 'id="action-approve"' not in page
+    assert Transition.objects.filter(de_an=de_an, action="approve").count() == 1
+
+
+def test_an_action_refused_because_someone_else_moved_the_de_an_on_is_told_at_the_top(users, client_as, monkeypatch):
+    """A race: another reviewer approves between the page's check and the write (the service refuses
+    the loser); the approve panel is gone, so the reason goes to the top of the page."""
+    from projects import views
+
+    de_an = advance(ready_de_an(users.centre), "under_appraisal", users)
+    allocate(de_an)
+    real = views._run_transition
+
+    def other_reviewer_first(user, row, action, data):
+        real(user, row, action, data)  # the other reviewer's click wins …
+        real(user, row, action, data)  # … and ours is refused by the service
+
+    monkeypatch.setattr(views, "_run_transition", other_reviewer_first)
+    response = client_as(users.reviewer).post(reverse("projects:transition", args=[de_an.pk]), {
+        "action": "approve", "decision_number": "45/QĐ-CĐM", "decision_date": "2026-02-01"})
+    assert response.status_code == 302
+    page = client_as(users.reviewer).get(response["Location"]).content.decode()
+    assert 'class="msg msg-error"' in page and 'id="action-approve"' not in page
+    assert Transition.objects.filter(de_an=de_an, action="approve").count() == 1
+
+
 def test_transition_on_other_province_is_404_and_changes_nothing(users, client_as):
     other = ready_de_an(users.centre_other, province=current("19"))
     before = snapshot(other)
