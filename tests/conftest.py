@@ -96,3 +96,16 @@ def screenshot_dir():
     path = os.path.join(os.environ.get("TEST_OUTPUT_DIR", "test-output"), "screenshots")
     os.makedirs(path, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def eager_celery():
+    """Celery tasks run in-process (whatever CELERY_BROKER_URL the run has, e.g. Redis in CI): for tests
+    of code that queues work (reports, imports, notification mail) without a worker of their own."""
+    from khuyencong.celery import app
+    from tests.reports.conftest import restore_broker, use_broker
+
+    before = (app.conf.broker_url, app.conf.task_always_eager)
+    use_broker("memory://", eager=True)
+    yield
+    restore_broker(before)

@@ -36,16 +36,6 @@ def dead_broker():
     listener.close()
 
 
-@pytest.fixture
-def eager_worker():
-    from khuyencong.celery import app
-
-    before = (app.conf.broker_url, app.conf.task_always_eager)
-    use_broker("memory://", eager=True)
-    yield
-    restore_broker(before)
-
-
 def later(minutes=11):
     return timezone.now() + timedelta(minutes=minutes)
 
@@ -78,7 +68,7 @@ def test_broker_down_at_confirmation_keeps_the_batch_waiting_and_the_sweep_appli
 
 @pytest.mark.django_db
 def test_the_sweep_gives_up_after_the_last_dispatch_and_the_batch_can_be_confirmed_again(
-        admin_client, settings, eager_worker, django_capture_on_commit_callbacks):
+        admin_client, settings, eager_celery, django_capture_on_commit_callbacks):
     settings.IMPORT_SYNC_MAX_ROWS = 10
     settings.IMPORT_MAX_DISPATCHES = 3
     upload(admin_client, ALLOCATION)
@@ -96,7 +86,7 @@ def test_the_sweep_gives_up_after_the_last_dispatch_and_the_batch_can_be_confirm
 
 
 @pytest.mark.django_db
-def test_a_task_handed_over_twice_applies_the_batch_once(admin_client, settings, eager_worker,
+def test_a_task_handed_over_twice_applies_the_batch_once(admin_client, settings, eager_celery,
                                                           django_capture_on_commit_callbacks):
     from funding.services import import_queue
 
@@ -114,7 +104,7 @@ def test_a_task_handed_over_twice_applies_the_batch_once(admin_client, settings,
 
 
 @pytest.mark.django_db
-def test_the_sweep_leaves_other_batches_alone(admin_client, eager_worker):
+def test_the_sweep_leaves_other_batches_alone(admin_client, eager_celery):
     upload(admin_client, ALLOCATION)
     batch = ImportBatch.objects.get()
     assert import_sweep_stuck(now=later(60)) == (0, 0)  # previewed: the administrator has not confirmed it
@@ -124,7 +114,7 @@ def test_the_sweep_leaves_other_batches_alone(admin_client, eager_worker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_a_worker_is_applying_is_not_handed_over_again(admin_client, eager_worker):
+def test_a_batch_a_worker_is_applying_is_not_handed_over_again(admin_client, eager_celery):
     require_service("PostgreSQL", is_postgres(), "set DATABASE_URL=postgres://… for SKIP LOCKED")
     upload(admin_client, ALLOCATION)
     batch = ImportBatch.objects.get()

@@ -17,15 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery():
+def _eager_celery(eager_celery):
     """Workflow services queue notification mail; run it in-process, as tests/projects does."""
-    from khuyencong.celery import app
-    from tests.reports.conftest import restore_broker, use_broker
-
-    before = (app.conf.broker_url, app.conf.task_always_eager)
-    use_broker("memory://", eager=True)
-    yield
-    restore_broker(before)
 
 
 class Page(HTMLParser):

@@ -7,16 +7,9 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _eager_celery():
+def _eager_celery(eager_celery):
     """Notification e-mail goes through Celery: run its tasks in-process here, also when CI points
     CELERY_BROKER_URL at Redis (tests that need a real broker or a dead one set their own)."""
-    from khuyencong.celery import app
-    from tests.reports.conftest import restore_broker, use_broker
-
-    before = (app.conf.broker_url, app.conf.task_always_eager)
-    use_broker("memory://", eager=True)
-    yield
-    restore_broker(before)
 
 
 @pytest.fixture

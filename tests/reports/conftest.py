@@ -43,17 +43,6 @@ def restore_broker(before):
 
 
 @pytest.fixture
-def eager_celery():
-    """Celery in-process (whatever CELERY_BROKER_URL the run has, e.g. Redis in CI)."""
-    from khuyencong.celery import app
-
-    before = (app.conf.broker_url, app.conf.task_always_eager)
-    use_broker("memory://", eager=True)
-    yield
-    restore_broker(before)
-
-
-@pytest.fixture
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return tmp_path / "media"
