@@ -9,5 +9,7 @@ class FundingConfig(AppConfig):
     def ready(self):
         from khuyencong.navigation import register_menu
 
+        from . import tasks  # noqa: F401  (registers the Celery tasks and the worker_ready sweep)
+
         register_menu(label=_("Kinh phí"), url_name="funding:overview", order=40)
         register_menu(label=_("Nhập Excel"), url_name="funding:import_list", roles={"admin"}, order=45)

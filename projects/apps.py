@@ -9,6 +9,7 @@ class ProjectsConfig(AppConfig):
     def ready(self):
         from khuyencong.home import register_panel
 
+        from . import tasks  # noqa: F401  (registers the Celery tasks and the worker_ready resend)
         from .selectors import home_panels
 
         register_panel(home_panels)

@@ -7,6 +7,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import Retry
+from celery.signals import worker_ready
 
 from . import notifications
 
@@ -31,3 +32,12 @@ def send_notification_mail(self, notification_ids):
 @shared_task(name="projects.resend_notification_mail", ignore_result=True)
 def resend_notification_mail():
     return notifications.notification_mail_resend()
+
+
+@worker_ready.connect
+def _resend_when_worker_starts(sender=None, **kwargs):
+    """A worker coming up sends the mail a dead broker or worker left pending, without waiting for beat."""
+    try:
+        notifications.notification_mail_resend()
+    except Exception:
+        logger.warning("notification mail resend at worker start failed", exc_info=True)

@@ -148,3 +148,17 @@ def test_the_beat_runs_the_sweep(settings):
 
     entry = settings.CELERY_BEAT_SCHEDULE["funding-sweep-imports"]
     assert entry["task"] == tasks.sweep_stuck_imports.name == "funding.sweep_stuck_imports"
+
+
+@pytest.mark.django_db
+def test_a_worker_coming_up_hands_over_what_was_lost(admin_client, eager_celery):
+    """Without waiting for beat (which may be down too): the worker_ready sweep."""
+    from celery.signals import worker_ready
+
+    upload(admin_client, ALLOCATION)
+    batch = ImportBatch.objects.get()
+    long_ago = timezone.now() - timedelta(hours=1)
+    ImportBatch.objects.filter(pk=batch.pk).update(status="applying", queued_at=long_ago, dispatches=1)
+    worker_ready.send(sender=None)
+    batch.refresh_from_db()
+    assert batch.status == "applied" and Allocation.objects.count() == 68

@@ -442,3 +442,16 @@ def test_admin_names_the_action_in_vietnamese_and_dates_as_dd_mm_yyyy(users, cli
     assert "Người nhận" in page  # the column heading, not the field's code name
     only = client.get(url, {"verb": "approve"}, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
     assert "Đã duyệt" in only and "Có đề án mới" not in only
+
+
+@pytest.mark.django_db
+def test_a_worker_coming_up_sends_what_was_left_pending(users, mailoutbox):
+    """Without waiting for beat (which may be down too): the worker_ready resend."""
+    from celery.signals import worker_ready
+
+    note = Notification.objects.create(recipient=users.province, verb="submit", message="Có đề án mới",
+                                       email_status=EmailStatus.PENDING,
+                                       created_at=timezone.now() - timedelta(minutes=10))
+    worker_ready.send(sender=None)
+    note.refresh_from_db()
+    assert note.email_status == EmailStatus.SENT and [m.to for m in mailoutbox] == [["so@bacninh.test"]]
