@@ -1,10 +1,7 @@
 """Thin Celery tasks: IDs in, one service call."""
-import logging
-
 from celery import shared_task
-from celery.signals import worker_ready
 
-logger = logging.getLogger(__name__)
+from khuyencong.runtime import at_worker_start
 
 
 @shared_task(name="funding.apply_import", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -21,13 +18,11 @@ def sweep_stuck_imports():
     return import_sweep_stuck()
 
 
-@worker_ready.connect
-def _sweep_when_worker_starts(sender=None, **kwargs):
-    """A worker coming up (after a crash, or once the broker is back) hands over batches whose task was
-    lost, without waiting for beat (which may be down too)."""
+def _sweep_stuck_imports():
     from .services import import_sweep_stuck
 
-    try:
-        import_sweep_stuck()
-    except Exception:
-        logger.warning("import sweep at worker start failed", exc_info=True)
+    return import_sweep_stuck()
+
+
+# A worker coming up hands over batches whose task was lost, without waiting for beat (maybe down too).
+at_worker_start(_sweep_stuck_imports, "import sweep")

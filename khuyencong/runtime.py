@@ -22,3 +22,21 @@ def cycle_collector_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+def at_worker_start(func, what):
+    """Run ``func()`` when a Celery worker comes up (after a crash, or once the broker is back), so lost
+    work is recovered without waiting for beat; a failure is logged, never stops the worker. ``what``
+    names the work in the log. Connected strongly: the handler is a closure nobody else holds."""
+    import logging
+
+    from celery.signals import worker_ready
+
+    def handler(sender=None, **kwargs):
+        try:
+            func()
+        except Exception:
+            logging.getLogger(func.__module__).warning("%s at worker start failed", what, exc_info=True)
+
+    worker_ready.connect(handler, weak=False)
+    return handler

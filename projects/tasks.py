@@ -7,7 +7,8 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import Retry
-from celery.signals import worker_ready
+
+from khuyencong.runtime import at_worker_start
 
 from . import notifications
 
@@ -34,10 +35,5 @@ def resend_notification_mail():
     return notifications.notification_mail_resend()
 
 
-@worker_ready.connect
-def _resend_when_worker_starts(sender=None, **kwargs):
-    """A worker coming up sends the mail a dead broker or worker left pending, without waiting for beat."""
-    try:
-        notifications.notification_mail_resend()
-    except Exception:
-        logger.warning("notification mail resend at worker start failed", exc_info=True)
+# A worker coming up sends the mail a dead broker or worker left pending, without waiting for beat.
+at_worker_start(notifications.notification_mail_resend, "notification mail resend")

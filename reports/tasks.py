@@ -8,9 +8,10 @@ re-queues or fails a job whose heartbeat stopped.
 import logging
 
 from celery import shared_task
-from celery.signals import worker_ready
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from khuyencong.runtime import at_worker_start
 
 from . import services
 
@@ -40,10 +41,5 @@ def annual_reports(year=None):
     return len(jobs)
 
 
-@worker_ready.connect
-def _sweep_when_worker_starts(sender=None, **kwargs):
-    """A worker coming up (e.g. after a crash, or once the broker is back) sends what is waiting."""
-    try:
-        services.report_sweep_stuck()
-    except Exception:
-        logger.warning("report sweep at worker start failed", exc_info=True)
+# A worker coming up (e.g. after a crash, or once the broker is back) sends what is waiting.
+at_worker_start(services.report_sweep_stuck, "report sweep")
