@@ -11,6 +11,7 @@ Prints exactly:
     import_plan_rows_per_s: N rows/s
     import_plan_floor_rows_per_s: N rows/s
     import_plan_floor_ratio: X
+    import_plan_de_an_only_floor_rows_per_s: N rows/s
     import_alloc_rows_per_s: N rows/s
     import_floor_ratio: X
     import_floor_ratio_bare_table: X
@@ -23,6 +24,9 @@ allocations and code sequences they refer to stay) and the floor reads the workb
 the same COPYs — the same ≈ 120.000 rows into the same 11 tables, with their indexes, CHECKs and
 foreign keys, committed. ``import_plan_floor_rows_per_s`` is the most any import writing those rows
 could do with no Python at all; ``import_plan_floor_ratio`` the import over it.
+``import_plan_de_an_only_floor_rows_per_s`` (since 30/11/2026, second run) is the same read plus only the
+``projects_dean`` COPY: the most any import that makes each annex row an approved, searchable đề án
+could do, whatever else it stored or left out.
 
 The floor (since 29/11/2026): reading the same rows from the .xlsx plus a PostgreSQL COPY of as many
 rows into the import's real destination table, ``funding_allocation``, committed — so the floor
@@ -36,6 +40,7 @@ postgres://postgres@127.0.0.1:5432/kc_bench (created and migrated when missing).
 import io
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -320,15 +325,33 @@ def record_copies(data, name):
     return elapsed, result, copies
 
 
+def floor_plan_de_an_only_time(data, copies):
+    """The least any import could take that makes each annex row an approved, searchable đề án: read
+    every row of the workbook, then COPY only the ``projects_dean`` rows the import wrote (its indexes,
+    the trigram search index among them, CHECKs and foreign keys), committed — no code numbers, budget
+    lines, beneficiaries, history, transitions, commitments or batch log, and no Python."""
+    from django.db import connection, transaction
+
+    mine = [(sql, text) for sql, text in copies if re.match(r"COPY \S*projects_dean\b", sql)]
+    assert len(mine) >= 1, "the import wrote no projects_dean COPY"
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE projects_dean CASCADE")
+    values, read = read_rows(data)
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql, text in mine:
+            cursor.copy_expert(sql, io.StringIO(text))
+    copy = time.perf_counter() - t0
+    assert values
+    return read + copy, read, copy
+
+
 def floor_plan_destination_time(data, copies):
     """The plan annex's floor in its real tables: read every row of the workbook, then replay the COPYs
     the import sent (the same rows, into the same 11 tables with their indexes, CHECKs and foreign keys,
     committed). What the import wrote besides (batch, plan, allocations, code sequences: the parents
     the copied rows refer to) stays; the copied tables are emptied first, untimed."""
-    import re
-
     from django.db import connection, transaction
-
 
     tables = list(dict.fromkeys(re.match(r"COPY (\S+)", sql).group(1) for sql, _text in copies))
     with connection.cursor() as cursor:
@@ -407,19 +430,24 @@ def main():
             f"committed {dcopy:.3f}); ratio {alloc_time / dest_floor:.2f}")
         log(f"  floor into a bare table: {alloc_floor:.3f} s (read {read:.3f} + COPY into a 4-column table without "
             f"index or key {copy:.3f}); ratio {alloc_time / alloc_floor:.2f}")
-        plan_runs, plan_floors = [], []
+        plan_runs, plan_floors, de_an_floors = [], [], []
         for _ in range(3):
             elapsed, plan_result, copies = record_copies(plan_data, "bench-phu-luc.xlsx")
             plan_runs.append(elapsed)
+            de_an_floors.append(floor_plan_de_an_only_time(plan_data, copies))
             plan_floors.append(floor_plan_destination_time(plan_data, copies))
         plan_time = min(plan_runs)
         plan_dest, pdread, pdcopy, ptables, pcopied = min(plan_floors, key=lambda r: r[0])
+        de_an_floor, daread, dacopy = min(de_an_floors, key=lambda r: r[0])
         plan_floor, pread, pcopy = best_of(3, lambda: floor_time(plan_data, plan_rows))
         log(f"plan annex: end to end {plan_time:.3f} s (runs: {', '.join(f'{t:.3f}' for t in plan_runs)}; "
             f"{plan_result.counts()['create']} đề án created)")
         log(f"  floor into the destination tables: {plan_dest:.3f} s (read {pdread:.3f} + the import's own COPYs "
             f"replayed, {pcopied} rows into {ptables} tables, committed {pdcopy:.3f}); ratio {plan_time / plan_dest:.2f}; "
             f"i.e. at most {plan_rows / plan_dest:.0f} rows/s with no Python at all")
+        log(f"  floor of the đề án rows alone: {de_an_floor:.3f} s (read {daread:.3f} + COPY of the {plan_rows} "
+            f"projects_dean rows, committed {dacopy:.3f}): at most {plan_rows / de_an_floor:.0f} rows/s for any import "
+            f"that makes each row a searchable đề án")
         log(f"  floor into a bare table: {plan_floor:.3f} s (read {pread:.3f} + COPY {pcopy:.3f}); "
             f"ratio {plan_time / plan_floor:.1f}")
         clean()
@@ -433,6 +461,7 @@ def main():
     print(f"import_plan_rows_per_s: {plan_rows / plan_time:.0f} rows/s")
     print(f"import_plan_floor_rows_per_s: {plan_rows / plan_dest:.0f} rows/s")
     print(f"import_plan_floor_ratio: {plan_time / plan_dest:.2f}")
+    print(f"import_plan_de_an_only_floor_rows_per_s: {plan_rows / de_an_floor:.0f} rows/s")
     print(f"import_alloc_rows_per_s: {alloc_rows / alloc_time:.0f} rows/s")
     print(f"import_floor_ratio: {alloc_time / dest_floor:.2f}")
     print(f"import_floor_ratio_bare_table: {alloc_time / alloc_floor:.2f}")
