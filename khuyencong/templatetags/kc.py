@@ -1,4 +1,5 @@
-"""Template filters for Vietnamese display: {% load kc %} then |dong, |trieu, |ty, |percent, |vndate."""
+"""Template filters for Vietnamese display: {% load kc %} then |dong, |trieu, |ty, |percent, |vndate;
+the date field's |date_input and {% date_input_attrs %}."""
 from django import template
 
 from .. import formatting
@@ -58,3 +59,21 @@ def minutes(value):
         return ""
     seconds = int(value.total_seconds())
     return -(-seconds // 60)
+
+
+@register.filter
+def date_input(value):
+    """The value of a hand-written date field (khuyencong.dates): a date as dd/mm/yyyy, typed text as is."""
+    from .. import dates
+
+    return dates.display(value)
+
+
+@register.simple_tag
+def date_input_attrs():
+    """The attributes of the portal's date field for a hand-written ``<input>`` (khuyencong.dates)."""
+    from django.forms.utils import flatatt
+
+    from .. import dates
+
+    return flatatt({"type": "text", **dates.ATTRS})
