@@ -10,12 +10,14 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from khuyencong import access
 from khuyencong.choices import Era, Level
 from khuyencong.models import ActivityContent, Indicator, Programme, Province
+from khuyencong.security import private_download
 
 from . import selectors, services
 from .exports import XLSX_CONTENT_TYPE, block_workbook
@@ -165,9 +167,9 @@ def export(request, key, code=None):
     content = block_workbook(block=block, scope=scope, filters=filters)
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     suffix = f"-{code}" if code else ""
-    response["Content-Disposition"] = (
-        f'attachment; filename="tong-quan-{key}{suffix}-{filters.year_from}-{filters.year_to}.xlsx"')
-    return response
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"tong-quan-{key}{suffix}-{filters.year_from}-{filters.year_to}.xlsx")
+    return private_download(response)
 
 
 @login_required

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from khuyencong.security import NoControlCharactersMixin
 from projects.forms import MoneyField
 
 from .models import DisbursementKind
@@ -18,7 +19,7 @@ class YearForm(forms.Form):
     year = forms.IntegerField(label=_("Năm"), min_value=2000, max_value=2100)
 
 
-class DisbursementForm(forms.Form):
+class DisbursementForm(NoControlCharactersMixin, forms.Form):
     """One advance, payment or settlement. The amount in đồng as written in Vietnamese ("1.500.000"),
     the date dd/mm/yyyy; ``request_key`` (hidden, one per form shown) makes a second send harmless."""
 

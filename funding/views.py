@@ -10,12 +10,14 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from khuyencong import access
 from khuyencong.formatting import format_dong
 from khuyencong.models import Province
+from khuyencong.security import private_download
 
 from . import selectors, services
 from .exports import XLSX_CONTENT_TYPE, allocations_workbook, commitments_workbook, template_workbook
@@ -39,8 +41,8 @@ def _year(request, default=None):
 
 def _xlsx(content, filename):
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return private_download(response)
 
 
 # --- overview ---------------------------------------------------------------------------------
@@ -237,8 +239,8 @@ def import_file(request, pk):
         raise Http404 from exc
     if not batch.file:
         raise Http404(_("Lô này không còn tệp gốc."))
-    return FileResponse(batch.file.open("rb"), as_attachment=True, filename=batch.original_name,
-                        content_type=XLSX_CONTENT_TYPE)
+    return private_download(FileResponse(batch.file.open("rb"), as_attachment=True, filename=batch.original_name,
+                                         content_type=XLSX_CONTENT_TYPE))
 
 
 # --- a đề án's money: commitments, disbursements, and the entry form ------------------------------

@@ -1,5 +1,18 @@
-"""Login security: a lockout (django-axes) is logged and written to the audit trail."""
+"""Security helpers kept in one place:
+
+* login: a lockout (django-axes) is logged and written to the audit trail (``record_lockout``);
+* input: text typed into the portal's forms may not hold invisible control characters
+  (``NoControlCharactersMixin``) — ``funding.exports.neutralise`` drops them *after* its formula check,
+  so ``"\\x01=HYPERLINK(…)"`` would reach a spreadsheet as a live formula;
+* output: every file the portal hands out is private (``private_download``): not stored by a proxy or
+  by the browser's disk cache of a shared office computer, never sniffed into a page.
+"""
 import logging
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent
 
@@ -23,3 +36,40 @@ def record_lockout(sender, request=None, username=None, ip_address=None, **kwarg
             "forwarded_for": (request.META.get("HTTP_X_FORWARDED_FOR", "") if request is not None else "")[:255],
         },
     )
+
+
+# --- input: no invisible control characters in typed text -------------------------------------------
+
+# C0 controls except tab, line feed and carriage return (which a textarea legitimately sends), and DEL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def reject_control_characters(value):
+    """Validator: refuse text holding invisible control characters (they hide a spreadsheet formula
+    behind the export's check, and no name, comment or document number legitimately holds them)."""
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        raise ValidationError(
+            _("Nội dung có ký tự điều khiển không hiển thị (thường do sao chép từ tệp khác); hãy xóa và gõ lại."),
+            code="control_characters",
+        )
+
+
+class NoControlCharactersMixin:
+    """Put first in a form's bases: every text field (``CharField`` and its subclasses) refuses
+    invisible control characters with a Vietnamese message."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and reject_control_characters not in field.validators:
+                field.validators.append(reject_control_characters)
+
+
+# --- output: private downloads ------------------------------------------------------------------------
+
+def private_download(response):
+    """Mark ``response`` (a file handed out after a permission check) as private: never stored by a
+    cache, never content-sniffed. Returns the response."""
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -14,6 +14,7 @@ from khuyencong import access
 from khuyencong.choices import FundingSource, Level
 from khuyencong.formatting import MoneyError, format_number, parse_money
 from khuyencong.models import ActivityContent, Province
+from khuyencong.security import NoControlCharactersMixin
 
 from .models import AttachmentKind, DeAn, Kind, LegalForm, validate_tax_code
 
@@ -47,7 +48,7 @@ class MoneyField(forms.Field):
             raise ValidationError(str(exc), code="money") from exc
 
 
-class DeAnForm(forms.Form):
+class DeAnForm(NoControlCharactersMixin, forms.Form):
     """The dossier fields. ``level`` and ``province`` only when creating; ``revision`` (hidden) when editing."""
 
     name = forms.CharField(label=_("Tên đề án"), max_length=500)
@@ -150,7 +151,7 @@ class EstablishmentChoiceField(forms.TypedChoiceField):
         return est
 
 
-class BeneficiaryForm(forms.Form):
+class BeneficiaryForm(NoControlCharactersMixin, forms.Form):
     """One beneficiary row: pick an existing establishment, or fill in a new one."""
 
     establishment = EstablishmentChoiceField(label=_("Cơ sở đã có"), required=False)
@@ -199,7 +200,7 @@ class BeneficiaryForm(forms.Form):
             "ethnic_minority", "craft_village")}
 
 
-class BudgetLineForm(forms.Form):
+class BudgetLineForm(NoControlCharactersMixin, forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     description = forms.CharField(label=_("Nội dung chi"), max_length=500, required=False)
     content = forms.ModelChoiceField(label=_("Nội dung hoạt động"), queryset=ActivityContent.objects.none(), required=False,
@@ -252,7 +253,7 @@ BudgetLineFormSet = forms.formset_factory(BudgetLineForm, formset=_KwargsFormSet
                                           max_num=300, validate_max=True)
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(NoControlCharactersMixin, forms.Form):
     """Inputs of a workflow action; which ones are required is decided by the workflow table and the
     service (their refusals come back as messages)."""
 
@@ -271,7 +272,7 @@ class TransitionForm(forms.Form):
     stop = forms.BooleanField(label=_("Dừng thực hiện"), required=False)
 
 
-class BulkApproveForm(forms.Form):
+class BulkApproveForm(NoControlCharactersMixin, forms.Form):
     ids = forms.TypedMultipleChoiceField(coerce=int, required=True, error_messages={
         "required": _("Chưa chọn đề án nào để phê duyệt.")})
     decision_number = forms.CharField(label=_("Số quyết định"), max_length=50,
@@ -291,13 +292,13 @@ class BulkApproveForm(forms.Form):
         return ids
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(NoControlCharactersMixin, forms.Form):
     file = forms.FileField(label=_("Tệp"), error_messages={"required": _("Chưa chọn tệp để tải lên.")})
     kind = forms.ChoiceField(label=_("Loại tài liệu"), choices=AttachmentKind.choices, initial=AttachmentKind.OTHER)
     description = forms.CharField(label=_("Mô tả"), max_length=255, required=False)
 
 
-class CommentForm(forms.Form):
+class CommentForm(NoControlCharactersMixin, forms.Form):
     text = forms.CharField(label=_("Ý kiến"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
                            error_messages={"required": _("Chưa nhập nội dung ý kiến.")})
 

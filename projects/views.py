@@ -19,6 +19,7 @@ from khuyencong import access
 from khuyencong.choices import FundingSource, Level
 from khuyencong.formatting import format_dong, format_number
 from khuyencong.models import ActivityContent
+from khuyencong.security import private_download
 
 from . import exports, selectors, services, workflow
 from .forms import (
@@ -310,7 +311,7 @@ def export_xlsx(request):
     stream = exports.de_an_workbook(qs)
     response = FileResponse(stream, as_attachment=True, filename="danh-sach-de-an.xlsx",
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return response
+    return private_download(response)
 
 
 @login_required
@@ -487,7 +488,8 @@ def comment_add(request, pk):
     de_an = _de_an_or_404(request.user, pk)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Chưa nhập nội dung ý kiến."))
+        for error in form.errors.get("text") or [_("Chưa nhập nội dung ý kiến.")]:
+            messages.error(request, error)
         return redirect("projects:detail", pk=de_an.pk)
     try:
         services.comment_add(actor=request.user, de_an=de_an, text=form.cleaned_data["text"])
@@ -537,9 +539,7 @@ def attachment_download(request, attachment_id):
     name = services.sanitise_filename(attachment.original_name)
     inline = request.GET.get("xem") == "1" and attachment.content_type in ("application/pdf", "image/png", "image/jpeg")
     response = FileResponse(handle, as_attachment=not inline, filename=name, content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(response)
 
 
 @login_required
