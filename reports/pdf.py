@@ -159,19 +159,29 @@ class RenderResult:
         self.pages = pages
 
 
+def _render(html, fetcher):
+    import weasyprint
+
+    _fix_html_parser_cache()
+    html_doc = weasyprint.HTML(string=html, base_url=f"{SCHEME}:/", url_fetcher=fetcher or make_fetcher())
+    # No attachments but the ones we pass (none), no form fields.
+    return html_doc.render(attachments=[], pdf_forms=False)
+
+
+def html_to_document(html, *, fetcher=None):
+    """The laid-out WeasyPrint document (pages and their boxes) of ``html``, rendered exactly as
+    html_to_pdf renders it: for checking the layout (margins, page numbers, overflowing text)."""
+    with cycle_collector_paused():
+        return _render(html, fetcher)
+
+
 def html_to_pdf(html, *, fetcher=None, target=None):
     """Render ``html`` (a string from a Django template) to PDF.
 
     Returns a RenderResult: ``pdf`` holds the bytes when ``target`` is None (else the PDF is written
     into ``target``, a path or binary file object, and ``pdf`` is None); ``pages`` the page count."""
-    import weasyprint
-
-    _fix_html_parser_cache()
-    fetcher = fetcher or make_fetcher()
     with cycle_collector_paused():
-        html_doc = weasyprint.HTML(string=html, base_url=f"{SCHEME}:/", url_fetcher=fetcher)
-        # No attachments but the ones we pass (none), no form fields.
-        document = html_doc.render(attachments=[], pdf_forms=False)
+        document = _render(html, fetcher)
         pdf = document.write_pdf(target=target)
     return RenderResult(pdf, len(document.pages))
 

@@ -260,7 +260,7 @@ def inspections(year, province=None, grouping=Grouping.CURRENT):
         closed=Count("id", filter=Q(status=FollowUp.CLOSED)),
         overdue=Count("id", filter=~Q(status=FollowUp.CLOSED) & Q(deadline__lt=today)),
     )
-    # Phụ lục 2, one row per biên bản, as the strings the PDF prints: a 300-row appendix is read as
+    # The inspection appendix, one row per biên bản, as the strings the PDF prints: a 300-row appendix is read as
     # tuples and formatted here, not through 2,000 template lookups and filters (bench/bench_report.py).
     province_name = "de_an__province__name" if grouping == Grouping.HISTORICAL else "de_an__current_province__name"
     labels = dict(Conclusion.choices)
@@ -390,6 +390,7 @@ def annual_report_context(job):
     totals["pct"] = _pct(totals["support"], totals["plan"]) if totals["plan"] else None
     content_totals = {k: sum(r[k] for r in contents) for k in ("national", "local", "counterpart", "other", "total")}
     return {
+        "appendix": appendix_labels(de_an=bool(groups), inspections=bool(insp["count"])),
         "doc": doc, "job": job, "year": year, "scope": scope, "province": province, "grouping": job.grouping,
         "grouping_label": Grouping(job.grouping).label, "has_data": has_data, "money": money,
         "provinces": provinces, "province_totals": totals, "contents": contents, "content_totals": content_totals,
@@ -397,11 +398,22 @@ def annual_report_context(job):
         "de_an_count": totals["count"],
         "proposals": proposals(money, provinces, insp), "chart": money_chart(money),
         "province_chart": hbar_chart([
-            (row["province"].name, row["support"], format_trieu(row["support"], 0))
+            (row["province"].name, row["support"], format_trieu(row["support"], 0, unit=False))
             for row in sorted(provinces, key=lambda r: -r["support"])[:10]
         ]),
         "content_chart": hbar_chart([(clip(f"{row['code']}. {row['name']}", 36), row["count"], str(row["count"])) for row in contents if row["code"]]),
     }
+
+
+def appendix_labels(**present):
+    """«Phụ lục» headings of the appendices present, in order (NĐ 30/2020, Phụ lục I): with two or more,
+    numbered in Roman numerals («Phụ lục I», «Phụ lục II»); a single one is just «Phụ lục».
+    ``present``: name → whether that appendix is printed; returns name → heading for those printed."""
+    names = [name for name, shown in present.items() if shown]
+    if len(names) == 1:
+        return {names[0]: _("Phụ lục")}
+    roman = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
+    return {name: _("Phụ lục %(n)s") % {"n": roman[i]} for i, name in enumerate(names)}
 
 
 def money_chart(money):
@@ -421,15 +433,27 @@ def money_chart(money):
     return {"bars": bars, "empty": top == 1}
 
 
-def hbar_chart(items, *, label_mm=55, bars_mm=110, row_mm=5):
+# The bar values' font size in SVG user units (the templates' font-size="12.7", 4 units per mm: 9 pt),
+# and an upper bound of Liberation Serif's advance for the characters of a value (digits, «.», «,», and
+# the letters of a unit are at most 0.5 em; 0.56 leaves room for a wider letter).
+HBAR_FONT_UNITS = 12.7
+HBAR_CHAR_EM = 0.56
+
+
+def hbar_chart(items, *, label_mm=55, bars_mm=106, row_mm=5):
     """A horizontal bar chart: items are (label, value, text). The labels are HTML beside the SVG, one
     per ``row_mm`` row (WeasyPrint lays out SVG text letter by letter, ten times the cost of the same
-    words in HTML); the SVG holds the bars and their values, 4 user units per millimetre."""
+    words in HTML); the SVG holds the bars and their values, 4 user units per millimetre.
+
+    ``label_mm`` + the labels' 2 mm gap + ``bars_mm`` must fit the 165 mm of an A4 portrait page between
+    the margins, and the longest bar leaves room for the longest value after it: the SVG clips
+    whatever passes its right edge (a «27.625 triệu đồng» was cut to «27.625 triệu đ»)."""
     items = [i for i in items if i[1]]
     top = max([i[1] for i in items] + [1])
     unit = 4  # SVG user units per mm
     width, pitch = bars_mm * unit, row_mm * unit
-    span = width - 70  # room after the longest bar for its value
+    longest = max([len(i[2]) for i in items] + [0])
+    span = width - 5 - round(longest * HBAR_CHAR_EM * HBAR_FONT_UNITS + 3)  # room after the longest bar for its value
     bars = []
     for n, (label, value, text) in enumerate(items):
         w = round(value * span / top, 1)

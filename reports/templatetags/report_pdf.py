@@ -1,4 +1,6 @@
 """Tags for PDF templates: {% load report_pdf %} then {% pdf_static 'fonts/LiberationSerif-Regular.ttf' %}."""
+import re
+
 from django import template
 
 from .. import pdf
@@ -21,3 +23,21 @@ def pct_of(part, whole):
         return round(float(part or 0) * 100 / float(whole), 1)
     except (TypeError, ValueError):
         return None
+
+
+@register.filter
+def nb(text):
+    """Spaces made no-break, for a number and its unit in running text: «71,6 %», «1.234.567 đ» are
+    never split across two lines (a line starting with «%» or «đ» reads as a mistake)."""
+    if text is None:
+        return ""
+    return str(text).replace(" ", "\u00a0")
+
+
+_NUMBER_UNIT = re.compile(r"(\d) (%|đ\b)")
+
+
+@register.filter
+def nb_units(text):
+    """In a sentence, the space between a number and «%» or «đ» made no-break («dưới 50 % kế hoạch»)."""
+    return _NUMBER_UNIT.sub("\\1\u00a0\\2", str(text or ""))

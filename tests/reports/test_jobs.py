@@ -203,7 +203,7 @@ def test_no_data_year_gives_a_valid_pdf_that_says_so(users, media_root, django_c
 def test_hostile_de_an_name_is_printed_as_text(users, media_root, django_capture_on_commit_callbacks, tmp_path):
     names = ['<img src="file:///etc/passwd"> Đề án A', '<link rel="attachment" href="file:///etc/passwd"> Đề án B',
              'Xem http://169.254.169.254/latest/meta-data/ Đề án C']
-    # The national report prints đề án names in its inspection appendix (Phụ lục 2).
+    # The national report prints đề án names in its inspection appendix.
     build_year(year=2025, n_de_an=3, n_records=3, names=names)
     with django_capture_on_commit_callbacks(execute=True):
         job = services.report_request(user=users["reviewer"], kind="national", year=2025)
@@ -411,14 +411,15 @@ def test_national_report_summarises_and_province_report_lists_each_de_an(users, 
     services.report_run(job_id=job.pk)
     job.refresh_from_db()
     national = " ".join(pdf_text(job.file.path).split())
-    assert "PHỤ LỤC 1" not in national
+    assert "Phụ lục I " not in national and "DANH MỤC ĐỀ ÁN" not in national
     assert "Năm 2025 có 70 đề án được triển khai" in national
     bac_ninh = Province.objects.current().get(code="24")
     job = services.report_request(user=users["reviewer"], kind="province", year=2025, province=bac_ninh)
     services.report_run(job_id=job.pk)
     job.refresh_from_db()
     provincial = " ".join(pdf_text(job.file.path).split())
-    assert "PHỤ LỤC 1" in provincial
+    assert "Phụ lục DANH MỤC ĐỀ ÁN KHUYẾN CÔNG TRIỂN KHAI NĂM 2025" in provincial  # the only appendix: no number
+    assert "Danh mục các đề án triển khai trong năm tại Phụ lục kèm theo." in provincial
     codes = list(DeAn.objects.filter(plan_year=2025, current_province=bac_ninh, status__in=["approved", "in_implementation", "accepted", "settled"]).values_list("code", flat=True))
     assert codes and all(code in provincial for code in codes)
     other = DeAn.objects.filter(plan_year=2025, status="approved").exclude(current_province=bac_ninh).first()

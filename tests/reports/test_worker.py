@@ -188,10 +188,13 @@ def test_national_report_by_a_real_worker(client, broker, workers, media):
     assert f"là {group_dots(expected['support'])} đ" in flat
     assert group_dots(expected["total"]) in flat
     assert group_dots(expected["plan_national"] + expected["plan_local"]) in flat
-    # Page numbers: none on page 1, "2" at the top of page 2, "N" on the last page.
+    # Page numbers: none on page 1, "2" at the top of page 2, "N" on the report's last page N; the
+    # appendix (the inspection list, one page here) is numbered on its own, its first page unnumbered.
     assert job.pages >= 3
     assert pdf_text(data, first=2, last=2).split()[0] == "2"
-    assert pdf_text(data, first=job.pages, last=job.pages).split()[0] == str(job.pages)
+    firsts = [pdf_text(data, first=n, last=n).split()[:2] for n in range(1, job.pages + 1)]
+    appendix = next(n for n, words in enumerate(firsts, 1) if words == ["Phụ", "lục"])
+    assert firsts[appendix - 2][0] == str(appendix - 1) and appendix == job.pages
     assert published_files(media) == [Path(job.file.path)]
 
 

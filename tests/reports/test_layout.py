@@ -1,0 +1,189 @@
+"""The reports' page layout against Nghị định 30/2020/NĐ-CP, Phụ lục I, checked on WeasyPrint's own
+layout of the real templates (real data in the database, real fonts): margins, appendix headings and
+page numbers, text that passes the edge of its cell or of the page, numbers split from their unit."""
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from weasyprint.formatting_structure import boxes as B
+
+from khuyencong.models import Province
+from reports import pdf, selectors, services
+from reports.models import ReportJob
+from tests.reports.conftest import pdf_text
+from tests.reports.factories import build_year
+
+pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore")]
+
+MM = 96 / 25.4  # WeasyPrint lays out in CSS px
+PT = 96 / 72
+
+
+def job_for(kind, year, **kwargs):
+    return ReportJob(kind=kind, year=year, grouping="current", issued_on=timezone.localdate(), **kwargs)
+
+
+def layout(job):
+    return pdf.html_to_document(services.report_html(job))
+
+
+def walk(box):
+    yield box
+    for child in getattr(box, "children", None) or []:
+        yield from walk(child)
+
+
+def page_numbers(data):
+    """The first word of each page's text (the page number in the top margin, when there is one)."""
+    import subprocess
+
+    info = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    return [pdf_text(data, first=n, last=n).split()[:2] for n in range(1, pages + 1)]
+
+
+def bac_ninh():
+    return Province.objects.current().get(code="24")
+
+
+# --- margins -------------------------------------------------------------------------------------
+
+def test_every_page_is_a4_with_the_decree_margins_landscape_appendices_included():
+    """Top and bottom 20–25 mm, left 30–35 mm, right 15–20 mm on every page: the portrait body and the
+    landscape appendices alike (the appendices had 25 mm on the left, 20 mm on the right)."""
+    build_year(year=2025, n_de_an=30, n_records=12, provinces=[bac_ninh()])
+    document = layout(job_for("province", 2025, province=bac_ninh()))
+    orientations = set()
+    for number, page in enumerate(document.pages, 1):
+        box = page._page_box
+        size = (round(page.width / MM), round(page.height / MM))
+        assert size in ((210, 297), (297, 210)), (number, size)
+        orientations.add(size)
+        assert 20 <= round(box.margin_top / MM, 1) <= 25, number
+        assert 20 <= round(box.margin_bottom / MM, 1) <= 25, number
+        assert 30 <= round(box.margin_left / MM, 1) <= 35, (number, box.margin_left / MM)
+        assert 15 <= round(box.margin_right / MM, 1) <= 20, (number, box.margin_right / MM)
+    assert orientations == {(210, 297), (297, 210)}
+
+
+# --- appendices: heading, reference in the text, their own page numbers ---------------------------
+
+def test_two_appendices_are_phu_luc_i_and_ii_each_numbered_from_its_own_first_page(tmp_path):
+    build_year(year=2025, n_de_an=40, n_records=14, provinces=[bac_ninh()])
+    job = job_for("province", 2025, province=bac_ninh())
+    out = tmp_path / "bn.pdf"
+    services.report_generate_sync(kind="province", year=2025, province=bac_ninh(), output=str(out))
+    data = out.read_bytes()
+    flat = " ".join(pdf_text(data).split())
+    # «Phụ lục I» lower case on its own line, then the appendix's name in upper case; the text points to each.
+    assert "Phụ lục I DANH MỤC ĐỀ ÁN KHUYẾN CÔNG TRIỂN KHAI NĂM 2025" in flat
+    assert "Phụ lục II KẾT QUẢ KIỂM TRA, GIÁM SÁT ĐỀ ÁN NĂM 2025" in flat
+    assert "PHỤ LỤC" not in flat
+    assert "tại Phụ lục I kèm theo" in flat and "tại Phụ lục II kèm theo" in flat
+    # The label is 14 pt bold (NĐ 30: «Phụ lục» and its number: lower case, 14 pt, upright, bold).
+    labels = [b for page in layout(job).pages for b in walk(page._page_box)
+              if isinstance(b, B.BlockBox) and "appendix-label" in (b.element.get("class") or "")]
+    assert len(labels) == 2
+    for label in labels:
+        assert label.style["font_size"] == pytest.approx(14 * PT) and label.style["font_weight"] == 700
+        assert label.style["font_style"] == "normal" and label.style["text_transform"] == "none"
+    # Page numbers: the report 2…N from its second page; each appendix again from its own page 1,
+    # which, like the report's first page, shows no number.
+    firsts = page_numbers(data)
+    starts = [n for n, words in enumerate(firsts) if words[:2] == ["Phụ", "lục"]]
+    assert len(starts) == 2 and starts[1] - starts[0] >= 2 and len(firsts) - starts[1] >= 2, firsts
+    assert firsts[0][0] != "1"
+    assert [words[0] for words in firsts[1:starts[0]]] == [str(n) for n in range(2, starts[0] + 1)]
+    assert [words[0] for words in firsts[starts[0] + 1:starts[1]]] == [str(n) for n in range(2, starts[1] - starts[0] + 1)]
+    assert [words[0] for words in firsts[starts[1] + 1:]] == [str(n) for n in range(2, len(firsts) - starts[1] + 1)]
+
+
+def test_a_single_appendix_is_just_phu_luc():
+    """The national report has one appendix (the inspections): «Phụ lục», not a «Phụ lục 2» with no
+    «Phụ lục 1» anywhere."""
+    build_year(year=2025, n_de_an=20, n_records=4)
+    html = services.report_html(job_for("national", 2025))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Phụ lục 2" not in text and "Phụ lục 1" not in text
+    assert "phát hiện và kết luận tại Phụ lục kèm theo." in text
+    assert selectors.appendix_labels(de_an=False, inspections=True) == {"inspections": "Phụ lục"}
+    assert selectors.appendix_labels(de_an=True, inspections=True) == {"de_an": "Phụ lục I", "inspections": "Phụ lục II"}
+
+
+# --- nothing passes the edge of its cell, its chart or the page, in the largest report -----------------
+
+def _text_width(text, size):
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(Path(settings.BASE_DIR) / "static" / "fonts" / "LiberationSerif-Regular.ttf")
+    cmap, hmtx, upm = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+    return sum(hmtx[cmap[ord(ch)]][0] for ch in text) * size / upm
+
+
+def test_national_report_for_every_province_has_no_text_past_a_cell_a_chart_or_the_page():
+    """The benchmark's data (34 provinces, 2,000 đề án, 300 biên bản, the previous year): every word of
+    every table cell stays inside its cell, every line inside the page's margins, and every bar value
+    of the charts inside its SVG (which clips). It printed «1.506,7 %» across the border of the
+    indicators' 15 mm ratio column and cut «27.625 triệu đồng» to «27.625 triệu đ» in Hình 3."""
+    build_year(year=2024, n_de_an=500, n_records=0, seed=7)
+    build_year(year=2025, n_de_an=2000, n_records=300)
+    job = job_for("national", 2025)
+    context = selectors.report_context(job)
+    for chart in (context["province_chart"], context["content_chart"]):
+        assert chart["bars"]
+        for bar in chart["bars"]:
+            assert bar["tx"] + _text_width(bar["text"], selectors.HBAR_FONT_UNITS) <= chart["width"], bar
+        assert chart["label_mm"] + 2 + chart["bars_mm"] <= 165
+    document = layout(job)
+    assert len(document.pages) >= 30
+    in_cells, on_page = [], []
+    for number, page in enumerate(document.pages, 1):
+        box = page._page_box
+        right = box.content_box_x() + box.width
+        cell = None
+        stack = [(box, None)]
+        while stack:
+            node, cell = stack.pop()
+            if isinstance(node, B.TableCellBox):
+                cell = node
+            if isinstance(node, B.TextBox) and cell is not None:
+                left_edge, right_edge = cell.content_box_x(), cell.content_box_x() + cell.width
+                if node.position_x < left_edge - 0.5 or node.position_x + node.width > right_edge + 0.5:
+                    in_cells.append((number, node.text))
+            if isinstance(node, (B.LineBox, B.ReplacedBox, B.TableBox)) and node.position_x + node.margin_width() > right + 0.5:
+                on_page.append((number, type(node).__name__, node.element_tag))
+            stack.extend((child, cell) for child in getattr(node, "children", None) or [])
+    assert in_cells == []
+    assert on_page == []
+
+
+# --- running text ---------------------------------------------------------------------------------
+
+def test_a_number_and_its_unit_stay_on_one_line_in_running_text():
+    """«… vốn đối ứng và nguồn khác 71,6» at the end of one line and «%.» at the start of the next (page 1
+    of the benchmark's report): in paragraphs a number and its «%» or «đ» are joined by a no-break space."""
+    build_year(year=2025, n_de_an=20, n_records=4)
+    html = services.report_html(job_for("national", 2025))
+    paragraphs = re.findall(r"<p[ >].*?</p>", html, re.S)
+    assert any("%" in p for p in paragraphs) and any(" đ" in p or "\u00a0đ" in p for p in paragraphs)
+    broken = [m.group(0) for p in paragraphs for m in re.finditer(r"\d [%đ](?!\w)", p)]
+    assert broken == []
+    assert re.search(r"\d\u00a0%", html) and re.search(r"\d\u00a0đ", html)
+
+
+def test_kinh_gui_line_is_centred():
+    """The addressee line of a province's report is centred: it carried the paragraphs' 1 cm first-line
+    indent, which pushed its first line right of the centre."""
+    build_year(year=2025, n_de_an=6, n_records=0, provinces=[bac_ninh()])
+    document = layout(job_for("province", 2025, province=bac_ninh()))
+    page = document.pages[0]._page_box
+    left, right = page.content_box_x(), page.content_box_x() + page.width
+    addressee = next(b for b in walk(page) if isinstance(b, B.BlockBox) and (b.element.get("class") or "") == "addressee")
+    lines = [b for b in walk(addressee) if isinstance(b, B.LineBox)]
+    assert lines
+    for line in lines:
+        start = min(child.position_x for child in line.children)
+        end = max(child.position_x + child.margin_width() for child in line.children)
+        assert abs((start - left) - (right - end)) < 1 * PT, (start - left, right - end)
