@@ -132,6 +132,11 @@ def registered_actions():
 # --- core: reference data and users -----------------------------------------------------------
 
 def visible_users(user):
+    """Accounts ``user`` may see: ministry roles all; local roles those working for their current
+    province, including accounts still attached to an organisation of a former province that merged
+    into it (they work for the same province: ``user_province``)."""
+    from django.db.models import Q
+
     from .models import User
 
     qs = User.objects.select_related("organisation__province")
@@ -140,7 +145,7 @@ def visible_users(user):
     province_id = user_province_id(user)
     if province_id is None:
         return qs.filter(pk=user.pk) if is_active_user(user) else qs.none()
-    return qs.filter(organisation__province_id=province_id)
+    return qs.filter(Q(organisation__province_id=province_id) | Q(organisation__province__successor_id=province_id))
 
 
 def visible_organisations(user):
