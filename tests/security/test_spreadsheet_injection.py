@@ -103,3 +103,19 @@ def test_ordinary_vietnamese_text_with_line_breaks_is_still_accepted(client, use
         rationale="Dòng một: nâng cao năng suất.\r\nDòng hai:\tgiảm chi phí sấy chè.", **{"ben-0-trade": "Chế biến chè"}))
     assert response.status_code == 302
     assert DeAn.objects.get(name="Đề án điểm ứng dụng máy sấy chè Tân Cương").rationale.startswith("Dòng một")
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@"])  # tab and CR are stripped from names on save
+def test_every_trigger_is_neutralised_in_the_list_and_commitment_exports(client, users, prefix):
+    de_an = advance(ready_de_an(users.centre, name=prefix + "cmd|' /C calc'!A0"), "approved", users)
+    client.force_login(users.province)
+    workbooks = [client.get(reverse("projects:export")), client.get(reverse("funding:export_commitments") + "?nam=2026")]
+    for response in workbooks:
+        body = response.streaming_content if response.streaming else [response.content]
+        workbook = load_workbook(io.BytesIO(b"".join(body)))
+        names = [cell.value for ws in workbook.worksheets for row in ws.iter_rows() for cell in row
+                 if isinstance(cell.value, str) and "calc" in cell.value]
+        assert names, "the đề án is in the export"
+        assert all(name.startswith("'") for name in names), names
+        assert not [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert de_an.status == "approved"
