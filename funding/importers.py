@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from khuyencong.choices import Era, Level
-from khuyencong.formatting import UNIT_LABELS, MoneyError, format_decimal, parse_money, unit_from_text
+from khuyencong.formatting import UNIT_LABELS, MoneyError, format_decimal, parse_money, split_unit
 from khuyencong.textsearch import fold, fold_words, nfc
 
 from .models import AllocationSource, ImportKind
@@ -28,6 +28,9 @@ from .xlsx import CellErrorValue, FormulaWithoutValue, column_letter
 HEADER_SCAN_ROWS = 40
 ROMAN = re.compile(r"^[IVXLCDM]+\.?$")
 COLUMN_NUMBER = re.compile(r"^\(?\s*\d{1,2}\s*\)?$")
+# The column-number row also comes as "(8)=(9)+(10)" or "8=9+10" (how a total column is made), and some
+# tables number their first columns with letters: "A", "B", "(C)".
+COLUMN_FORMULA = re.compile(r"^\(?\s*\d{1,2}\s*\)?(?:\s*[=+\-x*×:/]\s*\(?\s*\d{1,2}\s*\)?)+$|^\(?[A-Z]\)?$")
 
 
 class ImportRejected(Exception):
@@ -182,6 +185,7 @@ class ParsedImport:
     problems: list = field(default_factory=list)
     rows_read: int = 0
     labels: dict = field(default_factory=dict)  # field → header text as written in the sheet
+    bad_unit: str = ""  # an "ĐVT: …" line naming no money unit (the file is refused)
 
     def label(self, field_name):
         return self.labels.get(field_name) or str(FIELD_LABELS[field_name])
@@ -254,6 +258,8 @@ def _cell_text(value):
 
 
 def _is_blank(values):
+    if values.count(None) == len(values):  # C speed for the usual case
+        return True
     for v in values:
         if v is not None and not (isinstance(v, str) and not v.strip()):
             return False
@@ -265,6 +271,11 @@ def _cell_name(col, row):
 
 
 def _bad_cell_message(value, col, row):
+    if isinstance(value, FormulaWithoutValue) and not value.formula:
+        return _(
+            "Ô %(cell)s có công thức nhưng chưa có giá trị tính sẵn (tệp do phần mềm tạo ra, chưa được mở và lưu trong "
+            "Excel); không thể coi là 0. Hãy mở tệp trong Excel, lưu lại rồi tải lên."
+        ) % {"cell": _cell_name(col, row)}
     if isinstance(value, FormulaWithoutValue):
         return _(
             "Ô %(cell)s có công thức «=%(f)s» nhưng chưa có giá trị tính sẵn (tệp do phần mềm tạo ra, chưa được mở "
@@ -279,6 +290,64 @@ _DECISION_LONG_DATE = re.compile(r"ngày\s*(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm
 _YEAR = re.compile(r"\bnam\s+(\d{4})\b")
 
 
+# --- the unit line -----------------------------------------------------------------------------
+# "ĐVT: triệu đồng" as staff write it: "Tr.đồng", "trđ", "tr.đ", "Triệu VNĐ", "1.000.000 đồng", "Tỷ", …
+# The unit is read from the words after "ĐVT"/"Đơn vị tính" (or inside a header cell's brackets). A
+# bare "đồng" counts only when nothing else is written before it: "Tr. đồng" must never become đồng
+# (a silent × 1.000.000), and "USD" or "bộ" is no money unit at all: the file is refused.
+_UNIT_WORDS = [
+    ("ty", re.compile(r"^(?:ty|ti)\b")),
+    ("trieu", re.compile(r"^(?:trieu|tr)\b|^trd\b|^tr\s*dong\b")),
+    ("nghin", re.compile(r"^(?:nghin|ngan|ng)\b|^ngd\b")),
+    ("ty", re.compile(r"^1[.,\s]?000[.,\s]?000[.,\s]?000\s*(?:dong|d|vnd)\b")),
+    ("trieu", re.compile(r"^1[.,\s]?000[.,\s]?000\s*(?:dong|d|vnd)\b")),
+    ("nghin", re.compile(r"^1[.,\s]?000\s*(?:dong|d|vnd)\b")),
+    ("dong", re.compile(r"^(?:dong|vnd|vn dong|d)\b")),
+]
+_UNIT_LEAD = re.compile(r"(?:\bdvt\b|\bd\.v\.t\b|\bdon vi tinh\b)\s*[:.\-–]?\s*|\bdon vi\s*:\s*")
+_MONEY_AFTER_UNIT = re.compile(r"^(?:\s|\.)*(?:dong|d|vnd|vn dong)\b")
+
+
+def unit_words(text):
+    """The unit key of the words at the start of ``text`` (folded), "" when they name no Vietnamese
+    money unit, None when ``text`` is empty."""
+    words = text.strip(" :.-–()[]")
+    if not words:
+        return None
+    for key, pattern in _UNIT_WORDS:
+        match = pattern.match(words)
+        if not match:
+            continue
+        if key in ("ty", "trieu", "nghin") and match.group(0) in ("ty", "ti", "tr", "ng", "trieu", "nghin", "ngan"):
+            rest = words[match.end():]
+            # "triệu", "triệu đồng", "tr.đ", "Tr. VNĐ": the money word may follow or not; another word may not
+            if rest.strip(" .") and not _MONEY_AFTER_UNIT.match(rest):
+                return ""
+        return key
+    return ""
+
+
+def unit_from_line(text):
+    """The unit of an "ĐVT: …" line (any spelling above); None when ``text`` is no unit line; "" when it
+    is one but names no Vietnamese money unit (the caller refuses the file)."""
+    folded = fold(text)
+    match = _UNIT_LEAD.search(folded)
+    if not match:
+        return None
+    key = unit_words(folded[match.end():])
+    return "" if key is None else key
+
+
+def _unit_in_header(text):
+    """"Kinh phí (triệu đồng)" → "trieu"; None when the header cell names no unit."""
+    folded = fold(text)
+    for inner in re.findall(r"\(([^()]*)\)", folded):
+        key = unit_words(inner)
+        if key:
+            return key
+    return None
+
+
 def _title_facts(parsed, texts):
     """Year, level, decision and unit from the rows above the header."""
     from khuyencong.formatting import parse_document_number
@@ -286,10 +355,12 @@ def _title_facts(parsed, texts):
     for text in texts:
         folded = fold(text)
         if not parsed.unit:
-            unit = unit_from_text(text)
+            unit = unit_from_line(text)
             if unit:
                 parsed.unit = unit
                 continue
+            if unit == "" and not parsed.bad_unit:
+                parsed.bad_unit = text
         if parsed.year is None:
             match = _YEAR.search(folded)
             if match and 2000 <= int(match.group(1)) <= 2100:
@@ -393,7 +464,12 @@ class ProvinceResolver:
 def parse_workbook(workbook, *, max_problems=None):
     """Read ``workbook`` (a funding.xlsx.Workbook) into a ParsedImport. Raises ImportRejected."""
     scanned = []
-    for index, name in enumerate(workbook.sheets):
+    hidden = list(getattr(workbook, "hidden", None) or [False] * len(workbook.sheets))
+    # Hidden sheets (an old copy of the table, a lookup list) are not read: what the administrator sees
+    # in Excel is what is imported. They are looked at only to explain a refusal.
+    order = [i for i in range(len(workbook.sheets)) if not hidden[i]] + [i for i in range(len(workbook.sheets)) if hidden[i]]
+    for index in order:
+        name = workbook.sheets[index]
         rows = workbook.rows(index)
         head = []
         header = None
@@ -408,6 +484,14 @@ def parse_workbook(workbook, *, max_problems=None):
         if header is None:
             scanned.append(name)
             continue
+        if hidden[index]:
+            raise ImportRejected(
+                _(
+                    "Bảng dữ liệu chỉ có ở trang tính ẩn «%(sheet)s»; trang tính ẩn không được nhập. Nếu đó đúng là bảng "
+                    "cần nhập, hãy bỏ ẩn trang (chuột phải vào tên trang → Unhide / Bỏ ẩn), lưu lại rồi tải lên."
+                )
+                % {"sheet": name}
+            )
         return _parse_sheet(name, head, header, rows, max_problems=max_problems)
     raise ImportRejected(
         _(
@@ -458,6 +542,11 @@ def _is_column_number_row(values):
         return False
     if all(isinstance(v, str) and COLUMN_NUMBER.match(v.strip()) for v in texts):
         return True
+    if all(isinstance(v, int) and not isinstance(v, bool) or isinstance(v, str) and (
+            COLUMN_NUMBER.match(v.strip()) or COLUMN_FORMULA.match(v.strip().upper())) for v in texts):
+        # mixed: some numbered, some "(8)=(9)+(10)" or letters; at least half plain column numbers
+        plain = sum(1 for v in texts if isinstance(v, int) or COLUMN_NUMBER.match(v.strip()))
+        return plain * 2 >= len(texts)
     return all(isinstance(v, int) for v in texts) and [int(v) for v in texts] == list(range(1, len(texts) + 1))
 
 
@@ -483,13 +572,27 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
             pending.append((row_number, values))
         break
     # Units written in the header cells, e.g. "Kinh phí (triệu đồng)".
-    if not parsed.unit:
-        for value in header_values:
-            if isinstance(value, str) and ("dong" in fold(value)):
-                unit = unit_from_text("ĐVT " + value)
+    header_units = {}
+    for row_values in (header_values, sub_values or ()):
+        for value in row_values:
+            if isinstance(value, str):
+                unit = unit_from_line(value) or _unit_in_header(value)
                 if unit:
-                    parsed.unit = unit
-                    break
+                    header_units.setdefault(unit, nfc(value))
+    if not parsed.unit and len(header_units) == 1:
+        parsed.unit = next(iter(header_units))
+    elif len(header_units | ({parsed.unit: ""} if parsed.unit else {})) > 1:
+        raise ImportRejected(
+            _("Đơn vị tính mâu thuẫn (trang «%(sheet)s»): %(units)s; hãy để một đơn vị tính cho cả bảng.")
+            % {
+                "sheet": sheet_name,
+                "units": "; ".join(
+                    ([_("dòng ĐVT ghi %(u)s") % {"u": UNIT_LABELS[parsed.unit]}] if parsed.unit else [])
+                    + [_("cột «%(c)s» ghi %(u)s") % {"c": text, "u": UNIT_LABELS[u]}
+                       for u, text in header_units.items() if u != parsed.unit]
+                ),
+            }
+        )
     parsed.header_row = header_row
     header_text = {}
     for col, value in enumerate(header_values):
@@ -526,6 +629,14 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
                 "cols": ", ".join(f"«{m}»" for m in missing),
                 "found": ", ".join(f"«{_cell_text(v)}»" for v in header_values if _cell_text(v)) or "—",
             }
+        )
+    if not parsed.unit and parsed.bad_unit:
+        raise ImportRejected(
+            _(
+                "Đơn vị tính «%(text)s» (phía trên dòng tiêu đề, trang «%(sheet)s») không phải đơn vị tiền Việt Nam "
+                "đọc được; hãy ghi «ĐVT: đồng», «ĐVT: nghìn đồng», «ĐVT: triệu đồng» hoặc «ĐVT: tỷ đồng»."
+            )
+            % {"text": parsed.bad_unit.strip(), "sheet": sheet_name}
         )
     if not parsed.unit:
         raise ImportRejected(
@@ -571,20 +682,33 @@ def _money_reader(parsed, columns):
         if value is None:
             return blank
         kind = type(value)
+        cell_unit = unit
         if kind is int:  # fast paths: plain numbers (the usual cell), no Decimal
             if 0 <= value < limit:
                 return value * factor
         elif kind is float:
             if 0 <= value < limit and value.is_integer():
                 return int(value) * factor
+            # A formula's binary noise (=123.45+67.89 is cached as 191.34000000000003): read the number
+            # as Excel shows it, to 15 significant digits. A figure with more digits than that is not
+            # what anyone typed; one with a real fraction of a đồng is still refused below.
+            if value == value and abs(value) != float("inf"):
+                value = float(f"{value:.15g}")
+                if 0 <= value < limit and value.is_integer():
+                    return int(value) * factor
         elif isinstance(value, str):
             if not value.strip():
                 return blank
+            value = nfc(value).translate(_SPACES)
+            if _DONG_SUFFIX.search(value) and split_unit(value)[1] is None:
+                # "1.500.000.000 đồng" written in a triệu table: the cell's own unit wins, as for
+                # "1,5 tỷ" — read in the column's unit it would be a million times too large.
+                cell_unit = "dong"
         elif isinstance(value, (FormulaWithoutValue, CellErrorValue)):
             errors.append(_bad_cell_message(value, col, row))
             return None
         try:
-            return parse_money(value, unit)
+            return parse_money(value, cell_unit)
         except MoneyError as exc:
             errors.append(
                 _("Cột «%(col)s» (ô %(cell)s): %(msg)s") % {"col": labels[field_name], "cell": _cell_name(col, row), "msg": exc}
@@ -592,6 +716,12 @@ def _money_reader(parsed, columns):
             return None
 
     return read
+
+
+# Thin, narrow no-break and figure spaces that LibreOffice and Google Sheets put in "1 500" (the no-break
+# space and the plain space are taken out by parse_money itself).
+_SPACES = {0x2009: " ", 0x202F: " ", 0x2007: " ", 0x200B: None, 0xFEFF: None}
+_DONG_SUFFIX = re.compile(r"\d\s*(?:đồng|đ|vnđ|vnd|dong)\s*$", re.IGNORECASE)
 
 
 def _text_reader(columns):
@@ -636,15 +766,22 @@ def _row_kind(values, columns, label_fields):
     if stt_text in (None, ""):
         for f in label_fields:
             col = columns.get(f)
-            if col is not None and col < len(values) and isinstance(values[col], str):
-                folded = fold(values[col])
-                if folded.startswith(("tong cong", "tong so", "cong", "tong")):
-                    return "total", None
+            if col is not None and col < len(values) and isinstance(values[col], str) and is_total_label(values[col]):
+                return "total", None
         # A label in the first column (e.g. "Tổng cộng" written in STT's cell, merged across).
         for value in values[: (stt_col or 0) + 1]:
-            if isinstance(value, str) and fold(value).startswith(("tong cong", "tong so")):
+            if isinstance(value, str) and is_total_label(value):
                 return "total", None
     return "data", stt_text
+
+
+# "Tổng cộng", "TỔNG SỐ", "Cộng", "Tổng", "Tổng cộng toàn quốc", "Cộng:", "Tổng cộng (I+II+…)" — but not a
+# đề án called "Tổng kết …", "Công nghệ …" or "Cộng đồng …" written without its STT.
+_TOTAL_LABEL = re.compile(r"^(?:tong cong|tong so)\b|^(?:tong|cong)(?:$|[\s:(.,\-–]+(?:$|toan quoc|ca nuoc|chung|\(|[ivx+ ]+\)?$))")
+
+
+def is_total_label(text):
+    return bool(_TOTAL_LABEL.match(fold(text).strip(" *")))
 
 
 class _SumCheck:
@@ -656,8 +793,11 @@ class _SumCheck:
         self.group = None  # (row, label, stated sums, computed sums)
         self.grand = {f: 0 for f in money_fields}
         self.total_seen = False
+        self.rows_seen = False  # a data or group row met (a total before any is a total on top)
+        self.top_total = None  # (row, stated) of a grand total written above the rows
 
     def add(self, amounts):
+        self.rows_seen = True
         for f in self.fields:
             value = amounts.get(f) or 0
             self.grand[f] += value
@@ -666,11 +806,13 @@ class _SumCheck:
 
     def add_one(self, field_name, value):
         """``add({field_name: value})`` without building the dict (a 10.000-row table calls it per row)."""
+        self.rows_seen = True
         self.grand[field_name] += value
         if self.group is not None:
             self.group[3][field_name] += value
 
     def open_group(self, row, label, stated):
+        self.rows_seen = True
         self.close_group()
         self.group = (row, label, stated, {f: 0 for f in self.fields})
 
@@ -682,9 +824,21 @@ class _SumCheck:
         self.group = None
 
     def total(self, row, stated):
+        """A grand-total row. Returns True when it closes the table (rows after it must be footers),
+        False for a total written above the rows (ministry tables often put it first), checked at the end."""
+        if not self.rows_seen and self.top_total is None:
+            self.top_total = (row, stated)
+            return False
         self.close_group()
         self.total_seen = True
         self._compare(row, _("dòng tổng cộng"), stated, self.grand)
+        return True
+
+    def finish(self):
+        self.close_group()
+        if self.top_total is not None:
+            self.total_seen = True
+            self._compare(self.top_total[0], _("dòng tổng cộng"), self.top_total[1], self.grand)
 
     def _compare(self, row, what, stated, computed):
         unit = self.parsed.unit
@@ -711,6 +865,44 @@ class _SumCheck:
                 )
 
 
+_NUMERIC_TEXT = re.compile(r"^\s*\(?[\d.,\s\u00a0]*\d[\d.,\s\u00a0]*\)?\s*$")
+
+
+def _after_total(parsed, row, total_row, values, columns, money_fields):
+    """A row under the grand total: signatures, notes and dates are fine; a row with an STT or an amount
+    is refused — it would otherwise be left out of the import without a word (a "Cộng" subtotal of a
+    region taken for the end of the table)."""
+    stt_col = columns.get("stt")
+    found = False
+    if stt_col is not None and stt_col < len(values):
+        stt = values[stt_col]
+        if isinstance(stt, str):
+            stt = stt.strip()
+            found = stt.isdigit() or bool(ROMAN.match(stt))
+        else:
+            found = isinstance(stt, (int, float)) and not isinstance(stt, bool)
+    for f in money_fields:
+        if found:
+            break
+        col = columns.get(f)
+        if col is not None and col < len(values):
+            v = values[col]
+            if isinstance(v, str):
+                found = bool(_NUMERIC_TEXT.match(v))
+            else:
+                found = isinstance(v, (int, float, FormulaWithoutValue, CellErrorValue)) and not isinstance(v, bool)
+    if found:
+        parsed.problem(
+            row,
+            _(
+                "Dòng %(row)s: có số liệu nằm dưới dòng tổng cộng (dòng %(total)s) nên không được tính vào bảng. Nếu dòng "
+                "%(total)s là dòng cộng của một nhóm, hãy ghi số La Mã (I, II, …) ở cột STT của dòng nhóm; nếu đúng là tổng "
+                "cộng, hãy đưa dòng %(row)s lên trên hoặc xóa đi."
+            )
+            % {"row": row, "total": total_row},
+        )
+
+
 def _read_plan_rows(parsed, columns, data, max_problems):
     money = _money_reader(parsed, columns)
     text = _text_reader(columns)
@@ -725,10 +917,14 @@ def _read_plan_rows(parsed, columns, data, max_problems):
     schedules = {}
     year = parsed.year
     lines = parsed.lines
+    total_row = None
     for row, values in data:
         if max_problems and len(parsed.problems) >= max_problems:
             break
         if _is_blank(values):
+            continue
+        if total_row is not None:
+            _after_total(parsed, row, total_row, values, columns, money_fields)
             continue
         if not seen_data and _is_column_number_row(values):
             continue
@@ -742,8 +938,9 @@ def _read_plan_rows(parsed, columns, data, max_problems):
             for e in errors:
                 parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
             if kind == "total":
-                sums.total(row, stated)
-                break
+                if sums.total(row, stated):
+                    total_row = row
+                continue
             label = text(values, "name", row, errors) or stt
             province, message = resolver.find(label) if label else (None, _("Dòng nhóm không có tên tỉnh, thành phố."))
             sums.open_group(row, f"{stt} – {label}", stated)
@@ -811,6 +1008,19 @@ def _read_plan_rows(parsed, columns, data, max_problems):
             counterpart=counterpart,
             note=text(values, "note", row, errors),
         )
+        late = []
+        for attr, field_name, limit in _TEXT_LIMITS:
+            if len(getattr(line, attr)) > limit:
+                late.append(
+                    _("Cột «%(col)s» dài %(n)s ký tự, quá giới hạn %(max)s ký tự.")
+                    % {"col": parsed.label(field_name), "n": format_decimal(len(getattr(line, attr))), "max": limit}
+                )
+        if start and end and end < start:
+            late.append(_("«%(col)s» «%(v)s»: ngày kết thúc trước ngày bắt đầu.") % {"col": parsed.label("schedule"), "v": schedule})
+        if late:
+            for e in late:
+                parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
+            continue
         line.source_ref = plan_source_ref(year, parsed.level, group_province, name, beneficiary)
         if line.source_ref in keys_seen:
             parsed.problem(
@@ -821,7 +1031,13 @@ def _read_plan_rows(parsed, columns, data, max_problems):
             continue
         keys_seen[line.source_ref] = row
         lines.append(line)
-    sums.close_group()
+    sums.finish()
+
+
+# What the đề án tables hold (projects.models.DeAn, Establishment): longer text is refused at the
+# preview, naming the row, instead of by the database when the administrator confirms.
+_TEXT_LIMITS = (("name", "name", 500), ("implementing_unit", "implementing_unit", 255),
+                ("beneficiary", "beneficiary", 255), ("location", "location", 255))
 
 
 def plan_source_ref(year, level, province, name, beneficiary):
@@ -855,10 +1071,14 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
     default_year = parsed.year
     name_col, code_col = columns.get("province"), columns.get("province_code")
     resolved = {}  # (province cell, code cell) as written → the Province they name, when without error
+    total_row = None
     for row, values in data:
         if max_problems and len(parsed.problems) >= max_problems:
             break
         if _is_blank(values):
+            continue
+        if total_row is not None:
+            _after_total(parsed, row, total_row, values, columns, money_fields)
             continue
         if not seen_data and _is_column_number_row(values):
             continue
@@ -870,8 +1090,9 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
             for e in errors:
                 parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
             if kind == "total":
-                sums.total(row, stated)
-                break
+                if sums.total(row, stated):
+                    total_row = row
+                continue
             sums.open_group(row, f"{stt} – {text(values, 'province', row, errors)}", stated)
             continue
         parsed.rows_read += 1
@@ -969,4 +1190,4 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
                 continue
             seen[key] = row
             lines.append(AllocationLine(row, year, level, province, recorded, source, amount))
-    sums.close_group()
+    sums.finish()

@@ -30,10 +30,21 @@ from django.utils.translation import gettext as _
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+# "Strict Open XML" (Excel's "Save as Strict Open XML Spreadsheet"): the same parts under other names.
+NS_MAIN_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+NS_REL_STRICT = "http://purl.oclc.org/ooxml/officeDocument/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 BLOCK = 1 << 20
+# One row (or one shared string) bigger than this is refused: Excel's own limits (16.384 cells of at
+# most 32.767 characters) are never approached by a real table, and a block is held whole in memory.
+MAX_ROW_BYTES = 16 * 1024 * 1024
+# Cells right of this column are not kept: no table the import reads is wider, and padding each row up
+# to column XFD (16.384) is how a small hostile file would make reading take minutes.
+MAX_COLUMNS = 1024
+# Beyond XFD there are no columns at all: such a reference is a damaged or forged file.
+LAST_COLUMN = 16383
 
 
 class WorkbookError(Exception):
@@ -213,6 +224,10 @@ class Workbook:
                 if rel.get("Type", "").endswith("/officeDocument"):
                     wb_path = rel.get("Target", wb_path).lstrip("/")
         root = self._parse_small(wb_path)
+        if root.tag == f"{{{NS_MAIN_STRICT}}}workbook":
+            self.ns, ns_rel = NS_MAIN_STRICT, NS_REL_STRICT
+        else:
+            self.ns, ns_rel = NS_MAIN, NS_REL
         base = wb_path.rsplit("/", 1)[0]
         rels_path = f"{base}/_rels/{wb_path.rsplit('/', 1)[1]}.rels"
         if rels_path in self._names:
@@ -220,16 +235,18 @@ class Workbook:
                 target = rel.get("Target", "")
                 target = target.lstrip("/") if target.startswith("/") else f"{base}/{target}"
                 rels[rel.get("Id")] = (rel.get("Type", ""), _normpath(target))
-        pr = root.find(f"{{{NS_MAIN}}}workbookPr")
+        pr = root.find(f"{{{self.ns}}}workbookPr")
         self.date1904 = pr is not None and pr.get("date1904") in ("1", "true")
         self.sheets = []
+        self.hidden = []  # per sheet: hidden or "very hidden" (not shown in Excel's sheet tabs)
         self._sheet_paths = []
-        for sheet in root.iter(f"{{{NS_MAIN}}}sheet"):
-            rid = sheet.get(f"{{{NS_REL}}}id")
+        for sheet in root.iter(f"{{{self.ns}}}sheet"):
+            rid = sheet.get(f"{{{ns_rel}}}id")
             kind, target = rels.get(rid, ("", ""))
             if not target or target not in self._names:
                 continue
             self.sheets.append(sheet.get("name", ""))
+            self.hidden.append(sheet.get("state", "visible") in ("hidden", "veryHidden"))
             self._sheet_paths.append(target)
         self._shared_path = None
         self._styles_path = None
@@ -238,6 +255,11 @@ class Workbook:
                 self._shared_path = target
             elif kind.endswith("/styles"):
                 self._styles_path = target
+        # Some generators leave the relationship out but put the part at its usual place.
+        if self._shared_path is None and f"{base}/sharedStrings.xml" in self._names:
+            self._shared_path = f"{base}/sharedStrings.xml"
+        if self._styles_path is None and f"{base}/styles.xml" in self._names:
+            self._styles_path = f"{base}/styles.xml"
         if not self.sheets:
             raise WorkbookError(_("Bảng tính không có trang tính nào."))
 
@@ -246,9 +268,8 @@ class Workbook:
             return self._shared
         shared = []
         if self._shared_path and self._shared_path in self._names:
-            si_tag = f"{{{NS_MAIN}}}si"
-            t_tag = f"{{{NS_MAIN}}}t"
-            rph_tag = f"{{{NS_MAIN}}}rPh"
+            si_tag = f"{{{self.ns}}}si"
+            t_tag = f"{{{self.ns}}}t"
             for wrapper, part in self._blocks(self._shared_path, b"si"):
                 fast = _fast_shared(part)
                 if fast is not None:
@@ -261,13 +282,7 @@ class Workbook:
                     if direct is not None and len(si) == 1:
                         shared.append(direct.text or "")
                     else:
-                        parts = []
-                        for run in si:
-                            if run.tag == rph_tag:
-                                continue
-                            for t in run.iter(t_tag):
-                                parts.append(t.text or "")
-                        shared.append("".join(parts))
+                        shared.append(_rich_text(si, self.ns))
         self._shared = shared
         return shared
 
@@ -278,11 +293,11 @@ class Workbook:
         if self._styles_path and self._styles_path in self._names:
             root = self._parse_small(self._styles_path)
             custom = {}
-            numfmts = root.find(f"{{{NS_MAIN}}}numFmts")
+            numfmts = root.find(f"{{{self.ns}}}numFmts")
             if numfmts is not None:
                 for fmt in numfmts:
                     custom[int(fmt.get("numFmtId", "0"))] = fmt.get("formatCode", "")
-            xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
+            xfs = root.find(f"{{{self.ns}}}cellXfs")
             if xfs is not None:
                 for i, xf in enumerate(xfs):
                     fid = int(xf.get("numFmtId", "0"))
@@ -315,12 +330,16 @@ class Workbook:
                         if wrapper_open is None:
                             if not chunk:
                                 return
+                            if len(buffer) > MAX_ROW_BYTES:
+                                raise WorkbookError(_too_big_message(path))
                             continue
                         if wrapper_open == b"":
                             return
                     if chunk:
                         cut = _rfind_end(buffer, tag, end_tag)
                         if cut <= 0:
+                            if len(buffer) > MAX_ROW_BYTES:
+                                raise WorkbookError(_too_big_message(path))
                             continue
                         part, buffer = buffer[:cut], buffer[cut:]
                     else:
@@ -336,30 +355,42 @@ class Workbook:
         """Yield ``(row_number, values)`` for the sheet at ``index``; values indexed by column (0 = A)."""
         shared = self._load_shared()
         date_styles = self._load_date_styles()
-        row_tag = f"{{{NS_MAIN}}}row"
-        v_tag = f"{{{NS_MAIN}}}v"
-        f_tag = f"{{{NS_MAIN}}}f"
-        is_tag = f"{{{NS_MAIN}}}is"
-        t_tag = f"{{{NS_MAIN}}}t"
+        row_tag = f"{{{self.ns}}}row"
+        v_tag = f"{{{self.ns}}}v"
+        f_tag = f"{{{self.ns}}}f"
+        is_tag = f"{{{self.ns}}}is"
         last = 0
         path = self._sheet_paths[index]
         for wrapper, part in self._blocks(path, b"row"):
+            if b"v>" not in part and b"is>" not in part and b"<f" not in part and b":f" not in part:
+                # No cell of this block has a value (rows of empty styled cells, as a whole formatted
+                # sheet gives): only the row numbers are followed, nothing is built.
+                for attrs in _ROW_TAG.findall(part):
+                    number = _ROW_NUM.search(attrs)
+                    last = int(number.group(1)) if number else last + 1
+                continue
             fast = _fast_rows(part, shared, date_styles, self.date1904)
             if fast is not None:
                 for row_number, values in fast:
                     last = row_number if row_number else last + 1
-                    yield last, values
+                    if values:
+                        yield last, values
                 continue
             for row in _parse_block(wrapper, part, path).iter(row_tag):
                 r = row.get("r")
-                last = int(r) if r else last + 1
+                last = int(r) if r and r.isdigit() else last + 1
                 values = []
+                col = -1
                 for c in row:
                     ref = c.get("r")
-                    if ref:
-                        col = column_index(ref)
-                        while len(values) < col:
-                            values.append(None)
+                    col = column_index(ref) if ref else col + 1
+                    if col > LAST_COLUMN or col < 0:
+                        raise WorkbookError(
+                            _("Tệp .xlsx bị hỏng: ô «%(c)s» (dòng %(r)s) nằm ngoài số cột tối đa của Excel.")
+                            % {"c": ref[:20], "r": last}
+                        )
+                    if col >= MAX_COLUMNS:
+                        continue
                     t = c.get("t")
                     v = c.find(v_tag)
                     text = v.text if v is not None else None
@@ -371,15 +402,10 @@ class Workbook:
                             if date_styles and c.get("s") in date_styles:
                                 value = _excel_date(value, self.date1904)
                     elif t == "s":
-                        try:
-                            value = shared[int(text)]
-                        except (TypeError, ValueError, IndexError):
-                            raise WorkbookError(
-                                _("Tệp .xlsx bị hỏng: ô %(c)s tham chiếu chuỗi không tồn tại.") % {"c": ref or last}
-                            ) from None
+                        value = _shared_string(shared, text, ref or last)
                     elif t == "inlineStr":
                         node = c.find(is_tag)
-                        value = "".join(x.text or "" for x in node.iter(t_tag)) if node is not None else ""
+                        value = _rich_text(node, self.ns) if node is not None else ""
                     elif t == "str":
                         if text is None and c.find(f_tag) is not None:
                             value = FormulaWithoutValue(c.findtext(f_tag))
@@ -396,11 +422,13 @@ class Workbook:
                             value = text
                     else:
                         value = text
-                    if ref:
-                        values.append(value)
-                    else:
-                        values.append(value)
-                yield last, values
+                    if value is None:
+                        continue
+                    if len(values) < col:
+                        values.extend([None] * (col - len(values)))
+                    values.append(value)
+                if values:
+                    yield last, values
 
     def close(self):
         self.zip.close()
@@ -416,6 +444,31 @@ def _number(text):
         return value
     except ValueError:
         return text
+
+
+def _rich_text(node, ns):
+    """The text of an <si> or <is>: plain <t>, or the runs <r><t> of rich text; phonetic runs left out."""
+    t_tag, rph_tag = f"{{{ns}}}t", f"{{{ns}}}rPh"
+    parts = []
+    for run in node:
+        if run.tag == rph_tag:
+            continue
+        for t in run.iter(t_tag):
+            parts.append(t.text or "")
+    return "".join(parts)
+
+
+def _shared_string(shared, text, where):
+    try:
+        index = int(text)
+        if index < 0:
+            raise IndexError
+        return shared[index]
+    except (TypeError, ValueError, IndexError):
+        raise WorkbookError(
+            _("Tệp .xlsx bị hỏng: ô %(c)s tham chiếu chuỗi không tồn tại (thiếu hoặc hỏng phần sharedStrings).")
+            % {"c": where}
+        ) from None
 
 
 def _excel_date(value, date1904):
@@ -458,9 +511,24 @@ def _looks_like_text(head):
     return True
 
 
+def _too_big_message(path):
+    return _(
+        "Tệp .xlsx có một dòng (hoặc một ô) lớn bất thường, hơn %(max)s, trong phần «%(n)s»; tệp bị hỏng hoặc "
+        "không phải bảng tính thông thường nên đã bị từ chối."
+    ) % {"max": human_size(MAX_ROW_BYTES), "n": path}
+
+
 def _refuse_dtd(data):
-    head = data[:65536]
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head or b"<!doctype" in head:
+    """Refuse a DTD (entity bombs, external entities) anywhere before the root element — not only in
+    the first kilobytes: comments or blanks can push it further — and XML not in UTF-8 (Excel,
+    LibreOffice and every generator write UTF-8; a UTF-16 part would hide ``<!DOCTYPE`` from a byte
+    search while the XML parser would still read it)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:
+        raise WorkbookError(
+            _("Tệp .xlsx có phần XML không ở mã UTF-8 (như Excel vẫn lưu); tệp đã bị từ chối. Hãy mở trong Excel "
+              "và lưu lại dạng .xlsx.")
+        )
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data or b"<!doctype" in data:
         raise WorkbookError(
             _("Tệp .xlsx chứa khai báo DTD/thực thể XML (có thể là «bom thực thể XML») và đã bị từ chối.")
         )
@@ -511,6 +579,16 @@ def _rfind_end(buffer, tag, end_tag):
         lt = buffer.rfind(b"</", 0, pos)
         if lt >= 0 and pos - lt < 40:
             best = max(best, pos + len(tag) + 2)
+    # A self-closing element after that (<row r="9" s="1" customFormat="1"/>: a sheet formatted down to
+    # row 1.048.576 is nothing else) also ends a whole element.
+    opening = b"<" + tag
+    start = buffer.rfind(opening)
+    while start > best and buffer[start + len(opening):start + len(opening) + 1] not in (b" ", b"/", b">", b"\t", b"\r", b"\n"):
+        start = buffer.rfind(opening, 0, start)
+    if start > best:
+        gt = buffer.find(b">", start)
+        if gt > 0 and buffer[gt - 1:gt] == b"/":
+            best = gt + 1
     return best
 
 
@@ -536,6 +614,7 @@ def _parse_block(wrapper_open, part, path):
 # namespace prefixes, cells without a reference, …) makes the whole block go through ElementTree.
 
 _ROW_RE = re.compile(rb'<row\b([^>]*?)(?:/>|>(.*?)</row>)', re.S)
+_ROW_TAG = re.compile(rb'<(?:[A-Za-z_][\w.\-]*:)?row\b([^>]*)>')
 _ROW_NUM = re.compile(rb'\br="(\d+)"')
 _CELL_RE = re.compile(
     rb'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?(?: s="(\d+)")?((?: [a-z]+="[^"]*")*)\s*'
@@ -628,9 +707,17 @@ def _fast_rows(part, shared, date_styles, date1904):
             for letters, s1, tb, s2, cattrs, formula, v, inline in cells:
                 col = col_cache.get(letters)
                 if col is None:
-                    col = col_cache[letters] = column_index(letters.decode())
-                while len(values) < col:
-                    values.append(None)
+                    col = column_index(letters.decode())
+                    if col > LAST_COLUMN:
+                        raise WorkbookError(
+                            _("Tệp .xlsx bị hỏng: ô «%(c)s» (dòng %(r)s) nằm ngoài số cột tối đa của Excel.")
+                            % {"c": letters.decode(), "r": number}
+                        )
+                    col_cache[letters] = col
+                if col >= MAX_COLUMNS or not (v or inline or formula):
+                    continue  # beyond any table, or an empty (styled) cell
+                if len(values) < col:
+                    values.extend([None] * (col - len(values)))
                 # The two usual cells first: an inline string, a plain whole number without a style.
                 if not cattrs and not formula:
                     if inline and tb == b"inlineStr":
@@ -658,10 +745,7 @@ def _fast_rows(part, shared, date_styles, date1904):
                     else:
                         value = None
                 elif t == "s":
-                    try:
-                        value = shared[int(v)]
-                    except (ValueError, IndexError):
-                        raise WorkbookError(_("Tệp .xlsx bị hỏng: có ô tham chiếu chuỗi không tồn tại.")) from None
+                    value = _shared_string(shared, v, f"{letters.decode()}{number}")
                 elif t == "inlineStr":
                     if inline:
                         value = texts.get(inline)

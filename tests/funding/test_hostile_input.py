@@ -1,0 +1,459 @@
+"""Workbooks as ministry staff really produce them (LibreOffice, Google Sheets, WPS, hand-edited) and
+hostile ones: each is either read right to the đồng or refused with a Vietnamese message naming the
+sheet row, and a refusal leaves the database exactly as before."""
+import io
+import time
+import zipfile
+
+import openpyxl
+import pytest
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+
+from funding import xlsx
+from funding.importers import ImportRejected
+from funding.services import import_file, import_preview
+from tests.funding.conftest import ANNEX, allocation_book, replace_in_zip, snapshot, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+TRIEU = 1_000_000
+GOOD = [("Thành phố Hà Nội", "01", 100, 50), ("Tỉnh Cao Bằng", "04", 30, 20)]
+
+
+def rejected(data, name="bang.xlsx"):
+    before = snapshot()
+    with pytest.raises(ImportRejected) as err:
+        import_preview(fileobj=io.BytesIO(data), name=name, actor=None)
+    assert snapshot() == before
+    return str(err.value)
+
+
+def with_problems(data, name="bang.xlsx"):
+    before = snapshot()
+    preview = import_preview(fileobj=io.BytesIO(data), name=name, actor=None)
+    assert not preview.ok and preview.batch is None
+    assert snapshot() == before
+    again = import_file(fileobj=io.BytesIO(data), name=name, actor=None)
+    assert not again.ok and again.batch is None
+    assert snapshot() == before
+    return [p.message for p in preview.problems]
+
+
+def accepted(data, name="bang.xlsx"):
+    preview = import_preview(fileobj=io.BytesIO(data), name=name, actor=None, save=False)
+    assert preview.ok, [p.message for p in preview.problems]
+    return preview
+
+
+def amounts(preview):
+    return {(line.province.code, line.source): line.amount for line in preview.parsed.lines}
+
+
+def annex():
+    wb = openpyxl.load_workbook(ANNEX)
+    return wb, wb.worksheets[0]
+
+
+# --- a minimal hand-built workbook ----------------------------------------------------------
+
+CT = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+      b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+      b'<Default Extension="xml" ContentType="application/xml"/>'
+      b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+      b'</Types>')
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def hand_built(sheet_rows, *, shared=None, styles=None, main=MAIN, relns=RELNS, sheet_head="", workbook_pr="",
+               extra_parts=None, sheet_xml=None):
+    """An .xlsx written by hand: ``sheet_rows`` is the XML inside <sheetData>."""
+    rels = [f'<Relationship Id="rId1" Type="{relns}/worksheet" Target="worksheets/sheet1.xml"/>']
+    parts = {}
+    if shared is not None:
+        rels.append(f'<Relationship Id="rId2" Type="{relns}/sharedStrings" Target="sharedStrings.xml"/>')
+        sis = "".join(s if s.startswith("<si>") else f"<si><t xml:space=\"preserve\">{s}</t></si>" for s in shared)
+        parts["xl/sharedStrings.xml"] = f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}">{sis}</sst>'
+    if styles is not None:
+        rels.append(f'<Relationship Id="rId3" Type="{relns}/styles" Target="styles.xml"/>')
+        parts["xl/styles.xml"] = f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{main}">{styles}</styleSheet>'
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", CT)
+        z.writestr("_rels/.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}">'
+                                  f'<Relationship Id="rId1" Type="{relns}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{relns}">'
+                                      f'{workbook_pr}<sheets><sheet name="Phụ lục" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}">'
+                                                 + "".join(rels) + "</Relationships>")
+        body = sheet_xml if sheet_xml is not None else (
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}">{sheet_head}<sheetData>{sheet_rows}'
+            f'</sheetData></worksheet>')
+        z.writestr("xl/worksheets/sheet1.xml", body)
+        for name, data in {**parts, **(extra_parts or {})}.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def _cell(ref, value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+    return f'<c r="{ref}"><v>{value}</v></c>'
+
+
+def alloc_rows(rows, *, unit="ĐVT: triệu đồng", start=7, total="auto"):
+    """The allocation table's rows as sheet XML (header on row 6)."""
+    out = [f'<row r="3">{_cell("A3", "PHÂN BỔ KINH PHÍ KHUYẾN CÔNG NĂM 2026")}</row>']
+    if unit:
+        out.append(f'<row r="5">{_cell("E5", unit)}</row>')
+    heads = ["STT", "Tỉnh, thành phố", "Mã tỉnh", "Kinh phí KCQG", "Kinh phí KCĐP", "Tổng cộng"]
+    out.append('<row r="6">' + "".join(_cell(f"{c}6", h) for c, h in zip("ABCDEF", heads, strict=True)) + "</row>")
+    r = start
+    for i, row in enumerate(rows, 1):
+        out.append(f'<row r="{r}">' + "".join(_cell(f"{c}{r}", v) for c, v in zip("ABCDEF", (i, *row), strict=False)) + "</row>")
+        r += 1
+    return "".join(out), r
+
+
+# === money as staff write it ==================================================================
+
+def test_float_noise_from_formulas_is_read_as_excel_shows_it():
+    """A SUM of decimals cached as 191.34000000000003 (what Excel stores) is 191,34 triệu, as Excel shows it."""
+    rows, r = alloc_rows([("Thành phố Hà Nội", "01", 123.45, 67.89, "191.34000000000003")])
+    body = rows.replace('<is><t>191.34000000000003</t></is>', "").replace(
+        '<c r="F7" t="inlineStr">', '<c r="F7"><f>D7+E7</f><v>191.34000000000003</v>')
+    preview = accepted(hand_built(body))
+    assert amounts(preview) == {("01", "national"): 123_450_000, ("01", "local"): 67_890_000}
+
+
+@pytest.mark.parametrize("text, dong", [
+    ("1\u00a0500", 1_500 * TRIEU), ("1 500", 1_500 * TRIEU), ("1\u202f500", 1_500 * TRIEU), (" 1.500 ", 1_500 * TRIEU),
+    ("1.250,5", 1_250_500_000),
+])
+def test_amounts_as_text_with_spaces_and_separators(text, dong):
+    preview = accepted(xlsx_bytes(allocation_book([("Thành phố Hà Nội", "01", text, 0, None)], total=None)))
+    assert amounts(preview)[("01", "national")] == dong
+
+
+@pytest.mark.parametrize("text, words", [
+    ("1,500.5", "kiểu tiếng Anh"), ("1,500", "không rõ nghĩa"), ("1.5", "không rõ nghĩa"), ("(1.500)", "số âm"),
+    ("#REF!", "#REF!"),
+])
+def test_ambiguous_or_negative_text_is_an_error_naming_the_cell(text, words):
+    messages = with_problems(xlsx_bytes(allocation_book([("Thành phố Hà Nội", "01", text, 0, None)], total=None)))
+    assert any(m.startswith("Dòng 7:") and "D7" in m and words in m for m in messages), messages
+
+
+def test_amount_with_its_own_unit_dong_in_a_trieu_table_is_not_scaled():
+    preview = accepted(xlsx_bytes(allocation_book([("Thành phố Hà Nội", "01", "1.500.000.000 đồng", 7, None)], total=None)))
+    assert amounts(preview)[("01", "national")] == 1_500_000_000
+
+
+@pytest.mark.parametrize("code", ["#REF!", "#DIV/0!", "#N/A", "#VALUE!"])
+def test_error_cells_are_errors_naming_the_row_not_zero(code):
+    rows, _r = alloc_rows([("Thành phố Hà Nội", "01", 100, 0, 100), ("Tỉnh Cao Bằng", "04", 5, 0, 5)], total=None)
+    rows = rows.replace('<c r="E7"><v>0</v></c>', f'<c r="E7" t="e"><f>1/0</f><v>{code}</v></c>')
+    messages = with_problems(hand_built(rows))
+    assert any(m.startswith("Dòng 7:") and "E7" in m and code in m for m in messages), messages
+
+
+def test_formula_without_value_in_a_shared_formula():
+    rows, _r = alloc_rows([("Thành phố Hà Nội", "01", 100, 0, 100)], total=None)
+    rows = rows.replace('<c r="F7"><v>100</v></c>', '<c r="F7"><f t="shared" si="0"/></c>')
+    messages = with_problems(hand_built(rows))
+    assert any(m.startswith("Dòng 7:") and "F7" in m and "chưa có giá trị tính sẵn" in m for m in messages), messages
+
+
+# === units =====================================================================================
+
+@pytest.mark.parametrize("line, factor", [
+    ("ĐVT: đồng", 1), ("Đơn vị tính: Đồng", 1), ("ĐVT: nghìn đồng", 1_000), ("ĐVT: ngàn đồng", 1_000),
+    ("ĐVT: triệu đồng", TRIEU), ("ĐVT: Tr.đồng", TRIEU), ("ĐVT: Trđ", TRIEU), ("ĐVT: tr.đ", TRIEU),
+    ("ĐVT: Triệu VNĐ", TRIEU), ("Đơn vị tính: 1.000.000 đồng", TRIEU), ("ĐVT: tỷ đồng", 1_000_000_000),
+    ("ĐVT : Triệu đồng.", TRIEU),
+])
+def test_unit_line_spellings(line, factor):
+    preview = accepted(xlsx_bytes(allocation_book([("Thành phố Hà Nội", "01", 150, 0, 150)], unit_line=line, total=None)))
+    assert amounts(preview)[("01", "national")] == 150 * factor
+
+
+@pytest.mark.parametrize("line", ["ĐVT: USD", "ĐVT: Tr. USD", "ĐVT: bộ"])
+def test_unit_that_is_not_vietnamese_money_is_refused(line):
+    message = rejected(xlsx_bytes(allocation_book(GOOD, unit_line=line)))
+    assert "đơn vị tính" in message.lower()
+
+
+# === layout ======================================================================================
+
+@pytest.mark.parametrize("label", ["Tổng cộng", "TỔNG SỐ", "Cộng", "Tổng", "Tổng cộng toàn quốc", "Cộng:"])
+def test_grand_total_wordings(label):
+    wb = allocation_book(GOOD)
+    wb["Phan bo"]["B9"] = label
+    preview = accepted(xlsx_bytes(wb))
+    assert len(preview.parsed.lines) == 4
+
+
+def test_grand_total_wrong_in_another_wording_names_the_row():
+    wb = allocation_book(GOOD)
+    ws = wb["Phan bo"]
+    ws["B9"] = "TỔNG SỐ"
+    ws["D9"] = 131
+    messages = with_problems(xlsx_bytes(wb))
+    assert any(m.startswith("Dòng 9 (dòng tổng cộng)") and "lệch 1 triệu đồng" in m for m in messages), messages
+
+
+def test_grand_total_above_the_rows():
+    """Many ministry tables put TỔNG CỘNG right under the header, before group I."""
+    wb, ws = annex()
+    total = [ws.cell(row=45, column=c).value for c in range(1, 12)]
+    ws.delete_rows(45)
+    ws.insert_rows(9)
+    for c, v in enumerate(total, 1):
+        ws.cell(row=9, column=c, value=v)
+    preview = accepted(xlsx_bytes(wb))
+    assert len(preview.parsed.lines) == 30
+    assert preview.parsed.totals()["national"] == 6_800 * TRIEU
+    ws["I9"] = 6_801
+    messages = with_problems(xlsx_bytes(wb))
+    assert any(m.startswith("Dòng 9 (dòng tổng cộng)") for m in messages), messages
+
+
+def test_rows_after_the_total_are_not_silently_dropped():
+    """A "Cộng" subtotal of a region is not the end of the table: rows after it must not be lost."""
+    wb = allocation_book(GOOD, total=None)
+    ws = wb["Phan bo"]
+    ws["B9"] = "Cộng"
+    ws["D9"], ws["E9"], ws["F9"] = 130, 70, 200
+    for c, v in enumerate((3, "Tỉnh Sơn La", "14", 5, 5, 10), 1):
+        ws.cell(row=10, column=c, value=v)
+    messages = with_problems(xlsx_bytes(wb))
+    assert any(m.startswith("Dòng 10:") and "dưới dòng tổng cộng (dòng 9)" in m for m in messages), messages
+
+
+def test_footer_lines_after_the_total_are_fine():
+    wb = allocation_book(GOOD)
+    ws = wb["Phan bo"]
+    ws["B11"] = "NGƯỜI LẬP BIỂU"
+    ws["E11"] = "KT. BỘ TRƯỞNG"
+    ws["E12"] = "Hà Nội, ngày 15 tháng 01 năm 2026"
+    assert len(accepted(xlsx_bytes(wb)).parsed.lines) == 4
+
+
+def test_data_row_without_stt_whose_name_starts_like_a_total():
+    """"Tổng kết…" or "Công nghệ…" in a row without STT is a đề án, not the total row."""
+    wb, ws = annex()
+    ws["A10"] = None
+    ws["B10"] = "Tổng kết, đánh giá hoạt động khuyến công tại HTX Quyết Thắng"
+    preview = accepted(xlsx_bytes(wb))
+    assert len(preview.parsed.lines) == 30
+    assert any(line.name.startswith("Tổng kết") for line in preview.parsed.lines)
+
+
+def test_column_number_row_with_formulas_of_columns():
+    wb, ws = annex()
+    ws["H8"] = "(8)=(9)+(10)"
+    ws["A8"] = "A"
+    ws["B8"] = "B"
+    preview = accepted(xlsx_bytes(wb))
+    assert len(preview.parsed.lines) == 30
+
+
+def test_extra_empty_columns_and_table_not_in_column_a():
+    wb, ws = annex()
+    ws.insert_cols(1, 2)
+    ws.insert_cols(7)
+    preview = accepted(xlsx_bytes(wb))
+    assert preview.parsed.totals()["national"] == 6_800 * TRIEU
+
+
+def test_hidden_sheet_with_an_old_table_is_not_read():
+    wb = allocation_book([("Thành phố Hà Nội", "01", 999, 999)])
+    old = wb["Phan bo"]
+    old.title = "Cu"
+    old.sheet_state = "hidden"
+    new = allocation_book(GOOD)["Phan bo"]
+    ws = wb.create_sheet("Phan bo")
+    for row in new.iter_rows():
+        for c in row:
+            ws[c.coordinate] = c.value
+    preview = accepted(xlsx_bytes(wb))
+    assert preview.parsed.sheet_name == "Phan bo"
+    assert amounts(preview)[("01", "national")] == 100 * TRIEU
+
+
+def test_hidden_rows_are_read_and_counted():
+    wb = allocation_book(GOOD)
+    wb["Phan bo"].row_dimensions[8].hidden = True
+    assert len(accepted(xlsx_bytes(wb)).parsed.lines) == 4
+
+
+@pytest.mark.parametrize("name, code", [
+    ("Tp. Hồ Chí Minh", "79"), ("TP HCM", "79"), ("TP.HCM", "79"), ("  Thành phố Hồ Chí Minh  ", "79"),
+    ("Tỉnh Đồng Tháp".replace("á", "a\u0301"), "82"), ("Thừa Thiên Huế", "46"), ("Tỉnh Hoà Bình", "25"),
+])
+def test_province_spellings(name, code):
+    preview = accepted(xlsx_bytes(allocation_book([(name, "", 10, 5)])))
+    assert {c for c, _s in amounts(preview)} == {code}
+
+
+def test_rich_text_cells_and_shared_strings():
+    wb = allocation_book(GOOD)
+    ws = wb["Phan bo"]
+    ws["B7"] = CellRichText([TextBlock(InlineFont(b=True), "Thành phố "), "Hà Nội"])
+    preview = accepted(xlsx_bytes(wb))
+    assert amounts(preview)[("01", "national")] == 100 * TRIEU
+
+
+def test_very_long_texts_are_an_error_naming_the_row():
+    wb, ws = annex()
+    ws["B10"] = "Hỗ trợ " * 200
+    ws["D11"] = "Trung tâm " * 100
+    messages = with_problems(xlsx_bytes(wb))
+    assert any(m.startswith("Dòng 10:") and "Tên đề án" in m and "500" in m for m in messages), messages
+    assert any(m.startswith("Dòng 11:") and "255" in m for m in messages), messages
+
+
+# === the reader: hostile and unusual files =======================================================
+
+def test_shared_string_index_out_of_range_or_negative():
+    body = '<row r="1"><c r="A1" t="s"><v>-1</v></c></row>'
+    wb = xlsx.Workbook(io.BytesIO(hand_built(body, shared=["a", "b"])))
+    with pytest.raises(xlsx.WorkbookError):
+        list(wb.rows(0))
+
+
+def test_missing_shared_strings_part_is_a_clear_error():
+    rows, _r = alloc_rows([("Thành phố Hà Nội", "01", 100, 0, 100)], total=None)
+    rows = rows.replace('<c r="B7" t="inlineStr"><is><t>Thành phố Hà Nội</t></is></c>', '<c r="B7" t="s"><v>0</v></c>')
+    data = hand_built(rows, shared=["Thành phố Hà Nội"])
+    broken = replace_in_zip(data, {}, extra=None)
+    src = zipfile.ZipFile(io.BytesIO(broken))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if info.filename != "xl/sharedStrings.xml":
+                dst.writestr(info.filename, src.read(info.filename))
+    message = rejected(out.getvalue())
+    assert "chuỗi" in message
+
+
+def test_shared_strings_without_relationship_still_found():
+    rows, _r = alloc_rows([("Thành phố Hà Nội", "01", 100, 0, 100)], total=None)
+    rows = rows.replace('<c r="B7" t="inlineStr"><is><t>Thành phố Hà Nội</t></is></c>', '<c r="B7" t="s"><v>0</v></c>')
+    data = hand_built(rows, extra_parts={"xl/sharedStrings.xml": f'<sst xmlns="{MAIN}"><si><t>Thành phố Hà Nội</t></si></sst>'})
+    assert amounts(accepted(data))[("01", "national")] == 100 * TRIEU
+
+
+def test_missing_styles_part_reads_numbers():
+    rows, _r = alloc_rows([("Thành phố Hà Nội", "01", 100, 0, 100)], total=None)
+    rows = rows.replace('<c r="D7">', '<c r="D7" s="5">')
+    assert amounts(accepted(hand_built(rows)))[("01", "national")] == 100 * TRIEU
+
+
+def test_strict_ooxml_is_read_or_clearly_refused():
+    rows, _r = alloc_rows([("Thành phố Hà Nội", "01", 100, 0, 100)], total=None)
+    data = hand_built(rows, main="http://purl.oclc.org/ooxml/spreadsheetml/main",
+                      relns="http://purl.oclc.org/ooxml/officeDocument/relationships")
+    preview = accepted(data)
+    assert amounts(preview)[("01", "national")] == 100 * TRIEU
+
+
+def test_date_1904_system():
+    rows = '<row r="1"><c r="A1" s="1"><v>0</v></c></row>'
+    styles = '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>'
+    wb = xlsx.Workbook(io.BytesIO(hand_built(rows, styles=styles, workbook_pr='<workbookPr date1904="1"/>')))
+    assert list(wb.rows(0))[0][1][0].year == 1904
+
+
+def test_huge_column_reference_does_not_hang():
+    body = '<row r="1"><c r="A1" t="inlineStr"><is><r><t>x</t></r></is></c><c r="AAAAAAAAAA1"><v>1</v></c></row>'
+    wb = xlsx.Workbook(io.BytesIO(hand_built(body)))
+    start = time.monotonic()
+    with pytest.raises(xlsx.WorkbookError):
+        list(wb.rows(0))
+    assert time.monotonic() - start < 2
+
+
+def test_a_million_empty_styled_rows_are_quick():
+    rows, r = alloc_rows(GOOD, total=None)
+    empty = "".join(f'<row r="{n}" spans="1:6" s="1" customFormat="1" ht="15"/>' for n in range(r, 1_048_577))
+    data = hand_built(rows + empty, sheet_head='<dimension ref="A1:XFD1048576"/>')
+    start = time.monotonic()
+    preview = accepted(data)
+    assert len(preview.parsed.lines) == 4
+    assert time.monotonic() - start < 15
+
+
+def test_a_million_rows_with_an_empty_styled_cell_at_the_last_column():
+    rows, r = alloc_rows(GOOD, total=None)
+    empty = "".join(f'<row r="{n}"><c r="A{n}" s="1"/><c r="XFD{n}" s="1"/></row>' for n in range(r, 300_000))
+    data = hand_built(rows + empty)
+    start = time.monotonic()
+    preview = accepted(data)
+    assert len(preview.parsed.lines) == 4
+    assert time.monotonic() - start < 15
+
+
+def test_one_giant_row_is_refused_without_reading_it_all(settings):
+    settings.IMPORT_MAX_COMPRESSION_RATIO = 10_000
+    cell = '<c r="A1" t="inlineStr"><is><t>' + "x" * (64 * 1024 * 1024) + "</t></is></c>"
+    data = hand_built(f'<row r="1">{cell}</row>')
+    start = time.monotonic()
+    message = rejected(data)
+    assert "lớn bất thường" in message
+    assert time.monotonic() - start < 10
+
+
+def test_utf16_part_with_an_entity_bomb_is_refused():
+    lol = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+           + "".join(f'<!ENTITY lol{i} "{(f"&lol{i - 1};" if i > 1 else "&lol;") * 10}">' for i in range(1, 10))
+           + f']><styleSheet xmlns="{MAIN}"><numFmts><numFmt numFmtId="200" formatCode="&lol9;"/></numFmts></styleSheet>')
+    rows, _r = alloc_rows(GOOD)
+    data = hand_built(rows, styles="")
+    data = replace_in_zip(data, {"xl/styles.xml": lol.encode("utf-16")})
+    assert "UTF-8" in rejected(data)
+
+
+def test_dtd_after_a_long_comment_is_refused():
+    rows, _r = alloc_rows(GOOD)
+    data = hand_built(rows, styles="")
+    bomb = ('<?xml version="1.0"?><!--' + " " * 70_000 + '--><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'
+            f'<styleSheet xmlns="{MAIN}"/>')
+    assert "DTD" in rejected(replace_in_zip(data, {"xl/styles.xml": bomb.encode()}))
+
+
+def test_external_entity_is_refused():
+    data = xlsx_bytes(allocation_book(GOOD))
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+           b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+           b'<row r="1"><c r="A1" t="inlineStr"><is><t>&e;</t></is></c></row></sheetData></worksheet>')
+    assert "DTD" in rejected(replace_in_zip(data, {"xl/worksheets/sheet1.xml": xxe}))
+
+
+def test_zip_slip_names_are_never_extracted():
+    data = xlsx_bytes(allocation_book(GOOD))
+    evil = replace_in_zip(data, {}, extra={"../../../../tmp/kc-zip-slip.txt": b"x", "/etc/kc-zip-slip": b"y"})
+    preview = accepted(evil)
+    assert len(preview.parsed.lines) == 4
+    import os
+
+    assert not os.path.exists("/tmp/kc-zip-slip.txt")
+
+
+def test_relationship_pointing_outside_the_package():
+    data = xlsx_bytes(allocation_book(GOOD))
+    rels = zipfile.ZipFile(io.BytesIO(data)).read("xl/_rels/workbook.xml.rels")
+    evil = rels.replace(b'Target="/xl/worksheets/sheet1.xml"', b'Target="../../../../etc/passwd"').replace(
+        b'Target="worksheets/sheet1.xml"', b'Target="../../../../etc/passwd"')
+    message = rejected(replace_in_zip(data, {"xl/_rels/workbook.xml.rels": evil}))
+    assert "trang tính" in message
+
+
+def test_many_thousand_problem_rows_stay_bounded():
+    rows = [("Hà Tây", "", 1, 1)] * 20_000
+    wb = allocation_book(rows, total=None)
+    preview = import_preview(fileobj=io.BytesIO(xlsx_bytes(wb)), name="x.xlsx", actor=None, save=False)
+    assert not preview.ok
