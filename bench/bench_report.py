@@ -47,6 +47,9 @@ YEAR = 2025
 
 def setup_data():
     call_command("migrate", verbosity=0)
+    # A BENCH_DATABASE_URL database left by an earlier run: start from empty tables, else the seeded
+    # đề án codes collide (and the figures would count the earlier run's rows too).
+    call_command("flush", interactive=False, verbosity=0)
     call_command("load_reference", verbosity=0)
     from tests.reports.factories import build_year
 

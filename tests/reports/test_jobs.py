@@ -486,3 +486,31 @@ def test_media_urls_resolve_only_for_the_render_they_were_given_to():
             fetcher.fetch(url)
     with pytest.raises(pdf.RefusedURL):
         pdf.make_fetcher().fetch("kc-media:7")
+
+
+def test_failed_job_says_what_to_do_and_is_asked_again_with_one_click(client, users, media_root, django_capture_on_commit_callbacks):
+    """A failed job's page explains in Vietnamese and offers «Tạo lại báo cáo»: the same kind, year,
+    province and grouping posted again (rights checked anew), a new job that runs to the end."""
+    import re
+
+    build_year(year=2025, n_de_an=6, n_records=0, provinces=[province("24")])
+    key = services.request_key(kind="province", year=2025, province_id=province("24").pk, grouping=Grouping.HISTORICAL)
+    failed = ReportJob.objects.create(kind="province", year=2025, province=province("24"), grouping=Grouping.HISTORICAL,
+                                      request_key=key, status=JobStatus.FAILED, requested_by=users["bac_ninh"],
+                                      error="Lỗi khi tạo báo cáo: OSError: [Errno 28] No space left on device")
+    client.force_login(users["bac_ninh"])
+    page = client.get(reverse("reports:job_detail", args=[failed.pk])).content.decode()
+    assert "Không tạo được báo cáo." in page and "No space left on device" in page
+    assert f"nếu lỗi lặp lại, vui lòng báo quản trị hệ thống kèm mã yêu cầu số {failed.pk}" in page
+    form = re.search(r'<form method="post" action="([^"]+)" id="rerun-form">(.*?)</form>', page, re.S)
+    assert form and form.group(1) == reverse("reports:request") and "Tạo lại báo cáo" in form.group(2)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(2)))
+    assert fields == {"csrfmiddlewaretoken": fields["csrfmiddlewaretoken"], "kind": "province", "year": "2025",
+                      "province": str(province("24").pk), "grouping": "historical", "record": ""}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(form.group(1), fields)
+    again = ReportJob.objects.exclude(pk=failed.pk).get()
+    assert response.status_code == 302 and response["Location"] == reverse("reports:job_detail", args=[again.pk])
+    assert (again.kind, again.year, again.province_id, again.grouping) == ("province", 2025, province("24").pk, "historical")
+    assert again.status == JobStatus.DONE, again.error
+    assert "Tạo lại báo cáo" not in client.get(response["Location"]).content.decode()
