@@ -294,7 +294,10 @@ def de_an_list(year, grouping, province=None):
             "national_amount", "local_amount", "counterpart_amount", "other_amount",
             f"{field}__code", f"{field}__name", f"{field}__kind", f"{field}__era",
         )
-        .order_by(f"{field}__code", "code")
+        # By code, then by the province itself: a merged province keeps the code of one of the old ones
+        # (new Bắc Ninh is 24, as old Bắc Giang was), and ordering by code alone interleaved the two,
+        # cutting the list into dozens of one- and two-row groups with partial subtotals.
+        .order_by(f"{field}__code", f"{field}__era", f"{field}_id", "code")
     )
     groups = []
     current = None

@@ -514,3 +514,32 @@ def test_failed_job_says_what_to_do_and_is_asked_again_with_one_click(client, us
     assert (again.kind, again.year, again.province_id, again.grouping) == ("province", 2025, province("24").pk, "historical")
     assert again.status == JobStatus.DONE, again.error
     assert "Tạo lại báo cáo" not in client.get(response["Location"]).content.decode()
+
+
+def test_historical_appendix_lists_each_recorded_province_once_with_its_subtotal(users, media_root, no_dispatch):
+    """New Bắc Ninh kept old Bắc Giang's code 24, so a list ordered by province code alone interleaved
+    the đề án recorded under the two: Phụ lục printed «Tỉnh Bắc Ninh (2)», «Tỉnh Bắc Giang (1)»,
+    «Tỉnh Bắc Ninh (2)» … dozens of fragments, each with a partial subtotal."""
+    from projects.models import DeAn
+    from reports import selectors
+
+    bac_ninh = province("24")
+    build_year(year=2025, n_de_an=30, n_records=0, provinces=[bac_ninh])
+    groups = selectors.de_an_list(2025, Grouping.HISTORICAL, bac_ninh)
+    recorded = DeAn.objects.filter(plan_year=2025, current_province=bac_ninh, status__in=selectors.IMPLEMENTED_STATUSES)
+    by_province = {}
+    for d in recorded:
+        by_province.setdefault(d.province_id, []).append(d)
+    assert len(by_province) >= 2  # the current province and at least one former one
+    assert [g["province"].pk for g in groups] == sorted({g["province"].pk for g in groups}, key=[g["province"].pk for g in groups].index)
+    assert len(groups) == len(by_province)
+    for g in groups:
+        rows = by_province[g["province"].pk]
+        assert sorted(d.code for d in g["rows"]) == sorted(d.code for d in rows)
+        assert g["total"] == sum(d.total_amount for d in rows) and g["national"] == sum(d.national_amount for d in rows)
+    job = services.report_request(user=users["reviewer"], kind="province", year=2025, province=bac_ninh, grouping=Grouping.HISTORICAL)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    text = " ".join(pdf_text(job.file.path).split())
+    for g in groups:
+        assert text.count(f"{g['province'].full_name} ({len(g['rows'])})") == 1
