@@ -159,6 +159,24 @@ def test_national_report_for_every_province_has_no_text_past_a_cell_a_chart_or_t
     assert on_page == []
 
 
+def test_a_group_heading_row_is_never_the_last_row_of_a_page():
+    """Phụ lục of a province's report by recorded province: the bold «Tỉnh Bắc Giang (n)» row that heads
+    a group and carries its subtotal stayed alone at the foot of a page, its rows on the next one (the
+    benchmark's data, Bắc Ninh and Hưng Yên, page 7)."""
+    build_year(year=2024, n_de_an=500, n_records=0, seed=7)
+    build_year(year=2025, n_de_an=2000, n_records=300)
+    seen = 0
+    for code in ("24", "33"):
+        job = job_for("province", 2025, province=Province.objects.current().get(code=code))
+        job.grouping = "historical"
+        for number, page in enumerate(layout(job).pages, 1):
+            rows = [row for group in walk(page._page_box) if isinstance(group, B.TableRowGroupBox) and not group.is_header
+                    for row in group.children if isinstance(row, B.TableRowBox)]
+            seen += sum("subtotal" in (row.element.get("class") or "") for row in rows)
+            assert not rows or "subtotal" not in (rows[-1].element.get("class") or ""), (code, number)
+    assert seen >= 4
+
+
 # --- running text ---------------------------------------------------------------------------------
 
 def test_a_number_and_its_unit_stay_on_one_line_in_running_text():
