@@ -400,10 +400,12 @@ def annual_report_context(job):
         "programme": programme, "indicators": indicators, "elapsed": elapsed, "inspections": insp, "groups": groups,
         "de_an_count": totals["count"],
         "proposals": proposals(money, provinces, insp), "chart": money_chart(money),
+        # «The provinces with the most money» compares provinces: not drawn for a single one (a province's
+        # own report grouped by current province), where it was one bar repeating the table's figure.
         "province_chart": hbar_chart([
             (row["province"].name, row["support"], format_trieu(row["support"], 0, unit=False))
             for row in sorted(provinces, key=lambda r: -r["support"])[:10]
-        ]),
+        ] if len(provinces) > 1 else []),
         "content_chart": hbar_chart([(clip(f"{row['code']}. {row['name']}", 36), row["count"], str(row["count"])) for row in contents if row["code"]]),
     }
 

@@ -205,3 +205,15 @@ def test_kinh_gui_line_is_centred():
         start = min(child.position_x for child in line.children)
         end = max(child.position_x + child.margin_width() for child in line.children)
         assert abs((start - left) - (right - end)) < 1 * PT, (start - left, right - end)
+
+
+def test_province_report_cites_in_full_and_draws_no_one_bar_comparison(tmp_path):
+    """Formal text cites a decree with its date in words («ngày 21 tháng 5 năm 2012», as NĐ 30/2020 and the
+    decrees themselves do; it said «ngày 21/5/2012»), and a province's own report does not draw «Hình 3.
+    Các tỉnh, thành phố có kinh phí … lớn nhất» with one bar: its own."""
+    build_year(year=2025, n_de_an=8, n_records=0, provinces=[bac_ninh()])
+    out = tmp_path / "bn.pdf"
+    services.report_generate_sync(kind="province", year=2025, province=bac_ninh(), output=str(out))
+    flat = " ".join(pdf_text(out).split())
+    assert "Nghị định số 45/2012/NĐ-CP ngày 21 tháng 5 năm 2012 của Chính phủ" in flat and "21/5/2012" not in flat
+    assert "Hình 1." in flat and "Hình 2." in flat and "Hình 3." not in flat
