@@ -26,7 +26,9 @@ from .models import AllocationSource, ImportKind
 from .xlsx import CellErrorValue, FormulaWithoutValue, column_letter
 
 HEADER_SCAN_ROWS = 40
+MAX_LISTED_PROBLEMS = 1000
 ROMAN = re.compile(r"^[IVXLCDM]+\.?$")
+ROMAN_LABEL = re.compile(r"^([IVXLC]+)\s*[.\-–)]\s*(\S.*)$", re.S)
 COLUMN_NUMBER = re.compile(r"^\(?\s*\d{1,2}\s*\)?$")
 # The column-number row also comes as "(8)=(9)+(10)" or "8=9+10" (how a total column is made), and some
 # tables number their first columns with letters: "A", "B", "(C)".
@@ -63,9 +65,18 @@ FIELD_LABELS = {  # lazily translated
 MONEY_FIELDS = ("total", "national", "local", "counterpart", "amount")
 
 
+_NATIONAL_WORDS = re.compile(r"\bnstw\b|\bns\s*tw\b|\bngan sach tw\b")
+_LOCAL_WORDS = re.compile(r"\bnsdp\b|\bns\s*dp\b|\bngan sach tinh\b")
+
+
+_UNIT_BRACKETS = re.compile(r"\(([^()]*)\)")
+
+
 def classify_header(label):
     """Folded header text → field code, or None."""
-    lab = label.strip(" :.*")
+    if "(" in label:  # "Kinh phí (triệu đồng)": the unit is read elsewhere, the name is what is left
+        label = _UNIT_BRACKETS.sub(lambda m: " " if unit_words(m.group(1)) else m.group(0), label)
+    lab = " ".join(label.split()).strip(" :.*")
     if not lab:
         return None
     if lab in ("stt", "tt", "so tt", "so thu tu"):
@@ -90,12 +101,17 @@ def classify_header(label):
         return "counterpart"
     if lab in ("nguon", "nguon kinh phi", "nguon von"):
         return "source"
-    if "kcqg" in lab or "quoc gia" in lab or "trung uong" in lab:
+    if "kcqg" in lab or "quoc gia" in lab or "trung uong" in lab or _NATIONAL_WORDS.search(lab):
         return "national"
-    if "kcdp" in lab or ("dia phuong" in lab and ("kinh phi" in lab or "khuyen cong" in lab)):
+    if "kcdp" in lab or ("dia phuong" in lab and ("kinh phi" in lab or "khuyen cong" in lab or "ngan sach" in lab)) \
+            or _LOCAL_WORDS.search(lab):
         return "local"
-    if lab.startswith("tinh") or lab in ("dia phuong", "don vi", "tinh, thanh pho", "tinh/thanh pho", "thanh pho"):
+    if lab.startswith("tinh") or lab in ("dia phuong", "don vi", "tinh, thanh pho", "tinh/thanh pho", "thanh pho") \
+            or lab.startswith(("ten tinh", "ten dia phuong", "ten don vi hanh chinh")):
         return "province"
+    if lab.startswith(("kinh phi khuyen cong", "kinh phi ho tro")) or "khuyen cong ho tro" in lab:
+        # DOMAIN §4's "kinh phí khuyến công hỗ trợ": national or local money by the plan's level
+        return "support"
     if lab.startswith("tong"):
         return "total"
     if lab in ("nam", "nam ke hoach"):
@@ -186,6 +202,9 @@ class ParsedImport:
     rows_read: int = 0
     labels: dict = field(default_factory=dict)  # field → header text as written in the sheet
     bad_unit: str = ""  # an "ĐVT: …" line naming no money unit (the file is refused)
+    omitted: int = 0  # problems beyond MAX_LISTED_PROBLEMS: counted, not kept
+    omitted_rows: int = 0
+    _last_omitted_row: int = -1
 
     def label(self, field_name):
         return self.labels.get(field_name) or str(FIELD_LABELS[field_name])
@@ -195,7 +214,25 @@ class ParsedImport:
         return not self.problems
 
     def problem(self, row, message):
-        self.problems.append(Problem(row, str(message)))
+        if len(self.problems) < MAX_LISTED_PROBLEMS:
+            self.problems.append(Problem(row, str(message)))
+            return
+        # A file where every row is wrong (a wrong layout, or one made to be) must not fill the memory
+        # and the preview page with a million messages: the rows are still all read and counted.
+        if not self.omitted:
+            self.problems.append(Problem(row, ""))  # filled in by close_problems
+        if row != self._last_omitted_row:
+            self.omitted_rows += 1
+            self._last_omitted_row = row
+        self.omitted += 1
+
+    def close_problems(self):
+        if self.omitted:
+            first = self.problems[MAX_LISTED_PROBLEMS]
+            first.message = _(
+                "Còn %(n)s lỗi khác ở %(rows)s dòng, từ dòng %(row)s trở đi, không liệt kê ở đây; hãy sửa các lỗi trên "
+                "rồi tải lên lại."
+            ) % {"n": format_decimal(self.omitted), "rows": format_decimal(self.omitted_rows), "row": first.sheet_row}
 
     def totals_by_province(self):
         """{current province: {"national": đồng, "local": đồng, "counterpart": đồng}} over valid lines."""
@@ -593,6 +630,10 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
                 ),
             }
         )
+    if "support" in columns:
+        col = columns.pop("support")
+        if not ({"national", "local"} & set(columns)):
+            columns["local" if parsed.level == Level.LOCAL else "national"] = col
     parsed.header_row = header_row
     header_text = {}
     for col, value in enumerate(header_values):
@@ -653,17 +694,27 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
         )
     if parsed.kind == ImportKind.PLAN_ANNEX and not parsed.level:
         parsed.level = Level.NATIONAL if "national" in fields else Level.LOCAL
-    data = _chain(pending, rows)
+    data = _without_repeated_header(_chain(pending, rows), header_values, sub_values)
     if parsed.kind == ImportKind.PLAN_ANNEX:
         _read_plan_rows(parsed, columns, data, max_problems)
     else:
         _read_allocation_rows(parsed, columns, data, max_problems)
+    parsed.close_problems()
     return parsed
 
 
 def _chain(first, rest):
     yield from first
     yield from rest
+
+
+def _without_repeated_header(rows, header_values, sub_values):
+    """The header row pasted again inside the table (tables copied together from several sheets):
+    skipped, it is no data."""
+    for row, values in rows:
+        if values == header_values or (sub_values is not None and values == sub_values):
+            continue
+        yield row, values
 
 
 def _money_reader(parsed, columns):
@@ -756,13 +807,24 @@ def _dong_text(amount, unit):
     return f"{format_decimal(amount / UNITS[unit] if amount % UNITS[unit] else amount // UNITS[unit])} {UNIT_LABELS[unit]}"
 
 
+def _stt_label(values, columns):
+    col = columns.get("stt")
+    value = values[col] if col is not None and col < len(values) else None
+    match = ROMAN_LABEL.match(value.strip()) if isinstance(value, str) else None
+    return nfc(match.group(2)).strip() if match else ""
+
+
 def _row_kind(values, columns, label_fields):
     """"group", "total" or "data" for a non-blank row."""
     stt_col = columns.get("stt")
     stt = values[stt_col] if stt_col is not None and stt_col < len(values) else None
     stt_text = stt.strip() if isinstance(stt, str) else stt
-    if isinstance(stt_text, str) and ROMAN.match(stt_text):
-        return "group", stt_text.rstrip(".")
+    if isinstance(stt_text, str):
+        if ROMAN.match(stt_text):
+            return "group", stt_text.rstrip(".")
+        match = ROMAN_LABEL.match(stt_text)
+        if match:  # "I. TỈNH THÁI NGUYÊN" written whole in the STT cell
+            return "group", match.group(1)
     if stt_text in (None, ""):
         for f in label_fields:
             col = columns.get(f)
@@ -941,7 +1003,7 @@ def _read_plan_rows(parsed, columns, data, max_problems):
                 if sums.total(row, stated):
                     total_row = row
                 continue
-            label = text(values, "name", row, errors) or stt
+            label = text(values, "name", row, errors) or _stt_label(values, columns) or stt
             province, message = resolver.find(label) if label else (None, _("Dòng nhóm không có tên tỉnh, thành phố."))
             sums.open_group(row, f"{stt} – {label}", stated)
             group_row = row
@@ -1158,10 +1220,12 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
             local = money(values, row, "local", errors, blank=None)
             total = money(values, row, "total", errors, blank=None)
             sums.add({"national": national or 0, "local": local or 0, "total": total or 0})
-            if total is not None and national is not None and local is not None and national + local != total:
+            # A blank or absent KCQG/KCĐP cell counts 0 here: a "Tổng cộng" above KCQG + KCĐP means money in
+            # a column this reader did not recognise, which must not be dropped without a word.
+            if total is not None and not errors and (national or 0) + (local or 0) != total:
                 errors.append(
                     _("«Tổng cộng» %(t)s khác KCQG + KCĐP = %(p)s.")
-                    % {"t": _dong_text(total, parsed.unit), "p": _dong_text(national + local, parsed.unit)}
+                    % {"t": _dong_text(total, parsed.unit), "p": _dong_text((national or 0) + (local or 0), parsed.unit)}
                 )
             pairs = [(s, a) for s, a in ((AllocationSource.NATIONAL, national), (AllocationSource.LOCAL, local))
                      if a is not None]

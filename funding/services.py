@@ -184,7 +184,11 @@ class ImportPreview:
         return not self.parsed.problems and self.duplicate_of is None
 
     def counts(self):
-        counts = {"create": 0, "update": 0, "unchanged": 0, "error": len({p.sheet_row for p in self.parsed.problems})}
+        errors = len({p.sheet_row for p in self.parsed.problems})
+        omitted = getattr(self.parsed, "omitted_rows", 0)
+        if omitted:  # rows whose problems were only counted (the first of them is listed as the note)
+            errors += omitted - 1
+        counts = {"create": 0, "update": 0, "unchanged": 0, "error": errors}
         for plan in self.plans:
             counts[plan.action] += 1
         return counts

@@ -457,3 +457,80 @@ def test_many_thousand_problem_rows_stay_bounded():
     wb = allocation_book(rows, total=None)
     preview = import_preview(fileobj=io.BytesIO(xlsx_bytes(wb)), name="x.xlsx", actor=None, save=False)
     assert not preview.ok
+
+
+# === headers as ministry staff write them =======================================================
+
+def test_unrecognised_money_column_is_not_dropped_silently():
+    """"Ngân sách tỉnh" was not read as KCĐP: its money vanished; now it is KCĐP, and any money column
+    still not understood shows as a row total that does not add up."""
+    wb = allocation_book(GOOD, headers=["STT", "Tỉnh, thành phố", "Mã tỉnh", "Kinh phí KCQG", "Ngân sách tỉnh", "Tổng cộng"])
+    preview = accepted(xlsx_bytes(wb))
+    assert amounts(preview)[("01", "local")] == 50 * TRIEU
+    wb = allocation_book(GOOD, headers=["STT", "Tỉnh, thành phố", "Mã tỉnh", "Kinh phí KCQG", "Vốn lồng ghép", "Tổng cộng"])
+    messages = with_problems(xlsx_bytes(wb))
+    assert any(m.startswith("Dòng 7:") and "khác KCQG + KCĐP" in m for m in messages), messages
+
+
+def test_province_column_called_ten_tinh():
+    wb = allocation_book(GOOD, headers=["STT", "Tên tỉnh, thành phố", "Mã tỉnh", "Kinh phí KCQG", "Kinh phí KCĐP", "Tổng cộng"])
+    assert len(accepted(xlsx_bytes(wb)).parsed.lines) == 4
+
+
+def test_annex_column_kinh_phi_khuyen_cong_ho_tro():
+    """DOMAIN §4's column name: national money in a KCQG plan."""
+    wb, ws = annex()
+    ws["I7"] = "Kinh phí khuyến công hỗ trợ"
+    preview = accepted(xlsx_bytes(wb))
+    assert preview.parsed.totals()["national"] == 6_800 * TRIEU
+
+
+def test_group_row_with_roman_numeral_and_name_in_the_stt_cell():
+    wb, ws = annex()
+    ws["A9"] = "I. TỈNH THÁI NGUYÊN"
+    ws["B9"] = None
+    preview = accepted(xlsx_bytes(wb))
+    assert len(preview.parsed.lines) == 30
+
+
+def test_header_row_pasted_again_inside_the_table():
+    wb = allocation_book(GOOD)
+    ws = wb["Phan bo"]
+    ws.insert_rows(8)
+    for c in range(1, 7):
+        ws.cell(row=8, column=c, value=ws.cell(row=6, column=c).value)
+    assert len(accepted(xlsx_bytes(wb)).parsed.lines) == 4
+
+
+def test_two_level_header_with_the_unit_in_the_merged_cell():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A2"] = "PHÂN BỔ KINH PHÍ KHUYẾN CÔNG NĂM 2026"
+    for col, v in zip("ABCD", ["STT", "Tỉnh, thành phố", "Kinh phí (triệu đồng)", None], strict=True):
+        ws[f"{col}4"] = v
+    ws.merge_cells("C4:D4")
+    ws.merge_cells("A4:A5")
+    ws.merge_cells("B4:B5")
+    ws["C5"], ws["D5"] = "KCQG", "KCĐP"
+    ws.append([1, "Hà Nội", 100, 50])
+    ws.append([2, "Cao Bằng", "30", "20"])
+    ws.append([None, "Tổng cộng", 130, 70])
+    preview = accepted(xlsx_bytes(wb))
+    assert amounts(preview) == {("01", "national"): 100 * TRIEU, ("01", "local"): 50 * TRIEU,
+                                ("04", "national"): 30 * TRIEU, ("04", "local"): 20 * TRIEU}
+
+
+def test_unit_in_a_header_cell_contradicting_the_unit_line():
+    wb = allocation_book(GOOD, headers=["STT", "Tỉnh, thành phố", "Mã tỉnh", "Kinh phí KCQG (đồng)", "Kinh phí KCĐP", "Tổng cộng"])
+    message = rejected(xlsx_bytes(wb))
+    assert "mâu thuẫn" in message and "triệu đồng" in message
+
+
+def test_problems_beyond_a_thousand_are_counted_not_kept():
+    rows = [("Hà Tây", "", 1, 1)] * 3_000
+    preview = import_preview(fileobj=io.BytesIO(xlsx_bytes(allocation_book(rows, total=None))), name="x.xlsx",
+                             actor=None, save=False)
+    assert len(preview.problems) == 1_001
+    assert preview.parsed.rows_read == 3_000
+    assert "Còn 2.000 lỗi khác ở 2.000 dòng, từ dòng 1007 trở đi" in preview.problems[-1].message
+    assert preview.counts()["error"] == 3_000
