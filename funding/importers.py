@@ -372,6 +372,8 @@ def unit_from_line(text):
     if not match:
         return None
     key = unit_words(folded[match.end():])
+    if not key and match.group(0).startswith("don vi") and not match.group(0).startswith("don vi tinh"):
+        return None  # "Đơn vị: Sở Công Thương …" names an organisation, not a unit
     return "" if key is None else key
 
 
@@ -748,7 +750,9 @@ def _money_reader(parsed, columns):
                 if 0 <= value < limit and value.is_integer():
                     return int(value) * factor
         elif isinstance(value, str):
-            if not value.strip():
+            stripped = value.strip()
+            if not stripped or stripped in _DASHES:
+                # a lone dash is how Vietnamese tables write "nothing" in a money column
                 return blank
             value = nfc(value).translate(_SPACES)
             if _DONG_SUFFIX.search(value) and split_unit(value)[1] is None:
@@ -772,6 +776,7 @@ def _money_reader(parsed, columns):
 # Thin, narrow no-break and figure spaces that LibreOffice and Google Sheets put in "1 500" (the no-break
 # space and the plain space are taken out by parse_money itself).
 _SPACES = {0x2009: " ", 0x202F: " ", 0x2007: " ", 0x200B: None, 0xFEFF: None}
+_DASHES = frozenset(("-", "–", "—", "−", "--"))
 _DONG_SUFFIX = re.compile(r"\d\s*(?:đồng|đ|vnđ|vnd|dong)\s*$", re.IGNORECASE)
 
 

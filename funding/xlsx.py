@@ -615,7 +615,7 @@ def _parse_block(wrapper_open, part, path):
 
 _ROW_RE = re.compile(rb'<row\b([^>]*?)(?:/>|>(.*?)</row>)', re.S)
 _ROW_TAG = re.compile(rb'<(?:[A-Za-z_][\w.\-]*:)?row\b([^>]*)>')
-_ROW_NUM = re.compile(rb'\br="(\d+)"')
+_ROW_NUM = re.compile(rb'\br=["\'](\d+)["\']')
 _CELL_RE = re.compile(
     rb'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?(?: s="(\d+)")?((?: [a-z]+="[^"]*")*)\s*'
     rb'(?:/>|>(<f\b[^>]*?(?:/>|>[^<]*</f>))?(?:<v>([^<]*)</v>|<is><t(?: [^>]*)?>([^<]*)</t></is>)?</c>)'

@@ -534,3 +534,70 @@ def test_problems_beyond_a_thousand_are_counted_not_kept():
     assert preview.parsed.rows_read == 3_000
     assert "Còn 2.000 lỗi khác ở 2.000 dòng, từ dòng 1007 trở đi" in preview.problems[-1].message
     assert preview.counts()["error"] == 3_000
+
+
+def test_a_lone_dash_means_nothing_in_a_money_column():
+    preview = accepted(xlsx_bytes(allocation_book([("Thành phố Hà Nội", "01", 100, "-", 100)])))
+    assert amounts(preview) == {("01", "national"): 100 * TRIEU}
+
+
+# === files as other programs write them ==========================================================
+
+def _libreoffice_style():
+    """What LibreOffice Calc writes: shared strings, every row and cell styled, formulas with aca="false"
+    and cached values, booleans spelled out, rows with half a dozen attributes."""
+    strings = ["PHÂN BỔ KINH PHÍ KHUYẾN CÔNG NĂM 2026", "ĐVT: Tr.đồng", "STT", "Tỉnh, thành phố", "Mã tỉnh",
+               "Kinh phí KCQG", "Kinh phí KCĐP", "Tổng cộng", "Thành phố Hà Nội", "01", "Tỉnh Cao Bằng", "04",
+               '<si><r><rPr><b val="true"/></rPr><t xml:space="preserve">Tổng </t></r><r><t>cộng</t></r></si>']
+    attrs = 'customFormat="false" ht="12.8" hidden="false" customHeight="false" outlineLevel="0" collapsed="false"'
+
+    def s(ref, i):
+        return f'<c r="{ref}" s="1" t="s"><v>{i}</v></c>'
+
+    def n(ref, v, f=None):
+        formula = f'<f aca="false">{f}</f>' if f else ""
+        return f'<c r="{ref}" s="2" t="n">{formula}<v>{v}</v></c>'
+
+    rows = [
+        f'<row r="3" {attrs}>{s("A3", 0)}</row>', f'<row r="5" {attrs}>{s("E5", 1)}</row>',
+        f'<row r="6" {attrs}>' + "".join(s(f"{c}6", i) for c, i in zip("ABCDEF", range(2, 8), strict=True)) + "</row>",
+        f'<row r="7" {attrs}>{n("A7", 1)}{s("B7", 8)}{s("C7", 9)}{n("D7", "1250.5")}{n("E7", 50)}'
+        f'{n("F7", "1300.5", "D7+E7")}<c r="G7" s="0" t="b"><v>1</v></c></row>',
+        f'<row r="8" {attrs}>{n("A8", 2)}{s("B8", 10)}{s("C8", 11)}{n("D8", 30)}{n("E8", 20)}{n("F8", 50, "D8+E8")}</row>',
+        f'<row r="9" {attrs}>{s("B9", 12)}{n("D9", "1280.5", "SUM(D7:D8)")}{n("E9", 70, "SUM(E7:E8)")}'
+        f'{n("F9", "1350.5", "SUM(F7:F8)")}</row>',
+        "".join(f'<row r="{r}" {attrs}><c r="A{r}" s="1"/><c r="B{r}" s="1"/></row>' for r in range(10, 2000)),
+    ]
+    return hand_built("".join(rows), shared=strings,
+                      styles='<cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="49"/><xf numFmtId="4"/></cellXfs>')
+
+
+def test_libreoffice_style_workbook():
+    preview = accepted(_libreoffice_style())
+    assert amounts(preview) == {("01", "national"): 1_250_500_000, ("01", "local"): 50 * TRIEU,
+                                ("04", "national"): 30 * TRIEU, ("04", "local"): 20 * TRIEU}
+
+
+def test_google_sheets_style_workbook():
+    """Google Sheets: numbers written as "100.0", single-quoted attributes from some exporters, cells
+    referenced in lowercase, a thousand empty styled rows below the table."""
+    rows, r = alloc_rows(GOOD)
+    rows = rows.replace("<v>100</v>", "<v>100.0</v>").replace('<row r="7">', "<row r='7'>")
+    rows = rows.replace('<c r="B8"', '<c r="b8"')
+    empty = "".join(f"<row r='{n}' ht='15.75' customHeight='1'><c r='A{n}' s='3'/></row>" for n in range(r + 1, r + 1000))
+    total = f'<row r="{r + 1000}">{_cell(f"B{r + 1000}", "Tổng cộng")}{_cell(f"D{r + 1000}", 130)}</row>'
+    preview = accepted(hand_built(rows + empty + total))
+    assert amounts(preview)[("01", "national")] == 100 * TRIEU and len(preview.parsed.lines) == 4
+
+
+def test_province_cell_merged_over_two_rows_is_an_error_naming_the_row():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A2"] = "PHÂN BỔ KINH PHÍ KHUYẾN CÔNG NĂM 2026"
+    ws["D3"] = "ĐVT: triệu đồng"
+    ws.append(["STT", "Tỉnh, thành phố", "Nguồn kinh phí", "Kinh phí"])
+    ws.append([1, "Hà Nội", "KCQG", 100])
+    ws.append([None, None, "KCĐP", 50])
+    ws.merge_cells("B5:B6")
+    messages = with_problems(xlsx_bytes(wb))
+    assert any(m.startswith("Dòng 6:") and "tỉnh" in m for m in messages), messages
