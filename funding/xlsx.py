@@ -45,6 +45,8 @@ MAX_ROW_BYTES = 16 * 1024 * 1024
 MAX_COLUMNS = 1024
 # Beyond XFD there are no columns at all: such a reference is a damaged or forged file.
 LAST_COLUMN = 16383
+# Nor rows beyond 1.048.576 (a forged r="3000000000" would not even fit the import log's row number).
+LAST_ROW = 1_048_576
 
 
 class WorkbookError(Exception):
@@ -245,7 +247,7 @@ class Workbook:
             kind, target = rels.get(rid, ("", ""))
             if not target or target not in self._names:
                 continue
-            self.sheets.append(sheet.get("name", ""))
+            self.sheets.append(sheet.get("name", "")[:100])  # Excel allows 31 characters
             self.hidden.append(sheet.get("state", "visible") in ("hidden", "veryHidden"))
             self._sheet_paths.append(target)
         self._shared_path = None
@@ -373,12 +375,16 @@ class Workbook:
             if fast is not None:
                 for row_number, values in fast:
                     last = row_number if row_number else last + 1
+                    if last > LAST_ROW:
+                        raise WorkbookError(_row_beyond_message(last))
                     if values:
                         yield last, values
                 continue
             for row in _parse_block(wrapper, part, path).iter(row_tag):
                 r = row.get("r")
                 last = int(r) if r and r.isdigit() else last + 1
+                if last > LAST_ROW:
+                    raise WorkbookError(_row_beyond_message(last))
                 values = []
                 col = -1
                 for c in row:
@@ -509,6 +515,10 @@ def _looks_like_text(head):
         except UnicodeDecodeError:
             return False
     return True
+
+
+def _row_beyond_message(row):
+    return _("Tệp .xlsx bị hỏng: có dòng số %(r)s, quá số dòng tối đa của Excel (1.048.576).") % {"r": row}
 
 
 def _too_big_message(path):

@@ -601,3 +601,35 @@ def test_province_cell_merged_over_two_rows_is_an_error_naming_the_row():
     ws.merge_cells("B5:B6")
     messages = with_problems(xlsx_bytes(wb))
     assert any(m.startswith("Dòng 6:") and "tỉnh" in m for m in messages), messages
+
+
+def test_row_number_beyond_excel_is_refused():
+    rows, _r = alloc_rows(GOOD)
+    rows = rows.replace('<row r="8">', '<row r="3000000000">').replace('r="B8"', 'r="B3000000000"')
+    assert "1.048.576" in rejected(hand_built(rows))
+
+
+def test_forged_long_sheet_name_is_clipped_and_the_batch_saved(admin_user):
+    data = xlsx_bytes(allocation_book(GOOD))
+    long_name = "Phân bổ " * 40
+    forged = replace_in_zip(data, {"xl/workbook.xml": lambda body: body.replace(b'name="Phan bo"', f'name="{long_name}"'.encode())})
+    preview = import_preview(fileobj=io.BytesIO(forged), name="b.xlsx", actor=admin_user)
+    assert preview.ok and preview.batch is not None
+    assert len(preview.batch.sheet_name) == 100
+
+
+def test_more_rows_than_an_import_takes(settings):
+    settings.IMPORT_MAX_ROWS = 50
+    rows = [("Thành phố Hà Nội", "01", 1, 1)] * 60
+    message = rejected(xlsx_bytes(allocation_book(rows, total=None)))
+    assert "hơn 50 dòng dữ liệu" in message and "Phan bo" in message
+
+
+def test_a_value_far_right_on_every_row_is_quick():
+    rows, r = alloc_rows(GOOD, total=None)
+    far = "".join(f'<row r="{n}"><c r="AMJ{n}"><v>1</v></c><c r="XFC{n}"><v>1</v></c></row>' for n in range(r, 210_000))
+    data = hand_built(rows + far)
+    start = time.monotonic()
+    with pytest.raises(ImportRejected):  # 210.000 rows without a province: more rows than an import takes
+        import_preview(fileobj=io.BytesIO(data), name="x.xlsx", actor=None, save=False)
+    assert time.monotonic() - start < 20
