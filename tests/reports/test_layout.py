@@ -217,3 +217,19 @@ def test_province_report_cites_in_full_and_draws_no_one_bar_comparison(tmp_path)
     flat = " ".join(pdf_text(out).split())
     assert "Nghị định số 45/2012/NĐ-CP ngày 21 tháng 5 năm 2012 của Chính phủ" in flat and "21/5/2012" not in flat
     assert "Hình 1." in flat and "Hình 2." in flat and "Hình 3." not in flat
+
+
+def test_bien_ban_and_plan_write_their_dates_in_words(tmp_path):
+    """Formal text: «Hôm nay, ngày 01 tháng 6 năm 2025, tại …» (it said «ngày 01/06/2025») and «(Ban hành
+    kèm theo Quyết định số 55/QĐ-ĐMST ngày 10 tháng 3 năm 2025)» (it said «ngày 10/03/2025»)."""
+    from reports.models import InspectionRecord
+
+    build_year(year=2025, n_de_an=6, n_records=2)
+    record = InspectionRecord.objects.order_by("inspected_on", "id").first()
+    assert str(record.inspected_on) == "2025-06-01"
+    services.report_generate_sync(kind="record", year=2025, target_id=record.pk, output=str(tmp_path / "bb.pdf"))
+    services.report_generate_sync(kind="plan", year=2025, output=str(tmp_path / "kh.pdf"))
+    bien_ban = " ".join(pdf_text(tmp_path / "bb.pdf").split())
+    plan = " ".join(pdf_text(tmp_path / "kh.pdf").split())
+    assert f"Hôm nay, ngày 01 tháng 6 năm 2025, tại {record.place}" in bien_ban
+    assert "(Ban hành kèm theo Quyết định số 55/QĐ-ĐMST ngày 10 tháng 3 năm 2025)" in plan
