@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files import File
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -57,8 +57,8 @@ def commitment_reserve(*, de_an, amount, actor=None):
     serialised: the second sees the first one's commitment. The database CHECK
     ``committed <= amount`` backs this up. Raises OverAllocation with a Vietnamese message.
 
-    ``amount`` is added to what the đề án already holds (an approved adjustment passes the increase).
-    Returns the Commitment (one per đề án and allocation).
+    ``amount`` is added to what the đề án already holds (an approved adjustment sets the new total
+    with ``commitment_set``). Returns the Commitment (one per đề án and allocation).
     """
     amount = int(amount)
     if amount < 0:
@@ -67,15 +67,7 @@ def commitment_reserve(*, de_an, amount, actor=None):
     source = source_for_level(de_an.level)
     allocation = _allocation_for_update(year=de_an.plan_year, level=de_an.level, province=province, source=source)
     if allocation is None:
-        raise OverAllocation(
-            _("Chưa có kinh phí %(source)s năm %(year)s được phân bổ cho %(province)s; không thể cam kết %(amount)s.")
-            % {
-                "source": _("khuyến công quốc gia") if source == "national" else _("khuyến công địa phương"),
-                "year": de_an.plan_year,
-                "province": province,
-                "amount": format_dong(amount),
-            }
-        )
+        raise _nothing_allocated(de_an, amount)
     commitment = Commitment.objects.select_for_update().filter(de_an=de_an, allocation=allocation).first()
     previous = commitment.amount if commitment else 0
     _commit_add(allocation=allocation, add=amount)
@@ -85,6 +77,48 @@ def commitment_reserve(*, de_an, amount, actor=None):
         commitment.amount = previous + amount
         commitment.save(update_fields=["amount", "updated_at"])
     return commitment
+
+
+@transaction.atomic
+def commitment_set(*, de_an, amount, actor=None):
+    """Make what ``de_an`` holds against its province's allocation ``amount`` đồng (an approved
+    adjustment of its support money). An increase is checked against the allocation under its row
+    lock, as an approval is (``commitment_reserve``); a decrease gives the difference back. Returns
+    the change in đồng; raises OverAllocation with a Vietnamese message."""
+    amount = int(amount)
+    if amount < 0:
+        raise OverAllocation(_("Số tiền cam kết phải lớn hơn hoặc bằng 0."))
+    source = source_for_level(de_an.level)
+    allocation = _allocation_for_update(year=de_an.plan_year, level=de_an.level, province=de_an.current_province,
+                                        source=source)
+    commitment = None
+    if allocation is not None:
+        commitment = Commitment.objects.select_for_update().filter(de_an=de_an, allocation=allocation).first()
+    before = commitment.amount if commitment else 0
+    if amount == before:
+        return 0
+    if allocation is None:
+        raise _nothing_allocated(de_an, amount)
+    _commit_add(allocation=allocation, add=amount - before)
+    if commitment is None:
+        Commitment.objects.create(de_an=de_an, allocation=allocation, amount=amount, created_by=actor)
+    else:
+        commitment.amount = amount
+        commitment.save(update_fields=["amount", "updated_at"])
+    return amount - before
+
+
+def _nothing_allocated(de_an, amount):
+    source = source_for_level(de_an.level)
+    return OverAllocation(
+        _("Chưa có kinh phí %(source)s năm %(year)s được phân bổ cho %(province)s; không thể cam kết %(amount)s.")
+        % {
+            "source": _("khuyến công quốc gia") if source == "national" else _("khuyến công địa phương"),
+            "year": de_an.plan_year,
+            "province": de_an.current_province,
+            "amount": format_dong(amount),
+        }
+    )
 
 
 @transaction.atomic
@@ -1187,6 +1221,15 @@ class DisbursementRefused(ImportFailed):
 
 # A đề án's money can be paid out once it is approved, until it is settled or cancelled.
 PAYABLE_STATUSES = frozenset({"approved", "in_implementation", "adjustment_requested", "accepted"})
+
+
+def paid_amount(de_an):
+    """What has been paid out for ``de_an`` so far: its advances and payments, in đồng (settlements
+    are not payments)."""
+    from .models import Disbursement, DisbursementKind
+
+    return (Disbursement.objects.filter(de_an_id=de_an.pk).exclude(kind=DisbursementKind.SETTLEMENT)
+            .aggregate(total=Sum("amount"))["total"] or 0)
 
 
 @transaction.atomic

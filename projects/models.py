@@ -443,7 +443,9 @@ class Adjustment(models.Model):
     extension = models.BooleanField(_("kéo dài sang năm sau"), default=False)
     stop = models.BooleanField(_("dừng thực hiện"), default=False)
     new_end_date = models.DateField(_("thời gian kết thúc mới"), null=True, blank=True)
-    new_national_amount = models.BigIntegerField(_("kinh phí KCQG đề nghị"), null=True, blank=True)
+    new_amount = models.BigIntegerField(
+        _("kinh phí hỗ trợ đề nghị"), null=True, blank=True,
+        help_text=_("Kinh phí hỗ trợ mới của đề án từ nguồn của cấp đề án (KCQG hoặc KCĐP), đồng."))
     status = models.CharField(_("trạng thái"), max_length=10, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PENDING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
@@ -457,7 +459,7 @@ class Adjustment(models.Model):
         verbose_name_plural = _("đề nghị điều chỉnh")
         ordering = ["de_an", "requested_at", "id"]
         constraints = [
-            non_negative_or_null("new_national_amount"),
+            non_negative_or_null("new_amount"),
             models.UniqueConstraint(
                 fields=["de_an"], condition=Q(status="pending"), name="adjustment_one_pending_per_de_an"
             ),

@@ -952,14 +952,16 @@ def de_an_start_implementation(*, actor, de_an, comment=""):
 
 @transaction.atomic
 def de_an_request_adjustment(*, actor, de_an, reason, more_money=False, new_content=False, extension=False,
-                             stop=False, new_end_date=None, new_national_amount=None):
+                             stop=False, new_end_date=None, new_amount=None):
     """Ask to change a đề án in implementation. Major when it adds money, content, extends into the next
     year or stops it; otherwise minor (location, beneficiary, partner, timing within the year)."""
     adjustment_holder = {}
 
     def apply(r, step):
-        amount = _money(new_national_amount, _("Kinh phí KCQG đề nghị"), required=False)
-        more = more_money or (amount is not None and amount > (r.approved_national_amount or 0))
+        amount = _money(new_amount, _("Kinh phí hỗ trợ đề nghị"), required=False)
+        if amount is not None:
+            _check_not_below_paid(r, amount)
+        more = more_money or (amount is not None and amount > (getattr(r, _approved_field(r)) or 0))
         extends = extension or bool(new_end_date and r.end_date and new_end_date.year > r.end_date.year)
         if new_end_date and r.start_date and new_end_date < r.start_date:
             raise WorkflowError(_("Ngày kết thúc mới phải sau ngày bắt đầu."))
@@ -967,11 +969,26 @@ def de_an_request_adjustment(*, actor, de_an, reason, more_money=False, new_cont
         adjustment_holder["obj"] = Adjustment.objects.create(
             de_an=r, kind=AdjustmentKind.MAJOR if major else AdjustmentKind.MINOR, reason=_text(reason, 5000),
             more_money=more, new_content=new_content, extension=extends, stop=stop, new_end_date=new_end_date,
-            new_national_amount=amount, requested_by=actor,
+            new_amount=amount, requested_by=actor,
         )
 
     row, _t = _transition(actor=actor, de_an=de_an, action="request_adjustment", comment=reason, apply=apply)
     return adjustment_holder["obj"]
+
+
+def _approved_field(row):
+    """The đề án's approved support amount of its own level's source (KCQG or KCĐP money)."""
+    return "approved_national_amount" if row.level == Level.NATIONAL else "approved_local_amount"
+
+
+def _check_not_below_paid(row, amount):
+    from funding.services import paid_amount
+
+    paid = paid_amount(row)
+    if amount < paid:
+        raise WorkflowError(
+            _("Kinh phí hỗ trợ mới %(new)s thấp hơn số đã giải ngân %(paid)s cho đề án; không thể điều chỉnh "
+              "xuống dưới số đã chi.") % {"new": format_dong(amount), "paid": format_dong(paid)})
 
 
 def _pending_adjustment(row):
@@ -997,16 +1014,18 @@ def de_an_approve_adjustment(*, actor, de_an, decision_number="", decision_date=
             target = workflow.CANCELLED
         if adjustment.new_end_date:
             r.end_date = adjustment.new_end_date
-        if adjustment.new_national_amount is not None and r.level == Level.NATIONAL:
-            delta = adjustment.new_national_amount - (r.approved_national_amount or 0)
-            if delta > 0:
-                from funding.services import OverAllocation, commitment_reserve
+        if adjustment.new_amount is not None and not adjustment.stop:
+            # The new support amount of the đề án's own source (KCQG or KCĐP): the commitment against
+            # the allocation follows it both ways, never below what has been paid out (the đề án row
+            # is locked, as a disbursement locks it).
+            from funding.services import OverAllocation, commitment_set
 
-                try:
-                    commitment_reserve(de_an=r, amount=delta, actor=actor)
-                except OverAllocation as exc:
-                    raise WorkflowError(str(exc)) from exc
-            r.approved_national_amount = adjustment.new_national_amount
+            _check_not_below_paid(r, adjustment.new_amount)
+            try:
+                commitment_set(de_an=r, amount=adjustment.new_amount, actor=actor)
+            except OverAllocation as exc:
+                raise WorkflowError(str(exc)) from exc
+            setattr(r, _approved_field(r), adjustment.new_amount)
         adjustment.status = AdjustmentStatus.APPROVED
         adjustment.decided_by = actor
         adjustment.decided_at = timezone.now()

@@ -427,7 +427,7 @@ def _run_transition(user, de_an, action, data):
         return services.de_an_request_adjustment(
             **common, reason=comment, more_money=data.get("more_money", False),
             new_content=data.get("new_content", False), extension=data.get("extension", False),
-            stop=data.get("stop", False), new_end_date=data.get("new_end_date"), new_national_amount=data.get("amount"))
+            stop=data.get("stop", False), new_end_date=data.get("new_end_date"), new_amount=data.get("amount"))
     if action == "approve_adjustment":
         return services.de_an_approve_adjustment(**common, decision_number=data.get("decision_number") or "",
                                                  decision_date=data.get("decision_date"), comment=comment)
