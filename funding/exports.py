@@ -27,14 +27,16 @@ TEMPLATE_HEADERS = ["STT", "Tỉnh, thành phố", "Mã tỉnh", "Nguồn kinh p
 
 
 def neutralise(value):
-    """Make ``value`` safe to put in a spreadsheet cell: text that a spreadsheet would read as a formula
-    (starting with = + - @, tab, CR or NUL) gets a leading ``'``; XML-illegal characters are removed.
-    Numbers, dates and None pass through."""
+    """Make ``value`` safe to put in a spreadsheet cell: XML-illegal characters (control characters,
+    NUL) are removed first, then text that a spreadsheet would read as a formula (starting with
+    = + - @, tab or CR) gets a leading ``'`` — in that order, so "\x01=HYPERLINK(…)" cannot lose its
+    first character after the check and become a live formula. Numbers, dates and None pass through."""
     if not isinstance(value, str):
         return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
     if value.startswith(FORMULA_TRIGGERS):
         value = "'" + value
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
 
 
 def _bold(ws, row, count):

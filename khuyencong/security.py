@@ -2,8 +2,8 @@
 
 * login: a lockout (django-axes) is logged and written to the audit trail (``record_lockout``);
 * input: text typed into the portal's forms may not hold invisible control characters
-  (``NoControlCharactersMixin``) — ``funding.exports.neutralise`` drops them *after* its formula check,
-  so ``"\\x01=HYPERLINK(…)"`` would reach a spreadsheet as a live formula;
+  (``NoControlCharactersMixin``): they have no business in a đề án, and ``"\\x01=HYPERLINK(…)"`` once
+  slipped past ``funding.exports.neutralise`` (which now drops them *before* its formula check);
 * output: every file the portal hands out is private (``private_download``): not stored by a proxy or
   by the browser's disk cache of a shared office computer, never sniffed into a page.
 """

@@ -228,10 +228,14 @@ def test_text_starting_with_equals_is_stored_as_text_and_neutralised_on_export(a
     assert cells and all(c.value.startswith("'=") and c.data_type == "s" for c in cells)
 
 
-@pytest.mark.parametrize("text", ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\x00x", "\rx"])
+@pytest.mark.parametrize("text", ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\x00=1"])
 def test_neutralise(text):
     assert neutralise(text).startswith("'")
     assert "\x00" not in neutralise(text)
+
+
+def test_neutralise_drops_nul_and_keeps_plain_text_plain():
+    assert neutralise("\x00x") == "x"
 
 
 def test_neutralise_leaves_plain_values():

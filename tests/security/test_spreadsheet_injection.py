@@ -119,3 +119,17 @@ def test_every_trigger_is_neutralised_in_the_list_and_commitment_exports(client,
         assert all(name.startswith("'") for name in names), names
         assert not [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert de_an.status == "approved"
+
+
+@pytest.mark.parametrize("hidden", ["\x01", "\x00", "\x1f", "\x0b\x0c", "\x08\x01"])
+@pytest.mark.parametrize("formula", ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)"])
+def test_neutralise_drops_control_characters_before_checking_for_a_formula(hidden, formula):
+    """Whatever route text takes (import, service call, admin), the export never writes a live formula."""
+    from openpyxl import Workbook
+
+    from funding.exports import neutralise
+
+    value = neutralise(hidden + formula)
+    assert value == "'" + formula
+    cell = Workbook().active.cell(1, 1, value)
+    assert cell.data_type == "s" and cell.value == "'" + formula
