@@ -1057,6 +1057,14 @@ def _read_plan_rows(parsed, columns, data, max_problems):
         sums.add({"total": total or 0, "national": national or 0, "local": local or 0, "counterpart": counterpart or 0})
         if not name:
             errors.append(_("Chưa có tên đề án."))
+        elif not errors and not (national or local or counterpart or total):
+            # A sub-heading inside a group ("Đề án chuyển tiếp", "A. Nhiệm vụ mới") would otherwise become
+            # a đề án of 0 đồng.
+            errors.append(
+                _("«%(name)s» không có kinh phí nào (các cột kinh phí đều trống hoặc bằng 0): một đề án trong phụ lục "
+                  "phải có kinh phí; nếu đây là dòng tiêu đề nhóm con, hãy xóa dòng hoặc ghi kinh phí.")
+                % {"name": name[:80]}
+            )
         if group_province is None:
             if group_row is None:
                 errors.append(_("Đề án không nằm dưới dòng nhóm tỉnh, thành phố nào (dòng số La Mã I, II, …)."))

@@ -177,6 +177,15 @@ class Workbook:
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
             raise WorkbookError(_("Tệp .xlsx bị hỏng hoặc không đầy đủ (có thể tải lên bị gián đoạn); hãy tải lại tệp.")) from exc
         names = {info.filename for info in infos}
+        if len(names) != len(infos):
+            # Two parts under one name: which one a program reads is up to it, so what the preview
+            # shows could differ from what Excel shows. Excel itself refuses such a file.
+            raise WorkbookError(_("Tệp .xlsx bị hỏng: có hai phần trùng tên trong tệp nén."))
+        if any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos):
+            raise WorkbookError(
+                _("Tệp .xlsx dùng kiểu nén không phải của Excel (chỉ nhận «Deflate» hoặc không nén); hãy mở trong Excel "
+                  "và lưu lại dạng .xlsx.")
+            )
         total = sum(info.file_size for info in infos)
         if total > lim["max_uncompressed"]:
             raise WorkbookError(_bomb_message())

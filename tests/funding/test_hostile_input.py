@@ -633,3 +633,57 @@ def test_a_value_far_right_on_every_row_is_quick():
     with pytest.raises(ImportRejected):  # 210.000 rows without a province: more rows than an import takes
         import_preview(fileobj=io.BytesIO(data), name="x.xlsx", actor=None, save=False)
     assert time.monotonic() - start < 20
+
+
+def _patch_method(data, name, method):
+    """Set the compression method of one zip entry (local header and central directory)."""
+    import struct
+
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+    d = bytearray(data)
+    d[info.header_offset + 8:info.header_offset + 10] = struct.pack("<H", method)
+    cd = d.find(b"PK\x01\x02")
+    while cd >= 0:
+        nlen = struct.unpack("<H", d[cd + 28:cd + 30])[0]
+        if d[cd + 46:cd + 46 + nlen] == name.encode():
+            d[cd + 10:cd + 12] = struct.pack("<H", method)
+        cd = d.find(b"PK\x01\x02", cd + 4)
+    return bytes(d)
+
+
+def test_compression_method_excel_does_not_use_is_refused_not_a_crash():
+    data = _patch_method(xlsx_bytes(allocation_book(GOOD)), "xl/worksheets/sheet1.xml", 9)  # Deflate64
+    assert "kiểu nén" in rejected(data)
+
+
+def test_two_parts_with_the_same_name_are_refused():
+    import warnings
+
+    data = xlsx_bytes(allocation_book(GOOD))
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with zipfile.ZipFile(out, "w") as dst:
+            for info in src.infolist():
+                dst.writestr(info.filename, src.read(info.filename))
+            dst.writestr("xl/worksheets/sheet1.xml", src.read("xl/worksheets/sheet1.xml").replace(b">100<", b">999<"))
+    assert "trùng tên" in rejected(out.getvalue())
+
+
+def test_sub_heading_inside_a_group_does_not_become_a_zero_dong_de_an():
+    wb, ws = annex()
+    ws.insert_rows(10)
+    ws["A10"], ws["B10"] = "A", "Đề án chuyển tiếp từ năm 2023"
+    messages = with_problems(xlsx_bytes(wb))
+    assert any(m.startswith("Dòng 10:") and "không có kinh phí nào" in m for m in messages), messages
+
+
+def test_former_provinces_in_a_2026_table_map_to_todays_and_keep_the_record():
+    preview = accepted(xlsx_bytes(allocation_book([("Tỉnh Hà Giang", "", 10, 5), ("Tỉnh Yên Bái", "", 1, 1)])))
+    lines = preview.parsed.lines
+    assert {line.province.name for line in lines} == {"Tuyên Quang", "Lào Cai"}
+    assert {line.recorded.name for line in lines} == {"Hà Giang", "Yên Bái"}
+    wb = allocation_book([("Tỉnh Hà Giang", "", 10, 5), ("Tỉnh Tuyên Quang", "", 1, 1)])
+    messages = with_problems(xlsx_bytes(wb))
+    assert any(m.startswith("Dòng 8:") and "trùng với dòng 7" in m for m in messages), messages
