@@ -19,6 +19,34 @@ from .models import AuditEvent
 logger = logging.getLogger("khuyencong.security")
 
 
+def client_address(request):
+    """The address of the person signing in, for the login lockout (``AXES_CLIENT_IP_CALLABLE``).
+
+    ``TRUSTED_PROXY_COUNT`` = 0 (default: gunicorn faces the clients): ``REMOTE_ADDR``.
+    ``TRUSTED_PROXY_COUNT`` = N ≥ 1 (N reverse proxies in a chain, each appending the address it was
+    reached from to X-Forwarded-For): the N-th entry from the end, the one written by the farthest
+    trusted proxy — what the client put before it is ignored, so rotating that header neither
+    escapes nor resets a lockout. Without it every person behind the proxy had the proxy's address,
+    and five wrong passwords from anyone locked everyone out. A header shorter than N entries or an
+    entry that is not an address falls back to ``REMOTE_ADDR``."""
+    import ipaddress
+
+    from django.conf import settings
+
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    if count <= 0:
+        return remote
+    entries = [e.strip() for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()]
+    if len(entries) < count:
+        return remote
+    candidate = entries[-count]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
 def record_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
     """Receiver for ``axes.signals.user_locked_out``."""
     username = (username or "")[:150]

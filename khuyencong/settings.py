@@ -139,12 +139,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Lock out after AXES_FAILURE_LIMIT failures for the same user name, or from the same client
-# address. The address is REMOTE_ADDR only (set by the trusted reverse proxy), so a client that
-# rotates X-Forwarded-For neither escapes nor resets the lockout.
+# address. The address (khuyencong.security.client_address) is REMOTE_ADDR, or behind
+# TRUSTED_PROXY_COUNT reverse proxies the X-Forwarded-For entry the farthest of them wrote — never
+# what the client wrote itself, so rotating that header neither escapes nor resets the lockout.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "khuyencong.security.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True

@@ -180,3 +180,54 @@ def test_login_page_states_the_idle_timeout_and_lockout_page_the_cooloff(client)
     last = _fail(client, user.username, settings.AXES_FAILURE_LIMIT)[-1]
     cooloff = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     assert f"Thời gian tạm khóa: {cooloff} phút." in last.content.decode()
+
+
+PROXY = "10.0.0.2"  # the reverse proxy, as gunicorn sees it
+
+
+def _fail_behind_proxy(client, forwarded, n, username_prefix="khach"):
+    for i in range(n):
+        client.post(LOGIN, {"username": f"{username_prefix}-{i}", "password": "x"},
+                    HTTP_X_FORWARDED_FOR=forwarded(i), REMOTE_ADDR=PROXY)
+
+
+def test_behind_a_proxy_one_client_s_failures_do_not_lock_out_the_others(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    _fail_behind_proxy(client, lambda i: "203.0.113.5", settings.AXES_FAILURE_LIMIT)
+    user = centre_user()
+    other = client.post(LOGIN, {"username": user.username, "password": PASSWORD},
+                        HTTP_X_FORWARDED_FOR="203.0.113.6", REMOTE_ADDR=PROXY)
+    assert other.status_code == 302 and "_auth_user_id" in client.session
+    client.logout()
+    # The client that failed is locked, even with the right password of another account …
+    same = client.post(LOGIN, {"username": user.username, "password": PASSWORD},
+                       HTTP_X_FORWARDED_FOR="203.0.113.5", REMOTE_ADDR=PROXY)
+    assert same.status_code == 429
+    # … and writing its own X-Forwarded-For before the proxy's entry changes nothing.
+    forged = client.post(LOGIN, {"username": user.username, "password": PASSWORD},
+                         HTTP_X_FORWARDED_FOR="198.18.0.1, 203.0.113.5", REMOTE_ADDR=PROXY)
+    assert forged.status_code == 429 and "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="login.locked_out").first().data["ip_address"] == "203.0.113.5"
+
+
+def test_a_client_rotating_its_own_forwarded_entries_is_still_counted_once(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    _fail_behind_proxy(client, lambda i: f"192.0.2.{i}, 203.0.113.7", settings.AXES_FAILURE_LIMIT)
+    user = centre_user()
+    response = client.post(LOGIN, {"username": user.username, "password": PASSWORD},
+                           HTTP_X_FORWARDED_FOR="203.0.113.7", REMOTE_ADDR=PROXY)
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize("forwarded", ["", "không-phải-địa-chỉ", " , "])
+def test_a_missing_or_bad_forwarded_entry_falls_back_to_the_peer_address(rf, settings, forwarded):
+    from khuyencong.security import client_address
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.post(LOGIN, HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR=PROXY)
+    assert client_address(request) == PROXY
+    settings.TRUSTED_PROXY_COUNT = 2
+    request = rf.post(LOGIN, HTTP_X_FORWARDED_FOR="198.18.0.1, 203.0.113.9, 10.0.0.3", REMOTE_ADDR=PROXY)
+    assert client_address(request) == "203.0.113.9"
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_address(request) == PROXY
