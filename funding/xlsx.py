@@ -45,6 +45,12 @@ MAX_ROW_BYTES = 16 * 1024 * 1024
 MAX_COLUMNS = 1024
 # Beyond XFD there are no columns at all: such a reference is a damaged or forged file.
 LAST_COLUMN = 16383
+# Parts read whole (workbook, relationships, styles): a real one is well under a megabyte, Excel's
+# bloated "too many cell formats" styles a few MB; a bigger one would be parsed into a huge tree.
+MAX_SMALL_PART = 32 * 1024 * 1024
+# The string table is held in memory: one string per distinct text. 200.000 rows (IMPORT_MAX_ROWS) of
+# a dozen text columns never come near; 16 million tiny strings (a 400 MB part) would take gigabytes.
+MAX_SHARED_STRINGS = 2_000_000
 # Nor rows beyond 1.048.576 (a forged r="3000000000" would not even fit the import log's row number).
 LAST_ROW = 1_048_576
 
@@ -212,6 +218,11 @@ class Workbook:
 
     def _read_small(self, name):
         try:
+            if self.zip.getinfo(name).file_size > MAX_SMALL_PART:
+                raise WorkbookError(
+                    _("Tệp .xlsx có phần «%(n)s» lớn bất thường (hơn %(max)s); tệp đã bị từ chối.")
+                    % {"n": name, "max": human_size(MAX_SMALL_PART)}
+                )
             data = self.zip.read(name)
         except KeyError as exc:
             raise WorkbookError(_("Tệp .xlsx thiếu phần «%(n)s»; tệp bị hỏng.") % {"n": name}) from exc
@@ -282,6 +293,11 @@ class Workbook:
             si_tag = f"{{{self.ns}}}si"
             t_tag = f"{{{self.ns}}}t"
             for wrapper, part in self._blocks(self._shared_path, b"si"):
+                if len(shared) > MAX_SHARED_STRINGS:
+                    raise WorkbookError(
+                        _("Tệp .xlsx có hơn %(n)s chuỗi văn bản; quá lớn đối với một bảng phân bổ hay phụ lục kế hoạch.")
+                        % {"n": f"{MAX_SHARED_STRINGS:,}".replace(",", ".")}
+                    )
                 fast = _fast_shared(part)
                 if fast is not None:
                     shared.extend(fast)

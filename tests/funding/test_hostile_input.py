@@ -687,3 +687,17 @@ def test_former_provinces_in_a_2026_table_map_to_todays_and_keep_the_record():
     wb = allocation_book([("Tỉnh Hà Giang", "", 10, 5), ("Tỉnh Tuyên Quang", "", 1, 1)])
     messages = with_problems(xlsx_bytes(wb))
     assert any(m.startswith("Dòng 8:") and "trùng với dòng 7" in m for m in messages), messages
+
+
+def test_a_string_table_too_big_for_memory_is_refused(monkeypatch):
+    monkeypatch.setattr(xlsx, "MAX_SHARED_STRINGS", 1_000)
+    strings = [f"chuỗi {i}" for i in range(30_000)]
+    rows, _r = alloc_rows(GOOD)
+    assert "chuỗi văn bản" in rejected(hand_built(rows, shared=strings))
+
+
+def test_a_huge_styles_part_is_refused_before_parsing(monkeypatch):
+    monkeypatch.setattr(xlsx, "MAX_SMALL_PART", 10_000)
+    rows, _r = alloc_rows(GOOD)
+    styles = '<cellXfs count="3000">' + '<xf numFmtId="0"/>' * 3000 + "</cellXfs>"
+    assert "lớn bất thường" in rejected(hand_built(rows, styles=styles))
