@@ -9,6 +9,7 @@ Definitions used in the annual report (stated in the report itself):
 * Grouping by **current** province (the 34 after 01/07/2025) or by the **historical** province the
   đề án was recorded under.
 """
+import re
 from collections import defaultdict
 from datetime import date
 
@@ -332,10 +333,21 @@ def document_header(job, *, issued_on=None, place=None):
     """Who issues the document, its number symbol, place and date, recipients and signer."""
     issued_on = issued_on or job.issued_on or timezone.localdate()
     header = _document_header(job, issued_on)
+    header["issuer_lines"] = issuer_lines(header["issuer"])
     header["date_text"] = format_date_long(issued_on)
     if place:
         header["place_date"] = format_date_long(issued_on, place)
     return header
+
+
+_PROVINCE_PART = re.compile(r"\s+(?=(?:tỉnh|thành phố)\s)", re.IGNORECASE)
+
+
+def issuer_lines(name):
+    """The issuing body's name as the lines of the header: a provincial department's name breaks before
+    its province («SỞ CÔNG THƯƠNG» / «TỈNH BẮC NINH»), which otherwise wrapped at the column's edge and
+    left the province's last word alone on a line («SỞ CÔNG THƯƠNG TỈNH BẮC» / «NINH»)."""
+    return _PROVINCE_PART.split(str(name), maxsplit=1)
 
 
 def _document_header(job, issued_on):

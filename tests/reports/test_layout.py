@@ -233,3 +233,42 @@ def test_bien_ban_and_plan_write_their_dates_in_words(tmp_path):
     plan = " ".join(pdf_text(tmp_path / "kh.pdf").split())
     assert f"Hôm nay, ngày 01 tháng 6 năm 2025, tại {record.place}" in bien_ban
     assert "(Ban hành kèm theo Quyết định số 55/QĐ-ĐMST ngày 10 tháng 3 năm 2025)" in plan
+
+
+def _lines(block):
+    return [line for line in walk(block) if isinstance(line, B.LineBox)]
+
+
+def _line_width(line):
+    return sum(child.margin_width() for child in line.children)
+
+
+def _line_text(line):
+    return "".join(box.text for box in walk(line) if isinstance(box, B.TextBox))
+
+
+def test_rules_under_the_issuer_and_the_title_are_a_third_to_a_half_of_their_line():
+    """NĐ 30/2020: the rule under the issuing body and the one under the trích yếu are 1/3 to 1/2 as long
+    as the line above them. They were fixed widths: 30 % of the page under the title (0,31 of the biên
+    bản's two-line title) and 35 % of the column under the issuer (0,56 of «TỈNH BẮC NINH»). A Sở's
+    name breaks before its province, not before the province's last word («… TỈNH BẮC» / «NINH»)."""
+    from reports.models import InspectionRecord
+
+    build_year(year=2025, n_de_an=6, n_records=2)
+    record = InspectionRecord.objects.first()
+    jobs = [job_for("national", 2025), job_for("province", 2025, province=bac_ninh()), job_for("plan", 2025),
+            job_for("record", 2025, target_id=record.pk)]
+    for job in jobs:
+        page = layout(job).pages[0]._page_box
+        found = {}
+        for box in walk(page):
+            classes = (box.element.get("class") or "").split() if getattr(box, "element", None) is not None else []
+            for name in ("doc-titles", "issuer-block", "doc-title-rule", "rule-issuer", "issuer"):
+                if name in classes and isinstance(box, B.BlockBox):
+                    found.setdefault(name, box)
+        title = max(_line_width(line) for line in _lines(found["doc-titles"]) if line.children and _line_text(line).strip())
+        issuer = max(_line_width(line) for line in _lines(found["issuer"]))
+        assert 1 / 3 <= found["doc-title-rule"].width / title <= 1 / 2, (job.kind, found["doc-title-rule"].width / title)
+        assert 1 / 3 <= found["rule-issuer"].width / issuer <= 1 / 2, (job.kind, found["rule-issuer"].width / issuer)
+        if job.kind == "province":
+            assert [_line_text(line).strip() for line in _lines(found["issuer"])] == ["SỞ CÔNG THƯƠNG", "TỈNH BẮC NINH"]
