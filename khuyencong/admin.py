@@ -103,6 +103,27 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
     fieldsets = UserAdmin.fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation", "job_title", "phone")}),)
     add_fieldsets = UserAdmin.add_fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation")}),)
 
+    # Only a superuser hands out what goes beyond the portal's roles: the administrator role manages
+    # accounts, but may not make itself or anyone else a superuser (or grant Django permissions), nor
+    # change or take over a superuser's account (its password, its flags).
+    SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += tuple(f for f in self.SUPERUSER_ONLY_FIELDS if f not in fields)
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         """Save, then record role, organisation, activation and permission changes in the audit trail."""
         before = services.describe_user(User.objects.get(pk=obj.pk)) if change and obj.pk else None
