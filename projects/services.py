@@ -654,12 +654,12 @@ def beneficiary_remove(*, actor, de_an, establishment, revision=None):
 # --- attachments ------------------------------------------------------------------------------
 
 ALLOWED_UPLOADS = {
-    # extension: (content type, accepted leading bytes)
+    # extension: (content type, accepted leading bytes: a prefix, or a pattern matched at the start)
     "pdf": ("application/pdf", (b"%PDF-",)),
     "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
     "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
     "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    "webp": ("image/webp", (b"RIFF",)),
+    "webp": ("image/webp", (re.compile(rb"RIFF.{4}WEBP", re.DOTALL),)),  # RIFF alone is also WAV, AVI
     "doc": ("application/msword", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
     "xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
     "ppt": ("application/vnd.ms-powerpoint", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
@@ -718,7 +718,7 @@ def attachment_add(*, actor, de_an, file, kind=AttachmentKind.OTHER, description
     file.seek(0)
     head = file.read(16)
     file.seek(0)
-    if not any(head.startswith(m) for m in magics):
+    if not any(m.match(head) if isinstance(m, re.Pattern) else head.startswith(m) for m in magics):
         raise WorkflowError(_("Nội dung tệp «%(n)s» không đúng định dạng %(e)s.") % {"n": original, "e": ext.upper()})
     attachment = Attachment(de_an=row, kind=kind, original_name=original, size=size,
                             content_type=content_type or mimetypes.guess_type(original)[0] or "application/octet-stream",

@@ -42,6 +42,8 @@ def test_a_path_in_the_file_name_is_dropped_and_the_file_stays_in_private_storag
     ("anh.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
     ("chay.exe", b"MZ\x90\x00"),
     ("khong-duoi", PDF),
+    ("am-thanh.webp", b"RIFF\x24\x08\x00\x00WAVEfmt \x10\x00\x00\x00"),  # a WAV file named .webp
+    ("phim.webp", b"RIFF\x00\x10\x00\x00AVI LIST"),
 ])
 def test_content_must_match_an_allowed_extension(client, users, name, content):
     de_an = ready_de_an(users.centre)
@@ -68,3 +70,11 @@ def test_only_pdf_and_photos_open_in_the_browser(client, users):
     response = client.get(reverse("projects:attachment_download", args=[attachment.pk]) + "?xem=1")
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_real_webp_photo_is_accepted(client, users):
+    de_an = ready_de_an(users.centre)
+    client.force_login(users.centre)
+    _upload(client, de_an, "anh-nha-xuong.webp", b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00/\x00\x00\x00\x10")
+    attachment = Attachment.objects.get(de_an=de_an)
+    assert attachment.content_type == "image/webp"
