@@ -1,4 +1,5 @@
-"""The language of a request.
+"""Request-wide behaviour: the language of a request (PortalLocaleMiddleware) and private pages for
+signed-in users (PrivatePagesMiddleware).
 
 The portal is Vietnamese for everyone; English is there for those who choose it («Ngôn ngữ» at the
 foot of every page, Django's ``set_language`` view, which keeps the choice in the language cookie).
@@ -35,4 +36,21 @@ class PortalLocaleMiddleware:
         response = self.get_response(request)
         patch_vary_headers(response, ("Cookie",))  # the page depends on the language cookie only
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+class PrivatePagesMiddleware:
+    """Pages shown to a signed-in user are theirs alone: ``Cache-Control: private, no-store`` unless
+    the view said otherwise (files already go out through ``security.private_download``). Without
+    it, a shared office computer showed a đề án list or a money page again from the browser's cache
+    with the Back button after the officer had signed out, and a proxy could keep a copy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
         return response
