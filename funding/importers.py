@@ -344,7 +344,7 @@ _UNIT_WORDS = [
     ("nghin", re.compile(r"^1[.,\s]?000\s*(?:dong|d|vnd)\b")),
     ("dong", re.compile(r"^(?:dong|vnd|vn dong|d)\b")),
 ]
-_UNIT_LEAD = re.compile(r"(?:\bdvt\b|\bd\.v\.t\b|\bdon vi tinh\b)\s*[:.\-–]?\s*|\bdon vi\s*:\s*")
+_UNIT_LEAD = re.compile(r"(?:\bdvt\b|\bd\.v\.t\b|\bdon vi tinh\b)\s*[:.\-–]?\s*|\bdon vi\b\s*:?\s*")
 _MONEY_AFTER_UNIT = re.compile(r"^(?:\s|\.)*(?:dong|d|vnd|vn dong)\b")
 
 

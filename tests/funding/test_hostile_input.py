@@ -173,7 +173,8 @@ def test_formula_without_value_in_a_shared_formula():
     ("ĐVT: đồng", 1), ("Đơn vị tính: Đồng", 1), ("ĐVT: nghìn đồng", 1_000), ("ĐVT: ngàn đồng", 1_000),
     ("ĐVT: triệu đồng", TRIEU), ("ĐVT: Tr.đồng", TRIEU), ("ĐVT: Trđ", TRIEU), ("ĐVT: tr.đ", TRIEU),
     ("ĐVT: Triệu VNĐ", TRIEU), ("Đơn vị tính: 1.000.000 đồng", TRIEU), ("ĐVT: tỷ đồng", 1_000_000_000),
-    ("ĐVT : Triệu đồng.", TRIEU),
+    ("ĐVT : Triệu đồng.", TRIEU), ("Đơn vị: triệu đồng", TRIEU), ("Đơn vị triệu đồng", TRIEU), ("ĐVT: Ng.đồng", 1_000),
+    ("ĐVT: 1.000.000đ", TRIEU), ("ĐVT: Triệu đồng/năm", TRIEU),
 ])
 def test_unit_line_spellings(line, factor):
     preview = accepted(xlsx_bytes(allocation_book([("Thành phố Hà Nội", "01", 150, 0, 150)], unit_line=line, total=None)))
