@@ -298,7 +298,10 @@ class Workbook:
                         _("Tệp .xlsx có hơn %(n)s chuỗi văn bản; quá lớn đối với một bảng phân bổ hay phụ lục kế hoạch.")
                         % {"n": f"{MAX_SHARED_STRINGS:,}".replace(",", ".")}
                     )
-                fast = _fast_shared(part)
+                try:
+                    fast = _fast_shared(part)
+                except ValueError:
+                    fast = None
                 if fast is not None:
                     shared.extend(fast)
                     continue
@@ -396,7 +399,10 @@ class Workbook:
                     number = _ROW_NUM.search(attrs)
                     last = int(number.group(1)) if number else last + 1
                 continue
-            fast = _fast_rows(part, shared, date_styles, self.date1904)
+            try:
+                fast = _fast_rows(part, shared, date_styles, self.date1904)
+            except ValueError:  # bytes or characters XML does not allow: the XML parser says which
+                fast = None
             if fast is not None:
                 for row_number, values in fast:
                     last = row_number if row_number else last + 1
@@ -640,7 +646,29 @@ def _parse_block(wrapper_open, part, path):
     try:
         return ET.fromstring(wrapper_open + part + b"</" + name + b">")
     except ET.ParseError as exc:
-        raise WorkbookError(_("Tệp .xlsx bị hỏng: phần «%(n)s» không đọc được (%(e)s).") % {"n": path, "e": exc}) from exc
+        row = _failing_row(wrapper_open, name, part)
+        if row:
+            message = _(
+                "Tệp .xlsx bị hỏng: dòng %(row)s của trang tính có ký tự hoặc cấu trúc XML không hợp lệ (phần «%(n)s»); "
+                "hãy mở tệp trong Excel, sửa hoặc xóa dòng đó rồi lưu lại."
+            ) % {"row": row, "n": path}
+        else:
+            message = _("Tệp .xlsx bị hỏng: phần «%(n)s» có XML không hợp lệ, không đọc được.") % {"n": path}
+        raise WorkbookError(message) from exc
+
+
+def _failing_row(wrapper_open, name, part):
+    """The sheet row number of the first row of ``part`` the XML parser refuses (error path only)."""
+    for piece in part.split(b"</row>"):
+        start = piece.find(b"<row")
+        if start < 0:
+            continue
+        try:
+            ET.fromstring(wrapper_open + piece[start:] + b"</row></" + name + b">")
+        except ET.ParseError:
+            number = _ROW_NUM.search(piece[start:piece.find(b">", start) + 1])
+            return int(number.group(1)) if number else None
+    return None
 
 
 # --- fast path ---------------------------------------------------------------------------------
@@ -667,10 +695,18 @@ def _entity(match):
     return _ENTITIES[name]
 
 
+# Characters XML 1.0 forbids. The XML parser refuses them; the regex fast path must as well, or a
+# "&#0;" would reach PostgreSQL (which refuses NUL in text: a crash at the preview) and a lone surrogate
+# the database encoder. ValueError sends the block to the XML parser, which gives the usual message.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(raw):
-    text = raw.decode("utf-8")
+    text = raw.decode("utf-8")  # UnicodeDecodeError (a ValueError): not UTF-8, the XML parser decides
     if "&" in text:
         text = _ENTITY.sub(_entity, text)
+    if _XML_ILLEGAL.search(text):
+        raise ValueError("character not allowed in XML")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

@@ -702,3 +702,20 @@ def test_a_huge_styles_part_is_refused_before_parsing(monkeypatch):
     rows, _r = alloc_rows(GOOD)
     styles = '<cellXfs count="3000">' + '<xf numFmtId="0"/>' * 3000 + "</cellXfs>"
     assert "lớn bất thường" in rejected(hand_built(rows, styles=styles))
+
+
+@pytest.mark.parametrize("text", ["a&#0;b", "a&#x110000;b", "a&#xD800;b", "a\x01b"])
+def test_characters_xml_forbids_are_refused_naming_the_row_not_a_crash(text):
+    """The regex fast path decoded "&#0;" to a NUL that PostgreSQL refuses (a server error at the
+    preview), "&#x110000;" raised ValueError; now the XML parser's rule applies."""
+    rows, _r = alloc_rows(GOOD)
+    rows = rows.replace("<t>Tỉnh Cao Bằng</t>", f"<t>{text}</t>")
+    message = rejected(hand_built(rows))
+    assert "dòng 8 của trang tính" in message and "không hợp lệ" in message
+
+
+def test_bytes_that_are_not_utf8_are_refused_naming_the_row():
+    rows, _r = alloc_rows(GOOD)
+    data = hand_built(rows.replace("<t>Tỉnh Cao Bằng</t>", "<t>TINH_CAO_BANG</t>"))
+    broken = replace_in_zip(data, {"xl/worksheets/sheet1.xml": lambda body: body.replace(b"TINH_CAO_BANG", b"T\xeenh Cao B\xe0ng")})
+    assert "dòng 8 của trang tính" in rejected(broken)
