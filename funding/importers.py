@@ -1231,6 +1231,8 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
         year = default_year
         if "year" in columns:
             raw_year = values[columns["year"]] if columns["year"] < len(values) else None
+            if isinstance(raw_year, datetime):  # a date cell shown as "yyyy"
+                raw_year = raw_year.year
             if raw_year not in (None, ""):
                 try:
                     year = int(str(raw_year).strip())

@@ -719,3 +719,19 @@ def test_bytes_that_are_not_utf8_are_refused_naming_the_row():
     data = hand_built(rows.replace("<t>Tỉnh Cao Bằng</t>", "<t>TINH_CAO_BANG</t>"))
     broken = replace_in_zip(data, {"xl/worksheets/sheet1.xml": lambda body: body.replace(b"TINH_CAO_BANG", b"T\xeenh Cao B\xe0ng")})
     assert "dòng 8 của trang tính" in rejected(broken)
+
+
+def test_year_column_as_a_date_cell_or_text():
+    from datetime import datetime
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "PHÂN BỔ KINH PHÍ KHUYẾN CÔNG"
+    ws["D2"] = "ĐVT: triệu đồng"
+    ws.append(["STT", "Tỉnh, thành phố", "Năm", "Nguồn kinh phí", "Kinh phí"])
+    ws.append([1, "Hà Nội", datetime(2026, 1, 1), "KCQG", 100])
+    ws["C4"].number_format = "yyyy"
+    ws.append([2, "Hà Nội", " 2026 ", "KCĐP", "1.500"])
+    preview = accepted(xlsx_bytes(wb))
+    assert {(line.year, line.source, line.amount) for line in preview.parsed.lines} == {
+        (2026, "national", 100 * TRIEU), (2026, "local", 1_500 * TRIEU)}
