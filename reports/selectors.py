@@ -388,7 +388,8 @@ def annual_report_context(job):
     groups = de_an_list(year, job.grouping, province) if province is not None else []
     has_data = bool(money["implemented"]["total"] or money["plan"]["total"] or insp["count"]
                     or any(row["count"] for row in provinces))
-    scope = province.full_name if province else _("toàn quốc")
+    # Mid-sentence the unit's kind is lower case: «… năm 2025 (tỉnh Bắc Ninh) như sau», «(thành phố Hà Nội)».
+    scope = (province.full_name[:1].lower() + province.full_name[1:]) if province else _("toàn quốc")
     doc = document_header(job)
     doc.update({
         "kind_label": _("BÁO CÁO"),

@@ -216,6 +216,8 @@ def test_province_report_cites_in_full_and_draws_no_one_bar_comparison(tmp_path)
     services.report_generate_sync(kind="province", year=2025, province=bac_ninh(), output=str(out))
     flat = " ".join(pdf_text(out).split())
     assert "Nghị định số 45/2012/NĐ-CP ngày 21 tháng 5 năm 2012 của Chính phủ" in flat and "21/5/2012" not in flat
+    # The province mid-sentence: «… năm 2025 (tỉnh Bắc Ninh) như sau», not «(Tỉnh Bắc Ninh)».
+    assert "hoạt động khuyến công năm 2025 (tỉnh Bắc Ninh) như sau:" in flat
     assert "Hình 1." in flat and "Hình 2." in flat and "Hình 3." not in flat
 
 
