@@ -765,6 +765,13 @@ def _money_reader(parsed, columns):
         elif isinstance(value, (FormulaWithoutValue, CellErrorValue)):
             errors.append(_bad_cell_message(value, col, row))
             return None
+        elif isinstance(value, datetime):
+            errors.append(
+                _("Cột «%(col)s» (ô %(cell)s) đang ở định dạng ngày (Excel hiện %(d)s), không phải số tiền; hãy định dạng "
+                  "ô là số và nhập lại số tiền.")
+                % {"col": labels[field_name], "cell": _cell_name(col, row), "d": value.strftime("%d/%m/%Y")}
+            )
+            return None
         try:
             return parse_money(value, cell_unit)
         except MoneyError as exc:

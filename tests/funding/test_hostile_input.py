@@ -735,3 +735,10 @@ def test_year_column_as_a_date_cell_or_text():
     preview = accepted(xlsx_bytes(wb))
     assert {(line.year, line.source, line.amount) for line in preview.parsed.lines} == {
         (2026, "national", 100 * TRIEU), (2026, "local", 1_500 * TRIEU)}
+
+
+def test_money_cell_formatted_as_a_date_is_explained():
+    wb = allocation_book(GOOD)
+    wb["Phan bo"]["D7"].number_format = "dd/mm/yyyy"
+    messages = with_problems(xlsx_bytes(wb))
+    assert any(m.startswith("Dòng 7:") and "D7" in m and "định dạng ngày" in m and "09/04/1900" in m for m in messages), messages
