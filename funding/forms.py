@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from khuyencong.dates import DateField
 from khuyencong.security import NoControlCharactersMixin
 from projects.forms import MoneyField
 
@@ -27,12 +28,7 @@ class DisbursementForm(NoControlCharactersMixin, forms.Form):
                              error_messages={"invalid_choice": _("Loại giải ngân không hợp lệ; chọn tạm ứng, thanh toán hoặc quyết toán.")})
     amount = MoneyField(label=_("Số tiền (đồng)"), help_text=_("Ví dụ: 1.500.000"),
                         error_messages={"required": _("Chưa nhập số tiền.")})
-    date = forms.DateField(
-        label=_("Ngày chứng từ"), input_formats=["%d/%m/%Y"],
-        widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}),
-        error_messages={"required": _("Cần nhập ngày chứng từ (dd/mm/yyyy)."),
-                        "invalid": _("Ngày không hợp lệ; hãy nhập theo dạng dd/mm/yyyy, ví dụ 05/03/2026.")},
-    )
+    date = DateField(label=_("Ngày chứng từ"), error_messages={"required": _("Cần nhập ngày chứng từ (dd/mm/yyyy).")})
     document_number = forms.CharField(label=_("Số chứng từ"), max_length=50,
                                       error_messages={"required": _("Cần nhập số chứng từ.")})
     note = forms.CharField(label=_("Ghi chú"), max_length=255, required=False)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from khuyencong import access
 from khuyencong.choices import FundingSource, Level
+from khuyencong.dates import DateField
 from khuyencong.formatting import MoneyError, format_number, parse_money
 from khuyencong.models import ActivityContent, Province
 from khuyencong.security import NoControlCharactersMixin
@@ -67,8 +68,8 @@ class DeAnForm(NoControlCharactersMixin, forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text=_("Giữ Ctrl để chọn nhiều nội dung."),
     )
-    start_date = forms.DateField(label=_("Ngày bắt đầu"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    end_date = forms.DateField(label=_("Ngày kết thúc"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start_date = DateField(label=_("Ngày bắt đầu"), required=False)
+    end_date = DateField(label=_("Ngày kết thúc"), required=False)
     location = forms.CharField(label=_("Địa điểm thực hiện"), max_length=255, required=False)
     rationale = forms.CharField(label=_("Sự cần thiết"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     objectives = forms.CharField(label=_("Mục tiêu"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -261,11 +262,10 @@ class TransitionForm(NoControlCharactersMixin, forms.Form):
     comment = forms.CharField(label=_("Ý kiến, lý do"), required=False, max_length=5000,
                               widget=forms.Textarea(attrs={"rows": 2}))
     decision_number = forms.CharField(label=_("Số quyết định"), required=False, max_length=50)
-    decision_date = forms.DateField(label=_("Ngày quyết định"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    decision_date = DateField(label=_("Ngày quyết định"), required=False)
     amount = MoneyField(label=_("Kinh phí được duyệt / quyết toán (đồng)"), required=False)
-    accepted_on = forms.DateField(label=_("Ngày nghiệm thu"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    new_end_date = forms.DateField(label=_("Thời gian kết thúc mới"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    accepted_on = DateField(label=_("Ngày nghiệm thu"), required=False)
+    new_end_date = DateField(label=_("Thời gian kết thúc mới"), required=False)
     more_money = forms.BooleanField(label=_("Tăng kinh phí hỗ trợ"), required=False)
     new_content = forms.BooleanField(label=_("Bổ sung nội dung"), required=False)
     extension = forms.BooleanField(label=_("Kéo dài sang năm sau"), required=False)
@@ -277,8 +277,7 @@ class BulkApproveForm(NoControlCharactersMixin, forms.Form):
         "required": _("Chưa chọn đề án nào để phê duyệt.")})
     decision_number = forms.CharField(label=_("Số quyết định"), max_length=50,
                                       error_messages={"required": _("Cần nhập số quyết định phê duyệt.")})
-    decision_date = forms.DateField(label=_("Ngày quyết định"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                                    error_messages={"required": _("Cần nhập ngày quyết định.")})
+    decision_date = DateField(label=_("Ngày quyết định"), error_messages={"required": _("Cần nhập ngày quyết định.")})
     comment = forms.CharField(label=_("Ý kiến"), required=False, max_length=5000)
 
     def __init__(self, *args, **kwargs):

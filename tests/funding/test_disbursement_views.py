@@ -99,7 +99,7 @@ def test_the_same_key_from_the_service_returns_the_first_row(de_an):
     ({"amount": "0"}, "phải lớn hơn 0"),
     ({"amount": "1.000,5"}, "phần lẻ"),
     ({"amount": "mười triệu"}, "Số tiền"),
-    ({"date": "2026-03-05"}, "dd/mm/yyyy"),
+    ({"date": "05-03-2026"}, "dd/mm/yyyy"),
     ({"date": "31/02/2026"}, "dd/mm/yyyy"),
     ({"date": ""}, "Cần nhập ngày chứng từ"),
     ({"document_number": ""}, "Cần nhập số chứng từ"),
