@@ -54,6 +54,16 @@ INDICATOR_CONTENTS = {
 }
 
 
+def clip_words(text, limit):
+    """``clip`` at a word boundary: «Hỗ trợ xây dựng mô hình trình…», not «… mô hình trình di…» (a reader
+    takes a cut word for a typo). A single word longer than the limit is still cut inside."""
+    text = clip(text, limit)
+    if not text.endswith("…") or " " not in text:
+        return text
+    head = text[:-1]
+    return head.rsplit(" ", 1)[0].rstrip(" ,;:–-") + "…"
+
+
 def visible_jobs_for(user):
     from khuyencong.access import visible_report_jobs
 
@@ -266,7 +276,7 @@ def inspections(year, province=None, grouping=Grouping.CURRENT):
     province_name = "de_an__province__name" if grouping == Grouping.HISTORICAL else "de_an__current_province__name"
     labels = dict(Conclusion.choices)
     rows = [
-        (f"{code} – {clip(name, 90)}", prov, format_date(inspected_on), clip(findings, 180), str(labels.get(conclusion, conclusion)),
+        (f"{code} – {clip_words(name, 90)}", prov, format_date(inspected_on), clip_words(findings, 180), str(labels.get(conclusion, conclusion)),
          f"{n_recs} ({n_open})")
         for code, name, prov, inspected_on, findings, conclusion, n_recs, n_open in records
         .annotate(n_recs=Count("recommendations"), n_open=Count("recommendations", filter=~Q(recommendations__status=FollowUp.CLOSED)))
@@ -419,7 +429,7 @@ def annual_report_context(job):
             (row["province"].name, row["support"], format_trieu(row["support"], 0, unit=False))
             for row in sorted(provinces, key=lambda r: -r["support"])[:10]
         ] if len(provinces) > 1 else []),
-        "content_chart": hbar_chart([(clip(f"{row['code']}. {row['name']}", 36), row["count"], str(row["count"])) for row in contents if row["code"]]),
+        "content_chart": hbar_chart([(clip_words(f"{row['code']}. {row['name']}", 36), row["count"], str(row["count"])) for row in contents if row["code"]]),
     }
 
 

@@ -274,3 +274,31 @@ def test_rules_under_the_issuer_and_the_title_are_a_third_to_a_half_of_their_lin
         assert 1 / 3 <= found["rule-issuer"].width / issuer <= 1 / 2, (job.kind, found["rule-issuer"].width / issuer)
         if job.kind == "province":
             assert [_line_text(line).strip() for line in _lines(found["issuer"])] == ["SỞ CÔNG THƯƠNG", "TỈNH BẮC NINH"]
+
+
+def test_clipped_texts_end_on_a_whole_word_and_no_money_cell_is_left_blank(tmp_path):
+    """Hình 2's labels and the inspection appendix cut long names at a word («1. Hỗ trợ xây dựng mô hình
+    trình…»), not inside one («… trình di…»); a biên bản whose đề án has no approved national amount
+    says «–» instead of an empty cell a reader may fill in."""
+    from projects.models import DeAn
+    from reports.models import InspectionRecord
+
+    build_year(year=2025, n_de_an=40, n_records=6)
+    context = selectors.report_context(job_for("national", 2025))
+    names = {f"{row['code']}. {row['name']}": row for row in context["contents"] if row["code"]}
+    clipped = 0
+    for bar in context["content_chart"]["bars"]:
+        full = next(name for name in names if name.startswith(bar["label"].rstrip("…")))
+        if bar["label"] != full:
+            clipped += 1
+            head = bar["label"][:-1]
+            assert bar["label"].endswith("…") and full[len(head)] in " ,;:", (bar["label"], full)
+    assert clipped
+    for row in context["inspections"]["records"]:
+        assert not row[0].endswith("…") or row[0][:-1].split()[-1] in row[0][:-1]
+    assert selectors.clip_words("Hỗ trợ xây dựng mô hình trình diễn kỹ thuật", 30) == "Hỗ trợ xây dựng mô hình…"
+    assert selectors.clip_words("Hỗ trợ", 30) == "Hỗ trợ"
+    record = InspectionRecord.objects.select_related("de_an").order_by("id").first()
+    DeAn.objects.filter(pk=record.de_an_id).update(approved_national_amount=None)
+    services.report_generate_sync(kind="record", year=2025, target_id=record.pk, output=str(tmp_path / "bb.pdf"))
+    assert re.search(r"Kinh phí KCQG được duyệt +–\n", pdf_text(tmp_path / "bb.pdf", layout=True))
