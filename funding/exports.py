@@ -209,7 +209,7 @@ def commitments_workbook(*, user, year=None):
         total += c.amount
         ws.append([
             index, neutralise(c.de_an.code), neutralise(c.de_an.name), neutralise(c.allocation.province.full_name),
-            neutralise(c.de_an.province.full_name), c.allocation.plan.year, SOURCE_CELL[c.allocation.source], c.amount,
+            neutralise(c.de_an.province.era_full_name), c.allocation.plan.year, SOURCE_CELL[c.allocation.source], c.amount,
             neutralise(c.de_an.decision_number), format_date(c.de_an.decision_date),
         ])
     ws.append([None, None, _("Tổng cộng"), None, None, None, None, total])

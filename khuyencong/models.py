@@ -72,6 +72,18 @@ class Province(models.Model):
         return f"{prefix} {self.name}"
 
     @property
+    def era_name(self):
+        """The name, with «(cũ)» for a province of the map before 01/07/2025: many merged provinces kept
+        one of the old names (Bắc Ninh 27 + Bắc Giang 24 → Bắc Ninh 24), so a đề án «Bắc Ninh (khi đăng
+        ký: Bắc Ninh)» said nothing."""
+        return self.name if self.era == Era.CURRENT else _("%(name)s (cũ)") % {"name": self.name}
+
+    @property
+    def era_full_name(self):
+        """``full_name`` with «(cũ)» for a province of the map before 01/07/2025 (see ``era_name``)."""
+        return self.full_name if self.era == Era.CURRENT else _("%(name)s (cũ)") % {"name": self.full_name}
+
+    @property
     def is_current(self):
         return self.era == Era.CURRENT
 

@@ -13,6 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from funding.exports import neutralise
+from khuyencong.choices import Era
 
 from .models import DeAn, Kind, Status
 
@@ -32,7 +33,7 @@ COLUMNS = (
     "pk", "code", "name", "level", "kind", "plan_year", "province__name", "current_province__name",
     "implementing_unit__name", "implementing_unit_name", "start_date", "end_date", "status", "total_amount",
     "national_amount", "local_amount", "counterpart_amount", "other_amount", "approved_national_amount",
-    "decision_number", "decision_date",
+    "decision_number", "decision_date", "province__era",
 )
 
 
@@ -97,12 +98,15 @@ def de_an_workbook(queryset):
     # Plain tuples rather than model instances (a model per row and per join costs more than the
     # spreadsheet cell); the contents of each chunk come from one query on the link table.
     rows = queryset.prefetch_related(None).values_list(*COLUMNS)
+    former_name = _("%(name)s (cũ)")
     number = 0
     for chunk in _chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
         contents = _contents_of([r[0] for r in chunk])
         for (pk, code, name, level, kind, year, province, current, unit_name, unit_text, start, end, status,
-             total, national, local, counterpart, other, approved, decision, decision_date) in chunk:
+             total, national, local, counterpart, other, approved, decision, decision_date, era) in chunk:
             number += 1
+            if era != Era.CURRENT:
+                province = former_name % {"name": province}
             ws.append([
                 number, neutralise(code), neutralise(name), "KCQG" if level == "kcqg" else "KCĐP",
                 kinds.get(kind, kind), year, neutralise(province), neutralise(current),

@@ -233,7 +233,7 @@ def _rows_html(rows, *, can_bulk_approve):
                 d.pk, choose, d.code) if d.status == "under_appraisal" else mark_safe("<td></td>")
         recorded = ""
         if d.province_id != d.current_province_id:
-            recorded = format_html('<div class="muted">{}</div>', recorded_text % {"p": d.province.name})
+            recorded = format_html('<div class="muted">{}</div>', recorded_text % {"p": d.province.era_name})
         unit = d.implementing_unit.name if d.implementing_unit_id else (d.implementing_unit_name or "—")
         parts.append(format_html(
             _ROW, check=check, code=d.code, url=f"{prefix}{d.pk}/", name=d.name, level=levels.get(d.level, d.level),
