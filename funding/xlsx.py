@@ -444,7 +444,9 @@ class Workbook:
                         node = c.find(is_tag)
                         value = _rich_text(node, self.ns) if node is not None else ""
                     elif t == "str":
-                        if text is None and c.find(f_tag) is not None:
+                        # <v></v> is a cached empty text (=IF(D7=0;"";D7) hides zeros): a value, not a
+                        # formula left without one — only a missing <v> is that.
+                        if v is None and c.find(f_tag) is not None:
                             value = FormulaWithoutValue(c.findtext(f_tag))
                         else:
                             value = text or ""
@@ -826,9 +828,8 @@ def _fast_rows(part, shared, date_styles, date1904):
                         value = ""
                 elif t == "str":
                     if not v and formula:
-                        value = FormulaWithoutValue(_formula_text(formula))
-                    else:
-                        value = _text(v) if v else ""
+                        return None  # <v></v> (an empty text result) or no <v>: the XML parser tells them apart
+                    value = _text(v) if v else ""
                 elif t == "b":
                     value = v == b"1"
                 elif t == "e":

@@ -742,3 +742,14 @@ def test_money_cell_formatted_as_a_date_is_explained():
     wb["Phan bo"]["D7"].number_format = "dd/mm/yyyy"
     messages = with_problems(xlsx_bytes(wb))
     assert any(m.startswith("Dòng 7:") and "D7" in m and "định dạng ngày" in m and "09/04/1900" in m for m in messages), messages
+
+
+def test_formula_whose_cached_result_is_empty_text_is_blank_not_an_error():
+    """=IF(E7=0;"";E7), as tables hide zeros: Excel and LibreOffice cache the empty text as <v></v>."""
+    rows, _r = alloc_rows([("Thành phố Hà Nội", "01", 100, 0, 100), ("Tỉnh Cao Bằng", "04", 30, 20, 50)], total=None)
+    rows = rows.replace('<c r="E7"><v>0</v></c>', '<c r="E7" t="str"><f>IF(1=1,"",0)</f><v></v></c>')
+    preview = accepted(hand_built(rows))
+    assert amounts(preview) == {("01", "national"): 100 * TRIEU, ("04", "national"): 30 * TRIEU, ("04", "local"): 20 * TRIEU}
+    missing = rows.replace('<f>IF(1=1,"",0)</f><v></v>', '<f>IF(1=1,"",0)</f>')
+    messages = with_problems(hand_built(missing))
+    assert any(m.startswith("Dòng 7:") and "E7" in m and "chưa có giá trị tính sẵn" in m for m in messages), messages
