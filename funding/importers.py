@@ -82,8 +82,8 @@ def classify_header(label):
     lab = " ".join(label.split()).strip(" :.*")
     if not lab:
         return None
-    if lab in ("stt", "tt", "so tt", "so thu tu"):
-        return "stt"
+    if lab in ("stt", "tt", "so tt", "so thu tu") or lab.replace(".", "").replace(" ", "") in ("stt", "tt", "sott"):
+        return "stt"  # also "S.T.T", "S TT", "Số T.T"
     if lab.startswith("ma tinh") or lab in ("ma", "ma so", "ma dvhc", "ma don vi hanh chinh"):
         return "province_code"
     if "ten de an" in lab or "ten nhiem vu" in lab or lab.startswith("ten de an"):

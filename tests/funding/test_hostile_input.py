@@ -753,3 +753,10 @@ def test_formula_whose_cached_result_is_empty_text_is_blank_not_an_error():
     missing = rows.replace('<f>IF(1=1,"",0)</f><v></v>', '<f>IF(1=1,"",0)</f>')
     messages = with_problems(hand_built(missing))
     assert any(m.startswith("Dòng 7:") and "E7" in m and "chưa có giá trị tính sẵn" in m for m in messages), messages
+
+
+@pytest.mark.parametrize("label", ["S.T.T", "Số T.T", "TT", "Số thứ tự"])
+def test_stt_header_spellings(label):
+    wb, ws = annex()
+    ws["A6"] = label
+    assert len(accepted(xlsx_bytes(wb)).parsed.lines) == 30
