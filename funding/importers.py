@@ -30,6 +30,7 @@ from .xlsx import CellErrorValue, FormulaWithoutValue, column_letter
 _NOT_NONE = functools.partial(operator.is_not, None)
 HEADER_SCAN_ROWS = 40
 MAX_LISTED_PROBLEMS = 1000
+MAX_PROBLEM_CHARS = 1000
 ROMAN = re.compile(r"^[IVXLCDM]+\.?$")
 ROMAN_LABEL = re.compile(r"^([IVXLC]+)\s*[.\-–)]\s*(\S.*)$", re.S)
 COLUMN_NUMBER = re.compile(r"^\(?\s*\d{1,2}\s*\)?$")
@@ -218,7 +219,10 @@ class ParsedImport:
 
     def problem(self, row, message):
         if len(self.problems) < MAX_LISTED_PROBLEMS:
-            self.problems.append(Problem(row, str(message)))
+            message = str(message)
+            if len(message) > MAX_PROBLEM_CHARS:  # a 32.767-character cell quoted whole, a thousand times
+                message = message[:MAX_PROBLEM_CHARS - 1] + "…"
+            self.problems.append(Problem(row, message))
             return
         # A file where every row is wrong (a wrong layout, or one made to be) must not fill the memory
         # and the preview page with a million messages: the rows are still all read and counted.

@@ -760,3 +760,9 @@ def test_stt_header_spellings(label):
     wb, ws = annex()
     ws["A6"] = label
     assert len(accepted(xlsx_bytes(wb)).parsed.lines) == 30
+
+
+def test_a_huge_cell_quoted_in_a_message_is_cut():
+    messages = with_problems(xlsx_bytes(allocation_book([("Hà Tây " + "x" * 30_000, "", 1, 1)])))
+    assert messages and all(len(m) <= 1_000 for m in messages)
+    assert any(m.startswith("Dòng 7:") and m.endswith("…") for m in messages), messages
