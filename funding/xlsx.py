@@ -169,6 +169,16 @@ class Workbook:
                 _("Đây là tệp Excel 97–2003 (.xls), không được hỗ trợ; hãy mở trong Excel và lưu lại dạng .xlsx.")
             )
         if not head.startswith(ZIP_MAGIC):
+            lowered = head[:4096].lower()
+            if b"<html" in lowered or b"<table" in lowered:
+                raise WorkbookError(
+                    _("Tệp là trang web (HTML) mang tên bảng tính, như một số phần mềm vẫn xuất ra; hãy mở trong Excel "
+                      "và lưu lại dạng .xlsx (Excel Workbook).")
+                )
+            if b"urn:schemas-microsoft-com:office:spreadsheet" in lowered:
+                raise WorkbookError(
+                    _("Tệp là «XML Spreadsheet 2003», không được hỗ trợ; hãy mở trong Excel và lưu lại dạng .xlsx.")
+                )
             if _looks_like_text(head):
                 raise WorkbookError(
                     _(
@@ -201,6 +211,11 @@ class Workbook:
             if info.flag_bits & 0x1:
                 raise WorkbookError(_("Tệp Excel được đặt mật khẩu (mã hóa); hãy gỡ mật khẩu rồi lưu lại dạng .xlsx."))
         if "[Content_Types].xml" not in names:
+            if "mimetype" in names and b"opendocument" in self._read_small("mimetype"):
+                raise WorkbookError(
+                    _("Đây là tệp LibreOffice/OpenOffice (.ods), không được hỗ trợ; hãy chọn «Lưu thành» → «Excel 2007-365 "
+                      "(.xlsx)» rồi tải lên.")
+                )
             raise WorkbookError(_("Tệp nén không phải bảng tính Excel .xlsx."))
         content_types = self._read_small("[Content_Types].xml")
         if b"macroEnabled" in content_types or "xl/vbaProject.bin" in names:

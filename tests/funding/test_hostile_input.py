@@ -766,3 +766,16 @@ def test_a_huge_cell_quoted_in_a_message_is_cut():
     messages = with_problems(xlsx_bytes(allocation_book([("Hà Tây " + "x" * 30_000, "", 1, 1)])))
     assert messages and all(len(m) <= 1_000 for m in messages)
     assert any(m.startswith("Dòng 7:") and m.endswith("…") for m in messages), messages
+
+
+def test_ods_html_and_xml_spreadsheet_2003_are_named():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    assert ".ods" in rejected(out.getvalue(), name="phan-bo.xlsx")
+    html = "<html><body><table><tr><td>STT</td><td>Tỉnh</td></tr></table></body></html>".encode()
+    assert "HTML" in rejected(html, name="phan-bo.xlsx")
+    xml2003 = (b'<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?>'
+               b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>')
+    assert "XML Spreadsheet 2003" in rejected(xml2003, name="phan-bo.xlsx")
