@@ -476,6 +476,9 @@ def parse_schedule(text, year):
     return None, None
 
 
+_ERA_NOTE = re.compile(r"\s*[(\[]?\s*(cũ|mới|trước sáp nhập|sau sáp nhập)\s*[)\]]?\s*$", re.IGNORECASE)
+
+
 class ProvinceResolver:
     """Find provinces by code or name against the 97 rows loaded once; answers are memoised."""
 
@@ -501,8 +504,26 @@ class ProvinceResolver:
                 result = (find_province(text, era=self.other, provinces=self.rows), None)
             except ProvinceNotFound:
                 result = (None, str(first))
+        if result[0] is None:
+            result = self._with_era_note(text) or result
         self.cache[key] = result
         return result
+
+    def _with_era_note(self, text):
+        """"Hà Giang (cũ)", "Tuyên Quang (mới)", "… (trước sáp nhập)": staff mark which map they mean."""
+        from khuyencong.selectors import ProvinceNotFound, find_province
+
+        text = nfc(text) or ""
+        match = _ERA_NOTE.search(text)
+        if not match or match.start() == 0:
+            return None
+        era = Era.FORMER if fold(match.group(1)).startswith(("cu", "truoc")) else Era.CURRENT
+        for attempt in (era, Era.CURRENT if era == Era.FORMER else Era.FORMER):
+            try:
+                return find_province(text[:match.start()], era=attempt, provinces=self.rows), None
+            except ProvinceNotFound:
+                continue
+        return None
 
 
 # --- the parser -------------------------------------------------------------------------------

@@ -779,3 +779,12 @@ def test_ods_html_and_xml_spreadsheet_2003_are_named():
     xml2003 = (b'<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?>'
                b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>')
     assert "XML Spreadsheet 2003" in rejected(xml2003, name="phan-bo.xlsx")
+
+
+def test_province_marked_old_or_new():
+    rows = [("Tỉnh Hà Giang (cũ)", "", 10, 5), ("Lào Cai (mới)", "", 1, 1), ("Tỉnh Bắc Ninh (trước sáp nhập)", "", 2, 2)]
+    lines = accepted(xlsx_bytes(allocation_book(rows))).parsed.lines
+    assert {(line.recorded.name, line.recorded.era, line.province.name) for line in lines} == {
+        ("Hà Giang", "former", "Tuyên Quang"), ("Lào Cai", "current", "Lào Cai"), ("Bắc Ninh", "former", "Bắc Ninh")}
+    messages = with_problems(xlsx_bytes(allocation_book([("Hà Tây (cũ)", "", 1, 1)])))
+    assert any(m.startswith("Dòng 7:") and "Hà Tây" in m for m in messages), messages
