@@ -788,3 +788,37 @@ def test_province_marked_old_or_new():
         ("Hà Giang", "former", "Tuyên Quang"), ("Lào Cai", "current", "Lào Cai"), ("Bắc Ninh", "former", "Bắc Ninh")}
     messages = with_problems(xlsx_bytes(allocation_book([("Hà Tây (cũ)", "", 1, 1)])))
     assert any(m.startswith("Dòng 7:") and "Hà Tây" in m for m in messages), messages
+
+
+def _random_text(rnd, n):
+    pools = ["Hà Nội ", "Đức Thủy ", "a\u0301", "😀", "\u200b", "\u202e", "&<>\"'", "=1+2", "@SUM(A1)", "\t", "\n",
+             "ﬁ", "Ǆ", "\u00a0", "'", "%s", "{0}", "\\", "…", "Ω", "ⅷ"]
+    return "Đ" + "".join(rnd.choice(pools) for _ in range(n)).strip()  # openpyxl would write "=…" as a formula
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_texts_import_whole_or_are_refused_never_crash(admin_user, seed):
+    """Seeded random texts (emoji, bidi marks, NFD, formula-looking, XML specials) in every text cell
+    of an annex: the import either stores them as written (NFC) or names the row; nothing else."""
+    import random
+
+    from projects.models import DeAn
+
+    rnd = random.Random(seed)
+    wb, ws = annex()
+    for r in range(10, 45):
+        if isinstance(ws.cell(row=r, column=1).value, int):
+            for c in (2, 3, 4, 5, 6, 7, 11):
+                ws.cell(row=r, column=c, value=_random_text(rnd, rnd.randint(1, 30)))
+    data = xlsx_bytes(wb)
+    before = snapshot()
+    result = import_file(fileobj=io.BytesIO(data), name="r.xlsx", actor=admin_user)
+    if not result.ok:
+        assert snapshot() == before
+        assert all(p.message.startswith("Dòng ") for p in result.problems), [p.message for p in result.problems]
+        return
+    from khuyencong.textsearch import nfc
+
+    names = {nfc(ws.cell(row=r, column=2).value)
+             for r in range(10, 45) if isinstance(ws.cell(row=r, column=1).value, int)}
+    assert set(DeAn.objects.values_list("name", flat=True)) == names
