@@ -1082,13 +1082,15 @@ def _read_plan_rows(parsed, columns, data, max_problems):
         if parsed.rows_read > max_rows:
             _too_many_rows(parsed, max_rows)
         name = text(values, "name", row, errors)
+        name_failed = bool(errors)  # an error cell or a formula without value: said once, not twice
         national = money(values, row, "national", errors)
         local = money(values, row, "local", errors)
         counterpart = money(values, row, "counterpart", errors)
         total = money(values, row, "total", errors, blank=None)
         sums.add({"total": total or 0, "national": national or 0, "local": local or 0, "counterpart": counterpart or 0})
         if not name:
-            errors.append(_("Chưa có tên đề án."))
+            if not name_failed:
+                errors.append(_("Chưa có tên đề án."))
         elif not errors and not (national or local or counterpart or total):
             # A sub-heading inside a group ("Đề án chuyển tiếp", "A. Nhiệm vụ mới") would otherwise become
             # a đề án of 0 đồng.

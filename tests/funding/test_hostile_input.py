@@ -822,3 +822,10 @@ def test_random_texts_import_whole_or_are_refused_never_crash(admin_user, seed):
     names = {nfc(ws.cell(row=r, column=2).value)
              for r in range(10, 45) if isinstance(ws.cell(row=r, column=1).value, int)}
     assert set(DeAn.objects.values_list("name", flat=True)) == names
+
+
+def test_a_formula_without_value_in_the_name_is_said_once():
+    wb, ws = annex()
+    ws["B10"] = "=CONCATENATE(\"Hỗ trợ\", C10)"
+    messages = [m for m in with_problems(xlsx_bytes(wb)) if m.startswith("Dòng 10:")]
+    assert len(messages) == 1 and "chưa có giá trị tính sẵn" in messages[0], messages
