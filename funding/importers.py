@@ -398,14 +398,23 @@ def _title_facts(parsed, texts):
     """Year, level, decision and unit from the rows above the header."""
     from khuyencong.formatting import parse_document_number
 
+    lead_only = False  # "ĐVT:" in one cell, "triệu đồng" in the next
     for text in texts:
         folded = fold(text)
         if not parsed.unit:
             unit = unit_from_line(text)
+            if lead_only and unit is None:
+                unit = unit_words(folded) or None
+                if unit:
+                    parsed.unit = unit
+                    parsed.bad_unit = ""
+                    continue
+            lead = _UNIT_LEAD.search(folded) if unit == "" else None
+            lead_only = lead is not None and not folded[lead.end():].strip(" :.-–")
             if unit:
                 parsed.unit = unit
                 continue
-            if unit == "" and not parsed.bad_unit:
+            if unit == "" and not parsed.bad_unit and not lead_only:
                 parsed.bad_unit = text
         if parsed.year is None:
             match = _YEAR.search(folded)

@@ -829,3 +829,9 @@ def test_a_formula_without_value_in_the_name_is_said_once():
     ws["B10"] = "=CONCATENATE(\"Hỗ trợ\", C10)"
     messages = [m for m in with_problems(xlsx_bytes(wb)) if m.startswith("Dòng 10:")]
     assert len(messages) == 1 and "chưa có giá trị tính sẵn" in messages[0], messages
+
+
+def test_unit_line_split_over_two_cells():
+    wb = allocation_book(GOOD, unit_line="ĐVT:")
+    wb["Phan bo"]["F5"] = "triệu đồng"
+    assert amounts(accepted(xlsx_bytes(wb)))[("01", "national")] == 100 * TRIEU
