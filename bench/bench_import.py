@@ -325,32 +325,9 @@ def record_copies(data, name):
     return elapsed, result, copies
 
 
-def floor_plan_de_an_only_time(data, copies):
-    """The least any import could take that makes each annex row an approved, searchable đề án: read
-    every row of the workbook, then COPY only the ``projects_dean`` rows the import wrote (its indexes,
-    the trigram search index among them, CHECKs and foreign keys), committed — no code numbers, budget
-    lines, beneficiaries, history, transitions, commitments or batch log, and no Python."""
-    from django.db import connection, transaction
-
-    mine = [(sql, text) for sql, text in copies if re.match(r"COPY \S*projects_dean\b", sql)]
-    assert len(mine) >= 1, "the import wrote no projects_dean COPY"
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE projects_dean CASCADE")
-    values, read = read_rows(data)
-    t0 = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        for sql, text in mine:
-            cursor.copy_expert(sql, io.StringIO(text))
-    copy = time.perf_counter() - t0
-    assert values
-    return read + copy, read, copy
-
-
-def floor_plan_destination_time(data, copies):
-    """The plan annex's floor in its real tables: read every row of the workbook, then replay the COPYs
-    the import sent (the same rows, into the same 11 tables with their indexes, CHECKs and foreign keys,
-    committed). What the import wrote besides (batch, plan, allocations, code sequences: the parents
-    the copied rows refer to) stays; the copied tables are emptied first, untimed."""
+def replay_copies(data, copies):
+    """Empty the tables ``copies`` wrote (untimed), read every row of the workbook, then replay those
+    COPYs in one committed transaction. Returns ``(read + copy, read, copy)``."""
     from django.db import connection, transaction
 
     tables = list(dict.fromkeys(re.match(r"COPY (\S+)", sql).group(1) for sql, _text in copies))
@@ -363,7 +340,26 @@ def floor_plan_destination_time(data, copies):
             cursor.copy_expert(sql, io.StringIO(text))
     copy = time.perf_counter() - t0
     assert values
-    return read + copy, read, copy, len(tables), sum(text.count("\n") for _sql, text in copies)
+    return read + copy, read, copy
+
+
+def floor_plan_de_an_only_time(data, copies):
+    """The least any import could take that makes each annex row an approved, searchable đề án: read
+    every row of the workbook, then COPY only the ``projects_dean`` rows the import wrote (its indexes,
+    the trigram search index among them, CHECKs and foreign keys), committed — no code numbers, budget
+    lines, beneficiaries, history, transitions, commitments or batch log, and no Python."""
+    mine = [(sql, text) for sql, text in copies if re.match(r"COPY \S*projects_dean\b", sql)]
+    assert mine, "the import wrote no projects_dean COPY"
+    return replay_copies(data, mine)
+
+
+def floor_plan_destination_time(data, copies):
+    """The plan annex's floor in its real tables: read every row of the workbook, then replay the COPYs
+    the import sent (the same rows, into the same 11 tables with their indexes, CHECKs and foreign keys,
+    committed). What the import wrote besides (batch, plan, allocations, code sequences: the parents
+    the copied rows refer to) stays; the copied tables are emptied first, untimed."""
+    tables = {re.match(r"COPY (\S+)", sql).group(1) for sql, _text in copies}
+    return (*replay_copies(data, copies), len(tables), sum(text.count("\n") for _sql, text in copies))
 
 
 def best_of(runs, func):

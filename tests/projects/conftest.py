@@ -17,3 +17,13 @@ def users(db):
     from .factories import make_users
 
     return make_users()
+
+
+@pytest.fixture
+def client_as(client):
+    """``client_as(user)``: the test client signed in as ``user``."""
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

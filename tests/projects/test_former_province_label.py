@@ -17,14 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def client_as(client):
-    def login(user):
-        client.force_login(user)
-        return client
-    return login
-
-
-@pytest.fixture
 def old(users):
     former = Province.objects.get(code="27", era="former")
     return services.de_an_create(actor=users.admin, name="Đề án năm 2023 của Bắc Ninh cũ", level="kcqg",

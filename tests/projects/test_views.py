@@ -19,15 +19,6 @@ from .factories import EstablishmentFactory, advance, allocate, content, current
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client_as(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 def messages_of(response):
     return [str(m) for m in response.wsgi_request._messages] if hasattr(response.wsgi_request, "_messages") else []
 
