@@ -597,8 +597,8 @@ def _header_columns(values):
 def _sub_header(values, header_cols):
     """The second line of a two-level header: text only, nothing in the STT column, some known labels."""
     texts = [(col, v) for col, v in enumerate(values) if v is not None and not (isinstance(v, str) and not v.strip())]
-    if not texts or any(not isinstance(v, str) for _c, v in texts):
-        return None
+    if not texts or any(not isinstance(v, str) or _NUMERIC_TEXT.match(v) for _c, v in texts):
+        return None  # amounts written as text make a data or total row, never a header
     if all(COLUMN_NUMBER.match(v.strip()) for _c, v in texts):
         return None
     stt = header_cols.get("stt")
@@ -630,12 +630,15 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
     parsed = ParsedImport(sheet_name=sheet_name)
     header_row, header_values, columns = header
     _title_facts(parsed, [_cell_text(v) for _r, vals in head[:-1] for v in vals if isinstance(v, str)])
-    # Two-level header: look at the next row before the data.
+    # Two- or three-level header ("Kinh phí" → "Tổng số" | "Trong đó" → "KCQG" | "Đối ứng"): look at the
+    # next rows before the data.
     pending = []
     sub_values = None
+    sub_rows = []
     for row_number, values in rows:
         sub = _sub_header(values, columns)
-        if sub:
+        if sub and len(sub_rows) < 2:
+            sub_rows.append(values)
             sub_values = values
             for col, code in sub.items():
                 # A sub-header names the column more precisely than the merged cell above it.
@@ -644,12 +647,12 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
                         del columns[k]
                 columns.setdefault(code, col)
             header_row = row_number
-        else:
-            pending.append((row_number, values))
+            continue
+        pending.append((row_number, values))
         break
     # Units written in the header cells, e.g. "Kinh phí (triệu đồng)".
     header_units = {}
-    for row_values in (header_values, sub_values or ()):
+    for row_values in (header_values, *sub_rows):
         for value in row_values:
             if isinstance(value, str):
                 unit = unit_from_line(value) or _unit_in_header(value)
@@ -678,8 +681,8 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
     for col, value in enumerate(header_values):
         if isinstance(value, str) and value.strip():
             header_text[col] = nfc(value)
-    if sub_values is not None:
-        for col, value in enumerate(sub_values):
+    for sub_row in sub_rows:
+        for col, value in enumerate(sub_row):
             if isinstance(value, str) and value.strip():
                 header_text[col] = nfc(value)
     parsed.labels = {f: header_text[c] for f, c in columns.items() if c in header_text}

@@ -835,3 +835,31 @@ def test_unit_line_split_over_two_cells():
     wb = allocation_book(GOOD, unit_line="ĐVT:")
     wb["Phan bo"]["F5"] = "triệu đồng"
     assert amounts(accepted(xlsx_bytes(wb)))[("01", "national")] == 100 * TRIEU
+
+
+def test_three_level_header():
+    """"Kinh phí (triệu đồng)" over "Tổng số" | "Trong đó", "Trong đó" over "KCQG" | "KCĐP"."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "PHÂN BỔ KINH PHÍ KHUYẾN CÔNG NĂM 2026"
+    ws.append(["STT", "Tỉnh, thành phố", "Kinh phí (triệu đồng)", None, None])
+    ws.append([None, None, "Tổng số", "Trong đó", None])
+    ws.append([None, None, None, "KCQG", "KCĐP"])
+    ws.merge_cells("C2:E2")
+    ws.merge_cells("D3:E3")
+    ws.append(["(1)", "(2)", "(3)=(4)+(5)", "(4)", "(5)"])
+    ws.append([1, "Hà Nội", 150, 100, 50])
+    ws.append([None, "Tổng cộng", "150", "100", "50"])
+    preview = accepted(xlsx_bytes(wb))
+    assert amounts(preview) == {("01", "national"): 100 * TRIEU, ("01", "local"): 50 * TRIEU}
+    assert preview.parsed.header_row == 4
+
+
+def test_total_on_top_written_as_text_is_not_taken_for_a_header():
+    wb = allocation_book(GOOD, total=None)
+    ws = wb["Phan bo"]
+    ws.insert_rows(7)
+    for c, v in zip("BDEF", ["Tổng cộng", "130", "70", "200"], strict=True):
+        ws[f"{c}7"] = v
+    preview = accepted(xlsx_bytes(wb))
+    assert len(preview.parsed.lines) == 4 and preview.parsed.header_row == 6
