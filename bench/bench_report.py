@@ -127,7 +127,7 @@ def floor_html():
     font = pdf.static_url("fonts/LiberationSerif-Regular.ttf")
     css = (
         f"@font-face{{font-family:S;src:url({font})}}@page{{size:A4;margin:20mm 15mm 20mm 30mm}}"
-        "@page wide{size:A4 landscape;margin:20mm 20mm 20mm 25mm}"
+        "@page wide{size:A4 landscape;margin:20mm 15mm 20mm 30mm}"
         "html{font-family:S;font-size:10pt;line-height:1.2}table{width:100%;border-collapse:collapse;table-layout:fixed}"
         "thead{display:table-header-group}td{border:0.5pt solid #000;padding:1mm}.w{page:wide}"
     )
