@@ -302,7 +302,11 @@ def _cell_text(value):
 
 
 def _is_blank(values):
-    if values.count(None) == len(values):  # C speed for the usual case
+    if values:
+        first = values[0]  # the STT of a data row: decided at once
+        if first is not None and (type(first) is not str or first.strip()):
+            return False
+    if values.count(None) == len(values):  # C speed for an empty row
         return True
     for v in filter(_NOT_NONE, values):  # the Nones of a sparse row skipped at C speed
         if v is not None and not (isinstance(v, str) and not v.strip()):
@@ -633,13 +637,11 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
     # Two- or three-level header ("Kinh phí" → "Tổng số" | "Trong đó" → "KCQG" | "Đối ứng"): look at the
     # next rows before the data.
     pending = []
-    sub_values = None
     sub_rows = []
     for row_number, values in rows:
         sub = _sub_header(values, columns)
         if sub and len(sub_rows) < 2:
             sub_rows.append(values)
-            sub_values = values
             for col, code in sub.items():
                 # A sub-header names the column more precisely than the merged cell above it.
                 for k, c in list(columns.items()):
@@ -736,11 +738,13 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
         )
     if parsed.kind == ImportKind.PLAN_ANNEX and not parsed.level:
         parsed.level = Level.NATIONAL if "national" in fields else Level.LOCAL
-    data = _without_repeated_header(_chain(pending, rows), header_values, sub_values)
+    data = _chain(pending, rows)
+    # The header pasted again inside the table (tables copied together from several sheets) is skipped.
+    repeated = (header_values, *sub_rows)
     if parsed.kind == ImportKind.PLAN_ANNEX:
-        _read_plan_rows(parsed, columns, data, max_problems)
+        _read_plan_rows(parsed, columns, data, max_problems, repeated)
     else:
-        _read_allocation_rows(parsed, columns, data, max_problems)
+        _read_allocation_rows(parsed, columns, data, max_problems, repeated)
     parsed.close_problems()
     return parsed
 
@@ -748,15 +752,6 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
 def _chain(first, rest):
     yield from first
     yield from rest
-
-
-def _without_repeated_header(rows, header_values, sub_values):
-    """The header row pasted again inside the table (tables copied together from several sheets):
-    skipped, it is no data."""
-    for row, values in rows:
-        if values == header_values or (sub_values is not None and values == sub_values):
-            continue
-        yield row, values
 
 
 def _money_reader(parsed, columns):
@@ -1033,7 +1028,7 @@ def _too_many_rows(parsed, max_rows):
     )
 
 
-def _read_plan_rows(parsed, columns, data, max_problems):
+def _read_plan_rows(parsed, columns, data, max_problems, repeated=()):
     max_rows = max_import_rows()
     money = _money_reader(parsed, columns)
     text = _text_reader(columns)
@@ -1052,7 +1047,7 @@ def _read_plan_rows(parsed, columns, data, max_problems):
     for row, values in data:
         if max_problems and len(parsed.problems) >= max_problems:
             break
-        if _is_blank(values):
+        if _is_blank(values) or values in repeated:
             continue
         if total_row is not None:
             _after_total(parsed, row, total_row, values, columns, money_fields)
@@ -1201,7 +1196,7 @@ def _word(table, text):
     return _WORD_MEMO[key]
 
 
-def _read_allocation_rows(parsed, columns, data, max_problems):
+def _read_allocation_rows(parsed, columns, data, max_problems, repeated=()):
     max_rows = max_import_rows()
     money = _money_reader(parsed, columns)
     text = _text_reader(columns)
@@ -1219,7 +1214,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems):
     for row, values in data:
         if max_problems and len(parsed.problems) >= max_problems:
             break
-        if _is_blank(values):
+        if _is_blank(values) or values in repeated:
             continue
         if total_row is not None:
             _after_total(parsed, row, total_row, values, columns, money_fields)
