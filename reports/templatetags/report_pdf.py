@@ -41,3 +41,29 @@ _NUMBER_UNIT = re.compile(r"(\d) (%|đ\b)")
 def nb_units(text):
     """In a sentence, the space between a number and «%» or «đ» made no-break («dưới 50 % kế hoạch»)."""
     return _NUMBER_UNIT.sub("\\1\u00a0\\2", str(text or ""))
+
+
+def _signed(value, text):
+    if value is None:
+        return ""
+    if value > 0:
+        return f"+{text}"
+    if value < 0:
+        return "\u2212" + text.lstrip("-")
+    return text
+
+
+@register.filter
+def signed(value):
+    """A change in a «Tăng (+), giảm (−)» column: «+508.375.332.000», «−1.234.567», «0»."""
+    from khuyencong.formatting import format_number
+
+    return _signed(value, format_number(value) if value is not None else "")
+
+
+@register.filter
+def signed_percent(value):
+    """A relative change with its sign: «+304,6 %», «−12,5 %»."""
+    from khuyencong.formatting import format_percent
+
+    return _signed(value, format_percent(value) if value is not None else "")

@@ -302,3 +302,22 @@ def test_clipped_texts_end_on_a_whole_word_and_no_money_cell_is_left_blank(tmp_p
     DeAn.objects.filter(pk=record.de_an_id).update(approved_national_amount=None)
     services.report_generate_sync(kind="record", year=2025, target_id=record.pk, output=str(tmp_path / "bb.pdf"))
     assert re.search(r"Kinh phí KCQG được duyệt +–\n", pdf_text(tmp_path / "bb.pdf", layout=True))
+
+
+def test_change_columns_carry_their_sign():
+    """The money table's «So với năm trước — Tăng (+), giảm (−)» columns print «+…» for an increase and
+    «−…» (the header's minus sign) for a decrease; they printed increases bare and decreases with «-»."""
+    from reports.templatetags.report_pdf import signed, signed_percent
+
+    build_year(year=2024, n_de_an=10, n_records=0, seed=5)
+    build_year(year=2025, n_de_an=40, n_records=0)
+    money = selectors.money_summary(2025)
+    html = services.report_html(job_for("national", 2025))
+    table = re.search(r"So với năm trước.*?</table>", html, re.S).group(0)
+    increases = [row for row in money["rows"] if row["change"] > 0]
+    assert increases
+    for row in increases:
+        assert f">{signed(row['change'])}<" in table and signed(row["change"]).startswith("+")
+    assert signed(-1234567) == "\u22121.234.567" and signed(0) == "0" and signed(None) == ""
+    assert signed_percent(-12.5) == "\u221212,5 %" and signed_percent(304.6) == "+304,6 %"
+    assert not re.search(r">-\d", table)
