@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from khuyencong.access import is_nationwide, user_province
+from khuyencong.dates import DateField
 from khuyencong.models import Province
 
 from .models import Conclusion, FollowUp, Grouping, MemberRole, ReportKind
@@ -33,15 +34,8 @@ class ReportRequestForm(forms.Form):
 
 # --- inspection and supervision ----------------------------------------------------------------
 
-class _DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
 def _date_field(label, required=False, **kwargs):
-    return forms.DateField(label=label, required=required, widget=_DateInput(), **kwargs)
+    return DateField(label=label, required=required, **kwargs)
 
 
 def _text_area(label, rows=3, required=False, **kwargs):

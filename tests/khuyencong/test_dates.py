@@ -52,3 +52,24 @@ def test_template_helpers_for_hand_written_inputs():
         empty = template.render(Context({"v": None}))
     assert 'type="text"' in html and 'value="09/01/2026"' in html and 'placeholder="dd/mm/yyyy"' in html
     assert 'value="9/1/2026"' in typed and 'value=""' in empty
+
+
+def test_no_form_of_the_portal_uses_a_native_date_input():
+    """Every DateField of the portal's forms is khuyencong.dates.DateField (text, dd/mm/yyyy)."""
+    import importlib
+    import inspect
+
+    checked = 0
+    for module_name in ("projects.forms", "funding.forms", "reports.forms", "khuyencong.forms", "dashboards.forms"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, forms.BaseForm) and cls.__module__ == module_name:
+                for field_name, field in cls.base_fields.items():
+                    if isinstance(field, forms.DateField):
+                        checked += 1
+                        assert isinstance(field, DateField), f"{module_name}.{cls.__name__}.{field_name}"
+                        assert field.widget.input_type == "text"
+    assert checked >= 10
