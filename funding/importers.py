@@ -740,7 +740,7 @@ def _parse_sheet(sheet_name, head, header, rows, *, max_problems):
         parsed.level = Level.NATIONAL if "national" in fields else Level.LOCAL
     data = _chain(pending, rows)
     # The header pasted again inside the table (tables copied together from several sheets) is skipped.
-    repeated = (header_values, *sub_rows)
+    repeated = [header_values, *sub_rows]
     if parsed.kind == ImportKind.PLAN_ANNEX:
         _read_plan_rows(parsed, columns, data, max_problems, repeated)
     else:
@@ -1028,7 +1028,8 @@ def _too_many_rows(parsed, max_rows):
     )
 
 
-def _read_plan_rows(parsed, columns, data, max_problems, repeated=()):
+def _read_plan_rows(parsed, columns, data, max_problems, repeated=None):
+    repeated = [] if repeated is None else repeated
     max_rows = max_import_rows()
     money = _money_reader(parsed, columns)
     text = _text_reader(columns)
@@ -1053,6 +1054,7 @@ def _read_plan_rows(parsed, columns, data, max_problems, repeated=()):
             _after_total(parsed, row, total_row, values, columns, money_fields)
             continue
         if not seen_data and _is_column_number_row(values):
+            repeated.append(values)  # the "(1) (2) …" row may be pasted again further down too
             continue
         seen_data = True
         kind, stt = _row_kind(values, columns, ("name",))
@@ -1196,7 +1198,8 @@ def _word(table, text):
     return _WORD_MEMO[key]
 
 
-def _read_allocation_rows(parsed, columns, data, max_problems, repeated=()):
+def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
+    repeated = [] if repeated is None else repeated
     max_rows = max_import_rows()
     money = _money_reader(parsed, columns)
     text = _text_reader(columns)
@@ -1220,6 +1223,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=()):
             _after_total(parsed, row, total_row, values, columns, money_fields)
             continue
         if not seen_data and _is_column_number_row(values):
+            repeated.append(values)  # the "(1) (2) …" row may be pasted again further down too
             continue
         seen_data = True
         kind, stt = _row_kind(values, columns, ("province", "stt"))

@@ -863,3 +863,13 @@ def test_total_on_top_written_as_text_is_not_taken_for_a_header():
         ws[f"{c}7"] = v
     preview = accepted(xlsx_bytes(wb))
     assert len(preview.parsed.lines) == 4 and preview.parsed.header_row == 6
+
+
+def test_header_and_column_number_rows_pasted_again_in_an_annex():
+    wb, ws = annex()
+    ws.insert_rows(21, 3)  # before group III: the header's three rows again, as when two printouts are joined
+    for r_from, r_to in ((6, 21), (7, 22), (8, 23)):
+        for c in range(1, 12):
+            ws.cell(row=r_to, column=c, value=ws.cell(row=r_from, column=c).value)
+    preview = accepted(xlsx_bytes(wb))
+    assert len(preview.parsed.lines) == 30 and preview.parsed.totals()["national"] == 6_800 * TRIEU
