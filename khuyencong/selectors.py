@@ -142,6 +142,11 @@ def find_province(text, *, era=None, on=None, provinces=None):
     for province in candidates:
         if province.search_name == key:
             return province
+    # Written without its spaces ("Kontum", "Daklak", "Quangninh"): the same name when it is the only one.
+    squeezed = key.replace(" ", "")
+    same = [p for p in candidates if p.search_name.replace(" ", "") == squeezed]
+    if same and len({p.search_name for p in same}) == 1:
+        return same[0]
     historical = HISTORICAL_PROVINCES.get(key)
     if historical:
         old_name, codes = historical
