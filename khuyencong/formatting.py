@@ -211,25 +211,6 @@ def parse_money(value, unit="dong"):
     return int(dong)
 
 
-def unit_from_text(text):
-    """Find the unit in a header such as "ĐVT: triệu đồng"; None when there is none."""
-    from .textsearch import fold
-
-    folded = fold(text)
-    if "dvt" not in folded and "don vi tinh" not in folded and "don vi" not in folded:
-        return None
-    for key, words in (("ty", "ty dong"), ("trieu", "trieu dong"), ("nghin", "nghin dong"), ("nghin", "ngan dong")):
-        if words in folded:
-            return key
-    if re.search(r"\b1[.]?000[.]?000 dong\b", folded):
-        return "trieu"
-    if re.search(r"\b1[.]?000 dong\b", folded):
-        return "nghin"
-    if re.search(r"\bdong\b", folded):
-        return "dong"
-    return None
-
-
 # --- dates ----------------------------------------------------------------------------------
 
 def clip(text, limit):

@@ -22,7 +22,6 @@ from khuyencong.formatting import (
     parse_document_number,
     parse_money,
     split_unit,
-    unit_from_text,
 )
 
 # --- display -----------------------------------------------------------------------------------
@@ -154,23 +153,6 @@ def test_split_unit():
     assert split_unit("1.500 triệu đồng") == ("1.500", "trieu")
     assert split_unit("1,44 tỉ") == ("1,44", "ty")
     assert split_unit("1.500") == ("1.500", None)
-
-
-@pytest.mark.parametrize(
-    ("header", "unit"),
-    [
-        ("ĐVT: triệu đồng", "trieu"),
-        ("Đơn vị tính: Triệu đồng", "trieu"),
-        ("DVT: ty dong", "ty"),
-        ("ĐVT: đồng", "dong"),
-        ("ĐVT: 1.000 đồng", "nghin"),
-        ("ĐVT: 1.000.000 đồng", "trieu"),
-        ("ĐVT: nghìn đồng", "nghin"),
-        ("Tổng kinh phí", None),
-    ],
-)
-def test_unit_from_text(header, unit):
-    assert unit_from_text(header) == unit
 
 
 # --- dates -------------------------------------------------------------------------------------
