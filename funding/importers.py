@@ -1015,7 +1015,7 @@ def _after_total(parsed, row, total_row, values, columns, money_fields):
 def max_import_rows():
     from django.conf import settings
 
-    return getattr(settings, "IMPORT_MAX_ROWS", 200_000)
+    return settings.IMPORT_MAX_ROWS
 
 
 def _too_many_rows(parsed, max_rows):
