@@ -75,7 +75,7 @@ check: deps
 	$(PY) manage.py check
 
 messages: deps
-	$(PY) manage.py makemessages -l en --ignore=$(VENV) --ignore=node_modules && $(MAKE) compilemessages
+	$(PY) manage.py makemessages -l en --ignore=$(VENV) --ignore=node_modules --ignore=tests && $(MAKE) compilemessages
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles test-output
