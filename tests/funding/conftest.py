@@ -56,6 +56,33 @@ def snapshot():
     return out
 
 
+def rejected(data, name="bang.xlsx", actor=None):
+    """The file is refused as a whole (ImportRejected); the database is as before. Returns the message."""
+    from funding.importers import ImportRejected
+    from funding.services import import_preview
+
+    before = snapshot()
+    with pytest.raises(ImportRejected) as err:
+        import_preview(fileobj=io.BytesIO(data), name=name, actor=actor)
+    assert snapshot() == before
+    return str(err.value)
+
+
+def with_problems(data, name="bang.xlsx", actor=None):
+    """The preview lists problems and keeps no batch, and the command path refuses the same way; the
+    database is as before. Returns the problems' messages."""
+    from funding.services import import_file, import_preview
+
+    before = snapshot()
+    preview = import_preview(fileobj=io.BytesIO(data), name=name, actor=actor)
+    assert not preview.ok and preview.batch is None
+    assert snapshot() == before
+    again = import_file(fileobj=io.BytesIO(data), name=name, actor=actor)
+    assert not again.ok and again.batch is None
+    assert snapshot() == before
+    return [p.message for p in preview.problems]
+
+
 def xlsx_bytes(wb):
     out = io.BytesIO()
     wb.save(out)

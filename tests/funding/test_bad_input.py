@@ -7,32 +7,18 @@ import pytest
 
 from funding import xlsx
 from funding.exports import commitments_workbook, neutralise
-from funding.importers import ImportRejected
 from funding.services import import_file, import_preview
-from tests.funding.conftest import ANNEX, allocation_book, replace_in_zip, snapshot, xlsx_bytes
+from tests.funding.conftest import (
+    ANNEX,
+    allocation_book,
+    rejected,
+    replace_in_zip,
+    with_problems,
+    xlsx_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 GOOD = [("Thành phố Hà Nội", "01", 100, 50), ("Tỉnh Cao Bằng", "04", 30, 20)]
-
-
-def rejected(data, name="bang.xlsx", actor=None):
-    before = snapshot()
-    with pytest.raises(ImportRejected) as err:
-        import_preview(fileobj=io.BytesIO(data), name=name, actor=actor)
-    assert snapshot() == before
-    return str(err.value)
-
-
-def with_problems(data, name="bang.xlsx", actor=None):
-    before = snapshot()
-    preview = import_preview(fileobj=io.BytesIO(data), name=name, actor=actor)
-    assert not preview.ok and preview.batch is None
-    assert snapshot() == before
-    # The command path refuses the same way and writes nothing either.
-    again = import_file(fileobj=io.BytesIO(data), name=name, actor=actor)
-    assert not again.ok and again.batch is None
-    assert snapshot() == before
-    return [p.message for p in preview.problems]
 
 
 def test_file_over_the_size_limit_is_rejected_before_parsing(settings, monkeypatch):

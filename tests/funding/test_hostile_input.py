@@ -13,30 +13,19 @@ from openpyxl.cell.text import InlineFont
 from funding import xlsx
 from funding.importers import ImportRejected
 from funding.services import import_file, import_preview
-from tests.funding.conftest import ANNEX, allocation_book, replace_in_zip, snapshot, xlsx_bytes
+from tests.funding.conftest import (
+    ANNEX,
+    allocation_book,
+    rejected,
+    replace_in_zip,
+    snapshot,
+    with_problems,
+    xlsx_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 TRIEU = 1_000_000
 GOOD = [("Thành phố Hà Nội", "01", 100, 50), ("Tỉnh Cao Bằng", "04", 30, 20)]
-
-
-def rejected(data, name="bang.xlsx"):
-    before = snapshot()
-    with pytest.raises(ImportRejected) as err:
-        import_preview(fileobj=io.BytesIO(data), name=name, actor=None)
-    assert snapshot() == before
-    return str(err.value)
-
-
-def with_problems(data, name="bang.xlsx"):
-    before = snapshot()
-    preview = import_preview(fileobj=io.BytesIO(data), name=name, actor=None)
-    assert not preview.ok and preview.batch is None
-    assert snapshot() == before
-    again = import_file(fileobj=io.BytesIO(data), name=name, actor=None)
-    assert not again.ok and again.batch is None
-    assert snapshot() == before
-    return [p.message for p in preview.problems]
 
 
 def accepted(data, name="bang.xlsx"):
