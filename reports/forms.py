@@ -18,6 +18,11 @@ class ReportRequestForm(forms.Form):
     )
     grouping = forms.ChoiceField(label=_("Nhóm số liệu"), choices=Grouping.choices, initial=Grouping.CURRENT)
     record = forms.IntegerField(label=_("Mã biên bản kiểm tra"), required=False, min_value=1)
+    signer_name = forms.CharField(
+        label=_("Họ tên người ký"), required=False, max_length=100,
+        help_text=_("In dưới chữ ký; để trống thì chừa chỗ ghi tay."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

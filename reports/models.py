@@ -76,6 +76,10 @@ class ReportJob(models.Model):
     pages = models.PositiveIntegerField(_("số trang"), null=True, blank=True)
     size = models.PositiveBigIntegerField(_("dung lượng (byte)"), null=True, blank=True)
     issued_on = models.DateField(_("ngày báo cáo"), default=timezone.localdate)
+    signer_name = models.CharField(
+        _("họ tên người ký"), max_length=100, blank=True,
+        help_text=_("In dưới chữ ký; để trống thì chừa chỗ ghi tay."),
+    )
 
     class Meta:
         verbose_name = _("yêu cầu tạo báo cáo")

@@ -343,6 +343,7 @@ def document_header(job, *, issued_on=None, place=None):
     """Who issues the document, its number symbol, place and date, recipients and signer."""
     issued_on = issued_on or job.issued_on or timezone.localdate()
     header = _document_header(job, issued_on)
+    header["signer_name"] = getattr(job, "signer_name", "") or ""
     header["issuer_lines"] = issuer_lines(header["issuer"])
     header["date_text"] = format_date_long(issued_on)
     if place:

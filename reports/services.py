@@ -15,11 +15,13 @@ A PDF is written to a temporary file, then moved into place (``os.replace`` on t
 or saved through the storage API; only then does the row point at it. A worker killed mid-render
 leaves at most a ``.part`` file in ``reports/.tmp/`` (removed by the sweeper), never a published one.
 """
+import hashlib
 import logging
 import os
 import tempfile
 import threading
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -89,8 +91,21 @@ class ReportTarget:
     record: InspectionRecord | None = None
 
 
-def request_key(*, kind, year, province_id=None, target_id=None, grouping=Grouping.CURRENT):
-    return f"{kind}:{year}:{province_id or '-'}:{target_id or '-'}:{grouping}"
+def request_key(*, kind, year, province_id=None, target_id=None, grouping=Grouping.CURRENT, signer_name=""):
+    key = f"{kind}:{year}:{province_id or '-'}:{target_id or '-'}:{grouping}"
+    if signer_name:  # another signer is another document (a digest: the key stays short)
+        key += ":" + hashlib.sha1(signer_name.encode("utf-8")).hexdigest()[:12]
+    return key
+
+
+def _signer_name(value):
+    from khuyencong.security import reject_control_characters
+
+    name = " ".join(unicodedata.normalize("NFC", str(value or "")).split())
+    if len(name) > 100:
+        raise ValidationError(_("Họ tên người ký dài quá 100 ký tự."))
+    reject_control_characters(name)
+    return name
 
 
 def _validate(kind, year, province, grouping, target_id):
@@ -120,10 +135,10 @@ def _validate(kind, year, province, grouping, target_id):
     return kind, year, province, grouping, record
 
 
-def _create_or_join(*, user, kind, year, province, grouping, record):
+def _create_or_join(*, user, kind, year, province, grouping, record, signer_name=""):
     key = request_key(
         kind=kind, year=year, province_id=province.pk if province else None,
-        target_id=record.pk if record else None, grouping=grouping,
+        target_id=record.pk if record else None, grouping=grouping, signer_name=signer_name,
     )
     with transaction.atomic():
         existing = ReportJob.objects.filter(request_key=key, status__in=ACTIVE_STATUSES).first()
@@ -134,7 +149,7 @@ def _create_or_join(*, user, kind, year, province, grouping, record):
             with transaction.atomic():
                 job = ReportJob.objects.create(
                     kind=kind, year=year, province=province, target_id=record.pk if record else None,
-                    grouping=grouping, request_key=key, requested_by=user,
+                    grouping=grouping, request_key=key, requested_by=user, signer_name=signer_name,
                     message=_("Đang chờ đến lượt xử lý."), issued_on=timezone.localdate(),
                 )
         except IntegrityError:
@@ -148,14 +163,17 @@ def _create_or_join(*, user, kind, year, province, grouping, record):
         return job
 
 
-def report_request(*, user, kind, year, province=None, grouping=Grouping.CURRENT, target_id=None):
+def report_request(*, user, kind, year, province=None, grouping=Grouping.CURRENT, target_id=None, signer_name=""):
     """Ask for a report. Returns the job (``job.joined`` is True when an identical request was already
-    queued or running and this one joined it). Raises ReportRefused or ValidationError (Vietnamese)."""
+    queued or running and this one joined it). ``signer_name`` is printed under the signature (blank:
+    room left to write it by hand). Raises ReportRefused or ValidationError (Vietnamese)."""
     kind, year, province, grouping, record = _validate(kind, year, province, grouping, target_id)
+    signer_name = _signer_name(signer_name)
     decision = can(user, "report.request", ReportTarget(kind=kind, year=year, province=province, record=record))
     if not decision:
         raise ReportRefused(decision.reason)
-    job = _create_or_join(user=user, kind=kind, year=year, province=province, grouping=grouping, record=record)
+    job = _create_or_join(user=user, kind=kind, year=year, province=province, grouping=grouping, record=record,
+                          signer_name=signer_name)
     job.refresh_from_db()
     job.joined = getattr(job, "joined", False)
     return job

@@ -506,7 +506,8 @@ def test_failed_job_says_what_to_do_and_is_asked_again_with_one_click(client, us
     assert form and form.group(1) == reverse("reports:request") and "Tạo lại báo cáo" in form.group(2)
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(2)))
     assert fields == {"csrfmiddlewaretoken": fields["csrfmiddlewaretoken"], "kind": "province", "year": "2025",
-                      "province": str(province("24").pk), "grouping": "historical", "record": ""}
+                      "province": str(province("24").pk), "grouping": "historical", "record": "",
+                      "signer_name": ""}
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(form.group(1), fields)
     again = ReportJob.objects.exclude(pk=failed.pk).get()
