@@ -14,7 +14,7 @@ class ReportRequestForm(forms.Form):
     year = forms.IntegerField(label=_("Năm"), min_value=2000, max_value=2100)
     province = forms.ModelChoiceField(
         label=_("Tỉnh, thành phố"), queryset=Province.objects.none(), required=False,
-        help_text=_("Chỉ dùng cho báo cáo của tỉnh, thành phố"),
+        help_text=_("Chỉ dùng cho báo cáo của tỉnh, thành phố"), empty_label=_("— Chọn tỉnh, thành phố —"),
     )
     grouping = forms.ChoiceField(label=_("Nhóm số liệu"), choices=Grouping.choices, initial=Grouping.CURRENT)
     record = forms.IntegerField(label=_("Mã biên bản kiểm tra"), required=False, min_value=1)
