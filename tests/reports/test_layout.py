@@ -108,6 +108,10 @@ def test_a_single_appendix_is_just_phu_luc():
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     assert "Phụ lục 2" not in text and "Phụ lục 1" not in text
     assert "phát hiện và kết luận tại Phụ lục kèm theo." in text
+    # The appendix names the document it goes with in full (NĐ 30/2020, Phụ lục I): number, date, issuer.
+    agency = selectors.document_header(job_for("national", 2025))["issuer"]
+    assert re.search(r"\(Kèm theo Báo cáo số (?:&nbsp;)*/BC-\S+ ngày \d{2} tháng \d{2} năm \d{4} của " + re.escape(agency) + r"\)",
+                     text), text[-2000:]
     assert selectors.appendix_labels(de_an=False, inspections=True) == {"inspections": "Phụ lục"}
     assert selectors.appendix_labels(de_an=True, inspections=True) == {"de_an": "Phụ lục I", "inspections": "Phụ lục II"}
 
