@@ -2,6 +2,8 @@
 import re
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from .. import pdf
 
@@ -67,3 +69,15 @@ def signed_percent(value):
     from khuyencong.formatting import format_percent
 
     return _signed(value, format_percent(value) if value is not None else "")
+
+
+@register.filter
+def or_fill_line(value, multiline=False):
+    """The text as typed (escaped; line breaks kept when ``multiline``), or, when nothing was typed, a
+    dotted line on a line of its own to complete by hand, as a printed biên bản has — a block, so the
+    justified line before it is not stretched across the page."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return mark_safe('<span class="fill-line"></span>')
+    escaped = conditional_escape(text)
+    return mark_safe(escaped.replace("\n", "<br>")) if multiline else escaped

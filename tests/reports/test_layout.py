@@ -325,3 +325,27 @@ def test_change_columns_carry_their_sign():
     assert signed(-1234567) == "\u22121.234.567" and signed(0) == "0" and signed(None) == ""
     assert signed_percent(-12.5) == "\u221212,5 %" and signed_percent(304.6) == "+304,6 %"
     assert not re.search(r">-\d", table)
+
+
+def test_an_empty_field_of_a_bien_ban_is_a_dotted_line_to_complete_by_hand(tmp_path):
+    """A biên bản printed before the visit (or with parts not typed in) leaves a dotted line to write on,
+    instead of a bare label («3. Hồ sơ, chứng từ:» followed by nothing); what was typed is printed as is."""
+    from reports.models import InspectionRecord
+
+    build_year(year=2025, n_de_an=4, n_records=1)
+    record = InspectionRecord.objects.get()
+    InspectionRecord.objects.filter(pk=record.pk).update(
+        progress_check="Đúng kế hoạch", equipment_check="Đúng hồ sơ", effectiveness="Tốt", conclusion_text="Đạt.",
+        inspected_parties="Cơ sở thụ hưởng", documents_check="", findings="", inspected_opinion="Thống nhất\nvới kết luận")
+    job = ReportJob(kind="record", year=2025, target_id=record.pk, issued_on=timezone.localdate())
+    html = services.report_html(job)
+    body = html[html.index("III."):]
+    assert re.search(r"3\. Hồ sơ, chứng từ:</b>\s*<span class=\"fill-line\"></span>", body)
+    assert re.search(r"IV\. Phát hiện</h3>\s*<p><span class=\"fill-line\"></span>", body)
+    assert "1. Tiến độ so với kế hoạch:</b> Đúng kế hoạch</p>" in body
+    assert "Thống nhất<br>với kết luận" in body
+    # Drawn: each empty field is a dotted rule across the text width on a line of its own.
+    document = pdf.html_to_document(html)
+    rules = [b for page in document.pages for b in walk(page._page_box)
+             if "fill-line" in (getattr(b, "element", None) is not None and b.element.get("class") or "")]
+    assert len(rules) == 2 and all(b.style["border_bottom_style"] == "dotted" and b.width > 150 * MM for b in rules)
