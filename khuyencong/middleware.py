@@ -1,5 +1,5 @@
-"""Request-wide behaviour: the language of a request (PortalLocaleMiddleware) and private pages for
-signed-in users (PrivatePagesMiddleware).
+"""Request-wide behaviour: the language of a request (PortalLocaleMiddleware), private pages for
+signed-in users (PrivatePagesMiddleware) and the Content-Security-Policy (ContentSecurityPolicyMiddleware).
 
 The portal is Vietnamese for everyone; English is there for those who choose it («Ngôn ngữ» at the
 foot of every page, Django's ``set_language`` view, which keeps the choice in the language cookie).
@@ -53,4 +53,41 @@ class PrivatePagesMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "private, no-store"
+        return response
+
+
+# Scripts only from the portal's own static files (no inline script or handler exists in its templates:
+# tests/security/test_csp.py); styles may be inline (style attributes, htmx's indicator style); nothing
+# framed, no plugin, forms post only here. The Django admin (/quan-tri/) keeps Django's own pages and
+# the admin packages' templates as they come, so it is left out.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+
+
+class ContentSecurityPolicyMiddleware:
+    """``Content-Security-Policy`` on the portal's pages (not the admin's), unless a view set its own:
+    an injected ``<script>`` or ``onerror=`` would not run even if escaping were ever missed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._admin_prefix = None
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self._admin_prefix is None:
+            from django.urls import reverse
+
+            self._admin_prefix = reverse("admin:index")
+        if not request.path.startswith(self._admin_prefix) and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "khuyencong.middleware.PrivatePagesMiddleware",  # a signed-in user's pages: private, no-store
+    "khuyencong.middleware.ContentSecurityPolicyMiddleware",  # scripts from the portal's static files only
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
