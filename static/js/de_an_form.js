@@ -29,7 +29,14 @@
     var last = rows[rows.length - 1], n = Number(total.value);
     var clone = last.cloneNode(true);
     var re = new RegExp(prefix + "-\\d+-", "g");
-    clone.innerHTML = clone.innerHTML.replace(re, prefix + "-" + n + "-").replace(/Cơ sở \d+/, "Cơ sở " + (n + 1)).replace(/(dòng|Bỏ dòng) \d+/g, "$1 " + (n + 1));
+    clone.innerHTML = clone.innerHTML.replace(re, prefix + "-" + n + "-");
+    // The row's number in its legend and labels («Cơ sở 2», «Số tiền (đồng), dòng 3»; «line 3» in
+    // English): the last number of the text, whatever the language.
+    clone.querySelectorAll("legend, label").forEach(function (el) {
+      if (el.children.length) return;  // a label wrapping its checkbox holds no number
+      var text = el.textContent.replace(/\d+(?=\D*$)/, String(n + 1));
+      if (text !== el.textContent) el.textContent = text;
+    });
     clone.querySelectorAll("input, select, textarea").forEach(function (el) {
       if (el.type === "checkbox") el.checked = false;
       else if (el.tagName === "SELECT") el.selectedIndex = 0;

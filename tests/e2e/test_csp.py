@@ -42,9 +42,16 @@ def test_pages_run_under_the_policy_and_a_cancelled_confirmation_sends_nothing(l
     before = rows.count()
     page.get_by_role("button", name="+ Thêm dòng kinh phí").click()
     expect(rows).to_have_count(before + 1)
+    expect(page.get_by_label(f"Số tiền (đồng), dòng {before + 1}")).to_be_visible()
     page.locator("#id_line-0-amount").fill("1.500.000")
     expect(page.locator("[data-total=all]")).to_have_text("1.500.000 đ")
     expect(page.get_by_role("button", name="Chọn ngày trên lịch").first).to_be_visible()
+    # The same in English: the new row is numbered in its own language.
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
+    page.goto(f"{base}{reverse('projects:create')}")
+    page.get_by_role("button", name="+ Add funding line").click()
+    expect(page.get_by_label(f"Amount (VND), line {before + 1}")).to_be_visible()
+    page.context.clear_cookies(name="django_language")
 
     # Delete the attachment: «Cancel» keeps it, «OK» deletes it.
     page.goto(f"{base}{reverse('projects:detail', args=[de_an.pk])}")
