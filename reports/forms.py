@@ -2,11 +2,20 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from khuyencong.access import is_nationwide, user_province
+from khuyencong.access import is_nationwide, user_province, visible_inspection_records
 from khuyencong.dates import DateField
+from khuyencong.formatting import format_date
 from khuyencong.models import Province
 
 from .models import Conclusion, FollowUp, Grouping, MemberRole, ReportKind
+
+
+class InspectionRecordChoiceField(forms.ModelChoiceField):
+    """An inspection record the user may see, named as people know it: the đề án, the day, the place."""
+
+    def label_from_instance(self, obj):
+        place = obj.place if len(obj.place) <= 60 else obj.place[:59] + "…"
+        return f"{obj.de_an.code} – {format_date(obj.inspected_on)} – {place}"
 
 
 class ReportRequestForm(forms.Form):
@@ -17,7 +26,11 @@ class ReportRequestForm(forms.Form):
         help_text=_("Chỉ dùng cho báo cáo của tỉnh, thành phố"), empty_label=_("— Chọn tỉnh, thành phố —"),
     )
     grouping = forms.ChoiceField(label=_("Nhóm số liệu"), choices=Grouping.choices, initial=Grouping.CURRENT)
-    record = forms.IntegerField(label=_("Mã biên bản kiểm tra"), required=False, min_value=1)
+    record = InspectionRecordChoiceField(
+        label=_("Biên bản kiểm tra"), queryset=None, required=False,
+        help_text=_("Chỉ dùng cho biên bản kiểm tra"), empty_label=_("— Chọn biên bản kiểm tra —"),
+        error_messages={"invalid_choice": _("Không tìm thấy biên bản kiểm tra này, hoặc bạn không có quyền xem.")},
+    )
     signer_name = forms.CharField(
         label=_("Họ tên người ký"), required=False, max_length=100,
         help_text=_("In dưới chữ ký; để trống thì chừa chỗ ghi tay."),
@@ -27,6 +40,11 @@ class ReportRequestForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["year"].initial = timezone.localdate().year - 1
+        # Only the records the user may see are offered (and accepted): a forged id is a field error.
+        self.fields["record"].queryset = (
+            visible_inspection_records(user).select_related("de_an").only("pk", "place", "inspected_on", "de_an__code")
+            .order_by("-inspected_on", "-pk")
+        )
         if is_nationwide(user):
             self.fields["province"].queryset = Province.objects.current().order_by("code")
         else:
@@ -35,6 +53,15 @@ class ReportRequestForm(forms.Form):
             self.fields["province"].initial = province
             self.fields["kind"].choices = [(ReportKind.PROVINCE, ReportKind.PROVINCE.label), (ReportKind.RECORD, ReportKind.RECORD.label)]
             self.fields["kind"].initial = ReportKind.PROVINCE
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == ReportKind.PROVINCE and not data.get("province") and "province" not in self.errors:
+            self.add_error("province", _("Báo cáo của tỉnh, thành phố cần chọn tỉnh, thành phố."))
+        if kind == ReportKind.RECORD and not data.get("record") and "record" not in self.errors:
+            self.add_error("record", _("Chọn biên bản kiểm tra cần in."))
+        return data
 
 
 # --- inspection and supervision ----------------------------------------------------------------

@@ -33,7 +33,7 @@ def request_report(request):
     try:
         job = services.report_request(
             user=request.user, kind=data["kind"], year=data["year"], province=data["province"],
-            grouping=data["grouping"], target_id=data["record"], signer_name=data["signer_name"],
+            grouping=data["grouping"], target_id=data["record"].pk if data["record"] else None, signer_name=data["signer_name"],
         )
     except PermissionDenied as err:
         messages.error(request, str(err) or _("Bạn không có quyền tạo báo cáo này."))
