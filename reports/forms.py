@@ -6,6 +6,8 @@ from khuyencong.access import is_nationwide, user_province, visible_inspection_r
 from khuyencong.dates import DateField
 from khuyencong.formatting import format_date
 from khuyencong.models import Province
+from khuyencong.security import NoControlCharactersMixin
+from projects.forms import MoneyField
 
 from .models import Conclusion, FollowUp, Grouping, MemberRole, ReportKind
 
@@ -18,7 +20,7 @@ class InspectionRecordChoiceField(forms.ModelChoiceField):
         return f"{obj.de_an.code} – {format_date(obj.inspected_on)} – {place}"
 
 
-class ReportRequestForm(forms.Form):
+class ReportRequestForm(NoControlCharactersMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Loại báo cáo"), choices=ReportKind.choices)
     year = forms.IntegerField(label=_("Năm"), min_value=2000, max_value=2100)
     province = forms.ModelChoiceField(
@@ -74,7 +76,7 @@ def _text_area(label, rows=3, required=False, **kwargs):
     return forms.CharField(label=label, required=required, widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
 
 
-class InspectionPlanForm(forms.Form):
+class InspectionPlanForm(NoControlCharactersMixin, forms.Form):
     year = forms.IntegerField(label=_("Năm"), min_value=2000, max_value=2100)
     title = forms.CharField(label=_("Tên kế hoạch"), max_length=500)
     decision_number = forms.CharField(label=_("Số quyết định phê duyệt"), max_length=50, required=False,
@@ -99,7 +101,7 @@ class DeAnChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.code} – {obj.name} ({obj.current_province.name}, {obj.plan_year}, {Status(obj.status).label})"
 
 
-class MissionForm(forms.Form):
+class MissionForm(NoControlCharactersMixin, forms.Form):
     name = forms.CharField(label=_("Tên đoàn"), max_length=255)
     provinces = forms.ModelMultipleChoiceField(label=_("Tỉnh, thành phố đoàn đến"), queryset=Province.objects.none(),
                                                widget=forms.SelectMultiple(attrs={"size": 8}))
@@ -130,7 +132,7 @@ class MissionForm(forms.Form):
         self.fields["de_an"].queryset = qs
 
 
-class MemberForm(forms.Form):
+class MemberForm(NoControlCharactersMixin, forms.Form):
     full_name = forms.CharField(label=_("Họ và tên"), max_length=150, required=False)
     job_title = forms.CharField(label=_("Chức vụ"), max_length=150, required=False)
     unit = forms.CharField(label=_("Đơn vị công tác"), max_length=255, required=False)
@@ -140,7 +142,7 @@ class MemberForm(forms.Form):
 MemberFormSet = forms.formset_factory(MemberForm, extra=3, max_num=30)
 
 
-class InspectionRecordForm(forms.Form):
+class InspectionRecordForm(NoControlCharactersMixin, forms.Form):
     de_an = forms.ModelChoiceField(label=_("Đề án được kiểm tra"), queryset=Province.objects.none())
     inspected_on = _date_field(_("Ngày kiểm tra"), required=True)
     place = forms.CharField(label=_("Địa điểm"), max_length=255)
@@ -149,11 +151,11 @@ class InspectionRecordForm(forms.Form):
     inspected_parties = _text_area(_("Thành phần đơn vị được kiểm tra"))
     progress_check = _text_area(_("Tiến độ so với kế hoạch"))
     equipment_check = _text_area(_("Máy móc, thiết bị so với hồ sơ"))
-    disbursed_amount = forms.IntegerField(label=_("Kinh phí đã giải ngân (đồng)"), min_value=0, required=False)
+    disbursed_amount = MoneyField(label=_("Kinh phí đã giải ngân (đồng)"), required=False, help_text=_("Ví dụ: 1.500.000"))
     documents_check = _text_area(_("Hồ sơ, chứng từ"))
     effectiveness = _text_area(_("Hiệu quả"))
     actual_output = forms.CharField(label=_("Sản lượng thực tế"), max_length=255, required=False)
-    actual_revenue = forms.IntegerField(label=_("Doanh thu thực tế (đồng/năm)"), min_value=0, required=False)
+    actual_revenue = MoneyField(label=_("Doanh thu thực tế (đồng/năm)"), required=False)
     actual_jobs = forms.IntegerField(label=_("Việc làm thực tế (người)"), min_value=0, required=False)
     findings = _text_area(_("Phát hiện"), rows=4)
     conclusion = forms.ChoiceField(label=_("Kết luận"), choices=Conclusion.choices)
@@ -169,7 +171,7 @@ class InspectionRecordForm(forms.Form):
             self.fields["de_an"].initial = fixed_de_an.pk
 
 
-class RecommendationForm(forms.Form):
+class RecommendationForm(NoControlCharactersMixin, forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     text = forms.CharField(label=_("Kiến nghị"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     deadline = _date_field(_("Thời hạn"))
@@ -179,7 +181,7 @@ class RecommendationForm(forms.Form):
 RecommendationFormSet = forms.formset_factory(RecommendationForm, extra=2, max_num=50)
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(NoControlCharactersMixin, forms.Form):
     response = forms.CharField(label=_("Báo cáo khắc phục"), widget=forms.Textarea(attrs={"rows": 4}))
     responded_on = _date_field(_("Ngày báo cáo"), required=True)
 
@@ -188,12 +190,12 @@ class AnswerForm(forms.Form):
         self.fields["responded_on"].initial = timezone.localdate()
 
 
-class CloseForm(forms.Form):
+class CloseForm(NoControlCharactersMixin, forms.Form):
     comment = forms.CharField(label=_("Ý kiến khi đóng (không bắt buộc)"), required=False,
                               widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(NoControlCharactersMixin, forms.Form):
     comment = forms.CharField(label=_("Lý do mở lại"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -225,6 +227,6 @@ class RecordFilterForm(forms.Form):
             del self.fields["province"]
 
 
-class InspectionAttachmentForm(forms.Form):
+class InspectionAttachmentForm(NoControlCharactersMixin, forms.Form):
     file = forms.FileField(label=_("Tệp (ảnh, PDF, tài liệu Office)"))
     description = forms.CharField(label=_("Mô tả"), max_length=255, required=False)

@@ -301,3 +301,45 @@ def test_attachment_upload_download_delete(client, people, world, media_root):
     client.post(reverse("reports:inspection_attachment_delete", args=[attachment.pk]))
     assert not InspectionAttachment.objects.exists()
     assert AuditEvent.objects.filter(action__startswith="inspection_attachment.").count() == 2
+
+
+def _record_data(world, **extra):
+    return {"de_an": world["d2"].pk, "inspected_on": "15/03/2026", "place": "Cơ sở chè", "conclusion": "on_schedule",
+            "recs-TOTAL_FORMS": 0, "recs-INITIAL_FORMS": 0, **extra}
+
+
+def test_record_money_is_typed_as_people_write_it(client, people, world):
+    """«150.000.000» is 150 million đồng (an integer field refused it as «not a whole number»), and the
+    edit page shows the amount back the same way."""
+    _login(client, people["reviewer"])
+    url = reverse("reports:inspection_record_create") + f"?mission={world['mission'].pk}"
+    response = client.post(url, _record_data(world, disbursed_amount="150.000.000", actual_revenue="2.500.000.000 đ"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    record = InspectionRecord.objects.get(de_an=world["d2"])
+    assert (record.disbursed_amount, record.actual_revenue) == (150_000_000, 2_500_000_000)
+    body = client.get(reverse("reports:inspection_record_edit", args=[record.pk])).content.decode()
+    assert 'value="150.000.000"' in body and 'value="2.500.000.000"' in body
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"disbursed_amount": "-5.000"}, "là số âm"),
+    ({"disbursed_amount": "1.500,5"}, "phần lẻ dưới 1 đồng"),
+    ({"actual_revenue": "nhiều"}, "nhiều"),
+    ({"place": "Cơ sở\x01=HYPERLINK(1)"}, "ký tự điều khiển"),
+    ({"findings": "Không\x1b phát hiện"}, "ký tự điều khiển"),
+])
+def test_record_bad_money_or_control_characters_are_refused(client, people, world, extra, message):
+    _login(client, people["reviewer"])
+    url = reverse("reports:inspection_record_create") + f"?mission={world['mission'].pk}"
+    response = client.post(url, _record_data(world, **extra))
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not InspectionRecord.objects.filter(de_an=world["d2"]).exists()
+
+
+def test_mission_and_plan_names_refuse_control_characters(client, people, world):
+    _login(client, people["reviewer"])
+    response = client.post(reverse("reports:inspection_plan_edit", args=[world["plan"].pk]),
+                           {"title": "Kế hoạch\x07 kiểm tra", "year": 2026})
+    assert response.status_code == 400 and "ký tự điều khiển" in response.content.decode()
+    world["plan"].refresh_from_db()
+    assert "\x07" not in world["plan"].title
