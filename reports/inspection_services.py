@@ -328,6 +328,24 @@ def _record_clean(*, de_an, mission, inspected_on, fields, recommendations):
     return recs
 
 
+def _same_visit_error(de_an, mission, inspected_on):
+    """The Vietnamese refusal of a second biên bản for one visit (same đề án, day and mission)."""
+    if mission is not None:
+        return ValidationError({"inspected_on": _(
+            "Đoàn «%(m)s» đã có biên bản kiểm tra đề án %(c)s ngày %(d)s; mở biên bản đó để sửa thay vì lập thêm.")
+            % {"m": mission.name, "c": de_an.code, "d": format_date(inspected_on)}})
+    return ValidationError({"inspected_on": _(
+        "Đề án %(c)s đã có biên bản kiểm tra ngày %(d)s; mở biên bản đó để sửa thay vì lập thêm.")
+        % {"c": de_an.code, "d": format_date(inspected_on)}})
+
+
+def _same_visit_exists(de_an, mission, inspected_on, exclude=None):
+    qs = InspectionRecord.objects.filter(de_an=de_an, mission=mission, inspected_on=inspected_on)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return qs.exists()
+
+
 def _record_values(fields):
     values = {name: _text(fields.get(name)) for name in RECORD_TEXT_FIELDS}
     values.update({name: fields.get(name) for name in RECORD_NUMBER_FIELDS})
@@ -350,10 +368,18 @@ def inspection_record_create(*, actor, de_an, inspected_on, mission=None, recomm
         raise ValidationError({"de_an": _("Đề án %(c)s chưa được phê duyệt hoặc đã bị hủy, không lập biên bản kiểm tra được.")
                                         % {"c": de_an.code}})
     recs = _record_clean(de_an=de_an, mission=mission, inspected_on=inspected_on, fields=fields, recommendations=recommendations)
+    if _same_visit_exists(de_an, mission, inspected_on):
+        raise _same_visit_error(de_an, mission, inspected_on)
     with transaction.atomic():
-        record = InspectionRecord.objects.create(
-            mission=mission, de_an=de_an, inspected_on=inspected_on, created_by=actor, **_record_values(fields),
-        )
+        try:
+            with transaction.atomic():  # a double submit racing this one: the unique constraint decides
+                record = InspectionRecord.objects.create(
+                    mission=mission, de_an=de_an, inspected_on=inspected_on, created_by=actor, **_record_values(fields),
+                )
+        except IntegrityError:
+            if _same_visit_exists(de_an, mission, inspected_on):
+                raise _same_visit_error(de_an, mission, inspected_on) from None
+            raise
         Recommendation.objects.bulk_create([
             Recommendation(record=record, order=i + 1, text=r.text, deadline=r.deadline)
             for i, r in enumerate(r for r in recs if not r.delete)
@@ -393,6 +419,9 @@ def inspection_record_update(*, actor, record, inspected_on, recommendations=(),
         changed = {k: [str(getattr(record, k) or ""), str(v or "")] for k, v in values.items() if getattr(record, k) != v}
         if record.inspected_on != inspected_on:
             changed["inspected_on"] = [str(record.inspected_on), str(inspected_on)]
+        if record.inspected_on != inspected_on and _same_visit_exists(record.de_an, record.mission, inspected_on,
+                                                                     exclude=record.pk):
+            raise _same_visit_error(record.de_an, record.mission, inspected_on)
         for k, v in values.items():
             setattr(record, k, v)
         record.inspected_on = inspected_on

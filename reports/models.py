@@ -237,7 +237,15 @@ class InspectionRecord(models.Model):
         verbose_name = _("biên bản kiểm tra")
         verbose_name_plural = _("biên bản kiểm tra")
         ordering = ["-inspected_on", "-id"]
-        constraints = [_non_negative_or_null("disbursed_amount"), _non_negative_or_null("actual_revenue")]
+        constraints = [
+            _non_negative_or_null("disbursed_amount"), _non_negative_or_null("actual_revenue"),
+            # One biên bản per đề án visited on a day (by a mission, or without one): a second would be a
+            # double submit, and two versions of one visit leave the reader unsure which is right.
+            models.UniqueConstraint(fields=["de_an", "mission", "inspected_on"], condition=Q(mission__isnull=False),
+                                    name="inspection_record_once_per_visit"),
+            models.UniqueConstraint(fields=["de_an", "inspected_on"], condition=Q(mission__isnull=True),
+                                    name="inspection_record_once_per_day"),
+        ]
         indexes = [models.Index(fields=["inspected_on"], name="inspection_record_day")]
 
     def __str__(self):

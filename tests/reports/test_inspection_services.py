@@ -343,3 +343,45 @@ def test_close_twice_and_reopen_refusals(people, world):
              words="cần ghi lý do")
     _refused(lambda: svc.recommendation_reopen(actor=people["province"], recommendation=rec, comment="Mở"),
              words="Chỉ chuyên viên của Cục được mở lại")
+
+
+# --- one biên bản per visit ------------------------------------------------------------------------------
+
+def test_second_record_of_the_same_visit_is_refused(people, world):
+    """A double submit (or a second person) lập biên bản for the same đề án, day and mission: refused
+    with the reason, the first one stands alone."""
+    _refused(lambda: f.record(people["reviewer"], world["d1"], world["mission"]),
+             words="đã có biên bản kiểm tra đề án")
+    assert InspectionRecord.objects.filter(de_an=world["d1"]).count() == 1
+
+
+def test_another_day_or_without_mission_is_a_different_visit(people, world):
+    f.record(people["reviewer"], world["d1"], world["mission"], inspected_on=date(2026, 3, 11))
+    f.record(people["reviewer"], world["d1"], None)
+    _refused(lambda: f.record(people["reviewer"], world["d1"], None), words="đã có biên bản kiểm tra ngày 10/03/2026")
+    assert InspectionRecord.objects.filter(de_an=world["d1"]).count() == 3
+
+
+def test_the_database_refuses_the_second_record_when_two_requests_race(people, world, monkeypatch):
+    """Both requests passed the check before either wrote (simulated by skipping the check): the unique
+    constraint refuses the second insert and the person gets the same message, nothing half-written."""
+    real, calls = svc._same_visit_exists, []
+
+    def checked_before_the_other_wrote(*args, **kwargs):  # the first check runs before the other insert
+        calls.append(args)
+        return False if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(svc, "_same_visit_exists", checked_before_the_other_wrote)
+    with pytest.raises(ValidationError) as info:
+        f.record(people["reviewer"], world["d1"], world["mission"])
+    assert "đã có biên bản kiểm tra đề án" in " ".join(info.value.messages)
+    assert InspectionRecord.objects.filter(de_an=world["d1"]).count() == 1
+    assert Recommendation.objects.filter(record__de_an=world["d1"]).count() == 1
+    assert len(calls) == 2  # the pre-check, then the look after the database refused
+
+
+def test_moving_a_record_onto_another_visit_day_is_refused(people, world):
+    other = f.record(people["reviewer"], world["d1"], world["mission"], inspected_on=date(2026, 3, 12))
+    _refused(lambda: svc.inspection_record_update(actor=people["reviewer"], record=other, inspected_on=date(2026, 3, 10),
+                                                  place=other.place, conclusion=other.conclusion),
+             words="đã có biên bản kiểm tra đề án")

@@ -343,3 +343,13 @@ def test_mission_and_plan_names_refuse_control_characters(client, people, world)
     assert response.status_code == 400 and "ký tự điều khiển" in response.content.decode()
     world["plan"].refresh_from_db()
     assert "\x07" not in world["plan"].title
+
+
+def test_double_submitted_record_page_keeps_one_record(client, people, world):
+    _login(client, people["reviewer"])
+    url = reverse("reports:inspection_record_create") + f"?mission={world['mission'].pk}"
+    first = client.post(url, _record_data(world))
+    second = client.post(url, _record_data(world))
+    assert first.status_code == 302 and second.status_code == 400
+    assert "đã có biên bản kiểm tra đề án" in second.content.decode()
+    assert InspectionRecord.objects.filter(de_an=world["d2"]).count() == 1
