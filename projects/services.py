@@ -15,7 +15,7 @@ import operator
 import os
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -742,14 +742,27 @@ def attachment_delete(*, actor, attachment):
     transaction.on_commit(lambda: storage.delete(name))
 
 
+# The same words from the same person on the same đề án this soon after are the same comment sent twice
+# (a double click, a resent form), not a second opinion.
+COMMENT_REPEAT_WINDOW = timedelta(minutes=1)
+
+
 @transaction.atomic
 def comment_add(*, actor, de_an, text):
+    """Add a comment; the same text by the same person within COMMENT_REPEAT_WINDOW returns the comment
+    already written (the đề án row lock orders two copies sent at once)."""
     row = DeAn.objects.get(pk=_de_an_pk(de_an))
     _require(access.can(actor, "de_an.comment", row))
     text = _text(text, 5000)
     if not text:
         raise WorkflowError(_("Chưa nhập nội dung ý kiến."))
-    return Comment.objects.create(de_an=row, author=actor, text=text)
+    DeAn.objects.select_for_update().filter(pk=row.pk).values_list("pk", flat=True).get()
+    now = timezone.now()
+    repeat = (Comment.objects.filter(de_an=row, author=actor, text=text, created_at__gte=now - COMMENT_REPEAT_WINDOW)
+              .order_by("-created_at", "-id").first())
+    if repeat is not None:
+        return repeat
+    return Comment.objects.create(de_an=row, author=actor, text=text, created_at=now)
 
 
 # --- transitions ------------------------------------------------------------------------------

@@ -1,18 +1,19 @@
 """The đề án pages: list, search, detail, forms, actions, queue, bulk approval, attachments,
 notifications and export — each page and each rejection path (Vietnamese messages, nothing changed)."""
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from khuyencong.choices import FundingSource, Level
 from projects import services
-from projects.models import Attachment, BudgetLine, DeAn, Establishment, Notification, Transition
+from projects.models import Attachment, BudgetLine, Comment, DeAn, Establishment, Notification, Transition
 
 from .factories import EstablishmentFactory, advance, allocate, content, current, pdf_file, ready_de_an
 
@@ -482,6 +483,23 @@ def test_comment_required_text(users, client_as):
     response = client_as(users.centre).post(reverse("projects:comment", args=[de_an.pk]), {"text": ""}, follow=True)
     assert "Chưa nhập nội dung ý kiến." in response.content.decode()
 
+
+
+def test_comment_sent_twice_is_kept_once(users, client_as):
+    """A double click on «Gửi ý kiến»: one comment on the timeline. The same words later, or from
+    someone else, are a new comment."""
+    de_an = ready_de_an(users.centre)
+    url = reverse("projects:comment", args=[de_an.pk])
+    for _ in range(2):
+        response = client_as(users.centre).post(url, {"text": "Đã bổ sung báo giá"}, follow=True)
+        assert "Đã ghi ý kiến." in response.content.decode()
+    assert Comment.objects.filter(de_an=de_an).count() == 1
+    client_as(users.province).post(url, {"text": "Đã bổ sung báo giá"})
+    assert Comment.objects.filter(de_an=de_an).count() == 2
+    Comment.objects.filter(de_an=de_an, author=users.centre).update(
+        created_at=timezone.now() - services.COMMENT_REPEAT_WINDOW - timedelta(seconds=1))
+    client_as(users.centre).post(url, {"text": "Đã bổ sung báo giá"})
+    assert Comment.objects.filter(de_an=de_an, author=users.centre).count() == 2
 
 # --- queue and bulk approval --------------------------------------------------------------------
 
