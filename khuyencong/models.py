@@ -344,3 +344,21 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return self.summary
+
+
+class FormSubmission(models.Model):
+    """A create form that has been acted on, by its one-time key (khuyencong.submissions): the same form
+    sent again (a double click, «Gửi lại» after a slow answer, the back button) leads to what the first
+    send made instead of making it twice. Swept after SUBMISSION_KEEP_DAYS."""
+
+    key = models.UUIDField(unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("biểu mẫu đã gửi")
+        verbose_name_plural = _("biểu mẫu đã gửi")
+
+    def __str__(self):
+        return str(self.key)

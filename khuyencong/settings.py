@@ -260,7 +260,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "khuyencong.sweep_files",
         "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(minute=30, hour=env.int("FILE_SWEEP_HOUR", default=3)),
     },
+    # One-time keys of create forms (khuyencong.submissions) older than SUBMISSION_KEEP_DAYS: forgotten nightly.
+    "form-submissions-sweep": {
+        "task": "khuyencong.sweep_form_submissions",
+        "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(minute=45, hour=env.int("FILE_SWEEP_HOUR", default=3)),
+    },
 }
+SUBMISSION_KEEP_DAYS = env.int("SUBMISSION_KEEP_DAYS", default=2)
 
 # A big import batch still waiting for the worker this long after it was handed over is handed over
 # again, at most IMPORT_MAX_DISPATCHES times in all (then it goes back to "previewed" with the reason).

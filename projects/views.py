@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from khuyencong import access
+from khuyencong import access, submissions
 from khuyencong.choices import FundingSource, Level
 from khuyencong.formatting import format_dong, format_number
 from khuyencong.models import ActivityContent
@@ -513,15 +513,21 @@ def attachment_upload(request, pk):
                 messages.error(request, error)
         return redirect(reverse("projects:detail", args=[de_an.pk]) + "#tai-lieu")
     upload = form.cleaned_data["file"]
+    back = reverse("projects:detail", args=[de_an.pk]) + "#tai-lieu"
     try:
-        attachment = services.attachment_add(actor=request.user, de_an=de_an, file=upload,
-                                             kind=form.cleaned_data["kind"],
-                                             description=form.cleaned_data["description"], name=upload.name)
+        with transaction.atomic():
+            claim = submissions.claim(request)  # the same upload sent twice is stored once
+            attachment = services.attachment_add(actor=request.user, de_an=de_an, file=upload,
+                                                 kind=form.cleaned_data["kind"],
+                                                 description=form.cleaned_data["description"], name=upload.name)
+            claim.done(back)
+    except submissions.AlreadySubmitted:
+        messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
     except services.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Đã tải lên «%(n)s».") % {"n": attachment.original_name})
-    return redirect(reverse("projects:detail", args=[de_an.pk]) + "#tai-lieu")
+    return redirect(back)
 
 
 @login_required
@@ -663,6 +669,7 @@ def de_an_create(request):
     province = form.cleaned_data.get("province")
     try:
         with transaction.atomic():
+            claim = submissions.claim(request)  # the same form sent twice makes one đề án
             beneficiaries = _beneficiaries_from(user, ben_formset, (province.current if province else None)
                                                 or access.user_province(user))
             de_an = services.de_an_create(
@@ -671,6 +678,10 @@ def de_an_create(request):
             lines = _lines_from(line_formset)
             if lines:
                 de_an = services.de_an_update(actor=user, de_an=de_an, revision=de_an.revision, budget_lines=lines)
+            claim.done(reverse("projects:detail", args=[de_an.pk]))
+    except submissions.AlreadySubmitted as sent:
+        messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
+        return redirect(sent.url or reverse("projects:list"))
     except services.WorkflowError as exc:
         return _form_page(request, form, ben_formset, line_formset, status=400, errors=exc.messages)
     messages.success(request, _("Đã tạo đề án %(c)s (đang soạn).") % {"c": de_an.code})

@@ -8,12 +8,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from khuyencong import submissions
 from khuyencong.access import can, is_nationwide
 
 from . import inspection_selectors as sel
@@ -91,7 +94,13 @@ def plan_create(request):
     form = InspectionPlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            plan = svc.inspection_plan_create(actor=request.user, **form.cleaned_data)
+            with transaction.atomic():
+                claim = submissions.claim(request)  # the same form sent twice makes one plan
+                plan = svc.inspection_plan_create(actor=request.user, **form.cleaned_data)
+                claim.done(reverse("reports:inspection_plan", args=[plan.pk]))
+        except submissions.AlreadySubmitted as sent:
+            messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
+            return redirect(sent.url or reverse("reports:inspection_plans"))
         except ValidationError as err:
             _apply_errors(form, err)
         else:
@@ -160,11 +169,17 @@ def _mission_form_page(request, plan, mission=None):
         values["members"] = [m for m in members.cleaned_data if m.get("full_name")]
         try:
             if mission is None:
-                mission = svc.mission_create(actor=request.user, plan=plan, **values)
+                with transaction.atomic():
+                    claim = submissions.claim(request)  # the same form sent twice makes one mission
+                    mission = svc.mission_create(actor=request.user, plan=plan, **values)
+                    claim.done(reverse("reports:inspection_mission", args=[mission.pk]))
                 messages.success(request, _("Đã thêm đoàn kiểm tra."))
             else:
                 svc.mission_update(actor=request.user, mission=mission, **values)
                 messages.success(request, _("Đã lưu đoàn kiểm tra."))
+        except submissions.AlreadySubmitted as sent:
+            messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
+            return redirect(sent.url or reverse("reports:inspection_plan", args=[plan.pk]))
         except ValidationError as err:
             _apply_errors(form, err)  # "members" is not a form field: shown on top of the form
         else:
@@ -296,14 +311,20 @@ def _record_form_page(request, record=None):
         inspected_on = values.pop("inspected_on")
         try:
             if record is None:
-                record = svc.inspection_record_create(actor=request.user, de_an=de_an, mission=mission,
-                                                      inspected_on=inspected_on, recommendations=_recommendation_inputs(recs),
-                                                      **values)
+                with transaction.atomic():
+                    claim = submissions.claim(request)  # the same form sent twice makes one record
+                    record = svc.inspection_record_create(actor=request.user, de_an=de_an, mission=mission,
+                                                          inspected_on=inspected_on,
+                                                          recommendations=_recommendation_inputs(recs), **values)
+                    claim.done(reverse("reports:inspection_record", args=[record.pk]))
                 messages.success(request, _("Đã lập biên bản kiểm tra."))
             else:
                 svc.inspection_record_update(actor=request.user, record=record, inspected_on=inspected_on,
                                              recommendations=_recommendation_inputs(recs), **values)
                 messages.success(request, _("Đã lưu biên bản kiểm tra."))
+        except submissions.AlreadySubmitted as sent:
+            messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
+            return redirect(sent.url or reverse("reports:inspection_records"))
         except ValidationError as err:
             _apply_errors(form, err)
         else:
@@ -447,8 +468,13 @@ def attachment_add(request, record_id):
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     else:
         try:
-            svc.inspection_attachment_add(actor=request.user, record=record, file=form.cleaned_data["file"],
-                                          description=form.cleaned_data["description"])
+            with transaction.atomic():
+                claim = submissions.claim(request)  # the same upload sent twice is stored once
+                svc.inspection_attachment_add(actor=request.user, record=record, file=form.cleaned_data["file"],
+                                              description=form.cleaned_data["description"])
+                claim.done(reverse("reports:inspection_record", args=[record.pk]))
+        except submissions.AlreadySubmitted:
+            messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
         except ValidationError as err:
             messages.error(request, " ".join(err.messages))
         else:

@@ -77,3 +77,13 @@ def date_input_attrs():
     from .. import dates
 
     return flatatt({"type": "text", **dates.ATTRS})
+
+
+@register.simple_tag
+def submission_key():
+    """The hidden one-time key of a create form (khuyencong.submissions): sent twice, it makes one record."""
+    from django.utils.html import format_html
+
+    from .. import submissions
+
+    return format_html('<input type="hidden" name="{}" value="{}">', submissions.FIELD, submissions.new_key())
