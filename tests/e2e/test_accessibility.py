@@ -1,0 +1,254 @@
+"""Accessibility: axe-core (through axe-playwright-python) checks the portal's main pages in Chromium
+against the WCAG 2.0 and 2.1 A and AA rules, signed in as each kind of user that uses the page —
+centre and Sở staff of a province, the ministry's reviewer, the administrator — and, for the login
+page, signed out and in English. Forms are also checked after a send with errors, so the error
+messages and their links to the fields are checked too. One test per page: a failure names the page,
+then the role, each rule broken (id, impact, help) and the elements that break it.
+
+The Django admin (/quan-tri/) is not the portal's own markup and is not checked here.
+"""
+import os
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from khuyencong.choices import Level
+from reports.models import ReportJob
+from tests.funding.conftest import ANNEX, allocation_book, xlsx_bytes
+from tests.funding.factories import AllocationFactory
+from tests.khuyencong.factories import PASSWORD, admin_user, centre_user, province_user, reviewer
+from tests.projects.factories import advance, current, ready_de_an
+from tests.reports import inspection_factories as insp
+
+AXE = Axe()
+# WCAG 2.0 and 2.1, levels A and AA — the level the portal is held to — and axe's best practices
+# (one <main>, landmarks, heading order, a level-one heading, …). No rule is excluded.
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+               "resultTypes": ["violations"]}
+ROLES = ("centre", "province", "reviewer", "admin")
+
+
+def _world():
+    """Users of every role (Bắc Ninh for the local ones) and one of each thing the pages show: a đề án
+    in draft (form, edit) and an approved one (detail, money); enough đề án for a second list page;
+    an inspection plan with a mission, a record and its recommendation; a report job; an allocation."""
+    users = SimpleNamespace(centre=centre_user("24"), province=province_user("24"), reviewer=reviewer(),
+                            admin=admin_user())
+    draft = ready_de_an(users.centre, name="Đề án điểm máy chẻ nan tự động Bắc Ninh")
+    appraisal = advance(ready_de_an(users.centre, name="Đề án hỗ trợ thiết bị dệt thổ cẩm"), "under_appraisal",
+                        SimpleNamespace(**vars(users)))
+    approved = advance(ready_de_an(users.centre, name="Đề án hỗ trợ máy sấy chè Tân Cương"), "approved",
+                       SimpleNamespace(**vars(users)))
+    listed = [insp.de_an("24", status=status) for status in ("submitted", "forwarded", "in_implementation") * 9]
+    AllocationFactory(year=2026, level=Level.LOCAL, province=current("24"), amount=2_000_000_000)
+    plan = insp.plan(users.reviewer)
+    mission = insp.mission(users.reviewer, plan, [listed[2]])
+    record = insp.record(users.reviewer, listed[2], mission)
+    job = ReportJob.objects.create(kind="province", year=2025, province=current("24"), request_key="a11y",
+                                   status="failed", error="Máy chủ báo cáo không phản hồi.",
+                                   requested_by=users.province, finished_at=None)
+    return SimpleNamespace(users=users, draft=draft, appraisal=appraisal, approved=approved, plan=plan, mission=mission, record=record,
+                           recommendation=record.recommendations.first(), job=job)
+
+
+def _login(page, base, user):
+    page.context.clear_cookies()
+    page.goto(f"{base}/dang-nhap/")
+    page.get_by_label("Tên đăng nhập").fill(user.username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Xin chào")
+
+
+def _goto(url):
+    return lambda page, base, w: page.goto(f"{base}{url(w) if callable(url) else url}")
+
+
+SEND_WITH_REQUIRED_EMPTIED = """() => {
+    const forms = [...document.querySelectorAll('main form')];
+    const form = forms.sort((a, b) => b.elements.length - a.elements.length)[0];
+    form.noValidate = true;  // let the server answer, as for a browser that does not check
+    for (const el of form.querySelectorAll('input[required], textarea[required]')) {
+        if (!['file', 'checkbox', 'radio', 'hidden'].includes(el.type)) el.value = '';
+    }
+    form.requestSubmit(form.querySelector('[type=submit]'));
+}"""
+
+
+def _send_empty(url):
+    """Open the form and send it with its required fields emptied: the page comes back with errors."""
+    def visit(page, base, w):
+        page.goto(f"{base}{url(w) if callable(url) else url}")
+        with page.expect_navigation():
+            page.evaluate(SEND_WITH_REQUIRED_EMPTIED)
+        expect(page.locator(".field-error, .errorlist, #form-errors, .msg-error").first).to_be_visible()
+    return visit
+
+
+def _approve_without_decision(page, base, w):
+    """The reviewer sends «Phê duyệt» with no decision number: the panel reopens with its errors."""
+    page.goto(f"{base}{reverse('projects:detail', args=[w.appraisal.pk])}")
+    panel = page.locator("details.action", has=page.locator("input[name=decision_number]")).first
+    panel.locator("summary").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        panel.locator("form").evaluate("f => { f.noValidate = true; f.requestSubmit(f.querySelector('[type=submit]')); }")
+    expect(page.locator("[id^=errors-]").first).to_be_visible()
+
+
+def _wrong_password(page, base, w):
+    page.goto(f"{base}/dang-nhap/")
+    page.get_by_label("Tên đăng nhập").fill("tt.bacninh")
+    page.get_by_label("Mật khẩu").fill("sai-mat-khau")
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def _in_english(page, base, w):
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
+    page.goto(f"{base}/dang-nhap/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def _home_in_english(page, base, w):
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
+    page.goto(f"{base}/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def _upload(path_of):
+    def visit(page, base, w):
+        page.goto(f"{base}{reverse('funding:import_upload')}")
+        page.get_by_label("Tệp Excel (.xlsx)").set_input_files(path_of())
+        page.get_by_role("button", name="Tải lên và xem trước").click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+    return visit
+
+
+def _upload_without_file(page, base, w):
+    _send_empty(reverse("funding:import_upload"))(page, base, w)
+
+
+def _problem_book():
+    """A workbook that reads but has a wrong row: the preview lists the problem and keeps nothing."""
+    path = os.path.join(os.environ.get("TEST_OUTPUT_DIR", "test-output"), "a11y-phan-bo-sai.xlsx")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    book = allocation_book([("Tỉnh Bắc Ninh", "24", 1500, 300), ("Tỉnh Không Có", "99", 100, 50)])
+    with open(path, "wb") as out:
+        out.write(xlsx_bytes(book))
+    return os.path.abspath(path)
+
+
+def _report_with_errors(page, base, w):
+    page.goto(f"{base}{reverse('reports:job_list')}")
+    page.get_by_label("Năm", exact=True).fill("1990")
+    with page.expect_navigation():
+        page.evaluate(SEND_WITH_REQUIRED_EMPTIED.replace("el.value = ''", "el.value = el.value"))
+    expect(page.locator(".field-error, .errorlist").first).to_be_visible()
+
+
+@dataclass
+class Page:
+    name: str
+    visit: object
+    roles: tuple = ROLES
+    signed_in: bool = True
+
+
+PAGES = [
+    Page("login", _goto("/dang-nhap/"), roles=(None,), signed_in=False),
+    Page("login-wrong-password", _wrong_password, roles=(None,), signed_in=False),
+    Page("login-english", _in_english, roles=(None,), signed_in=False),
+    Page("home", _goto("/")),
+    Page("home-english", _home_in_english, roles=("province", "reviewer")),
+    Page("password-change", _goto("/doi-mat-khau/"), roles=("province",)),
+    Page("password-change-errors", _send_empty("/doi-mat-khau/"), roles=("province",)),
+    Page("password-change-done", _goto("/doi-mat-khau/xong/"), roles=("province",)),
+    Page("user-list", _goto("/can-bo/"), roles=("province", "reviewer", "admin")),
+    Page("province-list", _goto("/danh-muc/tinh-thanh-pho/"), roles=("reviewer",)),
+    Page("de-an-list", _goto("/de-an/")),
+    Page("de-an-list-search", _goto("/de-an/?q=ch%C3%A8&status=in_implementation"), roles=("province", "reviewer")),
+    Page("de-an-list-page-2", _goto("/de-an/?size=20&page=2"), roles=("province",)),
+    Page("de-an-queue", _goto("/de-an/cho-xu-ly/"), roles=("province", "reviewer")),
+    Page("notifications", _goto("/de-an/thong-bao/"), roles=("centre", "reviewer")),
+    Page("de-an-detail-draft", _goto(lambda w: reverse("projects:detail", args=[w.draft.pk])), roles=("centre", "admin")),
+    Page("de-an-detail-approved", _goto(lambda w: reverse("projects:detail", args=[w.approved.pk]))),
+    Page("de-an-detail-action-errors", _approve_without_decision, roles=("reviewer",)),
+    Page("de-an-create", _goto("/de-an/tao-moi/"), roles=("centre",)),
+    Page("de-an-create-errors", _send_empty("/de-an/tao-moi/"), roles=("centre",)),
+    Page("de-an-edit", _goto(lambda w: reverse("projects:edit", args=[w.draft.pk])), roles=("centre",)),
+    Page("de-an-edit-errors", _send_empty(lambda w: reverse("projects:edit", args=[w.draft.pk])),
+         roles=("centre",)),
+    Page("funding-overview", _goto("/kinh-phi/")),
+    Page("funding-national", _goto("/kinh-phi/toan-quoc/?nam=2026"), roles=("reviewer", "admin")),
+    Page("funding-province", _goto("/kinh-phi/tinh/24/2026/"), roles=("province", "reviewer")),
+    Page("funding-de-an", _goto(lambda w: reverse("funding:de_an_money", args=[w.approved.pk])),
+         roles=("centre", "reviewer", "admin")),
+    Page("import-list", _goto("/kinh-phi/nhap/"), roles=("admin",)),
+    Page("import-upload", _goto("/kinh-phi/nhap/tai-len/"), roles=("admin",)),
+    Page("import-upload-errors", _upload_without_file, roles=("admin",)),
+    Page("import-preview", _upload(lambda: ANNEX), roles=("admin",)),
+    Page("import-preview-problems", _upload(_problem_book), roles=("admin",)),
+    Page("reports", _goto("/bao-cao/"), roles=("province", "reviewer")),
+    Page("reports-request-errors", _report_with_errors, roles=("reviewer",)),
+    Page("report-job", _goto(lambda w: reverse("reports:job_detail", args=[w.job.pk])), roles=("province",)),
+    Page("inspection-plans", _goto("/bao-cao/kiem-tra/"), roles=("province", "reviewer")),
+    Page("inspection-plan", _goto(lambda w: reverse("reports:inspection_plan", args=[w.plan.pk])), roles=("reviewer",)),
+    Page("inspection-plan-form", _goto("/bao-cao/kiem-tra/ke-hoach/moi/"), roles=("reviewer",)),
+    Page("inspection-plan-form-errors", _send_empty("/bao-cao/kiem-tra/ke-hoach/moi/"), roles=("reviewer",)),
+    Page("inspection-mission", _goto(lambda w: reverse("reports:inspection_mission", args=[w.mission.pk])),
+         roles=("reviewer",)),
+    Page("inspection-mission-form", _goto(lambda w: reverse("reports:inspection_mission_edit", args=[w.mission.pk])),
+         roles=("reviewer",)),
+    Page("inspection-records", _goto("/bao-cao/kiem-tra/bien-ban/"), roles=("province", "reviewer")),
+    Page("inspection-record", _goto(lambda w: reverse("reports:inspection_record", args=[w.record.pk])),
+         roles=("province", "reviewer")),
+    Page("inspection-record-form", _goto(lambda w: reverse("reports:inspection_record_edit", args=[w.record.pk])),
+         roles=("reviewer",)),
+    Page("inspection-recommendations", _goto("/bao-cao/kiem-tra/kien-nghi/"), roles=("province", "reviewer")),
+    Page("inspection-recommendation",
+         _goto(lambda w: reverse("reports:inspection_recommendation", args=[w.recommendation.pk])),
+         roles=("province", "reviewer")),
+    Page("dashboard-national", _goto("/tong-quan/toan-quoc/"), roles=("reviewer", "admin")),
+    Page("dashboard-province", _goto("/tong-quan/tinh/24/"), roles=("province", "centre")),
+    Page("dashboard-table", _goto("/tong-quan/toan-quoc/bang/tinh/"), roles=("reviewer",)),
+    Page("dashboard-outputs", _goto("/tong-quan/ket-qua/"), roles=("reviewer", "province")),
+]
+
+
+def _report(violations):
+    lines = []
+    for v in violations:
+        lines.append(f"  {v['id']} ({v['impact']}): {v['help']} — {v['helpUrl']}")
+        for node in v["nodes"]:
+            lines.append(f"      {' '.join(map(str, node['target']))}: {node.get('failureSummary', '').splitlines()[-1:]}")
+    return "\n".join(lines)
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
+def test_page_has_no_accessibility_violations(spec, live_server, page, screenshot_dir, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    base = live_server.url
+    w = _world()
+    failures = []
+    for role in spec.roles:
+        if spec.signed_in:
+            _login(page, base, getattr(w.users, role))
+        else:
+            page.context.clear_cookies()
+        spec.visit(page, base, w)
+        page.wait_for_load_state("networkidle")
+        # Closed <details> (a đề án's action panels, a chart's data table) are checked open as well.
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        results = AXE.run(page, options=AXE_OPTIONS)
+        violations = results.response["violations"]
+        if violations:
+            failures.append(f"{spec.name} as {role or 'anonymous'} ({page.url}):\n{_report(violations)}")
+            page.screenshot(path=os.path.join(screenshot_dir, f"a11y-{spec.name}-{role or 'anon'}.png"), full_page=True)
+    assert not failures, "axe-core (WCAG 2.0/2.1 A, AA) found:\n" + "\n".join(failures)
