@@ -1,5 +1,5 @@
 """Accessibility: axe-core (through axe-playwright-python) checks the portal's main pages in Chromium
-against the WCAG 2.0 and 2.1 A and AA rules, signed in as each kind of user that uses the page —
+against the WCAG 2.0 and 2.1 A and AA rules and axe's best practices, signed in as each kind of user that uses the page —
 centre and Sở staff of a province, the ministry's reviewer, the administrator — and, for the login
 page, signed out and in English. Forms are also checked after a send with errors, so the error
 messages and their links to the fields are checked too. One test per page: a failure names the page,
@@ -51,8 +51,8 @@ def _world():
     job = ReportJob.objects.create(kind="province", year=2025, province=current("24"), request_key="a11y",
                                    status="failed", error="Máy chủ báo cáo không phản hồi.",
                                    requested_by=users.province, finished_at=None)
-    return SimpleNamespace(users=users, draft=draft, appraisal=appraisal, approved=approved, plan=plan, mission=mission, record=record,
-                           recommendation=record.recommendations.first(), job=job)
+    return SimpleNamespace(users=users, draft=draft, appraisal=appraisal, approved=approved, plan=plan, mission=mission,
+                           record=record, recommendation=record.recommendations.first(), job=job)
 
 
 def _login(page, base, user):
@@ -64,8 +64,12 @@ def _login(page, base, user):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Xin chào")
 
 
-def _goto(url):
-    return lambda page, base, w: page.goto(f"{base}{url(w) if callable(url) else url}")
+def _goto(url, status=200):
+    """Open the page; it must answer ``status`` (else an error page would be checked instead of the page meant)."""
+    def visit(page, base, w):
+        response = page.goto(f"{base}{url(w) if callable(url) else url}")
+        assert response.status == status, f"{response.status} {response.url}"
+    return visit
 
 
 SEND_WITH_REQUIRED_EMPTIED = """() => {
@@ -102,7 +106,7 @@ def _approve_without_decision(page, base, w):
 
 def _wrong_password(page, base, w):
     page.goto(f"{base}/dang-nhap/")
-    page.get_by_label("Tên đăng nhập").fill("tt.bacninh")
+    page.get_by_label("Tên đăng nhập").fill(w.users.centre.username)
     page.get_by_label("Mật khẩu").fill("sai-mat-khau")
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page.get_by_role("alert")).to_be_visible()
@@ -196,7 +200,7 @@ PAGES = [
     Page("reports", _goto("/bao-cao/"), roles=("province", "reviewer")),
     Page("reports-request-errors", _report_with_errors, roles=("reviewer",)),
     Page("report-job", _goto(lambda w: reverse("reports:job_detail", args=[w.job.pk])), roles=("province",)),
-    Page("inspection-plans", _goto("/bao-cao/kiem-tra/"), roles=("province", "reviewer")),
+    Page("inspection-plans", _goto("/bao-cao/kiem-tra/"), roles=("reviewer", "admin")),
     Page("inspection-plan", _goto(lambda w: reverse("reports:inspection_plan", args=[w.plan.pk])), roles=("reviewer",)),
     Page("inspection-plan-form", _goto("/bao-cao/kiem-tra/ke-hoach/moi/"), roles=("reviewer",)),
     Page("inspection-plan-form-errors", _send_empty("/bao-cao/kiem-tra/ke-hoach/moi/"), roles=("reviewer",)),
@@ -216,7 +220,10 @@ PAGES = [
     Page("dashboard-national", _goto("/tong-quan/toan-quoc/"), roles=("reviewer", "admin")),
     Page("dashboard-province", _goto("/tong-quan/tinh/24/"), roles=("province", "centre")),
     Page("dashboard-table", _goto("/tong-quan/toan-quoc/bang/tinh/"), roles=("reviewer",)),
-    Page("dashboard-outputs", _goto("/tong-quan/ket-qua/"), roles=("reviewer", "province")),
+    Page("dashboard-outputs", _goto(lambda w: f"/tong-quan/ket-qua/?de_an={w.approved.pk}"),
+         roles=("centre", "reviewer")),
+    Page("not-found", _goto("/de-an/999999/", status=404), roles=("province",)),
+    Page("forbidden", _goto("/kinh-phi/nhap/", status=403), roles=("centre",)),
 ]
 
 
