@@ -18,22 +18,13 @@
 })();
 
 /* Charts (dashboards/charts.py) are images: role="img" with a title and a description, so a screen
-   reader reads them as one picture and their bars are not announced. Their bars also link to the
-   matching đề án list, and a link inside an image is a keyboard stop that a screen reader cannot name
-   (WCAG 4.1.2, axe «nested-interactive»). The same links are in the chart's data table
-   («Xem bảng số liệu của biểu đồ»), where everyone can reach them; in the picture a bar stays a mouse
-   shortcut: it loses its href (no tab stop) and a click opens the same address (Ctrl/⌘ + click: a new tab). */
+   reader reads them as one picture and their bars are not announced. A link inside an image would be a
+   keyboard stop a screen reader cannot name (WCAG 4.1.2, axe «nested-interactive»), so a bar carries
+   its address as data-href, not href; the same links are in the chart's data table («Xem bảng số liệu
+   của biểu đồ»), where everyone can reach them. Here a bar is a mouse shortcut: a click opens the
+   address (Ctrl/⌘ + click: a new tab). */
 (function () {
   "use strict";
-  function unlinkCharts(root) {
-    var links = (root || document).querySelectorAll("svg.chart[role=img] a[href]");
-    for (var i = 0; i < links.length; i++) {
-      links[i].setAttribute("data-href", links[i].getAttribute("href"));
-      links[i].removeAttribute("href");
-    }
-  }
-  unlinkCharts(document);
-  document.addEventListener("htmx:afterSettle", function (event) { unlinkCharts(event.target); });
   document.addEventListener("click", function (event) {
     var bar = event.target.closest && event.target.closest("svg.chart a[data-href]");
     if (!bar) { return; }
@@ -42,6 +33,40 @@
       window.open(url, "_blank", "noopener");
     } else {
       window.location.assign(url);
+    }
+  });
+})();
+
+/* A form sent once is not sent again by a second click while the page waits for the answer: its
+   submit buttons are marked busy (aria-disabled) and a second submit is ignored. The server does not rely on this (create forms
+   carry a one-time key, khuyencong.submissions); it spares people the confusing second request.
+   A form opened again from the back/forward cache is usable again. (No POST form of the portal answers
+   with a file download, after which the page would stay as it is.) */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || form.method.toLowerCase() !== "post") { return; }
+    if (form.getAttribute("data-sending") === "1") {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-sending", "1");
+    var buttons = form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].setAttribute("aria-disabled", "true");
+      buttons[i].classList.add("busy");
+    }
+  });
+  window.addEventListener("pageshow", function () {
+    var forms = document.querySelectorAll("form[data-sending]");
+    for (var i = 0; i < forms.length; i++) {
+      forms[i].removeAttribute("data-sending");
+      var buttons = forms[i].querySelectorAll(".busy");
+      for (var j = 0; j < buttons.length; j++) {
+        buttons[j].removeAttribute("aria-disabled");
+        buttons[j].classList.remove("busy");
+      }
     }
   });
 })();
