@@ -199,7 +199,7 @@ def _filter_options(request):
 LIST_COLUMNS = (
     "code", "name", "level", "kind", "plan_year", "status", "total_amount", "national_amount",
     "implementing_unit_name", "province_id", "current_province_id", "implementing_unit_id",
-    "province__name", "current_province__name", "implementing_unit__name",
+    "province__name", "province__era", "current_province__name", "implementing_unit__name",
 )
 
 

@@ -47,3 +47,32 @@ def test_exports(users, client_as, old):
         client.get(reverse("funding:export_commitments"), {"nam": 2023}).content))
     values = [c.value for row in book.active.iter_rows() for c in row]
     assert "Tỉnh Bắc Ninh (cũ)" in values and "Tỉnh Bắc Ninh" in values
+
+
+def _queries(client, url, params=None):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params or {})
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_label_costs_no_query_per_row(users, client_as, old):
+    """«(cũ)» reads the province's era: it is loaded with the row (the list reads only the columns it
+    shows, and a missing one cost a query per đề án recorded under a former province)."""
+    client = client_as(users.reviewer)
+    pages = [(reverse("projects:list"), None), (reverse("projects:export"), None),
+             (reverse("funding:export_commitments"), {"nam": 2023})]
+    allocation = allocate(old)
+    Commitment.objects.create(de_an=old, allocation=allocation, amount=1_000_000)
+    before = [_queries(client, url, params) for url, params in pages]
+    for code in ("02", "06", "17"):  # Hà Giang, Bắc Kạn, Hòa Bình: merged into other provinces
+        former = Province.objects.get(code=code, era="former")
+        d = services.de_an_create(actor=users.admin, name=f"Đề án cũ {code}", level="kcqg", plan_year=2023,
+                                  province=former)
+        Commitment.objects.create(de_an=d, allocation=allocate(d), amount=1_000_000)
+    assert [_queries(client, url, params) for url, params in pages] == before
