@@ -18,9 +18,10 @@ from playwright.sync_api import expect
 
 from khuyencong.choices import Level
 from reports.models import ReportJob
+from tests.browser import sign_in
 from tests.funding.conftest import ANNEX, allocation_book, xlsx_bytes
 from tests.funding.factories import AllocationFactory
-from tests.khuyencong.factories import PASSWORD, admin_user, centre_user, province_user, reviewer
+from tests.khuyencong.factories import admin_user, centre_user, province_user, reviewer
 from tests.projects.factories import advance, current, ready_de_an
 from tests.reports import inspection_factories as insp
 
@@ -53,15 +54,6 @@ def _world():
                                    requested_by=users.province, finished_at=None)
     return SimpleNamespace(users=users, draft=draft, appraisal=appraisal, approved=approved, plan=plan, mission=mission,
                            record=record, recommendation=record.recommendations.first(), job=job)
-
-
-def _login(page, base, user):
-    page.context.clear_cookies()
-    page.goto(f"{base}/dang-nhap/")
-    page.get_by_label("Tên đăng nhập").fill(user.username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Xin chào")
 
 
 def _goto(url, status=200):
@@ -246,7 +238,7 @@ def test_page_has_no_accessibility_violations(spec, live_server, page, screensho
     failures = []
     for role in spec.roles:
         if spec.signed_in:
-            _login(page, base, getattr(w.users, role))
+            sign_in(page, base, getattr(w.users, role))
         else:
             page.context.clear_cookies()
         spec.visit(page, base, w)

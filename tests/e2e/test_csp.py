@@ -7,16 +7,9 @@ from playwright.sync_api import expect
 
 from projects import services
 from projects.models import Attachment
-from tests.khuyencong.factories import PASSWORD, centre_user
+from tests.browser import sign_in
+from tests.khuyencong.factories import centre_user
 from tests.projects.factories import pdf_file, ready_de_an
-
-
-def _login(page, base, user):
-    page.goto(f"{base}/dang-nhap/")
-    page.get_by_label("Tên đăng nhập").fill(user.username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Xin chào")
 
 
 @pytest.mark.e2e
@@ -30,7 +23,7 @@ def test_pages_run_under_the_policy_and_a_cancelled_confirmation_sends_nothing(l
     user = centre_user("24")
     de_an = ready_de_an(user)
     services.attachment_add(actor=user, de_an=de_an, file=pdf_file("bao-gia.pdf"), kind="other")
-    _login(page, base, user)
+    sign_in(page, base, user)
     for url in ("/", reverse("projects:list"), reverse("projects:detail", args=[de_an.pk]), "/tong-quan/",
                 "/kinh-phi/", "/bao-cao/"):
         response = page.goto(f"{base}{url}")

@@ -11,23 +11,15 @@ from playwright.sync_api import expect
 from khuyencong.choices import Level
 from khuyencong.models import ActivityContent, Province
 from projects.models import DeAn, Transition
+from tests.browser import sign_in
 from tests.funding.factories import AllocationFactory
-from tests.khuyencong.factories import PASSWORD, centre_user, province_user, reviewer
+from tests.khuyencong.factories import centre_user, province_user, reviewer
 
 NAME = "Đề án điểm ứng dụng máy chẻ nan tự động tại làng nghề mây tre đan Hòa Bình"
 
 
 def _shot(page, screenshot_dir, name):
     page.screenshot(path=os.path.join(screenshot_dir, f"de-an-{name}.png"), full_page=True)
-
-
-def _login(page, base, user):
-    page.context.clear_cookies()
-    page.goto(f"{base}/dang-nhap/")
-    page.get_by_label("Tên đăng nhập").fill(user.username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Xin chào")
 
 
 def _expect_message(page, text):
@@ -72,7 +64,7 @@ def test_de_an_journey(live_server, page, screenshot_dir):
     c41 = ActivityContent.objects.get(code="4.1", instrument="1881/QĐ-TTg")
 
     # 1. The centre creates the đề án điểm with two new beneficiaries and two budget lines.
-    _login(page, base, centre)
+    sign_in(page, base, centre)
     page.goto(f"{base}/de-an/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Đề án khuyến công")
     page.get_by_role("link", name="Lập đề án mới").click()
@@ -128,7 +120,7 @@ def test_de_an_journey(live_server, page, screenshot_dir):
     _shot(page, screenshot_dir, "03-da-gui-so")
 
     # 2. The Sở forwards it to the agency.
-    _login(page, base, province)
+    sign_in(page, base, province)
     page.goto(f"{base}/de-an/cho-xu-ly/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Đề án chờ tôi xử lý")
     _shot(page, screenshot_dir, "03b-viec-cho-xu-ly")
@@ -138,7 +130,7 @@ def test_de_an_journey(live_server, page, screenshot_dir):
     _shot(page, screenshot_dir, "04-so-gui-cuc")
 
     # 3. The reviewer takes it up and returns it with a comment.
-    _login(page, base, review)
+    sign_in(page, base, review)
     page.goto(f"{base}/de-an/?q=hoa+binh")
     expect(page.locator("main")).to_contain_text("1–1 trong 1")
     _shot(page, screenshot_dir, "04b-danh-sach-tim-kiem")
@@ -150,7 +142,7 @@ def test_de_an_journey(live_server, page, screenshot_dir):
     _shot(page, screenshot_dir, "05-cuc-tra-lai")
 
     # 4. The centre revises (raises the counterpart line) and resubmits.
-    _login(page, base, centre)
+    sign_in(page, base, centre)
     page.goto(f"{base}/de-an/{de_an.pk}/")
     expect(page.locator("#dong-thoi-gian")).to_contain_text("Bổ sung báo giá máy chẻ nan của ba nhà cung cấp.")
     page.get_by_role("link", name="Sửa hồ sơ").click()
@@ -163,13 +155,13 @@ def test_de_an_journey(live_server, page, screenshot_dir):
     expect(page.locator("#trang-thai")).to_have_text("Đã gửi Sở Công Thương")
 
     # 5. The Sở forwards it again.
-    _login(page, base, province)
+    sign_in(page, base, province)
     page.goto(f"{base}/de-an/{de_an.pk}/")
     _act(page, "Gửi Cục thẩm định")
     expect(page.locator("#trang-thai")).to_have_text("Đã gửi Cục")
 
     # 6. The reviewer approves it under a decision number.
-    _login(page, base, review)
+    sign_in(page, base, review)
     page.goto(f"{base}/de-an/{de_an.pk}/")
     _act(page, "Nhận thẩm định")
     _act(page, "Phê duyệt", decision_number="125/QĐ-CĐM", decision_date="10/02/2026")

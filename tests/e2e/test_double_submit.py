@@ -6,7 +6,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from projects.models import Comment
-from tests.khuyencong.factories import PASSWORD, centre_user
+from tests.browser import sign_in
+from tests.khuyencong.factories import centre_user
 from tests.projects.factories import ready_de_an
 
 SEND_TWICE = """() => {
@@ -20,21 +21,13 @@ SEND_TWICE = """() => {
 }"""
 
 
-def _login(page, base, user):
-    page.goto(f"{base}/dang-nhap/")
-    page.get_by_label("Tên đăng nhập").fill(user.username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Xin chào")
-
-
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_a_second_send_while_waiting_is_ignored(live_server, page):
     base = live_server.url
     user = centre_user("24")
     de_an = ready_de_an(user)
-    _login(page, base, user)
+    sign_in(page, base, user)
     comment_url = f"{base}{reverse('projects:comment', args=[de_an.pk])}"
     posts = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and r.url == comment_url else None)
