@@ -29,11 +29,6 @@ KEY_INPUT = re.compile(r'<input type="hidden" name="submission_key" value="([0-9
 PDF = b"%PDF-1.4\n% test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def users(db):
     return make_users()

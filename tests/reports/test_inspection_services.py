@@ -14,11 +14,6 @@ from tests.reports import inspection_factories as f
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def people(db):
     return {"reviewer": f.reviewer(), "admin": f.admin_user(), "centre": f.centre_user("24"),
