@@ -314,8 +314,9 @@ def record_copies(data, name):
     copies = []
 
     def copy_expert(self, sql, file, *args):
-        copies.append((sql, file.getvalue()))
-        return self.cursor.copy_expert(sql, file, *args)
+        text = file.read()  # the import streams its lines: the recording reads them all first
+        copies.append((sql, text))
+        return self.cursor.copy_expert(sql, io.StringIO(text), *args)
 
     utils.CursorWrapper.copy_expert = copy_expert  # DEBUG is off: every cursor is a plain CursorWrapper
     try:

@@ -1,32 +1,15 @@
 """Bulk writes without per-row queries: PostgreSQL COPY where available, bulk_create elsewhere, and an
 UPDATE … FROM (VALUES …) that works on both PostgreSQL and SQLite."""
-import io
-import json
-
 from django.db import connection
+
+from khuyencong.copy import copy_lines as _copy
+from khuyencong.copy import copy_text
 
 CHUNK = 2000
 # New primary keys from the table's sequence, one query: the sequence is looked up once (written as
 # ``nextval(pg_get_serial_sequence(…))`` the lookup ran for every row: 7× slower).
 RESERVE_IDS = ("SELECT nextval(q.seq) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq OFFSET 0) q "
                "CROSS JOIN generate_series(1, %s)")
-
-
-def _copy_text(value):
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (dict, list)):
-        if not value:
-            return "{}" if isinstance(value, dict) else "[]"
-        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    elif hasattr(value, "isoformat"):
-        value = value.isoformat()
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
 
 
 def reserve_ids(model, count):
@@ -39,18 +22,12 @@ def reserve_ids(model, count):
 
 def copy_lines(model, fields, lines):
     """PostgreSQL only: COPY ``lines`` — rows already in COPY text format (tab-separated, escaped with
-    ``copy_text``), without their newline — into ``model``'s ``fields``."""
-    if not lines:
-        return 0
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
-    buffer = io.StringIO("\n".join(lines) + "\n")
+    ``copy_text``), without their newline; a list or a generator, streamed — into ``model``'s ``fields``.
+    Returns the number of rows."""
+    quote = connection.ops.quote_name
+    columns = [quote(model._meta.get_field(f).column) for f in fields]
     with connection.cursor() as cursor, connection.wrap_database_errors:  # driver errors → django.db ones
-        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
-    return len(lines)
-
-
-copy_text = _copy_text
+        return _copy(cursor, quote(model._meta.db_table), columns, lines)
 
 
 def insert_rows(model, fields, rows, *, returning_ids=False):
@@ -66,22 +43,18 @@ def insert_rows(model, fields, rows, *, returning_ids=False):
         insert_rows(model, [meta.pk.name, *fields], [(pk, *row) for pk, row in zip(ids, rows, strict=True)])
         return ids
     if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in fields)
-        buffer = io.StringIO()
-        write = buffer.write
-        convert = _copy_text
-        for row in rows:
-            write("\t".join([
-                str(v) if type(v) is int
-                else ("\\N" if v is None
-                      else (v if type(v) is str and v.isprintable() and "\\" not in v else convert(v)))
-                for v in row
-            ]))
-            write("\n")
-        buffer.seek(0)
-        with connection.cursor() as cursor, connection.wrap_database_errors:  # driver errors → django.db ones
-            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+        convert = copy_text
+
+        def lines():
+            for row in rows:
+                yield "\t".join([
+                    str(v) if type(v) is int
+                    else ("\\N" if v is None
+                          else (v if type(v) is str and v.isprintable() and "\\" not in v else convert(v)))
+                    for v in row
+                ])
+
+        copy_lines(model, fields, lines())
         return len(rows)
     attnames = [model._meta.get_field(f).attname for f in fields]
     objects = [model(**dict(zip(attnames, row, strict=True))) for row in rows]

@@ -537,19 +537,19 @@ def _write_import_rows(batch, preview, *, new=False):
     if preview.parsed.kind == ImportKind.ALLOCATION and connection.vendor == "postgresql":
         # The COPY text of each row built directly (ids and amounts are ints, actions and sources
         # plain ASCII; the message and the data go through copy_text): no per-value type checks.
-        lines = []
-        add = lines.append
-        for plan in preview.plans:
-            line = plan.line
-            province, recorded = line.province, line.recorded
-            data = "{}" if recorded.id == province.id else copy_text(
-                {"recorded": f"{recorded.full_name} ({recorded.code})"})
-            message = copy_text(plan.message) if plan.message else ""
-            previous = "\\N" if plan.previous is None else plan.previous
-            object_id = "\\N" if plan.object_id is None else plan.object_id
-            add(f"{batch_id}\t{line.sheet_row}\t{plain[plan.action]}\t{message}\t{province.id}\t{plain[line.source]}\t"
-                f"{line.amount}\t{previous}\t{object_id}\t{data}")
-        copy_lines(ImportRow, IMPORT_ROW_FIELDS, lines)
+        def lines():  # streamed: the server takes each chunk while the next is built
+            for plan in preview.plans:
+                line = plan.line
+                province, recorded = line.province, line.recorded
+                data = "{}" if recorded.id == province.id else copy_text(
+                    {"recorded": f"{recorded.full_name} ({recorded.code})"})
+                message = copy_text(plan.message) if plan.message else ""
+                previous = "\\N" if plan.previous is None else plan.previous
+                object_id = "\\N" if plan.object_id is None else plan.object_id
+                yield (f"{batch_id}\t{line.sheet_row}\t{plain[plan.action]}\t{message}\t{province.id}\t"
+                       f"{plain[line.source]}\t{line.amount}\t{previous}\t{object_id}\t{data}")
+
+        copy_lines(ImportRow, IMPORT_ROW_FIELDS, lines())
         return
     if preview.parsed.kind == ImportKind.ALLOCATION:
         for plan in preview.plans:
@@ -750,14 +750,17 @@ def _apply_allocations(preview, batch, plan):
         # Keys reserved first, COPY text built directly (all ints and ASCII words): no per-value checks.
         new = [row for row in preview.plans if row.action == RowAction.CREATE]
         tail = f"\t0\t{batch_id}\t{stamp}"
-        lines = []
-        add = lines.append
-        for pk, row in zip(reserve_ids(Allocation, len(new)) if new else (), new, strict=True):
-            line = row.line
-            row.object_id = pk
-            add(f"{pk}\t{plans[(line.year, line.level)]}\t{line.province.id}\t{sources[line.source]}\t{line.amount}{tail}")
-        copy_lines(Allocation, ["id", "plan", "province", "source", "amount", "committed", "import_batch", "updated_at"],
-                   lines)
+        ids = reserve_ids(Allocation, len(new)) if new else ()
+
+        def lines():  # streamed; each row learns its key as its line is sent
+            for pk, row in zip(ids, new, strict=True):
+                line = row.line
+                row.object_id = pk
+                yield f"{pk}\t{plans[(line.year, line.level)]}\t{line.province.id}\t{sources[line.source]}\t{line.amount}{tail}"
+
+        if new:
+            copy_lines(Allocation, ["id", "plan", "province", "source", "amount", "committed", "import_batch",
+                                    "updated_at"], lines())
         updates = [(row.object_id, row.line.amount) for row in preview.plans if row.action == RowAction.UPDATE]
         update_rows(Allocation, ["amount"], updates, extra={"import_batch": batch.pk, "updated_at": now})
         return

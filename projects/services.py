@@ -7,8 +7,6 @@ UPDATE on ``revision``, so a double click or two reviewers at once give exactly 
 ``Transition`` row; the loser is told what happened. The in-app notifications are written in the
 same transaction; their e-mail is handed to Celery after commit (``projects.notifications``).
 """
-import io
-import json
 import logging
 import mimetypes
 import operator
@@ -19,7 +17,6 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -28,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from khuyencong import access
 from khuyencong.choices import FundingSource, Level, Role
+from khuyencong.copy import copy_lines, copy_text
 from khuyencong.formatting import MAX_DONG, MoneyError, format_dong, parse_money
 from khuyencong.models import ActivityContent, Organisation, Province, User
 from khuyencong.textsearch import fold, fold_words, nfc
@@ -1299,25 +1297,6 @@ def _prepare_record(values, lookups):
     }
 
 
-def _copy_text(value):
-    """One value in PostgreSQL COPY text format."""
-    if value is None:
-        return "\\N"
-    kind = type(value)
-    if kind is int:
-        return str(value)
-    if kind is bool:
-        return "t" if value else "f"
-    if kind is dict or kind is list:
-        value = json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
-    elif hasattr(value, "isoformat"):
-        return value.isoformat()
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
-
-
 def _bulk_insert(model, objs, batch_size=1000):
     """Insert new model instances; their primary keys are set. PostgreSQL: the keys are reserved
     from the table's sequence in one query and the rows go in by COPY (Django's bulk_create compiles
@@ -1348,32 +1327,30 @@ def _bulk_insert(model, objs, batch_size=1000):
         memo = {}
 
         def convert(value):
-            """_copy_text, memoised per (type, value): the same dates, stamps and choices repeat on every row."""
+            """copy_text, memoised per (type, value): the same dates, stamps and choices repeat on every row."""
             key = (type(value), value)
             try:
                 return memo[key]
             except KeyError:
-                text = memo[key] = _copy_text(value)
+                text = memo[key] = copy_text(value)
                 return text
             except TypeError:  # unhashable: a JSON dict or list
-                return _copy_text(value)
+                return copy_text(value)
 
-        lines = []
-        append = lines.append
-        for obj in objs:
-            state = obj.__dict__
-            for name in stamped:
-                state[name] = now
-            append("\t".join([
-                v if type(v) is str and v.isprintable() and "\\" not in v
-                else (str(v) if type(v) is int else ("\\N" if v is None else (now_text if v is now else convert(v))))
-                for v in values_of(state)
-            ]))
-        lines.append("")
-        buffer = io.StringIO("\n".join(lines))
-        table = connection.ops.quote_name(meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+        def lines():
+            for obj in objs:
+                state = obj.__dict__
+                for name in stamped:
+                    state[name] = now
+                yield "\t".join([
+                    v if type(v) is str and v.isprintable() and "\\" not in v
+                    else (str(v) if type(v) is int else ("\\N" if v is None else (now_text if v is now else convert(v))))
+                    for v in values_of(state)
+                ])
+
+        # Streamed: the server checks and indexes each chunk while the next is built.
+        quote = connection.ops.quote_name
+        copy_lines(cursor, quote(meta.db_table), [quote(f.column) for f in fields], lines())
     alias = connection.alias  # once: the connection proxy costs a thread-local lookup per access
     for obj in objs:
         state = obj._state
