@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from .choices import Role
+
 
 class LoginForm(AuthenticationForm):
     error_messages = {
@@ -17,3 +19,11 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].label = _("Mật khẩu")
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
         self.fields["password"].widget = forms.PasswordInput(attrs={"autocomplete": "current-password"})
+
+
+class AccountFilterForm(forms.Form):
+    """The account list's search (GET): words of a name, user name, e-mail, organisation or province; a role."""
+
+    q = forms.CharField(label=_("Tìm"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("họ tên, tên đăng nhập, đơn vị…")}))
+    role = forms.ChoiceField(label=_("Vai trò"), required=False, choices=[("", _("Tất cả"))] + Role.choices)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from .choices import Era
 from .models import ActivityContent, Organisation, Programme, Province, SupportCap
-from .textsearch import fold_province_name
+from .textsearch import fold, fold_province_name
 
 # Everyday short forms people write for some provinces, folded.
 PROVINCE_ALIASES = {
@@ -220,3 +220,31 @@ def support_caps_valid_on(day, *, province=None):
     if province is None:
         return qs.filter(province__isnull=True)
     return qs.filter(province__isnull=True) | qs.filter(province=province)
+
+
+def account_list(user, *, q="", role=None):
+    """Active accounts ``user`` may see (``access.visible_users``), ordered by province, organisation
+    and user name; ``q`` matches the name, user name, e-mail, organisation or province, with or
+    without diacritics («nguyen» finds «Nguyễn»), every word somewhere; ``role`` narrows to one role.
+    A list: a province has tens of accounts and the whole country a few hundred, so the words are
+    matched in Python on the folded text."""
+    from .access import visible_users
+
+    qs = visible_users(user).filter(is_active=True).order_by("organisation__province__code", "organisation__name",
+                                                              "username")
+    if role:
+        qs = qs.filter(role=role)
+    words = fold(q).split()
+    if not words:
+        return list(qs)
+    found = []
+    for account in qs:
+        organisation = account.organisation
+        province = organisation.province if organisation else None
+        text = fold(" ".join(filter(None, [
+            account.get_full_name(), account.username, account.email,
+            organisation.name if organisation else "", province.full_name if province else "",
+        ])))
+        if all(word in text for word in words):
+            found.append(account)
+    return found

@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from . import selectors
-from .access import user_province, visible_users
+from .access import user_province
 from .choices import Role
-from .forms import LoginForm
+from .forms import AccountFilterForm, LoginForm
 from .home import panels_for
+from .pagination import paginate
 
 
 class PortalLoginView(auth_views.LoginView):
@@ -68,12 +69,21 @@ def home(request):
     )
 
 
+ACCOUNTS_PER_PAGE = 50
+
+
 @login_required
 @require_GET
 def user_list(request):
-    """Accounts the user may see: their province's, or every one for the ministry."""
-    users = visible_users(request.user).filter(is_active=True).order_by("organisation__province__code", "organisation__name", "username")
-    return render(request, "khuyencong/user_list.html", {"users": users, "province": user_province(request.user)})
+    """Accounts the user may see: their province's, or every one for the ministry; search, role filter, pages."""
+    form = AccountFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    accounts = selectors.account_list(request.user, q=filters.get("q") or "", role=filters.get("role") or None)
+    page, query = paginate(request, accounts, ACCOUNTS_PER_PAGE)
+    return render(request, "khuyencong/user_list.html", {
+        "form": form, "page": page, "query_no_page": query, "province": user_province(request.user),
+        "filtered": bool(filters and any(filters.values())),
+    })
 
 
 @login_required

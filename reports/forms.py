@@ -9,7 +9,7 @@ from khuyencong.models import Province
 from khuyencong.security import NoControlCharactersMixin
 from projects.forms import MoneyField
 
-from .models import Conclusion, FollowUp, Grouping, MemberRole, ReportKind
+from .models import Conclusion, FollowUp, Grouping, JobStatus, MemberRole, ReportKind
 
 
 class InspectionRecordChoiceField(forms.ModelChoiceField):
@@ -225,6 +225,14 @@ class RecordFilterForm(forms.Form):
             self.fields["province"].queryset = Province.objects.current().order_by("name")
         else:
             del self.fields["province"]
+
+
+class JobFilterForm(forms.Form):
+    """The report list's filters (GET): kind, year, state."""
+
+    kind = forms.ChoiceField(label=_("Loại báo cáo"), required=False, choices=[("", _("Tất cả"))] + ReportKind.choices)
+    year = forms.IntegerField(label=_("Năm"), required=False, min_value=2000, max_value=2100)
+    status = forms.ChoiceField(label=_("Trạng thái"), required=False, choices=[("", _("Tất cả"))] + JobStatus.choices)
 
 
 class InspectionAttachmentForm(NoControlCharactersMixin, forms.Form):

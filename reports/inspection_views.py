@@ -7,7 +7,6 @@ changes nothing; an action the user may see but not do answers 403 with the reas
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from khuyencong import submissions
 from khuyencong.access import can, is_nationwide
+from khuyencong.pagination import paginate
 
 from . import inspection_selectors as sel
 from . import inspection_services as svc
@@ -41,10 +41,7 @@ T = "reports/inspection/"
 
 
 def _page(request, queryset):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return page, params.urlencode()
+    return paginate(request, queryset, PAGE_SIZE)
 
 
 def _require(user, action, obj=None):

@@ -70,6 +70,18 @@ def visible_jobs_for(user):
     return visible_report_jobs(user).select_related("province", "requested_by")
 
 
+def job_list(user, *, kind=None, year=None, status=None):
+    """The report jobs ``user`` may see, newest first, narrowed by the list's filters."""
+    qs = visible_jobs_for(user).order_by("-created_at", "-id")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if year:
+        qs = qs.filter(year=year)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
 def _pct(part, whole):
     if not whole:
         return None

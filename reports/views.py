@@ -9,17 +9,31 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from khuyencong.access import can
+from khuyencong.pagination import paginate
 
 from . import selectors, services
-from .forms import ReportRequestForm
+from .forms import JobFilterForm, ReportRequestForm
+
+JOBS_PER_PAGE = 25
+
+
+def _job_list(request, form, *, status=200):
+    """The report page: the request form and the jobs the user may see, filtered and paginated."""
+    filter_form = JobFilterForm(request.GET or None)
+    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    jobs = selectors.job_list(request.user, kind=filters.get("kind") or None, year=filters.get("year"),
+                              status=filters.get("status") or None)
+    page, query = paginate(request, jobs, JOBS_PER_PAGE)
+    return render(request, "reports/job_list.html", {
+        "form": form, "filter_form": filter_form, "page": page, "query_no_page": query,
+        "filtered": bool(filters and any(filters.values())),
+    }, status=status)
 
 
 @login_required
 @require_GET
 def job_list(request):
-    jobs = selectors.visible_jobs_for(request.user)[:50]
-    form = ReportRequestForm(user=request.user)
-    return render(request, "reports/job_list.html", {"jobs": jobs, "form": form})
+    return _job_list(request, ReportRequestForm(user=request.user))
 
 
 @login_required
@@ -27,8 +41,7 @@ def job_list(request):
 def request_report(request):
     form = ReportRequestForm(request.POST, user=request.user)
     if not form.is_valid():
-        jobs = selectors.visible_jobs_for(request.user)[:50]
-        return render(request, "reports/job_list.html", {"jobs": jobs, "form": form}, status=400)
+        return _job_list(request, form, status=400)
     data = form.cleaned_data
     try:
         job = services.report_request(

@@ -1,0 +1,85 @@
+"""The account list (/can-bo/): scope, search with or without diacritics, role filter, pages, and
+what a wrong query string gets."""
+import pytest
+from django.urls import reverse
+
+from khuyencong import selectors
+from khuyencong.choices import Role
+from tests.khuyencong.factories import centre_user, province_user, reviewer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people():
+    return {
+        "reviewer": reviewer(first_name="Trần Thị", last_name="Hằng"),
+        "bn_centre": centre_user("24", first_name="Nguyễn Đức", last_name="Thắng", email="thang@bacninh.gov.vn"),
+        "bn_so": province_user("24", first_name="Lê", last_name="Văn Hòa"),
+        "tn_centre": centre_user("19", first_name="Nguyễn Thị", last_name="Lan"),
+    }
+
+
+def test_search_ignores_diacritics_and_needs_every_word(people):
+    found = selectors.account_list(people["reviewer"], q="nguyen")
+    assert set(found) == {people["bn_centre"], people["tn_centre"]}
+    assert selectors.account_list(people["reviewer"], q="NGUYỄN thang") == [people["bn_centre"]]
+    assert selectors.account_list(people["reviewer"], q="bacninh.gov") == [people["bn_centre"]]  # e-mail
+    assert set(selectors.account_list(people["reviewer"], q="thai nguyen")) == {people["tn_centre"]}  # province
+    assert selectors.account_list(people["reviewer"], q="không ai tên này") == []
+
+
+def test_search_stays_inside_the_province_of_a_local_account(people):
+    """A Bắc Ninh account searching for a Thái Nguyên colleague's name finds nobody."""
+    assert selectors.account_list(people["bn_so"], q="lan") == []
+    assert set(selectors.account_list(people["bn_so"], q="nguyen")) == {people["bn_centre"]}
+
+
+def test_role_filter(people):
+    assert selectors.account_list(people["reviewer"], role=Role.PROVINCE) == [people["bn_so"]]
+
+
+def test_page_shows_the_search_and_keeps_it_in_the_page_links(client, people):
+    for i in range(55):
+        centre_user("24", username=f"tt.bn{i:02d}", first_name="Phạm", last_name=f"Minh {i}")
+    client.force_login(people["reviewer"])
+    first = client.get(reverse("user_list"), {"q": "pham minh"}).content.decode()
+    assert "1–50 trong 55" in first
+    assert 'href="?q=pham+minh&amp;page=2"' in first
+    second = client.get(reverse("user_list"), {"q": "pham minh", "page": "2"}).content.decode()
+    assert "51–55 trong 55" in second and people["bn_centre"].username not in second
+    assert 'value="pham minh"' in second  # the search box keeps what was typed
+
+
+@pytest.mark.parametrize("page", ["999", "abc", "-1", ""])
+def test_a_page_number_out_of_range_or_not_a_number_shows_a_page(client, people, page):
+    client.force_login(people["reviewer"])
+    response = client.get(reverse("user_list"), {"page": page})
+    assert response.status_code == 200
+    assert people["bn_centre"].username in response.content.decode()
+
+
+def test_an_unknown_role_is_said_and_the_list_is_not_narrowed(client, people):
+    client.force_login(people["reviewer"])
+    body = client.get(reverse("user_list"), {"role": "superuser"}).content.decode()
+    assert "Hãy chọn một lựa chọn hợp lệ. superuser không phải là một trong các lựa chọn khả thi." in body
+    assert people["bn_centre"].username in body and people["tn_centre"].username in body
+
+
+def test_no_match_says_so(client, people):
+    client.force_login(people["bn_so"])
+    body = client.get(reverse("user_list"), {"q": "zzz"}).content.decode()
+    assert "Không có tài khoản nào khớp với tìm kiếm." in body
+    assert "Bỏ lọc" in body
+
+
+def test_queries_do_not_grow_with_the_accounts(client, people, django_assert_max_num_queries):
+    client.force_login(people["reviewer"])
+    client.get(reverse("user_list"))
+    with django_assert_max_num_queries(8) as few:
+        client.get(reverse("user_list"), {"q": "nguyen"})
+    for i in range(30):
+        centre_user("19", username=f"tt.tn{i:02d}", first_name="Nguyễn", last_name=f"An {i}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = client.get(reverse("user_list"), {"q": "nguyen"}).content.decode()
+    assert "tt.tn29" in body
