@@ -139,6 +139,20 @@ def test_fold_helpers():
     assert nfc(unicodedata.normalize("NFD", " Hòa  Bình ")) == "Hòa Bình"
 
 
+def test_nfc_collapses_every_kind_of_white_space():
+    """nfc splits with str.split(): every code point the regular expression \\s matches (tabs, NBSP,
+    the ideographic space, the line separators …) is collapsed and trimmed, and no other one."""
+    import re
+    import sys
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(c)) or chr(c).isspace()]
+    assert "\u00a0" in spaces and "\u3000" in spaces and "\u2028" in spaces
+    for ch in spaces:
+        assert nfc(f"{ch}Hòa{ch}{ch}Bình{ch}") == "Hòa Bình", hex(ord(ch))
+    assert nfc("Hòa\u200bBình") == "Hòa\u200bBình"  # a zero-width space is not white space: kept
+    assert nfc(None) is None and nfc("") == "" and nfc(12) == "12"
+
+
 def test_province_search_view(client, django_user_model):
     from khuyencong.models import User
 
