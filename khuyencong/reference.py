@@ -5,11 +5,16 @@ on their natural keys (province code + era, organisation code, programme code, �
 administrator edited on the programme targets (for example the 2026–2030 targets) are kept.
 """
 from django.db import transaction
+from django.dispatch import Signal
 
 from . import reference_data as data
 from .choices import Era, OrganisationKind
 from .models import Indicator, Organisation, OrganisationName, Programme, Province
 from .textsearch import fold_province_name
+
+# Sent after every load: the apps drop what they keep of the reference lists in process memory (the
+# list filters' choices), so rows added or renumbered — a fresh database, a test's flush — show at once.
+reference_loaded = Signal()
 
 
 def _upsert(model, lookup, values):
@@ -139,6 +144,7 @@ def load_reference():
     from projects.rules import ensure_kind_rules
 
     ensure_kind_rules()
+    reference_loaded.send(sender=load_reference)
     return {
         "provinces_current": Province.objects.current().count(),
         "provinces_former": Province.objects.former().count(),

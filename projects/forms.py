@@ -15,6 +15,7 @@ from khuyencong.choices import FundingSource, Level
 from khuyencong.dates import DateField
 from khuyencong.formatting import MoneyError, format_number, parse_money
 from khuyencong.models import ActivityContent, Province
+from khuyencong.reference import reference_loaded
 from khuyencong.security import NoControlCharactersMixin
 
 from .models import AttachmentKind, DeAn, Kind, LegalForm, validate_tax_code
@@ -341,5 +342,8 @@ def _clear_choices_cache(**kwargs):
     _CHOICES_CACHE.clear()
 
 
-# A flush (transactional tests) or a migration may renumber reference rows: forget the cached lists.
+# A flush (transactional tests) or a migration may renumber reference rows, and loading the reference
+# data may add rows: forget the cached lists. (After a flush, a request still in flight may refill the
+# cache with the rows it read before; the reload that follows clears it again.)
 post_migrate.connect(_clear_choices_cache, dispatch_uid="projects.forms.clear_choices_cache")
+reference_loaded.connect(_clear_choices_cache, dispatch_uid="projects.forms.clear_choices_cache_on_load")

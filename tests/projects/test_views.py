@@ -723,3 +723,25 @@ def test_filter_form_keeps_the_chosen_values(users, client_as):
     assert f'<option value="{hn.pk}" selected>{hn.name}</option>' in body
     assert '<option value="20" selected>20</option>' in body
     assert body.count(" selected>") == 5
+
+
+def test_loading_the_reference_data_refreshes_the_list_filters(users, client_as):
+    """The filters' choices are kept in process memory for minutes. Loading the reference data (a new
+    database, a test's flush that renumbers the provinces) drops them, so the list never offers a
+    province under a number that no longer exists (the cause of a flaky CI run: a page request still
+    in flight during a flush had cached the old numbers)."""
+    from khuyencong.reference import load_reference
+    from projects import forms
+
+    c = client_as(users.reviewer)
+    hn = current("01")
+    c.get(reverse("projects:list"))
+    expires, lists = forms._CHOICES_CACHE["all"]
+    forms._CHOICES_CACHE["all"] = (expires, {**lists, "provinces_current": [(hn.pk + 99_999, hn.name)],
+                                             "generation": -1})
+    stale = c.get(reverse("projects:list"), {"current_province": hn.pk}).content.decode()
+    assert f'<option value="{hn.pk}" selected>' not in stale  # what the stale lists did
+    load_reference()
+    body = c.get(reverse("projects:list"), {"current_province": hn.pk}).content.decode()
+    assert f'<option value="{hn.pk}" selected>{hn.name}</option>' in body
+    assert f'value="{hn.pk + 99_999}"' not in body
