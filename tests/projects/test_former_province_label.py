@@ -69,6 +69,8 @@ def test_the_label_costs_no_query_per_row(users, client_as, old):
              (reverse("funding:export_commitments"), {"nam": 2023})]
     allocation = allocate(old)
     Commitment.objects.create(de_an=old, allocation=allocation, amount=1_000_000)
+    for url, params in pages:  # the filters' lists, cached per process, read once before measuring
+        _queries(client, url, params)
     before = [_queries(client, url, params) for url, params in pages]
     for code in ("02", "06", "17"):  # Hà Giang, Bắc Kạn, Hòa Bình: merged into other provinces
         former = Province.objects.get(code=code, era="former")
