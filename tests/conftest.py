@@ -29,6 +29,14 @@ def require_service(name, available, hint=""):
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Every test hashes passwords with MD5: the portal's own hasher (Django's PBKDF2, ≈ 0,6 s a password
+    on the CI machine) made each created user and each sign-in through the login page cost that much.
+    ``tests/khuyencong/test_settings.py`` checks that the portal itself keeps the slow hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _load_reference():
     call_command("load_reference", verbosity=0)
 

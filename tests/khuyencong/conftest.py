@@ -4,12 +4,6 @@ from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Hashing cost is not what these tests measure."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _vietnamese_afterwards():
     """Requests with English selected leave English active in the thread; put Vietnamese back so no
     later test (of any app, in the same worker) runs in English."""

@@ -42,6 +42,7 @@ print(json.dumps({
     "language": settings.LANGUAGE_CODE, "languages": [code for code, _ in settings.LANGUAGES],
     "time_zone": settings.TIME_ZONE, "use_tz": settings.USE_TZ,
     "cache": settings.CACHES["default"]["BACKEND"],
+    "hasher": settings.PASSWORD_HASHERS[0],
 }))
 """
 
@@ -177,6 +178,18 @@ def test_language_and_time_zone(tmp_path):
     assert found["languages"] == ["vi", "en"]
     assert found["time_zone"] == "Asia/Ho_Chi_Minh"
     assert found["use_tz"] is True
+
+
+def test_passwords_are_stored_with_a_slow_hasher(tmp_path):
+    """The suite hashes with MD5 for speed (tests/conftest.py); the portal itself must not."""
+    from django.conf import settings
+
+    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    assert probe(tmp_path)["hasher"] in {
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.ScryptPasswordHasher",
+    }
 
 
 def test_the_test_suite_itself_does_not_use_the_dev_database(db):

@@ -6,11 +6,6 @@ import pytest
 from django.conf import settings as django_settings
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def use_broker(url, *, eager):
     """Point the Celery app (this process) at ``url``; eager runs tasks in-process."""
     from khuyencong.celery import app
