@@ -9,9 +9,12 @@
 """
 import os
 import shutil
+import weakref
 
 import pytest
 from django.core.management import call_command
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + Django ORM in tests
 
@@ -37,6 +40,33 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# Every database connection this process opens, so that the session can close them all before the test
+# database is dropped (a weak set: a wrapper that is gone has closed its connection).
+_OPENED = weakref.WeakSet()
+
+
+@receiver(connection_created, dispatch_uid="tests-track-connections")
+def _track_connection(sender, connection, **kwargs):
+    _OPENED.add(connection)
+
+
+def _close_every_connection():
+    """Close every connection opened in this process, not only the current context's. Django keeps one
+    connection per thread — and per *context* where an event loop runs: once Playwright's sync API has
+    started its loop in the main thread, the ORM's calls there get a second connection, and the first
+    one (from the tests before) stayed open. pytest-django closes only the current one, so dropping the
+    test database failed with «being accessed by other users» after every run with browser tests."""
+    from django.db import DatabaseError
+
+    for wrapper in list(_OPENED):
+        if wrapper.connection is None:
+            continue
+        try:
+            wrapper.close()
+        except DatabaseError:  # opened by a thread that has ended: close the driver's connection itself
+            wrapper.connection.close()
+
+
 def _load_reference():
     call_command("load_reference", verbosity=0)
 
@@ -45,6 +75,8 @@ def _load_reference():
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         _load_reference()
+    yield
+    _close_every_connection()
 
 
 @pytest.fixture(autouse=True)
