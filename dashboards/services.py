@@ -20,8 +20,27 @@ MAX_UNITS = 10_000_000
 MAX_DONG = 10**16
 
 
+ECONOMIC_FIELDS = ("output_value", "revenue", "jobs_created", "counterpart_mobilised")
+
+
 class OutputRefused(Exception):
-    """The write was refused; ``str(err)`` is the Vietnamese reason."""
+    """The write was refused; ``str(err)`` is the Vietnamese reason. ``errors`` maps the outputs page's
+    field names (``planned_field``, ``achieved_field``, ``ECONOMIC_FIELDS``; None: the whole form) to
+    their messages."""
+
+    def __init__(self, message=None, *, errors=None):
+        self.errors = errors or {None: [message]}
+        super().__init__(message or " ".join(m for messages in self.errors.values() for m in messages))
+
+
+def planned_field(indicator):
+    """The outputs page's field for the planned output of ``indicator``."""
+    return f"planned-{indicator.code}"
+
+
+def achieved_field(indicator):
+    """The outputs page's field for the achieved output of ``indicator``."""
+    return f"achieved-{indicator.code}"
 
 
 def _lock(de_an):
@@ -126,6 +145,74 @@ def economic_result_record(*, actor, de_an, output_value: int, revenue: int, job
         _audit(actor, "economic_result_record", de_an, _("Ghi hiệu quả kinh tế của đề án %(c)s") % {"c": de_an.code},
                values)
         return result
+
+
+def outputs_save(*, actor, de_an, planned=None, achieved=None, economic=None) -> int:
+    """Save what the outputs page sent for ``de_an``, all or nothing; returns the number of changes.
+
+    ``planned`` / ``achieved`` map indicators to a count (an indicator left out stays as it is);
+    ``economic`` holds the four ``ECONOMIC_FIELDS`` (None: not sent). Only what differs from the stored
+    figures is written, each through its service above (access, the đề án's state, limits, audit).
+    Every value is checked before anything is written, so one refusal names every wrong field at once
+    (``OutputRefused.errors``); a refusal while writing rolls back what was written before it."""
+    planned, achieved = dict(planned or {}), dict(achieved or {})
+    with transaction.atomic():
+        de_an = _lock(de_an)
+        existing = {o.indicator_id: o for o in DeAnIndicatorOutput.objects.filter(de_an=de_an)}
+        writes, errors = [], {}
+
+        def refuse(field, message):
+            errors.setdefault(field, []).append(str(message))
+
+        def check(field, validate, *args):
+            try:
+                validate(*args)
+            except OutputRefused as err:
+                refuse(field, err)
+
+        for kind, values, action in (("planned", planned, "dashboards.output_plan"),
+                                     ("achieved", achieved, "dashboards.output_record")):
+            changed = []
+            for indicator, value in values.items():
+                old = existing.get(indicator.pk)
+                stored = getattr(old, kind) if old is not None else (0 if kind == "planned" else None)
+                if value is not None and value != stored:
+                    changed.append((indicator, value))
+            if not changed:
+                continue
+            decision = access.can(actor, action, de_an)
+            if not decision:
+                refuse(None, decision.reason)
+                continue
+            for indicator, value in changed:
+                field = planned_field(indicator) if kind == "planned" else achieved_field(indicator)
+                check(field, _check_indicator, de_an, indicator)
+                check(field, _units, value, _("Sản phẩm kế hoạch") if kind == "planned" else _("Sản phẩm đạt được"))
+                if kind == "planned":
+                    writes.append((field, output_plan_set, {"indicator": indicator, "planned": value}))
+                else:
+                    writes.append((field, output_record_achieved, {"indicator": indicator, "achieved": value}))
+        if economic is not None:
+            values = {name: economic.get(name) or 0 for name in ECONOMIC_FIELDS}
+            stored = DeAnEconomicResult.objects.filter(de_an=de_an).first()
+            if stored is None or any(getattr(stored, name) != value for name, value in values.items()):
+                decision = access.can(actor, "dashboards.economic_record", de_an)
+                if not decision:
+                    refuse(None, decision.reason)
+                else:
+                    check("output_value", _money, values["output_value"], _("Giá trị sản xuất"))
+                    check("revenue", _money, values["revenue"], _("Doanh thu"))
+                    check("jobs_created", _units, values["jobs_created"], _("Số việc làm tạo thêm"))
+                    check("counterpart_mobilised", _money, values["counterpart_mobilised"], _("Vốn đối ứng huy động"))
+                    writes.append((None, economic_result_record, values))
+        if errors:
+            raise OutputRefused(errors=errors)
+        for field, write, kwargs in writes:
+            try:
+                write(actor=actor, de_an=de_an, **kwargs)
+            except OutputRefused as err:
+                raise OutputRefused(errors={field: [str(err)]}) from err
+        return len(writes)
 
 
 # --- review-queue totals (derived from the transition rows) -------------------------------------

@@ -6,7 +6,6 @@ reason), figures from ``dashboards.selectors``. Every block has its table one cl
 """
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from khuyencong.security import private_download
 from . import selectors, services
 from .exports import XLSX_CONTENT_TYPE, block_workbook
 from .filters import FilterError, parse_filters
+from .forms import OutputsForm
 from .models import DeAnEconomicResult, DeAnIndicatorOutput
 
 PROVINCE_BLOCKS = ("so-sanh",)
@@ -199,33 +199,14 @@ def indicator(request, indicator_code):
 
 # --- recording outputs and economic results of one đề án ---------------------------------------------
 
-def _units_field(raw, label):
-    raw = (raw or "").strip().replace(".", "").replace(" ", "")
-    if raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise services.OutputRefused(_("%(f)s «%(v)s» không phải là số nguyên.") % {"f": label, "v": raw[:20]}) from None
-
-
-def _money_field(raw, label):
-    from khuyencong.formatting import MoneyError, parse_money
-
-    if not (raw or "").strip():
-        return 0
-    try:
-        return parse_money(raw, "dong")
-    except MoneyError as err:
-        raise services.OutputRefused(f"{label}: {err}") from None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def outputs(request):
     """``/tong-quan/ket-qua/?de_an=<id>``: planned and achieved outputs per indicator, and the economic
-    results, of one đề án. Every write goes through ``dashboards.services``; what the user may not
-    change is shown read-only with the reason."""
+    results, of one đề án. ``dashboards.forms.OutputsForm`` reads what was typed and
+    ``dashboards.services.outputs_save`` writes it, all or nothing; what the user may not change is shown
+    read-only with the reason. A refusal shows the page again (400) with what was typed, each message
+    next to its field and a summary on top."""
     from khuyencong.selectors import programme_for_year
 
     try:
@@ -242,37 +223,21 @@ def outputs(request):
     can_plan = access.can(request.user, "dashboards.output_plan", de_an)
     can_record = access.can(request.user, "dashboards.output_record", de_an)
     can_econ = access.can(request.user, "dashboards.economic_record", de_an)
-    if request.method == "POST":
+    form = OutputsForm(request.POST if request.method == "POST" else None, indicators=indicators, existing=existing,
+                       econ=econ, can_plan=can_plan, can_record=can_record, can_econ=can_econ)
+    if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                changed = 0
-                for ind in indicators:
-                    old = existing.get(ind.pk)
-                    planned = _units_field(request.POST.get(f"planned-{ind.code}"), _("Kế hoạch «%(i)s»") % {"i": ind.name})
-                    achieved = _units_field(request.POST.get(f"achieved-{ind.code}"), _("Đã đạt «%(i)s»") % {"i": ind.name})
-                    if planned is not None and planned != (old.planned if old else 0):
-                        services.output_plan_set(actor=request.user, de_an=de_an, indicator=ind, planned=planned)
-                        changed += 1
-                    if achieved is not None and achieved != (old.achieved if old else None):
-                        services.output_record_achieved(actor=request.user, de_an=de_an, indicator=ind, achieved=achieved)
-                        changed += 1
-                if any(request.POST.get(f) for f in ("output_value", "revenue", "jobs_created", "counterpart_mobilised")):
-                    services.economic_result_record(
-                        actor=request.user, de_an=de_an,
-                        output_value=_money_field(request.POST.get("output_value"), _("Giá trị sản xuất")),
-                        revenue=_money_field(request.POST.get("revenue"), _("Doanh thu")),
-                        jobs_created=_units_field(request.POST.get("jobs_created"), _("Việc làm tạo thêm")) or 0,
-                        counterpart_mobilised=_money_field(request.POST.get("counterpart_mobilised"), _("Vốn đối ứng huy động")),
-                    )
-                    changed += 1
+            changed = services.outputs_save(actor=request.user, de_an=de_an, **form.changes())
         except services.OutputRefused as err:
-            messages.error(request, str(err))
+            form.add_refusal(err)
+        else:
+            messages.success(request, _("Đã ghi %(n)d thay đổi về kết quả của đề án.") % {"n": changed} if changed
+                             else _("Không có gì thay đổi."))
             return redirect(f"{reverse('dashboards:outputs')}?de_an={de_an.pk}")
-        messages.success(request, _("Đã ghi %(n)d thay đổi về kết quả của đề án.") % {"n": changed} if changed
-                         else _("Không có gì thay đổi."))
-        return redirect(f"{reverse('dashboards:outputs')}?de_an={de_an.pk}")
-    rows = [{"indicator": ind, "output": existing.get(ind.pk)} for ind in indicators]
+    rows = [{"indicator": ind, "output": existing.get(ind.pk), "planned": form.bound(services.planned_field(ind)),
+             "achieved": form.bound(services.achieved_field(ind))} for ind in indicators]
+    economic = {name: form.bound(name) for name in services.ECONOMIC_FIELDS}
     return render(request, "dashboards/outputs.html", {
-        "de_an": de_an, "programme": programme, "rows": rows, "econ": econ, "can_plan": can_plan,
-        "can_record": can_record, "can_econ": can_econ,
-    })
+        "de_an": de_an, "programme": programme, "rows": rows, "econ": econ, "economic": economic, "form": form,
+        "can_plan": can_plan, "can_record": can_record, "can_econ": can_econ,
+    }, status=400 if form.errors else 200)

@@ -1,4 +1,5 @@
 from django import forms
+from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,7 +102,53 @@ class DeAnChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.code} – {obj.name} ({obj.current_province.name}, {obj.plan_year}, {Status(obj.status).label})"
 
 
-class MissionForm(NoControlCharactersMixin, forms.Form):
+class RedisplayMixin:
+    """``redisplay=True``: a bound form shown again exactly as typed, without validating it — no error
+    messages, and ``is_valid()`` is False so nothing can be saved from it. For a button that only
+    reloads the page, such as the đề án filter of the mission form."""
+
+    def __init__(self, *args, redisplay=False, **kwargs):
+        self.redisplay = redisplay
+        super().__init__(*args, **kwargs)
+
+    def full_clean(self):
+        if not self.redisplay:
+            return super().full_clean()
+        self._errors = ErrorDict(renderer=self.renderer)
+        self.cleaned_data = {}
+        return None
+
+    def is_valid(self):
+        return not self.redisplay and super().is_valid()
+
+
+class DeAnFilterForm(forms.Form):
+    """The filter of the mission form's đề án list (plan year, status). Its fields and its button are
+    part of the mission form, so filtering sends (and shows again) everything typed; also read from
+    the query string (``?de_an_year=2024&de_an_status=approved``)."""
+
+    BUTTON = "loc_de_an"  # the name of the filter's submit button
+
+    de_an_year = forms.IntegerField(
+        label=_("Đề án kế hoạch năm"), min_value=2000, max_value=2100, required=False,
+        error_messages={"invalid": _("Năm kế hoạch phải là số có bốn chữ số, ví dụ 2024."),
+                        "min_value": _("Năm kế hoạch phải từ 2000 đến 2100."),
+                        "max_value": _("Năm kế hoạch phải từ 2000 đến 2100.")})
+    de_an_status = forms.ChoiceField(label=_("Trạng thái đề án"), required=False)
+
+    def __init__(self, *args, statuses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["de_an_status"].choices = [("", _("Tất cả")), *statuses]
+
+    def filters(self):
+        """The valid filter values (a wrong one is left out, and shown with its error)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class MissionForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
     name = forms.CharField(label=_("Tên đoàn"), max_length=255)
     provinces = forms.ModelMultipleChoiceField(label=_("Tỉnh, thành phố đoàn đến"), queryset=Province.objects.none(),
                                                widget=forms.SelectMultiple(attrs={"size": 8}))
@@ -124,6 +171,13 @@ class MissionForm(NoControlCharactersMixin, forms.Form):
         qs = inspectable_de_an(year=plan.year, statuses=[de_an_status] if de_an_status else None)
         if de_an_year:
             qs = qs.filter(plan_year=de_an_year)
+        if self.is_bound:
+            # What was ticked stays in the list whatever the filter now shows (but only đề án the plan may
+            # visit: a forged id does not become a choice).
+            ticked = self.fields["de_an"].widget.value_from_datadict(self.data, self.files, self.add_prefix("de_an"))
+            ticked = [int(v) for v in ticked or () if str(v).isdigit()]
+            if ticked:
+                keep = [*keep, *inspectable_de_an(year=plan.year).filter(pk__in=ticked).values_list("pk", flat=True)]
         if keep:
             from projects.models import DeAn
 
@@ -132,14 +186,34 @@ class MissionForm(NoControlCharactersMixin, forms.Form):
         self.fields["de_an"].queryset = qs
 
 
-class MemberForm(NoControlCharactersMixin, forms.Form):
+class MemberForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
     full_name = forms.CharField(label=_("Họ và tên"), max_length=150, required=False)
     job_title = forms.CharField(label=_("Chức vụ"), max_length=150, required=False)
     unit = forms.CharField(label=_("Đơn vị công tác"), max_length=255, required=False)
     role = forms.ChoiceField(label=_("Nhiệm vụ trong đoàn"), choices=MemberRole.choices, initial=MemberRole.MEMBER)
 
 
-MemberFormSet = forms.formset_factory(MemberForm, extra=3, max_num=30)
+class BaseMemberFormSet(forms.BaseFormSet):
+    """``redisplay=True``: the rows shown again as typed, without validating them (see RedisplayMixin)."""
+
+    def __init__(self, *args, redisplay=False, **kwargs):
+        self.redisplay = redisplay
+        if redisplay:
+            kwargs["form_kwargs"] = {**(kwargs.get("form_kwargs") or {}), "redisplay": True}
+        super().__init__(*args, **kwargs)
+
+    def full_clean(self):
+        if not self.redisplay:
+            return super().full_clean()
+        self._errors = []
+        self._non_form_errors = self.error_class(error_class="nonform", renderer=self.renderer)
+        return None
+
+    def is_valid(self):
+        return not self.redisplay and super().is_valid()
+
+
+MemberFormSet = forms.formset_factory(MemberForm, formset=BaseMemberFormSet, extra=3, max_num=30)
 
 
 class InspectionRecordForm(NoControlCharactersMixin, forms.Form):

@@ -24,6 +24,7 @@ from . import inspection_services as svc
 from .forms import (
     AnswerForm,
     CloseForm,
+    DeAnFilterForm,
     InspectionAttachmentForm,
     InspectionPlanForm,
     InspectionRecordForm,
@@ -143,10 +144,20 @@ def _mission_or_404(request, mission_id):
 
 
 def _mission_form_page(request, plan, mission=None):
+    """Add or edit a mission. The đề án filter (plan year, status) is part of the form: its button
+    (``DeAnFilterForm.BUTTON``) shows the page again with the list filtered and everything typed kept,
+    and saves nothing; ``?de_an_year=&de_an_status=`` in the address pre-filter the list."""
+    from projects.models import Status
+
+    from .inspection_services import INSPECTABLE_STATUSES
+
     _require(request.user, "inspection.manage", mission or plan)
-    de_an_year = request.GET.get("de_an_year")
-    de_an_year = int(de_an_year) if (de_an_year or "").isdigit() else None
-    de_an_status = request.GET.get("de_an_status") or None
+    posted = request.method == "POST"
+    filtering = posted and DeAnFilterForm.BUTTON in request.POST
+    params = request.POST if posted else request.GET
+    filter_form = DeAnFilterForm(params if any(k in params for k in ("de_an_year", "de_an_status")) else None,
+                                 statuses=[(s, Status(s).label) for s in INSPECTABLE_STATUSES])
+    filters = filter_form.filters()
     keep = list(mission.de_an.values_list("pk", flat=True)) if mission else []
     initial, members_initial = {}, []
     if mission is not None:
@@ -156,12 +167,13 @@ def _mission_form_page(request, plan, mission=None):
         initial["de_an"] = keep
         members_initial = [{"full_name": m.full_name, "job_title": m.job_title, "unit": m.unit, "role": m.role}
                            for m in mission.members.order_by("order", "id")]
-    elif request.method == "GET":
+    elif not posted:
         members_initial = [{"role": MemberRole.LEAD}]
-    data = request.POST if request.method == "POST" else None
-    form = MissionForm(data, initial=initial, plan=plan, de_an_year=de_an_year, de_an_status=de_an_status, keep=keep)
-    members = MemberFormSet(data, initial=members_initial, prefix="members")
-    if request.method == "POST" and form.is_valid() and members.is_valid():
+    data = request.POST if posted else None
+    form = MissionForm(data, initial=initial, plan=plan, de_an_year=filters.get("de_an_year"),
+                       de_an_status=filters.get("de_an_status"), keep=keep, redisplay=filtering)
+    members = MemberFormSet(data, initial=members_initial, prefix="members", redisplay=filtering)
+    if posted and not filtering and form.is_valid() and members.is_valid():
         values = dict(form.cleaned_data)
         values["members"] = [m for m in members.cleaned_data if m.get("full_name")]
         try:
@@ -181,13 +193,10 @@ def _mission_form_page(request, plan, mission=None):
             _apply_errors(form, err)  # "members" is not a form field: shown on top of the form
         else:
             return redirect("reports:inspection_mission", mission_id=mission.pk)
-    failed = request.method == "POST"
-    from projects.models import Status
-
-    from .inspection_services import INSPECTABLE_STATUSES
+    failed = (posted and not filtering) or bool(filter_form.errors)
     return render(request, T + "mission_form.html", {
-        "form": form, "members": members, "plan": plan, "mission": mission, "de_an_year": de_an_year,
-        "de_an_status": de_an_status, "statuses": [(s, Status(s).label) for s in INSPECTABLE_STATUSES],
+        "form": form, "members": members, "plan": plan, "mission": mission, "filter_form": filter_form,
+        "filter_button": DeAnFilterForm.BUTTON, "filtered": filtering,
     }, status=400 if failed else 200)
 
 
