@@ -336,11 +336,26 @@ def _attachment_view(user, attachment):
 
 @rule("attachment.delete")
 def _attachment_delete(user, attachment):
+    """While the dossier is editable (its editors), administrators in any state — except the evidence a
+    step required (``projects.workflow.EVIDENCE``, e.g. the acceptance minutes) once that step has been
+    taken: nobody deletes it then."""
+    from projects.models import Transition
+    from projects.workflow import ACTION_LABELS, evidence_of
+
     if attachment is None:
         return deny(_("Không tìm thấy tài liệu."))
     scope = _de_an_in_scope(user, attachment.de_an)
     if not scope:
         return scope
+    actions = evidence_of(attachment.kind)
+    if actions:
+        taken = (Transition.objects.filter(de_an_id=attachment.de_an_id, action__in=actions)
+                 .order_by("at", "id").values_list("action", flat=True).first())
+        if taken:
+            return deny(_("Không xóa được tài liệu «%(n)s» (%(k)s): đây là căn cứ của bước «%(a)s» đã thực hiện, "
+                          "phải được giữ lại trong hồ sơ đề án.")
+                        % {"n": attachment.original_name, "k": attachment.get_kind_display(),
+                           "a": ACTION_LABELS.get(taken, taken)})
     edit = _de_an_edit(user, attachment.de_an)
     if edit:
         return edit

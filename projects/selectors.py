@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -192,7 +193,7 @@ def available_actions(*, user, de_an):
 @dataclass
 class TimelineEntry:
     at: datetime
-    kind: str  # "transition" | "change" | "comment"
+    kind: str  # "transition" | "change" | "comment" | "attachment"
     actor: Any
     title: str
     comment: str = ""
@@ -200,6 +201,7 @@ class TimelineEntry:
     decision_date: Any = None
     changes: list = field(default_factory=list)  # [(field label, old, new)]
     status: str = ""
+    note: str = ""  # a plain detail line (an attachment's kind and size)
 
 
 def _value_text(field_obj, value):
@@ -266,11 +268,36 @@ _DE_AN_DIFF_FIELDS = (
 _LINE_DIFF_FIELDS = ("description", "source", "amount", "cost_basis", "content_id")
 
 
+def _attachment_entries(de_an):
+    """The attachments added and deleted (their AuditEvents, ``services.ATTACHMENT_AUDIT_ACTIONS``)."""
+    from khuyencong.models import AuditEvent
+
+    from .models import AttachmentKind
+    from .services import ATTACHMENT_ADDED, ATTACHMENT_AUDIT_ACTIONS
+
+    kinds = dict(AttachmentKind.choices)
+    events = (AuditEvent.objects.filter(object_type="projects.DeAn", object_id=str(de_an.pk),
+                                        action__in=ATTACHMENT_AUDIT_ACTIONS)
+              .select_related("actor").order_by("created_at", "id"))
+    entries = []
+    for event in events:
+        data = event.data or {}
+        title = _("Thêm tài liệu «%(n)s»") if event.action == ATTACHMENT_ADDED else _("Xóa tài liệu «%(n)s»")
+        details = [str(kinds.get(data.get("kind"), data.get("kind") or ""))]
+        if data.get("size"):
+            details.append(filesizeformat(data["size"]))
+        entries.append(TimelineEntry(at=event.created_at, kind="attachment", actor=event.actor,
+                                     title=title % {"n": data.get("name", "")},
+                                     note=" · ".join(d for d in details if d)))
+    return entries
+
+
 def timeline(de_an):
-    """Transitions, comments and every change of the đề án and its lines, oldest first."""
+    """Transitions, comments, attachments added and deleted, and every change of the đề án and its
+    lines, oldest first."""
     from .models import BudgetLine as _BL
 
-    entries = []
+    entries = _attachment_entries(de_an)
     transitions = Transition.objects.filter(de_an=de_an).select_related("actor").order_by("at", "id")
     for t in transitions:
         label = workflow.ACTION_LABELS.get(t.action, t.action)

@@ -7,6 +7,7 @@ UPDATE on ``revision``, so a double click or two reviewers at once give exactly 
 ``Transition`` row; the loser is told what happened. The in-app notifications are written in the
 same transaction; their e-mail is handed to Celery after commit (``projects.notifications``).
 """
+import hashlib
 import logging
 import mimetypes
 import operator
@@ -26,8 +27,8 @@ from django.utils.translation import gettext_lazy
 from khuyencong import access
 from khuyencong.choices import FundingSource, Level, Role
 from khuyencong.copy import copy_lines, copy_text
-from khuyencong.formatting import MAX_DONG, MoneyError, format_dong, parse_money
-from khuyencong.models import ActivityContent, Organisation, Province, User
+from khuyencong.formatting import MAX_DONG, MoneyError, format_date, format_dong, parse_money
+from khuyencong.models import ActivityContent, AuditEvent, Organisation, Province, User
 from khuyencong.textsearch import fold, fold_words, nfc
 
 from . import notifications, workflow
@@ -721,21 +722,60 @@ def attachment_add(*, actor, de_an, file, kind=AttachmentKind.OTHER, description
     attachment = Attachment(de_an=row, kind=kind, original_name=original, size=size,
                             content_type=content_type or mimetypes.guess_type(original)[0] or "application/octet-stream",
                             description=_text(description, 255), uploaded_by=actor)
+    sha256 = _sha256(file)
     attachment.file.save(original, file, save=False)
     stored_name = attachment.file.name
     try:
         attachment.save()
+        _attachment_audit(actor, ATTACHMENT_ADDED, attachment, sha256)
     except Exception:
         attachment.file.storage.delete(stored_name)
         raise
     return attachment
 
 
+# AuditEvent actions of the dossier's attachments (object: the đề án; shown on its timeline).
+ATTACHMENT_ADDED = "attachment.add"
+ATTACHMENT_DELETED = "attachment.delete"
+ATTACHMENT_AUDIT_ACTIONS = (ATTACHMENT_ADDED, ATTACHMENT_DELETED)
+
+
+def _sha256(file):
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in iter(lambda: file.read(1024 * 1024), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def _attachment_audit(actor, action, attachment, sha256=""):
+    """One AuditEvent per attachment added or deleted: who, which file (name, kind, size, type, hash)."""
+    summary = (_("Thêm tài liệu «%(n)s»") if action == ATTACHMENT_ADDED else _("Xóa tài liệu «%(n)s»")) % {
+        "n": attachment.original_name}
+    AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None, action=action, object_type="projects.DeAn",
+        object_id=str(attachment.de_an_id), summary=summary[:500],
+        data={"attachment": attachment.pk, "name": attachment.original_name, "kind": attachment.kind,
+              "size": attachment.size, "content_type": attachment.content_type, "sha256": sha256 or ""},
+    )
+
+
 @transaction.atomic
 def attachment_delete(*, actor, attachment):
-    attachment = Attachment.objects.select_related("de_an").get(pk=attachment.pk if isinstance(attachment, Attachment) else attachment)
+    """Delete an attachment (rule ``attachment.delete``: while the dossier is editable, administrators in
+    any state, nobody once it is the evidence of a step taken). The file goes after commit."""
+    pk = attachment.pk if isinstance(attachment, Attachment) else attachment
+    try:
+        attachment = Attachment.objects.select_for_update(of=("self",)).select_related("de_an").get(pk=pk)
+    except Attachment.DoesNotExist as exc:
+        raise WorkflowError(_("Không tìm thấy tài liệu.")) from exc
     _require(access.can(actor, "attachment.delete", attachment))
+    added = (AuditEvent.objects.filter(action=ATTACHMENT_ADDED, object_type="projects.DeAn",
+                                       object_id=str(attachment.de_an_id), data__attachment=attachment.pk)
+             .order_by("-id").values_list("data", flat=True).first())
     name, storage = attachment.file.name, attachment.file.storage
+    _attachment_audit(actor, ATTACHMENT_DELETED, attachment, (added or {}).get("sha256", ""))
     attachment.delete()
     transaction.on_commit(lambda: storage.delete(name))
 
@@ -1070,6 +1110,8 @@ def de_an_accept(*, actor, de_an, accepted_on, comment=""):
             raise WorkflowError(_("Cần nhập ngày nghiệm thu."))
         if r.start_date and accepted_on < r.start_date:
             raise WorkflowError(_("Ngày nghiệm thu không được trước ngày bắt đầu đề án."))
+        if accepted_on > timezone.localdate():
+            raise WorkflowError(_("Ngày nghiệm thu không được sau ngày hôm nay."))
         if not Attachment.objects.filter(de_an=r, kind=AttachmentKind.ACCEPTANCE_MINUTES).exists():
             raise WorkflowError(_("Cần đính kèm biên bản nghiệm thu trước khi ghi nhận nghiệm thu."))
         r.accepted_on = accepted_on
@@ -1080,17 +1122,28 @@ def de_an_accept(*, actor, de_an, accepted_on, comment=""):
 
 @transaction.atomic
 def de_an_settle(*, actor, de_an, settled_amount, settled_on=None, comment=""):
-    """Record the settlement (quyết toán): the settled support amount, at most what was approved."""
+    """Record the settlement (quyết toán): the settled support amount, at most what was approved, and
+    its date ``settled_on`` (default today; a settlement recorded late keeps its real date): not in the
+    future, not before the acceptance date."""
     def apply(r, step):
         amount = _money(settled_amount, _("Kinh phí quyết toán"))
         approved = (r.approved_national_amount if r.level == Level.NATIONAL else r.approved_local_amount)
         if approved is not None and amount > approved:
             raise WorkflowError(_("Kinh phí quyết toán %(a)s lớn hơn kinh phí được duyệt %(b)s.")
                                 % {"a": format_dong(amount), "b": format_dong(approved)})
+        today = timezone.localdate()
+        day = settled_on or today
+        if day > today:
+            raise WorkflowError(_("Ngày quyết toán %(d)s không được sau ngày hôm nay.") % {"d": format_date(day)})
+        if r.accepted_on and day < r.accepted_on:
+            raise WorkflowError(_("Ngày quyết toán %(d)s không được trước ngày nghiệm thu %(a)s.")
+                                % {"d": format_date(day), "a": format_date(r.accepted_on)})
         r.settled_amount = amount
-        r.settled_on = settled_on or timezone.localdate()
+        r.settled_on = day
+        data["settled_on"] = day.isoformat()
 
-    return _transition(actor=actor, de_an=de_an, action="settle", comment=comment, apply=apply)[0]
+    data = {}
+    return _transition(actor=actor, de_an=de_an, action="settle", comment=comment, apply=apply, data=data)[0]
 
 
 @transaction.atomic

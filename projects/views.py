@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -364,25 +365,27 @@ def _detail_context(request, de_an, **extra):
         amount = sum(line.amount for line in lines if line.source == source)
         totals.append({"source": source, "label": label, "amount": amount})
     steps = selectors.available_actions(user=request.user, de_an=de_an)
-    forms = {s.action: TransitionForm(initial={"action": s.action, "amount": _default_amount(de_an, s.action)})
+    forms = {s.action: TransitionForm(initial={"action": s.action, "amount": _default_amount(de_an, s.action),
+                                               **_default_dates(s.action)})
              for s in steps}
     for action, form in extra.pop("transition_forms", {}).items():
         forms[action] = form
     user = request.user
+    attachments = list(de_an.attachments.all())
     return {
         "de_an": de_an,
         "lines": lines,
         "totals": totals,
         "grand_total": sum(t["amount"] for t in totals),
         "beneficiaries": list(de_an.beneficiaries.all()),
-        "attachments": list(de_an.attachments.all()),
+        "attachments": attachments,
         "contents": list(de_an.contents.all()),
         "adjustments": list(de_an.adjustments.all()),
         "actions": [{"step": s, "form": forms[s.action]} for s in steps],
         "timeline": _label_timeline(selectors.timeline(de_an)),
         "can_edit": access.can(user, "de_an.edit", de_an).allowed,
         "can_attach": access.can(user, "de_an.attach", de_an).allowed,
-        "can_delete_attachments": access.can(user, "de_an.edit", de_an).allowed or access.is_admin(user),
+        "deletable_attachments": {f.pk for f in attachments if access.can(user, "attachment.delete", f)},
         "attachment_form": extra.pop("attachment_form", None) or AttachmentForm(),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "status_label": Status(de_an.status).label,
@@ -405,6 +408,12 @@ def _default_amount(de_an, action):
     if action == "settle":
         return de_an.approved_national_amount if de_an.level == Level.NATIONAL else de_an.approved_local_amount
     return None
+
+
+def _default_dates(action):
+    if action == "settle":
+        return {"settled_on": timezone.localdate()}  # a settlement recorded late is given its real date
+    return {}
 
 
 def _run_transition(user, de_an, action, data):
@@ -434,7 +443,8 @@ def _run_transition(user, de_an, action, data):
     if action == "accept":
         return services.de_an_accept(**common, accepted_on=data.get("accepted_on"), comment=comment)
     if action == "settle":
-        return services.de_an_settle(**common, settled_amount=data.get("amount"), comment=comment)
+        return services.de_an_settle(**common, settled_amount=data.get("amount"), settled_on=data.get("settled_on"),
+                                     comment=comment)
     raise services.WorkflowError(_("Thao tác không được hỗ trợ."))
 
 

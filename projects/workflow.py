@@ -16,9 +16,10 @@ Requirement codes (checked by the services):
     approved_amount    the approved national (KCQG) or local (KCĐP) support in đồng
     local_decision     the UBND tỉnh decision number and date (KCĐP approval)
     rules              the pre-submission rules of ``projects.rules`` pass
-    accepted_on        the acceptance (nghiệm thu) date
-    acceptance_minutes an attachment of kind "acceptance_minutes" exists
-    settled_amount     the settled amount in đồng
+    accepted_on        the acceptance (nghiệm thu) date (not in the future)
+    acceptance_minutes an attachment of kind "acceptance_minutes" exists (evidence: see EVIDENCE)
+    settled_amount     the settled amount in đồng (with the settlement date: default today, not in the
+                       future, not before the acceptance date)
     adjustment         a pending adjustment exists (minor: reviewer; major: also decision_number)
 """
 from dataclasses import dataclass, field
@@ -73,6 +74,13 @@ class Step:
     notify: tuple = ()  # roles told afterwards (local roles: of the đề án's province)
     danger: bool = False  # shown as a red button
     queue: frozenset | None = None  # roles whose "what waits for me" lists it (None: all of ``roles``)
+    # The question asked before the step is sent (a step that cannot be undone). A ``danger`` step
+    # without one gets the page's general "cannot be undone" question; see ``needs_confirmation``.
+    confirm: str = ""
+
+    @property
+    def needs_confirmation(self):
+        return bool(self.confirm) or self.danger
 
     def queue_roles(self):
         return self.roles if self.queue is None else self.queue
@@ -81,9 +89,16 @@ class Step:
         return role in self.roles or role in ALWAYS_ALLOWED
 
 
-def _step(action, target, roles, label, *, levels=BOTH, requires=(), notify=(), danger=False, queue=None):
+def _step(action, target, roles, label, *, levels=BOTH, requires=(), notify=(), danger=False, queue=None, confirm=""):
     return Step(action, target, frozenset(roles), label, frozenset(levels), tuple(requires), tuple(notify), danger,
-                frozenset(queue) if queue is not None else None)
+                frozenset(queue) if queue is not None else None, confirm)
+
+
+# Questions asked before the irreversible steps that are not "danger" (red) ones: nothing leads back.
+_CONFIRM_ACCEPT = _("Xác nhận nghiệm thu đề án? Sau khi nghiệm thu, đề án không quay lại giai đoạn thực hiện "
+                    "và biên bản nghiệm thu không xóa được nữa.")
+_CONFIRM_SETTLE = _("Xác nhận quyết toán đề án? Quyết toán là bước cuối cùng: đề án kết thúc, kinh phí và ngày "
+                    "quyết toán không sửa được nữa.")
 
 
 _SUBMIT = _step("submit", SUBMITTED, {CENTRE, PROVINCE}, _("Gửi Sở Công Thương"), requires=("rules",), notify=(PROVINCE,),
@@ -128,9 +143,10 @@ WORKFLOW: dict[str, tuple[Step, ...]] = {
         _step("request_adjustment", ADJUSTMENT_REQUESTED, {CENTRE, PROVINCE}, _("Đề nghị điều chỉnh"),
               requires=("comment",), notify=(REVIEWER, PROVINCE)),
         _step("accept", ACCEPTED, {PROVINCE, REVIEWER}, _("Nghiệm thu"), levels={KCQG},
-              requires=("accepted_on", "acceptance_minutes"), notify=(CENTRE, PROVINCE, REVIEWER)),
+              requires=("accepted_on", "acceptance_minutes"), notify=(CENTRE, PROVINCE, REVIEWER),
+              confirm=_CONFIRM_ACCEPT),
         _step("accept", ACCEPTED, {PROVINCE}, _("Nghiệm thu"), levels={KCDP},
-              requires=("accepted_on", "acceptance_minutes"), notify=(CENTRE,)),
+              requires=("accepted_on", "acceptance_minutes"), notify=(CENTRE,), confirm=_CONFIRM_ACCEPT),
     ),
     ADJUSTMENT_REQUESTED: (
         # Minor: the reviewer decides. Major (more money, new content, extension, stop): the
@@ -146,9 +162,9 @@ WORKFLOW: dict[str, tuple[Step, ...]] = {
     ),
     ACCEPTED: (
         _step("settle", SETTLED, {REVIEWER}, _("Quyết toán"), levels={KCQG}, requires=("settled_amount",),
-              notify=(CENTRE, PROVINCE)),
+              notify=(CENTRE, PROVINCE), confirm=_CONFIRM_SETTLE),
         _step("settle", SETTLED, {PROVINCE}, _("Quyết toán"), levels={KCDP}, requires=("settled_amount",),
-              notify=(CENTRE,)),
+              notify=(CENTRE,), confirm=_CONFIRM_SETTLE),
     ),
     REJECTED: (),
     SETTLED: (),
@@ -183,6 +199,19 @@ ACTION_LABELS = {
     "import_approved": _("nhập đề án đã phê duyệt từ kế hoạch"),
     "create": _("tạo đề án"),
 }
+
+
+# Requirement codes met by an attachment of that kind (code → AttachmentKind value): the evidence the
+# step was taken on. Once such a step has been taken, its evidence stays in the dossier: nobody, not even
+# an administrator, may delete it (``khuyencong.access``, rule ``attachment.delete``).
+EVIDENCE = {"acceptance_minutes": "acceptance_minutes"}
+
+
+def evidence_of(kind):
+    """The actions whose step requires an attachment of ``kind`` as evidence (``()`` for other kinds)."""
+    codes = {code for code, k in EVIDENCE.items() if k == kind}
+    steps = [s for state_steps in WORKFLOW.values() for s in state_steps if codes & set(s.requires)]
+    return tuple(a for a in ACTIONS if any(s.action == a for s in steps))
 
 
 @dataclass(frozen=True)

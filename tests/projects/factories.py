@@ -97,6 +97,11 @@ def pdf_file(name="bien-ban.pdf"):
     return ContentFile(b"%PDF-1.4\n% test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", name=name)
 
 
+# Acceptance and settlement dates may not be in the future: a fixed day in the past of the test runs
+# (after the 2026 đề án's start, 01/03/2026).
+ACCEPTED_ON = date(2026, 11, 5)
+
+
 def advance(de_an, to, u):
     """Walk ``de_an`` (KCQG) through the services up to state ``to``."""
     path = ["submitted", "forwarded", "under_appraisal", "approved", "in_implementation", "accepted", "settled"]
@@ -109,7 +114,7 @@ def advance(de_an, to, u):
         "in_implementation": lambda d: services.de_an_start_implementation(actor=u.centre, de_an=d),
         "accepted": lambda d: (services.attachment_add(actor=u.province, de_an=d, file=pdf_file(),
                                                        kind="acceptance_minutes"),
-                               services.de_an_accept(actor=u.province, de_an=d, accepted_on=date(2027, 12, 5)))[1],
+                               services.de_an_accept(actor=u.province, de_an=d, accepted_on=ACCEPTED_ON))[1],
         "settled": lambda d: services.de_an_settle(actor=u.reviewer, de_an=d, settled_amount=390_000_000),
     }
     if to in ("approved", "in_implementation", "accepted", "settled"):

@@ -6,7 +6,7 @@ from khuyencong import access
 from projects import services
 from projects.models import Status
 
-from .factories import EstablishmentFactory, current, pdf_file, ready_de_an
+from .factories import EstablishmentFactory, advance, current, pdf_file, ready_de_an
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,54 @@ def test_attachment_delete_only_while_editable(users, settings, tmp_path):
     with pytest.raises(services.WorkflowError, match="đang soạn hoặc bị trả lại"):
         services.attachment_delete(actor=users.centre, attachment=keep)
     assert d.attachments.count() == 1
+
+
+MINUTES_KEPT = ("Không xóa được tài liệu «bien-ban.pdf» (Biên bản nghiệm thu): đây là căn cứ của bước «nghiệm thu» "
+                "đã thực hiện, phải được giữ lại trong hồ sơ đề án.")
+
+
+def test_acceptance_minutes_are_kept_once_accepted_even_by_administrators(users, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = advance(ready_de_an(users.centre), "accepted", users)  # the minutes are attached by the Sở first
+    minutes = d.attachments.get(kind="acceptance_minutes")
+    photo = services.attachment_add(actor=users.province, de_an=d, file=pdf_file("anh.pdf"), kind="photo")
+    for user in (users.admin, users.province, users.centre, users.reviewer):
+        decision = access.can(user, "attachment.delete", minutes)
+        assert not decision and decision.reason == MINUTES_KEPT, user
+    with pytest.raises(services.WorkflowError) as exc:
+        services.attachment_delete(actor=users.admin, attachment=minutes)
+    assert str(exc.value) == MINUTES_KEPT
+    # Still kept after the settlement, and after an administrator's cancellation.
+    services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount=390_000_000)
+    assert not access.can(users.admin, "attachment.delete", minutes)
+    assert d.attachments.filter(pk=minutes.pk).exists()
+    # Other kinds stay the administrator's to delete in any state.
+    assert access.can(users.admin, "attachment.delete", photo)
+    assert not access.can(users.province, "attachment.delete", photo)
+    services.attachment_delete(actor=users.admin, attachment=photo)
+
+
+def test_acceptance_minutes_kept_after_an_administrator_cancels_an_accepted_de_an(users, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = advance(ready_de_an(users.centre), "accepted", users)
+    services.de_an_cancel(actor=users.admin, de_an=d, comment="Trùng với đề án khác")
+    minutes = d.attachments.get(kind="acceptance_minutes")
+    assert access.can(users.admin, "attachment.delete", minutes).reason == MINUTES_KEPT
+
+
+def test_acceptance_minutes_may_be_replaced_before_the_acceptance(users, settings, tmp_path):
+    """Before the step is taken the minutes are an ordinary attachment: the administrator may remove a
+    wrong upload during implementation (the editors only while the dossier is editable)."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = advance(ready_de_an(users.centre), "in_implementation", users)
+    wrong = services.attachment_add(actor=users.province, de_an=d, file=pdf_file("nham.pdf"), kind="acceptance_minutes")
+    decision = access.can(users.province, "attachment.delete", wrong)
+    assert not decision and "đang soạn hoặc bị trả lại" in decision.reason
+    services.attachment_delete(actor=users.admin, attachment=wrong)
+    draft = ready_de_an(users.centre)
+    early = services.attachment_add(actor=users.centre, de_an=draft, file=pdf_file(), kind="acceptance_minutes")
+    services.attachment_delete(actor=users.centre, attachment=early)
+    assert not d.attachments.exists() and not draft.attachments.exists()
 
 
 def test_notification_mail_only_after_commit(users, django_capture_on_commit_callbacks, mailoutbox):

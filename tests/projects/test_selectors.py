@@ -129,6 +129,27 @@ def test_timeline_merges_changes_transitions_and_comments(users):
     assert [e.at for e in entries] == sorted(e.at for e in entries)
 
 
+def test_timeline_shows_attachments_added_and_deleted(users, settings, tmp_path):
+    from khuyencong.models import AuditEvent
+
+    from .factories import pdf_file
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = ready_de_an(users.centre)
+    att = services.attachment_add(actor=users.centre, de_an=d, file=pdf_file("bao-gia.pdf"), kind="quotation")
+    services.attachment_delete(actor=users.province, attachment=att)
+    # Another đề án's files and the output records other apps log on this đề án are not attachment entries.
+    services.attachment_add(actor=users.centre, de_an=ready_de_an(users.centre), file=pdf_file("khac.pdf"))
+    AuditEvent.objects.create(actor=users.centre, action="output_plan_set", object_type="projects.DeAn",
+                              object_id=str(d.pk), summary="Ghi sản phẩm kế hoạch")
+    entries = [e for e in selectors.timeline(d) if e.kind == "attachment"]
+    assert [(e.title, e.actor, e.note) for e in entries] == [
+        ("Thêm tài liệu «bao-gia.pdf»", users.centre, f"Báo giá · {att.size}\xa0byte"),
+        ("Xóa tài liệu «bao-gia.pdf»", users.province, f"Báo giá · {att.size}\xa0byte"),
+    ]
+    assert entries[0].at <= entries[1].at
+
+
 def test_queues_follow_the_workflow_table(users):
     draft = ready_de_an(users.centre, name="Nháp")
     submitted = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, name="Đã gửi"))

@@ -223,6 +223,61 @@ def test_attachment_other_province_refused(users, settings, tmp_path):
         services.attachment_add(actor=users.centre_other, de_an=d, file=pdf_file())
 
 
+def _attachment_events(de_an):
+    from khuyencong.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(object_type="projects.DeAn", object_id=str(de_an.pk),
+                                          action__startswith="attachment.").order_by("id"))
+
+
+def test_attachment_added_and_deleted_are_audited(users, settings, tmp_path):
+    import hashlib
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = ready_de_an(users.centre)
+    body = pdf_file().read()
+    att = services.attachment_add(actor=users.centre, de_an=d, file=ContentFile(body, name="Báo giá máy.pdf"),
+                                  kind="quotation")
+    [added] = _attachment_events(d)
+    assert added.action == "attachment.add" and added.actor == users.centre
+    assert added.summary == "Thêm tài liệu «Báo giá máy.pdf»"
+    assert added.data == {"attachment": att.pk, "name": "Báo giá máy.pdf", "kind": "quotation", "size": len(body),
+                          "content_type": "application/pdf", "sha256": hashlib.sha256(body).hexdigest()}
+    services.attachment_delete(actor=users.province, attachment=att)
+    added_again, deleted = _attachment_events(d)
+    assert added_again == added
+    assert deleted.action == "attachment.delete" and deleted.actor == users.province
+    assert deleted.summary == "Xóa tài liệu «Báo giá máy.pdf»"
+    assert deleted.data == {**added.data}  # the same file: its name, size and hash as recorded when added
+    assert not Attachment.objects.filter(pk=att.pk).exists()
+
+
+def test_refused_attachment_writes_leave_no_audit_event(users, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = ready_de_an(users.centre)
+    with pytest.raises(WorkflowError, match="không được chấp nhận"):
+        services.attachment_add(actor=users.centre, de_an=d, file=ContentFile(b"MZ", name="virus.exe"))
+    with pytest.raises(WorkflowError, match="tỉnh, thành phố khác"):
+        services.attachment_add(actor=users.centre_other, de_an=d, file=pdf_file())
+    att = services.attachment_add(actor=users.centre, de_an=d, file=pdf_file())
+    with pytest.raises(WorkflowError, match="tỉnh, thành phố khác"):
+        services.attachment_delete(actor=users.centre_other, attachment=att)
+    services.de_an_submit(actor=users.centre, de_an=d)
+    with pytest.raises(WorkflowError, match="đang soạn hoặc bị trả lại"):
+        services.attachment_delete(actor=users.centre, attachment=att)
+    assert [e.action for e in _attachment_events(d)] == ["attachment.add"]
+
+
+def test_deleting_an_attachment_already_deleted_is_refused_once(users, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    d = ready_de_an(users.centre)
+    att = services.attachment_add(actor=users.centre, de_an=d, file=pdf_file())
+    services.attachment_delete(actor=users.centre, attachment=att)
+    with pytest.raises(WorkflowError, match="Không tìm thấy tài liệu."):
+        services.attachment_delete(actor=users.centre, attachment=att)
+    assert [e.action for e in _attachment_events(d)] == ["attachment.add", "attachment.delete"]
+
+
 # --- recording an approved đề án (funding's import) ---------------------------------------------------
 
 def record(**overrides):

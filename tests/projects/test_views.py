@@ -171,6 +171,34 @@ def test_detail_of_an_approved_de_an_links_to_its_money_page(users, client_as):
     assert reverse("funding:de_an_money", args=[de_an.pk]) in body and "Cam kết kinh phí, tạm ứng" in body
 
 
+@pytest.mark.parametrize("level", [Level.NATIONAL, Level.LOCAL])
+def test_money_page_link_for_kcqg_and_kcdp_approvals(users, client_as, level):
+    """A KCQG đề án gets the Minister's decision (decision_number), a KCĐP one only the UBND tỉnh's
+    (local_decision_number): either way the Sở finds the page where it records payments, and the page
+    opens (it asks only that the đề án be visible)."""
+    de_an = ready_de_an(users.centre, level=level)
+    if level == Level.NATIONAL:
+        de_an = advance(de_an, "approved", users)
+        assert de_an.decision_number and not de_an.local_decision_number
+    else:
+        de_an = services.de_an_submit(actor=users.centre, de_an=de_an)
+        de_an = services.de_an_approve_local(actor=users.province, de_an=de_an, decision_number="1234/QĐ-UBND",
+                                             decision_date=date(2026, 2, 1))
+        assert de_an.local_decision_number and not de_an.decision_number
+    money = reverse("funding:de_an_money", args=[de_an.pk])
+    for user in (users.province, users.centre, users.reviewer):
+        body = client_as(user).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+        assert money in body and "Cam kết kinh phí, tạm ứng, thanh toán và quyết toán" in body
+    response = client_as(users.province).get(money)
+    assert response.status_code == 200 and response.context["can_record"]
+
+
+def test_no_money_page_link_before_any_decision(users, client_as):
+    de_an = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
+    body = client_as(users.province).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    assert reverse("funding:de_an_money", args=[de_an.pk]) not in body
+
+
 def test_detail_query_count_does_not_grow_with_lines(users, client_as):
     small = ready_de_an(users.centre)
     big = ready_de_an(users.centre)
@@ -463,6 +491,123 @@ def test_an_action_refused_because_someone_else_moved_the_de_an_on_is_told_at_th
     page = client_as(users.reviewer).get(response["Location"]).content.decode()
     assert 'class="msg msg-error"' in page and 'id="action-approve"' not in page
     assert Transition.objects.filter(de_an=de_an, action="approve").count() == 1
+
+
+# --- acceptance and settlement on the page ------------------------------------------------------------
+
+SETTLE_QUESTION = ("Xác nhận quyết toán đề án? Quyết toán là bước cuối cùng: đề án kết thúc, kinh phí và ngày "
+                   "quyết toán không sửa được nữa.")
+
+
+def _panel(page, action):
+    start = page.index(f'id="action-{action}"')
+    return page[start:page.index("</details>", start)]
+
+
+def test_settle_panel_asks_first_and_offers_todays_date(users, client_as):
+    from .factories import ACCEPTED_ON
+
+    de_an = advance(ready_de_an(users.centre), "accepted", users)
+    page = client_as(users.reviewer).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    panel = _panel(page, "settle")
+    assert f'data-confirm="{SETTLE_QUESTION}"' in panel
+    assert 'class="btn primary">Quyết toán</button>' in panel  # asked first, but not a red button
+    assert 'name="settled_on" id="so-settle"' in panel
+    assert f'value="{timezone.localdate():%d/%m/%Y}"' in panel
+    assert f"Từ ngày nghiệm thu {ACCEPTED_ON:%d/%m/%Y} đến hôm nay; để trống là hôm nay." in panel
+    assert 'value="400.000.000"' in panel  # the approved amount, as before
+
+
+def test_accept_panel_asks_first_and_the_red_steps_keep_their_question(users, client_as):
+    de_an = advance(ready_de_an(users.centre), "in_implementation", users)
+    page = client_as(users.province).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    assert ('data-confirm="Xác nhận nghiệm thu đề án? Sau khi nghiệm thu, đề án không quay lại giai đoạn thực hiện '
+            'và biên bản nghiệm thu không xóa được nữa."') in _panel(page, "accept")
+    assert "data-confirm" not in _panel(page, "request_adjustment")
+    page = client_as(users.admin).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    assert 'data-confirm="Xác nhận: Hủy đề án? Thao tác này không hoàn tác được."' in _panel(page, "cancel")
+    appraisal = advance(ready_de_an(users.centre), "under_appraisal", users)
+    page = client_as(users.reviewer).get(reverse("projects:detail", args=[appraisal.pk])).content.decode()
+    assert "data-confirm" not in _panel(page, "approve")
+    assert 'data-confirm="Xác nhận: Không phê duyệt? Thao tác này không hoàn tác được."' in _panel(page, "reject")
+
+
+def test_settle_with_its_real_date_through_the_page(users, client_as):
+    de_an = advance(ready_de_an(users.centre), "accepted", users)
+    response = client_as(users.reviewer).post(reverse("projects:transition", args=[de_an.pk]), {
+        "action": "settle", "amount": "390.000.000", "settled_on": "20/11/2026"}, follow=True)
+    assert "Đã quyết toán đề án" in response.content.decode()
+    de_an.refresh_from_db()
+    assert de_an.status == "settled" and de_an.settled_amount == 390_000_000 and de_an.settled_on == date(2026, 11, 20)
+    assert "390.000.000 đ (20/11/2026)" in response.content.decode()
+
+
+def test_settle_with_an_empty_date_is_settled_today(users, client_as):
+    de_an = advance(ready_de_an(users.centre), "accepted", users)
+    client_as(users.reviewer).post(reverse("projects:transition", args=[de_an.pk]), {
+        "action": "settle", "amount": "390.000.000", "settled_on": ""})
+    de_an.refresh_from_db()
+    assert de_an.status == "settled" and de_an.settled_on == timezone.localdate()
+
+
+def test_settle_refuses_a_bad_date_and_keeps_the_panel_open(users, client_as):
+    from .factories import ACCEPTED_ON
+
+    de_an = advance(ready_de_an(users.centre), "accepted", users)
+    before = snapshot(de_an)
+    url = reverse("projects:transition", args=[de_an.pk])
+    c = client_as(users.reviewer)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    eve = ACCEPTED_ON - timedelta(days=1)
+    cases = [
+        (f"{tomorrow:%d/%m/%Y}", f"Ngày quyết toán {tomorrow:%d/%m/%Y} không được sau ngày hôm nay."),
+        (f"{eve:%d/%m/%Y}", f"Ngày quyết toán {eve:%d/%m/%Y} không được trước ngày nghiệm thu {ACCEPTED_ON:%d/%m/%Y}."),
+        ("31/02/2026", "Ngày quyết toán: Ngày không hợp lệ; hãy nhập theo dạng dd/mm/yyyy, ví dụ 05/03/2026."),
+    ]
+    for typed, message in cases:
+        response = c.post(url, {"action": "settle", "amount": "390.000.000", "settled_on": typed})
+        assert response.status_code == 400, typed
+        page = response.content.decode()
+        assert 'id="action-settle" open' in page and message in page, typed
+        assert f'value="{typed}"' in _panel(page, "settle")
+    assert snapshot(de_an) == before
+    de_an.refresh_from_db()
+    assert de_an.settled_amount is None and de_an.settled_on is None
+
+
+# --- attachments on the timeline, evidence kept -----------------------------------------------------------
+
+def test_attachments_added_and_deleted_are_on_the_timeline(users, client_as, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    de_an = ready_de_an(users.centre)
+    c = client_as(users.centre)
+    c.post(reverse("projects:attachment_upload", args=[de_an.pk]),
+           {"file": SimpleUploadedFile("bao-gia.pdf", pdf_file().read()), "kind": "quotation"})
+    att = Attachment.objects.get(de_an=de_an)
+    c.post(reverse("projects:attachment_delete", args=[att.pk]))
+    page = c.get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    timeline = page[page.index('id="dong-thoi-gian"'):]
+    assert "<strong>Thêm tài liệu «bao-gia.pdf»</strong>" in timeline
+    assert "<strong>Xóa tài liệu «bao-gia.pdf»</strong>" in timeline
+    assert timeline.index("Thêm tài liệu «bao-gia.pdf»") < timeline.index("Xóa tài liệu «bao-gia.pdf»")
+    assert '<div class="muted">Báo giá · ' in timeline
+
+
+def test_acceptance_minutes_cannot_be_deleted_once_accepted(users, client_as, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    de_an = advance(ready_de_an(users.centre), "accepted", users)
+    minutes = Attachment.objects.get(de_an=de_an, kind="acceptance_minutes")
+    photo = services.attachment_add(actor=users.province, de_an=de_an, file=pdf_file("anh.pdf"), kind="photo")
+    c = client_as(users.admin)
+    page = c.get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    assert reverse("projects:attachment_delete", args=[minutes.pk]) not in page  # no button for it …
+    assert reverse("projects:attachment_delete", args=[photo.pk]) in page  # … the administrator's others keep theirs
+    response = c.post(reverse("projects:attachment_delete", args=[minutes.pk]), follow=True)  # a forged post
+    assert ("Không xóa được tài liệu «bien-ban.pdf» (Biên bản nghiệm thu): đây là căn cứ của bước «nghiệm thu» đã "
+            "thực hiện, phải được giữ lại trong hồ sơ đề án.") in response.content.decode()
+    assert Attachment.objects.filter(pk=minutes.pk).exists()
 
 
 def test_transition_on_other_province_is_404_and_changes_nothing(users, client_as):

@@ -74,10 +74,10 @@ def test_implementation_adjustment_acceptance_settlement(users):
     assert Adjustment.objects.filter(de_an=d, status="rejected").count() == 1
     # Acceptance needs the minutes attached.
     with pytest.raises(WorkflowError, match="biên bản nghiệm thu"):
-        services.de_an_accept(actor=users.province, de_an=d, accepted_on=date(2028, 6, 30))
+        services.de_an_accept(actor=users.province, de_an=d, accepted_on=date(2026, 11, 20))
     services.attachment_add(actor=users.province, de_an=d, file=pdf_file(), kind="acceptance_minutes")
-    d = services.de_an_accept(actor=users.province, de_an=d, accepted_on=date(2028, 6, 30))
-    assert d.status == Status.ACCEPTED and d.accepted_on == date(2028, 6, 30)
+    d = services.de_an_accept(actor=users.province, de_an=d, accepted_on=date(2026, 11, 20))
+    assert d.status == Status.ACCEPTED and d.accepted_on == date(2026, 11, 20)
     with pytest.raises(WorkflowError, match="lớn hơn kinh phí được duyệt"):
         services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount="500.000.000")
     d = services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount="390.000.000")
@@ -267,3 +267,100 @@ def test_cancelling_after_approval_releases_the_commitment(users):
     allocation.refresh_from_db()
     assert d.status == Status.CANCELLED and allocation.committed == 0
     assert Transition.objects.get(de_an=d, action="cancel").data["released"] == 400_000_000
+
+
+# --- acceptance and settlement dates ---------------------------------------------------------------
+
+def test_acceptance_date_may_not_be_in_the_future(users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    d = advance(ready_de_an(users.centre), "in_implementation", users)
+    services.attachment_add(actor=users.province, de_an=d, file=pdf_file(), kind="acceptance_minutes")
+    row = DeAn.objects.get(pk=d.pk)
+    before = (row.status, row.revision)
+    with pytest.raises(WorkflowError, match="Ngày nghiệm thu không được sau ngày hôm nay."):
+        services.de_an_accept(actor=users.province, de_an=d, accepted_on=timezone.localdate() + timedelta(days=1))
+    assert assert_untouched(d, before).accepted_on is None
+
+
+def test_settlement_keeps_its_real_date(users):
+    d = advance(ready_de_an(users.centre), "accepted", users)
+    d = services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount="390.000.000", settled_on=date(2026, 11, 10))
+    assert d.status == Status.SETTLED and d.settled_on == date(2026, 11, 10)
+    assert Transition.objects.get(de_an=d, action="settle").data == {"settled_on": "2026-11-10"}
+
+
+def test_settlement_date_defaults_to_today(users):
+    from django.utils import timezone
+
+    d = advance(ready_de_an(users.centre), "accepted", users)
+    d = services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount=390_000_000)
+    assert d.settled_on == timezone.localdate()
+
+
+def test_settlement_date_may_not_be_before_acceptance_nor_in_the_future(users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .factories import ACCEPTED_ON
+
+    d = advance(ready_de_an(users.centre), "accepted", users)
+    before = (d.status, DeAn.objects.get(pk=d.pk).revision)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(WorkflowError) as exc:
+        services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount=390_000_000, settled_on=tomorrow)
+    assert str(exc.value) == f"Ngày quyết toán {tomorrow:%d/%m/%Y} không được sau ngày hôm nay."
+    eve = ACCEPTED_ON - timedelta(days=1)
+    with pytest.raises(WorkflowError) as exc:
+        services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount=390_000_000, settled_on=eve)
+    assert str(exc.value) == (f"Ngày quyết toán {eve:%d/%m/%Y} không được trước ngày nghiệm thu "
+                              f"{ACCEPTED_ON:%d/%m/%Y}.")
+    after = assert_untouched(d, before)
+    assert after.settled_amount is None and after.settled_on is None
+    assert not Transition.objects.filter(de_an=d, action="settle").exists()
+    # The acceptance day itself is a valid settlement day.
+    d = services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount=390_000_000, settled_on=ACCEPTED_ON)
+    assert d.settled_on == ACCEPTED_ON
+
+
+def test_kcdp_settlement_by_the_province_with_its_date(users):
+    d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
+    d = services.de_an_approve_local(actor=users.province, de_an=d, decision_number="1234/QĐ-UBND",
+                                     decision_date=date(2026, 2, 1))
+    d = services.de_an_start_implementation(actor=users.centre, de_an=d)
+    services.attachment_add(actor=users.province, de_an=d, file=pdf_file(), kind="acceptance_minutes")
+    d = services.de_an_accept(actor=users.province, de_an=d, accepted_on=date(2026, 10, 1))
+    with pytest.raises(WorkflowError, match="trước ngày nghiệm thu 01/10/2026"):
+        services.de_an_settle(actor=users.province, de_an=d, settled_amount=300_000_000, settled_on=date(2026, 9, 30))
+    d = services.de_an_settle(actor=users.province, de_an=d, settled_amount=300_000_000, settled_on=date(2026, 10, 15))
+    assert d.status == Status.SETTLED and d.settled_on == date(2026, 10, 15)
+
+
+# --- confirmation and evidence, declared by the table ------------------------------------------------
+
+def test_every_step_that_cannot_be_undone_asks_for_confirmation():
+    """Steps into a final state (settle, reject, cancel) and the acceptance (nothing leads back to
+    implementation) ask first; settle and accept with their own question, not as red "danger" buttons."""
+    for state in workflow.STATES:
+        for step in workflow.steps_from(state):
+            if step.target in workflow.FINAL_STATES or step.action == "accept":
+                assert step.needs_confirmation, (state, step.action)
+    settle = [s for s in workflow.steps_from(workflow.ACCEPTED) if s.action == "settle"]
+    accept = [s for s in workflow.steps_from(workflow.IN_IMPLEMENTATION) if s.action == "accept"]
+    assert len(settle) == 2 and len(accept) == 2
+    for step in settle:
+        assert not step.danger and str(step.confirm).startswith("Xác nhận quyết toán đề án?")
+    for step in accept:
+        assert not step.danger and str(step.confirm).startswith("Xác nhận nghiệm thu đề án?")
+    # Approval is not final (an adjustment changes the money, a stop cancels it): no question.
+    approve = [s for s in workflow.steps_from(workflow.UNDER_APPRAISAL) if s.action == "approve"]
+    assert approve and not approve[0].needs_confirmation
+
+
+def test_evidence_attachments_come_from_the_step_requirements():
+    assert workflow.evidence_of("acceptance_minutes") == ("accept",)
+    assert workflow.evidence_of("quotation") == ()
+    assert workflow.evidence_of("settlement") == ()
