@@ -8,7 +8,7 @@ province and content. Definitions (also in docs/dashboards.md):
   (current provinces only: allocations are made to the 34 provinces).
 * **Cam kết** (committed): ``funding.Commitment.amount`` of the selected đề án, by the allocation's
   year and source.
-* **Giải ngân** (disbursed): every ``funding.Disbursement`` (advances, payments, settlement payments)
+* **Giải ngân** (disbursed): every ``funding.Disbursement`` not voided (advances, payments, settlement payments)
   of the selected đề án, by the đề án's plan year and the disbursement's source.
 * **Quyết toán** (settled): ``DeAn.settled_amount`` of settled đề án, by plan year; source by level
   (KCQG → national, KCĐP → local).
@@ -179,7 +179,7 @@ def _commitments(user, filters):
 def _disbursements(user, filters):
     from funding.models import Disbursement
 
-    return related_to_selection(Disbursement.objects.all(), user=user, filters=filters, path="de_an__")
+    return related_to_selection(Disbursement.objects.counted(), user=user, filters=filters, path="de_an__")
 
 
 # --- shared grouped queries ---------------------------------------------------------------------
@@ -291,7 +291,8 @@ class Facts:
                f" JOIN {t['Allocation']} a ON a.id = g.allocation_id JOIN {t['AnnualPlan']} p ON p.id = a.plan_id"
                " GROUP BY p.year, a.source, g.prov", []),
             (row("b", ["s.plan_year", "x.source", gf], ["SUM(x.amount)"])
-             + f" FROM {hang(t['Disbursement'], 'x', 'de_an_id')} GROUP BY s.plan_year, x.source, {gf}", []),
+             + f" FROM {hang(t['Disbursement'], 'x', 'de_an_id')} WHERE x.voided_at IS NULL"
+               f" GROUP BY s.plan_year, x.source, {gf}", []),
             (row("n", ["COALESCE(ac.parent_id, ac.id)", "s.status"], ["COUNT(DISTINCT s.id)"])
              + f" FROM {hang(through, 'dc', 'dean_id')} JOIN {t['ActivityContent']} ac ON ac.id = dc.activitycontent_id"
                " GROUP BY COALESCE(ac.parent_id, ac.id), s.status", []),
@@ -719,7 +720,7 @@ def province_comparison(*, user, filters, facts=None):
         "count": agg["n"] or 0, "settled": agg["settled"] or 0,
         "allocated": alloc_all.aggregate(s=Sum("amount"))["s"] or 0,
         "committed": Commitment.objects.filter(de_an__in=national).aggregate(s=Sum("amount"))["s"] or 0,
-        "disbursed": Disbursement.objects.filter(de_an__in=national).aggregate(s=Sum("amount"))["s"] or 0,
+        "disbursed": Disbursement.objects.counted().filter(de_an__in=national).aggregate(s=Sum("amount"))["s"] or 0,
     }
     labels = {"count": _("Số đề án"), **measure_labels()}
     rows = []
@@ -774,13 +775,15 @@ def indicator_de_an(*, user, filters, indicator, limit=500):
 
 def data_version():
     """A cheap stamp that changes whenever a đề án changes state or money/outputs are recorded: the
-    newest id of the transition, commitment, disbursement, output and economic-result tables (each
-    an index lookup, all in one query). Edits that write none of these show after the cache's TTL."""
+    newest id of the transition, commitment, disbursement, output and economic-result tables and the
+    number of voided disbursements (a void changes no id) — each an index lookup, all in one query.
+    Edits that write none of these show after the cache's TTL."""
     from funding.models import Commitment, Disbursement
     from projects.models import Transition
 
     tables = [m._meta.db_table for m in (Transition, Commitment, Disbursement, DeAnIndicatorOutput, DeAnEconomicResult)]
-    sql = "SELECT " + ", ".join(f"(SELECT MAX(id) FROM {t})" for t in tables)
+    sql = ("SELECT " + ", ".join(f"(SELECT MAX(id) FROM {t})" for t in tables)
+           + f", (SELECT COUNT(*) FROM {Disbursement._meta.db_table} WHERE voided_at IS NOT NULL)")
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return "-".join(str(v or 0) for v in cursor.fetchone())

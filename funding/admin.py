@@ -37,7 +37,7 @@ class CommitmentAdmin(ReadOnly):
 
 @admin.register(Disbursement)
 class DisbursementAdmin(ReadOnly):
-    list_display = ("de_an", "kind", "source", "amount", "date", "document_number")
+    list_display = ("de_an", "kind", "source", "amount", "date", "document_number", "voided_at")
     list_select_related = ("de_an",)
 
 

@@ -5,7 +5,7 @@ from khuyencong.dates import DateField
 from khuyencong.security import NoControlCharactersMixin
 from projects.forms import MoneyField
 
-from .models import DisbursementKind
+from .models import DisbursementKind, ImportKind, ImportStatus
 
 
 class ImportUploadForm(forms.Form):
@@ -14,6 +14,20 @@ class ImportUploadForm(forms.Form):
         help_text=_("Bảng phân bổ kinh phí theo tỉnh hoặc phụ lục kế hoạch (danh mục đề án) đúng mẫu đang dùng."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
+
+
+class ImportFilterForm(forms.Form):
+    """The import list's filters (GET): kind of file, state, plan year. A wrong value is named beside
+    its field and the list is shown unfiltered."""
+
+    kind = forms.ChoiceField(label=_("Loại tệp"), required=False, choices=[("", _("Tất cả"))] + ImportKind.choices,
+                             error_messages={"invalid_choice": _("Loại tệp không hợp lệ; hãy chọn trong danh sách.")})
+    status = forms.ChoiceField(label=_("Trạng thái"), required=False, choices=[("", _("Tất cả"))] + ImportStatus.choices,
+                               error_messages={"invalid_choice": _("Trạng thái không hợp lệ; hãy chọn trong danh sách.")})
+    year = forms.IntegerField(label=_("Năm"), required=False, min_value=2000, max_value=2100,
+                              error_messages={"invalid": _("Năm phải là số, ví dụ 2026."),
+                                              "min_value": _("Năm phải từ 2000 đến 2100."),
+                                              "max_value": _("Năm phải từ 2000 đến 2100.")})
 
 
 class YearForm(forms.Form):
@@ -41,3 +55,16 @@ class DisbursementForm(NoControlCharactersMixin, forms.Form):
         if amount is not None and amount <= 0:
             raise forms.ValidationError(_("Số tiền giải ngân phải lớn hơn 0."))
         return amount
+
+
+class DisbursementVoidForm(NoControlCharactersMixin, forms.Form):
+    """Cancel one disbursement of the đề án (hidden id) with a reason."""
+
+    disbursement = forms.IntegerField(widget=forms.HiddenInput, min_value=1,
+                                      error_messages={"required": _("Không rõ khoản giải ngân cần hủy; hãy mở lại trang."),
+                                                      "invalid": _("Không rõ khoản giải ngân cần hủy; hãy mở lại trang."),
+                                                      "min_value": _("Không rõ khoản giải ngân cần hủy; hãy mở lại trang.")})
+    reason = forms.CharField(label=_("Lý do hủy"), max_length=500,
+                             help_text=_("Ví dụ: nhập nhầm số tiền, đã nhập lại đúng ở khoản khác."),
+                             error_messages={"required": _("Cần nhập lý do hủy khoản giải ngân."),
+                                             "max_length": _("Lý do hủy dài quá %(limit_value)s ký tự.")})

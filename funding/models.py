@@ -239,8 +239,17 @@ class DisbursementKind(models.TextChoices):
     SETTLEMENT = "settlement", _("Quyết toán")
 
 
+class DisbursementQuerySet(models.QuerySet):
+    def counted(self):
+        """The disbursements every total counts: all but the voided ones (kept, struck through, on the
+        money page). Any reader that sums or counts money paid out starts from here."""
+        return self.filter(voided_at__isnull=True)
+
+
 class Disbursement(models.Model):
     """Money paid out for a đề án: an advance, a payment, or the settlement."""
+
+    objects = DisbursementQuerySet.as_manager()
 
     de_an = models.ForeignKey("projects.DeAn", verbose_name=_("đề án"), on_delete=models.PROTECT, related_name="disbursements")
     kind = models.CharField(_("loại"), max_length=12, choices=DisbursementKind.choices)
@@ -255,6 +264,14 @@ class Disbursement(models.Model):
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     # One key per form shown: sending the same form twice (double click, reload) records it once.
     request_key = models.CharField(_("mã lần gửi"), max_length=64, null=True, blank=True, editable=False)
+    # A wrongly entered disbursement is voided, never deleted or edited (funding.services.disbursement_void):
+    # the row stays, shown struck through with who, when and why, and no total counts it.
+    voided_at = models.DateTimeField(_("hủy lúc"), null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người hủy"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    void_reason = models.CharField(_("lý do hủy"), max_length=500, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("giải ngân")
@@ -267,7 +284,20 @@ class Disbursement(models.Model):
             ),
             models.UniqueConstraint(fields=["request_key"], condition=Q(request_key__isnull=False),
                                     name="funding_disbursement_request_key_unique"),
+            # Voided means a time and a reason; not voided means neither (who may later be deleted: SET_NULL).
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True, void_reason="") | (Q(voided_at__isnull=False) & ~Q(void_reason="")),
+                name="funding_disbursement_void_complete",
+            ),
+        ]
+        indexes = [
+            # The few voided rows: dashboards.selectors.data_version counts them (a void changes no id).
+            models.Index(fields=["voided_at"], condition=Q(voided_at__isnull=False), name="funding_disb_voided"),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount}"
+
+    @property
+    def voided(self):
+        return self.voided_at is not None

@@ -38,11 +38,12 @@ class FundingSummary:
 
 def funding_summary(*, user, year, province=None):
     """Allocated, committed, disbursed (advances + payments) and settled money for ``year`` by current
-    province and source, scoped to what ``user`` may see. Totals are the sums of the lines."""
+    province and source, scoped to what ``user`` may see; voided disbursements count nowhere. Totals
+    are the sums of the lines."""
     from khuyencong.models import Province
 
     allocations = access.visible_allocations(user).filter(plan__year=year)
-    disbursements = access.visible_disbursements(user).filter(de_an__plan_year=year)
+    disbursements = access.visible_disbursements(user).counted().filter(de_an__plan_year=year)
     if province is not None:
         allocations = allocations.filter(province=province)
         disbursements = disbursements.filter(de_an__current_province=province)
@@ -106,11 +107,16 @@ class DeAnMoney:
     disbursements: list
     totals: dict
 
+    @property
+    def voided_count(self):
+        return sum(1 for d in self.disbursements if d.voided_at is not None)
+
 
 def de_an_money(*, user, de_an_id):
-    """The money view of one đề án ``user`` may see (raises DeAn.DoesNotExist otherwise). Totals in
-    integer đồng: advances, payments, settlement, paid (advances + payments), remaining (approved −
-    paid), committed. Three queries."""
+    """The money view of one đề án ``user`` may see (raises DeAn.DoesNotExist otherwise). Every
+    disbursement is listed, voided ones too (``voided_at`` set: shown struck through); the totals, in
+    integer đồng, count only those not voided: advances, payments, settlement, paid (advances +
+    payments), remaining (approved − paid), committed. Three queries."""
     from .models import source_for_level
 
     de_an = access.visible_de_an(user).select_related("current_province", "province").get(pk=de_an_id)
@@ -118,17 +124,27 @@ def de_an_money(*, user, de_an_id):
     approved = (de_an.approved_national_amount if source == AllocationSource.NATIONAL else de_an.approved_local_amount) or 0
     commitments = list(access.visible_commitments(user).filter(de_an=de_an)
                        .select_related("allocation__plan", "allocation__province").order_by("pk"))
-    disbursements = list(access.visible_disbursements(user).filter(de_an=de_an).select_related("created_by")
+    disbursements = list(access.visible_disbursements(user).filter(de_an=de_an).select_related("created_by", "voided_by")
                          .order_by("date", "id"))
-    totals = {kind: sum(d.amount for d in disbursements if d.kind == kind) for kind in DisbursementKind.values}
+    counted = [d for d in disbursements if d.voided_at is None]
+    totals = {kind: sum(d.amount for d in counted if d.kind == kind) for kind in DisbursementKind.values}
     paid = totals[DisbursementKind.ADVANCE] + totals[DisbursementKind.PAYMENT]
     totals.update(paid=paid, remaining=approved - paid, committed=sum(c.amount for c in commitments))
     return DeAnMoney(de_an=de_an, source=source, approved=approved, commitments=commitments,
                      disbursements=disbursements, totals=totals)
 
 
-def import_batch_list(*, user):
-    return access.visible_import_batches(user).select_related("created_by", "applied_by", "plan").order_by("-created_at", "-id")
+def import_batch_list(*, user, kind=None, status=None, year=None):
+    """The import batches ``user`` may see (``access.visible_import_batches``), newest first, narrowed
+    by the list's filters; a filter only narrows that scope."""
+    qs = access.visible_import_batches(user).select_related("created_by", "applied_by", "plan").order_by("-created_at", "-id")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    if year:
+        qs = qs.filter(year=year)
+    return qs
 
 
 def import_batch_get(*, user, pk):

@@ -1203,7 +1203,8 @@ def _referenced_message(batch, exc):
 
 @transaction.atomic
 def import_discard(*, batch, actor):
-    """Drop a previewed batch that will not be confirmed (its stored file is deleted)."""
+    """Drop a previewed batch that will not be confirmed: its rows go, its stored file is deleted after
+    commit, and an audit event ``funding.import_discarded`` keeps who, when, the file's name and SHA-256."""
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != ImportStatus.PREVIEWED:
         raise ImportFailed(_("Chỉ hủy được lô đang chờ xác nhận."))
@@ -1211,6 +1212,13 @@ def import_discard(*, batch, actor):
     batch.status = ImportStatus.DISCARDED
     batch.save(update_fields=["status"])
     name = batch.file.name
+    AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None, action="funding.import_discarded",
+        object_type="funding.ImportBatch", object_id=str(batch.pk),
+        summary=_("Hủy lô nhập #%(id)s «%(name)s» (chưa nhập)") % {"id": batch.pk, "name": batch.original_name[:200]},
+        data={"sha256": batch.sha256, "kind": batch.kind, "original_name": batch.original_name, "file": name,
+              "size": batch.size, "rows_total": batch.rows_total},
+    )
     if name:
         transaction.on_commit(lambda: batch.file.storage.delete(name))
     return batch
@@ -1227,11 +1235,11 @@ PAYABLE_STATUSES = frozenset({"approved", "in_implementation", "adjustment_reque
 
 
 def paid_amount(de_an):
-    """What has been paid out for ``de_an`` so far: its advances and payments, in đồng (settlements
-    are not payments)."""
+    """What has been paid out for ``de_an`` so far: its advances and payments not voided, in đồng
+    (settlements are not payments)."""
     from .models import Disbursement, DisbursementKind
 
-    return (Disbursement.objects.filter(de_an_id=de_an.pk).exclude(kind=DisbursementKind.SETTLEMENT)
+    return (Disbursement.objects.counted().filter(de_an_id=de_an.pk).exclude(kind=DisbursementKind.SETTLEMENT)
             .aggregate(total=Sum("amount"))["total"] or 0)
 
 
@@ -1278,7 +1286,7 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
               "quyết toán hoặc hủy.") % {"code": de_an.code, "s": Status(de_an.status).label})
     source = source_for_level(de_an.level)
     approved = (de_an.approved_national_amount if source == AllocationSource.NATIONAL else de_an.approved_local_amount) or 0
-    rows = list(Disbursement.objects.filter(de_an=de_an).values_list("kind", "amount"))
+    rows = list(Disbursement.objects.counted().filter(de_an=de_an).values_list("kind", "amount"))
     paid = sum(a for k, a in rows if k != DisbursementKind.SETTLEMENT)
     if kind == DisbursementKind.SETTLEMENT:
         if any(k == DisbursementKind.SETTLEMENT for k, _a in rows):
@@ -1298,6 +1306,58 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
         request_key=request_key or None,
     )
     return disbursement
+
+
+VOID_REASON_MAX = 500
+
+
+@transaction.atomic
+def disbursement_void(*, actor, disbursement, reason):
+    """Cancel a wrongly entered disbursement: the row stays, marked voided (who, when, why), and no
+    total counts it any more (``paid_amount``, the money page, the summaries). Refused
+    (``DisbursementRefused``, Vietnamese) without a reason, when already voided, when the đề án is no
+    longer payable (settled, cancelled: ``PAYABLE_STATUSES``) or when ``actor`` may not record its
+    disbursements (``funding.record_disbursement``). Locks the đề án row first, as
+    ``disbursement_record`` does, then the disbursement: a void racing a new payment or another void
+    of the same row is checked one after the other. Records the audit event
+    ``funding.disbursement_voided``."""
+    from khuyencong import access
+    from projects.models import DeAn, Status
+
+    from .models import Disbursement
+
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DisbursementRefused(_("Cần nhập lý do hủy khoản giải ngân."))
+    if len(reason) > VOID_REASON_MAX:
+        raise DisbursementRefused(_("Lý do hủy dài quá %(limit_value)s ký tự.") % {"limit_value": VOID_REASON_MAX})
+    de_an = DeAn.objects.select_for_update().get(pk=disbursement.de_an_id)
+    decision = access.can(actor, "funding.record_disbursement", de_an)
+    if not decision:
+        raise DisbursementRefused(decision.reason)
+    row = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
+    if row.voided_at is not None:
+        raise DisbursementRefused(
+            _("Khoản giải ngân này đã được hủy lúc %(when)s; không hủy lại được.") % {"when": format_datetime(row.voided_at)})
+    if de_an.status not in PAYABLE_STATUSES:
+        raise DisbursementRefused(
+            _("Đề án %(code)s đang ở trạng thái «%(s)s»: chỉ hủy được khoản giải ngân của đề án đã được phê duyệt, "
+              "chưa quyết toán hoặc hủy.") % {"code": de_an.code, "s": Status(de_an.status).label})
+    row.voided_at = timezone.now()
+    row.voided_by = actor if getattr(actor, "pk", None) else None
+    row.void_reason = reason
+    row.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    AuditEvent.objects.create(
+        actor=row.voided_by, action="funding.disbursement_voided", object_type="funding.Disbursement",
+        object_id=str(row.pk),
+        summary=(_("Hủy %(kind)s %(amount)s (chứng từ %(doc)s) của đề án %(code)s: %(reason)s") % {
+            "kind": row.get_kind_display().lower(), "amount": format_dong(row.amount), "doc": row.document_number,
+            "code": de_an.code, "reason": reason})[:500],
+        data={"de_an_id": de_an.pk, "de_an_code": de_an.code, "kind": row.kind, "source": row.source,
+              "amount": row.amount, "date": row.date.isoformat(), "document_number": row.document_number,
+              "reason": reason},
+    )
+    return row
 
 
 # === background apply for big files ===============================================================

@@ -18,4 +18,5 @@ urlpatterns = [
     path("nhap/<int:pk>/huy/", views.import_discard, name="import_discard"),
     path("nhap/<int:pk>/tep-goc/", views.import_file, name="import_file"),
     path("de-an/<int:de_an_id>/", views.de_an_money, name="de_an_money"),
+    path("de-an/<int:de_an_id>/huy-giai-ngan/", views.disbursement_void, name="disbursement_void"),
 ]

@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from khuyencong import access
 from khuyencong.formatting import format_dong
 from khuyencong.models import Province
+from khuyencong.pagination import paginate
 from khuyencong.security import private_download
 
 from . import selectors, services
 from .exports import XLSX_CONTENT_TYPE, allocations_workbook, commitments_workbook, template_workbook
-from .forms import DisbursementForm, ImportUploadForm
+from .forms import DisbursementForm, DisbursementVoidForm, ImportFilterForm, ImportUploadForm
 from .importers import ImportRejected
 from .models import ImportBatch, ImportStatus
 
@@ -110,12 +111,24 @@ def template_download(request):
 
 # --- import -----------------------------------------------------------------------------------
 
+IMPORTS_PER_PAGE = 50
+
+
 @login_required
 @require_GET
 def import_list(request):
+    """Every batch the administrator may see, newest first, 50 a page, filtered by kind, state and
+    year (a wrong filter is named beside its field and the list shown unfiltered)."""
     _require(access.can(request.user, "funding.import"))
-    page = Paginator(selectors.import_batch_list(user=request.user), 50).get_page(request.GET.get("trang"))
-    return render(request, "funding/import_list.html", {"page": page, "form": ImportUploadForm()})
+    filter_form = ImportFilterForm(request.GET or None)
+    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    batches = selectors.import_batch_list(user=request.user, kind=filters.get("kind") or None,
+                                          status=filters.get("status") or None, year=filters.get("year"))
+    page, query = paginate(request, batches, IMPORTS_PER_PAGE)
+    return render(request, "funding/import_list.html", {
+        "page": page, "query_no_page": query, "form": ImportUploadForm(), "filter_form": filter_form,
+        "filtered": bool(filters and any(filters.values())),
+    })
 
 
 @login_required
@@ -245,42 +258,98 @@ def import_file(request, pk):
 
 # --- a đề án's money: commitments, disbursements, and the entry form ------------------------------
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def de_an_money(request, de_an_id):
-    """What a đề án holds and what was paid out; the roles of ``funding.record_disbursement`` also get
-    the entry form (POST → redirect, so a reload does not send it again; the hidden key makes a
-    double click record once)."""
+def _money_or_404(request, de_an_id):
     from projects.models import DeAn
 
     try:
         money = selectors.de_an_money(user=request.user, de_an_id=de_an_id)
     except DeAn.DoesNotExist as exc:
         raise Http404(_("Không tìm thấy đề án.")) from exc
+    _require(access.can(request.user, "de_an.view", money.de_an))
+    return money
+
+
+def _money_page(request, money, decision, *, form=None, void_form=None, status=200):
+    """The money page. Users who may record get the entry form (a fresh key unless ``form`` is given)
+    and, while the đề án is payable, a void form beside each disbursement not voided (``void_form``: the
+    one sent back with its errors; shown beside its row, or above the table when that row has none)."""
     de_an = money.de_an
-    _require(access.can(request.user, "de_an.view", de_an))
-    decision = access.can(request.user, "funding.record_disbursement", de_an)
-    form = None
-    status = 200
-    if request.method == "POST":
-        _require(decision)
-        form = DisbursementForm(request.POST)
-        if form.is_valid():
-            try:
-                disbursement = services.disbursement_record(actor=request.user, de_an=de_an, **form.cleaned_data)
-            except services.DisbursementRefused as exc:
-                form.add_error(None, str(exc))
-            else:
-                if getattr(disbursement, "replayed", False):
-                    messages.info(request, _("Khoản này đã được ghi nhận trước đó (gửi lại cùng một biểu mẫu)."))
-                else:
-                    messages.success(request, _("Đã ghi nhận %(kind)s %(amount)s.") % {
-                        "kind": disbursement.get_kind_display().lower(), "amount": format_dong(disbursement.amount)})
-                return redirect("funding:de_an_money", de_an_id=de_an.pk)
-        status = 400
-    elif decision:
+    if decision and form is None:
         form = DisbursementForm(initial={"request_key": uuid.uuid4().hex})
+    can_void = bool(decision) and de_an.status in services.PAYABLE_STATUSES
+    void_errors = []
+    sent = void_form.cleaned_data.get("disbursement") if void_form is not None and hasattr(void_form, "cleaned_data") else None
+    placed = False
+    for d in money.disbursements:
+        if can_void and d.voided_at is None:
+            if void_form is not None and d.pk == sent:
+                void_form.auto_id = f"void-{d.pk}-%s"
+                d.void_form, placed = void_form, True
+            else:
+                d.void_form = DisbursementVoidForm(auto_id=f"void-{d.pk}-%s", initial={"disbursement": d.pk})
+    if void_form is not None and not placed:
+        void_errors = [e for errors in void_form.errors.values() for e in errors]
     return render(request, "funding/de_an_money.html", {
         "money": money, "de_an": de_an, "form": form, "totals": money.totals,
         "can_record": bool(decision), "record_reason": "" if decision else decision.reason,
+        "can_void": can_void, "void_errors": void_errors,
     }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def de_an_money(request, de_an_id):
+    """What a đề án holds and what was paid out; the roles of ``funding.record_disbursement`` also get
+    the entry form (POST → redirect, so a reload does not send it again; the hidden key makes a
+    double click record once)."""
+    money = _money_or_404(request, de_an_id)
+    de_an = money.de_an
+    decision = access.can(request.user, "funding.record_disbursement", de_an)
+    if request.method != "POST":
+        return _money_page(request, money, decision)
+    _require(decision)
+    form = DisbursementForm(request.POST)
+    if form.is_valid():
+        try:
+            disbursement = services.disbursement_record(actor=request.user, de_an=de_an, **form.cleaned_data)
+        except services.DisbursementRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            if getattr(disbursement, "replayed", False):
+                messages.info(request, _("Khoản này đã được ghi nhận trước đó (gửi lại cùng một biểu mẫu)."))
+            else:
+                messages.success(request, _("Đã ghi nhận %(kind)s %(amount)s.") % {
+                    "kind": disbursement.get_kind_display().lower(), "amount": format_dong(disbursement.amount)})
+            return redirect("funding:de_an_money", de_an_id=de_an.pk)
+    return _money_page(request, money, decision, form=form, status=400)
+
+
+@login_required
+@require_POST
+def disbursement_void(request, de_an_id):
+    """Void one disbursement of the đề án (its id and the reason in the form); refused reasons are shown
+    beside that row's reason (400), success goes back to the money page."""
+    money = _money_or_404(request, de_an_id)
+    de_an = money.de_an
+    decision = access.can(request.user, "funding.record_disbursement", de_an)
+    _require(decision)
+    void_form = DisbursementVoidForm(request.POST)
+    if void_form.is_valid():
+        target = next((d for d in money.disbursements if d.pk == void_form.cleaned_data["disbursement"]), None)
+        if target is None:
+            void_form.add_error("disbursement", _("Không tìm thấy khoản giải ngân này trong đề án %(code)s.")
+                                % {"code": de_an.code})
+        else:
+            try:
+                voided = services.disbursement_void(actor=request.user, disbursement=target,
+                                                    reason=void_form.cleaned_data["reason"])
+            except services.DisbursementRefused as exc:
+                void_form.add_error("reason", str(exc))
+                money = _money_or_404(request, de_an_id)  # as it is now (a void from another page, a settlement)
+            else:
+                messages.success(request, _("Đã hủy %(kind)s %(amount)s (chứng từ %(doc)s); khoản này không còn được "
+                                            "tính vào tổng giải ngân.") % {
+                    "kind": voided.get_kind_display().lower(), "amount": format_dong(voided.amount),
+                    "doc": voided.document_number})
+                return redirect("funding:de_an_money", de_an_id=de_an.pk)
+    return _money_page(request, money, decision, void_form=void_form, status=400)

@@ -137,7 +137,7 @@ def _disbursed(year, province=None):
     """Khuyến công money paid out (advances, payments, settlements) for the year's đề án."""
     from funding.models import Disbursement
 
-    qs = Disbursement.objects.filter(de_an__plan_year=year, de_an__status__in=IMPLEMENTED_STATUSES)
+    qs = Disbursement.objects.counted().filter(de_an__plan_year=year, de_an__status__in=IMPLEMENTED_STATUSES)
     if province is not None:
         qs = qs.filter(de_an__current_province=province)
     return qs.aggregate(total=Sum("amount"))["total"] or 0

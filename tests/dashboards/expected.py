@@ -46,8 +46,8 @@ def by_province(selected, grouping, years, *, level="", current_province=None):
     for c in Commitment.objects.values("de_an_id", "amount"):
         if c["de_an_id"] in selected:
             out[selected[c["de_an_id"]][key]]["committed"] += c["amount"]
-    for x in Disbursement.objects.values("de_an_id", "amount"):
-        if x["de_an_id"] in selected:
+    for x in Disbursement.objects.values("de_an_id", "amount", "voided_at"):
+        if x["de_an_id"] in selected and x["voided_at"] is None:
             out[selected[x["de_an_id"]][key]]["disbursed"] += x["amount"]
     if grouping == "current":
         for a in Allocation.objects.values("province_id", "amount", year=F("plan__year"), plan_level=F("plan__level")):
@@ -67,8 +67,8 @@ def money_by_year(selected, years, *, level="", current_province=None):
     for c in Commitment.objects.values("de_an_id", "amount", year=F("allocation__plan__year"), source=F("allocation__source")):
         if c["de_an_id"] in selected and c["year"] in out:
             out[c["year"]][c["source"]]["committed"] += c["amount"]
-    for x in Disbursement.objects.values("de_an_id", "amount", "source"):
-        if x["de_an_id"] in selected:
+    for x in Disbursement.objects.values("de_an_id", "amount", "source", "voided_at"):
+        if x["de_an_id"] in selected and x["voided_at"] is None:
             out[selected[x["de_an_id"]]["plan_year"]][x["source"]]["disbursed"] += x["amount"]
     for d in selected.values():
         if d["status"] == "settled":

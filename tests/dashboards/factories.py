@@ -4,7 +4,7 @@ outputs per indicator and economic results, written directly as rows (this is te
 business write). ``world()`` returns the users and the rows the tests recompute figures from.
 """
 import random
-from datetime import date
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 from dashboards.models import DeAnEconomicResult, DeAnIndicatorOutput
@@ -18,6 +18,7 @@ from tests.khuyencong.factories import admin_user, centre_user, province_user, r
 
 APPROVED = ("approved", "in_implementation", "adjustment_requested", "accepted", "settled")
 PAID = ("in_implementation", "adjustment_requested", "accepted", "settled")
+VOIDED_AT = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 
 
 def source_of(level):
@@ -63,6 +64,11 @@ def world(n=260, seed=7):
             advance = (d.national_amount + d.local_amount) // 2 + 7
             disbursements.append(Disbursement(de_an=d, kind="advance", source=source_of(d.level), amount=advance,
                                               date=date(d.plan_year, 6, 1), document_number=f"UNC-{d.pk}"))
+            if d.pk % 3 == 0:  # entered by mistake and voided: every figure must leave it out
+                disbursements.append(Disbursement(de_an=d, kind="payment", source=source_of(d.level),
+                                                  amount=advance + 99_000_001, date=date(d.plan_year, 7, 1),
+                                                  document_number=f"NHAM-{d.pk}", voided_at=VOIDED_AT,
+                                                  void_reason="Nhập nhầm số tiền"))
             if d.status == "settled":
                 disbursements.append(Disbursement(de_an=d, kind="settlement", source=source_of(d.level),
                                                   amount=max((d.settled_amount or 0) - advance, 0),

@@ -38,3 +38,25 @@ def test_cache_hit_and_invalidation(client, world, settings):
     client.force_login(world.province)
     assert client.get(URL).status_code == 403
     cache.clear()
+
+
+def test_a_voided_disbursement_is_read_afresh(client, world, settings):
+    """A void changes no table's newest id: the data version counts the voided rows too, so the
+    «Giải ngân» figure drops at once instead of after the cache's lifetime."""
+    from django.utils import timezone
+
+    from dashboards.selectors import data_version
+    from funding.models import Disbursement
+
+    settings.DASHBOARD_CACHE_SECONDS = 600
+    cache.clear()
+    client.force_login(world.reviewer)
+    _first, n_first = _get(client)
+    _cached, n_cached = _get(client)
+    assert n_cached < n_first
+    before = data_version()
+    row = Disbursement.objects.counted().order_by("id").first()
+    Disbursement.objects.filter(pk=row.pk).update(voided_at=timezone.now(), void_reason="Nhập nhầm")
+    assert data_version() != before
+    _again, n_again = _get(client)
+    assert n_again == n_first

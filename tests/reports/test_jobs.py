@@ -350,6 +350,9 @@ def test_disbursed_money_is_reported(users, media_root, no_dispatch):
     Disbursement.objects.create(de_an=counted, kind="advance", source="national", amount=123_456_789, date=date(2025, 5, 1), document_number="1/TU")
     Disbursement.objects.create(de_an=counted, kind="payment", source="national", amount=1_000_001, date=date(2025, 9, 1), document_number="2/TT")
     Disbursement.objects.create(de_an=draft, kind="advance", source="national", amount=5_000_000, date=date(2025, 5, 1), document_number="3/TU")
+    # Entered by mistake and voided: kept on the money page, counted nowhere.
+    Disbursement.objects.create(de_an=counted, kind="payment", source="national", amount=70_000_000, date=date(2025, 9, 2),
+                                document_number="4/TT", voided_at=timezone.now(), void_reason="Nhập nhầm số tiền")
     job = services.report_request(user=users["reviewer"], kind="national", year=2025)
     services.report_run(job_id=job.pk)
     job.refresh_from_db()
