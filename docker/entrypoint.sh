@@ -1,6 +1,8 @@
 #!/bin/sh
 # Entry point of the khuyencong image. One image, three roles:
-#   web     wait for PostgreSQL, migrate, load reference data (idempotent), then gunicorn
+#   web     wait for PostgreSQL, migrate, load missing reference data (idempotent; administrators'
+#           edits are kept — `manage.py load_reference --overwrite` by hand restores shipped values),
+#           then gunicorn
 #   worker  Celery worker
 #   beat    Celery beat (run exactly one)
 # Anything else is executed as given, e.g. `docker compose run --rm web python manage.py shell`.

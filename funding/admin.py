@@ -2,18 +2,13 @@
 through admin forms, so the committed totals and the audit trail stay right."""
 from django.contrib import admin
 
+from khuyencong.admin import ReadOnlyMixin
+
 from .models import Allocation, AnnualPlan, Commitment, Disbursement, ImportBatch
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnly(ReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(AnnualPlan)

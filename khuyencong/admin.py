@@ -1,5 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import BaseModelAdmin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -22,11 +27,17 @@ admin.site.site_title = _("Cổng khuyến công")
 
 class RoleAccessMixin:
     """Admin pages open to the portal's administrator role (access.can), not only to Django
-    superusers with model permissions. Other apps may reuse it with their own ``access_action``."""
+    superusers with model permissions. Other apps may reuse it with their own ``access_action``.
+
+    The role only *adds* what Django's model permissions would not give; it never lifts a restriction.
+    A permission an admin class refuses to everyone (``refused_permissions``, which ``ReadOnlyMixin``
+    sets) stays refused — for the role and for superusers — whatever the order of the base classes."""
 
     access_action = "reference.manage"
 
-    def _role_allows(self, request):
+    def _role_allows(self, request, permission="view"):
+        if permission in getattr(self, "refused_permissions", ()):
+            return False
         return request.user.is_active and request.user.is_staff and bool(can(request.user, self.access_action))
 
     def has_module_permission(self, request):
@@ -36,13 +47,50 @@ class RoleAccessMixin:
         return self._role_allows(request) or super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, *args):
-        return self._role_allows(request) or super().has_add_permission(request, *args)
+        return self._role_allows(request, "add") or super().has_add_permission(request, *args)
 
     def has_change_permission(self, request, obj=None):
-        return self._role_allows(request) or super().has_change_permission(request, obj)
+        return self._role_allows(request, "change") or super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return self._role_allows(request) or super().has_delete_permission(request, obj)
+        return self._role_allows(request, "delete") or super().has_delete_permission(request, obj)
+
+
+class ReadOnlyMixin:
+    """A model written only through services (workflow, evidence rules, audit): shown, never added,
+    changed or deleted in the admin, by anyone — superusers and the administrator role included.
+
+    It must come before the ``ModelAdmin`` class among the bases (checked when the class is made);
+    before or after ``RoleAccessMixin`` makes no difference (``refused_permissions``). A history admin
+    (django-simple-history) cannot revert a row either: its revert form would save the row."""
+
+    refused_permissions = frozenset({"add", "change", "delete"})
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        mro = cls.__mro__
+        if BaseModelAdmin in mro and mro.index(BaseModelAdmin) < mro.index(ReadOnlyMixin):
+            raise TypeError(f"{cls.__name__}: ReadOnlyMixin must come before the ModelAdmin class among its bases")
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_history_permission(self, request, obj=None):
+        return False
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Province)
@@ -92,16 +140,46 @@ class SupportCapAdmin(RoleAccessMixin, admin.ModelAdmin):
     list_filter = ("level", "instrument")
 
 
+class AssignmentCheckMixin:
+    """The role and organisation an account gets in the admin obey the services' rule
+    (``services.validate_assignment``: a local role needs a current organisation of a province), checked
+    when they are set or changed, with the same Vietnamese message instead of a database error."""
+
+    def clean(self):
+        cleaned = super().clean()
+        changing = self.instance.pk is None or {"role", "organisation"} & set(self.changed_data)
+        if changing and "role" in self.fields and not self.has_error("role") and not self.has_error("organisation"):
+            role = cleaned.get("role")
+            organisation = cleaned.get("organisation") if "organisation" in self.fields else self.instance.organisation
+            if role:
+                try:
+                    services.validate_assignment(role, organisation)
+                except ValidationError as error:
+                    self.add_error("organisation" if "organisation" in self.fields else None, error)
+        return cleaned
+
+
+class PortalUserChangeForm(AssignmentCheckMixin, UserChangeForm):
+    pass
+
+
+class PortalUserCreationForm(AssignmentCheckMixin, AdminUserCreationForm):
+    pass
+
+
 @admin.register(User)
 class PortalUserAdmin(RoleAccessMixin, UserAdmin):
     access_action = "users.manage"
 
+    form = PortalUserChangeForm
+    add_form = PortalUserCreationForm
     list_display = ("username", "first_name", "last_name", "role", "organisation", "is_active")
     list_filter = ("role", "is_active")
     list_select_related = ("organisation",)
     raw_id_fields = ("organisation",)
     fieldsets = UserAdmin.fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation", "job_title", "phone")}),)
     add_fieldsets = UserAdmin.add_fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation")}),)
+    actions = ["unlock_login"]
 
     # Only a superuser hands out what goes beyond the portal's roles: the administrator role manages
     # accounts, but may not make itself or anyone else a superuser (or grant Django permissions), nor
@@ -124,11 +202,53 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def has_unlock_permission(self, request):
+        return bool(can(request.user, "users.manage"))
+
+    # Every change to an account is in the audit trail (AuditEvent), written through services: role,
+    # organisation, flags, groups and permissions (recorded once the many-to-many fields are saved too),
+    # a password set here, a deletion (single or «delete selected»), an unlock.
+
     def save_model(self, request, obj, form, change):
-        """Save, then record role, organisation, activation and permission changes in the audit trail."""
-        before = services.describe_user(User.objects.get(pk=obj.pk)) if change and obj.pk else None
+        obj._audit_before = (
+            services.describe_user(User.objects.get(pk=obj.pk), access=True) if change and obj.pk else None
+        )
         super().save_model(request, obj, form, change)
-        services.user_record_admin_change(actor=request.user, user=obj, before=before)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.user_record_admin_change(
+            actor=request.user, user=form.instance, before=getattr(form.instance, "_audit_before", None)
+        )
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            accounts = User.objects.filter(pk=unquote(id))
+            before = accounts.values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            # Saved or not (a refused form, «conflicting form data»): the stored hash says. Never logged.
+            user = accounts.first() if request.method == "POST" else None
+            if user is not None and user.password != before:
+                services.user_record_password_set(actor=request.user, user=user)
+        return response
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            services.user_record_deletion(actor=request.user, users=[obj])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            services.user_record_deletion(actor=request.user, users=list(queryset))
+            super().delete_queryset(request, queryset)
+
+    @admin.action(description=_("Mở khóa đăng nhập"), permissions=["unlock"])
+    def unlock_login(self, request, queryset):
+        """Lift the lockout after too many wrong passwords (django-axes) before its cool-off ends."""
+        removed = services.user_unlock_login(actor=request.user, users=list(queryset))
+        self.message_user(
+            request, _("Đã mở khóa đăng nhập cho %(n)d tài khoản.") % {"n": len(removed)}, messages.SUCCESS
+        )
 
 
 @admin.register(AuditEvent)

@@ -79,33 +79,44 @@ TT28_CAPS = [
 ]
 
 
-def _load_tree(instrument, valid_from, valid_to, tree, start_order):
+def _put(model, lookup, values, overwrite):
+    """Create the row if missing; change an existing one only with ``overwrite`` (administrators edit
+    names, amounts and validity dates in /quan-tri/, and the loader runs at every start)."""
+    if overwrite:
+        return model.objects.update_or_create(**lookup, defaults=values)[0]
+    return model.objects.get_or_create(**lookup, defaults=values)[0]
+
+
+def _load_tree(instrument, valid_from, valid_to, tree, start_order, overwrite):
     order = start_order
     for code, name, children in tree:
         order += 1
-        area, _ = ActivityContent.objects.update_or_create(
-            code=code, instrument=instrument,
-            defaults={"name": name, "parent": None, "valid_from": valid_from, "valid_to": valid_to, "order": order},
+        area = _put(
+            ActivityContent, {"code": code, "instrument": instrument},
+            {"name": name, "parent": None, "valid_from": valid_from, "valid_to": valid_to, "order": order}, overwrite,
         )
         for sub_code, sub_name in children:
             order += 1
-            ActivityContent.objects.update_or_create(
-                code=sub_code, instrument=instrument,
-                defaults={"name": sub_name, "parent": area, "valid_from": valid_from, "valid_to": valid_to, "order": order},
+            _put(
+                ActivityContent, {"code": sub_code, "instrument": instrument},
+                {"name": sub_name, "parent": area, "valid_from": valid_from, "valid_to": valid_to, "order": order},
+                overwrite,
             )
     return order
 
 
-def load_catalogue():
+def load_catalogue(*, overwrite=False):
+    """The contents and the caps that are missing; with ``overwrite``, existing rows get the shipped values
+    back as well."""
     # QĐ 1881's contents stay valid after 15/10/2025 (the 2026–2030 programme keeps the areas);
     # Decree 235 adds areas 8 and 9.
-    order = _load_tree(QD1881, QD1881_FROM, None, QD1881_CONTENTS, 0)
-    _load_tree(ND235, ND235_FROM, None, ND235_CONTENTS, order)
+    order = _load_tree(QD1881, QD1881_FROM, None, QD1881_CONTENTS, 0, overwrite)
+    _load_tree(ND235, ND235_FROM, None, ND235_CONTENTS, order, overwrite)
     for code, description, content_code, percent, amount_trieu, per in TT28_CAPS:
         content = ActivityContent.objects.get(code=content_code, instrument=QD1881)
-        SupportCap.objects.update_or_create(
-            code=code, instrument=TT28,
-            defaults={
+        _put(
+            SupportCap, {"code": code, "instrument": TT28},
+            {
                 "description": description,
                 "activity_content": content,
                 "level": Level.NATIONAL,
@@ -116,4 +127,5 @@ def load_catalogue():
                 "valid_from": TT28_FROM,
                 "valid_to": None,
             },
+            overwrite,
         )

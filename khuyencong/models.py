@@ -8,7 +8,7 @@ with validity dates, never constants.
 """
 from datetime import date
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
@@ -290,6 +290,16 @@ class SupportCap(models.Model):
         return min(limits) if limits else None
 
 
+class PortalUserManager(UserManager):
+    """``create_user`` keeps the defaults (role: implementing centre, which needs an organisation);
+    ``create_superuser`` (``manage.py createsuperuser``) makes a system administrator, a ministry role
+    that needs no organisation, unless a role is given."""
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices, default=Role.CENTRE)
     organisation = models.ForeignKey(
@@ -299,6 +309,8 @@ class User(AbstractUser):
     job_title = models.CharField(_("chức vụ"), max_length=100, blank=True)
     phone = models.CharField(_("điện thoại"), max_length=30, blank=True)
 
+    objects = PortalUserManager()
+
     class Meta:
         verbose_name = _("người dùng")
         verbose_name_plural = _("người dùng")
@@ -306,6 +318,9 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(role__in=[Role.REVIEWER, Role.ADMIN]) | Q(organisation__isnull=False),
                 name="user_local_role_needs_organisation",
+                violation_error_message=_(
+                    "Cán bộ Trung tâm khuyến công và Sở Công Thương phải thuộc một cơ quan, đơn vị."
+                ),
             ),
         ]
 

@@ -1,8 +1,16 @@
 """Load reference data idempotently: ``load_reference()`` (also ``manage.py load_reference``).
 
-Running it again changes nothing that is already right and never duplicates rows; rows are matched
-on their natural keys (province code + era, organisation code, programme code, …). Values an
-administrator edited on the programme targets (for example the 2026–2030 targets) are kept.
+Running it again never duplicates rows; rows are matched on their natural keys (province code + era,
+organisation code, programme code, …). The web container runs it at every start, so it must not undo
+what administrators edit in /quan-tri/:
+
+* organisations and their dated names, activity contents and support caps: a row that already exists
+  is left as it is (names, amounts, percentages, validity dates, successors …); only missing rows are
+  created. ``load_reference(overwrite=True)`` (``manage.py load_reference --overwrite``) puts every
+  field back to the shipped values, for an operator who wants exactly that;
+* provinces (the two maps of Nghị quyết 202/2025/QH15) and programmes with the targets of their own
+  decision are the loader's data, repaired in place; targets entered by administrators (for example
+  the 2026–2030 ones) are kept.
 """
 from django.db import transaction
 from django.dispatch import Signal
@@ -17,9 +25,11 @@ from .textsearch import fold_province_name
 reference_loaded = Signal()
 
 
-def _upsert(model, lookup, values):
+def _upsert(model, lookup, values, *, overwrite=True):
+    """Get or create the row matching ``lookup``; with ``overwrite``, also set an existing row's fields
+    to ``values`` (those that differ)."""
     obj, created = model.objects.get_or_create(**lookup, defaults=values)
-    if not created:
+    if not created and overwrite:
         changed = [k for k, v in values.items() if getattr(obj, k) != v]
         if changed:
             for k in changed:
@@ -62,19 +72,24 @@ def _province_org_names(province):
     return f"Sở Công Thương {place}", f"Trung tâm Khuyến công {place}"
 
 
-def load_organisations(current, former):
+def load_organisations(current, former, *, overwrite=False):
+    """The ministry, its agency (with its names by date) and each province's Sở and centre. Existing
+    rows are kept as administrators left them unless ``overwrite``."""
     ministry, _ = _upsert(
         Organisation, {"code": "bo-cong-thuong"},
         {"kind": OrganisationKind.MINISTRY, "name": "Bộ Công Thương", "province": None, "parent": None},
+        overwrite=overwrite,
     )
     agency, _ = _upsert(
         Organisation, {"code": "cuc-khuyen-cong"},
         {"kind": OrganisationKind.AGENCY, "name": data.AGENCY_NAMES[-1][0], "province": None, "parent": ministry},
+        overwrite=overwrite,
     )
     for name, short, valid_from, valid_to, basis in data.AGENCY_NAMES:
         _upsert(
             OrganisationName, {"organisation": agency, "name": name},
             {"short_name": short, "valid_from": valid_from, "valid_to": valid_to, "basis": basis},
+            overwrite=overwrite,
         )
     successors = {}
     for code, province in current.items():
@@ -82,12 +97,12 @@ def load_organisations(current, former):
         department, _ = _upsert(
             Organisation, {"code": f"so-ct-{code}"},
             {"kind": OrganisationKind.DEPARTMENT, "name": department_name, "province": province, "parent": None,
-             "valid_from": data.MERGER_DATE, "valid_to": None, "successor": None},
+             "valid_from": data.MERGER_DATE, "valid_to": None, "successor": None}, overwrite=overwrite,
         )
         centre, _ = _upsert(
             Organisation, {"code": f"ttkc-{code}"},
             {"kind": OrganisationKind.CENTRE, "name": centre_name, "province": province, "parent": department,
-             "valid_from": data.MERGER_DATE, "valid_to": None, "successor": None},
+             "valid_from": data.MERGER_DATE, "valid_to": None, "successor": None}, overwrite=overwrite,
         )
         successors[code] = (department, centre)
     for code, province in former.items():
@@ -96,12 +111,12 @@ def load_organisations(current, former):
         department, _ = _upsert(
             Organisation, {"code": f"so-ct-cu-{code}"},
             {"kind": OrganisationKind.DEPARTMENT, "name": department_name, "province": province, "parent": None,
-             "valid_from": None, "valid_to": data.FORMER_VALID_TO, "successor": new_department},
+             "valid_from": None, "valid_to": data.FORMER_VALID_TO, "successor": new_department}, overwrite=overwrite,
         )
         _upsert(
             Organisation, {"code": f"ttkc-cu-{code}"},
             {"kind": OrganisationKind.CENTRE, "name": centre_name, "province": province, "parent": department,
-             "valid_from": None, "valid_to": data.FORMER_VALID_TO, "successor": new_centre},
+             "valid_from": None, "valid_to": data.FORMER_VALID_TO, "successor": new_centre}, overwrite=overwrite,
         )
     return ministry, agency
 
@@ -132,14 +147,16 @@ def load_programmes():
 
 
 @transaction.atomic
-def load_reference():
-    """Load or refresh all reference data; returns counts for the command to print."""
+def load_reference(*, overwrite=False):
+    """Load the reference data that is missing (and repair the provinces and programmes); with
+    ``overwrite``, also put administrators' edits of organisations, contents and caps back to the shipped
+    values. Returns counts for the command to print."""
     current, former = load_provinces()
-    load_organisations(current, former)
+    load_organisations(current, former, overwrite=overwrite)
     load_programmes()
     from .catalogue import load_catalogue
 
-    load_catalogue()
+    load_catalogue(overwrite=overwrite)
     # Rules per đề án kind live with the projects app; the loader stays the one entry point for data.
     from projects.rules import ensure_kind_rules
 

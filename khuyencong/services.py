@@ -21,9 +21,10 @@ def _check(actor):
         raise UserChangeRefused(decision.reason)
 
 
-def describe_user(user):
-    """What the audit trail records about an account."""
-    return {
+def describe_user(user, *, access=False):
+    """What the audit trail records about an account (never its password); with ``access``, also its
+    Django groups and permissions (what the admin's user form can change)."""
+    data = {
         "role": user.role,
         "organisation": user.organisation.code if user.organisation_id else None,
         "province": user.organisation.province.code if user.organisation_id and user.organisation.province_id else None,
@@ -31,6 +32,13 @@ def describe_user(user):
         "is_staff": user.is_staff,
         "is_superuser": user.is_superuser,
     }
+    if access:
+        data["groups"] = sorted(user.groups.values_list("name", flat=True))
+        data["permissions"] = sorted(
+            f"{app}.{codename}"
+            for app, codename in user.user_permissions.values_list("content_type__app_label", "codename")
+        )
+    return data
 
 
 def _audit(*, actor, user, action, summary, before, after):
@@ -40,11 +48,19 @@ def _audit(*, actor, user, action, summary, before, after):
     )
 
 
-def _validate_assignment(role, organisation):
+def validate_assignment(role, organisation):
+    """Raise ``ValidationError`` (Vietnamese) unless ``role`` may work for ``organisation``: a local role
+    needs an organisation of a province (its scope), and nobody is attached to an organisation that has
+    ceased to exist. Used by the services below and by the admin's user form."""
     if role not in Role.values:
         raise ValidationError(_("Vai trò «%(r)s» không hợp lệ.") % {"r": role})
     if role not in NATIONWIDE_ROLES and organisation is None:
         raise ValidationError(_("Cán bộ Trung tâm khuyến công và Sở Công Thương phải thuộc một cơ quan, đơn vị."))
+    if role not in NATIONWIDE_ROLES and organisation.province_id is None:
+        raise ValidationError(
+            _("Cán bộ Trung tâm khuyến công và Sở Công Thương phải thuộc một đơn vị của tỉnh, thành phố; "
+              "«%(o)s» không thuộc tỉnh, thành phố nào.") % {"o": organisation.name}
+        )
     if organisation is not None and not organisation.is_valid_on(timezone.localdate()):
         raise ValidationError(
             _("Đơn vị «%(o)s» đã hết hiệu lực; hãy chọn đơn vị kế thừa.") % {"o": organisation.name}
@@ -57,7 +73,7 @@ def user_set_role(*, actor: User, user: User, role: str, organisation: Organisat
     _check(actor)
     user = User.objects.select_for_update(of=("self",)).select_related("organisation__province").get(pk=user.pk)
     organisation = organisation if organisation is not None else user.organisation
-    _validate_assignment(role, organisation)
+    validate_assignment(role, organisation)
     before = describe_user(user)
     user.role = role
     user.organisation = organisation
@@ -75,7 +91,7 @@ def user_move(*, actor: User, user: User, organisation: Organisation) -> User:
     """Move ``user`` to another organisation (and so, possibly, another province)."""
     _check(actor)
     user = User.objects.select_for_update(of=("self",)).select_related("organisation__province").get(pk=user.pk)
-    _validate_assignment(user.role, organisation)
+    validate_assignment(user.role, organisation)
     before = describe_user(user)
     user.organisation = organisation
     user.save(update_fields=["organisation"])
@@ -116,9 +132,10 @@ def user_move_to_successor(*, actor: User, user: User) -> User:
 @transaction.atomic
 def user_record_admin_change(*, actor: User, user: User, before: dict | None) -> AuditEvent | None:
     """Record a change made in the Django admin (which saves the user itself): a new account, or a
-    changed role, organisation, activation or staff/superuser flag. Nothing is written when none changed."""
+    changed role, organisation, activation, staff/superuser flag, groups or permissions (``before`` is
+    ``describe_user(…, access=True)``, taken before the save). Nothing is written when none changed."""
     user = User.objects.select_related("organisation__province").get(pk=user.pk)
-    after = describe_user(user)
+    after = describe_user(user, access=True)
     if before is None:
         return _audit(actor=actor, user=user, action="user.create",
                       summary=_("Tạo tài khoản %(u)s.") % {"u": user.username}, before={}, after=after)
@@ -130,3 +147,54 @@ def user_record_admin_change(*, actor: User, user: User, before: dict | None) ->
         summary=_("Sửa tài khoản %(u)s: %(f)s.") % {"u": user.username, "f": ", ".join(changed)},
         before=before, after=after,
     )
+
+
+@transaction.atomic
+def user_record_password_set(*, actor: User, user: User) -> AuditEvent:
+    """Record that ``actor`` set ``user``'s password: its owner at «Đổi mật khẩu», or an administrator in
+    the admin (who may also turn password sign-in off). The password itself is never recorded."""
+    user = User.objects.select_related("organisation__province").get(pk=user.pk)
+    if actor is not None and actor.pk == user.pk:
+        action, summary = "user.password_change", _("%(u)s đổi mật khẩu của mình.")
+    elif user.has_usable_password():
+        action, summary = "user.password_set", _("Đặt mật khẩu mới cho tài khoản %(u)s.")
+    else:
+        action, summary = "user.password_disable", _("Tắt đăng nhập bằng mật khẩu của tài khoản %(u)s.")
+    state = describe_user(user)
+    return _audit(actor=actor, user=user, action=action, summary=summary % {"u": user.username},
+                  before=state, after=state)
+
+
+@transaction.atomic
+def user_record_deletion(*, actor: User, users) -> list[AuditEvent]:
+    """Record the deletion of ``users`` (called just before they are deleted, in the same transaction):
+    what each account was, so the trail keeps it once the row is gone."""
+    events = []
+    for user in User.objects.select_related("organisation__province").filter(pk__in=[u.pk for u in users]):
+        events.append(_audit(
+            actor=actor, user=user, action="user.delete",
+            summary=_("Xóa tài khoản %(u)s.") % {"u": user.username},
+            before={"username": user.username, **describe_user(user, access=True)}, after={},
+        ))
+    return events
+
+
+@transaction.atomic
+def user_unlock_login(*, actor: User, users) -> dict[str, int]:
+    """Lift the sign-in lockout (django-axes) of each of ``users`` before its cool-off ends: their failed
+    attempts are forgotten. Returns the number of attempts removed per user name."""
+    from axes.utils import reset
+
+    _check(actor)
+    removed = {}
+    for user in users:
+        count = reset(username=user.username)
+        removed[user.username] = count
+        state = describe_user(user)
+        _audit(
+            actor=actor, user=user, action="user.unlock",
+            summary=_("Mở khóa đăng nhập cho tài khoản %(u)s (xóa %(n)d lần nhập sai).") % {
+                "u": user.username, "n": count},
+            before=state, after=state,
+        )
+    return removed

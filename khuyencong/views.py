@@ -3,14 +3,14 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import connection
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import selectors, services
 from .access import user_province
 from .choices import Role
 from .forms import AccountFilterForm, LoginForm
@@ -33,6 +33,16 @@ class PortalLoginView(auth_views.LoginView):
         response = super().form_valid(form)
         if previous:
             self.request.session["previous_login"] = previous.isoformat()
+        return response
+
+
+class PortalPasswordChangeView(auth_views.PasswordChangeView):
+    """«Đổi mật khẩu»: the change is recorded in the audit trail (never the password itself)."""
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.user_record_password_set(actor=self.request.user, user=form.user)
         return response
 
 

@@ -1,6 +1,7 @@
 """Admin for the projects app.
 
-Kind rules are data administrators edit here. Đề án and their parts are shown read-only: every write
+Kind rules are data administrators edit here. Đề án and their parts are shown read-only
+(``khuyencong.admin.ReadOnlyMixin``, which the administrator role's access never lifts): every write
 goes through ``projects.services`` (workflow, history, notifications), never through the admin.
 The đề án changelist keeps Django's default search (``icontains`` on name and code) on purpose: the
 benchmark compares it with the portal's folded, indexed search.
@@ -9,7 +10,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from khuyencong.admin import RoleAccessMixin
+from khuyencong.admin import ReadOnlyMixin, RoleAccessMixin
 
 from . import workflow
 from .models import Adjustment, Attachment, BudgetLine, DeAn, Establishment, KindRule, Notification, Transition
@@ -19,17 +20,6 @@ from .models import Adjustment, Attachment, BudgetLine, DeAn, Establishment, Kin
 class KindRuleAdmin(RoleAccessMixin, admin.ModelAdmin):
     list_display = ("kind", "min_contents", "max_contents", "min_beneficiaries", "max_beneficiaries", "min_years",
                     "max_years", "basis")
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

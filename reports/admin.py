@@ -3,6 +3,8 @@
 Report jobs are read-only here: they are written only by reports.services."""
 from django.contrib import admin
 
+from khuyencong.admin import ReadOnlyMixin
+
 from .models import (
     InspectionAttachment,
     InspectionPlan,
@@ -73,13 +75,7 @@ class RecommendationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportJob)
-class ReportJobAdmin(admin.ModelAdmin):
+class ReportJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("id", "kind", "year", "province", "grouping", "status", "progress", "attempts", "created_at", "finished_at")
     list_filter = ("status", "kind", "year")
     list_select_related = ("province",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

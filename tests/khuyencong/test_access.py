@@ -307,3 +307,16 @@ def test_list_pages_query_counts(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         response = client.get("/danh-muc/tinh-thanh-pho/")
     assert response.content.decode().count("<tr>") == 35
+
+
+def test_a_local_role_needs_an_organisation_of_a_province():
+    admin = admin_user()
+    user = centre_user("24")
+    for code in ("bo-cong-thuong", "cuc-khuyen-cong"):
+        with pytest.raises(ValidationError) as exc:
+            user_move(actor=admin, user=user, organisation=organisation(code))
+        assert "không thuộc tỉnh, thành phố nào" in str(exc.value)
+    user.refresh_from_db()
+    assert user.organisation.code == "ttkc-24"
+    moved = user_set_role(actor=admin, user=user, role=Role.REVIEWER, organisation=organisation("cuc-khuyen-cong"))
+    assert moved.organisation.code == "cuc-khuyen-cong"  # a ministry role may

@@ -250,18 +250,70 @@ def test_reloading_creates_nothing_and_keeps_admin_edits():
     assert indicator.target == 400
 
 
-def test_reload_repairs_a_wrong_value():
+def test_reload_repairs_a_wrong_province_link():
+    """The two province maps are the loader's data (Nghị quyết 202/2025/QH15): repaired in place."""
     province = Province.objects.get(era=Era.FORMER, code="91")
     province.successor = Province.objects.get(era=Era.CURRENT, code="92")
     province.save()
-    cap = SupportCap.objects.get(code="ha-tang-ccn")
-    cap.max_amount = 1
-    cap.save()
     load_reference()
     province.refresh_from_db()
-    cap.refresh_from_db()
     assert province.successor.code == "91"
-    assert cap.max_amount == 6_000_000_000
+
+
+def _edit_reference_data():
+    """What an administrator may change in /quan-tri/: a cap's amount, % and validity, an organisation's
+    name and validity, a dated name, an activity content's name."""
+    cap = SupportCap.objects.get(code="may-moc-tien-tien", instrument=TT28)
+    cap.max_amount, cap.max_percent, cap.valid_to = 350_000_000, 40, date(2026, 12, 31)
+    cap.save()
+    centre = Organisation.objects.get(code="ttkc-24")
+    centre.name, centre.valid_to = "Trung tâm Khuyến công và Xúc tiến thương mại tỉnh Bắc Ninh", date(2027, 6, 30)
+    centre.save()
+    dated = OrganisationName.objects.filter(organisation__code="cuc-khuyen-cong").order_by("valid_from").first()
+    dated.short_name = "Cục CTĐP (sửa)"
+    dated.save()
+    content = ActivityContent.objects.get(code="1.2", instrument=QD1881)
+    content.name = "Hỗ trợ ứng dụng máy móc, thiết bị tiên tiến (tên đã sửa)"
+    content.save()
+    return cap, centre, dated, content
+
+
+def test_reloading_keeps_what_administrators_edited():
+    """The web container runs load_reference at every start: a deploy must not undo an edit."""
+    from django.core.management import call_command
+
+    before = _counts()
+    cap, centre, dated, content = _edit_reference_data()
+    load_reference()
+    call_command("load_reference", verbosity=0)
+    assert _counts() == before
+    for obj in (cap, centre, dated, content):
+        obj.refresh_from_db()
+    assert (cap.max_amount, cap.max_percent, cap.valid_to) == (350_000_000, 40, date(2026, 12, 31))
+    assert centre.name.startswith("Trung tâm Khuyến công và Xúc tiến") and centre.valid_to == date(2027, 6, 30)
+    assert dated.short_name == "Cục CTĐP (sửa)"
+    assert content.name.endswith("(tên đã sửa)")
+
+
+def test_reloading_creates_what_is_missing():
+    SupportCap.objects.filter(code="ha-tang-ccn").delete()
+    Organisation.objects.filter(code="ttkc-cu-89").delete()
+    load_reference()
+    assert SupportCap.objects.get(code="ha-tang-ccn").max_amount == 6_000_000_000
+    assert Organisation.objects.get(code="ttkc-cu-89").successor.code == "ttkc-91"
+
+
+def test_overwrite_puts_the_shipped_values_back():
+    from django.core.management import call_command
+
+    cap, centre, dated, content = _edit_reference_data()
+    call_command("load_reference", "--overwrite", verbosity=0)
+    for obj in (cap, centre, dated, content):
+        obj.refresh_from_db()
+    assert (cap.max_amount, cap.max_percent, cap.valid_to) == (300_000_000, 50, None)
+    assert centre.name == "Trung tâm Khuyến công tỉnh Bắc Ninh" and centre.valid_to is None
+    assert dated.short_name != "Cục CTĐP (sửa)"
+    assert content.name == "Hỗ trợ ứng dụng máy móc thiết bị tiên tiến vào sản xuất"
 
 
 def test_load_reference_command_is_idempotent(capsys):

@@ -66,3 +66,111 @@ def test_a_superuser_still_can(client):
     assert response.status_code == 302, response.content.decode()[:2000]
     target.refresh_from_db()
     assert target.is_superuser
+
+
+def test_createsuperuser_makes_a_system_administrator(client, monkeypatch):
+    """docs/operations.md tells operators to run ``manage.py createsuperuser``: it made a user with the
+    default role (centre) and no organisation, which the database refused."""
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    call_command("createsuperuser", interactive=False, username="quantri", email="quantri@example.test", verbosity=0)
+    root = User.objects.get(username="quantri")
+    assert root.is_superuser and root.is_staff and root.role == Role.ADMIN and root.organisation is None
+    response = client.post(reverse("admin:login"), {"username": "quantri", "password": PASSWORD})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("admin:khuyencong_user_changelist")).status_code == 200
+
+
+def test_create_user_keeps_its_defaults():
+    from django.db import IntegrityError, transaction
+
+    from .factories import organisation
+
+    user = User.objects.create_user("canbomoi", password=PASSWORD, organisation=organisation("ttkc-24"))
+    assert user.role == Role.CENTRE and not user.is_superuser and not user.is_staff
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("khongdonvi", password=PASSWORD)  # a centre account needs its organisation
+    reviewer = User.objects.create_superuser("thamdinhgoc", password=PASSWORD, role=Role.REVIEWER)
+    assert reviewer.role == Role.REVIEWER
+
+
+# --- the admin's user form checks role and organisation like the services -------------------------
+
+def _add_data(username, role, organisation=None):
+    data = {"username": username, "usable_password": "true", "password1": "Mat-khau-moi#2026",
+            "password2": "Mat-khau-moi#2026", "role": role}
+    if organisation is not None:
+        data["organisation"] = organisation.pk
+    return data
+
+
+@pytest.mark.parametrize("code,message", [
+    ("ttkc-cu-27", "đã hết hiệu lực"),  # a centre of a province that merged away
+    ("bo-cong-thuong", "không thuộc tỉnh, thành phố nào"),  # the ministry is no province's
+    ("cuc-khuyen-cong", "không thuộc tỉnh, thành phố nào"),
+])
+def test_the_user_form_refuses_an_organisation_the_services_refuse(client, code, message):
+    from .factories import organisation
+
+    client.force_login(admin_user())
+    target = centre_user("24")
+    change = client.post(reverse("admin:khuyencong_user_change", args=[target.pk]),
+                         _change_data(target, organisation=organisation(code).pk))
+    assert change.status_code == 200 and message in change.content.decode()
+    target.refresh_from_db()
+    assert target.organisation.code == "ttkc-24"
+    add = client.post(reverse("admin:khuyencong_user_add"), _add_data("canbomoi", Role.CENTRE, organisation(code)))
+    assert add.status_code == 200 and message in add.content.decode()
+    assert not User.objects.filter(username="canbomoi").exists()
+
+
+def test_a_local_role_without_organisation_gets_a_vietnamese_message(client):
+    client.force_login(admin_user())
+    target = User.objects.create_user("thamdinh", password=PASSWORD, role=Role.REVIEWER)
+    response = client.post(reverse("admin:khuyencong_user_change", args=[target.pk]),
+                           _change_data(target, role=Role.PROVINCE))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Cán bộ Trung tâm khuyến công và Sở Công Thương phải thuộc một cơ quan, đơn vị." in body
+    assert "user_local_role_needs_organisation" not in body
+    add = client.post(reverse("admin:khuyencong_user_add"), _add_data("canbomoi", Role.CENTRE))
+    assert add.status_code == 200 and "user_local_role_needs_organisation" not in add.content.decode()
+    assert not User.objects.filter(username="canbomoi").exists()
+
+
+def test_the_constraint_itself_speaks_vietnamese():
+    from django.core.exceptions import ValidationError
+
+    user = User(username="khongdonvi", role=Role.CENTRE)
+    with pytest.raises(ValidationError) as exc:
+        user.validate_constraints()
+    assert exc.value.messages == ["Cán bộ Trung tâm khuyến công và Sở Công Thương phải thuộc một cơ quan, đơn vị."]
+
+
+def test_the_user_form_accepts_what_the_services_accept(client):
+    from .factories import organisation
+
+    client.force_login(admin_user())
+    add = client.post(reverse("admin:khuyencong_user_add"), _add_data("canbomoi", Role.PROVINCE, organisation("so-ct-19")))
+    assert add.status_code == 302, add.content.decode()[:2000]
+    assert User.objects.get(username="canbomoi").organisation.code == "so-ct-19"
+    add = client.post(reverse("admin:khuyencong_user_add"), _add_data("thamdinhmoi", Role.REVIEWER))
+    assert add.status_code == 302, add.content.decode()[:2000]
+
+
+def test_an_account_of_a_former_organisation_can_still_be_deactivated(client):
+    """The check runs when role or organisation change: an account left at an organisation that has
+    since ceased to exist can still be edited (deactivated) without moving it first."""
+    from .factories import organisation
+
+    client.force_login(admin_user())
+    target = centre_user("24")
+    User.objects.filter(pk=target.pk).update(organisation=organisation("ttkc-cu-27"))
+    target.refresh_from_db()
+    response = client.post(reverse("admin:khuyencong_user_change", args=[target.pk]),
+                           _change_data(target, is_active=""))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    target.refresh_from_db()
+    assert not target.is_active

@@ -4,10 +4,20 @@ from khuyencong.reference import load_reference
 
 
 class Command(BaseCommand):
-    help = "Nạp (hoặc cập nhật) dữ liệu danh mục: tỉnh, thành phố trước/sau 01/07/2025, cơ quan, chương trình, nội dung, mức hỗ trợ. Chạy lại an toàn."
+    help = (
+        "Nạp dữ liệu danh mục: tỉnh, thành phố trước/sau 01/07/2025, cơ quan, chương trình, nội dung, mức hỗ trợ. "
+        "Chạy lại an toàn: chỉ thêm dòng còn thiếu, giữ nguyên những gì quản trị viên đã sửa "
+        "(cơ quan, nội dung hoạt động, mức hỗ trợ); --overwrite đưa các dòng đó về giá trị gốc."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--overwrite", action="store_true",
+            help="Ghi đè tên cơ quan, nội dung hoạt động và mức hỗ trợ đã sửa bằng giá trị gốc của danh mục.",
+        )
 
     def handle(self, *args, **options):
-        counts = load_reference()
+        counts = load_reference(overwrite=options["overwrite"])
         if options["verbosity"]:
             self.stdout.write(
                 self.style.SUCCESS(
