@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import workflow
@@ -49,13 +49,16 @@ def backoff(attempts):
 # --- writing (inside the transition's transaction) --------------------------------------------------
 
 def notification_message(*, de_an, action, actor, comment=""):
-    label = workflow.ACTION_LABELS.get(action, action)
-    message = _("%(who)s đã %(action)s đề án %(code)s — %(name)s. Trạng thái: %(state)s.") % {
-        "who": actor or _("Hệ thống"), "action": label, "code": de_an.code, "name": de_an.name,
-        "state": Status(de_an.status).label,
-    }
-    if comment:
-        message = f"{message} {_('Ý kiến')}: {comment}"
+    """The stored text of a notification, in the portal's language (``LANGUAGE_CODE``), never the
+    acting user's: it is read (and mailed) later by other people."""
+    with translation.override(settings.LANGUAGE_CODE):
+        label = workflow.ACTION_LABELS.get(action, action)
+        message = _("%(who)s đã %(action)s đề án %(code)s — %(name)s. Trạng thái: %(state)s.") % {
+            "who": actor or _("Hệ thống"), "action": label, "code": de_an.code, "name": de_an.name,
+            "state": Status(de_an.status).label,
+        }
+        if comment:
+            message = f"{message} {_('Ý kiến')}: {comment}"
     return message[:500]
 
 
@@ -108,9 +111,10 @@ def notification_mail_retry(*, ids):
 # --- sending (Celery worker) ------------------------------------------------------------------------
 
 def _mail_for(row):
-    label = workflow.ACTION_LABELS.get(row.verb, row.verb)
     code = row.de_an.code if row.de_an_id else ""
-    subject = _("[Cổng khuyến công] %(code)s: %(action)s") % {"code": code, "action": label}
+    with translation.override(settings.LANGUAGE_CODE):  # like the stored message, whoever's request sends it
+        label = workflow.ACTION_LABELS.get(row.verb, row.verb)
+        subject = _("[Cổng khuyến công] %(code)s: %(action)s") % {"code": code, "action": label}
     return EmailMessage(subject, row.message, settings.DEFAULT_FROM_EMAIL, [row.recipient.email])
 
 

@@ -166,13 +166,48 @@ def cap_for_line(line, day, caps=None):
     return max(candidates, key=lambda c: (c.max_amount or 0))
 
 
+# Caps whose unit is a beneficiary (or a model built at one): national support is summed per
+# establishment. Other units (a contest, an industrial cluster) are the đề án itself.
+PER_ESTABLISHMENT_UNITS = ("cơ sở", "mô hình")
+
+
+def _cap_unit_key(cap, line):
+    per = fold(cap.per_unit or "")
+    if any(per == fold(unit) for unit in PER_ESTABLISHMENT_UNITS):
+        return line.establishment_id
+    return None
+
+
+def _group_cost(group, lines):
+    """The cost the % rule applies to for a group of national lines under one cap and unit: the
+    lines' own ``cost_basis`` where given; for the others, every line (any source) of the same
+    activity content and establishment, each (content, establishment) counted once."""
+    cost = 0
+    pairs = set()
+    for line in group:
+        if line.cost_basis is not None:
+            cost += line.cost_basis
+        else:
+            pairs.add((line.content_id, line.establishment_id))
+    for other in lines:
+        if (other.content_id, other.establishment_id) not in pairs:
+            continue
+        if other.source == FundingSource.NATIONAL and other.cost_basis is not None:
+            continue  # its cost is already counted through its cost_basis
+        cost += other.amount
+    return cost
+
+
 def check_caps(de_an, lines):
-    """National support per line within the TT 28 cap valid on the đề án's start date."""
+    """National support within the TT 28 cap valid on the đề án's start date, summed per cap and per
+    unit of the cap (per establishment for "cơ sở"/"mô hình", per đề án otherwise): splitting one
+    item into several lines does not get round the cap. The % rule applies to the summed cost."""
     errors = []
     day = de_an.start_date
     if day is None:
         return errors
     caps = list(SupportCap.objects.valid_on(day).filter(level=Level.NATIONAL, province__isnull=True))
+    groups = {}
     for line in lines:
         if line.source != FundingSource.NATIONAL or line.amount == 0:
             continue
@@ -182,20 +217,32 @@ def check_caps(de_an, lines):
         if cap.valid_from and cap.valid_from > day or cap.valid_to and cap.valid_to < day:
             errors.append(_("Mức hỗ trợ «%(cap)s» không áp dụng ngày %(d)s.") % {"cap": cap, "d": day.strftime("%d/%m/%Y")})
             continue
-        if line.cost_basis is not None:
-            cost = line.cost_basis
-        else:
-            cost = sum(
-                other.amount for other in lines
-                if other.content_id == line.content_id and other.establishment_id == line.establishment_id
-            )
-        limit = cap.limit_for(cost)
-        if limit is not None and line.amount > limit:
+        groups.setdefault((cap.pk, _cap_unit_key(cap, line)), (cap, []))[1].append(line)
+    for (_cap_pk, unit_key), (cap, group) in groups.items():
+        amount = sum(line.amount for line in group)
+        limit = cap.limit_for(_group_cost(group, lines))
+        if limit is None or amount <= limit:
+            continue
+        params = {"amount": format_dong(amount), "limit": format_dong(limit), "cap": cap.description,
+                  "instrument": cap.instrument}
+        if len(group) == 1:
             errors.append(
                 _("Dòng «%(line)s»: kinh phí khuyến công quốc gia %(amount)s vượt mức tối đa %(limit)s "
                   "(%(cap)s, %(instrument)s; lấy mức thấp hơn giữa tỷ lệ và số tiền).")
-                % {"line": line.description, "amount": format_dong(line.amount), "limit": format_dong(limit),
-                   "cap": cap.description, "instrument": cap.instrument}
+                % {**params, "line": group[0].description}
+            )
+            continue
+        params.update(lines=", ".join(f"«{line.description}»" for line in group), per=cap.per_unit or _("đề án"))
+        if unit_key is not None:
+            errors.append(
+                _("Các dòng %(lines)s của cơ sở «%(establishment)s»: tổng kinh phí khuyến công quốc gia %(amount)s "
+                  "vượt mức tối đa %(limit)s cho mỗi %(per)s (%(cap)s, %(instrument)s; lấy mức thấp hơn giữa tỷ lệ "
+                  "và số tiền).") % {**params, "establishment": group[0].establishment.name}
+            )
+        else:
+            errors.append(
+                _("Các dòng %(lines)s: tổng kinh phí khuyến công quốc gia %(amount)s vượt mức tối đa %(limit)s "
+                  "cho mỗi %(per)s (%(cap)s, %(instrument)s; lấy mức thấp hơn giữa tỷ lệ và số tiền).") % params
             )
     return errors
 
@@ -234,7 +281,7 @@ def check_submission(de_an):
         errors.append(_("Chưa chọn đơn vị thực hiện."))
     contents = list(de_an.contents.all())
     beneficiaries = list(de_an.beneficiaries.select_related("establishment__province"))
-    lines = list(de_an.budget_lines.select_related("support_cap"))
+    lines = list(de_an.budget_lines.select_related("support_cap", "establishment"))
     errors.extend(check_dates(de_an))
     errors.extend(check_kind(de_an, contents, beneficiaries))
     errors.extend(check_contents_valid(de_an, contents))

@@ -193,7 +193,7 @@ def available_actions(*, user, de_an):
 @dataclass
 class TimelineEntry:
     at: datetime
-    kind: str  # "transition" | "change" | "comment" | "attachment"
+    kind: str  # "transition" | "change" | "comment" | "attachment" | "money"
     actor: Any
     title: str
     comment: str = ""
@@ -263,9 +263,11 @@ _DE_AN_DIFF_FIELDS = (
     "name", "kind", "plan_year", "implementing_unit_name", "partner_unit", "start_date", "end_date", "location",
     "rationale", "objectives", "scale", "expected_output", "expected_revenue", "expected_jobs", "total_amount",
     "national_amount", "local_amount", "counterpart_amount", "other_amount", "decision_number", "decision_date",
-    "approved_national_amount", "local_decision_number", "approved_local_amount", "accepted_on", "settled_amount",
+    "approved_national_amount", "local_decision_number", "local_decision_date", "approved_local_amount", "accepted_on",
+    "settled_amount", "settled_on", "implementing_unit_id", "programme_id",
 )
-_LINE_DIFF_FIELDS = ("description", "source", "amount", "cost_basis", "content_id")
+# Foreign keys are shown by name (an establishment's, a cap's description), dates as dd/mm/yyyy.
+_LINE_DIFF_FIELDS = ("description", "source", "amount", "cost_basis", "content_id", "establishment_id", "support_cap_id")
 
 
 def _attachment_entries(de_an):
@@ -292,12 +294,34 @@ def _attachment_entries(de_an):
     return entries
 
 
+def _money_entries(de_an):
+    """The disbursements recorded for the đề án and those voided since, read from the rows themselves
+    (who entered or voided each, and when; the same facts their AuditEvents hold)."""
+    from funding.models import Disbursement
+    from khuyencong.formatting import format_date, format_dong
+
+    entries = []
+    rows = (Disbursement.objects.filter(de_an_id=de_an.pk).select_related("created_by", "voided_by")
+            .order_by("created_at", "id"))
+    for row in rows:
+        params = {"kind": row.get_kind_display().lower(), "amount": format_dong(row.amount)}
+        note = _("%(s)s · chứng từ %(doc)s ngày %(d)s") % {
+            "s": row.get_source_display(), "doc": row.document_number, "d": format_date(row.date)}
+        entries.append(TimelineEntry(at=row.created_at, kind="money", actor=row.created_by,
+                                     title=_("Ghi nhận %(kind)s %(amount)s") % params, note=note))
+        if row.voided_at is not None:
+            entries.append(TimelineEntry(at=row.voided_at, kind="money", actor=row.voided_by,
+                                         title=_("Hủy khoản %(kind)s %(amount)s") % params, note=note,
+                                         comment=row.void_reason))
+    return entries
+
+
 def timeline(de_an):
-    """Transitions, comments, attachments added and deleted, and every change of the đề án and its
-    lines, oldest first."""
+    """Transitions, comments, attachments added and deleted, disbursements recorded and voided, and
+    every change of the đề án and its lines, oldest first."""
     from .models import BudgetLine as _BL
 
-    entries = _attachment_entries(de_an)
+    entries = _attachment_entries(de_an) + _money_entries(de_an)
     transitions = Transition.objects.filter(de_an=de_an).select_related("actor").order_by("at", "id")
     for t in transitions:
         label = workflow.ACTION_LABELS.get(t.action, t.action)

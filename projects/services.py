@@ -412,7 +412,8 @@ def de_an_create(*, actor, name, level, plan_year, kind=Kind.ORDINARY, province=
     de_an = DeAn(level=level, kind=kind, plan_year=plan_year, province=province, current_province=province.current,
                  created_by=actor, status=Status.DRAFT, revision=1, name="")
     if "implementing_unit" not in fields and actor.role == Role.CENTRE and actor.organisation_id:
-        fields["implementing_unit"] = actor.organisation
+        if _names_own_unit(fields.get("implementing_unit_name"), actor.organisation):
+            fields["implementing_unit"] = actor.organisation
     _apply_fields(de_an, {"name": name, "kind": kind, "plan_year": plan_year, **fields})
     if de_an.programme_id is None and "programme" not in fields:
         de_an.programme = programme_for_year(de_an.plan_year)
@@ -435,6 +436,41 @@ def de_an_create(*, actor, name, level, plan_year, kind=Kind.ORDINARY, province=
     Transition.objects.create(de_an=de_an, action="create", from_status="", to_status=Status.DRAFT, actor=actor)
     _transitions_written([de_an.pk])
     return de_an
+
+
+def _names_own_unit(typed, organisation):
+    """True when the «Đơn vị thực hiện (nếu khác đơn vị của bạn)» text is empty or names ``organisation``
+    itself (any of its names, ignoring case and diacritics): only then is the đề án linked to it."""
+    typed = fold(typed or "")
+    if not typed:
+        return True
+    names = {organisation.name, *(entry.name for entry in organisation.names.all())}
+    return typed in {fold(name) for name in names}
+
+
+def _unit_after_edit(actor, row, typed):
+    """The implementing unit (organisation) after an edit of the typed unit name: a name of another
+    unit unlinks the organisation (the typed name is shown instead); an empty one keeps the linked
+    unit, or links the editing centre's own organisation when none was linked."""
+    unit = row.implementing_unit
+    if unit is not None:
+        return unit if _names_own_unit(typed, unit) else None
+    if not (typed or "").strip() and actor.role == Role.CENTRE and actor.organisation_id:
+        return actor.organisation
+    return None
+
+
+def _set_programme_for_year(row):
+    """A new plan year moves the đề án into the programme covering that year (the code keeps the year
+    it was issued with); a year no programme covers is refused."""
+    from khuyencong.selectors import programme_for_year
+
+    programme = programme_for_year(row.plan_year)
+    if programme is None:
+        raise WorkflowError(
+            _("Chưa có chương trình khuyến công nào cho năm kế hoạch %(y)s; hãy chọn năm khác hoặc đề nghị quản trị "
+              "viên thêm chương trình.") % {"y": row.plan_year})
+    row.programme = programme
 
 
 def _conflict_message(row):
@@ -460,7 +496,12 @@ def de_an_update(*, actor, de_an, revision, contents=None, budget_lines=None, be
     _require(access.can(actor, "de_an.edit", row))
     if int(revision) != row.revision:
         raise ConflictError(_conflict_message(row))
+    old_year = row.plan_year
+    if "implementing_unit_name" in fields and "implementing_unit" not in fields:
+        fields["implementing_unit"] = _unit_after_edit(actor, row, fields["implementing_unit_name"])
     _apply_fields(row, fields)
+    if row.plan_year != old_year and "programme" not in fields:
+        _set_programme_for_year(row)
     if contents is not None:
         _set_contents(row, contents)
     if budget_lines is not None:
@@ -974,6 +1015,8 @@ def de_an_approve_local(*, actor, de_an, decision_number, decision_date, approve
             raise WorkflowError(_("Cần nhập số và ngày quyết định phê duyệt của UBND tỉnh."))
         amount = r.local_amount if approved_local_amount is None else _money(
             approved_local_amount, _("Kinh phí khuyến công địa phương được duyệt"))
+        if amount <= 0:
+            raise WorkflowError(_("Kinh phí khuyến công địa phương được duyệt phải lớn hơn 0."))
         if amount > r.local_amount:
             raise WorkflowError(_("Kinh phí được duyệt %(a)s lớn hơn kinh phí khuyến công địa phương đề nghị %(r)s.")
                                 % {"a": format_dong(amount), "r": format_dong(r.local_amount)})

@@ -33,7 +33,7 @@ from .forms import (
     TransitionForm,
     filter_choices,
 )
-from .models import Attachment, DeAn, Kind, Status
+from .models import AdjustmentStatus, Attachment, DeAn, Kind, Status
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -372,6 +372,8 @@ def _detail_context(request, de_an, **extra):
         forms[action] = form
     user = request.user
     attachments = list(de_an.attachments.all())
+    adjustments = list(de_an.adjustments.all())
+    pending = next((a for a in adjustments if a.status == AdjustmentStatus.PENDING), None)
     return {
         "de_an": de_an,
         "lines": lines,
@@ -380,8 +382,11 @@ def _detail_context(request, de_an, **extra):
         "beneficiaries": list(de_an.beneficiaries.all()),
         "attachments": attachments,
         "contents": list(de_an.contents.all()),
-        "adjustments": list(de_an.adjustments.all()),
-        "actions": [{"step": s, "form": forms[s.action]} for s in steps],
+        "adjustments": adjustments,
+        "pending_adjustment": pending,
+        "actions": [{"step": s, "form": forms[s.action], "confirm": s.question(pending),
+                     "stops": s.action == "approve_adjustment" and pending is not None and pending.stop}
+                    for s in steps],
         "timeline": _label_timeline(selectors.timeline(de_an)),
         "can_edit": access.can(user, "de_an.edit", de_an).allowed,
         "can_attach": access.can(user, "de_an.attach", de_an).allowed,
@@ -698,6 +703,10 @@ def de_an_create(request):
     return redirect("projects:detail", pk=de_an.pk)
 
 
+def _unsaved_message():
+    return _("Thay đổi của bạn chưa được lưu. Những gì bạn đã nhập vẫn còn bên dưới để sao chép lại.")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def de_an_edit(request, pk):
@@ -706,6 +715,12 @@ def de_an_edit(request, pk):
     decision = access.can(user, "de_an.edit", de_an)
     if not decision:
         if request.method == "POST":
+            if de_an.status not in workflow.EDITABLE_STATES:
+                # The đề án moved on while the form was open (e.g. someone else submitted it): say why and
+                # give back everything that was typed, as after a conflicting save.
+                form, ben_formset, line_formset = _build_forms(request, user, de_an)
+                return _form_page(request, form, ben_formset, line_formset, de_an=de_an, status=409,
+                                  errors=[decision.reason, _unsaved_message()])
             messages.error(request, decision.reason)
             return redirect("projects:detail", pk=de_an.pk)
         raise PermissionDenied(decision.reason)
@@ -727,6 +742,10 @@ def de_an_edit(request, pk):
     except services.ConflictError as exc:
         return _form_page(request, form, ben_formset, line_formset, de_an=de_an, status=409, errors=exc.messages)
     except services.WorkflowError as exc:
+        if not DeAn.objects.filter(pk=de_an.pk, status__in=workflow.EDITABLE_STATES).exists():
+            # It moved on between the check above and the save.
+            return _form_page(request, form, ben_formset, line_formset, de_an=de_an, status=409,
+                              errors=[*exc.messages, _unsaved_message()])
         return _form_page(request, form, ben_formset, line_formset, de_an=de_an, status=400, errors=exc.messages)
     messages.success(request, _("Đã lưu đề án %(c)s.") % {"c": de_an.code})
     return redirect("projects:detail", pk=de_an.pk)

@@ -77,10 +77,19 @@ class Step:
     # The question asked before the step is sent (a step that cannot be undone). A ``danger`` step
     # without one gets the page's general "cannot be undone" question; see ``needs_confirmation``.
     confirm: str = ""
+    # The question asked instead when the pending adjustment is a stop (approving it cancels the đề án).
+    confirm_stop: str = ""
 
     @property
     def needs_confirmation(self):
         return bool(self.confirm) or self.danger
+
+    def question(self, adjustment=None):
+        """The question asked before this step is sent, given the đề án's pending adjustment (if any):
+        ``confirm_stop`` when that adjustment is a stop, else ``confirm`` ("" for none)."""
+        if self.confirm_stop and adjustment is not None and adjustment.stop:
+            return self.confirm_stop
+        return self.confirm
 
     def queue_roles(self):
         return self.roles if self.queue is None else self.queue
@@ -89,9 +98,10 @@ class Step:
         return role in self.roles or role in ALWAYS_ALLOWED
 
 
-def _step(action, target, roles, label, *, levels=BOTH, requires=(), notify=(), danger=False, queue=None, confirm=""):
+def _step(action, target, roles, label, *, levels=BOTH, requires=(), notify=(), danger=False, queue=None, confirm="",
+          confirm_stop=""):
     return Step(action, target, frozenset(roles), label, frozenset(levels), tuple(requires), tuple(notify), danger,
-                frozenset(queue) if queue is not None else None, confirm)
+                frozenset(queue) if queue is not None else None, confirm, confirm_stop)
 
 
 # Questions asked before the irreversible steps that are not "danger" (red) ones: nothing leads back.
@@ -99,6 +109,8 @@ _CONFIRM_ACCEPT = _("Xác nhận nghiệm thu đề án? Sau khi nghiệm thu, �
                     "và biên bản nghiệm thu không xóa được nữa.")
 _CONFIRM_SETTLE = _("Xác nhận quyết toán đề án? Quyết toán là bước cuối cùng: đề án kết thúc, kinh phí và ngày "
                     "quyết toán không sửa được nữa.")
+_CONFIRM_STOP = _("Đây là đề nghị dừng thực hiện: chấp thuận thì đề án bị hủy (chuyển sang «Đã hủy») và không "
+                  "hoàn tác được. Xác nhận chấp thuận dừng thực hiện đề án?")
 
 
 _SUBMIT = _step("submit", SUBMITTED, {CENTRE, PROVINCE}, _("Gửi Sở Công Thương"), requires=("rules",), notify=(PROVINCE,),
@@ -152,9 +164,9 @@ WORKFLOW: dict[str, tuple[Step, ...]] = {
         # Minor: the reviewer decides. Major (more money, new content, extension, stop): the
         # Minister's decision number is required too. A stop leads to CANCELLED (see services).
         _step("approve_adjustment", IN_IMPLEMENTATION, {REVIEWER}, _("Chấp thuận điều chỉnh"), levels={KCQG},
-              requires=("adjustment",), notify=(CENTRE, PROVINCE)),
+              requires=("adjustment",), notify=(CENTRE, PROVINCE), confirm_stop=_CONFIRM_STOP),
         _step("approve_adjustment", IN_IMPLEMENTATION, {PROVINCE}, _("Chấp thuận điều chỉnh"), levels={KCDP},
-              requires=("adjustment",), notify=(CENTRE,)),
+              requires=("adjustment",), notify=(CENTRE,), confirm_stop=_CONFIRM_STOP),
         _step("reject_adjustment", IN_IMPLEMENTATION, {REVIEWER}, _("Không chấp thuận điều chỉnh"), levels={KCQG},
               requires=("adjustment", "comment"), notify=(CENTRE, PROVINCE)),
         _step("reject_adjustment", IN_IMPLEMENTATION, {PROVINCE}, _("Không chấp thuận điều chỉnh"), levels={KCDP},

@@ -106,6 +106,25 @@ def test_rows_written_with_the_transition_and_mail_sent_by_the_task(users, djang
 
 
 @pytest.mark.django_db
+def test_an_english_speaking_actor_writes_the_notice_and_mail_in_vietnamese(users, django_capture_on_commit_callbacks,
+                                                                             mailoutbox):
+    """Notices are read later by other people: stored and mailed in the portal's language, whatever
+    language the acting user's page is in."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert str(Status.SUBMITTED.label) != "Đã gửi Sở Công Thương"  # the English catalogue is in use
+        with django_capture_on_commit_callbacks(execute=True):
+            d = submit(users, comment="Đề nghị xem xét")
+        assert translation.get_language() == "en"
+    note = Notification.objects.get(recipient=users.province)
+    assert "đã gửi Sở Công Thương đề án" in note.message and "Trạng thái: Đã gửi Sở Công Thương." in note.message
+    assert "Ý kiến: Đề nghị xem xét" in note.message and "performed" not in note.message
+    assert mailoutbox[0].subject == f"[Cổng khuyến công] {d.code}: gửi Sở Công Thương"
+    assert mailoutbox[0].body == note.message
+
+
+@pytest.mark.django_db
 def test_no_rows_when_the_transition_rolls_back(users, django_capture_on_commit_callbacks, mailoutbox):
     d = ready_de_an(users.centre)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

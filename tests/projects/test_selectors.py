@@ -129,6 +129,40 @@ def test_timeline_merges_changes_transitions_and_comments(users):
     assert [e.at for e in entries] == sorted(e.at for e in entries)
 
 
+def test_timeline_shows_moved_money_unit_programme_and_decision_dates(users):
+    from khuyencong.models import SupportCap
+
+    d = ready_de_an(users.centre, plan_year=2025)
+    est1, est2 = [link.establishment for link in d.beneficiaries.order_by("order", "id")]
+    unit = d.implementing_unit
+    old_programme, cap = d.programme, SupportCap.objects.get(code="may-moc-tien-tien")
+    lines = [{"id": line.pk, "description": line.description, "source": line.source, "amount": line.amount,
+              "content": line.content, "cost_basis": line.cost_basis,
+              "establishment": est2 if line.establishment_id == est1.pk else line.establishment,
+              "support_cap": cap if i == 0 else None}
+             for i, line in enumerate(d.budget_lines.order_by("order", "id"))]
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, budget_lines=lines)
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, plan_year=2027,
+                              implementing_unit_name="Viện Nghiên cứu Cơ khí")
+    d.refresh_from_db()
+    entries = selectors.timeline(d)
+    changes = [c for e in entries for c in e.changes]
+    # Money moved to another beneficiary, and the cap chosen for a line: by name.
+    assert ("cơ sở thụ hưởng", est1.name, est2.name) in changes
+    assert ("mức hỗ trợ tối đa áp dụng", "—", cap.description) in changes
+    assert ("đơn vị thực hiện", unit.name, "—") in changes
+    assert ("tên đơn vị thực hiện", "—", "Viện Nghiên cứu Cơ khí") in changes
+    assert ("chương trình", str(old_programme), str(d.programme)) in changes
+    # Dates of the UBND decision and of the settlement, dd/mm/yyyy.
+    from projects.models import DeAn as _DeAn
+
+    _DeAn.objects.filter(pk=d.pk).update(local_decision_date=date(2027, 2, 3), settled_on=date(2027, 12, 20))
+    services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, name="Tên mới")
+    changes = [c for e in selectors.timeline(d) for c in e.changes]
+    assert ("ngày quyết định của UBND tỉnh", "—", "03/02/2027") in changes
+    assert ("ngày quyết toán", "—", "20/12/2027") in changes
+
+
 def test_timeline_shows_attachments_added_and_deleted(users, settings, tmp_path):
     from khuyencong.models import AuditEvent
 
@@ -146,6 +180,25 @@ def test_timeline_shows_attachments_added_and_deleted(users, settings, tmp_path)
     assert [(e.title, e.actor, e.note) for e in entries] == [
         ("Thêm tài liệu «bao-gia.pdf»", users.centre, f"Báo giá · {att.size}\xa0byte"),
         ("Xóa tài liệu «bao-gia.pdf»", users.province, f"Báo giá · {att.size}\xa0byte"),
+    ]
+    assert entries[0].at <= entries[1].at
+
+
+def test_timeline_shows_disbursements_recorded_and_voided(users):
+    from funding.services import disbursement_record, disbursement_void
+
+    d = advance(ready_de_an(users.centre), "in_implementation", users)
+    other = advance(ready_de_an(users.centre), "approved", users)
+    paid = disbursement_record(actor=users.province, de_an=d, kind="advance", amount=100_000_000,
+                               date=date(2026, 2, 3), document_number="TU-01")
+    disbursement_void(actor=users.province, disbursement=paid, reason="Nhập nhầm số tiền")
+    disbursement_record(actor=users.province, de_an=other, kind="advance", amount=50_000_000,
+                        date=date(2026, 2, 4), document_number="TU-02")
+    entries = [e for e in selectors.timeline(d) if e.kind == "money"]
+    note = "Kinh phí khuyến công quốc gia · chứng từ TU-01 ngày 03/02/2026"
+    assert [(e.title, e.actor, e.note, e.comment) for e in entries] == [
+        ("Ghi nhận tạm ứng 100.000.000 đ", users.province, note, ""),
+        ("Hủy khoản tạm ứng 100.000.000 đ", users.province, note, "Nhập nhầm số tiền"),
     ]
     assert entries[0].at <= entries[1].at
 

@@ -75,6 +75,68 @@ def test_national_support_over_the_tt28_cap_is_refused(users):
     assert rules.check_caps(d, list(d.budget_lines.all())) == []
 
 
+def _machinery_lines(est, *amounts, cost_basis=600_000_000):
+    return [{"description": f"Máy chẻ nan {i}", "source": "national", "amount": amount, "content": content("1.2"),
+             "cost_basis": cost_basis, "establishment": est} for i, amount in enumerate(amounts, 1)]
+
+
+def test_splitting_a_line_does_not_get_round_the_cap_per_establishment(users):
+    d = ready_de_an(users.centre)
+    est = d.beneficiaries.first().establishment
+    # Two lines of 250 triệu for one establishment's machinery: 500 triệu > 300 triệu per establishment.
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision,
+                              budget_lines=_machinery_lines(est, 250_000_000, 250_000_000))
+    errors = rules.check_caps(d, list(d.budget_lines.select_related("establishment")))
+    assert len(errors) == 1
+    assert "«Máy chẻ nan 1», «Máy chẻ nan 2»" in errors[0] and f"cơ sở «{est.name}»" in errors[0]
+    assert "500.000.000 đ" in errors[0] and "300.000.000 đ" in errors[0] and "cho mỗi cơ sở" in errors[0]
+    # The same split between two establishments is within each one's cap.
+    other = d.beneficiaries.exclude(establishment=est).first().establishment
+    lines = _machinery_lines(est, 250_000_000) + _machinery_lines(other, 250_000_000)
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, budget_lines=lines)
+    assert rules.check_caps(d, list(d.budget_lines.select_related("establishment"))) == []
+
+
+def test_the_percent_cap_applies_to_the_summed_cost(users):
+    d = ready_de_an(users.centre)
+    est = d.beneficiaries.first().establishment
+    # 150 + 150 triệu on 200 + 200 triệu of cost: 50 % of 400 triệu = 200 triệu < 300 triệu.
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision,
+                              budget_lines=_machinery_lines(est, 150_000_000, 150_000_000, cost_basis=200_000_000))
+    errors = rules.check_caps(d, list(d.budget_lines.select_related("establishment")))
+    assert len(errors) == 1 and "300.000.000 đ" in errors[0] and "200.000.000 đ" in errors[0]
+
+
+def test_split_cap_per_de_an_unit_is_summed(users):
+    """Caps whose unit is not an establishment (a cluster, a contest) are summed over the đề án."""
+    d = ready_de_an(users.centre)
+    lines = [{"description": f"Hạ tầng cụm {i}", "source": "national", "amount": 3_500_000_000,
+              "content": content("4.3"), "cost_basis": 8_000_000_000} for i in (1, 2)]
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, budget_lines=lines)
+    errors = rules.check_caps(d, list(d.budget_lines.select_related("establishment")))
+    assert len(errors) == 1 and "7.000.000.000 đ" in errors[0] and "6.000.000.000 đ" in errors[0]
+    assert "cho mỗi cụm công nghiệp" in errors[0]
+
+
+def test_submission_over_a_split_cap_is_refused_and_nothing_changes(users):
+    d = ready_de_an(users.centre)
+    est = d.beneficiaries.first().establishment
+    other = d.beneficiaries.exclude(establishment=est).first().establishment
+    lines = _machinery_lines(est, 250_000_000, 250_000_000) + [
+        {"description": "Liên kết", "source": "national", "amount": 100_000_000, "content": content("4.1"),
+         "establishment": other},
+        {"description": "Đối ứng", "source": "counterpart", "amount": 700_000_000, "content": content("1.2"),
+         "establishment": est},
+    ]
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, budget_lines=lines)
+    with pytest.raises(WorkflowError) as err:
+        services.de_an_submit(actor=users.centre, de_an=d)
+    assert any(f"cơ sở «{est.name}»" in m for m in err.value.messages)
+    row = DeAn.objects.get(pk=d.pk)
+    assert row.status == Status.DRAFT and row.revision == d.revision
+    assert not Transition.objects.filter(de_an=d, action="submit").exists()
+
+
 def test_cap_lookup_uses_the_de_an_dates(users):
     d = ready_de_an(users.centre)
     DeAn.objects.filter(pk=d.pk).update(start_date=date(2017, 3, 1), end_date=date(2018, 3, 1))
@@ -83,6 +145,61 @@ def test_cap_lookup_uses_the_de_an_dates(users):
     lines = list(d.budget_lines.all())
     lines[0].amount = 900_000_000
     assert rules.check_caps(d, lines) == []
+
+
+# --- plan year and programme -----------------------------------------------------------------------
+
+def test_a_new_plan_year_moves_the_de_an_to_that_years_programme(users):
+    d = ready_de_an(users.centre, plan_year=2025)
+    code = d.code
+    assert (d.programme.start_year, d.programme.end_year) == (2021, 2025)
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, plan_year=2027)
+    d = DeAn.objects.select_related("programme").get(pk=d.pk)
+    assert d.plan_year == 2027 and (d.programme.start_year, d.programme.end_year) == (2026, 2030)
+    assert d.code == code  # the code keeps the year it was issued with
+
+
+def test_a_plan_year_no_programme_covers_is_refused_and_nothing_changes(users):
+    d = ready_de_an(users.centre)
+    before = DeAn.objects.values("plan_year", "programme_id", "revision", "name").get(pk=d.pk)
+    with pytest.raises(WorkflowError) as err:
+        services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, plan_year=2031, name="Tên mới")
+    assert "Chưa có chương trình khuyến công nào cho năm kế hoạch 2031" in str(err.value)
+    assert DeAn.objects.values("plan_year", "programme_id", "revision", "name").get(pk=d.pk) == before
+
+
+# --- implementing unit -----------------------------------------------------------------------------
+
+def _create(actor, **fields):
+    return services.de_an_create(actor=actor, name="Đề án tập huấn", level=Level.NATIONAL, plan_year=2026, **fields)
+
+
+def test_a_centre_names_another_implementing_unit_on_create(users):
+    d = _create(users.centre, implementing_unit_name="Trung tâm Khuyến công quốc gia khu vực miền Bắc")
+    d.refresh_from_db()
+    assert d.implementing_unit_id is None
+    assert d.unit_name == "Trung tâm Khuyến công quốc gia khu vực miền Bắc"
+    # Empty, or their own unit's name (written any way): the centre's own organisation.
+    own = users.centre.organisation
+    assert _create(users.centre).implementing_unit_id == own.pk
+    assert _create(users.centre, implementing_unit_name=f"  {own.name.upper()} ").implementing_unit_id == own.pk
+
+
+def test_a_centre_names_another_implementing_unit_on_update(users):
+    d = ready_de_an(users.centre)
+    own = users.centre.organisation
+    assert d.implementing_unit_id == own.pk
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision,
+                              implementing_unit_name="Viện Nghiên cứu Cơ khí")
+    d = DeAn.objects.get(pk=d.pk)
+    assert d.implementing_unit_id is None and d.unit_name == "Viện Nghiên cứu Cơ khí"
+    # Cleared again by the centre: back to its own organisation.
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, implementing_unit_name="")
+    assert DeAn.objects.get(pk=d.pk).implementing_unit_id == own.pk
+    # A Sở officer saving the form with the field empty keeps the unit as it is.
+    d = services.de_an_update(actor=users.province, de_an=d, revision=d.revision, implementing_unit_name="",
+                              name="Tên do Sở sửa")
+    assert DeAn.objects.get(pk=d.pk).implementing_unit_id == own.pk
 
 
 # --- rules ---------------------------------------------------------------------------------------

@@ -264,6 +264,21 @@ def test_create_with_new_beneficiaries_and_vietnamese_money(users, client_as):
     assert response["Location"] == reverse("projects:detail", args=[de_an.pk])
 
 
+def test_create_and_edit_show_the_implementing_unit_the_centre_typed(users, client_as):
+    c = client_as(users.centre)
+    response = c.post(reverse("projects:create"), _form_data(implementing_unit_name="Viện Nghiên cứu Cơ khí"))
+    assert response.status_code == 302
+    de_an = DeAn.objects.get(name="Đề án điểm ứng dụng máy sấy chè Tân Cương")
+    assert de_an.implementing_unit_id is None
+    page = c.get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    assert "<dt>Đơn vị thực hiện</dt><dd>Viện Nghiên cứu Cơ khí</dd>" in page
+    response = c.post(reverse("projects:edit", args=[de_an.pk]),
+                      _edit_data(de_an, implementing_unit_name="Trường Cao đẳng Công Thương"))
+    assert response.status_code == 302
+    page = c.get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    assert "<dt>Đơn vị thực hiện</dt><dd>Trường Cao đẳng Công Thương</dd>" in page
+
+
 def test_create_reuses_existing_establishment_by_choice(users, client_as):
     est = EstablishmentFactory()
     data = _form_data(**{"ben-0-establishment": str(est.pk), "ben-0-name": "", "ben-0-tax_code": ""})
@@ -284,6 +299,28 @@ def test_create_refuses_bad_money(users, client_as, amount, message):
     assert response.status_code == 400
     assert message in response.content.decode()
     assert (DeAn.objects.count(), Establishment.objects.count()) == before
+
+
+def test_the_error_summary_lists_and_links_every_error_and_the_cells_show_theirs(users, client_as):
+    """Form, beneficiary and budget-line errors are each listed at the top as a link to the field
+    (#id_…), and every cell shows its own message, tied to the input by aria-describedby."""
+    response = client_as(users.centre).post(reverse("projects:create"), _form_data(**{
+        "plan_year": "1990", "ben-0-tax_code": "12345",
+        "line-0-content": "999999", "line-0-establishment": "999999", "line-1-amount": "1,500,000"}))
+    assert response.status_code == 400
+    page = response.content.decode()
+    summary = page[page.index('id="form-errors"'):]
+    summary = summary[:summary.index("</div>")]
+    for field_id in ("id_plan_year", "id_ben-0-tax_code", "id_line-0-content", "id_line-0-establishment",
+                     "id_line-1-amount"):
+        assert f'<a href="#{field_id}">' in summary, field_id
+    assert "Cơ sở 1 — Mã số thuế: " in summary and "Dòng kinh phí 1 — Nội dung hoạt động: " in summary
+    assert "Dòng kinh phí 1 — Cơ sở thụ hưởng: " in summary and "Dòng kinh phí 2 — Số tiền (đồng): " in summary
+    for field_id in ("id_line-0-content", "id_line-0-establishment"):
+        assert f'<div class="field-error" id="{field_id}_error">' in page
+        select = page[page.index(f'id="{field_id}"') - 200:page.index(f'id="{field_id}"') + 200]
+        assert f'aria-describedby="{field_id}_error"' in select and 'aria-invalid="true"' in select
+    assert not DeAn.objects.exists()
 
 
 def test_create_refuses_bad_tax_code(users, client_as):
@@ -363,14 +400,80 @@ def test_edit_saves_and_second_save_gets_conflict(users, client_as):
     assert de_an.name == "Tên mới của người thứ nhất"
 
 
+def test_edit_to_a_year_without_programme_is_refused_on_the_form(users, client_as):
+    de_an = ready_de_an(users.centre)
+    before = snapshot(de_an)
+    response = client_as(users.centre).post(reverse("projects:edit", args=[de_an.pk]),
+                                            _edit_data(de_an, plan_year="2031", name="Tên kèm năm mới"))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Chưa có chương trình khuyến công nào cho năm kế hoạch 2031" in page and "Tên kèm năm mới" in page
+    assert snapshot(de_an) == before
+
+
 def test_edit_after_submission_is_refused(users, client_as):
     de_an = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre))
     before = snapshot(de_an)
     c = client_as(users.centre)
     assert c.get(reverse("projects:edit", args=[de_an.pk])).status_code == 403
-    response = c.post(reverse("projects:edit", args=[de_an.pk]), _edit_data(de_an, name="Sửa lén"), follow=True)
+    response = c.post(reverse("projects:edit", args=[de_an.pk]), _edit_data(de_an, name="Sửa lén"))
+    assert response.status_code == 409
     assert "không sửa được" in response.content.decode()
     assert snapshot(de_an) == before
+
+
+def test_a_stale_edit_form_keeps_what_was_typed(users, client_as):
+    """The đề án is submitted by someone else while the centre edits it: the page comes back (409) with
+    the reason and every value typed, nothing is saved, and no establishment is created."""
+    de_an = ready_de_an(users.centre)
+    c = client_as(users.centre)
+    data = _edit_data(de_an, name="Tên sửa dở dang", location="Thôn Đông Mới, xã Tân Yên")
+    data.update({f"line-{k}": v for k, v in {
+        "2-description": "Dòng mới đang gõ", "2-source": "counterpart", "2-amount": "12.345.000"}.items()})
+    data["line-TOTAL_FORMS"] = str(int(data["line-TOTAL_FORMS"]) + 1)
+    data.update({"ben-TOTAL_FORMS": str(int(data["ben-TOTAL_FORMS"]) + 1)})
+    n = int(data["ben-TOTAL_FORMS"]) - 1
+    data.update({f"ben-{n}-name": "Cơ sở gõ dở", f"ben-{n}-legal_form": "cooperative", f"ben-{n}-commune": "Xã Tân Yên"})
+    services.de_an_submit(actor=users.province, de_an=de_an)
+    before = snapshot(de_an)
+    establishments = Establishment.objects.count()
+    response = c.post(reverse("projects:edit", args=[de_an.pk]), data)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Đã gửi Sở Công Thương" in page and "không sửa được" in page
+    assert "Thay đổi của bạn chưa được lưu. Những gì bạn đã nhập vẫn còn bên dưới để sao chép lại." in page
+    for typed in ("Tên sửa dở dang", "Thôn Đông Mới, xã Tân Yên", "Dòng mới đang gõ", "12.345.000", "Cơ sở gõ dở"):
+        assert typed in page, typed
+    assert snapshot(de_an) == before and Establishment.objects.count() == establishments
+
+
+def test_an_edit_refused_for_the_role_still_goes_back_to_the_detail(users, client_as):
+    de_an = ready_de_an(users.centre)
+    before = snapshot(de_an)
+    response = client_as(users.reviewer).post(reverse("projects:edit", args=[de_an.pk]), _edit_data(de_an, name="X"))
+    assert response.status_code == 302 and response["Location"] == reverse("projects:detail", args=[de_an.pk])
+    assert snapshot(de_an) == before
+
+
+def test_an_edit_overtaken_during_the_save_keeps_what_was_typed(users, client_as, monkeypatch):
+    from projects import views
+
+    de_an = ready_de_an(users.centre)
+    real_build = views._build_forms
+
+    def submitted_meanwhile(*args, **kwargs):  # after the page's check, before the service's
+        built = real_build(*args, **kwargs)
+        DeAn.objects.filter(pk=de_an.pk).update(status="submitted")
+        return built
+
+    monkeypatch.setattr(views, "_build_forms", submitted_meanwhile)
+    response = client_as(users.centre).post(reverse("projects:edit", args=[de_an.pk]),
+                                            _edit_data(de_an, name="Tên gõ lúc người khác gửi"))
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "không sửa được" in page and "Tên gõ lúc người khác gửi" in page
+    de_an.refresh_from_db()
+    assert de_an.name != "Tên gõ lúc người khác gửi"
 
 
 def test_edit_refuses_line_id_of_another_de_an(users, client_as):
@@ -457,6 +560,17 @@ def test_a_refused_action_comes_back_open_with_what_was_typed_and_why(users, cli
     assert snapshot(de_an) == before
 
 
+def test_kcdp_approval_of_zero_dong_comes_back_with_the_reason(users, client_as):
+    de_an = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
+    before = snapshot(de_an)
+    response = client_as(users.province).post(reverse("projects:transition", args=[de_an.pk]), {
+        "action": "approve_local", "decision_number": "12/QĐ-UBND", "decision_date": "01/02/2026", "amount": "0"})
+    assert response.status_code == 400
+    assert "Kinh phí khuyến công địa phương được duyệt phải lớn hơn 0." in _panel(response.content.decode(),
+                                                                               "approve_local")
+    assert snapshot(de_an) == before
+
+
 def test_a_second_click_after_the_action_is_done_is_told_at_the_top(users, client_as):
     de_an = advance(ready_de_an(users.centre), "under_appraisal", users)
     allocate(de_an)
@@ -530,6 +644,41 @@ def test_accept_panel_asks_first_and_the_red_steps_keep_their_question(users, cl
     page = client_as(users.reviewer).get(reverse("projects:detail", args=[appraisal.pk])).content.decode()
     assert "data-confirm" not in _panel(page, "approve")
     assert 'data-confirm="Xác nhận: Không phê duyệt? Thao tác này không hoàn tác được."' in _panel(page, "reject")
+
+
+STOP_QUESTION = ("Đây là đề nghị dừng thực hiện: chấp thuận thì đề án bị hủy (chuyển sang «Đã hủy») và không "
+                 "hoàn tác được. Xác nhận chấp thuận dừng thực hiện đề án?")
+
+
+def test_a_stop_adjustment_is_shown_as_such_and_its_approval_asks_first(users, client_as):
+    de_an = advance(ready_de_an(users.centre), "in_implementation", users)
+    services.de_an_request_adjustment(actor=users.centre, de_an=de_an, reason="Cơ sở ngừng sản xuất", stop=True,
+                                      new_end_date=date(2026, 12, 31))
+    page = client_as(users.reviewer).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    panel = _panel(page, "approve_adjustment")
+    assert f'data-confirm="{STOP_QUESTION}"' in panel
+    assert "Đây là đề nghị dừng thực hiện: chấp thuận thì đề án bị hủy." in panel
+    assert 'class="btn danger">Chấp thuận điều chỉnh</button>' in panel
+    assert "Dừng thực hiện" in panel and "Thời gian kết thúc mới: 31/12/2026" in panel
+    # Rejecting a stop keeps the đề án: shown, but not asked as a cancellation.
+    assert "data-confirm" not in _panel(page, "reject_adjustment")
+    assert "Dừng thực hiện" in _panel(page, "reject_adjustment")
+    adjustments = page[page.index('id="h-adj"'):]
+    adjustments = adjustments[:adjustments.index("</section>")]
+    assert "Cơ sở ngừng sản xuất · <strong" in adjustments and "Dừng thực hiện" in adjustments
+    assert "Thời gian kết thúc mới: 31/12/2026" in adjustments
+
+
+def test_an_ordinary_adjustment_shows_its_flags_and_asks_nothing(users, client_as):
+    de_an = advance(ready_de_an(users.centre), "in_implementation", users)
+    services.de_an_request_adjustment(actor=users.centre, de_an=de_an, reason="Bổ sung tập huấn", new_content=True,
+                                      extension=True, new_end_date=date(2028, 6, 30))
+    page = client_as(users.reviewer).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    panel = _panel(page, "approve_adjustment")
+    assert "data-confirm" not in panel and "bị hủy" not in panel
+    assert "Bổ sung nội dung" in panel and "Kéo dài sang năm sau" in panel
+    assert "Thời gian kết thúc mới: 30/06/2028" in panel
+    assert 'class="btn primary">Chấp thuận điều chỉnh</button>' in panel
 
 
 def test_settle_with_its_real_date_through_the_page(users, client_as):

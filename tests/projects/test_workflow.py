@@ -106,6 +106,18 @@ def test_kcdp_province_approves_with_ubnd_decision(users):
     assert d.approved_local_amount == 400_000_000
 
 
+@pytest.mark.parametrize("amount", [0, "0"])
+def test_kcdp_approval_of_zero_dong_is_refused_and_nothing_changes(users, amount):
+    d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
+    transitions = Transition.objects.filter(de_an=d).count()
+    with pytest.raises(WorkflowError, match="Kinh phí khuyến công địa phương được duyệt phải lớn hơn 0."):
+        services.de_an_approve_local(actor=users.province, de_an=d, decision_number="1234/QĐ-UBND",
+                                     decision_date=date(2026, 2, 1), approved_local_amount=amount)
+    row = DeAn.objects.get(pk=d.pk)
+    assert row.status == Status.SUBMITTED and row.approved_local_amount is None and row.local_decision_number == ""
+    assert Transition.objects.filter(de_an=d).count() == transitions
+
+
 def test_kcdp_rejected_by_province(users):
     d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
     d = services.de_an_reject(actor=users.province, de_an=d, comment="Không phù hợp quy hoạch")
@@ -358,6 +370,18 @@ def test_every_step_that_cannot_be_undone_asks_for_confirmation():
     # Approval is not final (an adjustment changes the money, a stop cancels it): no question.
     approve = [s for s in workflow.steps_from(workflow.UNDER_APPRAISAL) if s.action == "approve"]
     assert approve and not approve[0].needs_confirmation
+
+
+def test_approving_a_stop_adjustment_asks_that_the_de_an_will_be_cancelled():
+    from types import SimpleNamespace
+
+    steps = [s for s in workflow.steps_from(workflow.ADJUSTMENT_REQUESTED) if s.action == "approve_adjustment"]
+    assert len(steps) == 2
+    for step in steps:
+        assert "đề án bị hủy" in str(step.question(SimpleNamespace(stop=True)))
+        assert step.question(SimpleNamespace(stop=False)) == "" and step.question(None) == ""
+    rejects = [s for s in workflow.steps_from(workflow.ADJUSTMENT_REQUESTED) if s.action == "reject_adjustment"]
+    assert all(s.question(SimpleNamespace(stop=True)) == "" for s in rejects)
 
 
 def test_evidence_attachments_come_from_the_step_requirements():
