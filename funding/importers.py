@@ -165,6 +165,9 @@ class AllocationLine:
     recorded: object  # Province as written (former or current)
     source: str
     amount: int
+    # Rows of former provinces merged into one current province (a 2021–2025 table on the 63-province
+    # map): [(sheet row, recorded Province, đồng), …], ``amount`` being their sum; None for one row.
+    parts: list | None = None
 
 
 @dataclass
@@ -1330,13 +1333,29 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
         for source, amount in pairs:
             level = level_value or (Level.NATIONAL if source == AllocationSource.NATIONAL else Level.LOCAL)
             key = (year, level, province.id, source)
-            if key in seen:
+            line = seen.get(key)
+            if line is None:
+                line = seen[key] = AllocationLine(row, year, level, province, recorded, source, amount)
+                lines.append(line)
+                continue
+            # Another row for the same current province. In a table of 2021–2025 (the 63-province map)
+            # provinces merged on 01/07/2025 (Hà Giang and Tuyên Quang) add up into today's allocation,
+            # each kept as recorded; the same recorded province twice is a duplicate, and so is any
+            # second row in a table on today's map (Bắc Ninh and the former Bắc Giang in 2026).
+            parts = line.parts or [(line.sheet_row, line.recorded, line.amount)]
+            previous = next((r for r, p, _a in parts if p.id == recorded.id), None)
+            named = recorded if previous is not None else province
+            if previous is None and not (year is not None and year <= 2025 and recorded.era == Era.FORMER
+                                         and all(p.era == Era.FORMER for _r, p, _a in parts)):
+                previous = parts[0][0]
+            if previous is not None:
                 parsed.problem(
                     row,
                     _("Dòng %(row)s: %(p)s (nguồn %(s)s) trùng với dòng %(prev)s.")
-                    % {"row": row, "p": province.full_name, "s": SOURCE_LABELS[source], "prev": seen[key]},
+                    % {"row": row, "p": named.full_name, "s": SOURCE_LABELS[source], "prev": previous},
                 )
                 continue
-            seen[key] = row
-            lines.append(AllocationLine(row, year, level, province, recorded, source, amount))
+            parts.append((row, recorded, amount))
+            line.parts = parts
+            line.amount += amount
     sums.finish()

@@ -197,6 +197,8 @@ class RowPlan:
     object_id: int | None = None
     message: str = ""
     before: dict | None = None  # plan annex: the đề án as it was before an update (for undo)
+    commit: bool = True  # plan annex: False for a đề án an import may no longer touch (not recorded, not committed)
+    previous_batch: int | None = None  # allocation table: the batch that last wrote the allocation (for undo)
 
 
 @dataclass
@@ -343,7 +345,7 @@ def _plan_allocations(parsed, *, lock=False):
                     "%(committed)s cho các đề án được duyệt."
                 )
                 % {
-                    "row": line.sheet_row,
+                    "row": _rows_text(line),
                     "source": SOURCE_TEXT[line.source],
                     "year": line.year,
                     "p": line.province.full_name,
@@ -352,47 +354,128 @@ def _plan_allocations(parsed, *, lock=False):
                 },
             )
             continue
-        plans.append(RowPlan(line, RowAction.UPDATE, allocation.amount, allocation.pk))
+        plans.append(RowPlan(line, RowAction.UPDATE, allocation.amount, allocation.pk,
+                             previous_batch=allocation.import_batch_id))
     return plans
+
+
+def _rows_text(line):
+    """The sheet row of an allocation line, or its rows when former provinces were added up ("7, 8")."""
+    return ", ".join(str(row) for row, _p, _a in line.parts) if line.parts else str(line.sheet_row)
+
+
+def _allocation_row_data(plan):
+    """ImportRow.data of an allocation line: the province(s) as recorded when not today's (each merged
+    row with its sheet row and amount), and for an update the batch that wrote the allocation before
+    (``previous_batch``, given back on undo)."""
+    line = plan.line
+    data = {}
+    if line.parts:
+        labels = [f"{p.full_name} ({p.code})" for _row, p, _a in line.parts]
+        data["recorded"] = "; ".join(labels)
+        data["parts"] = [{"row": row, "recorded": label, "amount": amount}
+                         for (row, _p, amount), label in zip(line.parts, labels, strict=True)]
+    elif line.recorded.id != line.province.id:
+        data["recorded"] = f"{line.recorded.full_name} ({line.recorded.code})"
+    if plan.action == RowAction.UPDATE:
+        data["previous_batch"] = plan.previous_batch
+    return data
 
 
 SOURCE_TEXT = {"national": "KCQG", "local": "KCĐP"}
 
 
+# A đề án an import may still update (and commit money for): approved, not yet settled or cancelled.
+# Settled, cancelled or rejected đề án are history: a row naming one must leave it exactly as it is.
+ANNEX_UPDATABLE_STATUSES = frozenset({"approved", "in_implementation", "adjustment_requested", "accepted"})
+
+
 def _plan_annex(parsed, *, lock=False):
+    """What each annex row will do. A row of a đề án outside ``ANNEX_UPDATABLE_STATUSES`` is "unchanged,
+    not committed" when it is as recorded, an error when it would change the đề án; a row setting a
+    đề án's money below what was already paid out for it is an error. With ``lock`` (apply) the đề án
+    rows are locked, so their state and payments cannot change before they are written."""
     from projects.models import DeAn
 
     refs = [line.source_ref for line in parsed.lines]
     existing = {}
     for start in range(0, len(refs), 5000):
-        for de_an in DeAn.objects.filter(source_ref__in=refs[start:start + 5000]).only(
-            "pk", "source_ref", "name", "location", "start_date", "end_date", "decision_number", "decision_date",
-            "implementing_unit_name", "national_amount", "local_amount", "counterpart_amount", "other_amount",
-            "total_amount", "province_id", "status",
-        ):
+        qs = DeAn.objects.filter(source_ref__in=refs[start:start + 5000]).only(
+            "pk", "code", "source_ref", "name", "location", "start_date", "end_date", "decision_number",
+            "decision_date", "implementing_unit_name", "national_amount", "local_amount", "counterpart_amount",
+            "other_amount", "total_amount", "province_id", "status",
+        )
+        if lock:
+            qs = qs.select_for_update(of=("self",)).order_by("pk")
+        for de_an in qs:
             existing[de_an.source_ref] = de_an
+    national = source_for_level(parsed.level) == AllocationSource.NATIONAL
+    same_of = {}
+    for line in parsed.lines:
+        de_an = existing.get(line.source_ref)
+        if de_an is not None:
+            same_of[line.source_ref] = (
+                de_an.name == line.name
+                and de_an.location == line.location
+                and de_an.start_date == line.start_date
+                and de_an.end_date == line.end_date
+                and de_an.decision_number == parsed.decision_number
+                and de_an.decision_date == parsed.decision_date
+                and de_an.implementing_unit_name == line.implementing_unit
+                and de_an.national_amount == line.national
+                and de_an.local_amount == line.local
+                and de_an.counterpart_amount + de_an.other_amount == line.counterpart
+                and de_an.total_amount == line.total
+            )
+    paid = _paid_by_de_an([existing[ref].pk for ref, same in same_of.items() if not same], parsed.level)
     plans = []
     for line in parsed.lines:
         de_an = existing.get(line.source_ref)
         if de_an is None:
             plans.append(RowPlan(line, RowAction.CREATE))
             continue
-        same = (
-            de_an.name == line.name
-            and de_an.location == line.location
-            and de_an.start_date == line.start_date
-            and de_an.end_date == line.end_date
-            and de_an.decision_number == parsed.decision_number
-            and de_an.decision_date == parsed.decision_date
-            and de_an.implementing_unit_name == line.implementing_unit
-            and de_an.national_amount == line.national
-            and de_an.local_amount == line.local
-            and de_an.counterpart_amount + de_an.other_amount == line.counterpart
-            and de_an.total_amount == line.total
-        )
+        same = same_of[line.source_ref]
+        if de_an.status not in ANNEX_UPDATABLE_STATUSES:
+            status = _status_label(de_an.status)
+            if not same:
+                parsed.problem(line.sheet_row, _(
+                    "Dòng %(row)s: đề án %(code)s đang ở trạng thái «%(s)s», không thể thay đổi bằng nhập phụ lục; "
+                    "hãy giữ dòng này đúng như đã nhập trước đây.") % {"row": line.sheet_row, "code": de_an.code, "s": status})
+                continue
+            plans.append(RowPlan(line, RowAction.UNCHANGED, de_an.national_amount, de_an.pk, commit=False, message=_(
+                "Đề án %(code)s đang ở trạng thái «%(s)s»: giữ nguyên, không cam kết lại kinh phí.")
+                % {"code": de_an.code, "s": status}))
+            continue
+        amount = line.national if national else line.local
+        if not same and amount < paid.get(de_an.pk, 0):
+            parsed.problem(line.sheet_row, _(
+                "Dòng %(row)s: không thể đặt kinh phí %(source)s của đề án %(code)s là %(new)s vì đã giải ngân "
+                "%(paid)s (tạm ứng và thanh toán).") % {
+                "row": line.sheet_row, "source": SOURCE_TEXT[source_for_level(parsed.level)], "code": de_an.code,
+                "new": format_dong(amount), "paid": format_dong(paid[de_an.pk])})
+            continue
         plans.append(RowPlan(line, RowAction.UNCHANGED if same else RowAction.UPDATE, de_an.national_amount, de_an.pk))
-    _check_annex_allocations(parsed, plans, existing)
+    _check_annex_allocations(parsed, plans)
     return plans
+
+
+def _status_label(status):
+    from projects.models import Status
+
+    return Status(status).label
+
+
+def _paid_by_de_an(ids, level):
+    """{đề án id: advances + payments not voided, of the level's source} for ``ids`` (one query per 5.000)."""
+    from .models import Disbursement, DisbursementKind
+
+    paid = {}
+    source = source_for_level(level)
+    for start in range(0, len(ids), 5000):
+        paid.update(Disbursement.objects.counted().filter(de_an_id__in=ids[start:start + 5000], source=source)
+                    .exclude(kind=DisbursementKind.SETTLEMENT).values("de_an_id").annotate(total=Sum("amount"))
+                    .values_list("de_an_id", "total"))
+    return paid
 
 
 def _annex_needs(parsed, plans):
@@ -400,6 +483,8 @@ def _annex_needs(parsed, plans):
     source = source_for_level(parsed.level)
     needs = {}
     for plan in plans:
+        if not plan.commit:  # settled, cancelled: holds what it holds, commits nothing more
+            continue
         line = plan.line
         amount = line.national if source == AllocationSource.NATIONAL else line.local
         key = (line.province.current.pk, source)
@@ -408,13 +493,15 @@ def _annex_needs(parsed, plans):
     return needs
 
 
-def _check_annex_allocations(parsed, plans, existing_de_an):
-    """The annex's đề án must fit in the province's allocation (created from the annex when missing)."""
+def _check_annex_allocations(parsed, plans):
+    """The annex's đề án must fit in the province's allocation (created from the annex when missing).
+    What the đề án written again already hold is replaced by their new amount; a đề án left as it is
+    (``commit`` False) keeps what it holds and counts nothing more."""
     needs = _annex_needs(parsed, plans)
     keys = [(parsed.year, parsed.level, pid, source) for pid, source in needs]
     allocations = _existing_allocations(keys)
     held = {}
-    ids = [d.pk for d in existing_de_an.values()]
+    ids = [plan.object_id for plan in plans if plan.commit and plan.object_id]
     for commitment in Commitment.objects.filter(de_an_id__in=ids, allocation__in=allocations.values()):
         held[commitment.allocation_id] = held.get(commitment.allocation_id, 0) + commitment.amount
     for (pid, source), (amount, row) in needs.items():
@@ -538,11 +625,12 @@ def _write_import_rows(batch, preview, *, new=False):
         # The COPY text of each row built directly (ids and amounts are ints, actions and sources
         # plain ASCII; the message and the data go through copy_text): no per-value type checks.
         def lines():  # streamed: the server takes each chunk while the next is built
+            update = RowAction.UPDATE
             for plan in preview.plans:
                 line = plan.line
-                province, recorded = line.province, line.recorded
-                data = "{}" if recorded.id == province.id else copy_text(
-                    {"recorded": f"{recorded.full_name} ({recorded.code})"})
+                province = line.province
+                data = "{}" if (line.recorded.id == province.id and line.parts is None and plan.action != update) \
+                    else copy_text(_allocation_row_data(plan))
                 message = copy_text(plan.message) if plan.message else ""
                 previous = "\\N" if plan.previous is None else plan.previous
                 object_id = "\\N" if plan.object_id is None else plan.object_id
@@ -554,8 +642,8 @@ def _write_import_rows(batch, preview, *, new=False):
     if preview.parsed.kind == ImportKind.ALLOCATION:
         for plan in preview.plans:
             line = plan.line
-            province, recorded = line.province, line.recorded
-            data = {} if recorded.id == province.id else {"recorded": f"{recorded.full_name} ({recorded.code})"}
+            province = line.province
+            data = _allocation_row_data(plan)
             append((batch_id, line.sheet_row, plain[plan.action], plan.message, province.id, plain[line.source],
                     line.amount, plan.previous, plan.object_id, data))
     else:
@@ -707,8 +795,12 @@ def _ensure_plans(parsed, batch):
     pairs = sorted({(line.year, line.level) for line in parsed.lines}) if parsed.kind == ImportKind.ALLOCATION else [
         (parsed.year, parsed.level)]
     years = {y for y, _l in pairs}
-    existing = {(p.year, p.level): p for p in AnnualPlan.objects.select_for_update().filter(year__in=years)}
+    existing = {(p.year, p.level): p for p in AnnualPlan.objects.select_for_update().filter(year__in=years)
+                if (p.year, p.level) in pairs}
     missing = [pair for pair in pairs if pair not in existing]
+    # The file's decision belongs to one plan: its year, and the level it approves (a plan annex's
+    # own level; for an allocation table the level named in the title, else the one of its issuer).
+    own = (parsed.year, _decision_level(parsed, pairs))
     if missing:
         from khuyencong.models import Programme
 
@@ -716,8 +808,8 @@ def _ensure_plans(parsed, batch):
         programmes = {y: next((p for p in known if p.start_year <= y <= p.end_year), None) for y, _l in missing}
         AnnualPlan.objects.bulk_create(
             [AnnualPlan(year=y, level=lv, programme=programmes[y],
-                        decision_number=parsed.decision_number if y == parsed.year else "",
-                        decision_date=parsed.decision_date if y == parsed.year else None,
+                        decision_number=parsed.decision_number if (y, lv) == own else "",
+                        decision_date=parsed.decision_date if (y, lv) == own else None,
                         title=parsed.title[:500] if y == parsed.year else "") for y, lv in missing],
             batch_size=1000,
         )
@@ -725,7 +817,7 @@ def _ensure_plans(parsed, batch):
         batch.summary.setdefault("applied", {})["plans_created"] = [created[pair].pk for pair in missing]
         existing.update(created)
     for (year, level), plan in existing.items():
-        if (year, level) in missing or year != parsed.year or not parsed.decision_number:
+        if (year, level) in missing or (year, level) != own or not parsed.decision_number:
             continue
         if (plan.decision_number, plan.decision_date) != (parsed.decision_number, parsed.decision_date):
             batch.summary.setdefault("applied", {}).setdefault("plans_before", []).append({
@@ -736,6 +828,26 @@ def _ensure_plans(parsed, batch):
             plan.save(update_fields=["decision_number", "decision_date", "updated_at"])
     by_year = [existing[pair] for pair in pairs if pair[0] == parsed.year]
     return (by_year or [existing[pairs[0]]])[0] if pairs else None
+
+
+# Issuers of a plan decision (the part after the type: "95/QĐ-BCT" → BCT): the ministry (or, before
+# 2025, the Prime Minister) approves national money; the province (its People's Committee, its
+# Department of Industry and Trade) local money.
+_NATIONAL_ISSUERS = ("BCT", "TTG")
+_LOCAL_ISSUERS = ("UBND", "SCT", "HĐND")
+
+
+def _decision_level(parsed, pairs):
+    """The level whose plan the file's decision approves, or None when the file does not say."""
+    if parsed.kind == ImportKind.PLAN_ANNEX or parsed.level:
+        return parsed.level or None
+    issuer = parsed.decision_number.rsplit("/", 1)[-1].partition("-")[2].upper()
+    if issuer.startswith(_NATIONAL_ISSUERS):
+        return Level.NATIONAL
+    if issuer.startswith(_LOCAL_ISSUERS):
+        return Level.LOCAL
+    levels = {level for _y, level in pairs}
+    return levels.pop() if len(levels) == 1 else None
 
 
 def _apply_allocations(preview, batch, plan):
@@ -801,7 +913,9 @@ def _apply_annex(preview, batch, plan, actor):
     actor = actor if getattr(actor, "pk", None) else None
     actions = {"created": RowAction.CREATE, "updated": RowAction.UPDATE}
     results = {}
-    plans = preview.plans
+    # A đề án an import may no longer touch (settled, cancelled: ``RowPlan.commit`` False) is left out:
+    # not recorded again, not committed; its row stays "unchanged" with the reason.
+    plans = [row for row in preview.plans if row.commit]
     # What undo needs to put everything back: when the writes started, the đề án that may be updated
     # as they are now, and the code sequences before and after.
     started = timezone.now()
@@ -967,14 +1081,18 @@ def _undo_allocations(batch):
         if row.action == RowAction.CREATE:
             deletes.append(allocation.pk)
         else:
-            restores.append((allocation.pk, target))
+            # The batch that wrote the allocation before this one gets it back (so that batch can be
+            # undone in its turn); batches applied before this was recorded leave none.
+            restores.append((allocation.pk, target, (row.data or {}).get("previous_batch")))
     if problems:
         raise ImportFailed(_("Không thể hoàn tác lô #%(id)s vì đã có dữ liệu phụ thuộc vào nó.") % {"id": batch.pk},
                            [Problem(0, p) for p in problems])
     if Commitment.objects.filter(allocation_id__in=deletes).exists():
         raise ImportFailed(_("Không thể hoàn tác: đã có cam kết kinh phí trên các khoản do lô này tạo."))
     Allocation.objects.filter(pk__in=deletes).delete()
-    update_rows(Allocation, ["amount"], restores, extra={"import_batch": None, "updated_at": timezone.now()})
+    now = timezone.now()
+    update_rows(Allocation, ["amount", "import_batch"], [r for r in restores if r[2] is not None], extra={"updated_at": now})
+    update_rows(Allocation, ["amount"], [r[:2] for r in restores if r[2] is None], extra={"import_batch": None, "updated_at": now})
     return {"allocations_removed": len(deletes), "allocations_restored": len(restores)}
 
 
@@ -1250,7 +1368,8 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
     most once and not above it; only for approved đề án not yet settled or cancelled. ``amount`` is
     integer đồng or Vietnamese text ("1.500.000"). The đề án row is locked, so two entries at once
     are checked one after the other. ``request_key`` (one per form shown): the same key again
-    returns the disbursement already recorded instead of a second one. Raises DisbursementRefused."""
+    returns the disbursement already recorded instead of a second one. Records the audit event
+    ``funding.disbursement_recorded`` (not on a replay). Raises DisbursementRefused."""
     from khuyencong import access
     from khuyencong.formatting import MoneyError, parse_money
     from projects.models import DeAn, Status
@@ -1304,6 +1423,16 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
         de_an=de_an, kind=kind, source=source, amount=amount, date=date, document_number=document_number.strip()[:50],
         note=(note or "").strip()[:255], created_by=actor if getattr(actor, "pk", None) else None,
         request_key=request_key or None,
+    )
+    AuditEvent.objects.create(  # in the same transaction; a replayed request_key returned above writes none
+        actor=disbursement.created_by, action="funding.disbursement_recorded", object_type="funding.Disbursement",
+        object_id=str(disbursement.pk),
+        summary=(_("Ghi nhận %(kind)s %(amount)s (chứng từ %(doc)s ngày %(date)s) của đề án %(code)s") % {
+            "kind": disbursement.get_kind_display().lower(), "amount": format_dong(disbursement.amount),
+            "doc": disbursement.document_number, "date": format_date(disbursement.date), "code": de_an.code})[:500],
+        data={"de_an_id": de_an.pk, "de_an_code": de_an.code, "kind": disbursement.kind, "source": disbursement.source,
+              "amount": disbursement.amount, "date": disbursement.date.isoformat(),
+              "document_number": disbursement.document_number},
     )
     return disbursement
 

@@ -40,6 +40,24 @@ def _year(request, default=None):
     return min(max(year, 2000), 2100)
 
 
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+
+def _chosen_year(text):
+    """(year, None) for a plan year typed in the toolbar, or (None, Vietnamese reason)."""
+    text = (text or "").strip()
+    if not text:
+        return None, _("Hãy nhập năm cần xem (từ %(a)s đến %(b)s).") % {"a": YEAR_MIN, "b": YEAR_MAX}
+    try:
+        year = int(text) if text.isdigit() and len(text) <= 4 else None
+    except ValueError:
+        year = None
+    if year is None or not YEAR_MIN <= year <= YEAR_MAX:
+        return None, _("Năm «%(v)s» không hợp lệ: hãy nhập năm từ %(a)s đến %(b)s.") % {
+            "v": text[:20], "a": YEAR_MIN, "b": YEAR_MAX}
+    return year, None
+
+
 def _xlsx(content, filename):
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, filename)
@@ -78,6 +96,14 @@ def province_year(request, code, year):
     if province is None:
         raise Http404(_("Không có tỉnh, thành phố mã %(c)s.") % {"c": code})
     _require(access.can(request.user, "province.view", province))
+    # The year toolbar sends ?nam=…: go to that year's page (the year is in the URL).
+    chosen = request.GET.get("nam")
+    if chosen is not None or not YEAR_MIN <= year <= YEAR_MAX:
+        target, problem = _chosen_year(chosen if chosen is not None else str(year))
+        if problem:
+            messages.error(request, problem)
+            target = year if YEAR_MIN <= year <= YEAR_MAX else date.today().year
+        return redirect("funding:province", code=province.code, year=target)
     summary = selectors.funding_summary(user=request.user, year=year, province=province)
     commitments = selectors.commitment_list(user=request.user, year=year, province=province)
     return render(request, "funding/province.html", {

@@ -151,3 +151,49 @@ def test_worker_refusal_puts_the_batch_back_with_the_reason(admin_client, settin
     assert not Allocation.objects.exists()
     page = admin_client.get(reverse("funding:import_detail", args=[batch.pk])).content.decode()
     assert "Xác nhận nhập" in page
+
+
+# --- the year toolbar of the province page ---------------------------------------------------------
+
+def test_year_toolbar_goes_to_the_chosen_years_page(admin_client):
+    url = reverse("funding:province", args=["01", 2026])
+    page = admin_client.get(url).content.decode()
+    assert 'name="nam"' in page and 'action=""' in page  # the toolbar submits ?nam= to this same URL
+    response = admin_client.get(url + "?nam=2025")
+    assert response.status_code == 302 and response["Location"] == reverse("funding:province", args=["01", 2025])
+    response = admin_client.get(url + "?nam=%202024%20")
+    assert response["Location"] == reverse("funding:province", args=["01", 2024])
+    page = admin_client.get(url + "?nam=2025", follow=True).content.decode()
+    assert "Kinh phí khuyến công Thành phố Hà Nội năm 2025" in page
+
+
+@pytest.mark.parametrize("value, message", [
+    ("abc", "Năm «abc» không hợp lệ: hãy nhập năm từ 2000 đến 2100."),
+    ("1999", "Năm «1999» không hợp lệ"),
+    ("99999999999999999999", "không hợp lệ"),
+    ("2025.5", "Năm «2025.5» không hợp lệ"),
+    ("", "Hãy nhập năm cần xem (từ 2000 đến 2100)."),
+])
+def test_year_toolbar_refuses_a_wrong_year_with_a_message(admin_client, value, message):
+    url = reverse("funding:province", args=["01", 2026])
+    response = admin_client.get(url, {"nam": value})
+    assert response.status_code == 302 and response["Location"] == url
+    page = admin_client.get(response["Location"]).content.decode()
+    assert message in page
+    assert "Kinh phí khuyến công Thành phố Hà Nội năm 2026" in page
+
+
+def test_a_year_outside_the_range_in_the_url_is_explained(admin_client):
+    from datetime import date
+
+    response = admin_client.get(reverse("funding:province", args=["01", 1999]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("funding:province", args=["01", date.today().year])
+    assert "Năm «1999» không hợp lệ" in response.content.decode()
+
+
+def test_year_toolbar_does_not_redirect_past_the_access_check(client):
+    client.force_login(local_user("24"))
+    assert client.get(reverse("funding:province", args=["01", 2026]) + "?nam=2025").status_code == 403
+    assert client.get(reverse("funding:province", args=["99", 2026]) + "?nam=2025").status_code == 404
+    own = client.get(reverse("funding:province", args=["24", 2026]) + "?nam=2025")
+    assert own["Location"] == reverse("funding:province", args=["24", 2025])
