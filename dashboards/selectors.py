@@ -8,8 +8,10 @@ province and content. Definitions (also in docs/dashboards.md):
   (current provinces only: allocations are made to the 34 provinces).
 * **Cam kết** (committed): ``funding.Commitment.amount`` of the selected đề án, by the allocation's
   year and source.
-* **Giải ngân** (disbursed): every ``funding.Disbursement`` not voided (advances, payments, settlement payments)
-  of the selected đề án, by the đề án's plan year and the disbursement's source.
+* **Giải ngân** (disbursed): the advances and payments (``funding.Disbursement``, not voided) of the
+  selected đề án, by the đề án's plan year and the disbursement's source. A settlement row is the
+  settled amount, not money paid out: funding counts it as settled, never as disbursed
+  (``funding.services.paid_amount``, ``funding.selectors.funding_summary``), and so do the dashboards.
 * **Quyết toán** (settled): ``DeAn.settled_amount`` of settled đề án, by plan year; source by level
   (KCQG → national, KCĐP → local).
 * Province **grouping**: ``current`` uses ``DeAn.current_province`` (the 34 provinces after
@@ -176,10 +178,18 @@ def _commitments(user, filters):
     return related_to_selection(Commitment.objects.all(), user=user, filters=filters, path="de_an__")
 
 
+def paid_out(disbursements):
+    """Money paid out, as funding counts it: advances and payments not voided (a settlement row is the
+    settled amount, not a payment)."""
+    from funding.models import DisbursementKind
+
+    return disbursements.counted().exclude(kind=DisbursementKind.SETTLEMENT)
+
+
 def _disbursements(user, filters):
     from funding.models import Disbursement
 
-    return related_to_selection(Disbursement.objects.counted(), user=user, filters=filters, path="de_an__")
+    return related_to_selection(paid_out(Disbursement.objects.all()), user=user, filters=filters, path="de_an__")
 
 
 # --- shared grouped queries ---------------------------------------------------------------------
@@ -193,7 +203,8 @@ class Facts:
     * ``de_an``: GROUP BY plan year, level, status, province (count, settled amount — kept for the
       settled status only —, registered support);
     * ``commitments``: GROUP BY the allocation's year and source and the đề án's province;
-    * ``disbursements``: GROUP BY the đề án's plan year, the source and the đề án's province;
+    * ``disbursements``: advances and payments (no settlement row, nothing voided) GROUP BY the đề án's
+      plan year, the source and the đề án's province;
     * ``contents``: đề án per content area (a sub-content counts in its area) and status;
     * ``outputs``: planned/achieved per indicator (grouped by indicator and status in SQL, the status
       rules applied to the few grouped rows); ``econ``: economic results of accepted đề án;
@@ -237,7 +248,7 @@ class Facts:
         return self._cache["allocations"]
 
     def _load(self):
-        from funding.models import Allocation, AnnualPlan, Commitment, Disbursement
+        from funding.models import Allocation, AnnualPlan, Commitment, Disbursement, DisbursementKind
         from projects.models import DeAn
 
         pg = connection.vendor == "postgresql"
@@ -291,8 +302,8 @@ class Facts:
                f" JOIN {t['Allocation']} a ON a.id = g.allocation_id JOIN {t['AnnualPlan']} p ON p.id = a.plan_id"
                " GROUP BY p.year, a.source, g.prov", []),
             (row("b", ["s.plan_year", "x.source", gf], ["SUM(x.amount)"])
-             + f" FROM {hang(t['Disbursement'], 'x', 'de_an_id')} WHERE x.voided_at IS NULL"
-               f" GROUP BY s.plan_year, x.source, {gf}", []),
+             + f" FROM {hang(t['Disbursement'], 'x', 'de_an_id')} WHERE x.voided_at IS NULL AND x.kind <> %s"
+               f" GROUP BY s.plan_year, x.source, {gf}", [DisbursementKind.SETTLEMENT.value]),
             (row("n", ["COALESCE(ac.parent_id, ac.id)", "s.status"], ["COUNT(DISTINCT s.id)"])
              + f" FROM {hang(through, 'dc', 'dean_id')} JOIN {t['ActivityContent']} ac ON ac.id = dc.activitycontent_id"
                " GROUP BY COALESCE(ac.parent_id, ac.id), s.status", []),
@@ -490,7 +501,7 @@ def money_block(*, user, filters, de_an, facts):
     return Block(key="kinh-phi", title=_("Kinh phí phân bổ, cam kết, giải ngân, quyết toán"), columns=columns,
                  rows=rows, totals=totals, charts=[by_year, by_source],
                  note=_("Phân bổ: theo kế hoạch năm. Cam kết: kinh phí được duyệt của đề án giữ trong phân bổ. "
-                        "Giải ngân: tạm ứng, thanh toán và chi trả khi quyết toán. Quyết toán: số quyết toán của đề án "
+                        "Giải ngân: tạm ứng và thanh toán (không tính số quyết toán). Quyết toán: số quyết toán của đề án "
                         "đã quyết toán. Lọc theo nội dung không áp dụng cho số phân bổ."))
 
 
@@ -720,7 +731,7 @@ def province_comparison(*, user, filters, facts=None):
         "count": agg["n"] or 0, "settled": agg["settled"] or 0,
         "allocated": alloc_all.aggregate(s=Sum("amount"))["s"] or 0,
         "committed": Commitment.objects.filter(de_an__in=national).aggregate(s=Sum("amount"))["s"] or 0,
-        "disbursed": Disbursement.objects.counted().filter(de_an__in=national).aggregate(s=Sum("amount"))["s"] or 0,
+        "disbursed": paid_out(Disbursement.objects.all()).filter(de_an__in=national).aggregate(s=Sum("amount"))["s"] or 0,
     }
     labels = {"count": _("Số đề án"), **measure_labels()}
     rows = []
@@ -753,12 +764,13 @@ def waiting_for_me(user, limit=10):
     return {"items": items, "count": count}
 
 
-def overdue_recommendations(user):
+def overdue_recommendations(user, province=None):
     """Inspection recommendations past their deadline and not closed, in the user's scope (the
-    reports app's own selector, the one its home panel uses)."""
+    reports app's own selector, the one its home panel uses), narrowed to the đề án now in ``province``
+    (the page's province: ministry staff on a province's page see that province's only)."""
     from reports.home import overdue_recommendations as panel
 
-    panels = panel(user)
+    panels = panel(user, province=province)
     return panels[0] if panels else {"items": [], "count": 0}
 
 

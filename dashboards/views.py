@@ -104,7 +104,7 @@ def _dashboard(request, code=None):
     if province is not None:
         if not access.is_nationwide(request.user):
             context["waiting"] = selectors.waiting_for_me(request.user)
-        context["overdue"] = selectors.overdue_recommendations(request.user)
+        context["overdue"] = selectors.overdue_recommendations(request.user, province=province)
     query = filters.query()
     for block in blocks:
         block.table_url = f"{reverse(table_name, args=[*args, block.key])}?{query}"

@@ -232,6 +232,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
     "socket_connect_timeout": 2,
 }
+# reports.run_report: a render may run REPORT_MAX_SECONDS (default 15 min; a national report takes
+# seconds). The soft limit raises inside the render (the job fails with the reason and the user gets
+# «Tạo lại báo cáo»); the hard limit, 30 s later, ends the worker process if the render does not return
+# (stuck in native code). The sweeper fails a job still running after REPORT_MAX_SECONDS whatever its
+# heartbeat (reports.services.report_sweep_stuck). Keep it well below the visibility_timeout above.
+REPORT_MAX_SECONDS = env.int("REPORT_MAX_SECONDS", default=900)
+CELERY_TASK_ANNOTATIONS = {
+    "reports.run_report": {"soft_time_limit": REPORT_MAX_SECONDS, "time_limit": REPORT_MAX_SECONDS + 30},
+}
 CELERY_BEAT_SCHEDULE = {
     # reports: sweep jobs whose worker died / re-send jobs queued while the broker was down.
     "reports-sweep-stuck": {"task": "reports.sweep_stuck", "schedule": env.int("REPORT_SWEEP_SECONDS", default=60)},

@@ -10,7 +10,9 @@ def _recommendation_url(recommendation_id):
     return reverse("reports:inspection_recommendation", args=[recommendation_id])
 
 
-def overdue_recommendations(user):
+def overdue_recommendations(user, province=None):
+    """The panel: overdue recommendations ``user`` may see; with ``province`` (a current province: a
+    province's dashboard) only those of đề án now in that province, whoever looks at the page."""
     from khuyencong.access import visible_inspection_records
 
     from .models import FollowUp, Recommendation
@@ -22,6 +24,8 @@ def overdue_recommendations(user):
         .select_related("record__de_an")
         .order_by("deadline", "id")
     )
+    if province is not None:
+        qs = qs.filter(record__de_an__current_province=province)
     count = qs.count()
     if not count:
         return []
@@ -34,4 +38,5 @@ def overdue_recommendations(user):
         for r in qs[:5]
     ]
     return [{"title": _("Kiến nghị sau kiểm tra đã quá hạn"), "items": items, "count": count, "order": 40,
-             "url": reverse("reports:inspection_recommendations") + "?overdue=on"}]
+             "url": reverse("reports:inspection_recommendations") + "?overdue=on"
+             + (f"&province={province.pk}" if province is not None else "")}]

@@ -164,7 +164,10 @@ def inspectable_de_an(*, year, provinces=None, statuses=None):
     return qs.select_related("current_province").order_by("current_province__code", "code")
 
 
-def _mission_clean(plan, *, name, provinces, start_date, end_date, follow_up_deadline, de_an, members):
+def _mission_clean(plan, *, name, provinces, start_date, end_date, follow_up_deadline, de_an, members, kept=()):
+    """Check a mission's fields. ``kept``: ids of đề án already in the mission (or visited by it): they
+    stay whatever their status became since (a visited đề án stopped or cancelled must not lock the
+    mission), as long as they are in the mission's provinces; only đề án added now must be inspectable."""
     errors = {}
     if not _text(name):
         errors["name"] = _("Cần ghi tên đoàn kiểm tra.")
@@ -189,8 +192,14 @@ def _mission_clean(plan, *, name, provinces, start_date, end_date, follow_up_dea
         errors["members"] = _("Đoàn kiểm tra cần đúng một trưởng đoàn.")
     de_an = list(de_an or [])
     if de_an and provinces and "provinces" not in errors:
-        allowed = set(inspectable_de_an(year=plan.year, provinces=provinces).filter(pk__in=[d.pk for d in de_an])
+        from projects.models import DeAn
+
+        kept = set(kept)
+        added = [d.pk for d in de_an if d.pk not in kept]
+        allowed = set(inspectable_de_an(year=plan.year, provinces=provinces).filter(pk__in=added)
                       .values_list("pk", flat=True))
+        allowed |= set(DeAn.objects.filter(pk__in=[d.pk for d in de_an if d.pk in kept],
+                                           current_province__in=[p.pk for p in provinces]).values_list("pk", flat=True))
         wrong = [d for d in de_an if d.pk not in allowed]
         if wrong:
             errors["de_an"] = _("Đề án %(codes)s không thuộc phạm vi của đoàn (đề án khuyến công quốc gia đã phê "
@@ -235,9 +244,10 @@ def mission_create(*, actor, plan, name, provinces, members, start_date=None, en
 def mission_update(*, actor, mission, name, provinces, members, start_date=None, end_date=None, legal_basis="",
                    contents_to_check="", sites="", expected_outputs="", follow_up_deadline=None, de_an=()) -> Mission:
     _require(actor, "inspection.manage", mission)
+    kept = set(mission.de_an.values_list("pk", flat=True)) | set(mission.records.values_list("de_an_id", flat=True))
     provinces, de_an, members = _mission_clean(mission.plan, name=name, provinces=provinces, start_date=start_date,
                                                end_date=end_date, follow_up_deadline=follow_up_deadline, de_an=de_an,
-                                               members=members)
+                                               members=members, kept=kept)
     with transaction.atomic():
         mission = Mission.objects.select_for_update().get(pk=mission.pk)
         visited = set(mission.records.values_list("de_an_id", flat=True))

@@ -4,8 +4,12 @@ Definitions used in the annual report (stated in the report itself):
 
 * **Kế hoạch** (plan): the year's allocations (``funding.Allocation``) by source, national and local.
 * **Thực hiện** (implemented): the money of đề án of that plan year that were approved and carried out
-  (approved, in implementation, adjustment requested, accepted, settled), by source. A settled đề án
-  counts with its approved amounts; disbursement-based figures replace this when available.
+  (approved, in implementation, adjustment requested, accepted, settled), by source. Khuyến công money
+  counts at the **approved** amount (``approved_national_amount`` / ``approved_local_amount``, which an
+  approved adjustment rewrites), the requested amount only where no approved one is recorded (a
+  KCQG đề án's local share, rows imported without one); counterpart and other money as registered.
+* **Giải ngân** (disbursed): advances and payments not voided — a settlement row records the settled
+  amount, not a payment (``funding.services.paid_amount``, ``funding.selectors.funding_summary``).
 * Grouping by **current** province (the 34 after 01/07/2025) or by the **historical** province the
   đề án was recorded under.
 """
@@ -13,13 +17,14 @@ import re
 from collections import defaultdict
 from datetime import date
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from khuyencong.formatting import clip, format_date, format_date_long, format_trieu
 from khuyencong.models import Indicator, Organisation, Province
+from khuyencong.reference import _province_place
 from khuyencong.selectors import agency_on, programme_for_year
 
 from .models import (
@@ -100,9 +105,14 @@ def _money(row=None):
     }
 
 
+# The khuyến công money a đề án carried out counts for: its approved amount (an adjustment approved later
+# rewrites it: projects.services.de_an_approve_adjustment), else the amount requested.
+IMPLEMENTED_NATIONAL = Coalesce("approved_national_amount", "national_amount")
+IMPLEMENTED_LOCAL = Coalesce("approved_local_amount", "local_amount")
+
 MONEY_SUMS = {
-    "national": Sum("national_amount"),
-    "local": Sum("local_amount"),
+    "national": Sum(IMPLEMENTED_NATIONAL),
+    "local": Sum(IMPLEMENTED_LOCAL),
     "counterpart": Sum("counterpart_amount"),
     "other": Sum("other_amount"),
 }
@@ -134,10 +144,13 @@ def _plan_by_province(year, province=None):
 
 
 def _disbursed(year, province=None):
-    """Khuyến công money paid out (advances, payments, settlements) for the year's đề án."""
-    from funding.models import Disbursement
+    """Khuyến công money paid out (advances and payments, not voided) for the year's đề án. A settlement
+    row is the settled amount, not money paid out: funding counts it as «quyết toán», never as
+    disbursed (``funding.services.paid_amount``), and so does this."""
+    from funding.models import Disbursement, DisbursementKind
 
-    qs = Disbursement.objects.counted().filter(de_an__plan_year=year, de_an__status__in=IMPLEMENTED_STATUSES)
+    qs = (Disbursement.objects.counted().exclude(kind=DisbursementKind.SETTLEMENT)
+          .filter(de_an__plan_year=year, de_an__status__in=IMPLEMENTED_STATUSES))
     if province is not None:
         qs = qs.filter(de_an__current_province=province)
     return qs.aggregate(total=Sum("amount"))["total"] or 0
@@ -214,19 +227,56 @@ def by_content(year, province=None):
         names[row["area"]] = row["area_name"]
         counts[row["area"]] = row["n"]
     money = defaultdict(lambda: defaultdict(int))
-    for row in BudgetLine.objects.filter(de_an__in=de_an).values(
-        "content__code", "content__name", "content__parent__code", "content__parent__name", "source"
-    ).annotate(amount=Sum("amount")):
+    # Khuyến công money counts at the approved amount (Section I): the lines of a đề án approved for less
+    # than it asked are scaled down below, one đề án at a time; every other line is summed here.
+    reduced = Q(approved_national_amount__isnull=False) & ~Q(approved_national_amount=F("national_amount")) | (
+        Q(approved_local_amount__isnull=False) & ~Q(approved_local_amount=F("local_amount")))
+    area_fields = ("content__code", "content__name", "content__parent__code", "content__parent__name")
+    for row in BudgetLine.objects.filter(de_an__in=de_an.exclude(reduced)).values(*area_fields, "source").annotate(amount=Sum("amount")):
         area = row["content__parent__code"] or row["content__code"] or ""
         if area:
             names.setdefault(area, row["content__parent__name"] or row["content__name"])
         money[area][row["source"]] += row["amount"] or 0
+    lines = defaultdict(list)  # (đề án, source) → [(area, amount)]
+    factors = {}
+    for row in (BudgetLine.objects.filter(de_an__in=de_an.filter(reduced))
+                .values(*area_fields, "de_an_id", "source")
+                .annotate(amount=Sum("amount"), requested_national=Max("de_an__national_amount"),
+                          requested_local=Max("de_an__local_amount"),
+                          approved_national=Max("de_an__approved_national_amount"),
+                          approved_local=Max("de_an__approved_local_amount"))
+                .order_by("de_an_id", "source", "content__code")):
+        area = row["content__parent__code"] or row["content__code"] or ""
+        if area:
+            names.setdefault(area, row["content__parent__name"] or row["content__name"])
+        key = (row["de_an_id"], row["source"])
+        lines[key].append((area, row["amount"] or 0))
+        if row["source"] in ("national", "local"):
+            approved, requested = row[f"approved_{row['source']}"], row[f"requested_{row['source']}"]
+            if approved is not None and requested and approved != requested:
+                factors[key] = (approved, requested)
+    for key, parts in lines.items():
+        source = key[1]
+        for area, amount in (apportion(parts, *factors[key]) if key in factors else parts):
+            money[area][source] += amount
     areas = sorted(set(counts) | set(money), key=lambda a: (a == "", [int(x) if x.isdigit() else x for x in a.split(".")]))
     result = []
     for area in areas:
         m = _money(money.get(area))
         result.append({"code": area, "name": names.get(area) or _("Chưa phân loại nội dung"), "count": counts.get(area, 0), **m})
     return result
+
+
+def apportion(parts, approved, requested):
+    """Scale the lines ``parts`` ([(key, amount)]) of a source requested at ``requested`` to the
+    ``approved`` amount, in whole đồng: each line gets its share rounded down, and the đồng left over go
+    to the largest remainders (first line first on a tie), so the lines add up to the scaled total."""
+    whole = sum(amount for _key, amount in parts) * approved
+    target = whole // requested + (1 if (whole % requested) * 2 >= requested else 0)
+    shares = [(key, amount * approved // requested, amount * approved % requested) for key, amount in parts]
+    left = target - sum(share for _key, share, _rest in shares)
+    bonus = {i for i, _item in sorted(enumerate(shares), key=lambda item: -item[1][2])[:max(left, 0)]}
+    return [(key, share + (1 if i in bonus else 0)) for i, (key, share, _rest) in enumerate(shares)]
 
 
 def indicator_results(year, province=None):
@@ -313,10 +363,11 @@ def de_an_list(year, grouping, province=None):
         _de_an_queryset(year, province)
         .select_related(field)
         .only(
-            "code", "name", "total_amount",
-            "national_amount", "local_amount", "counterpart_amount", "other_amount",
+            "code", "name", "counterpart_amount", "other_amount",
             f"{field}__code", f"{field}__name", f"{field}__kind", f"{field}__era",
         )
+        # The implemented (approved) money, as in Section I and III: not the amounts requested.
+        .annotate(implemented_national=IMPLEMENTED_NATIONAL, implemented_local=IMPLEMENTED_LOCAL)
         # By code, then by the province itself: a merged province keeps the code of one of the old ones
         # (new Bắc Ninh is 24, as old Bắc Giang was), and ordering by code alone interleaved the two,
         # cutting the list into dozens of one- and two-row groups with partial subtotals.
@@ -329,11 +380,12 @@ def de_an_list(year, grouping, province=None):
         if current is None or current["province"].pk != prov.pk:
             current = {"province": prov, "rows": [], "national": 0, "local": 0, "counterpart": 0, "total": 0}
             groups.append(current)
+        d.implemented_total = d.implemented_national + d.implemented_local + d.counterpart_amount + d.other_amount
         current["rows"].append(d)
-        current["national"] += d.national_amount
-        current["local"] += d.local_amount
+        current["national"] += d.implemented_national
+        current["local"] += d.implemented_local
         current["counterpart"] += d.counterpart_amount + d.other_amount
-        current["total"] += d.total_amount
+        current["total"] += d.implemented_total
     return groups
 
 
@@ -373,16 +425,29 @@ def issuer_lines(name):
     return _PROVINCE_PART.split(str(name), maxsplit=1)
 
 
+def place_in_text(province):
+    """A province as running text names it (NĐ 30/2020): the kind in lower case, «tỉnh Bắc Ninh», «thành
+    phố Hà Nội»; a place named after a person in full, «Thành phố Hồ Chí Minh» (khuyencong.reference)."""
+    return _province_place(province)
+
+
+def date_place(province):
+    """The place of the place-and-date line (NĐ 30/2020): the province's name, «Bắc Ninh, ngày …»; a
+    place named after a person in full: «Thành phố Hồ Chí Minh, ngày …»."""
+    place = _province_place(province)
+    return place if place[:1].isupper() else province.name
+
+
 def _document_header(job, issued_on):
     if job.kind == ReportKind.PROVINCE and job.province is not None:
         department = Organisation.objects.filter(province=job.province, kind="department").order_by("-valid_from").first()
-        place = job.province.name
+        place = date_place(job.province)
         return {
             "issuer_parent": _("UBND %(p)s") % {"p": job.province.full_name.upper()},
             "issuer": department.name_on(issued_on) if department else _("Sở Công Thương"),
             "number_suffix": "BC-SCT",
             "place_date": format_date_long(issued_on, place),
-            "recipients": [_("Bộ Công Thương (Cục Đổi mới sáng tạo, Chuyển đổi xanh và Khuyến công)"), _("UBND %(p)s") % {"p": job.province.full_name}, _("Lưu: VT, KC")],
+            "recipients": [_("Bộ Công Thương (Cục Đổi mới sáng tạo, Chuyển đổi xanh và Khuyến công)"), _("UBND %(p)s") % {"p": place_in_text(job.province)}, _("Lưu: VT, KC")],
             "sign_for": _("KT. GIÁM ĐỐC"), "signer_title": _("PHÓ GIÁM ĐỐC"), "signer_name": "",
         }
     agency, name = agency_on(issued_on)
@@ -411,8 +476,9 @@ def annual_report_context(job):
     groups = de_an_list(year, job.grouping, province) if province is not None else []
     has_data = bool(money["implemented"]["total"] or money["plan"]["total"] or insp["count"]
                     or any(row["count"] for row in provinces))
-    # Mid-sentence the unit's kind is lower case: «… năm 2025 (tỉnh Bắc Ninh) như sau», «(thành phố Hà Nội)».
-    scope = (province.full_name[:1].lower() + province.full_name[1:]) if province else _("toàn quốc")
+    # Mid-sentence the unit's kind is lower case: «… năm 2025 (tỉnh Bắc Ninh) như sau», «(thành phố Hà Nội)»;
+    # a place named after a person is written in full: «(Thành phố Hồ Chí Minh)».
+    scope = place_in_text(province) if province else _("toàn quốc")
     doc = document_header(job)
     doc.update({
         "kind_label": _("BÁO CÁO"),
@@ -510,7 +576,7 @@ def record_context(job):
         .get(pk=job.target_id)
     )
     # A biên bản is dated where and when the inspection took place; the agency's name as it was then.
-    doc = document_header(job, issued_on=record.inspected_on, place=record.de_an.current_province.name)
+    doc = document_header(job, issued_on=record.inspected_on, place=date_place(record.de_an.current_province))
     doc.update({"kind_label": _("BIÊN BẢN"), "title": _("Kiểm tra đề án khuyến công quốc gia"), "subtitle": record.de_an.name})
     from . import pdf
     from .services import PHOTOS_IN_RECORD
@@ -536,6 +602,9 @@ def plan_context(job):
     )
     doc = document_header(job)
     doc.update({"kind_label": _("KẾ HOẠCH"), "title": _("Kiểm tra, giám sát đề án khuyến công năm %(y)d") % {"y": job.year}, "subtitle": ""})
+    # A plan issued with a decision is a document attached to it (NĐ 30/2020): it has no number, place and
+    # date or «Nơi nhận» of its own — the decision has them; the header shows «Ban hành kèm theo Quyết định…».
+    doc["attached"] = bool(plan and plan.decision_number)
     return {"doc": doc, "job": job, "plan": plan, "year": job.year}
 
 

@@ -7,9 +7,14 @@ Life of a job::
          │ broker down: row stays queued, user told; the sweeper re-sends     v
          v                                                              report_run: claims the row
     report_sweep_stuck (beat, every minute; also when a worker starts):   (queued → running with a
-      running with a stale heartbeat → queued again (attempts < max)       conditional UPDATE), renders,
-      or failed with a reason; queued but never sent → sent again          publishes the PDF atomically,
-                                                                           marks done (or failed + reason)
+      running longer than REPORT_MAX_SECONDS → failed (a hung render)      conditional UPDATE), renders,
+      running with a stale heartbeat → queued again (attempts < max)       publishes the PDF atomically,
+      or failed with a reason; queued but never sent → sent again          marks done (or failed + reason)
+
+A render that hangs keeps its heartbeat thread beating, so the heartbeat alone never shows it: Celery's
+soft/hard time limits on ``run_report`` (settings, from REPORT_MAX_SECONDS) stop it, and a job still
+running after REPORT_MAX_SECONDS is failed with the reason (by the sweeper, or by an identical request,
+which then starts afresh instead of joining it), so the user gets «Tạo lại báo cáo».
 
 A PDF is written to a temporary file, then moved into place (``os.replace`` on the same file system)
 or saved through the storage API; only then does the row point at it. A worker killed mid-render
@@ -27,6 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -69,6 +75,40 @@ def heartbeat_every():
 
 def resend_after():
     return timedelta(seconds=int(_setting("REPORT_RESEND_SECONDS", 600)))
+
+
+def max_render():
+    """The longest a render may run (REPORT_MAX_SECONDS, default 900 s; run_report's soft time limit)."""
+    return timedelta(seconds=int(_setting("REPORT_MAX_SECONDS", 900)))
+
+
+def _overdue_reason(limit):
+    minutes = max(round(limit.total_seconds() / 60), 1)
+    return _(
+        "Báo cáo chưa tạo xong sau %(m)d phút (quá thời gian tối đa cho phép) nên đã dừng. Hãy bấm «Tạo lại báo "
+        "cáo» để thử lại; nếu vẫn không được, vui lòng liên hệ quản trị hệ thống."
+    ) % {"m": minutes}
+
+
+def _fail_overdue(jobs, *, now):
+    """Fail the running jobs among ``jobs`` started more than REPORT_MAX_SECONDS ago: a hung render (its
+    heartbeat thread beats on, so it never looks dead). Conditional on the status, so a job that has
+    just finished stays done. Returns how many."""
+    limit = max_render()
+    return jobs.filter(status=JobStatus.RUNNING, started_at__lt=now - limit).update(
+        status=JobStatus.FAILED, finished_at=now, error=_overdue_reason(limit), message=_("Không tạo được báo cáo."),
+    )
+
+
+def _part_name(job_id):
+    """The temporary file of a render: named after its job, so the sweeper can tell whose it is."""
+    return f"job-{job_id}-{uuid.uuid4().hex}.pdf.part"
+
+
+def _part_owner(filename):
+    """The job id a ``.part`` file belongs to (None for a name of another form)."""
+    head, _sep, _rest = filename.partition("-")[2].partition("-")
+    return int(head) if filename.startswith("job-") and head.isdigit() else None
 
 
 BROKER_DOWN_MESSAGE = gettext_lazy(
@@ -141,6 +181,8 @@ def _create_or_join(*, user, kind, year, province, grouping, record, signer_name
         target_id=record.pk if record else None, grouping=grouping, signer_name=signer_name,
     )
     with transaction.atomic():
+        # A render of this request that has hung is failed here, not joined: this request starts afresh.
+        _fail_overdue(ReportJob.objects.filter(request_key=key), now=timezone.now())
         existing = ReportJob.objects.filter(request_key=key, status__in=ACTIVE_STATUSES).first()
         if existing is not None:
             existing.joined = True
@@ -365,7 +407,7 @@ def report_run(*, job_id):
             media = report_media(job)
             html = report_html(job, media)
             _set_progress(job_id, 40, _("Đang dàn trang PDF…"))
-            tmp_path = _tmp_dir() / f"{uuid.uuid4().hex}.pdf.part"
+            tmp_path = _tmp_dir() / _part_name(job_id)
             with open(tmp_path, "wb") as handle:
                 result = pdf.html_to_pdf(html, target=handle, fetcher=pdf.make_fetcher(media=media))
                 handle.flush()
@@ -381,6 +423,12 @@ def report_run(*, job_id):
         )
         if not finished:  # the sweeper took the job away meanwhile: do not leave an orphan file
             default_storage.delete(name)
+    except SoftTimeLimitExceeded:  # run_report's soft time limit: the render hung or ran too long
+        logger.error("report job %s stopped at its time limit", job_id)
+        ReportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, finished_at=timezone.now(), error=_overdue_reason(max_render()),
+            message=_("Không tạo được báo cáo."),
+        )
     except Exception as exc:
         logger.exception("report job %s failed", job_id)
         reason = _("Lỗi khi tạo báo cáo: %(e)s") % {"e": f"{type(exc).__name__}: {exc}"[:400]}
@@ -405,19 +453,25 @@ def report_fail(*, job_id, reason):
 # --- sweeping -----------------------------------------------------------------------------------
 
 def report_sweep_stuck(*, now=None, stale=None, resend=None):
-    """Re-queue or fail jobs whose worker died, and (re)send queued jobs the broker never took.
+    """Fail hung renders, re-queue or fail jobs whose worker died, and (re)send queued jobs the broker
+    never took.
 
+    * running for longer than REPORT_MAX_SECONDS (since ``started_at``) → failed with the reason, whatever
+      its heartbeat (a hung render's heartbeat thread beats on); the user may ask again;
     * running with no heartbeat for ``stale`` → queued again while attempts < REPORT_MAX_ATTEMPTS, else
       failed with a reason;
     * queued and never sent (broker was down), or sent more than ``resend`` ago and still not started
       → sent again (a duplicate delivery is harmless: report_run claims the row);
-    * ``.part`` files older than ``stale`` in the temporary folder → removed.
+    * ``.part`` files older than ``stale`` in the temporary folder → removed, except those of a job still
+      running with a fresh heartbeat (the file is created before the layout, which can take minutes
+      without writing to it).
     Returns counts.
     """
     now = now or timezone.now()
     stale = stale if stale is not None else stale_after()
     resend = resend if resend is not None else resend_after()
     requeued = failed = 0
+    overdue = _fail_overdue(ReportJob.objects.all(), now=now)
     with transaction.atomic():
         for job in ReportJob.objects.select_for_update(skip_locked=True).filter(
             status=JobStatus.RUNNING
@@ -448,16 +502,20 @@ def report_sweep_stuck(*, now=None, stale=None, resend=None):
     )
     sent = sum(1 for job_id in to_send if report_dispatch(job_id=job_id))
     removed = 0
+    rendering = set(ReportJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__gte=now - stale)
+                    .values_list("pk", flat=True))
     try:
         folder = _tmp_dir()
         cutoff = time.time() - stale.total_seconds()
         for part in folder.glob("*.part"):
+            if _part_owner(part.name) in rendering:
+                continue
             if part.stat().st_mtime < cutoff:
                 part.unlink(missing_ok=True)
                 removed += 1
     except OSError:
         logger.warning("could not clean the report temporary folder", exc_info=True)
-    return {"requeued": requeued, "failed": failed, "sent": sent, "unsent": len(to_send) - sent, "tmp_removed": removed}
+    return {"overdue": overdue, "requeued": requeued, "failed": failed, "sent": sent, "unsent": len(to_send) - sent, "tmp_removed": removed}
 
 
 def report_generate_sync(*, kind, year, province=None, grouping=Grouping.CURRENT, target_id=None, output):

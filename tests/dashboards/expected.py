@@ -15,6 +15,12 @@ GROUPS = {
 }
 
 
+def paid_out(row):
+    """«Giải ngân» as funding means it (funding.services.paid_amount): an advance or a payment, not
+    voided. A settlement row is the settled amount, not money paid out."""
+    return row["voided_at"] is None and row["kind"] in ("advance", "payment")
+
+
 def select(years, *, level="", current_province=None, content=None):
     rows = {d["id"]: d for d in DeAn.objects.values(
         "id", "plan_year", "level", "status", "province_id", "current_province_id", "settled_amount",
@@ -46,8 +52,8 @@ def by_province(selected, grouping, years, *, level="", current_province=None):
     for c in Commitment.objects.values("de_an_id", "amount"):
         if c["de_an_id"] in selected:
             out[selected[c["de_an_id"]][key]]["committed"] += c["amount"]
-    for x in Disbursement.objects.values("de_an_id", "amount", "voided_at"):
-        if x["de_an_id"] in selected and x["voided_at"] is None:
+    for x in Disbursement.objects.values("de_an_id", "amount", "voided_at", "kind"):
+        if x["de_an_id"] in selected and paid_out(x):
             out[selected[x["de_an_id"]][key]]["disbursed"] += x["amount"]
     if grouping == "current":
         for a in Allocation.objects.values("province_id", "amount", year=F("plan__year"), plan_level=F("plan__level")):
@@ -67,8 +73,8 @@ def money_by_year(selected, years, *, level="", current_province=None):
     for c in Commitment.objects.values("de_an_id", "amount", year=F("allocation__plan__year"), source=F("allocation__source")):
         if c["de_an_id"] in selected and c["year"] in out:
             out[c["year"]][c["source"]]["committed"] += c["amount"]
-    for x in Disbursement.objects.values("de_an_id", "amount", "source", "voided_at"):
-        if x["de_an_id"] in selected and x["voided_at"] is None:
+    for x in Disbursement.objects.values("de_an_id", "amount", "source", "voided_at", "kind"):
+        if x["de_an_id"] in selected and paid_out(x):
             out[selected[x["de_an_id"]]["plan_year"]][x["source"]]["disbursed"] += x["amount"]
     for d in selected.values():
         if d["status"] == "settled":

@@ -69,9 +69,9 @@ def world(n=260, seed=7):
                                                   amount=advance + 99_000_001, date=date(d.plan_year, 7, 1),
                                                   document_number=f"NHAM-{d.pk}", voided_at=VOIDED_AT,
                                                   void_reason="Nhập nhầm số tiền"))
-            if d.status == "settled":
+            if d.status == "settled":  # the settled amount, as funding records it (not a payment)
                 disbursements.append(Disbursement(de_an=d, kind="settlement", source=source_of(d.level),
-                                                  amount=max((d.settled_amount or 0) - advance, 0),
+                                                  amount=d.settled_amount or advance,
                                                   date=date(d.plan_year + 1, 3, 1), document_number=f"QT-{d.pk}"))
     Commitment.objects.bulk_create(commitments)
     Disbursement.objects.bulk_create(disbursements)

@@ -357,7 +357,7 @@ def test_disbursed_money_is_reported(users, media_root, no_dispatch):
     services.report_run(job_id=job.pk)
     job.refresh_from_db()
     text = " ".join(pdf_text(job.file.path).split())
-    assert "đã giải ngân (tạm ứng, thanh toán, quyết toán) là 124.456.790 đ" in text
+    assert "đã giải ngân (tạm ứng, thanh toán) là 124.456.790 đ" in text
 
 
 def test_bien_ban_is_dated_at_the_inspection_with_the_agency_name_then(users, media_root, no_dispatch):

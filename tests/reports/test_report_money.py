@@ -1,0 +1,135 @@
+"""What the annual report counts as money: the approved amount of a đề án carried out (not the amount it
+asked for), and money paid out (advances and payments, never the settlement row) — with the expected
+figures computed here from the rows, not by the report's own aggregation."""
+from datetime import date
+from unittest import mock
+
+import pytest
+
+from funding.models import Disbursement
+from projects.models import BudgetLine, DeAn
+from reports import selectors, services
+from reports.models import Grouping
+from tests.reports.conftest import pdf_text
+from tests.reports.factories import build_year, group_dots
+
+pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore"), pytest.mark.usefixtures("eager_celery")]
+
+IMPLEMENTED = selectors.IMPLEMENTED_STATUSES
+
+
+@pytest.fixture
+def no_dispatch():
+    with mock.patch.object(services, "report_dispatch", return_value=True) as patched:
+        yield patched
+
+
+def _implemented_rows(year, province=None):
+    """(national, local, counterpart + other) per đề án, as the report should count them, in plain Python."""
+    out = {}
+    for d in DeAn.objects.filter(plan_year=year):
+        if d.status not in IMPLEMENTED or (province is not None and d.current_province_id != province.pk):
+            continue
+        national = d.national_amount if d.approved_national_amount is None else d.approved_national_amount
+        local = d.local_amount if d.approved_local_amount is None else d.approved_local_amount
+        out[d.pk] = (national, local, d.counterpart_amount + d.other_amount)
+    return out
+
+
+@pytest.fixture
+def reduced(db):
+    """A 2025 year where one KCQG đề án was approved at 250 triệu of the 400 it asked for, and one KCĐP đề
+    án approved below its request by the UBND tỉnh (then lowered again by an adjustment)."""
+    build_year(year=2025, n_de_an=12, n_records=0)
+    national = DeAn.objects.filter(plan_year=2025, level="kcqg", status__in=IMPLEMENTED).order_by("code").first()
+    DeAn.objects.filter(pk=national.pk).update(national_amount=400_000_000, approved_national_amount=250_000_000,
+                                               total_amount=400_000_000 + national.counterpart_amount + national.other_amount)
+    BudgetLine.objects.filter(de_an=national, source="national").update(amount=400_000_000)
+    local = DeAn.objects.filter(plan_year=2025, level="kcdp", status__in=IMPLEMENTED).order_by("code").first()
+    DeAn.objects.filter(pk=local.pk).update(approved_local_amount=local.local_amount // 3)
+    national.refresh_from_db()
+    local.refresh_from_db()
+    return national, local
+
+
+def test_sections_i_and_iii_count_the_approved_amount(reduced):
+    national, local = reduced
+    rows = _implemented_rows(2025)
+    money = selectors.money_summary(2025)
+    assert money["implemented"]["national"] == sum(r[0] for r in rows.values())
+    assert money["implemented"]["local"] == sum(r[1] for r in rows.values())
+    assert money["implemented"]["counterpart"] + money["implemented"]["other"] == sum(r[2] for r in rows.values())
+    assert money["rows"][0]["implemented"] == sum(r[0] for r in rows.values())
+    # the 400 triệu asked for is not what is reported
+    assert money["implemented"]["national"] == sum(
+        d.national_amount for d in DeAn.objects.filter(plan_year=2025, status__in=IMPLEMENTED)) - 150_000_000
+    by_province = {row["province"].pk: row for row in selectors.by_province(2025, Grouping.CURRENT)}
+    for pk in (national.current_province_id, local.current_province_id):
+        want = [r for d_pk, r in rows.items() if DeAn.objects.get(pk=d_pk).current_province_id == pk]
+        assert by_province[pk]["national"] == sum(r[0] for r in want)
+        assert by_province[pk]["local"] == sum(r[1] for r in want)
+
+
+def test_appendix_lists_each_de_an_at_its_approved_amount(reduced):
+    national, _local = reduced
+    province = national.current_province
+    rows = _implemented_rows(2025, province)
+    groups = selectors.de_an_list(2025, Grouping.CURRENT, province)
+    listed = {d.pk: d for g in groups for d in g["rows"]}
+    assert set(listed) == set(rows)
+    d = listed[national.pk]
+    assert (d.implemented_national, d.implemented_local) == (250_000_000, national.local_amount)
+    assert d.implemented_total == 250_000_000 + national.local_amount + national.counterpart_amount + national.other_amount
+    assert sum(g["national"] for g in groups) == sum(r[0] for r in rows.values())
+    assert sum(g["total"] for g in groups) == sum(sum(r) for r in rows.values())
+
+
+def test_content_section_scales_lines_to_the_approved_amount(reduced):
+    rows = _implemented_rows(2025)
+    contents = selectors.by_content(2025)
+    assert sum(r["national"] for r in contents) == sum(r[0] for r in rows.values())
+    assert sum(r["local"] for r in contents) == sum(r[1] for r in rows.values())
+
+
+def test_apportion_keeps_whole_dong_and_the_total():
+    parts = [("1", 100_000_001), ("2", 200_000_000), ("3", 100_000_000)]
+    scaled = selectors.apportion(parts, 250_000_000, 400_000_001)
+    assert sum(a for _k, a in scaled) == 250_000_000
+    assert [k for k, _a in scaled] == ["1", "2", "3"]
+    assert selectors.apportion([("1", 7)], 0, 7) == [("1", 0)]
+
+
+def test_province_report_prints_the_approved_amount(reduced, users, media_root, no_dispatch):
+    national, _local = reduced
+    province = national.current_province
+    rows = _implemented_rows(2025, province)
+    job = services.report_request(user=users["reviewer"], kind="province", year=2025, province=province)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    text = " ".join(pdf_text(job.file.path).split())
+    counterpart = national.counterpart_amount + national.other_amount
+    row = [250_000_000, national.local_amount, counterpart, 250_000_000 + national.local_amount + counterpart]
+    assert " ".join(group_dots(n) for n in row) in text  # Phụ lục: KCQG, KCĐP, đối ứng, tổng
+    assert group_dots(400_000_000) not in text
+    support = sum(r[0] + r[1] for r in rows.values())
+    assert f"thực hiện năm 2025 là {group_dots(support)} đ" in text  # Section I
+
+
+def test_settlement_rows_are_not_disbursed_money(users, media_root, no_dispatch):
+    """An approved 100 triệu đề án paid 100 triệu in advance, then settled at 100 triệu: 100 triệu paid out,
+    as funding counts it (funding.services.paid_amount), not 200."""
+    build_year(year=2025, n_de_an=4, n_records=0)
+    d = DeAn.objects.filter(plan_year=2025, status="settled").first()
+    DeAn.objects.filter(pk=d.pk).update(approved_national_amount=100_000_000, national_amount=100_000_000, level="kcqg")
+    Disbursement.objects.create(de_an=d, kind="advance", source="national", amount=100_000_000, date=date(2025, 5, 1),
+                                document_number="1/TU")
+    Disbursement.objects.create(de_an=d, kind="settlement", source="national", amount=100_000_000, date=date(2026, 2, 1),
+                                document_number="1/QT")
+    from funding.services import paid_amount
+
+    assert selectors.money_summary(2025)["disbursed"] == paid_amount(d) == 100_000_000
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    text = " ".join(pdf_text(job.file.path).split())
+    assert f"đã giải ngân (tạm ứng, thanh toán) là {group_dots(100_000_000)} đ" in text
