@@ -1,5 +1,6 @@
 """Request-wide behaviour: the language of a request (PortalLocaleMiddleware), private pages for
-signed-in users (PrivatePagesMiddleware) and the Content-Security-Policy (ContentSecurityPolicyMiddleware).
+signed-in users (PrivatePagesMiddleware), the Content-Security-Policy (ContentSecurityPolicyMiddleware) and
+requests carrying a NUL character (RejectNulMiddleware).
 
 The portal is Vietnamese for everyone; English is there for those who choose it («Ngôn ngữ» at the
 foot of every page, Django's ``set_language`` view, which keeps the choice in the language cookie).
@@ -91,3 +92,27 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith(self._admin_prefix) and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response
+
+
+def has_nul(request):
+    """True when the path or a query parameter (name or value) holds a NUL character: PostgreSQL
+    cannot store or compare one in text, so it would reach the database as a server error."""
+    if "\x00" in request.path_info:
+        return True
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())
+
+
+class RejectNulMiddleware:
+    """Answers 400 («Yêu cầu không hợp lệ», the portal's 400 page) to a request whose path or query
+    string holds a NUL (``%00``), before any view builds a query from it. Forms refuse NUL in what is
+    posted themselves (Django's ``ProhibitNullCharactersValidator`` on every CharField)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if has_nul(request):
+            from django.views.defaults import bad_request
+
+            return bad_request(request, exception=None)
+        return self.get_response(request)

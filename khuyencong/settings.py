@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "khuyencong.middleware.RejectNulMiddleware",  # %00 in the path or query: 400, never a database error
     "khuyencong.middleware.PrivatePagesMiddleware",  # a signed-in user's pages: private, no-store
     "khuyencong.middleware.ContentSecurityPolicyMiddleware",  # scripts from the portal's static files only
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -4,6 +4,8 @@ recommendations and their follow-up. Thin: selectors scope, services decide and 
 An id the user may not see (another province's record, a plan for a local account) answers 404 and
 changes nothing; an action the user may see but not do answers 403 with the reason.
 """
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -60,13 +62,18 @@ def _apply_errors(form, err):
         form.add_error(None, err.messages)
 
 
+def _number(value):
+    """A whole number from a query parameter (ASCII digits only, at most 9 of them), else None: a
+    wrong or forged value is ignored, never a server error (``"²".isdigit()`` is True, ``int("²")`` fails)."""
+    return int(value) if value and re.fullmatch(r"[0-9]{1,9}", value) else None
+
+
 # --- plans -------------------------------------------------------------------------------------------
 
 @login_required
 def plan_list(request):
     _require_found(can(request.user, "inspection.view_plan"))
-    year = request.GET.get("year")
-    year = int(year) if (year or "").isdigit() else None
+    year = _number(request.GET.get("year"))
     page, query = _page(request, sel.plan_list(request.user, year=year))
     return render(request, T + "plan_list.html", {"page": page, "query_no_page": query, "year": year,
                                                  "can_manage": bool(can(request.user, "inspection.manage"))})
@@ -278,8 +285,8 @@ def _record_form_page(request, record=None):
     mission = None
     if record is not None:
         mission = record.mission
-    elif request.GET.get("mission", "").isdigit():
-        mission = sel.mission_for(request.user, int(request.GET["mission"]))
+    elif _number(request.GET.get("mission")) is not None:
+        mission = sel.mission_for(request.user, _number(request.GET.get("mission")))
         if mission is None:
             raise Http404(_("Không tìm thấy đoàn kiểm tra."))
     if record is not None:
@@ -297,8 +304,8 @@ def _record_form_page(request, record=None):
         recs_initial = [{"id": r.pk, "text": r.text, "deadline": r.deadline} for r in record.recommendations.all()]
     else:
         initial = {"inspected_on": timezone.localdate()}
-        if request.GET.get("de_an", "").isdigit():
-            initial["de_an"] = int(request.GET["de_an"])
+        if _number(request.GET.get("de_an")) is not None:
+            initial["de_an"] = _number(request.GET.get("de_an"))
         if mission is not None:
             members = ", ".join(f"{m.full_name} ({m.job_title}, {m.get_role_display()})" if m.job_title else m.full_name
                                 for m in mission.members.order_by("order", "id"))

@@ -26,12 +26,37 @@ def test_accepted_spellings(typed, expected):
     assert form.cleaned_data["day"] == expected
 
 
-@pytest.mark.parametrize("typed", ["03/15/2026", "31/02/2026", "05-03-2026", "5.3.2026", "hôm qua", "2026/03/05"])
+@pytest.mark.parametrize("typed", ["03/15/2026", "32/01/2026", "05-03-2026", "5.3.2026", "hôm qua", "2026/03/05"])
 def test_a_wrong_date_is_refused_in_vietnamese(typed):
     with translation.override("vi"):
         form = Form({"day": typed})
         assert not form.is_valid()
         assert form.errors["day"] == ["Ngày không hợp lệ; hãy nhập theo dạng dd/mm/yyyy, ví dụ 05/03/2026."]
+
+
+@pytest.mark.parametrize("typed", ["31/02/2026", "29/02/2025", "31/04/2026"])
+def test_a_day_the_month_does_not_have_is_named_as_such(typed):
+    with translation.override("vi"):
+        form = Form({"day": typed})
+        assert not form.is_valid()
+        assert form.errors["day"] == [f"Ngày «{typed}» không có trên lịch (tháng đó không có ngày này); hãy kiểm tra lại."]
+
+
+@pytest.mark.parametrize("typed", ["01/02/0026", "01/01/0001", "31/12/1999", "01/01/2101", "31/12/9999", "0026-02-01"])
+def test_a_year_outside_the_programmes_window_is_refused(typed):
+    with translation.override("vi"):
+        form = Form({"day": typed})
+        assert not form.is_valid()
+        assert form.errors["day"] == [f"Ngày «{typed}»: năm phải từ 2000 đến 2100; hãy kiểm tra lại."]
+
+
+def test_the_window_ends_are_accepted_and_can_be_moved():
+    assert Form({"day": "01/01/2000"}).is_valid() and Form({"day": "31/12/2100"}).is_valid()
+
+    class Founded(forms.Form):
+        day = DateField(label="Ngày thành lập", min_year=1950)
+
+    assert Founded({"day": "15/08/1985"}).is_valid()
 
 
 def test_the_field_is_text_shown_as_dd_mm_yyyy():
