@@ -3,6 +3,13 @@
 A handful of realistic đề án in Bắc Ninh (24) in various states, made through the services (so they
 carry transitions, history and notifications), plus one in Thái Nguyên (19) to show scoping.
 Idempotent: each demo đề án is tagged ``source_ref = "demo:<key>"`` and skipped when it exists.
+
+Money goes through the funding services too, so every page tells the same figures: each approved or
+later đề án has its year's annual plan and its province's allocation of its source (made before the
+approval), the commitment its approval makes (``de_an_approve`` / ``de_an_approve_local``; for the
+đề án recorded from the 2024 plan annex, ``commitment_reserve`` as the annex import does), the
+advances and payments of the đề án being carried out (``disbursement_record``) and, for the settled
+one, a settlement disbursement of its settled amount and date recorded just before ``de_an_settle``.
 """
 from datetime import date
 
@@ -52,15 +59,24 @@ def _establishments(actor, province, rows):
     return result
 
 
-def _ensure_allocation(year, level, province, amount):
-    """Demo money for the province so approvals can commit (only when none is recorded yet)."""
+def _ensure_allocation(year, level, province, amount, *, decision_number, decision_date, title):
+    """The annual plan of (year, level) and the province's allocation of the level's source, so the
+    approvals can commit (an allocation already recorded is kept as it is)."""
     from funding.models import Allocation, source_for_level
     from funding.services import annual_plan_get_or_create
 
-    plan = annual_plan_get_or_create(year=year, level=level, decision_number="2100/QĐ-BCT",
-                                     decision_date=date(year - 1, 12, 20), title=f"Kế hoạch khuyến công {year}")
-    Allocation.objects.get_or_create(plan=plan, province=province, source=source_for_level(level),
-                                     defaults={"amount": amount})
+    plan = annual_plan_get_or_create(year=year, level=level, decision_number=decision_number,
+                                     decision_date=decision_date, title=title)
+    allocation, _created = Allocation.objects.get_or_create(plan=plan, province=province, source=source_for_level(level),
+                                                            defaults={"amount": amount})
+    return allocation
+
+
+def _disburse(actor, de_an, kind, amount, day, document_number, note=""):
+    from funding.services import disbursement_record
+
+    return disbursement_record(actor=actor, de_an=de_an, kind=kind, amount=amount, date=day,
+                               document_number=document_number, note=note)
 
 
 def _lines(national_source, items):
@@ -91,7 +107,14 @@ def load_demo(accounts):
     centre, province_user, reviewer = accounts["centre"], accounts["province"], accounts["reviewer"]
     bac_ninh = Province.objects.get(code="24", era="current")
     tho_ha, tan_yen, hoa, van, da_hoi = _establishments(centre, bac_ninh, ESTABLISHMENTS_24)
-    _ensure_allocation(2026, Level.NATIONAL, bac_ninh, 20_000_000_000)
+    former = Province.objects.get(code="27", era="former")
+    # The plans and Bắc Ninh's allocations the approved đề án below commit against (đề án 5, 6, 7).
+    _ensure_allocation(2026, Level.NATIONAL, bac_ninh, 20_000_000_000, decision_number="2100/QĐ-BCT",
+                       decision_date=date(2025, 12, 20), title="Kế hoạch khuyến công 2026")
+    _ensure_allocation(2026, Level.LOCAL, bac_ninh, 1_500_000_000, decision_number="3895/QĐ-UBND",
+                       decision_date=date(2025, 12, 26), title="Kế hoạch khuyến công địa phương năm 2026")
+    _ensure_allocation(2024, Level.NATIONAL, former.current, 1_200_000_000, decision_number="3456/QĐ-BCT",
+                       decision_date=date(2023, 12, 25), title="Kế hoạch khuyến công quốc gia năm 2024")
     c12, c13, c34, c41, c51 = (_content(c) for c in ("1.2", "1.3", "3.4", "4.1", "5.1"))
     common = {"location": "Tỉnh Bắc Ninh", "partner_unit": "Viện Nghiên cứu Cơ khí"}
     made = []
@@ -163,8 +186,10 @@ def load_demo(accounts):
         d = services.de_an_submit(actor=centre, de_an=d)
         d = services.de_an_forward(actor=province_user, de_an=d)
         d = services.de_an_start_appraisal(actor=reviewer, de_an=d)
+        # The approval commits its 300.000.000 đ against Bắc Ninh's 2026 KCQG allocation.
         d = services.de_an_approve(actor=reviewer, de_an=d, decision_number="2468/QĐ-BCT", decision_date=date(2026, 1, 20))
-        services.de_an_start_implementation(actor=centre, de_an=d)
+        d = services.de_an_start_implementation(actor=centre, de_an=d)
+        _disburse(province_user, d, "advance", 120_000_000, date(2026, 4, 2), "TU-015/2026", "Tạm ứng đợt 1")
     made.append(d)
 
     # 6. KCĐP approved by the UBND tỉnh.
@@ -175,15 +200,20 @@ def load_demo(accounts):
         items=[("Thiết kế, đăng ký nhãn hiệu", c34, "support", 90_000_000, None, None),
                ("Đối ứng của cơ sở", c34, FundingSource.COUNTERPART, 30_000_000, None, None)], **common)
     if new:
+        # Bắc Ninh records its KCĐP allocation in the portal, so the approval commits the 90.000.000 đ.
         d = services.de_an_submit(actor=centre, de_an=d)
         services.de_an_approve_local(actor=province_user, de_an=d, decision_number="512/QĐ-UBND",
                                      decision_date=date(2026, 3, 10))
     made.append(d)
 
-    # 7. A 2024 đề án of former Bắc Ninh (27), recorded from the plan annex, accepted and settled.
-    former = Province.objects.get(code="27", era="former")
+    # 7. A 2024 đề án of former Bắc Ninh (27), recorded from the plan annex, accepted and settled. As the
+    #    annex import does: the allocation exists (above), the đề án is recorded, its money committed.
+    #    Then an advance, the acceptance, the final payment, the settlement disbursement and the
+    #    settlement itself (same amount and date; a settled đề án takes no more disbursements).
     d = DeAn.objects.filter(source_ref="demo:settled-2024").first()
     if d is None:
+        from funding.services import commitment_reserve
+
         d, _action = services.de_an_record_approved(
             actor=reviewer, plan_year=2024, level=Level.NATIONAL, province=former,
             name="Hỗ trợ ứng dụng lò sấy chè tiết kiệm năng lượng", implementing_unit_name="Trung tâm Khuyến công tỉnh Bắc Ninh",
@@ -192,11 +222,15 @@ def load_demo(accounts):
             national_amount=200_000_000, local_amount=0, counterpart_amount=320_000_000,
             decision_number="3456/QĐ-BCT", decision_date=date(2023, 12, 25), source_ref="demo:settled-2024",
         )
+        commitment_reserve(de_an=d, amount=d.approved_national_amount, actor=reviewer)
         d = services.de_an_start_implementation(actor=province_user, de_an=d)
+        _disburse(province_user, d, "advance", 80_000_000, date(2024, 4, 5), "TU-021/2024", "Tạm ứng 40 %")
         services.attachment_add(actor=province_user, de_an=d, file=ContentFile(PDF, name="Biên bản nghiệm thu.pdf"),
                                 kind="acceptance_minutes")
         d = services.de_an_accept(actor=province_user, de_an=d, accepted_on=date(2024, 12, 10))
-        services.de_an_settle(actor=reviewer, de_an=d, settled_amount=198_500_000, settled_on=date(2025, 2, 20))
+        _disburse(province_user, d, "payment", 118_500_000, date(2024, 12, 20), "TT-087/2024", "Thanh toán sau nghiệm thu")
+        _disburse(province_user, d, "settlement", 198_500_000, date(2025, 2, 20), "QT-012/2025")
+        d = services.de_an_settle(actor=reviewer, de_an=d, settled_amount=198_500_000, settled_on=date(2025, 2, 20))
     made.append(d)
 
     # 8. Thái Nguyên (19): the other province's accounts see only this one.
