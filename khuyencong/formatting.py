@@ -115,20 +115,23 @@ def split_unit(value):
     return text, None
 
 
-def _to_decimal(value):
-    """Read a number written the Vietnamese way into a Decimal, or raise MoneyError."""
+def _to_decimal(value, shown=None):
+    """Read a number written the Vietnamese way into a Decimal, or raise MoneyError. ``shown``: the
+    entry as the person typed it, quoted in the messages (``value`` may be only its number part)."""
+    if shown is None:
+        shown = value
     if isinstance(value, bool):
-        raise MoneyError(_("Giá trị «%(v)s» không phải là số tiền.") % {"v": value})
+        raise MoneyError(_("Giá trị «%(v)s» không phải là số tiền.") % {"v": shown})
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise MoneyError(_("Giá trị «%(v)s» không phải là số tiền.") % {"v": value})
+            raise MoneyError(_("Giá trị «%(v)s» không phải là số tiền.") % {"v": shown})
         # repr gives the shortest text that round-trips: 1250.5 stays 1250.5, not 1250.4999…
         return Decimal(repr(value))
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise MoneyError(_("Giá trị «%(v)s» không phải là số tiền.") % {"v": value})
+            raise MoneyError(_("Giá trị «%(v)s» không phải là số tiền.") % {"v": shown})
         return value
     text = unicodedata.normalize("NFC", str(value)).strip()
     text = text.replace("\u00a0", " ").replace(" ", "")
@@ -137,7 +140,7 @@ def _to_decimal(value):
         raise MoneyError(_("Chưa nhập số tiền."))
     negative = text.startswith(_MINUS_SIGNS) or (text.startswith("(") and text.endswith(")"))
     if negative:
-        raise MoneyError(_("Số tiền «%(v)s» là số âm; số tiền phải lớn hơn hoặc bằng 0.") % {"v": value})
+        raise MoneyError(_("Số tiền «%(v)s» là số âm; số tiền phải lớn hơn hoặc bằng 0.") % {"v": shown})
     if text.startswith("+"):
         text = text[1:]
     if not _VN_NUMBER.match(text):
@@ -147,7 +150,7 @@ def _to_decimal(value):
                     "Số «%(v)s» không rõ nghĩa: dấu chấm dùng để phân cách hàng nghìn (1.500), "
                     "dấu phẩy dùng cho phần thập phân (1,5)."
                 )
-                % {"v": value}
+                % {"v": shown}
             )
         if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", text):
             raise MoneyError(
@@ -155,21 +158,21 @@ def _to_decimal(value):
                     "Số «%(v)s» viết theo kiểu tiếng Anh (dấu phẩy phân cách hàng nghìn); "
                     "hãy viết theo kiểu Việt Nam, ví dụ 1.500.000 hoặc 1.250,5."
                 )
-                % {"v": value}
+                % {"v": shown}
             )
-        raise MoneyError(_("«%(v)s» không phải là số tiền hợp lệ.") % {"v": value})
+        raise MoneyError(_("«%(v)s» không phải là số tiền hợp lệ.") % {"v": shown})
     if re.fullmatch(r"[1-9]\d{0,2},\d{3}", text):
         raise MoneyError(
             _(
                 "Số «%(v)s» không rõ nghĩa: có thể là %(a)s hoặc %(b)s. Viết 1.500 cho một nghìn năm trăm, "
                 "1,5 cho một phẩy năm."
             )
-            % {"v": value, "a": text.replace(",", "."), "b": format_decimal(Decimal(text.replace(",", ".")))}
+            % {"v": shown, "a": text.replace(",", "."), "b": format_decimal(Decimal(text.replace(",", ".")))}
         )
     try:
         return Decimal(text.replace(".", "").replace(",", "."))
     except InvalidOperation as exc:  # pragma: no cover - the regex above already guards this
-        raise MoneyError(_("«%(v)s» không phải là số tiền hợp lệ.") % {"v": value}) from exc
+        raise MoneyError(_("«%(v)s» không phải là số tiền hợp lệ.") % {"v": shown}) from exc
 
 
 def parse_money(value, unit="dong"):
@@ -191,7 +194,7 @@ def parse_money(value, unit="dong"):
             if not value_text:
                 raise MoneyError(_("Chưa nhập số tiền."))
             unit = text_unit
-            number = _to_decimal(value_text)
+            number = _to_decimal(value_text, shown=value.strip())  # quote "hai triệu", not "hai"
         else:
             number = _to_decimal(value)
     else:

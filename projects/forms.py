@@ -6,6 +6,7 @@ import itertools
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Case, Value, When
 from django.db.models.signals import post_migrate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -330,9 +331,13 @@ def _filter_choices(user):
     provinces_all = list(Province.objects.order_by("-era", "name").values_list("pk", "name", "era"))
     areas = list(ActivityContent.objects.filter(parent__isnull=True).order_by("instrument", "code")
                  .values_list("pk", "code", "name", "instrument"))
-    units = access.visible_organisations(user).filter(kind__in=["centre", "regional_centre"])
+    # A centre of the map before 01/07/2025 and its successor may share a name (the two "Trung tâm
+    # Khuyến công Thành phố Hồ Chí Minh"): each unit comes with its era, "former" once it has ended.
+    units = (access.visible_organisations(user).filter(kind__in=["centre", "regional_centre"])
+             .annotate(era=Case(When(valid_to__isnull=False, then=Value("former")), default=Value("current")))
+             .order_by("name", "era", "pk").values_list("pk", "name", "era")[:300])
     return {"years": years, "provinces_current": provinces_current, "provinces_all": provinces_all,
-            "areas": areas, "units": list(units.order_by("name").values_list("pk", "name")[:300])}
+            "areas": areas, "units": list(units)}
 
 
 __all__ = ["DeAnForm", "MoneyField", "BeneficiaryFormSet", "BudgetLineFormSet", "TransitionForm",

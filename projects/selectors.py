@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Case, F, IntegerField, Prefetch, Q, Value, When
+from django.db.models.functions import Collate
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +40,7 @@ SORTS = {
     "-name": ("-name", "-id"),
     "year": ("plan_year", "id"),
     "-year": ("-plan_year", "-id"),
-    "status": ("status", "-id"),
+    "status": ("status", "-id"),  # by workflow order (``_order_by``), not by the internal codes
     "-status": ("-status", "-id"),
     "total": ("total_amount", "id"),
     "-total": ("-total_amount", "-id"),
@@ -52,6 +53,50 @@ SORTS = {
 DEFAULT_SORT = "-year"
 LIST_FILTERS = ("year", "level", "kind", "status", "province", "current_province", "content",
                 "implementing_unit", "q", "sort", "programme")
+
+
+# Names sort the Vietnamese way ("Đào tạo…" after "Dệt…", before "E…") where the database can.
+VIETNAMESE_COLLATIONS = ("vi-x-icu", "vi-VN-x-icu")
+_collations = {}
+
+
+def vietnamese_collation():
+    """The name of a Vietnamese ICU collation of the database, or None (SQLite, PostgreSQL without
+    ICU): then names keep the database's own order. Looked up once per process and database."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    if connection.alias not in _collations:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT collname FROM pg_collation WHERE collname = ANY(%s)", [list(VIETNAMESE_COLLATIONS)])
+            found = {row[0] for row in cursor.fetchall()}
+        _collations[connection.alias] = next((c for c in VIETNAMESE_COLLATIONS if c in found), None)
+    return _collations[connection.alias]
+
+
+def _status_rank():
+    """The status as its place in the workflow (draft first, cancelled last)."""
+    return Case(*[When(status=state, then=Value(rank)) for rank, state in enumerate(workflow.STATES)],
+                default=Value(len(workflow.STATES)), output_field=IntegerField())
+
+
+def _order_by(sort):
+    """``SORTS[sort]`` as ORDER BY terms: the name by Vietnamese collation where there is one, the
+    status by workflow order; the unique tie-breaker stays last."""
+    terms = []
+    for term in SORTS.get(sort or DEFAULT_SORT, SORTS[DEFAULT_SORT]):
+        name = term.lstrip("-")
+        descending = term.startswith("-")
+        if name == "name" and (collation := vietnamese_collation()):
+            expression = Collate(F("name"), collation)
+        elif name == "status":
+            expression = _status_rank()
+        else:
+            terms.append(term)
+            continue
+        terms.append(expression.desc() if descending else expression.asc())
+    return terms
 
 
 def _ints(value):
@@ -123,7 +168,7 @@ def de_an_list(*, user, filters=None):
     if q:
         qs = apply_search(qs, q)
     sort = filters.get("sort") if hasattr(filters, "get") else None
-    order = SORTS.get(sort or DEFAULT_SORT, SORTS[DEFAULT_SORT])
+    order = _order_by(sort if sort in SORTS else None)
     return (
         qs.select_related("province", "current_province", "implementing_unit", "programme")
         .prefetch_related(Prefetch("contents", queryset=ActivityContent.objects.only("id", "code", "name")))
@@ -202,6 +247,7 @@ class TimelineEntry:
     changes: list = field(default_factory=list)  # [(field label, old, new)]
     status: str = ""
     note: str = ""  # a plain detail line (an attachment's kind and size)
+    from_status: Any = None  # a transition's state before it ("" for the creation)
 
 
 def _value_text(field_obj, value):
@@ -328,6 +374,7 @@ def timeline(de_an):
         entries.append(TimelineEntry(
             at=t.at, kind="transition", actor=t.actor, title=str(label)[:1].upper() + str(label)[1:], comment=t.comment,
             decision_number=t.decision_number, decision_date=t.decision_date, status=t.to_status,
+            from_status=t.from_status,
         ))
     for c in Comment.objects.filter(de_an=de_an).select_related("author"):
         entries.append(TimelineEntry(at=c.created_at, kind="comment", actor=c.author, title=_("Ý kiến"), comment=c.text))
@@ -363,7 +410,15 @@ def timeline(de_an):
                       "~": _("Sửa đơn vị thụ hưởng «%(n)s»")}[t] % {"n": r.establishment.name},
         ("note",),
     ))
-    entries.sort(key=lambda e: e.at)
+    # Oldest first, the creation first of all: the lines, beneficiaries and fields written by the
+    # creating transaction were saved a few milliseconds before its transition row, so they take its
+    # instant and come after it (a stable sort keeps the rest in the order they were gathered).
+    creation = next((e for e in entries if e.kind == "transition" and e.from_status == ""), None)
+    if creation is not None:
+        for e in entries:
+            if e.at < creation.at:
+                e.at = creation.at
+    entries.sort(key=lambda e: (e.at, 0 if e is creation else 1))
     return entries
 
 

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -186,7 +186,8 @@ def _filter_options(request):
                                        for pk, name, era in c["provinces_all"]], everything),
             "content": _options_html([(pk, f"{code}. {name[:50]}{'…' if len(name) > 50 else ''} ({instrument})")
                                       for pk, code, name, instrument in c["areas"]], everything),
-            "implementing_unit": _options_html(c["units"], everything),
+            "implementing_unit": _options_html([(pk, f"{name} {former}" if era == "former" else name)
+                                                for pk, name, era in c["units"]], everything),
             "size": _options_html([(s, s) for s in PAGE_SIZES]),
         }
         _OPTIONS_CACHE.clear()
@@ -216,9 +217,11 @@ _ROW = (
 )
 
 
-def _rows_html(rows, *, can_bulk_approve):
+def _rows_html(rows, *, can_bulk_approve, checked=()):
     """The list's table rows, rendered in Python: at 50 rows the template engine costs more than the
-    database; the output is the same markup (escaped with ``format_html``)."""
+    database; the output is the same markup (escaped with ``format_html``). ``checked``: the ids
+    whose bulk-approval box stays ticked (a refused bulk approval shown again)."""
+    checked = {int(pk) for pk in checked}
     levels = {k: str(v) for k, v in Level.choices}
     kinds = {k: str(v) for k, v in Kind.choices}
     statuses = {k: str(v) for k, v in Status.choices}
@@ -230,8 +233,9 @@ def _rows_html(rows, *, can_bulk_approve):
         check = ""
         if can_bulk_approve:
             check = format_html(
-                '<td><input type="checkbox" name="ids" value="{}" form="bulk-form" aria-label="{} {}"></td>',
-                d.pk, choose, d.code) if d.status == "under_appraisal" else mark_safe("<td></td>")
+                '<td><input type="checkbox" name="ids" value="{}" form="bulk-form" aria-label="{} {}"{}></td>',
+                d.pk, choose, d.code, mark_safe(" checked") if d.pk in checked else "",
+            ) if d.status == "under_appraisal" else mark_safe("<td></td>")
         recorded = ""
         if d.province_id != d.current_province_id:
             recorded = format_html('<div class="muted">{}</div>', recorded_text % {"p": d.province.era_name})
@@ -253,11 +257,16 @@ def _can_bulk_approve(user):
 @login_required
 @require_GET
 def de_an_list(request):
+    return _list_page(request)
+
+
+def _list_page(request, *, status=200, **extra):
     # The rows show no contents: the page then costs two queries (count, rows) whatever its size;
     # only the columns the rows show are read.
     qs = _list_columns(selectors.de_an_list(user=request.user, filters=request.GET))
     page = _paginate(request, qs, capped=bool(selectors.search_terms(request.GET.get("q"))))
     sort = request.GET.get("sort") or selectors.DEFAULT_SORT
+    can_bulk_approve = _can_bulk_approve(request.user)
     context = {
         "page": page,
         "filters": request.GET,
@@ -267,10 +276,12 @@ def de_an_list(request):
         "query_no_sort": _query_without(request, "page", "sort"),
         "export_query": _query_without(request, "page", "size"),
         "can_create": access.can(request.user, "de_an.create", None).allowed,
-        "can_bulk_approve": _can_bulk_approve(request.user),
-        "rows_html": _rows_html(page.object_list, can_bulk_approve=_can_bulk_approve(request.user)),
+        "can_bulk_approve": can_bulk_approve,
+        "rows_html": _rows_html(page.object_list, can_bulk_approve=can_bulk_approve,
+                                checked=extra.get("bulk_checked", ())),
+        **extra,
     }
-    return render(request, "projects/list.html", context)
+    return render(request, "projects/list.html", context, status=status)
 
 
 def _ids(values):
@@ -287,14 +298,21 @@ def _ids(values):
 @require_GET
 def queue(request):
     """"What waits for me": the đề án on which the user's role has the next move."""
+    return _queue_page(request)
+
+
+def _queue_page(request, *, status=200, **extra):
     qs = selectors.queue_for(request.user)
     page = _paginate(request, qs)
+    can_bulk_approve = _can_bulk_approve(request.user)
     return render(request, "projects/queue.html", {
         "page": page,
         "query_no_page": _query_without(request, "page"),
-        "can_bulk_approve": _can_bulk_approve(request.user),
-        "rows_html": _rows_html(page.object_list, can_bulk_approve=_can_bulk_approve(request.user)),
-    })
+        "can_bulk_approve": can_bulk_approve,
+        "rows_html": _rows_html(page.object_list, can_bulk_approve=can_bulk_approve,
+                                checked=extra.get("bulk_checked", ())),
+        **extra,
+    }, status=status)
 
 
 @login_required
@@ -326,10 +344,7 @@ def bulk_approve(request):
     if not back.startswith("/") or back.startswith("//"):
         back = reverse("projects:queue")
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect(back)
+        return _bulk_refused(request, back, form, [e for errors in form.errors.values() for e in errors])
     ids = form.cleaned_data["ids"]
     if access.visible_de_an(request.user).filter(pk__in=ids).count() != len(set(ids)):
         raise Http404(_("Không tìm thấy đề án."))
@@ -338,12 +353,22 @@ def bulk_approve(request):
             actor=request.user, de_an_ids=ids, decision_number=form.cleaned_data["decision_number"],
             decision_date=form.cleaned_data["decision_date"], comment=form.cleaned_data["comment"])
     except services.WorkflowError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return redirect(back)
+        return _bulk_refused(request, back, form, list(exc.messages))
     messages.success(request, _("Đã phê duyệt %(n)s đề án theo quyết định số %(d)s.")
                      % {"n": len(approved), "d": form.cleaned_data["decision_number"]})
     return redirect(back)
+
+
+def _bulk_refused(request, back, form, errors):
+    """The page the bulk approval was sent from, again (400), with the boxes still ticked, what was
+    typed still in the fields and the reasons beside them; nothing was approved."""
+    path, _sep, query = back.partition("?")
+    request.GET = QueryDict(query)  # the list's filters, sort and page as they were
+    extra = {"bulk_form": form, "bulk_errors": errors, "bulk_next": back,
+             "bulk_checked": _ids(request.POST.getlist("ids"))}
+    if path == reverse("projects:list"):
+        return _list_page(request, status=400, **extra)
+    return _queue_page(request, status=400, **extra)
 
 
 # --- detail, actions, comments ------------------------------------------------------------------
@@ -356,6 +381,20 @@ def de_an_detail(request, pk):
     except DeAn.DoesNotExist:
         raise Http404(_("Không tìm thấy đề án."))
     return render(request, "projects/detail.html", _detail_context(request, de_an))
+
+
+# Messages about attachments are shown inside the "Tài liệu đính kèm" section (the page comes back
+# scrolled to #tai-lieu, where a message at the top of the page would be out of view).
+ATTACHMENT_MESSAGES = "tai-lieu"
+
+
+def _section_messages(request):
+    """The pending messages split: those tagged ``ATTACHMENT_MESSAGES`` for the attachments section,
+    the others for the top of the page (the view's ``messages`` hides the context processor's)."""
+    top, attachments = [], []
+    for message in messages.get_messages(request):
+        (attachments if ATTACHMENT_MESSAGES in (message.extra_tags or "").split() else top).append(message)
+    return {"messages": top, "attachment_messages": attachments}
 
 
 def _detail_context(request, de_an, **extra):
@@ -394,6 +433,7 @@ def _detail_context(request, de_an, **extra):
         "attachment_form": extra.pop("attachment_form", None) or AttachmentForm(),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "status_label": Status(de_an.status).label,
+        **_section_messages(request),
         **extra,
     }
 
@@ -525,7 +565,7 @@ def attachment_upload(request, pk):
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, error, extra_tags=ATTACHMENT_MESSAGES)
         return redirect(reverse("projects:detail", args=[de_an.pk]) + "#tai-lieu")
     upload = form.cleaned_data["file"]
     back = reverse("projects:detail", args=[de_an.pk]) + "#tai-lieu"
@@ -537,11 +577,12 @@ def attachment_upload(request, pk):
                                                  description=form.cleaned_data["description"], name=upload.name)
             claim.done(back)
     except submissions.AlreadySubmitted:
-        messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
+        messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE, extra_tags=ATTACHMENT_MESSAGES)
     except services.WorkflowError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, str(exc), extra_tags=ATTACHMENT_MESSAGES)
     else:
-        messages.success(request, _("Đã tải lên «%(n)s».") % {"n": attachment.original_name})
+        messages.success(request, _("Đã tải lên «%(n)s».") % {"n": attachment.original_name},
+                         extra_tags=ATTACHMENT_MESSAGES)
     return redirect(back)
 
 
@@ -574,9 +615,10 @@ def attachment_delete(request, attachment_id):
     try:
         services.attachment_delete(actor=request.user, attachment=attachment)
     except services.WorkflowError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, str(exc), extra_tags=ATTACHMENT_MESSAGES)
     else:
-        messages.success(request, _("Đã xóa tài liệu «%(n)s».") % {"n": attachment.original_name})
+        messages.success(request, _("Đã xóa tài liệu «%(n)s».") % {"n": attachment.original_name},
+                         extra_tags=ATTACHMENT_MESSAGES)
     return redirect(reverse("projects:detail", args=[de_an_id]) + "#tai-lieu")
 
 

@@ -255,3 +255,67 @@ def test_id_first_pages_cost_the_same_at_any_depth(users, django_assert_max_num_
     assert page.number == 3  # 99 falls back to the last page
     full = [d.code for d in selectors.de_an_list(user=users.centre, filters={"sort": "-year"})]
     assert seen[:30] == full  # same order as the plain queryset, nothing lost or repeated
+
+
+def _vendor():
+    from django.db import connection
+
+    return connection.vendor
+
+
+def _create(users, name, year=2026):
+    return services.de_an_create(actor=users.centre, name=name, level="kcqg", plan_year=year, contents=[],
+                                 implementing_unit=users.centre.organisation)
+
+
+@pytest.mark.skipif(_vendor() != "postgresql", reason="Vietnamese collation: PostgreSQL with ICU")
+def test_names_sort_the_vietnamese_way(users):
+    if selectors.vietnamese_collation() is None:
+        pytest.skip("this PostgreSQL has no Vietnamese ICU collation")
+    expected = ["Ánh sáng nông thôn", "Bánh tráng", "Dệt thổ cẩm", "Đào tạo nghề", "Đề án mây tre", "Ép dầu lạc",
+                "Hỗ trợ thiết bị", "Hỗ trợ thiết bị", "Ươm tơ"]
+    made = [_create(users, name) for name in reversed(expected)]
+    rows = list(selectors.de_an_list(user=users.centre, filters={"sort": "name"}))
+    assert [d.name for d in rows] == expected
+    twins = [d.pk for d in rows if d.name == "Hỗ trợ thiết bị"]
+    assert twins == sorted(twins)  # the id tie-breaker is kept
+    assert [d.name for d in selectors.de_an_list(user=users.centre, filters={"sort": "-name"})] == expected[::-1]
+    # Id-first pages give the same order, nothing lost or repeated.
+    seen = []
+    for number in (1, 2, 3):
+        seen.extend(d.pk for d in selectors.de_an_page(user=users.centre, filters={"sort": "name"}, page=number,
+                                                        per_page=4).object_list)
+    assert seen == [d.pk for d in rows] and len(made) == len(seen)
+
+
+@pytest.mark.skipif(_vendor() != "postgresql", reason="the suite's CI database is PostgreSQL")
+def test_status_sorts_in_workflow_order(users):
+    approved = advance(ready_de_an(users.centre), "approved", users)
+    appraisal = advance(ready_de_an(users.centre), "under_appraisal", users)
+    submitted = advance(ready_de_an(users.centre), "submitted", users)
+    draft = ready_de_an(users.centre)
+    rows = [d.pk for d in selectors.de_an_list(user=users.reviewer, filters={"sort": "status"})]
+    assert rows == [draft.pk, submitted.pk, appraisal.pk, approved.pk]
+    rows = [d.pk for d in selectors.de_an_list(user=users.reviewer, filters={"sort": "-status"})]
+    assert rows == [approved.pk, appraisal.pk, submitted.pk, draft.pk]
+    page = selectors.de_an_page(user=users.reviewer, filters={"sort": "status"}, page=2, per_page=2)
+    assert [d.pk for d in page.object_list] == [appraisal.pk, approved.pk]
+
+
+def test_timeline_puts_the_creation_first(users):
+    """The creating transaction writes the lines and beneficiaries (and their history) a moment before
+    its transition row; the timeline still starts with the creation."""
+    from projects.models import DeAnBeneficiary, Transition
+
+    d = ready_de_an(users.centre)
+    d = services.de_an_update(actor=users.centre, de_an=d, revision=d.revision, objectives="Mục tiêu mới")
+    created = Transition.objects.get(de_an=d, action="create").at
+    entries = selectors.timeline(d)
+    titles = [e.title for e in entries]
+    assert titles[0] == "Tạo đề án" and entries[0].status == "draft"
+    assert any(t.startswith("Thêm đơn vị thụ hưởng") for t in titles) and "Sửa hồ sơ đề án" in titles
+    assert [e.at for e in entries] == sorted(e.at for e in entries) and entries[0].at == created
+    # Entries sharing the creation's very instant come after it too.
+    DeAn.history.filter(id=d.pk).update(history_date=created)
+    DeAnBeneficiary.history.filter(de_an_id=d.pk).update(history_date=created)
+    assert selectors.timeline(d)[0].title == "Tạo đề án"

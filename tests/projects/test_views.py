@@ -711,7 +711,9 @@ def test_settle_refuses_a_bad_date_and_keeps_the_panel_open(users, client_as):
     cases = [
         (f"{tomorrow:%d/%m/%Y}", f"Ngày quyết toán {tomorrow:%d/%m/%Y} không được sau ngày hôm nay."),
         (f"{eve:%d/%m/%Y}", f"Ngày quyết toán {eve:%d/%m/%Y} không được trước ngày nghiệm thu {ACCEPTED_ON:%d/%m/%Y}."),
-        ("31/02/2026", "Ngày quyết toán: Ngày không hợp lệ; hãy nhập theo dạng dd/mm/yyyy, ví dụ 05/03/2026."),
+        ("31/02/2026", "Ngày quyết toán: Ngày «31/02/2026» không có trên lịch (tháng đó không có ngày này); "
+                       "hãy kiểm tra lại."),
+        ("3l/02/2026", "Ngày quyết toán: Ngày không hợp lệ; hãy nhập theo dạng dd/mm/yyyy, ví dụ 05/03/2026."),
     ]
     for typed, message in cases:
         response = c.post(url, {"action": "settle", "amount": "390.000.000", "settled_on": typed})
@@ -1042,3 +1044,106 @@ def test_loading_the_reference_data_refreshes_the_list_filters(users, client_as)
     body = c.get(reverse("projects:list"), {"current_province": hn.pk}).content.decode()
     assert f'<option value="{hn.pk}" selected>{hn.name}</option>' in body
     assert f'value="{hn.pk + 99_999}"' not in body
+
+
+def _attachments_section(body):
+    start = body.index('id="tai-lieu"')
+    return body[start:body.index("</section>", start)], body[:start]
+
+
+def test_upload_refusal_and_success_are_told_inside_the_attachments_section(users, client_as, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    de_an = ready_de_an(users.centre)
+    c = client_as(users.centre)
+    url = reverse("projects:attachment_upload", args=[de_an.pk])
+    response = c.post(url, {"file": SimpleUploadedFile("virus.exe", b"MZ\x90\x00"), "kind": "other"}, follow=True)
+    assert response.redirect_chain[-1][0].endswith("#tai-lieu")
+    section, above = _attachments_section(response.content.decode())
+    assert 'role="alert"' in section and "Tệp «virus.exe» không được chấp nhận" in section
+    assert "không được chấp nhận" not in above  # told once, where the page is scrolled to
+    response = c.post(url, {"kind": "other"}, follow=True)  # no file chosen
+    section, _ = _attachments_section(response.content.decode())
+    assert "Chưa chọn tệp để tải lên." in section
+    response = c.post(url, {"file": SimpleUploadedFile("gia.pdf", pdf_file().read()), "kind": "quotation"}, follow=True)
+    section, above = _attachments_section(response.content.decode())
+    assert 'role="status"' in section and "Đã tải lên «gia.pdf»." in section and "Đã tải lên" not in above
+    # Other messages still go to the top of the page.
+    response = c.post(reverse("projects:comment", args=[de_an.pk]), {"text": ""}, follow=True)
+    section, above = _attachments_section(response.content.decode())
+    assert "Chưa nhập nội dung ý kiến." in above and "Chưa nhập nội dung ý kiến." not in section
+
+
+@pytest.mark.parametrize("page", ["projects:queue", "projects:list"])
+def test_a_refused_bulk_approval_comes_back_with_everything_kept(users, client_as, page):
+    a = advance(ready_de_an(users.centre), "under_appraisal", users)
+    b = advance(ready_de_an(users.centre), "under_appraisal", users)
+    other = advance(ready_de_an(users.centre), "under_appraisal", users)
+    draft = ready_de_an(users.centre)  # not under appraisal: the whole decision is refused
+    before = snapshot(a), snapshot(b), snapshot(draft)
+    back = reverse(page) + ("?sort=code" if page == "projects:list" else "")
+    response = client_as(users.reviewer).post(reverse("projects:bulk_approve"), {
+        "ids": [a.pk, b.pk, draft.pk], "decision_number": "77/QĐ-CĐM", "decision_date": "01/03/2026",
+        "comment": "Theo biên bản thẩm định", "next": back})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'role="alert"' in body and "chưa đề án nào được phê duyệt" in body
+    assert 'value="77/QĐ-CĐM"' in body and 'value="01/03/2026"' in body and 'value="Theo biên bản thẩm định"' in body
+    for d in (a, b):
+        assert f'value="{d.pk}" form="bulk-form" aria-label="Chọn {d.code}" checked>' in body
+    assert f'value="{other.pk}" form="bulk-form" aria-label="Chọn {other.code}">' in body
+    assert f'name="next" value="{back}"' in body
+    assert (snapshot(a), snapshot(b), snapshot(draft)) == before
+    # A form error (no decision number) also keeps the rest.
+    response = client_as(users.reviewer).post(reverse("projects:bulk_approve"), {
+        "ids": [a.pk], "decision_number": "", "decision_date": "01/03/2026", "comment": "x", "next": back})
+    body = response.content.decode()
+    assert response.status_code == 400 and "Cần nhập số quyết định phê duyệt." in body
+    assert 'value="01/03/2026"' in body and f'aria-label="Chọn {a.code}" checked>' in body
+
+
+def test_the_unit_filter_tells_a_former_centre_from_its_namesake(users, client_as):
+    import re
+
+    from khuyencong.models import Organisation
+    from projects import forms
+
+    forms._CHOICES_CACHE.clear()
+    name = "Trung tâm Khuyến công Thành phố Hồ Chí Minh"
+    units = Organisation.objects.filter(name=name, kind__in=["centre", "regional_centre"])
+    former, now = units.get(valid_to__isnull=False), units.get(valid_to__isnull=True)
+    body = client_as(users.reviewer).get(reverse("projects:list")).content.decode()
+    select = re.search(r'<select[^>]*name="implementing_unit".*?</select>', body, re.S)[0]
+    assert f'<option value="{now.pk}">{name}</option>' in select
+    assert f'<option value="{former.pk}">{name} (trước 07/2025)</option>' in select
+    labels = re.findall(r"<option value=\"\d+\"[^>]*>([^<]*)</option>", select)
+    assert len(labels) == len(set(labels))  # no two units read the same
+
+
+def test_the_mark_read_button_says_what_it_does_under_a_column_header(users, client_as, django_capture_on_commit_callbacks):
+    import re
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre))
+    body = client_as(users.province).get(reverse("projects:notifications")).content.decode()
+    head = re.search(r"<thead>.*?</thead>", body, re.S)[0]
+    assert '<th scope="col">Thao tác</th>' in head and "visually-hidden" not in head
+    rows = re.search(r"<tbody>.*?</tbody>", body, re.S)[0]
+    button = re.search(r'<button type="submit" class="link"[^>]*>([^<]*)</button>', rows)
+    assert button[1] == "Đánh dấu đã đọc"
+    assert 'aria-label="Đánh dấu đã đọc thông báo lúc' in button[0]  # the visible words start its name
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("hai triệu", "«hai triệu» không phải là số tiền hợp lệ."),
+    ("- 2 triệu", "Số tiền «- 2 triệu» là số âm"),
+    ("1.5 tỷ đồng", "Số «1.5 tỷ đồng» không rõ nghĩa"),
+])
+def test_a_money_error_quotes_the_whole_entry(users, client_as, typed, message):
+    from khuyencong.formatting import MoneyError, parse_money
+
+    with pytest.raises(MoneyError) as refused:
+        parse_money(typed)
+    assert message in str(refused.value)
+    response = client_as(users.centre).post(reverse("projects:create"), _form_data(**{"line-0-amount": typed}))
+    assert response.status_code == 400 and message in response.content.decode().replace("&laquo;", "«").replace("&raquo;", "»")
