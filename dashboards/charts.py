@@ -7,23 +7,61 @@ through ``khuyencong.formatting``), and optional links on bars (a click lands on
 """
 import itertools
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from khuyencong.formatting import clip, format_dong, format_number, format_percent, format_ty
+from khuyencong.formatting import clip, format_decimal, format_dong, format_number, format_percent, format_ty
 
 PALETTE = ("#0b5cad", "#e08a00", "#1e7b34", "#a4161a", "#6a4c93", "#5b6673")
 _ids = itertools.count(1)
+
+
+def _rounded(value, places):
+    """``value`` rounded half up to ``places`` decimals, trailing zeros dropped: 0.42 → "0,4", 3.0 → "3",
+    0.25 → "0,3" (one place)."""
+    exact = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return format_decimal(exact.normalize() if exact else Decimal(0))
+
+
+def _duration(unit):
+    """A length of time in ``unit`` (a gettext msgid, translated when drawn), to one decimal: «0,4 ngày»."""
+    return lambda v: f"{_rounded(v, 1)} {_(unit)}"
+
+
+# Durations are drawn in the unit ``duration_unit`` picks for the chart, so that bar ends and the axis
+# are readable (a 0,02-day wait is «0,5 giờ», not «0»).
+DURATION_UNITS = (  # (format key, seconds in one unit, axis title msgid)
+    ("days", 86400, gettext_noop("Số ngày")),
+    ("hours", 3600, gettext_noop("Số giờ")),
+    ("minutes", 60, gettext_noop("Số phút")),
+)
 
 # Value formats: (exact text for a bar's tooltip, short text for ticks and bar ends).
 FORMATS = {
     "dong": (format_dong, lambda v: format_ty(v, places=1, unit=False)),
     "int": (format_number, format_number),
     "pct": (lambda v: format_percent(v), lambda v: format_percent(v, 0)),
-    "days": (lambda v: f"{format_number(round(v, 1))} ngày", lambda v: format_number(round(v))),
+    # Durations: the ticks of a round axis (steps of 0,25 at the finest, see duration_unit) and bars ending
+    # in the exact figure with its unit, so a bar's length and its label agree.
+    "days": (_duration(gettext_noop("ngày")), lambda v: _rounded(v, 2)),
+    "hours": (_duration(gettext_noop("giờ")), lambda v: _rounded(v, 2)),
+    "minutes": (_duration(gettext_noop("phút")), lambda v: _rounded(v, 2)),
 }
+BAR_END_EXACT = {"days", "hours", "minutes"}  # bar ends printed with the exact text (number and unit)
+
+
+def duration_unit(seconds):
+    """(format key, seconds per unit, axis title) for durations whose largest is ``max(seconds)``: days
+    when it reaches a day, else hours when it reaches an hour, else minutes. In that unit the largest
+    value is at least 1 (waits under a minute aside), so the axis (``_nice_max``) steps by 0,25 or more
+    and no two ticks read alike."""
+    longest = max((s for s in seconds if s is not None), default=0)
+    key, size, title = next((u for u in DURATION_UNITS if longest >= u[1]), DURATION_UNITS[-1])
+    return key, size, _(title)
 
 
 def _nice_max(value, integer=False):
@@ -123,7 +161,7 @@ def bar_chart(*, title, desc, categories, series, fmt="int", x_label="", y_label
                 bar = f'<a class="bar-link" data-href="{escape(link)}">{bar}</a>'
             out.append(bar)
             if not stacked:
-                text = short(value) if value is not None else "—"
+                text = (exact if fmt in BAR_END_EXACT else short)(value) if value is not None else "—"
                 out.append(f'<text x="{x + max(w, 0) + 4:.1f}" y="{y + bar_h - 4}" fill="#1d2733" font-size="11">'
                            f'{escape(text)}</text>')
         if stacked:

@@ -662,14 +662,21 @@ def queue_block(*, user, filters, de_an, facts=None):
         rows.append({"status": str(Status(status).label), "code": status, "waiting": d["waiting"],
                      "avg_wait": _days(d["avg_wait"]), "max_wait": _days(d["max_wait"]), "over": d["over"],
                      "done": d["done"], "avg_done": _days(d["avg_done"]), "_link": _list_url(filters, status=[status])})
+    # The chart in days, or in hours or minutes when every wait is shorter (a bar and its label agree).
+    fmt, unit_seconds, axis_title = charts.duration_unit(
+        [d[k] for d in data.values() for k in ("avg_wait", "avg_done")])
+
+    def in_unit(seconds):
+        return None if seconds is None else float(seconds) / unit_seconds
+
     chart = charts.bar_chart(
         title=_("Thời gian chờ ở từng bước"),
-        desc=_("Số ngày bình quân đề án đang chờ ở mỗi bước (tính đến hôm nay) và số ngày bình quân các đề án đã qua "
-               "bước đó phải chờ, tính từ lịch sử chuyển trạng thái."),
+        desc=_("Thời gian bình quân đề án đang chờ ở mỗi bước (tính đến hôm nay) và thời gian bình quân các đề án "
+               "đã qua bước đó phải chờ, tính từ lịch sử chuyển trạng thái."),
         categories=[r["status"] for r in rows],
-        series=[{"label": _("Đang chờ (ngày, bình quân)"), "values": [r["avg_wait"] for r in rows]},
-                {"label": _("Đã xử lý (ngày, bình quân)"), "values": [r["avg_done"] for r in rows]}],
-        fmt="days", x_label=_("Số ngày"), y_label=_("Bước"), links=[r["_link"] for r in rows],
+        series=[{"label": _("Đang chờ (bình quân)"), "values": [in_unit(data[s]["avg_wait"]) for s in WAITING_STATES]},
+                {"label": _("Đã xử lý (bình quân)"), "values": [in_unit(data[s]["avg_done"]) for s in WAITING_STATES]}],
+        fmt=fmt, x_label=axis_title, y_label=_("Bước"), links=[r["_link"] for r in rows],
     )
     totals = {"status": _("Cộng"), "waiting": sum(r["waiting"] for r in rows), "over": sum(r["over"] for r in rows),
               "done": sum(r["done"] for r in rows)}

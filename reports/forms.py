@@ -11,6 +11,7 @@ from khuyencong.security import NoControlCharactersMixin
 from projects.forms import MoneyField
 
 from .models import Conclusion, FollowUp, Grouping, JobStatus, MemberRole, ReportKind
+from .selectors import province_choices
 
 
 class InspectionRecordChoiceField(forms.ModelChoiceField):
@@ -49,7 +50,7 @@ class ReportRequestForm(NoControlCharactersMixin, forms.Form):
             .order_by("-inspected_on", "-pk")
         )
         if is_nationwide(user):
-            self.fields["province"].queryset = Province.objects.current().order_by("code")
+            self.fields["province"].queryset = province_choices()
         else:
             province = user_province(user)
             self.fields["province"].queryset = Province.objects.filter(pk=province.pk if province else None)
@@ -167,7 +168,7 @@ class MissionForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
         from .inspection_services import inspectable_de_an
 
         super().__init__(*args, **kwargs)
-        self.fields["provinces"].queryset = Province.objects.current().order_by("name")
+        self.fields["provinces"].queryset = province_choices()
         qs = inspectable_de_an(year=plan.year, statuses=[de_an_status] if de_an_status else None)
         if de_an_year:
             qs = qs.filter(plan_year=de_an_year)
@@ -282,7 +283,7 @@ class RecommendationFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         if is_nationwide(user):
-            self.fields["province"].queryset = Province.objects.current().order_by("name")
+            self.fields["province"].queryset = province_choices()
         else:
             del self.fields["province"]
 
@@ -296,17 +297,22 @@ class RecordFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         if is_nationwide(user):
-            self.fields["province"].queryset = Province.objects.current().order_by("name")
+            self.fields["province"].queryset = province_choices()
         else:
             del self.fields["province"]
 
 
 class JobFilterForm(forms.Form):
-    """The report list's filters (GET): kind, year, state."""
+    """The report list's filters (GET): kind, year, state. Its ids are «loc_kind»…: the request form on
+    the same page has «id_kind», «id_year» (a prefix would rename the GET parameters; auto_id does not)."""
 
     kind = forms.ChoiceField(label=_("Loại báo cáo"), required=False, choices=[("", _("Tất cả"))] + ReportKind.choices)
     year = forms.IntegerField(label=_("Năm"), required=False, min_value=2000, max_value=2100)
     status = forms.ChoiceField(label=_("Trạng thái"), required=False, choices=[("", _("Tất cả"))] + JobStatus.choices)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "loc_%s")
+        super().__init__(*args, **kwargs)
 
 
 class InspectionAttachmentForm(NoControlCharactersMixin, forms.Form):

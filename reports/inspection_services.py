@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from khuyencong.access import can
 from khuyencong.formatting import format_date, parse_document_number
-from khuyencong.models import AuditEvent, Province
+from khuyencong.models import AuditEvent
 
 from .models import (
     Conclusion,
@@ -356,6 +356,26 @@ def _same_visit_exists(de_an, mission, inspected_on, exclude=None):
     return qs.exists()
 
 
+def mission_team_text(mission):
+    """The «Thành phần đoàn kiểm tra» a new biên bản of ``mission`` is pre-filled with: its members,
+    «Họ tên (chức vụ, vai trò)» separated by commas."""
+    return ", ".join(f"{m.full_name} ({m.job_title}, {m.get_role_display()})" if m.job_title else m.full_name
+                     for m in mission.members.order_by("order", "id"))
+
+
+def record_team(record):
+    """How a biên bản prints its team, once: ``("members", [MissionMember…])`` when the record's mission
+    has members and the record's team text is empty or still the one pre-filled from them; else
+    ``("text", record.team)`` (typed or edited by hand, or a mission without members; empty → a line
+    to complete by hand)."""
+    text = _text(record.team)
+    if record.mission_id:
+        members = list(record.mission.members.order_by("order", "id"))
+        if members and (not text or " ".join(text.split()) == " ".join(mission_team_text(record.mission).split())):
+            return "members", members
+    return "text", text
+
+
 def _record_values(fields):
     values = {name: _text(fields.get(name)) for name in RECORD_TEXT_FIELDS}
     values.update({name: fields.get(name) for name in RECORD_NUMBER_FIELDS})
@@ -530,7 +550,9 @@ def recommendation_history(recommendation):
 
 
 def current_provinces():
-    return Province.objects.current().order_by("name")
+    from .selectors import province_choices
+
+    return province_choices()
 
 
 # --- photos and attachments of a record -----------------------------------------------------------------

@@ -38,6 +38,7 @@ from .forms import (
     ReopenForm,
 )
 from .models import FollowUp, MemberRole
+from .selectors import in_vietnamese_order
 
 PAGE_SIZE = 25
 T = "reports/inspection/"
@@ -226,7 +227,7 @@ def mission_detail(request, mission_id):
     mission = _mission_or_404(request, mission_id)
     return render(request, T + "mission_detail.html", {
         "mission": mission, "plan": mission.plan, "members": mission.members.order_by("order", "id"),
-        "provinces": mission.provinces.order_by("name"), "de_an": sel.mission_de_an(mission),
+        "provinces": in_vietnamese_order(mission.provinces.all()), "de_an": sel.mission_de_an(mission),
         "can_manage": bool(can(request.user, "inspection.manage", mission)),
     })
 
@@ -307,9 +308,7 @@ def _record_form_page(request, record=None):
         if _number(request.GET.get("de_an")) is not None:
             initial["de_an"] = _number(request.GET.get("de_an"))
         if mission is not None:
-            members = ", ".join(f"{m.full_name} ({m.job_title}, {m.get_role_display()})" if m.job_title else m.full_name
-                                for m in mission.members.order_by("order", "id"))
-            initial.update(legal_basis=mission.legal_basis, team=members)
+            initial.update(legal_basis=mission.legal_basis, team=svc.mission_team_text(mission))
             today = timezone.localdate()
             if mission.start_date and not (mission.start_date <= today <= (mission.end_date or today)):
                 initial["inspected_on"] = mission.start_date  # a day inside the mission's dates

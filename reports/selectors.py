@@ -14,6 +14,7 @@ Definitions used in the annual report (stated in the report itself):
   đề án was recorded under.
 """
 import re
+import unicodedata
 from collections import defaultdict
 from datetime import date
 
@@ -67,6 +68,54 @@ def clip_words(text, limit):
         return text
     head = text[:-1]
     return head.rsplit(" ", 1)[0].rstrip(" ,;:–-") + "…"
+
+
+# --- Vietnamese alphabetical order -------------------------------------------------------------------
+
+# The Vietnamese alphabet (ă, â after a; đ after d; ê after e; ô, ơ after o; ư after u), with the Latin
+# letters it lacks in their Latin places and digits first.
+_ALPHABET = {c: i for i, c in enumerate("0123456789aăâbcdđeêfghijklmnoôơpqrstuưvwxyz")}
+_LETTER_MARKS = frozenset("\u0306\u0302\u031b")  # breve (ă), circumflex (â ê ô), horn (ơ ư)
+# Tones: ngang, huyền, hỏi, ngã, sắc, nặng.
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def vietnamese_key(text):
+    """A sort key putting names in Vietnamese dictionary order: word by word, base letters first in the
+    Vietnamese alphabet (so «Cà Mau» < «Cao Bằng», «Hà Nội» < «Huế», «Đà Nẵng» after every «D…»), then
+    the tones (ngang < huyền < hỏi < ngã < sắc < nặng), then the text itself."""
+    words, tones = [], []
+    for word in unicodedata.normalize("NFC", str(text or "")).lower().split():
+        letters = []
+        for ch in word:
+            parts = unicodedata.normalize("NFD", ch)
+            base = unicodedata.normalize("NFC", parts[0] + "".join(m for m in parts[1:] if m in _LETTER_MARKS))
+            if not base.isalnum():
+                continue  # punctuation: «TP. Hồ Chí Minh» sorts as «TP Hồ Chí Minh»
+            letters.append(_ALPHABET.get(base, len(_ALPHABET) + ord(base)))
+            tones.append(max((_TONES.get(m, 0) for m in parts[1:]), default=0))
+        if letters:
+            words.append(tuple(letters))
+    return tuple(words), tuple(tones), str(text or "")
+
+
+def in_vietnamese_order(provinces, attr="name"):
+    """The provinces (any iterable) as a list sorted by ``vietnamese_key`` of their names."""
+    return sorted(provinces, key=lambda p: vietnamese_key(getattr(p, attr)))
+
+
+def province_choices(queryset=None):
+    """Provinces for a choice field of the reports' screens, in Vietnamese alphabetical order — one order
+    on every report and inspection screen — still a queryset (the field validates against it). Default:
+    the current provinces."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    qs = Province.objects.current() if queryset is None else queryset
+    ordered = in_vietnamese_order(qs.only("pk", "name"))
+    if not ordered:
+        return qs.none()
+    return qs.filter(pk__in=[p.pk for p in ordered]).order_by(
+        Case(*(When(pk=p.pk, then=Value(i)) for i, p in enumerate(ordered)), output_field=IntegerField()))
 
 
 def visible_jobs_for(user):
@@ -583,7 +632,12 @@ def record_context(job):
 
     attachments = list(record.attachments.all())
     photos = [a for a in attachments if a.is_photo]
+    from .inspection_services import record_team
+
+    team_kind, team = record_team(record)
     return {
+        # «I.1 Đoàn kiểm tra» once: the mission's members, or the team as typed on the biên bản.
+        "team_members": team if team_kind == "members" else None, "team_text": team if team_kind == "text" else "",
         "doc": doc, "job": job, "record": record, "de_an": record.de_an,
         # The photos the renderer is given (services.report_media); the ?format=html preview shows
         # their captions only.

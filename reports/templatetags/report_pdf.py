@@ -45,6 +45,30 @@ def nb_units(text):
     return _NUMBER_UNIT.sub("\\1\u00a0\\2", str(text or ""))
 
 
+# A document's number and symbol: «120/QĐ-ĐMST», «30/2020/NĐ-CP», «1881/QĐ-TTg» (no trailing full stop).
+_DOCUMENT_NUMBER = re.compile(r"\b\d+(?:/[\w-]*\w)+")
+
+
+def _unbroken(escaped):
+    return f'<span class="docno">{escaped}</span>'
+
+
+@register.filter
+def docno(value):
+    """A document number kept on one line («(120/» then «QĐ-ĐMST)» on the next reads as two things):
+    escaped and wrapped in ``<span class="docno">`` (``white-space: nowrap`` in document.css)."""
+    text = "" if value is None else str(value).strip()
+    return mark_safe(_unbroken(conditional_escape(text))) if text else ""
+
+
+@register.filter
+def docnos(value):
+    """Free text (a legal basis, a programme's name) escaped, with each document number in it kept on
+    one line as ``docno`` does: «Căn cứ Quyết định số <span class="docno">77/QĐ-ĐMST</span>…»."""
+    escaped = conditional_escape("" if value is None else str(value))
+    return mark_safe(_DOCUMENT_NUMBER.sub(lambda m: _unbroken(m.group(0)), escaped))
+
+
 def _signed(value, text):
     if value is None:
         return ""

@@ -32,8 +32,10 @@ def test_reviewer_requests_watches_and_downloads_the_national_report(
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Báo cáo")
-    page.get_by_label("Loại báo cáo").select_option("national")
-    page.get_by_label("Năm").fill("2025")
+    # Each form's labels name its own fields: the request form's, not the list filter's (same labels).
+    request_form = page.get_by_role("region", name="Yêu cầu tạo báo cáo")
+    request_form.get_by_label("Loại báo cáo").select_option("national")
+    request_form.get_by_label("Năm").fill("2025")
     page.screenshot(path=os.path.join(screenshot_dir, "reports-request.png"), full_page=True)
     page.get_by_role("button", name="Tạo báo cáo").click()
 

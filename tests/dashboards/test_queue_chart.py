@@ -1,0 +1,73 @@
+"""The «Tuổi hàng chờ xử lý» chart: waits shorter than a day are drawn in hours (or minutes), with a
+Vietnamese decimal comma, bar ends that agree with the bars' lengths and axis ticks that are not all «0»."""
+import re
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from dashboards import charts, selectors
+from dashboards.filters import parse_filters
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def facts(waits):
+    """Facts with one đề án waiting ``waits[status]`` seconds in each given step, none done."""
+    now = NOW.timestamp()
+    return SimpleNamespace(now=NOW, queue={
+        "waiting": {s: (1, now - w, now - w, 0) for s, w in waits.items()},
+        "left": dict.fromkeys(selectors.WAITING_STATES, 0), "net": dict.fromkeys(selectors.WAITING_STATES, 0.0)})
+
+
+def ticks(svg):
+    """The value axis's tick labels (the grey texts centred under the grid lines)."""
+    return re.findall(r'<text x="[\d.]+" y="[\d.]+" text-anchor="middle" fill="#5b6673">([^<]*)</text>', svg)
+
+
+def bar_ends(svg):
+    return re.findall(r'font-size="11">([^<]*)</text>', svg)
+
+
+def chart_for(waits):
+    block = selectors.queue_block(user=None, filters=parse_filters({}), de_an=None, facts=facts(waits))
+    return str(block.charts[0])
+
+
+def test_waits_under_a_day_are_drawn_in_hours_with_readable_ticks():
+    first, second = selectors.WAITING_STATES[:2]
+    svg = chart_for({first: 0.4 * 86400, second: 3 * 3600})  # 9,6 and 3 hours
+    assert ticks(svg) == ["0", "2,5", "5", "7,5", "10"]
+    assert ">Số giờ</text>" in svg
+    ends = bar_ends(svg)
+    assert "9,6 giờ" in ends and "3 giờ" in ends
+    # The longest bar is 9,6/10 of the axis, not the whole width.
+    widths = [float(w) for w in re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="12"', svg)]
+    plot_w = 760 - (210 + 34) - 70
+    assert max(widths) == pytest.approx(plot_w * 0.96, abs=0.2)
+    assert "Đang chờ (bình quân): 9,6 giờ" in svg  # the bar's tooltip
+
+
+def test_waits_of_minutes_and_of_days():
+    first = selectors.WAITING_STATES[0]
+    minutes = chart_for({first: 90})  # 1,5 minutes
+    assert ">Số phút</text>" in minutes and "1,5 phút" in bar_ends(minutes)
+    assert len(set(ticks(minutes))) == 5
+    days = chart_for({first: 12.25 * 86400})
+    assert ">Số ngày</text>" in days and "12,3 ngày" in bar_ends(days)
+    assert ticks(days) == ["0", "5", "10", "15", "20"]
+
+
+def test_an_empty_queue_still_has_distinct_ticks():
+    svg = chart_for({})
+    assert len(set(ticks(svg))) == 5
+    assert set(bar_ends(svg)) == {"—"}
+
+
+def test_duration_unit_picks_the_largest_fitting_unit():
+    assert charts.duration_unit([None, 3600 * 30])[:2] == ("days", 86400)
+    assert charts.duration_unit([3600, 100])[:2] == ("hours", 3600)
+    assert charts.duration_unit([59, None])[:2] == ("minutes", 60)
+    assert charts.duration_unit([])[:2] == ("minutes", 60)
