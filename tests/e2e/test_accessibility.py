@@ -141,7 +141,7 @@ def _problem_book():
 
 def _report_with_errors(page, base, w):
     page.goto(f"{base}{reverse('reports:job_list')}")
-    page.get_by_label("Năm", exact=True).fill("1990")
+    page.get_by_role("region", name="Yêu cầu tạo báo cáo").get_by_label("Năm", exact=True).fill("1990")
     with page.expect_navigation():
         page.evaluate(SEND_WITH_REQUIRED_EMPTIED.replace("el.value = ''", "el.value = el.value"))
     expect(page.locator(".field-error, .errorlist").first).to_be_visible()

@@ -55,5 +55,5 @@ def test_dates_are_dd_mm_yyyy_in_an_english_browser(live_server, page, screensho
     page.get_by_label("Ngày bắt đầu").fill("31/02/2026")
     page.locator("h1").click()
     page.get_by_role("button", name="Lưu thay đổi").click()
-    expect(page.locator("main")).to_contain_text("hãy nhập theo dạng dd/mm/yyyy")
+    expect(page.locator("main")).to_contain_text("Ngày «31/02/2026» không có trên lịch")
     expect(page.get_by_label("Ngày bắt đầu")).to_have_value("31/02/2026")
