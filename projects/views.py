@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -340,8 +341,10 @@ def bulk_approve(request):
     if not _can_bulk_approve(request.user):
         raise PermissionDenied(_("Chỉ chuyên viên của Cục được phê duyệt đề án."))
     form = BulkApproveForm(request.POST)
-    back = request.POST.get("next") or reverse("projects:queue")
-    if not back.startswith("/") or back.startswith("//"):
+    back = request.POST.get("next") or ""
+    # Only a path of this site (the list or the queue it was sent from): no scheme, host or backslash.
+    if not (back.startswith("/") and "\\" not in back
+            and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})):
         back = reverse("projects:queue")
     if not form.is_valid():
         return _bulk_refused(request, back, form, [e for errors in form.errors.values() for e in errors])
@@ -489,7 +492,7 @@ def _run_transition(user, de_an, action, data):
         return services.de_an_accept(**common, accepted_on=data.get("accepted_on"), comment=comment)
     if action == "settle":
         return services.de_an_settle(**common, settled_amount=data.get("amount"), settled_on=data.get("settled_on"),
-                                     comment=comment)
+                                     settlement_document=data.get("settlement_document") or "", comment=comment)
     raise services.WorkflowError(_("Thao tác không được hỗ trợ."))
 
 

@@ -45,9 +45,22 @@ def test_logout_and_language_next_stay_on_the_site(client, users, target):
 @pytest.mark.parametrize("target", EVIL)
 def test_bulk_approve_next_stays_on_the_site(client, users, target):
     client.force_login(users.reviewer)
+    # Refused (nothing ticked): the queue comes back (400) and its form goes back to the queue, not to
+    # the forged target.
     response = client.post(reverse("projects:bulk_approve"), {"next": target})
+    assert response.status_code == 400 and "Location" not in response
+    page = response.content.decode()
+    assert f'name="next" value="{reverse("projects:queue")}"' in page
+    # Approved: the redirect stays on the site.
+    d = advance(ready_de_an(users.centre), "under_appraisal", users)
+    from tests.projects.factories import allocate
+
+    allocate(d)
+    response = client.post(reverse("projects:bulk_approve"), {
+        "next": target, "ids": [str(d.pk)], "decision_number": "77/QĐ-BCT", "decision_date": "15/01/2026"})
     assert response.status_code == 302
     assert not _leaves_the_site(response["Location"]), response["Location"]
+    assert DeAn.objects.get(pk=d.pk).status == "approved"
 
 
 def test_provincial_user_cannot_choose_the_province_or_status_of_a_new_de_an(client, users):
