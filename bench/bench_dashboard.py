@@ -108,9 +108,9 @@ def seed_money_and_results():
                 advance = (nat + loc) // 2
                 disbursements.append(Disbursement(de_an_id=pk, kind="advance", source=source, amount=advance,
                                                   date=date(year, 6, 1), document_number=f"UNC-{pk}"))
-                if status == "settled":
+                if status == "settled" and settled is not None:  # the row the «Quyết toán» step writes
                     disbursements.append(Disbursement(de_an_id=pk, kind="settlement", source=source,
-                                                      amount=max((settled or 0) - advance, 0), date=date(year + 1, 3, 1),
+                                                      amount=settled, date=date(year + 1, 3, 1),
                                                       document_number=f"QT-{pk}"))
         Commitment.objects.bulk_create(commitments, batch_size=BATCH)
         Disbursement.objects.bulk_create(disbursements, batch_size=BATCH)

@@ -34,12 +34,27 @@ class YearForm(forms.Form):
     year = forms.IntegerField(label=_("Năm"), min_value=2000, max_value=2100)
 
 
-class DisbursementForm(NoControlCharactersMixin, forms.Form):
-    """One advance, payment or settlement. The amount in đồng as written in Vietnamese ("1.500.000"),
-    the date dd/mm/yyyy; ``request_key`` (hidden, one per form shown) makes a second send harmless."""
+class _PaymentKindField(forms.ChoiceField):
+    """Advance or payment. A settlement (only a forged form sends one) is refused with the reason:
+    it is recorded by the đề án's «Quyết toán» step."""
 
-    kind = forms.ChoiceField(label=_("Loại"), choices=DisbursementKind.choices,
-                             error_messages={"invalid_choice": _("Loại giải ngân không hợp lệ; chọn tạm ứng, thanh toán hoặc quyết toán.")})
+    def validate(self, value):
+        if value == DisbursementKind.SETTLEMENT:
+            from .services import settlement_elsewhere_message
+
+            raise forms.ValidationError(settlement_elsewhere_message(), code="settlement")
+        super().validate(value)
+
+
+class DisbursementForm(NoControlCharactersMixin, forms.Form):
+    """One advance or payment (the settlement is the đề án's «Quyết toán» step). The amount in đồng as
+    written in Vietnamese ("1.500.000"), the date dd/mm/yyyy; ``request_key`` (hidden, one per form
+    shown) makes a second send harmless."""
+
+    kind = _PaymentKindField(
+        label=_("Loại"), choices=[(k, label) for k, label in DisbursementKind.choices if k != DisbursementKind.SETTLEMENT],
+        help_text=_("Quyết toán được ghi ở bước «Quyết toán» của đề án, không ở đây."),
+        error_messages={"invalid_choice": _("Loại giải ngân không hợp lệ; chọn tạm ứng hoặc thanh toán.")})
     amount = MoneyField(label=_("Số tiền (đồng)"), help_text=_("Ví dụ: 1.500.000"),
                         error_messages={"required": _("Chưa nhập số tiền.")})
     date = DateField(label=_("Ngày chứng từ"), error_messages={"required": _("Cần nhập ngày chứng từ (dd/mm/yyyy).")})

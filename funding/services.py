@@ -1363,9 +1363,10 @@ def paid_amount(de_an):
 
 @transaction.atomic
 def disbursement_record(*, actor, de_an, kind, amount, date, document_number, note="", request_key=None):
-    """Record an advance, a payment or the settlement of a đề án's approved money. The total paid
-    (advances + payments) never exceeds the approved amount of the đề án's source, a settlement at
-    most once and not above it; only for approved đề án not yet settled or cancelled. ``amount`` is
+    """Record an advance or a payment of a đề án's approved money. The total paid (advances +
+    payments) never exceeds the approved amount of the đề án's source; only for approved đề án not yet
+    settled or cancelled. A settlement is refused (``settlement_elsewhere_message``): it is written by
+    the đề án's «Quyết toán» step only (``settlement_record``). ``amount`` is
     integer đồng or Vietnamese text ("1.500.000"). The đề án row is locked, so two entries at once
     are checked one after the other. ``request_key`` (one per form shown): the same key again
     returns the disbursement already recorded instead of a second one. Records the audit event
@@ -1379,8 +1380,10 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
     decision = access.can(actor, "funding.record_disbursement", de_an)
     if not decision:
         raise DisbursementRefused(decision.reason)
+    if kind == DisbursementKind.SETTLEMENT:
+        raise DisbursementRefused(settlement_elsewhere_message())
     if kind not in DisbursementKind.values:
-        raise DisbursementRefused(_("Loại giải ngân không hợp lệ; chọn tạm ứng, thanh toán hoặc quyết toán."))
+        raise DisbursementRefused(_("Loại giải ngân không hợp lệ; chọn tạm ứng hoặc thanh toán."))
     try:
         amount = parse_money(amount)
     except MoneyError as exc:
@@ -1407,13 +1410,7 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
     approved = (de_an.approved_national_amount if source == AllocationSource.NATIONAL else de_an.approved_local_amount) or 0
     rows = list(Disbursement.objects.counted().filter(de_an=de_an).values_list("kind", "amount"))
     paid = sum(a for k, a in rows if k != DisbursementKind.SETTLEMENT)
-    if kind == DisbursementKind.SETTLEMENT:
-        if any(k == DisbursementKind.SETTLEMENT for k, _a in rows):
-            raise DisbursementRefused(_("Đề án đã được quyết toán."))
-        if amount > approved:
-            raise DisbursementRefused(_("Số quyết toán %(a)s lớn hơn kinh phí được duyệt %(b)s.")
-                                      % {"a": format_dong(amount), "b": format_dong(approved)})
-    elif paid + amount > approved:
+    if paid + amount > approved:
         raise DisbursementRefused(
             _("Tổng giải ngân %(p)s vượt kinh phí được duyệt %(b)s (đã giải ngân %(d)s, còn được giải ngân %(r)s).")
             % {"p": format_dong(paid + amount), "b": format_dong(approved), "d": format_dong(paid),
@@ -1424,7 +1421,44 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
         note=(note or "").strip()[:255], created_by=actor if getattr(actor, "pk", None) else None,
         request_key=request_key or None,
     )
-    AuditEvent.objects.create(  # in the same transaction; a replayed request_key returned above writes none
+    _disbursement_recorded(disbursement, de_an)  # a replayed request_key returned above writes none
+    return disbursement
+
+
+def settlement_elsewhere_message():
+    """Why the money page (``disbursement_record``, the entry form) takes no settlement."""
+    return _("Quyết toán không ghi nhận ở trang giải ngân: kinh phí, ngày và số văn bản quyết toán được ghi ở bước "
+             "«Quyết toán» của đề án.")
+
+
+@transaction.atomic
+def settlement_record(*, actor, de_an, amount, date, document_number):
+    """The settlement row of ``de_an`` (kind settlement, source of its level, ``amount`` đồng, ``date``,
+    ``document_number``), with the audit event ``funding.disbursement_recorded``. Called only by the
+    đề án's «Quyết toán» step (``projects.services.de_an_settle``) inside its transaction, after its
+    checks and under its lock of the đề án row: that step is the one writer of the settlement, so
+    ``DeAn.settled_amount``/``settled_on`` and this row are one fact. Refused (``DisbursementRefused``)
+    when a counted settlement row already exists (data written before)."""
+    from .models import Disbursement, DisbursementKind
+
+    existing = Disbursement.objects.counted().filter(de_an_id=de_an.pk, kind=DisbursementKind.SETTLEMENT).first()
+    if existing is not None:
+        raise DisbursementRefused(
+            _("Đề án %(code)s đã có khoản quyết toán %(a)s (văn bản %(doc)s ngày %(d)s) ở trang kinh phí; không ghi "
+              "khoản quyết toán thứ hai. Nếu khoản đó nhập sai, hãy hủy nó (kèm lý do) rồi quyết toán lại.")
+            % {"code": de_an.code, "a": format_dong(existing.amount), "doc": existing.document_number,
+               "d": format_date(existing.date)})
+    disbursement = Disbursement.objects.create(
+        de_an=de_an, kind=DisbursementKind.SETTLEMENT, source=source_for_level(de_an.level), amount=int(amount),
+        date=date, document_number=document_number, created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    _disbursement_recorded(disbursement, de_an)
+    return disbursement
+
+
+def _disbursement_recorded(disbursement, de_an):
+    """The audit event of a recorded disbursement, in the caller's transaction."""
+    AuditEvent.objects.create(
         actor=disbursement.created_by, action="funding.disbursement_recorded", object_type="funding.Disbursement",
         object_id=str(disbursement.pk),
         summary=(_("Ghi nhận %(kind)s %(amount)s (chứng từ %(doc)s ngày %(date)s) của đề án %(code)s") % {
@@ -1434,7 +1468,6 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
               "amount": disbursement.amount, "date": disbursement.date.isoformat(),
               "document_number": disbursement.document_number},
     )
-    return disbursement
 
 
 VOID_REASON_MAX = 500

@@ -9,7 +9,7 @@ later đề án has its year's annual plan and its province's allocation of its 
 approval), the commitment its approval makes (``de_an_approve`` / ``de_an_approve_local``; for the
 đề án recorded from the 2024 plan annex, ``commitment_reserve`` as the annex import does), the
 advances and payments of the đề án being carried out (``disbursement_record``) and, for the settled
-one, a settlement disbursement of its settled amount and date recorded just before ``de_an_settle``.
+one, its settlement row, written by ``de_an_settle`` itself (same amount, date and document number).
 """
 from datetime import date
 
@@ -208,8 +208,9 @@ def load_demo(accounts):
 
     # 7. A 2024 đề án of former Bắc Ninh (27), recorded from the plan annex, accepted and settled. As the
     #    annex import does: the allocation exists (above), the đề án is recorded, its money committed.
-    #    Then an advance, the acceptance, the final payment, the settlement disbursement and the
-    #    settlement itself (same amount and date; a settled đề án takes no more disbursements).
+    #    Then an advance, the acceptance, the final payment and the settlement (the «Quyết toán» step
+    #    writes its settlement row: same amount, date and number; a settled đề án takes no more
+    #    disbursements).
     d = DeAn.objects.filter(source_ref="demo:settled-2024").first()
     if d is None:
         from funding.services import commitment_reserve
@@ -229,8 +230,8 @@ def load_demo(accounts):
                                 kind="acceptance_minutes")
         d = services.de_an_accept(actor=province_user, de_an=d, accepted_on=date(2024, 12, 10))
         _disburse(province_user, d, "payment", 118_500_000, date(2024, 12, 20), "TT-087/2024", "Thanh toán sau nghiệm thu")
-        _disburse(province_user, d, "settlement", 198_500_000, date(2025, 2, 20), "QT-012/2025")
-        d = services.de_an_settle(actor=reviewer, de_an=d, settled_amount=198_500_000, settled_on=date(2025, 2, 20))
+        d = services.de_an_settle(actor=reviewer, de_an=d, settled_amount=198_500_000, settled_on=date(2025, 2, 20),
+                                  settlement_document="QT-012/2025")
     made.append(d)
 
     # 8. Thái Nguyên (19): the other province's accounts see only this one.

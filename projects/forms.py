@@ -268,6 +268,7 @@ class TransitionForm(NoControlCharactersMixin, forms.Form):
     amount = MoneyField(label=_("Kinh phí được duyệt / quyết toán (đồng)"), required=False)
     accepted_on = DateField(label=_("Ngày nghiệm thu"), required=False)
     settled_on = DateField(label=_("Ngày quyết toán"), required=False)
+    settlement_document = forms.CharField(label=_("Số văn bản quyết toán"), required=False, max_length=50)
     new_end_date = DateField(label=_("Thời gian kết thúc mới"), required=False)
     more_money = forms.BooleanField(label=_("Tăng kinh phí hỗ trợ"), required=False)
     new_content = forms.BooleanField(label=_("Bổ sung nội dung"), required=False)

@@ -1164,10 +1164,14 @@ def de_an_accept(*, actor, de_an, accepted_on, comment=""):
 
 
 @transaction.atomic
-def de_an_settle(*, actor, de_an, settled_amount, settled_on=None, comment=""):
-    """Record the settlement (quyết toán): the settled support amount, at most what was approved, and
-    its date ``settled_on`` (default today; a settlement recorded late keeps its real date): not in the
-    future, not before the acceptance date."""
+def de_an_settle(*, actor, de_an, settled_amount, settled_on=None, settlement_document, comment=""):
+    """Record the settlement (quyết toán): the settled support amount, at most what was approved, its
+    date ``settled_on`` (default today; a settlement recorded late keeps its real date): not in the
+    future, not before the acceptance date, and the number of the settlement document
+    (``settlement_document``, required, at most 50 characters). The one writer of the settlement: in
+    the same transaction it records the đề án's settlement row on the funding side
+    (``funding.services.settlement_record``: same amount, date and number, and its audit event);
+    refused when a settlement row not voided already exists."""
     def apply(r, step):
         amount = _money(settled_amount, _("Kinh phí quyết toán"))
         approved = (r.approved_national_amount if r.level == Level.NATIONAL else r.approved_local_amount)
@@ -1181,12 +1185,27 @@ def de_an_settle(*, actor, de_an, settled_amount, settled_on=None, comment=""):
         if r.accepted_on and day < r.accepted_on:
             raise WorkflowError(_("Ngày quyết toán %(d)s không được trước ngày nghiệm thu %(a)s.")
                                 % {"d": format_date(day), "a": format_date(r.accepted_on)})
+        document = " ".join(nfc(settlement_document or "").split())
+        if not document:
+            raise WorkflowError(_("Cần nhập số văn bản quyết toán."))
+        if len(document) > SETTLEMENT_DOCUMENT_MAX:
+            raise WorkflowError(_("Số văn bản quyết toán dài quá %(n)s ký tự.") % {"n": SETTLEMENT_DOCUMENT_MAX})
+        from funding.services import DisbursementRefused, settlement_record
+
+        try:
+            settlement_record(actor=actor, de_an=r, amount=amount, date=day, document_number=document)
+        except DisbursementRefused as exc:
+            raise WorkflowError(str(exc)) from exc
         r.settled_amount = amount
         r.settled_on = day
         data["settled_on"] = day.isoformat()
+        data["settlement_document"] = document
 
     data = {}
     return _transition(actor=actor, de_an=de_an, action="settle", comment=comment, apply=apply, data=data)[0]
+
+
+SETTLEMENT_DOCUMENT_MAX = 50
 
 
 @transaction.atomic

@@ -69,10 +69,11 @@ def world(n=260, seed=7):
                                                   amount=advance + 99_000_001, date=date(d.plan_year, 7, 1),
                                                   document_number=f"NHAM-{d.pk}", voided_at=VOIDED_AT,
                                                   void_reason="Nhập nhầm số tiền"))
-            if d.status == "settled":  # the settled amount, as funding records it (not a payment)
+            if d.status == "settled" and d.settled_amount is not None:
+                # The row the «Quyết toán» step writes: the settled amount and date (not a payment).
                 disbursements.append(Disbursement(de_an=d, kind="settlement", source=source_of(d.level),
-                                                  amount=d.settled_amount or advance,
-                                                  date=date(d.plan_year + 1, 3, 1), document_number=f"QT-{d.pk}"))
+                                                  amount=d.settled_amount, date=d.settled_on or date(d.plan_year + 1, 3, 1),
+                                                  document_number=f"QT-{d.pk}"))
     Commitment.objects.bulk_create(commitments)
     Disbursement.objects.bulk_create(disbursements)
     # Outputs: each đề án reports on the indicator matching its content; some achieved.

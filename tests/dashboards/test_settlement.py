@@ -30,7 +30,7 @@ def settled(db):
     build_year(year=2025, n_de_an=6, n_records=0, provinces=[bac_ninh])
     d = DeAn.objects.filter(plan_year=2025, status="settled").first()
     DeAn.objects.filter(pk=d.pk).update(level="kcqg", national_amount=100 * TRIEU, approved_national_amount=100 * TRIEU,
-                                        local_amount=0, settled_amount=100 * TRIEU)
+                                        local_amount=0, settled_amount=100 * TRIEU, settled_on=date(2026, 2, 1))
     Disbursement.objects.create(de_an=d, kind="advance", source="national", amount=100 * TRIEU, date=date(2025, 4, 1),
                                 document_number="TU-1")
     Disbursement.objects.create(de_an=d, kind="settlement", source="national", amount=100 * TRIEU,
@@ -67,3 +67,24 @@ def test_province_table_and_comparison_count_advances_and_payments_only(settled)
     assert tinh.totals["disbursed"] == paid
     comparison = {r["measure"]: r for r in selectors.province_comparison(user=settled["reviewer"], filters=filters).rows}
     assert comparison["Giải ngân"]["own"] == comparison["Giải ngân"]["national"] == paid
+
+
+def test_settling_through_the_step_shows_one_figure_on_funding_the_money_page_and_the_dashboard(settled):
+    """The «Quyết toán» step is the one writer: the funding summary (settlement rows), the đề án's money
+    page and the dashboard (settled amount of settled đề án) show the same settled figure."""
+    from funding.selectors import de_an_money
+    from projects.services import de_an_settle
+
+    bac_ninh = settled["province"]
+    d = DeAn.objects.filter(plan_year=2025, status="accepted").first()
+    DeAn.objects.filter(pk=d.pk).update(level="kcqg", national_amount=80 * TRIEU, approved_national_amount=80 * TRIEU,
+                                        local_amount=0)
+    d = de_an_settle(actor=settled["reviewer"], de_an=d.pk, settled_amount="75.000.001", settled_on=date(2026, 3, 2),
+                     settlement_document="QT-75/2026")
+    money = de_an_money(user=settled["admin"], de_an_id=d.pk)
+    assert money.totals["settlement"] == d.settled_amount == 75 * TRIEU + 1
+    filters = parse_filters({"programme": "qd-1881-2021-2025"}, fixed_province=bac_ninh)
+    block = selectors.dashboard(user=settled["reviewer"], filters=filters, only="kinh-phi")[0]
+    row = {r["year"]: r for r in block.rows}[2025]
+    funding = funding_summary(user=settled["admin"], year=2025, province=bac_ninh)
+    assert row["settled_national"] == funding.by_source("national", "settled") == (100 + 75) * TRIEU + 1

@@ -50,3 +50,15 @@ def make_de_an(*, province, year=2026, level=Level.NATIONAL, name="Đề án th�
         code=code, name=name, level=level, plan_year=year, province=province, current_province=current,
         status=status, **extra,
     )
+
+
+def settle(de_an, *, amount, day, document="QT-01/2026", actor=None):
+    """Settle ``de_an`` through the «Quyết toán» step, the one writer of the settlement: the đề án is
+    put in "accepted" first (a bare row of ``make_de_an``); the step records the settlement row."""
+    from projects.models import DeAn
+    from projects.services import de_an_settle
+    from tests.khuyencong.factories import admin_user
+
+    DeAn.objects.filter(pk=de_an.pk).update(status="accepted")
+    return de_an_settle(actor=actor or admin_user(), de_an=de_an.pk, settled_amount=amount, settled_on=day,
+                        settlement_document=document)

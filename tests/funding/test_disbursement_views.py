@@ -11,7 +11,7 @@ from django.urls import reverse
 from funding.models import Disbursement
 from funding.services import DisbursementRefused, disbursement_record
 from khuyencong.models import Province
-from tests.funding.factories import make_de_an
+from tests.funding.factories import make_de_an, settle
 from tests.khuyencong.factories import admin_user, centre_user, province_user, reviewer
 
 pytestmark = pytest.mark.django_db
@@ -59,10 +59,10 @@ def test_province_department_records_an_advance_in_vietnamese_formats(client, de
 
 def test_totals_on_the_money_view_add_up(client, de_an):
     admin = admin_user()
-    for kind, amount, doc in (("advance", 30_000_000, "1/TU"), ("payment", 20_000_000, "2/TT"),
-                              ("settlement", 48_000_000, "3/QT")):
+    for kind, amount, doc in (("advance", 30_000_000, "1/TU"), ("payment", 20_000_000, "2/TT")):
         disbursement_record(actor=admin, de_an=de_an, kind=kind, amount=amount, date=date(2026, 6, 1),
                             document_number=doc)
+    settle(de_an, amount=48_000_000, day=date(2026, 6, 1), document="3/QT")  # the «Quyết toán» step writes its row
     client.force_login(admin)
     text = client.get(url(de_an)).content.decode()
     for figure in ("30.000.000 đ", "20.000.000 đ", "50.000.000 đ", "48.000.000 đ"):
@@ -104,7 +104,7 @@ def test_the_same_key_from_the_service_returns_the_first_row(de_an):
     ({"date": ""}, "Cần nhập ngày chứng từ"),
     ({"document_number": ""}, "Cần nhập số chứng từ"),
     ({"amount": "100.000.001"}, "vượt kinh phí được duyệt 100.000.000 đ"),
-    ({"kind": "settlement", "amount": "100.000.001"}, "lớn hơn kinh phí được duyệt"),
+    ({"kind": "settlement"}, "Quyết toán không ghi nhận ở trang giải ngân"),
     ({"request_key": None}, "Biểu mẫu đã cũ"),
 ])
 def test_each_rejection_is_explained_and_writes_nothing(client, de_an, over, message):
@@ -116,12 +116,11 @@ def test_each_rejection_is_explained_and_writes_nothing(client, de_an, over, mes
     assert not Disbursement.objects.exists()
 
 
-def test_a_second_settlement_is_refused(client, de_an):
+def test_the_entry_form_offers_no_settlement(client, de_an):
     client.force_login(province_user("24"))
-    client.post(url(de_an), data(form_key(client.get(url(de_an))), kind="settlement", amount="90.000.000"))
-    response = client.post(url(de_an), data(form_key(client.get(url(de_an))), kind="settlement", amount="1.000"))
-    assert response.status_code == 400 and "Đề án đã được quyết toán" in response.content.decode()
-    assert Disbursement.objects.count() == 1
+    text = client.get(url(de_an)).content.decode()
+    assert 'value="advance"' in text and 'value="payment"' in text and 'value="settlement"' not in text
+    assert "Quyết toán được ghi ở bước «Quyết toán» của đề án, không ở đây." in text
 
 
 def test_a_de_an_not_yet_approved_gets_no_disbursement(client):

@@ -71,20 +71,6 @@ def test_a_voided_disbursement_stays_but_counts_nowhere():
 
 
 @pytest.mark.django_db
-def test_a_voided_settlement_can_be_entered_again_and_leaves_the_settled_total():
-    de_an = _de_an(status="accepted")
-    wrong = _record(de_an, kind="settlement", amount=95_000_000, doc="9/QT")
-    assert selectors.funding_summary(user=reviewer(), year=2026).by_source("national", "settled") == 95_000_000
-    disbursement_void(actor=admin_user(), disbursement=wrong, reason="Sai số quyết toán")
-    assert selectors.funding_summary(user=reviewer(), year=2026).by_source("national", "settled") == 0
-    assert selectors.de_an_money(user=admin_user(), de_an_id=de_an.pk).totals["settlement"] == 0
-    right = _record(de_an, kind="settlement", amount=90_000_000, doc="10/QT")  # no longer «đã được quyết toán»
-    assert right.pk != wrong.pk
-    with pytest.raises(DisbursementRefused, match="Đề án đã được quyết toán."):
-        _record(de_an, kind="settlement", amount=1_000, doc="11/QT")
-
-
-@pytest.mark.django_db
 def test_the_void_is_audited():
     de_an = _de_an()
     actor = province_user("24")

@@ -5,7 +5,7 @@ import pytest
 from funding.selectors import MEASURES, SOURCES, funding_summary
 from funding.services import ImportFailed, commitment_reserve, disbursement_record
 from khuyencong.models import Province, User
-from tests.funding.factories import AllocationFactory, make_de_an
+from tests.funding.factories import AllocationFactory, make_de_an, settle
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def test_summary_lines_add_up_to_the_totals_to_the_dong(admin_user):
     disbursement_record(actor=admin_user, de_an=d1, kind="advance", amount="100.000.000", date=date(2026, 3, 1),
                         document_number="12/UNC")
     disbursement_record(actor=admin_user, de_an=d1, kind="payment", amount=1, date=date(2026, 6, 1), document_number="13/UNC")
-    disbursement_record(actor=admin_user, de_an=d2, kind="settlement", amount=300, date=date(2026, 12, 1), document_number="1/QT")
+    settle(d2, amount=300, day=date(2026, 11, 20), document="1/QT", actor=admin_user)
     summary = funding_summary(user=admin_user, year=2026)
     assert [line.province.code for line in summary.lines] == ["01", "24"]
     for source in SOURCES:

@@ -115,7 +115,7 @@ def advance(de_an, to, u):
         "accepted": lambda d: (services.attachment_add(actor=u.province, de_an=d, file=pdf_file(),
                                                        kind="acceptance_minutes"),
                                services.de_an_accept(actor=u.province, de_an=d, accepted_on=ACCEPTED_ON))[1],
-        "settled": lambda d: services.de_an_settle(actor=u.reviewer, de_an=d, settled_amount=390_000_000),
+        "settled": lambda d: services.de_an_settle(actor=u.reviewer, de_an=d, settlement_document="QT-01/2026", settled_amount=390_000_000),
     }
     if to in ("approved", "in_implementation", "accepted", "settled"):
         allocate(de_an)

@@ -90,7 +90,7 @@ def test_acceptance_minutes_are_kept_once_accepted_even_by_administrators(users,
         services.attachment_delete(actor=users.admin, attachment=minutes)
     assert str(exc.value) == MINUTES_KEPT
     # Still kept after the settlement, and after an administrator's cancellation.
-    services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount=390_000_000)
+    services.de_an_settle(actor=users.reviewer, de_an=d, settlement_document="QT-01/2026", settled_amount=390_000_000)
     assert not access.can(users.admin, "attachment.delete", minutes)
     assert d.attachments.filter(pk=minutes.pk).exists()
     # Other kinds stay the administrator's to delete in any state.

@@ -10,7 +10,7 @@ from funding.models import Allocation, AnnualPlan, Commitment, Disbursement, Dis
 from funding.selectors import de_an_money, funding_summary, funding_years
 from khuyencong import demo
 from khuyencong.choices import Level
-from projects.models import DeAn, Status
+from projects.models import DeAn, Status, Transition
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +86,9 @@ def test_the_settled_de_an_has_its_settlement_row(loaded):
     assert d.status == Status.SETTLED and d.code == "KCQG-2024-27-0001"
     (settlement,) = Disbursement.objects.counted().filter(de_an=d, kind=DisbursementKind.SETTLEMENT)
     assert (settlement.amount, settlement.date) == (d.settled_amount, d.settled_on)
+    # Written by the «Quyết toán» step itself (its document number), not entered separately.
+    assert settlement.document_number == "QT-012/2025"
+    assert Transition.objects.get(de_an=d, action="settle").data["settlement_document"] == "QT-012/2025"
     money = de_an_money(user=loaded.accounts["admin"], de_an_id=d.pk)
     assert money.totals[DisbursementKind.SETTLEMENT] == d.settled_amount == 198_500_000
     assert money.totals["paid"] == d.settled_amount

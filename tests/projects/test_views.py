@@ -684,7 +684,8 @@ def test_an_ordinary_adjustment_shows_its_flags_and_asks_nothing(users, client_a
 def test_settle_with_its_real_date_through_the_page(users, client_as):
     de_an = advance(ready_de_an(users.centre), "accepted", users)
     response = client_as(users.reviewer).post(reverse("projects:transition", args=[de_an.pk]), {
-        "action": "settle", "amount": "390.000.000", "settled_on": "20/11/2026"}, follow=True)
+        "action": "settle", "amount": "390.000.000", "settled_on": "20/11/2026", "settlement_document": "QT-7/2026"},
+        follow=True)
     assert "Đã quyết toán đề án" in response.content.decode()
     de_an.refresh_from_db()
     assert de_an.status == "settled" and de_an.settled_amount == 390_000_000 and de_an.settled_on == date(2026, 11, 20)
@@ -694,7 +695,7 @@ def test_settle_with_its_real_date_through_the_page(users, client_as):
 def test_settle_with_an_empty_date_is_settled_today(users, client_as):
     de_an = advance(ready_de_an(users.centre), "accepted", users)
     client_as(users.reviewer).post(reverse("projects:transition", args=[de_an.pk]), {
-        "action": "settle", "amount": "390.000.000", "settled_on": ""})
+        "action": "settle", "amount": "390.000.000", "settled_on": "", "settlement_document": "QT-7/2026"})
     de_an.refresh_from_db()
     assert de_an.status == "settled" and de_an.settled_on == timezone.localdate()
 
@@ -716,7 +717,8 @@ def test_settle_refuses_a_bad_date_and_keeps_the_panel_open(users, client_as):
         ("3l/02/2026", "Ngày quyết toán: Ngày không hợp lệ; hãy nhập theo dạng dd/mm/yyyy, ví dụ 05/03/2026."),
     ]
     for typed, message in cases:
-        response = c.post(url, {"action": "settle", "amount": "390.000.000", "settled_on": typed})
+        response = c.post(url, {"action": "settle", "amount": "390.000.000", "settled_on": typed,
+                                "settlement_document": "QT-7/2026"})
         assert response.status_code == 400, typed
         page = response.content.decode()
         assert 'id="action-settle" open' in page and message in page, typed

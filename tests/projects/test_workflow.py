@@ -79,8 +79,8 @@ def test_implementation_adjustment_acceptance_settlement(users):
     d = services.de_an_accept(actor=users.province, de_an=d, accepted_on=date(2026, 11, 20))
     assert d.status == Status.ACCEPTED and d.accepted_on == date(2026, 11, 20)
     with pytest.raises(WorkflowError, match="lớn hơn kinh phí được duyệt"):
-        services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount="500.000.000")
-    d = services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount="390.000.000")
+        services.de_an_settle(actor=users.reviewer, de_an=d, settlement_document="QT-01/2026", settled_amount="500.000.000")
+    d = services.de_an_settle(actor=users.reviewer, de_an=d, settlement_document="QT-01/2026", settled_amount="390.000.000")
     assert d.status == Status.SETTLED and d.settled_amount == 390_000_000
 
 
@@ -299,16 +299,17 @@ def test_acceptance_date_may_not_be_in_the_future(users):
 
 def test_settlement_keeps_its_real_date(users):
     d = advance(ready_de_an(users.centre), "accepted", users)
-    d = services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount="390.000.000", settled_on=date(2026, 11, 10))
+    d = services.de_an_settle(actor=users.reviewer, de_an=d, settlement_document="QT-01/2026", settled_amount="390.000.000", settled_on=date(2026, 11, 10))
     assert d.status == Status.SETTLED and d.settled_on == date(2026, 11, 10)
-    assert Transition.objects.get(de_an=d, action="settle").data == {"settled_on": "2026-11-10"}
+    assert Transition.objects.get(de_an=d, action="settle").data == {"settled_on": "2026-11-10",
+                                                                     "settlement_document": "QT-01/2026"}
 
 
 def test_settlement_date_defaults_to_today(users):
     from django.utils import timezone
 
     d = advance(ready_de_an(users.centre), "accepted", users)
-    d = services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount=390_000_000)
+    d = services.de_an_settle(actor=users.reviewer, de_an=d, settlement_document="QT-01/2026", settled_amount=390_000_000)
     assert d.settled_on == timezone.localdate()
 
 
@@ -323,18 +324,18 @@ def test_settlement_date_may_not_be_before_acceptance_nor_in_the_future(users):
     before = (d.status, DeAn.objects.get(pk=d.pk).revision)
     tomorrow = timezone.localdate() + timedelta(days=1)
     with pytest.raises(WorkflowError) as exc:
-        services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount=390_000_000, settled_on=tomorrow)
+        services.de_an_settle(actor=users.reviewer, de_an=d, settlement_document="QT-01/2026", settled_amount=390_000_000, settled_on=tomorrow)
     assert str(exc.value) == f"Ngày quyết toán {tomorrow:%d/%m/%Y} không được sau ngày hôm nay."
     eve = ACCEPTED_ON - timedelta(days=1)
     with pytest.raises(WorkflowError) as exc:
-        services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount=390_000_000, settled_on=eve)
+        services.de_an_settle(actor=users.reviewer, de_an=d, settlement_document="QT-01/2026", settled_amount=390_000_000, settled_on=eve)
     assert str(exc.value) == (f"Ngày quyết toán {eve:%d/%m/%Y} không được trước ngày nghiệm thu "
                               f"{ACCEPTED_ON:%d/%m/%Y}.")
     after = assert_untouched(d, before)
     assert after.settled_amount is None and after.settled_on is None
     assert not Transition.objects.filter(de_an=d, action="settle").exists()
     # The acceptance day itself is a valid settlement day.
-    d = services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount=390_000_000, settled_on=ACCEPTED_ON)
+    d = services.de_an_settle(actor=users.reviewer, de_an=d, settlement_document="QT-01/2026", settled_amount=390_000_000, settled_on=ACCEPTED_ON)
     assert d.settled_on == ACCEPTED_ON
 
 
@@ -346,8 +347,8 @@ def test_kcdp_settlement_by_the_province_with_its_date(users):
     services.attachment_add(actor=users.province, de_an=d, file=pdf_file(), kind="acceptance_minutes")
     d = services.de_an_accept(actor=users.province, de_an=d, accepted_on=date(2026, 10, 1))
     with pytest.raises(WorkflowError, match="trước ngày nghiệm thu 01/10/2026"):
-        services.de_an_settle(actor=users.province, de_an=d, settled_amount=300_000_000, settled_on=date(2026, 9, 30))
-    d = services.de_an_settle(actor=users.province, de_an=d, settled_amount=300_000_000, settled_on=date(2026, 10, 15))
+        services.de_an_settle(actor=users.province, de_an=d, settlement_document="QT-01/2026", settled_amount=300_000_000, settled_on=date(2026, 9, 30))
+    d = services.de_an_settle(actor=users.province, de_an=d, settlement_document="QT-01/2026", settled_amount=300_000_000, settled_on=date(2026, 10, 15))
     assert d.status == Status.SETTLED and d.settled_on == date(2026, 10, 15)
 
 

@@ -120,9 +120,11 @@ def test_settlement_rows_are_not_disbursed_money(users, media_root, no_dispatch)
     as funding counts it (funding.services.paid_amount), not 200."""
     build_year(year=2025, n_de_an=4, n_records=0)
     d = DeAn.objects.filter(plan_year=2025, status="settled").first()
-    DeAn.objects.filter(pk=d.pk).update(approved_national_amount=100_000_000, national_amount=100_000_000, level="kcqg")
+    DeAn.objects.filter(pk=d.pk).update(approved_national_amount=100_000_000, national_amount=100_000_000, level="kcqg",
+                                        settled_amount=100_000_000, settled_on=date(2026, 2, 1))
     Disbursement.objects.create(de_an=d, kind="advance", source="national", amount=100_000_000, date=date(2025, 5, 1),
                                 document_number="1/TU")
+    # The row the «Quyết toán» step writes with the settled amount and date (test data written directly).
     Disbursement.objects.create(de_an=d, kind="settlement", source="national", amount=100_000_000, date=date(2026, 2, 1),
                                 document_number="1/QT")
     from funding.services import paid_amount
