@@ -300,9 +300,15 @@ def _money_page(request, money, decision, *, form=None, void_form=None, status=2
     and, while the đề án is payable, a void form beside each disbursement not voided (``void_form``: the
     one sent back with its errors; shown beside its row, or above the table when that row has none)."""
     de_an = money.de_an
+    payable = de_an.status in services.PAYABLE_STATUSES
+    record_reason = "" if decision else decision.reason
     if decision and form is None:
-        form = DisbursementForm(initial={"request_key": uuid.uuid4().hex})
-    can_void = bool(decision) and de_an.status in services.PAYABLE_STATUSES
+        if payable:
+            form = DisbursementForm(initial={"request_key": uuid.uuid4().hex})
+        else:  # settled or cancelled: the service would refuse, so no form — say why instead
+            record_reason = _("Đề án đang ở trạng thái «%(s)s»: không ghi nhận thêm giải ngân.") % {
+                "s": de_an.get_status_display()}
+    can_void = bool(decision) and payable
     void_errors = []
     sent = void_form.cleaned_data.get("disbursement") if void_form is not None and hasattr(void_form, "cleaned_data") else None
     placed = False
@@ -317,7 +323,7 @@ def _money_page(request, money, decision, *, form=None, void_form=None, status=2
         void_errors = [e for errors in void_form.errors.values() for e in errors]
     return render(request, "funding/de_an_money.html", {
         "money": money, "de_an": de_an, "form": form, "totals": money.totals,
-        "can_record": bool(decision), "record_reason": "" if decision else decision.reason,
+        "can_record": bool(decision), "record_reason": record_reason,
         "can_void": can_void, "void_errors": void_errors,
     }, status=status)
 

@@ -126,9 +126,24 @@ def test_the_entry_form_offers_no_settlement(client, de_an):
 def test_a_de_an_not_yet_approved_gets_no_disbursement(client):
     draft = make_de_an(province=Province.objects.get(code="24", era="current"), status="draft", name="Bản nháp")
     client.force_login(province_user("24"))
-    response = client.post(url(draft), data(form_key(client.get(url(draft)))))
+    # No entry form on the page, but the reason; a forged POST is refused all the same.
+    page = client.get(url(draft)).content.decode()
+    assert 'name="request_key"' not in page
+    assert "Đề án đang ở trạng thái «Đang soạn»: không ghi nhận thêm giải ngân." in page
+    response = client.post(url(draft), data("0" * 32))
     assert response.status_code == 400 and "chỉ ghi nhận giải ngân cho đề án đã được phê duyệt" in response.content.decode()
     assert not Disbursement.objects.exists()
+
+
+def test_a_settled_de_an_shows_no_entry_form_and_refuses_a_forged_one(client, de_an):
+    settle(de_an, amount=APPROVED, day=date(2026, 11, 20))
+    client.force_login(province_user("24"))
+    page = client.get(url(de_an)).content.decode()
+    assert 'name="request_key"' not in page and "Ghi nhận giải ngân" not in page
+    assert "Đề án đang ở trạng thái «Đã quyết toán»: không ghi nhận thêm giải ngân." in page
+    response = client.post(url(de_an), data("1" * 32))
+    assert response.status_code == 400
+    assert list(Disbursement.objects.filter(de_an=de_an).values_list("kind", flat=True)) == ["settlement"]
 
 
 def test_who_may_see_and_who_may_record(client, de_an):
