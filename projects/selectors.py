@@ -362,6 +362,16 @@ def _money_entries(de_an):
     return entries
 
 
+def settlement_document(de_an):
+    """The number of the settlement document given at the «Quyết toán» step ("" when not settled, or
+    settled before the step took one): one query, for a settled đề án only."""
+    if de_an.settled_amount is None:
+        return ""
+    data = (Transition.objects.filter(de_an=de_an, action="settle").order_by("-at", "-id")
+            .values_list("data", flat=True).first()) or {}
+    return data.get("settlement_document", "")
+
+
 def timeline(de_an):
     """Transitions, comments, attachments added and deleted, disbursements recorded and voided, and
     every change of the đề án and its lines, oldest first."""

@@ -430,6 +430,7 @@ def _detail_context(request, de_an, **extra):
                      "stops": s.action == "approve_adjustment" and pending is not None and pending.stop}
                     for s in steps],
         "timeline": _label_timeline(selectors.timeline(de_an)),
+        "settlement_document": selectors.settlement_document(de_an),
         "can_edit": access.can(user, "de_an.edit", de_an).allowed,
         "can_attach": access.can(user, "de_an.attach", de_an).allowed,
         "deletable_attachments": {f.pk for f in attachments if access.can(user, "attachment.delete", f)},

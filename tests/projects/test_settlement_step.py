@@ -127,3 +127,6 @@ def test_settle_through_the_page_records_the_row(users, client_as):
     row = Disbursement.objects.get(de_an=d)
     assert (row.kind, row.amount, row.date, row.document_number) == ("settlement", 390_000_000, date(2026, 11, 20),
                                                                       "QT-9/2026")
+    # The đề án page gives the settlement with its date and document number.
+    page = client_as(users.reviewer).get(reverse("projects:detail", args=[d.pk])).content.decode()
+    assert "390.000.000 đ (20/11/2026, văn bản số QT-9/2026)" in page
