@@ -689,7 +689,7 @@ def test_settle_with_its_real_date_through_the_page(users, client_as):
     assert "Đã quyết toán đề án" in response.content.decode()
     de_an.refresh_from_db()
     assert de_an.status == "settled" and de_an.settled_amount == 390_000_000 and de_an.settled_on == date(2026, 11, 20)
-    assert "390.000.000 đ (20/11/2026)" in response.content.decode()
+    assert "390.000.000 đ (20/11/2026, văn bản số QT-7/2026)" in response.content.decode()
 
 
 def test_settle_with_an_empty_date_is_settled_today(users, client_as):
