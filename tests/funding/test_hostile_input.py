@@ -358,43 +358,45 @@ def test_date_1904_system():
     assert list(wb.rows(0))[0][1][0].year == 1904
 
 
+# The guards against runaway work below measure this process's CPU time (time.process_time; the reader
+# runs in-process), not the wall clock, so other jobs sharing the machine's two cores do not trip them.
 def test_huge_column_reference_does_not_hang():
     body = '<row r="1"><c r="A1" t="inlineStr"><is><r><t>x</t></r></is></c><c r="AAAAAAAAAA1"><v>1</v></c></row>'
     wb = xlsx.Workbook(io.BytesIO(hand_built(body)))
-    start = time.monotonic()
+    start = time.process_time()
     with pytest.raises(xlsx.WorkbookError):
         list(wb.rows(0))
-    assert time.monotonic() - start < 2
+    assert time.process_time() - start < 2
 
 
 def test_a_million_empty_styled_rows_are_quick():
     rows, r = alloc_rows(GOOD, total=None)
     empty = "".join(f'<row r="{n}" spans="1:6" s="1" customFormat="1" ht="15"/>' for n in range(r, 1_048_577))
     data = hand_built(rows + empty, sheet_head='<dimension ref="A1:XFD1048576"/>')
-    start = time.monotonic()
+    start = time.process_time()
     preview = accepted(data)
     assert len(preview.parsed.lines) == 4
-    assert time.monotonic() - start < 15
+    assert time.process_time() - start < 15
 
 
 def test_a_million_rows_with_an_empty_styled_cell_at_the_last_column():
     rows, r = alloc_rows(GOOD, total=None)
     empty = "".join(f'<row r="{n}"><c r="A{n}" s="1"/><c r="XFD{n}" s="1"/></row>' for n in range(r, 300_000))
     data = hand_built(rows + empty)
-    start = time.monotonic()
+    start = time.process_time()
     preview = accepted(data)
     assert len(preview.parsed.lines) == 4
-    assert time.monotonic() - start < 15
+    assert time.process_time() - start < 15
 
 
 def test_one_giant_row_is_refused_without_reading_it_all(settings):
     settings.IMPORT_MAX_COMPRESSION_RATIO = 10_000
     cell = '<c r="A1" t="inlineStr"><is><t>' + "x" * (64 * 1024 * 1024) + "</t></is></c>"
     data = hand_built(f'<row r="1">{cell}</row>')
-    start = time.monotonic()
+    start = time.process_time()
     message = rejected(data)
     assert "lớn bất thường" in message
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
 
 
 def test_utf16_part_with_an_entity_bomb_is_refused():
