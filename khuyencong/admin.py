@@ -94,7 +94,9 @@ class ReadOnlyMixin:
 
 
 @admin.register(Province)
-class ProvinceAdmin(RoleAccessMixin, admin.ModelAdmin):
+class ProvinceAdmin(RoleAccessMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """The two province maps are law (Nghị quyết 202/2025/QH15), kept by ``load_reference``: shown, not
+    edited here — an edit would be undone at the next start and would break the matching of imports."""
     list_display = ("code", "name", "kind", "era", "successor", "valid_from", "valid_to")
     list_filter = ("era", "kind")
     search_fields = ("name", "search_name", "code")

@@ -8,9 +8,11 @@ what administrators edit in /quan-tri/:
   is left as it is (names, amounts, percentages, validity dates, successors …); only missing rows are
   created. ``load_reference(overwrite=True)`` (``manage.py load_reference --overwrite``) puts every
   field back to the shipped values, for an operator who wants exactly that;
-* provinces (the two maps of Nghị quyết 202/2025/QH15) and programmes with the targets of their own
-  decision are the loader's data, repaired in place; targets entered by administrators (for example
-  the 2026–2030 ones) are kept.
+* programmes and their indicators (names, decisions, targets): likewise only missing rows are created,
+  so an administrator's correction or a target entered for 2026–2030 survives a deploy; ``overwrite``
+  puts the shipped values back;
+* provinces (the two maps of Nghị quyết 202/2025/QH15) are the law, not administrators' data: shown
+  read-only in /quan-tri/ and repaired in place at every load.
 """
 from django.db import transaction
 from django.dispatch import Signal
@@ -121,13 +123,16 @@ def load_organisations(current, former, *, overwrite=False):
     return ministry, agency
 
 
-def load_programmes():
+def load_programmes(*, overwrite=False):
+    """The national programmes and their indicators. Existing rows are kept as administrators left them
+    (names, decision, years, targets) unless ``overwrite``; missing ones are created."""
     programmes = {}
     first_indicators = None
     for spec in data.PROGRAMMES:
         programme, _ = _upsert(
             Programme, {"code": spec["code"]},
             {k: spec[k] for k in ("name", "decision_number", "decision_date", "start_year", "end_year")},
+            overwrite=overwrite,
         )
         indicators = spec["indicators"] if spec["indicators"] is not None else [
             (code, name, unit, None) for code, name, unit, _target in first_indicators
@@ -138,8 +143,9 @@ def load_programmes():
             existing = Indicator.objects.filter(programme=programme, code=code).first()
             if existing is None:
                 Indicator.objects.create(programme=programme, code=code, name=name, unit=unit, target=target, order=order)
-            elif spec["indicators"] is not None and existing.target != target:
-                # Targets set by the programme's decision are data we own; others are admins'.
+            elif overwrite and spec["indicators"] is not None and existing.target != target:
+                # --overwrite: the targets set by the programme's own decision; targets of programmes
+                # shipped without them (entered by administrators) are never touched.
                 existing.target = target
                 existing.save(update_fields=["target"])
         programmes[spec["code"]] = programme
@@ -148,12 +154,12 @@ def load_programmes():
 
 @transaction.atomic
 def load_reference(*, overwrite=False):
-    """Load the reference data that is missing (and repair the provinces and programmes); with
-    ``overwrite``, also put administrators' edits of organisations, contents and caps back to the shipped
-    values. Returns counts for the command to print."""
+    """Load the reference data that is missing (and repair the province maps); with ``overwrite``, also
+    put administrators' edits of organisations, programmes, contents and caps back to the shipped values.
+    Returns counts for the command to print."""
     current, former = load_provinces()
     load_organisations(current, former, overwrite=overwrite)
-    load_programmes()
+    load_programmes(overwrite=overwrite)
     from .catalogue import load_catalogue
 
     load_catalogue(overwrite=overwrite)

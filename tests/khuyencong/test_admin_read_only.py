@@ -10,7 +10,7 @@ from django.urls import reverse
 from funding.models import Allocation, AnnualPlan, Commitment, Disbursement, ImportBatch
 from khuyencong.admin import ReadOnlyMixin, RoleAccessMixin
 from khuyencong.choices import Role
-from khuyencong.models import User
+from khuyencong.models import Province, User
 from projects.models import Adjustment, Attachment, BudgetLine, DeAn, Establishment, Notification, Transition
 from reports.models import ReportJob
 from tests.projects.factories import ready_de_an
@@ -20,7 +20,9 @@ from .factories import PASSWORD, admin_user, centre_user
 pytestmark = pytest.mark.django_db
 
 SERVICE_WRITTEN = {DeAn, Establishment, Attachment, Adjustment, Notification, BudgetLine, Transition,
-                   AnnualPlan, Allocation, Commitment, Disbursement, ImportBatch, ReportJob}
+                   AnnualPlan, Allocation, Commitment, Disbursement, ImportBatch, ReportJob,
+                   # The province maps are law (Nghị quyết 202/2025/QH15), kept by load_reference.
+                   Province}
 
 
 def _read_only_admins():
@@ -53,6 +55,7 @@ def rows(db):
     de_an = ready_de_an(centre)
     return {
         DeAn: de_an,
+        Province: Province.objects.get(code="24", era="current"),
         Establishment: de_an.beneficiaries.first().establishment,
         Notification: Notification.objects.create(recipient=centre, de_an=de_an, verb="submit", message="Thử"),
         ImportBatch: ImportBatch.objects.create(original_name="phan-bo.xlsx", sha256="0" * 64, created_by=centre,

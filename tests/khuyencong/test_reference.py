@@ -251,13 +251,48 @@ def test_reloading_creates_nothing_and_keeps_admin_edits():
 
 
 def test_reload_repairs_a_wrong_province_link():
-    """The two province maps are the loader's data (Nghị quyết 202/2025/QH15): repaired in place."""
+    """The two province maps are the loader's data (Nghị quyết 202/2025/QH15), read-only in /quan-tri/
+    (tests/khuyencong/test_admin_read_only.py): a wrong row — written by hand in the database — is
+    repaired in place."""
     province = Province.objects.get(era=Era.FORMER, code="91")
     province.successor = Province.objects.get(era=Era.CURRENT, code="92")
     province.save()
     load_reference()
     province.refresh_from_db()
     assert province.successor.code == "91"
+
+
+def test_reloading_keeps_an_administrators_programme_edits_until_overwrite():
+    """A programme's name, decision and targets edited in /quan-tri/ survive a start; --overwrite puts the
+    decision's own values back and still leaves the targets of a programme shipped without them."""
+    from django.core.management import call_command
+
+    qd1881 = Programme.objects.get(code="qd-1881-2021-2025")
+    qd1881.name = "Chương trình khuyến công quốc gia 2021–2025 (đã sửa)"
+    qd1881.decision_date = date(2020, 11, 21)
+    qd1881.save()
+    first = qd1881.indicators.order_by("order").first()
+    shipped_target = first.target
+    first.target = shipped_target + 7
+    first.save()
+    added = Indicator.objects.get(programme__code="qd-2646-2026-2030", code="mo-hinh-trinh-dien")
+    added.target = 400
+    added.save()
+    before = _counts()
+
+    call_command("load_reference", verbosity=0)
+    assert _counts() == before
+    for obj in (qd1881, first, added):
+        obj.refresh_from_db()
+    assert qd1881.name.endswith("(đã sửa)") and qd1881.decision_date == date(2020, 11, 21)
+    assert first.target == shipped_target + 7 and added.target == 400
+
+    call_command("load_reference", "--overwrite", verbosity=0)
+    for obj in (qd1881, first, added):
+        obj.refresh_from_db()
+    assert not qd1881.name.endswith("(đã sửa)") and qd1881.decision_date == date(2020, 11, 20)
+    assert first.target == shipped_target and added.target == 400
+    assert list(qd1881.indicators.values_list("target", flat=True)) == QD1881_TARGETS
 
 
 def _edit_reference_data():

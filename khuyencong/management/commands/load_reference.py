@@ -7,13 +7,15 @@ class Command(BaseCommand):
     help = (
         "Nạp dữ liệu danh mục: tỉnh, thành phố trước/sau 01/07/2025, cơ quan, chương trình, nội dung, mức hỗ trợ. "
         "Chạy lại an toàn: chỉ thêm dòng còn thiếu, giữ nguyên những gì quản trị viên đã sửa "
-        "(cơ quan, nội dung hoạt động, mức hỗ trợ); --overwrite đưa các dòng đó về giá trị gốc."
+        "(cơ quan, chương trình và chỉ tiêu, nội dung hoạt động, mức hỗ trợ); --overwrite đưa các dòng đó về "
+        "giá trị gốc. Danh mục tỉnh, thành phố (Nghị quyết 202/2025/QH15) luôn được đối chiếu và sửa lại."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--overwrite", action="store_true",
-            help="Ghi đè tên cơ quan, nội dung hoạt động và mức hỗ trợ đã sửa bằng giá trị gốc của danh mục.",
+            help="Ghi đè cơ quan, chương trình, chỉ tiêu, nội dung hoạt động và mức hỗ trợ đã sửa bằng giá trị "
+                 "gốc của danh mục.",
         )
 
     def handle(self, *args, **options):
