@@ -28,7 +28,9 @@ def block_workbook(*, block, scope, filters):
     ws.cell(row=2, column=1, value=neutralise(filters.describe())).font = Font(italic=True)
     ws.cell(row=3, column=1, value=_("Đơn vị tiền: đồng"))
     for col, column in enumerate(block.columns, start=1):
-        cell = ws.cell(row=5, column=col, value=neutralise(str(column.label)))
+        # Durations are shown on the page in the unit that reads; the sheet keeps one unit, days.
+        label = _("%(label)s (ngày)") % {"label": column.label} if column.kind == "days" else str(column.label)
+        cell = ws.cell(row=5, column=col, value=neutralise(label))
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         ws.column_dimensions[get_column_letter(col)].width = 44 if col <= 2 and column.kind == "text" else 18

@@ -98,8 +98,18 @@ def cell_text(kind, value, row=None):
     if kind == "pct":
         return format_percent(value)
     if kind == "days":
-        return format_number(round(value, 1))
+        return duration_text(value)
     return str(value)
+
+
+def duration_text(days):
+    """A wait of ``days`` (float) in the unit that reads: «2,5 ngày», «3,5 giờ» under a day, «20 phút»
+    under an hour, «dưới 1 phút» — a 30-minute wait is not «0» days."""
+    seconds = float(days) * 86400
+    for key, size, _title in charts.DURATION_UNITS:
+        if seconds >= size:
+            return charts.FORMATS[key][0](seconds / size)
+    return _("dưới 1 phút")
 
 
 def _pct(part, whole):
@@ -682,10 +692,10 @@ def queue_block(*, user, filters, de_an, facts=None):
               "done": sum(r["done"] for r in rows)}
     return Block(key="hang-cho", title=_("Tuổi hàng chờ xử lý"),
                  columns=[Column("status", _("Bước (trạng thái)")), Column("waiting", _("Đang chờ"), "int"),
-                          Column("avg_wait", _("Chờ bình quân (ngày)"), "days"),
-                          Column("max_wait", _("Chờ lâu nhất (ngày)"), "days"),
+                          Column("avg_wait", _("Chờ bình quân"), "days"),
+                          Column("max_wait", _("Chờ lâu nhất"), "days"),
                           Column("over", _("Chờ quá %(n)d ngày") % {"n": OVERDUE_DAYS}, "int"),
-                          Column("done", _("Đã qua bước"), "int"), Column("avg_done", _("Thời gian bình quân đã qua (ngày)"), "days")],
+                          Column("done", _("Đã qua bước"), "int"), Column("avg_done", _("Thời gian bình quân đã qua"), "days")],
                  rows=rows, totals=totals, charts=[chart])
 
 

@@ -71,3 +71,32 @@ def test_duration_unit_picks_the_largest_fitting_unit():
     assert charts.duration_unit([3600, 100])[:2] == ("hours", 3600)
     assert charts.duration_unit([59, None])[:2] == ("minutes", 60)
     assert charts.duration_unit([])[:2] == ("minutes", 60)
+
+
+def test_the_table_beside_the_chart_gives_each_wait_in_the_unit_that_reads():
+    """A 30-minute wait was «0» in a column «(ngày)»; each cell now carries its own unit."""
+    first, second, third = selectors.WAITING_STATES[:3]
+    block = selectors.queue_block(user=None, filters=parse_filters({}), de_an=None,
+                                  facts=facts({first: 30 * 60, second: 3.5 * 3600, third: 2.5 * 86400}))
+    cells = {row["code"]: selectors.cell_text("days", row["avg_wait"]) for row in block.rows}
+    assert (cells[first], cells[second], cells[third]) == ("30 phút", "3,5 giờ", "2,5 ngày")
+    assert selectors.cell_text("days", 20 / 86400) == "dưới 1 phút"
+    assert selectors.cell_text("days", None) == "—"
+    labels = [str(c.label) for c in block.columns]
+    assert "Chờ bình quân" in labels and not any("(ngày)" in label for label in labels)
+
+
+def test_the_exported_queue_table_keeps_days_and_says_so():
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from dashboards.exports import block_workbook
+
+    first = selectors.WAITING_STATES[0]
+    filters = parse_filters({})
+    block = selectors.queue_block(user=None, filters=filters, de_an=None, facts=facts({first: 3 * 3600}))
+    ws = load_workbook(BytesIO(block_workbook(block=block, scope="Toàn quốc", filters=filters))).active
+    header = [c.value for c in ws[5]]
+    column = header.index("Chờ bình quân (ngày)") + 1
+    assert ws.cell(row=6, column=column).value == pytest.approx(0.1)  # 3 hours = 0,125 day, one decimal
