@@ -13,6 +13,10 @@ class ImportUploadForm(forms.Form):
         label=_("Tệp Excel (.xlsx)"),
         help_text=_("Bảng phân bổ kinh phí theo tỉnh hoặc phụ lục kế hoạch (danh mục đề án) đúng mẫu đang dùng."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+        error_messages={
+            "required": _("Chưa chọn tệp Excel để tải lên."),
+            "empty": _("Tệp đã chọn không có nội dung (0 byte). Hãy mở tệp kiểm tra rồi tải lên lại."),
+        },
     )
 
 

@@ -161,7 +161,7 @@ def import_list(request):
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
     _require(access.can(request.user, "funding.import"))
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else ImportUploadForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

@@ -296,7 +296,10 @@ class BulkApproveForm(NoControlCharactersMixin, forms.Form):
 
 
 class AttachmentForm(NoControlCharactersMixin, forms.Form):
-    file = forms.FileField(label=_("Tệp"), error_messages={"required": _("Chưa chọn tệp để tải lên.")})
+    file = forms.FileField(label=_("Tệp"), error_messages={
+        "required": _("Chưa chọn tệp để tải lên."),
+        "empty": _("Tệp đã chọn không có nội dung (0 byte). Hãy mở tệp kiểm tra rồi tải lên lại."),
+    })
     kind = forms.ChoiceField(label=_("Loại tài liệu"), choices=AttachmentKind.choices, initial=AttachmentKind.OTHER)
     description = forms.CharField(label=_("Mô tả"), max_length=255, required=False)
 

@@ -97,7 +97,7 @@ def _plan_or_404(request, plan_id):
 @require_http_methods(["GET", "POST"])
 def plan_create(request):
     _require(request.user, "inspection.manage")
-    form = InspectionPlanForm(request.POST or None)
+    form = InspectionPlanForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -129,7 +129,7 @@ def plan_edit(request, plan_id):
     plan = _plan_or_404(request, plan_id)
     _require(request.user, "inspection.manage", plan)
     initial = {f: getattr(plan, f) for f in svc.PLAN_FIELDS}
-    form = InspectionPlanForm(request.POST or None, initial=initial, plan=plan)
+    form = InspectionPlanForm(request.POST if request.method == "POST" else None, initial=initial, plan=plan)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "year"}
         try:

@@ -63,6 +63,19 @@ def test_upload_refused_file_shows_reason(admin_client):
     assert "CSV" in response.content.decode() or "văn bản" in response.content.decode()
 
 
+def test_an_empty_or_missing_file_is_refused_in_plain_words(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    empty = SimpleUploadedFile("phan-bo.xlsx", b"")
+    response = admin_client.post(reverse("funding:import_upload"), {"file": empty})
+    assert response.status_code == 400
+    assert "không có nội dung (0 byte)" in response.content.decode()
+    response = admin_client.post(reverse("funding:import_upload"), {})
+    assert response.status_code == 400
+    assert "Chưa chọn tệp Excel để tải lên." in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
 def test_only_administrators_import(client):
     user = local_user("01")
     client.force_login(user)

@@ -890,6 +890,19 @@ def test_upload_refuses_wrong_type(users, client_as, settings, tmp_path):
     assert response.status_code == 404 and not Attachment.objects.filter(de_an=other).exists()
 
 
+def test_an_empty_file_or_no_file_is_refused_in_plain_words(users, client_as, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    de_an = ready_de_an(users.centre)
+    url = reverse("projects:attachment_upload", args=[de_an.pk])
+    empty = SimpleUploadedFile("to-trinh.pdf", b"", content_type="application/pdf")
+    page = client_as(users.centre).post(url, {"file": empty, "kind": "other"}, follow=True).content.decode()
+    assert "không có nội dung (0 byte)" in page
+    page = client_as(users.centre).post(url, {"kind": "other"}, follow=True).content.decode()
+    assert "Chưa chọn tệp để tải lên." in page
+    assert not Attachment.objects.filter(de_an=de_an).exists()
+    assert not any(tmp_path.rglob("*.pdf"))
+
+
 # --- notifications ----------------------------------------------------------------------------
 
 def test_notifications_list_and_mark_read(users, client_as, django_capture_on_commit_callbacks):
