@@ -123,13 +123,26 @@ def _nothing_allocated(de_an, amount):
 
 @transaction.atomic
 def commitment_release(*, de_an, actor=None):
-    """Give back everything ``de_an`` holds (stopped, cancelled or rejected after approval)."""
+    """Give back what ``de_an`` holds and has not spent (stopped or cancelled after approval): money
+    already advanced or paid (not voided) stays committed against the allocation — it has left the
+    budget, and releasing it would let another đề án spend it again. Returns the đồng released."""
+    from .models import Disbursement, DisbursementKind
+
     released = 0
     for commitment in Commitment.objects.select_for_update().filter(de_an=de_an).select_related("allocation"):
         allocation = Allocation.objects.select_for_update().get(pk=commitment.allocation_id)
-        Allocation.objects.filter(pk=allocation.pk).update(committed=allocation.committed - commitment.amount)
-        released += commitment.amount
-        commitment.delete()
+        spent = (Disbursement.objects.counted().filter(de_an_id=de_an.pk, source=allocation.source)
+                 .exclude(kind=DisbursementKind.SETTLEMENT).aggregate(total=Sum("amount"))["total"] or 0)
+        keep = min(commitment.amount, spent)
+        give_back = commitment.amount - keep
+        if give_back:
+            Allocation.objects.filter(pk=allocation.pk).update(committed=allocation.committed - give_back)
+        released += give_back
+        if keep:
+            commitment.amount = keep
+            commitment.save(update_fields=["amount", "updated_at"])
+        else:
+            commitment.delete()
     return released
 
 
@@ -1438,7 +1451,8 @@ def settlement_record(*, actor, de_an, amount, date, document_number):
     đề án's «Quyết toán» step (``projects.services.de_an_settle``) inside its transaction, after its
     checks and under its lock of the đề án row: that step is the one writer of the settlement, so
     ``DeAn.settled_amount``/``settled_on`` and this row are one fact. Refused (``DisbursementRefused``)
-    when a counted settlement row already exists (data written before)."""
+    when a counted settlement row already exists (data written before), or when ``amount`` is below
+    what was advanced and paid (the overpayment must be recovered first)."""
     from .models import Disbursement, DisbursementKind
 
     existing = Disbursement.objects.counted().filter(de_an_id=de_an.pk, kind=DisbursementKind.SETTLEMENT).first()
@@ -1448,6 +1462,16 @@ def settlement_record(*, actor, de_an, amount, date, document_number):
               "khoản quyết toán thứ hai. Nếu khoản đó nhập sai, hãy hủy nó (kèm lý do) rồi quyết toán lại.")
             % {"code": de_an.code, "a": format_dong(existing.amount), "doc": existing.document_number,
                "d": format_date(existing.date)})
+    paid = paid_amount(de_an)
+    if int(amount) < paid:
+        # Settling below what was paid would freeze the overpayment (nothing can be voided once the
+        # đề án is settled) with no record of the money to be recovered.
+        raise DisbursementRefused(
+            _("Kinh phí quyết toán %(a)s thấp hơn số đã tạm ứng, thanh toán %(paid)s cho đề án %(code)s. Phần chênh "
+              "lệch %(diff)s phải được thu hồi trước: hãy hủy (kèm lý do) hoặc ghi lại các khoản chi ở trang kinh phí "
+              "cho đúng số thực chi, rồi quyết toán.")
+            % {"a": format_dong(int(amount)), "paid": format_dong(paid), "code": de_an.code,
+               "diff": format_dong(paid - int(amount))})
     disbursement = Disbursement.objects.create(
         de_an=de_an, kind=DisbursementKind.SETTLEMENT, source=source_for_level(de_an.level), amount=int(amount),
         date=date, document_number=document_number, created_by=actor if getattr(actor, "pk", None) else None,

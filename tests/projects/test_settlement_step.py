@@ -85,6 +85,30 @@ def test_settle_is_refused_while_a_settlement_row_of_old_data_exists(users):
     assert (counted.amount, counted.document_number) == (390_000_000, "QT-2")
 
 
+def test_settling_below_what_was_paid_is_refused_until_the_payments_are_put_right(users):
+    """Settled at 10 triệu after 300 triệu paid would freeze a 290 triệu overpayment (no void once
+    settled) with no record of the money to recover."""
+    from funding.services import disbursement_record
+
+    d = advance(ready_de_an(users.centre), "accepted", users)
+    paid = disbursement_record(actor=users.province, de_an=d, kind="advance", amount=300_000_000,
+                               date=date(2026, 3, 2), document_number="12/UNC")
+    before = _state(d)
+    with pytest.raises(WorkflowError) as exc:
+        services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount="10.000.000",
+                              settled_on=date(2026, 11, 20), settlement_document="QT-15/2026")
+    assert str(exc.value) == (
+        f"Kinh phí quyết toán 10.000.000 đ thấp hơn số đã tạm ứng, thanh toán 300.000.000 đ cho đề án {d.code}. "
+        "Phần chênh lệch 290.000.000 đ phải được thu hồi trước: hãy hủy (kèm lý do) hoặc ghi lại các khoản chi ở "
+        "trang kinh phí cho đúng số thực chi, rồi quyết toán.")
+    _untouched(d, before)
+    assert list(Disbursement.objects.filter(de_an=d)) == [paid]
+    # Equal to what was paid, or above it, is a settlement like any other.
+    d = services.de_an_settle(actor=users.reviewer, de_an=d, settled_amount="300.000.000",
+                              settled_on=date(2026, 11, 20), settlement_document="QT-15/2026")
+    assert (d.status, d.settled_amount) == ("settled", 300_000_000)
+
+
 # --- the settle panel ---------------------------------------------------------------------------------
 
 def _panel(page):

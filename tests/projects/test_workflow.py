@@ -281,6 +281,32 @@ def test_cancelling_after_approval_releases_the_commitment(users):
     assert Transition.objects.get(de_an=d, action="cancel").data["released"] == 400_000_000
 
 
+def test_cancelling_keeps_committed_what_was_already_paid_out(users):
+    """Money advanced or paid has left the budget: cancelling gives back only the rest, so no other
+    đề án can spend the paid part again (the allocation would be spent twice)."""
+    from funding.models import Allocation, Commitment
+    from funding.services import OverAllocation, commitment_reserve, disbursement_record
+
+    d = advance(ready_de_an(users.centre), "in_implementation", users)
+    allocation = Allocation.objects.get(province=d.current_province, plan__year=d.plan_year)
+    Allocation.objects.filter(pk=allocation.pk).update(amount=400_000_000)  # exactly what is approved
+    allocation.refresh_from_db()
+    assert (allocation.amount, allocation.committed) == (400_000_000, 400_000_000)
+    disbursement_record(actor=users.province, de_an=d, kind="advance", amount=300_000_000,
+                        date=date(2026, 3, 2), document_number="12/UNC")
+    d = services.de_an_cancel(actor=users.admin, de_an=d, comment="Cơ sở dừng sản xuất")
+    allocation.refresh_from_db()
+    assert d.status == Status.CANCELLED and allocation.committed == 300_000_000
+    assert Commitment.objects.get(de_an=d).amount == 300_000_000
+    assert Transition.objects.get(de_an=d, action="cancel").data["released"] == 100_000_000
+    other = ready_de_an(users.centre)
+    with pytest.raises(OverAllocation):
+        commitment_reserve(de_an=other, amount=100_000_001)
+    commitment_reserve(de_an=other, amount=100_000_000)
+    allocation.refresh_from_db()
+    assert allocation.committed == allocation.amount == 400_000_000
+
+
 # --- acceptance and settlement dates ---------------------------------------------------------------
 
 def test_acceptance_date_may_not_be_in_the_future(users):
