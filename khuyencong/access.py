@@ -224,7 +224,13 @@ def visible_notifications(user):
 
     if not is_active_user(user):
         return Notification.objects.none()
-    return Notification.objects.filter(recipient=user)
+    mine = Notification.objects.filter(recipient=user)
+    if is_nationwide(user):
+        return mine
+    # A user moved to another province no longer reads what was sent about its đề án (names, comments).
+    from django.db.models import Q
+
+    return mine.filter(Q(de_an__isnull=True) | Q(de_an__in=visible_de_an(user).values("pk")))
 
 
 _LOCAL_WRITERS = (Role.CENTRE, Role.PROVINCE)

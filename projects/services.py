@@ -234,7 +234,7 @@ ESTABLISHMENT_FIELDS = (
 )
 
 
-def _clean_establishment(values, instance=None):
+def _clean_establishment(values, instance=None, actor=None):
     errors = []
     name = _text(values.get("name", getattr(instance, "name", "")), 255)
     if not name:
@@ -258,9 +258,15 @@ def _clean_establishment(values, instance=None):
             if instance is not None:
                 clash = clash.exclude(pk=instance.pk)
             existing = clash.first()
-            if existing is not None:
+            if existing is not None and (actor is None
+                                         or access.visible_establishments(actor).filter(pk=existing.pk).exists()):
                 errors.append(_("Mã số thuế %(t)s đã có trong danh sách: «%(n)s». Hãy chọn cơ sở đó thay vì tạo mới.")
                               % {"t": tax_code, "n": existing.name})
+            elif existing is not None:
+                # Another province's establishment: its name (for a household business, the owner behind
+                # a citizen's ID number) is not the user's to see.
+                errors.append(_("Mã số thuế %(t)s đã được đăng ký cho một cơ sở ở tỉnh, thành phố khác. Hãy kiểm tra "
+                                "lại mã số thuế; nếu đúng, đề nghị quản trị hệ thống hỗ trợ.") % {"t": tax_code})
         values["tax_code"] = tax_code
     for key in ("address", "commune", "trade"):
         if key in values:
@@ -289,7 +295,7 @@ def establishment_create(*, actor, **fields):
     province = fields.get("province")
     if province is not None and not access.is_nationwide(actor) and province.current.pk != access.user_province_id(actor):
         raise WorkflowError(_("Bạn chỉ được thêm cơ sở thụ hưởng của tỉnh, thành phố mình."))
-    values = _clean_establishment(dict(fields))
+    values = _clean_establishment(dict(fields), actor=actor)
     est = Establishment(**values)
     est.search_name = fold(est.name)
     try:
@@ -307,7 +313,7 @@ def establishment_update(*, actor, establishment, **fields):
         raise TypeError(f"unknown establishment fields: {sorted(unknown)}")
     est = Establishment.objects.select_for_update().select_related("province").get(pk=establishment.pk)
     _require(access.can(actor, "establishment.edit", est))
-    values = _clean_establishment(dict(fields), instance=est)
+    values = _clean_establishment(dict(fields), instance=est, actor=actor)
     for key, value in values.items():
         setattr(est, key, value)
     est.search_name = fold(est.name)

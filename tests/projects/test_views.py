@@ -252,6 +252,19 @@ def _form_data(**overrides):
     return data
 
 
+def test_a_tax_code_of_another_province_is_refused_without_naming_its_holder(users, client_as):
+    """For a household business the 12-digit code is the owner's citizen ID: the refusal must not tell
+    a Bắc Ninh user whose it is in Thái Nguyên."""
+    EstablishmentFactory(name="Hộ kinh doanh Trần Văn Bí Mật", province=current("19"), tax_code="001190012345",
+                         legal_form="household_business")
+    response = client_as(users.centre).post(reverse("projects:create"), _form_data())
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Mã số thuế 001190012345 đã được đăng ký cho một cơ sở ở tỉnh, thành phố khác" in body
+    assert "Bí Mật" not in body
+    assert not DeAn.objects.filter(name="Đề án điểm ứng dụng máy sấy chè Tân Cương").exists()
+
+
 def test_create_with_new_beneficiaries_and_vietnamese_money(users, client_as):
     response = client_as(users.centre).post(reverse("projects:create"), _form_data())
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -917,6 +930,23 @@ def test_notifications_list_and_mark_read(users, client_as, django_capture_on_co
     note.refresh_from_db()
     other_note.refresh_from_db()
     assert note.read_at is not None and other_note.read_at is None
+
+
+def test_a_user_moved_to_another_province_no_longer_reads_its_notifications(users, client_as):
+    from khuyencong.models import Organisation
+    from khuyencong.services import user_move
+
+    de_an = ready_de_an(users.centre, name="Đề án riêng của Bắc Ninh")
+    Notification.objects.create(recipient=users.province, de_an=de_an, verb="submit",
+                                message="Ý kiến nội bộ về đề án riêng của Bắc Ninh")
+    Notification.objects.create(recipient=users.province, de_an=None, verb="system", message="Thông báo chung")
+    c = client_as(users.province)
+    assert "Ý kiến nội bộ" in c.get(reverse("projects:notifications")).content.decode()
+    user_move(actor=users.admin, user=users.province, organisation=Organisation.objects.get(code="so-ct-19"))
+    body = c.get(reverse("projects:notifications")).content.decode()
+    assert "Ý kiến nội bộ" not in body and "Đề án riêng của Bắc Ninh" not in body
+    assert "Thông báo chung" in body
+    assert "Ý kiến nội bộ" not in c.get("/").content.decode()
 
 
 # --- establishment search partial -----------------------------------------------------------
