@@ -239,6 +239,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # (stuck in native code). The sweeper fails a job still running after REPORT_MAX_SECONDS whatever its
 # heartbeat (reports.services.report_sweep_stuck). Keep it well below the visibility_timeout above.
 REPORT_MAX_SECONDS = env.int("REPORT_MAX_SECONDS", default=900)
+# One person may have this many of their own reports waiting or rendering at once (joining someone
+# else's identical request is always allowed): one account cannot fill the workers' queue.
+REPORT_MAX_ACTIVE_PER_USER = env.int("REPORT_MAX_ACTIVE_PER_USER", default=5)
 CELERY_TASK_ANNOTATIONS = {
     "reports.run_report": {"soft_time_limit": REPORT_MAX_SECONDS, "time_limit": REPORT_MAX_SECONDS + 30},
 }

@@ -187,6 +187,8 @@ def _create_or_join(*, user, kind, year, province, grouping, record, signer_name
         if existing is not None:
             existing.joined = True
             return existing
+        if user is not None:
+            _check_active_limit(user)
         try:
             with transaction.atomic():
                 job = ReportJob.objects.create(
@@ -203,6 +205,20 @@ def _create_or_join(*, user, kind, year, province, grouping, record, signer_name
         transaction.on_commit(lambda: report_dispatch(job_id=job_id))
         job.joined = False
         return job
+
+
+def _check_active_limit(user):
+    """Refuse a new job while ``user`` has REPORT_MAX_ACTIVE_PER_USER of their own waiting or rendering.
+    The user's row is locked first, so two requests at once cannot both pass the count."""
+    from khuyencong.models import User
+
+    limit = settings.REPORT_MAX_ACTIVE_PER_USER
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    active = ReportJob.objects.filter(requested_by=user, status__in=ACTIVE_STATUSES).count()
+    if active >= limit:
+        raise ValidationError(
+            _("Bạn đang có %(n)s báo cáo chờ hoặc đang được lập. Hãy đợi một báo cáo xong (xem danh sách bên dưới) "
+              "rồi yêu cầu tiếp.") % {"n": active})
 
 
 def report_request(*, user, kind, year, province=None, grouping=Grouping.CURRENT, target_id=None, signer_name=""):
