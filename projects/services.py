@@ -860,6 +860,9 @@ def _check_requirements(step, row, *, comment, decision_number, decision_date):
         errors.append(_("Cần nhập số quyết định phê duyệt."))
     if "decision_date" in step.requires and not decision_date:
         errors.append(_("Cần nhập ngày quyết định."))
+    if decision_date and decision_date > timezone.localdate():
+        # A decision is recorded once it has been signed: a later date is a typing mistake.
+        errors.append(_("Ngày quyết định %(d)s không được sau ngày hôm nay.") % {"d": format_date(decision_date)})
     if "rules" in step.requires:
         errors.extend(check_submission(row))
     if errors:

@@ -863,6 +863,28 @@ def test_bulk_approve_refuses_local_roles_and_forged_ids(users, client_as):
     assert snapshot(a) == before
 
 
+def test_an_approval_decision_dated_after_today_is_refused(users, client_as):
+    """A decision is recorded once signed: 31/12 typed for 31/10 must not reach the đề án page."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a = advance(ready_de_an(users.centre), "under_appraisal", users)
+    allocate(a)
+    before = snapshot(a)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = client_as(users.reviewer).post(reverse("projects:bulk_approve"), {
+        "ids": [a.pk], "decision_number": "12/QĐ-BCT", "decision_date": tomorrow.isoformat()}, follow=True)
+    assert f"Ngày quyết định {tomorrow:%d/%m/%Y} không được sau ngày hôm nay." in response.content.decode()
+    assert snapshot(a) == before
+    with pytest.raises(services.WorkflowError, match="không được sau ngày hôm nay"):
+        services.de_an_approve(actor=users.reviewer, de_an=a, decision_number="12/QĐ-BCT", decision_date=tomorrow)
+    assert snapshot(a) == before
+    d = services.de_an_approve(actor=users.reviewer, de_an=a, decision_number="12/QĐ-BCT",
+                               decision_date=timezone.localdate())
+    assert d.status == "approved"
+
+
 # --- attachments -------------------------------------------------------------------------------
 
 def test_upload_and_download_attachment(users, client_as, settings, tmp_path):
