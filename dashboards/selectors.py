@@ -805,17 +805,23 @@ def indicator_de_an(*, user, filters, indicator, limit=500):
 def data_version():
     """A cheap stamp that changes whenever a đề án changes state or money/outputs are recorded: the
     newest id of the transition, commitment, disbursement, output and economic-result tables and the
-    number of voided disbursements (a void changes no id) — each an index lookup, all in one query.
-    Edits that write none of these show after the cache's TTL."""
-    from funding.models import Commitment, Disbursement
+    number of voided disbursements (a void changes no id) — each an index lookup —, and the number,
+    total and last change of the allocations (an import or its undo rewrites amounts in place; the
+    table has a few hundred rows), all in one query. Edits that write none of these show after the
+    cache's TTL."""
+    from funding.models import Allocation, Commitment, Disbursement
     from projects.models import Transition
 
     tables = [m._meta.db_table for m in (Transition, Commitment, Disbursement, DeAnIndicatorOutput, DeAnEconomicResult)]
+    allocation = Allocation._meta.db_table
     sql = ("SELECT " + ", ".join(f"(SELECT MAX(id) FROM {t})" for t in tables)
-           + f", (SELECT COUNT(*) FROM {Disbursement._meta.db_table} WHERE voided_at IS NOT NULL)")
+           + f", (SELECT COUNT(*) FROM {Disbursement._meta.db_table} WHERE voided_at IS NOT NULL)"
+           + f", (SELECT COUNT(*) FROM {allocation}), (SELECT SUM(amount) FROM {allocation})"
+           + f", (SELECT MAX(updated_at) FROM {allocation})")
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        return "-".join(str(v or 0) for v in cursor.fetchone())
+        # No spaces in a cache key (the timestamp's): memcached would refuse it.
+        return "-".join(str(v or 0).replace(" ", "T") for v in cursor.fetchone())
 
 
 def cache_seconds():

@@ -60,3 +60,24 @@ def test_a_voided_disbursement_is_read_afresh(client, world, settings):
     assert data_version() != before
     _again, n_again = _get(client)
     assert n_again == n_first
+
+
+def test_an_allocation_import_or_undo_is_read_afresh(client, world, settings):
+    """An import rewrites allocation amounts in place (no new id anywhere): the dashboard showed the
+    old money for the cache's lifetime while the money page showed the new."""
+    from dashboards.selectors import data_version
+    from funding.models import Allocation
+
+    settings.DASHBOARD_CACHE_SECONDS = 600
+    cache.clear()
+    client.force_login(world.reviewer)
+    _first, n_first = _get(client)
+    before = data_version()
+    allocation = Allocation.objects.order_by("id").first()
+    Allocation.objects.filter(pk=allocation.pk).update(amount=allocation.amount + 1_000_000)  # as an import's UPDATE
+    assert data_version() != before
+    _again, n_again = _get(client)
+    assert n_again == n_first
+    middle = data_version()
+    Allocation.objects.filter(pk=allocation.pk).update(amount=allocation.amount)  # the undo puts it back
+    assert data_version() not in (middle,)
