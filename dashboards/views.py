@@ -17,6 +17,7 @@ from khuyencong import access
 from khuyencong.choices import Era, Level
 from khuyencong.models import ActivityContent, Indicator, Programme, Province
 from khuyencong.security import private_download
+from khuyencong.textsearch import in_vietnamese_order
 
 from . import selectors, services
 from .exports import XLSX_CONTENT_TYPE, block_workbook
@@ -60,7 +61,7 @@ def _filter_form_context(request, filters):
                 ("programme", "year_from", "year_to", "level", "province", "content", "grouping")}
     return {
         "programmes": Programme.objects.order_by("start_year"),
-        "provinces": Province.objects.filter(era=Era.CURRENT).order_by("name"),
+        "provinces": in_vietnamese_order(Province.objects.filter(era=Era.CURRENT)),
         "areas": ActivityContent.objects.filter(parent__isnull=True).order_by("instrument", "order", "code"),
         "levels": Level.choices,
         "filters": filters,

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from .choices import Era
 from .models import ActivityContent, Organisation, Programme, Province, SupportCap
-from .textsearch import fold, fold_province_name
+from .textsearch import fold, fold_province_name, in_vietnamese_order
 
 # Everyday short forms people write for some provinces, folded.
 PROVINCE_ALIASES = {
@@ -248,3 +248,17 @@ def account_list(user, *, q="", role=None):
         if all(word in text for word in words):
             found.append(account)
     return found
+
+
+def province_choices(queryset=None):
+    """Provinces for a choice field, in Vietnamese alphabetical order — one order on every screen —
+    still a queryset (the field validates against it). Default:
+    the current provinces."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    qs = Province.objects.current() if queryset is None else queryset
+    ordered = in_vietnamese_order(qs.only("pk", "name"))
+    if not ordered:
+        return qs.none()
+    return qs.filter(pk__in=[p.pk for p in ordered]).order_by(
+        Case(*(When(pk=p.pk, then=Value(i)) for i, p in enumerate(ordered)), output_field=IntegerField()))

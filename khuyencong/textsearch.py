@@ -65,3 +65,37 @@ def fold_province_name(text):
             break
     folded = _PUNCT.sub(" ", folded).replace("_", " ")
     return _SPACES.sub(" ", folded).strip()
+
+
+# --- Vietnamese alphabetical order -------------------------------------------------------------------
+
+# The Vietnamese alphabet (ă, â after a; đ after d; ê after e; ô, ơ after o; ư after u), with the Latin
+# letters it lacks in their Latin places and digits first.
+_ALPHABET = {c: i for i, c in enumerate("0123456789aăâbcdđeêfghijklmnoôơpqrstuưvwxyz")}
+_LETTER_MARKS = frozenset("\u0306\u0302\u031b")  # breve (ă), circumflex (â ê ô), horn (ơ ư)
+# Tones: ngang, huyền, hỏi, ngã, sắc, nặng.
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def vietnamese_key(text):
+    """A sort key putting names in Vietnamese dictionary order: word by word, base letters first in the
+    Vietnamese alphabet (so «Cà Mau» < «Cao Bằng», «Hà Nội» < «Huế», «Đà Nẵng» after every «D…»), then
+    the tones (ngang < huyền < hỏi < ngã < sắc < nặng), then the text itself."""
+    words, tones = [], []
+    for word in unicodedata.normalize("NFC", str(text or "")).lower().split():
+        letters = []
+        for ch in word:
+            parts = unicodedata.normalize("NFD", ch)
+            base = unicodedata.normalize("NFC", parts[0] + "".join(m for m in parts[1:] if m in _LETTER_MARKS))
+            if not base.isalnum():
+                continue  # punctuation: «TP. Hồ Chí Minh» sorts as «TP Hồ Chí Minh»
+            letters.append(_ALPHABET.get(base, len(_ALPHABET) + ord(base)))
+            tones.append(max((_TONES.get(m, 0) for m in parts[1:]), default=0))
+        if letters:
+            words.append(tuple(letters))
+    return tuple(words), tuple(tones), str(text or "")
+
+
+def in_vietnamese_order(provinces, attr="name"):
+    """The provinces (any iterable) as a list sorted by ``vietnamese_key`` of their names."""
+    return sorted(provinces, key=lambda p: vietnamese_key(getattr(p, attr)))

@@ -18,6 +18,8 @@ from khuyencong.formatting import MoneyError, format_number, parse_money
 from khuyencong.models import ActivityContent, Province
 from khuyencong.reference import reference_loaded
 from khuyencong.security import NoControlCharactersMixin
+from khuyencong.selectors import province_choices
+from khuyencong.textsearch import in_vietnamese_order
 
 from .models import AttachmentKind, DeAn, Kind, LegalForm, validate_tax_code
 
@@ -105,7 +107,7 @@ class DeAnForm(NoControlCharactersMixin, forms.Form):
             del self.fields["level"]
             del self.fields["province"]
         elif access.is_nationwide(user):
-            self.fields["province"].queryset = Province.objects.current().order_by("name")
+            self.fields["province"].queryset = province_choices()
             self.fields["province"].required = True
             self.fields["province"].help_text = ""
         else:
@@ -331,8 +333,9 @@ def filter_choices(user):
 
 def _filter_choices(user):
     years = list(range(timezone.localdate().year + 1, 2015, -1))
-    provinces_current = list(Province.objects.current().order_by("name").values_list("pk", "name"))
-    provinces_all = list(Province.objects.order_by("-era", "name").values_list("pk", "name", "era"))
+    provinces_current = [(p.pk, p.name) for p in in_vietnamese_order(Province.objects.current().only("pk", "name"))]
+    provinces_all = [(p.pk, p.name, p.era) for era in ("former", "current")
+                     for p in in_vietnamese_order(Province.objects.filter(era=era).only("pk", "name", "era"))]
     areas = list(ActivityContent.objects.filter(parent__isnull=True).order_by("instrument", "code")
                  .values_list("pk", "code", "name", "instrument"))
     # A centre of the map before 01/07/2025 and its successor may share a name (the two "Trung tâm

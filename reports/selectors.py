@@ -14,7 +14,6 @@ Definitions used in the annual report (stated in the report itself):
   đề án was recorded under.
 """
 import re
-import unicodedata
 from collections import defaultdict
 from datetime import date
 
@@ -26,7 +25,8 @@ from django.utils.translation import gettext as _
 from khuyencong.formatting import clip, format_date, format_date_long, format_trieu
 from khuyencong.models import Indicator, Organisation, Province
 from khuyencong.reference import _province_place
-from khuyencong.selectors import agency_on, programme_for_year
+from khuyencong.selectors import agency_on, programme_for_year, province_choices  # noqa: F401 (re-exported)
+from khuyencong.textsearch import in_vietnamese_order, vietnamese_key  # noqa: F401 (used here and re-exported)
 
 from .models import (
     Conclusion,
@@ -70,52 +70,7 @@ def clip_words(text, limit):
     return head.rsplit(" ", 1)[0].rstrip(" ,;:–-") + "…"
 
 
-# --- Vietnamese alphabetical order -------------------------------------------------------------------
-
-# The Vietnamese alphabet (ă, â after a; đ after d; ê after e; ô, ơ after o; ư after u), with the Latin
-# letters it lacks in their Latin places and digits first.
-_ALPHABET = {c: i for i, c in enumerate("0123456789aăâbcdđeêfghijklmnoôơpqrstuưvwxyz")}
-_LETTER_MARKS = frozenset("\u0306\u0302\u031b")  # breve (ă), circumflex (â ê ô), horn (ơ ư)
-# Tones: ngang, huyền, hỏi, ngã, sắc, nặng.
-_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
-
-
-def vietnamese_key(text):
-    """A sort key putting names in Vietnamese dictionary order: word by word, base letters first in the
-    Vietnamese alphabet (so «Cà Mau» < «Cao Bằng», «Hà Nội» < «Huế», «Đà Nẵng» after every «D…»), then
-    the tones (ngang < huyền < hỏi < ngã < sắc < nặng), then the text itself."""
-    words, tones = [], []
-    for word in unicodedata.normalize("NFC", str(text or "")).lower().split():
-        letters = []
-        for ch in word:
-            parts = unicodedata.normalize("NFD", ch)
-            base = unicodedata.normalize("NFC", parts[0] + "".join(m for m in parts[1:] if m in _LETTER_MARKS))
-            if not base.isalnum():
-                continue  # punctuation: «TP. Hồ Chí Minh» sorts as «TP Hồ Chí Minh»
-            letters.append(_ALPHABET.get(base, len(_ALPHABET) + ord(base)))
-            tones.append(max((_TONES.get(m, 0) for m in parts[1:]), default=0))
-        if letters:
-            words.append(tuple(letters))
-    return tuple(words), tuple(tones), str(text or "")
-
-
-def in_vietnamese_order(provinces, attr="name"):
-    """The provinces (any iterable) as a list sorted by ``vietnamese_key`` of their names."""
-    return sorted(provinces, key=lambda p: vietnamese_key(getattr(p, attr)))
-
-
-def province_choices(queryset=None):
-    """Provinces for a choice field of the reports' screens, in Vietnamese alphabetical order — one order
-    on every report and inspection screen — still a queryset (the field validates against it). Default:
-    the current provinces."""
-    from django.db.models import Case, IntegerField, Value, When
-
-    qs = Province.objects.current() if queryset is None else queryset
-    ordered = in_vietnamese_order(qs.only("pk", "name"))
-    if not ordered:
-        return qs.none()
-    return qs.filter(pk__in=[p.pk for p in ordered]).order_by(
-        Case(*(When(pk=p.pk, then=Value(i)) for i, p in enumerate(ordered)), output_field=IntegerField()))
+# --- Vietnamese alphabetical order (khuyencong.textsearch; kept importable from here) --------------
 
 
 def visible_jobs_for(user):

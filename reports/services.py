@@ -446,8 +446,8 @@ def report_run(*, job_id):
             message=_("Không tạo được báo cáo."),
         )
     except Exception as exc:
-        logger.exception("report job %s failed", job_id)
-        reason = _("Lỗi khi tạo báo cáo: %(e)s") % {"e": f"{type(exc).__name__}: {exc}"[:400]}
+        logger.exception("report job %s failed", job_id)  # the technical detail: for the operators' log
+        reason = failure_reason(exc)
         ReportJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
             status=JobStatus.FAILED, finished_at=timezone.now(), error=reason,
             message=_("Không tạo được báo cáo."),
@@ -457,6 +457,17 @@ def report_run(*, job_id):
             os.unlink(tmp_path)
     job.refresh_from_db()
     return job
+
+
+def failure_reason(exc):
+    """What the user reads when a render breaks: plain Vietnamese, never a Python exception (its text
+    goes to the log with the job's number, which the page gives the user to quote)."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return _("Máy chủ đã hết chỗ lưu tệp nên chưa lưu được báo cáo. Quản trị hệ thống cần giải phóng dung lượng, "
+                 "sau đó bạn tạo lại báo cáo.")
+    return _("Đã có lỗi ngoài dự kiến trong lúc lập báo cáo; số liệu không bị thay đổi.")
 
 
 def report_fail(*, job_id, reason):

@@ -9,7 +9,6 @@ import logging
 
 from celery import shared_task
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from khuyencong.runtime import at_worker_start
 
@@ -24,7 +23,7 @@ def run_report(job_id):
         services.report_run(job_id=job_id)
     except Exception as exc:  # report_run marks its own failures; this is the last resort
         logger.exception("run_report %s crashed", job_id)
-        services.report_fail(job_id=job_id, reason=_("Lỗi hệ thống khi tạo báo cáo: %(e)s") % {"e": type(exc).__name__})
+        services.report_fail(job_id=job_id, reason=services.failure_reason(exc))
         raise
 
 

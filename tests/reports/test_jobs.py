@@ -257,8 +257,22 @@ def test_render_error_marks_failed_with_reason_and_publishes_nothing(users, medi
     with mock.patch("reports.pdf.html_to_pdf", side_effect=RuntimeError("hết bộ nhớ")):
         services.report_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == JobStatus.FAILED and "hết bộ nhớ" in job.error and not job.file
+    assert job.status == JobStatus.FAILED and not job.file
+    # The user reads a plain sentence, not the exception (that goes to the log with the job's number).
+    assert job.error == "Đã có lỗi ngoài dự kiến trong lúc lập báo cáo; số liệu không bị thay đổi."
+    assert "RuntimeError" not in job.error and "hết bộ nhớ" not in job.error
     assert not [p for p in media_root.rglob("*.pdf*") if p.is_file()]
+
+
+def test_a_full_disk_is_named_in_plain_words(users, media_root, no_dispatch):
+    import errno
+
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    with mock.patch("reports.pdf.html_to_pdf", side_effect=OSError(errno.ENOSPC, "No space left on device")):
+        services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("Máy chủ đã hết chỗ lưu tệp") and "Errno" not in job.error
 
 
 # --- sweeper and broker down ------------------------------------------------------------------------
@@ -500,10 +514,10 @@ def test_failed_job_says_what_to_do_and_is_asked_again_with_one_click(client, us
     key = services.request_key(kind="province", year=2025, province_id=province("24").pk, grouping=Grouping.HISTORICAL)
     failed = ReportJob.objects.create(kind="province", year=2025, province=province("24"), grouping=Grouping.HISTORICAL,
                                       request_key=key, status=JobStatus.FAILED, requested_by=users["bac_ninh"],
-                                      error="Lỗi khi tạo báo cáo: OSError: [Errno 28] No space left on device")
+                                      error="Máy chủ đã hết chỗ lưu tệp nên chưa lưu được báo cáo.")
     client.force_login(users["bac_ninh"])
     page = client.get(reverse("reports:job_detail", args=[failed.pk])).content.decode()
-    assert "Không tạo được báo cáo." in page and "No space left on device" in page
+    assert "Không tạo được báo cáo." in page and "Máy chủ đã hết chỗ lưu tệp" in page
     assert f"nếu lỗi lặp lại, vui lòng báo quản trị hệ thống kèm mã yêu cầu số {failed.pk}" in page
     form = re.search(r'<form method="post" action="([^"]+)" id="rerun-form">(.*?)</form>', page, re.S)
     assert form and form.group(1) == reverse("reports:request") and "Tạo lại báo cáo" in form.group(2)
