@@ -301,6 +301,12 @@ class PortalUserManager(UserManager):
 
 
 class User(AbstractUser):
+    # A Vietnamese name is written family name, middle name(s), given name: «Lê Minh Châu». Django's
+    # first/last name are kept in that order, so get_full_name() reads right; their labels say which
+    # part goes where (Django's own Vietnamese labels, «Tên» for first_name and «Họ» for last_name,
+    # had «Lê Minh» shown as the given name and «Châu» as the family name).
+    first_name = models.CharField(_("họ và tên đệm"), max_length=150, blank=True, help_text=_("Ví dụ: Lê Minh"))
+    last_name = models.CharField(_("tên"), max_length=150, blank=True, help_text=_("Ví dụ: Châu"))
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices, default=Role.CENTRE)
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("cơ quan, đơn vị"), null=True, blank=True, on_delete=models.PROTECT,
@@ -325,6 +331,11 @@ class User(AbstractUser):
         ]
 
     def __str__(self):
+        return self.get_full_name() or self.username
+
+    def get_short_name(self):
+        """What the admin's greeting calls the user: the whole name («Lê Minh Châu»), as Vietnamese
+        forms of address use it, not the family and middle names alone."""
         return self.get_full_name() or self.username
 
     @property

@@ -174,3 +174,22 @@ def test_an_account_of_a_former_organisation_can_still_be_deactivated(client):
     assert response.status_code == 302, response.content.decode()[:2000]
     target.refresh_from_db()
     assert not target.is_active
+
+
+def test_a_vietnamese_name_is_labelled_and_shown_in_its_own_order(client):
+    """«Lê Minh Châu»: family and middle names in first_name, the given name in last_name. The list
+    showed «Lê Minh» under «Tên» and «Châu» under «Họ», and the greeting said «Lê Minh» alone."""
+    admin = admin_user()
+    admin.first_name, admin.last_name = "Phạm Quốc", "Khánh"
+    admin.save()
+    person = centre_user("24")
+    person.first_name, person.last_name = "Lê Minh", "Châu"
+    person.save()
+    client.force_login(admin)
+    listing = client.get(reverse("admin:khuyencong_user_changelist")).content.decode()
+    assert "Họ và tên" in listing and "Lê Minh Châu" in listing
+    tools = listing[listing.index('id="user-tools"'):]
+    assert tools[:tools.index("</strong>") + 9].endswith("<strong>Phạm Quốc Khánh</strong>")  # the greeting
+    form = client.get(reverse("admin:khuyencong_user_change", args=[person.pk])).content.decode()
+    assert "Họ và tên đệm" in form and 'value="Lê Minh"' in form
+    assert person.get_short_name() == str(person) == "Lê Minh Châu"
