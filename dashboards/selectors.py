@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from khuyencong import access
 from khuyencong.choices import Era, FundingSource, Level
-from khuyencong.formatting import format_dong, format_number, format_percent
+from khuyencong.formatting import format_date, format_dong, format_number, format_percent
 from khuyencong.models import ActivityContent, Indicator, Province
 
 from . import charts
@@ -433,7 +433,9 @@ def indicators_block(*, user, filters, de_an, facts=None):
         })
     econ = facts.econ[0] if facts.econ else {"s_output": 0, "s_revenue": 0, "s_jobs": 0, "s_counterpart": 0, "n": 0}
     fact_rows = [
-        (_("Tỷ lệ thời gian chương trình đã qua"), format_percent(elapsed)),
+        # Up to today; the annual report's figure is up to the end of its year (and says so).
+        (_("Tỷ lệ thời gian chương trình đã qua (đến %(d)s)") % {"d": format_date(timezone.localdate())},
+         format_percent(elapsed)),
         (_("Đề án đã ghi hiệu quả kinh tế"), format_number(econ["n"] or 0)),
         (_("Giá trị sản xuất tăng thêm"), format_dong(econ["s_output"] or 0)),
         (_("Doanh thu"), format_dong(econ["s_revenue"] or 0)),
