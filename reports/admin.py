@@ -1,6 +1,8 @@
 """Admin for inspection plans, missions, records and report jobs (a fuller UI comes later).
 
-Report jobs are read-only here: they are written only by reports.services."""
+All of them are read-only here (``khuyencong.admin.ReadOnlyMixin``): report jobs are written only by
+reports.services, and inspection plans, missions, records, recommendations and attachments only by
+reports.inspection_services (access checks, revision checks, audit trail)."""
 from django.contrib import admin
 
 from khuyencong.admin import ReadOnlyMixin
@@ -16,7 +18,7 @@ from .models import (
 )
 
 
-class MissionInline(admin.TabularInline):
+class MissionInline(ReadOnlyMixin, admin.TabularInline):
     model = Mission
     extra = 0
     fields = ("order", "name", "start_date", "end_date", "legal_basis")
@@ -24,19 +26,19 @@ class MissionInline(admin.TabularInline):
 
 
 @admin.register(InspectionPlan)
-class InspectionPlanAdmin(admin.ModelAdmin):
+class InspectionPlanAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("year", "title", "decision_number", "decision_date")
     search_fields = ("title", "decision_number")
     inlines = [MissionInline]
 
 
-class MissionMemberInline(admin.TabularInline):
+class MissionMemberInline(ReadOnlyMixin, admin.TabularInline):
     model = MissionMember
     extra = 1
 
 
 @admin.register(Mission)
-class MissionAdmin(admin.ModelAdmin):
+class MissionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "plan", "start_date", "end_date")
     list_filter = ("plan__year",)
     search_fields = ("name",)
@@ -45,20 +47,20 @@ class MissionAdmin(admin.ModelAdmin):
     inlines = [MissionMemberInline]
 
 
-class RecommendationInline(admin.TabularInline):
+class RecommendationInline(ReadOnlyMixin, admin.TabularInline):
     model = Recommendation
     extra = 1
     fields = ("order", "text", "deadline", "status", "response")
 
 
-class InspectionAttachmentInline(admin.TabularInline):
+class InspectionAttachmentInline(ReadOnlyMixin, admin.TabularInline):
     model = InspectionAttachment
     extra = 0
     fields = ("file", "original_name", "is_photo", "description", "size", "content_type")
 
 
 @admin.register(InspectionRecord)
-class InspectionRecordAdmin(admin.ModelAdmin):
+class InspectionRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("de_an", "inspected_on", "place", "conclusion")
     list_filter = ("conclusion", "inspected_on")
     search_fields = ("de_an__code", "de_an__name", "place")
@@ -68,7 +70,7 @@ class InspectionRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("text", "record", "deadline", "status")
     list_filter = ("status",)
     raw_id_fields = ("record",)

@@ -78,6 +78,11 @@ def _text_area(label, rows=3, required=False, **kwargs):
     return forms.CharField(label=label, required=required, widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
 
 
+def _revision_field():
+    """Hidden: the revision the edit form was loaded with (the service refuses a stale one)."""
+    return forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+
 class InspectionPlanForm(NoControlCharactersMixin, forms.Form):
     year = forms.IntegerField(label=_("Năm"), min_value=2000, max_value=2100)
     title = forms.CharField(label=_("Tên kế hoạch"), max_length=500)
@@ -86,6 +91,7 @@ class InspectionPlanForm(NoControlCharactersMixin, forms.Form):
     decision_date = _date_field(_("Ngày quyết định"))
     legal_basis = _text_area(_("Căn cứ"))
     purpose = _text_area(_("Mục đích, yêu cầu"))
+    revision = _revision_field()
 
     def __init__(self, *args, plan=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,6 +100,7 @@ class InspectionPlanForm(NoControlCharactersMixin, forms.Form):
             self.fields["year"].initial = plan.year
         else:
             self.fields["year"].initial = timezone.localdate().year
+            del self.fields["revision"]
 
 
 class DeAnChoiceField(forms.ModelMultipleChoiceField):
@@ -163,11 +170,14 @@ class MissionForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
     de_an = DeAnChoiceField(label=_("Đề án được kiểm tra"), queryset=Province.objects.none(), required=False,
                             widget=forms.SelectMultiple(attrs={"size": 10}),
                             help_text=_("Đề án khuyến công quốc gia đã phê duyệt của các tỉnh, thành phố đoàn đến"))
+    revision = _revision_field()
 
-    def __init__(self, *args, plan, de_an_year=None, de_an_status=None, keep=(), **kwargs):
+    def __init__(self, *args, plan, de_an_year=None, de_an_status=None, keep=(), editing=False, **kwargs):
         from .inspection_services import inspectable_de_an
 
         super().__init__(*args, **kwargs)
+        if not editing:
+            del self.fields["revision"]
         self.fields["provinces"].queryset = province_choices()
         qs = inspectable_de_an(year=plan.year, statuses=[de_an_status] if de_an_status else None)
         if de_an_year:
@@ -236,14 +246,19 @@ class InspectionRecordForm(NoControlCharactersMixin, forms.Form):
     conclusion = forms.ChoiceField(label=_("Kết luận"), choices=Conclusion.choices)
     conclusion_text = _text_area(_("Nội dung kết luận"))
     inspected_opinion = _text_area(_("Ý kiến của đơn vị được kiểm tra"))
+    revision = _revision_field()
 
     def __init__(self, *args, de_an_queryset, fixed_de_an=None, **kwargs):
+        """``fixed_de_an``: editing that đề án's record (the đề án cannot change; the form carries the
+        record's revision)."""
         super().__init__(*args, **kwargs)
         self.fields["de_an"].queryset = de_an_queryset
         self.fields["de_an"].label_from_instance = lambda d: f"{d.code} – {d.name} ({d.current_province.name})"
         if fixed_de_an is not None:
             self.fields["de_an"].disabled = True
             self.fields["de_an"].initial = fixed_de_an.pk
+        else:
+            del self.fields["revision"]
 
 
 class RecommendationForm(NoControlCharactersMixin, forms.Form):

@@ -6,6 +6,11 @@ writes an ``AuditEvent`` (who changed what; reopen comments live there too). Ref
 ``InspectionRefused`` (a ``PermissionDenied``) or ``ValidationError`` with a Vietnamese message and
 leave the database untouched.
 
+Plans, missions and records are edited against the ``revision`` the edit form was loaded with: the
+update locks the row and compares; if someone saved in between, ``ConflictError`` is raised and nothing
+is written (two people editing the same biên bản do not silently overwrite each other). A save that
+changes something increments the revision.
+
 Follow-up of a recommendation::
 
     open ──answer (local staff of the đề án's province)──> answered ──close (ministry)──> closed
@@ -42,6 +47,35 @@ INSPECTABLE_LEVEL = "kcqg"  # national đề án (the ministry inspects those)
 
 class InspectionRefused(PermissionDenied):
     """``str(err)`` is the Vietnamese reason."""
+
+
+class ConflictError(Exception):
+    """Someone else saved the plan, mission or record after the caller loaded it (optimistic
+    concurrency). ``str(err)`` is the Vietnamese message, naming who saved and when if known."""
+
+
+def _conflict_message(row, what):
+    """``what``: the object as the sentence names it («Biên bản kiểm tra đề án KC-…»)."""
+    last = (AuditEvent.objects.filter(object_type=row._meta.model_name, object_id=str(row.pk),
+                                      action__endswith=".update")
+            .select_related("actor").order_by("-created_at", "-id").first())
+    if last is None:
+        return _("%(what)s đã được người khác lưu sau khi bạn mở để sửa. Thay đổi của bạn chưa được lưu; hãy tải "
+                 "lại trang, xem nội dung mới rồi sửa lại.") % {"what": what}
+    return _("%(what)s đã được %(who)s lưu lúc %(when)s, sau khi bạn mở để sửa. Thay đổi của bạn chưa được lưu; "
+             "hãy tải lại trang, xem nội dung mới rồi sửa lại.") % {
+        "what": what, "who": last.actor or _("người khác"),
+        "when": timezone.localtime(last.created_at).strftime("%H:%M %d/%m/%Y")}
+
+
+def _check_revision(row, revision, what):
+    """On the locked row: the revision the form was loaded with must still be the current one."""
+    try:
+        loaded = int(revision)
+    except (TypeError, ValueError):
+        loaded = None
+    if loaded != row.revision:
+        raise ConflictError(_conflict_message(row, what))
 
 
 def _require(user, action, obj=None):
@@ -121,8 +155,9 @@ def inspection_plan_create(*, actor, year, title, decision_number="", decision_d
     return plan
 
 
-def inspection_plan_update(*, actor, plan, title, decision_number="", decision_date=None, legal_basis="",
+def inspection_plan_update(*, actor, plan, revision, title, decision_number="", decision_date=None, legal_basis="",
                            purpose="") -> InspectionPlan:
+    """``revision``: the plan's revision when the edit form was loaded (``ConflictError`` if it moved)."""
     _require(actor, "inspection.manage", plan)
     title = _text(title)
     if not title:
@@ -130,11 +165,14 @@ def inspection_plan_update(*, actor, plan, title, decision_number="", decision_d
     number = _decision(decision_number, decision_date, plan.year)
     with transaction.atomic():
         plan = InspectionPlan.objects.select_for_update().get(pk=plan.pk)
+        _check_revision(plan, revision, _("Kế hoạch kiểm tra, giám sát năm %(y)s") % {"y": plan.year})
         new = {"title": title, "decision_number": number, "decision_date": decision_date if number else None,
                "legal_basis": _text(legal_basis), "purpose": _text(purpose)}
         changed = {k: [str(getattr(plan, k) or ""), str(v or "")] for k, v in new.items() if getattr(plan, k) != v}
         for k, v in new.items():
             setattr(plan, k, v)
+        if changed:
+            plan.revision += 1
         plan.save()
         if changed:
             _audit(actor, "inspection_plan.update", plan, _("Sửa kế hoạch kiểm tra, giám sát năm %(y)s") % {"y": plan.year},
@@ -241,8 +279,10 @@ def mission_create(*, actor, plan, name, provinces, members, start_date=None, en
     return mission
 
 
-def mission_update(*, actor, mission, name, provinces, members, start_date=None, end_date=None, legal_basis="",
-                   contents_to_check="", sites="", expected_outputs="", follow_up_deadline=None, de_an=()) -> Mission:
+def mission_update(*, actor, mission, revision, name, provinces, members, start_date=None, end_date=None,
+                   legal_basis="", contents_to_check="", sites="", expected_outputs="", follow_up_deadline=None,
+                   de_an=()) -> Mission:
+    """``revision``: the mission's revision when the edit form was loaded (``ConflictError`` if it moved)."""
     _require(actor, "inspection.manage", mission)
     kept = set(mission.de_an.values_list("pk", flat=True)) | set(mission.records.values_list("de_an_id", flat=True))
     provinces, de_an, members = _mission_clean(mission.plan, name=name, provinces=provinces, start_date=start_date,
@@ -250,6 +290,7 @@ def mission_update(*, actor, mission, name, provinces, members, start_date=None,
                                                members=members, kept=kept)
     with transaction.atomic():
         mission = Mission.objects.select_for_update().get(pk=mission.pk)
+        _check_revision(mission, revision, _("Đoàn kiểm tra «%(n)s»") % {"n": mission.name})
         visited = set(mission.records.values_list("de_an_id", flat=True))
         kept = {d.pk for d in de_an}
         dropped = visited - kept
@@ -263,6 +304,7 @@ def mission_update(*, actor, mission, name, provinces, members, start_date=None,
                              ("sites", _text(sites)), ("expected_outputs", _text(expected_outputs)),
                              ("follow_up_deadline", follow_up_deadline)):
             setattr(mission, field, value)
+        mission.revision += 1  # every save is audited below
         mission.save()
         _mission_write(mission, provinces=provinces, de_an=de_an, members=members)
         _audit(actor, "mission.update", mission, _("Sửa đoàn kiểm tra «%(n)s»") % {"n": mission.name},
@@ -420,13 +462,17 @@ def inspection_record_create(*, actor, de_an, inspected_on, mission=None, recomm
     return record
 
 
-def inspection_record_update(*, actor, record, inspected_on, recommendations=(), **fields) -> InspectionRecord:
+def inspection_record_update(*, actor, record, revision, inspected_on, recommendations=(), **fields) -> InspectionRecord:
     """Edit a record; ``recommendations`` lists existing ones by ``id`` (text/deadline changed, or
-    ``delete``) and new ones without. Only recommendations not yet answered can be changed or deleted."""
+    ``delete``) and new ones without. Only recommendations not yet answered can be changed or deleted.
+    ``revision``: the record's revision when the edit form was loaded; if someone saved in between (or
+    this same form was already saved: a double click, the back button and «Lưu» again),
+    ``ConflictError`` is raised and nothing is written — new recommendations are not added twice."""
     _require(actor, "inspection.manage", record)
     fields.setdefault("conclusion", record.conclusion)
     with transaction.atomic():
         record = InspectionRecord.objects.select_for_update(of=("self",)).select_related("de_an", "mission").get(pk=record.pk)
+        _check_revision(record, revision, _("Biên bản kiểm tra đề án %(c)s") % {"c": record.de_an.code})
         recs = _record_clean(de_an=record.de_an, mission=record.mission, inspected_on=inspected_on, fields=fields,
                              recommendations=recommendations)
         existing = {r.pk: r for r in record.recommendations.select_for_update()}
@@ -473,6 +519,8 @@ def inspection_record_update(*, actor, record, inspected_on, recommendations=(),
                 current.save(update_fields=["text", "deadline"])
                 changes.append(["~", r.text[:80]])
         if changed or changes:
+            record.revision += 1
+            record.save(update_fields=["revision"])
             _audit(actor, "inspection_record.update", record, _("Sửa biên bản kiểm tra đề án %(c)s") % {"c": record.de_an.code},
                    changed=changed, recommendations=changes)
     return record

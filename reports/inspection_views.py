@@ -63,6 +63,34 @@ def _apply_errors(form, err):
         form.add_error(None, err.messages)
 
 
+def _save_edit(request, form, save, done_url, saved_message):
+    """Run ``save(revision)`` (a service update) for a valid edit form. Saved, or the same form sent
+    already (its key claimed: a double click, the back button and «Lưu» again): the redirect to
+    ``done_url``, with ``saved_message`` or the already-sent message. Otherwise the status to show the
+    form again with, everything typed kept and the reason on the form: 409 when someone saved in between
+    (``svc.ConflictError``), 400 otherwise."""
+    revision = form.cleaned_data.get("revision")
+    if revision is None:
+        form.add_error(None, _("Thiếu phiên bản của hồ sơ; hãy tải lại trang rồi sửa lại."))
+        return 400
+    try:
+        with transaction.atomic():
+            claim = submissions.claim(request)  # the same form sent twice is saved once
+            save(revision)
+            claim.done(done_url)
+    except submissions.AlreadySubmitted as sent:
+        messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
+        return redirect(sent.url or done_url)
+    except svc.ConflictError as err:
+        form.add_error(None, str(err))
+        return 409
+    except ValidationError as err:
+        _apply_errors(form, err)
+        return 400
+    messages.success(request, saved_message)
+    return redirect(done_url)
+
+
 def _number(value):
     """A whole number from a query parameter (ASCII digits only, at most 9 of them), else None: a
     wrong or forged value is ignored, never a server error (``"²".isdigit()`` is True, ``int("²")`` fails)."""
@@ -129,17 +157,17 @@ def plan_edit(request, plan_id):
     plan = _plan_or_404(request, plan_id)
     _require(request.user, "inspection.manage", plan)
     initial = {f: getattr(plan, f) for f in svc.PLAN_FIELDS}
+    initial["revision"] = plan.revision
     form = InspectionPlanForm(request.POST if request.method == "POST" else None, initial=initial, plan=plan)
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "year"}
-        try:
-            svc.inspection_plan_update(actor=request.user, plan=plan, **data)
-        except ValidationError as err:
-            _apply_errors(form, err)
-        else:
-            messages.success(request, _("Đã lưu kế hoạch."))
-            return redirect("reports:inspection_plan", plan_id=plan.pk)
-    return render(request, T + "plan_form.html", {"form": form, "plan": plan}, status=400 if form.errors else 200)
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("year", "revision")}
+        status = _save_edit(request, form, lambda revision: svc.inspection_plan_update(
+            actor=request.user, plan=plan, revision=revision, **data),
+            reverse("reports:inspection_plan", args=[plan.pk]), _("Đã lưu kế hoạch."))
+        if not isinstance(status, int):
+            return status
+    return render(request, T + "plan_form.html", {"form": form, "plan": plan}, status=status)
 
 
 # --- missions ------------------------------------------------------------------------------------------
@@ -173,39 +201,46 @@ def _mission_form_page(request, plan, mission=None):
                                                      "sites", "expected_outputs", "follow_up_deadline")}
         initial["provinces"] = list(mission.provinces.all())
         initial["de_an"] = keep
+        initial["revision"] = mission.revision
         members_initial = [{"full_name": m.full_name, "job_title": m.job_title, "unit": m.unit, "role": m.role}
                            for m in mission.members.order_by("order", "id")]
     elif not posted:
         members_initial = [{"role": MemberRole.LEAD}]
     data = request.POST if posted else None
     form = MissionForm(data, initial=initial, plan=plan, de_an_year=filters.get("de_an_year"),
-                       de_an_status=filters.get("de_an_status"), keep=keep, redisplay=filtering)
+                       de_an_status=filters.get("de_an_status"), keep=keep, redisplay=filtering,
+                       editing=mission is not None)
     members = MemberFormSet(data, initial=members_initial, prefix="members", redisplay=filtering)
+    status = 400 if (posted and not filtering) or filter_form.errors else 200
     if posted and not filtering and form.is_valid() and members.is_valid():
         values = dict(form.cleaned_data)
+        values.pop("revision", None)
         values["members"] = [m for m in members.cleaned_data if m.get("full_name")]
-        try:
-            if mission is None:
+        if mission is not None:
+            # "members" is not a form field: its errors are shown on top of the form
+            status = _save_edit(request, form, lambda revision: svc.mission_update(
+                actor=request.user, mission=mission, revision=revision, **values),
+                reverse("reports:inspection_mission", args=[mission.pk]), _("Đã lưu đoàn kiểm tra."))
+            if not isinstance(status, int):
+                return status
+        else:
+            try:
                 with transaction.atomic():
                     claim = submissions.claim(request)  # the same form sent twice makes one mission
                     mission = svc.mission_create(actor=request.user, plan=plan, **values)
                     claim.done(reverse("reports:inspection_mission", args=[mission.pk]))
-                messages.success(request, _("Đã thêm đoàn kiểm tra."))
+            except submissions.AlreadySubmitted as sent:
+                messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
+                return redirect(sent.url or reverse("reports:inspection_plan", args=[plan.pk]))
+            except ValidationError as err:
+                _apply_errors(form, err)  # "members" is not a form field: shown on top of the form
             else:
-                svc.mission_update(actor=request.user, mission=mission, **values)
-                messages.success(request, _("Đã lưu đoàn kiểm tra."))
-        except submissions.AlreadySubmitted as sent:
-            messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
-            return redirect(sent.url or reverse("reports:inspection_plan", args=[plan.pk]))
-        except ValidationError as err:
-            _apply_errors(form, err)  # "members" is not a form field: shown on top of the form
-        else:
-            return redirect("reports:inspection_mission", mission_id=mission.pk)
-    failed = (posted and not filtering) or bool(filter_form.errors)
+                messages.success(request, _("Đã thêm đoàn kiểm tra."))
+                return redirect("reports:inspection_mission", mission_id=mission.pk)
     return render(request, T + "mission_form.html", {
         "form": form, "members": members, "plan": plan, "mission": mission, "filter_form": filter_form,
         "filter_button": DeAnFilterForm.BUTTON, "filtered": filtering,
-    }, status=400 if failed else 200)
+    }, status=status)
 
 
 @login_required
@@ -302,6 +337,7 @@ def _record_form_page(request, record=None):
     if record is not None:
         initial = {f: getattr(record, f) for f in (*svc.RECORD_TEXT_FIELDS, *svc.RECORD_NUMBER_FIELDS, "conclusion",
                                                     "inspected_on")}
+        initial["revision"] = record.revision
         recs_initial = [{"id": r.pk, "text": r.text, "deadline": r.deadline} for r in record.recommendations.all()]
     else:
         initial = {"inspected_on": timezone.localdate()}
@@ -317,33 +353,39 @@ def _record_form_page(request, record=None):
                                 fixed_de_an=record.de_an if record else None)
     recs = RecommendationFormSet(data, initial=recs_initial, prefix="recs")
     locked = {r.pk for r in record.recommendations.all() if r.status != FollowUp.OPEN} if record else set()
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid() and recs.is_valid():
         values = dict(form.cleaned_data)
         de_an = values.pop("de_an")
         inspected_on = values.pop("inspected_on")
-        try:
-            if record is None:
+        values.pop("revision", None)
+        if record is not None:
+            # A resend of this form (its key claimed, or its revision already saved) adds no recommendation twice.
+            status = _save_edit(request, form, lambda revision: svc.inspection_record_update(
+                actor=request.user, record=record, revision=revision, inspected_on=inspected_on,
+                recommendations=_recommendation_inputs(recs), **values),
+                reverse("reports:inspection_record", args=[record.pk]), _("Đã lưu biên bản kiểm tra."))
+            if not isinstance(status, int):
+                return status
+        else:
+            try:
                 with transaction.atomic():
                     claim = submissions.claim(request)  # the same form sent twice makes one record
                     record = svc.inspection_record_create(actor=request.user, de_an=de_an, mission=mission,
                                                           inspected_on=inspected_on,
                                                           recommendations=_recommendation_inputs(recs), **values)
                     claim.done(reverse("reports:inspection_record", args=[record.pk]))
-                messages.success(request, _("Đã lập biên bản kiểm tra."))
+            except submissions.AlreadySubmitted as sent:
+                messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
+                return redirect(sent.url or reverse("reports:inspection_records"))
+            except ValidationError as err:
+                _apply_errors(form, err)
             else:
-                svc.inspection_record_update(actor=request.user, record=record, inspected_on=inspected_on,
-                                             recommendations=_recommendation_inputs(recs), **values)
-                messages.success(request, _("Đã lưu biên bản kiểm tra."))
-        except submissions.AlreadySubmitted as sent:
-            messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
-            return redirect(sent.url or reverse("reports:inspection_records"))
-        except ValidationError as err:
-            _apply_errors(form, err)
-        else:
-            return redirect("reports:inspection_record", record_id=record.pk)
+                messages.success(request, _("Đã lập biên bản kiểm tra."))
+                return redirect("reports:inspection_record", record_id=record.pk)
     return render(request, T + "record_form.html", {
         "form": form, "recs": recs, "record": record, "mission": mission, "locked": locked,
-    }, status=400 if request.method == "POST" else 200)
+    }, status=status)
 
 
 @login_required

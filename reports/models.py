@@ -136,6 +136,7 @@ class InspectionPlan(models.Model):
     purpose = models.TextField(_("mục đích, yêu cầu"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    revision = models.PositiveIntegerField(_("phiên bản"), default=1, help_text=_("Tăng sau mỗi lần lưu; dùng để phát hiện sửa đồng thời"))
 
     class Meta:
         verbose_name = _("kế hoạch kiểm tra, giám sát")
@@ -161,6 +162,7 @@ class Mission(models.Model):
     expected_outputs = models.TextField(_("sản phẩm dự kiến"), blank=True)
     follow_up_deadline = models.DateField(_("hạn báo cáo khắc phục"), null=True, blank=True)
     de_an = models.ManyToManyField("projects.DeAn", verbose_name=_("đề án được kiểm tra"), related_name="inspection_missions", blank=True)
+    revision = models.PositiveIntegerField(_("phiên bản"), default=1, help_text=_("Tăng sau mỗi lần lưu; dùng để phát hiện sửa đồng thời"))
 
     class Meta:
         verbose_name = _("đoàn kiểm tra")
@@ -232,6 +234,7 @@ class InspectionRecord(models.Model):
     inspected_opinion = models.TextField(_("ý kiến của đơn vị được kiểm tra"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    revision = models.PositiveIntegerField(_("phiên bản"), default=1, help_text=_("Tăng sau mỗi lần lưu; dùng để phát hiện sửa đồng thời"))
 
     class Meta:
         verbose_name = _("biên bản kiểm tra")

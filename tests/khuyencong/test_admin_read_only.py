@@ -12,8 +12,17 @@ from khuyencong.admin import ReadOnlyMixin, RoleAccessMixin
 from khuyencong.choices import Role
 from khuyencong.models import Province, User
 from projects.models import Adjustment, Attachment, BudgetLine, DeAn, Establishment, Notification, Transition
-from reports.models import ReportJob
+from reports.models import (
+    InspectionAttachment,
+    InspectionPlan,
+    InspectionRecord,
+    Mission,
+    MissionMember,
+    Recommendation,
+    ReportJob,
+)
 from tests.projects.factories import ready_de_an
+from tests.reports import inspection_factories as inspection
 
 from .factories import PASSWORD, admin_user, centre_user
 
@@ -21,6 +30,8 @@ pytestmark = pytest.mark.django_db
 
 SERVICE_WRITTEN = {DeAn, Establishment, Attachment, Adjustment, Notification, BudgetLine, Transition,
                    AnnualPlan, Allocation, Commitment, Disbursement, ImportBatch, ReportJob,
+                   # Inspection: reports.inspection_services (access, revision checks, audit trail).
+                   InspectionPlan, Mission, MissionMember, InspectionRecord, Recommendation, InspectionAttachment,
                    # The province maps are law (Nghị quyết 202/2025/QH15), kept by load_reference.
                    Province}
 
@@ -49,11 +60,20 @@ def staff(request):
 
 @pytest.fixture
 def rows(db):
-    """One đề án (with its beneficiaries, budget lines and history), a notification, an import batch
-    and a report job."""
+    """One đề án (with its beneficiaries, budget lines and history), a notification, an import batch,
+    a report job, and an inspection plan with a mission, a biên bản and its recommendation."""
     centre = centre_user("24")
     de_an = ready_de_an(centre)
+    reviewer = inspection.reviewer()
+    inspected = inspection.de_an("24")
+    plan = inspection.plan(reviewer)
+    mission = inspection.mission(reviewer, plan, [inspected])
+    record = inspection.record(reviewer, inspected, mission)
     return {
+        InspectionPlan: plan,
+        Mission: mission,
+        InspectionRecord: record,
+        Recommendation: record.recommendations.get(),
         DeAn: de_an,
         Province: Province.objects.get(code="24", era="current"),
         Establishment: de_an.beneficiaries.first().establishment,

@@ -66,7 +66,7 @@ def test_plan_create_canonical_number_and_audit(people):
 
 def test_plan_update_records_changes(people):
     plan = f.plan(people["reviewer"])
-    svc.inspection_plan_update(actor=people["admin"], plan=plan, title="Kế hoạch sửa", decision_number="56/QĐ-ĐMST",
+    svc.inspection_plan_update(actor=people["admin"], plan=plan, revision=plan.revision, title="Kế hoạch sửa", decision_number="56/QĐ-ĐMST",
                                decision_date=date(2026, 1, 12), purpose="Đánh giá hiệu quả")
     plan.refresh_from_db()
     assert (plan.title, plan.decision_number, plan.purpose) == ("Kế hoạch sửa", "56/QĐ-ĐMST", "Đánh giá hiệu quả")
@@ -105,7 +105,7 @@ def test_plan_same_year_twice_refused(people):
 
 def test_plan_update_invalid_number_changes_nothing(people):
     plan = f.plan(people["reviewer"])
-    _refused(lambda: svc.inspection_plan_update(actor=people["reviewer"], plan=plan, title="Mới",
+    _refused(lambda: svc.inspection_plan_update(actor=people["reviewer"], plan=plan, revision=plan.revision, title="Mới",
                                                 decision_number="abc", decision_date=date(2026, 1, 5)),
              words="không đúng dạng")
 
@@ -171,7 +171,7 @@ def test_mission_create_refused_for_local(people):
 
 def test_mission_update_replaces_team(people, world):
     m = world["mission"]
-    svc.mission_update(actor=people["reviewer"], mission=m, name="Đoàn số 1 (sửa)", provinces=[current("24")],
+    svc.mission_update(actor=people["reviewer"], mission=m, revision=m.revision, name="Đoàn số 1 (sửa)", provinces=[current("24")],
                        members=[{"full_name": "Phạm Minh", "role": "lead"}], de_an=[world["d1"]],
                        start_date=date(2026, 3, 2), end_date=date(2026, 3, 25))
     m.refresh_from_db()
@@ -182,7 +182,7 @@ def test_mission_update_replaces_team(people, world):
 
 def test_mission_update_cannot_drop_visited_de_an(people, world):
     m = world["mission"]
-    _refused(lambda: svc.mission_update(actor=people["reviewer"], mission=m, name="Đoàn", provinces=[current("24")],
+    _refused(lambda: svc.mission_update(actor=people["reviewer"], mission=m, revision=m.revision, name="Đoàn", provinces=[current("24")],
                                         members=[f.LEAD], de_an=[world["d2"]], start_date=m.start_date,
                                         end_date=m.end_date), words="đã có biên bản kiểm tra")
 
@@ -237,8 +237,8 @@ def test_record_create_refused_for_local(people, world, role):
 def test_record_update_edits_adds_deletes_open_recommendations(people, world):
     record, rec = world["record"], world["rec"]
     svc.inspection_record_update(
-        actor=people["reviewer"], record=record, inspected_on=date(2026, 3, 11), place="Xưởng mới",
-        conclusion="on_schedule",
+        actor=people["reviewer"], record=record, revision=record.revision, inspected_on=date(2026, 3, 11),
+        place="Xưởng mới", conclusion="on_schedule",
         recommendations=[svc.RecommendationInput(text="Sửa nội dung", deadline=date(2026, 7, 1), id=rec.pk),
                          svc.RecommendationInput(text="Kiến nghị mới", deadline=date(2026, 8, 1))],
     )
@@ -247,7 +247,8 @@ def test_record_update_edits_adds_deletes_open_recommendations(people, world):
     assert list(record.recommendations.values_list("text", "deadline")) == [
         ("Sửa nội dung", date(2026, 7, 1)), ("Kiến nghị mới", date(2026, 8, 1))]
     new = record.recommendations.get(text="Kiến nghị mới")
-    svc.inspection_record_update(actor=people["reviewer"], record=record, inspected_on=date(2026, 3, 11), place="Xưởng mới",
+    svc.inspection_record_update(actor=people["reviewer"], record=record, revision=record.revision,
+                                 inspected_on=date(2026, 3, 11), place="Xưởng mới",
                                  recommendations=[{"text": "", "id": new.pk, "delete": True}])
     assert not Recommendation.objects.filter(pk=new.pk).exists()
     assert AuditEvent.objects.filter(action="inspection_record.update").count() == 2
@@ -256,12 +257,12 @@ def test_record_update_edits_adds_deletes_open_recommendations(people, world):
 def test_record_update_cannot_change_answered_recommendation(people, world):
     rec = svc.recommendation_answer(actor=people["province"], recommendation=world["rec"], response="Đã lắp xong")
     _refused(lambda: svc.inspection_record_update(
-        actor=people["reviewer"], record=world["record"], inspected_on=date(2026, 3, 10), place="X",
+        actor=people["reviewer"], record=world["record"], revision=world["record"].revision, inspected_on=date(2026, 3, 10), place="X",
         recommendations=[{"text": "Khác", "deadline": rec.deadline, "id": rec.pk}]), words="đã được báo cáo khắc phục")
 
 
 def test_record_update_refused_for_local(people, world):
-    _refused(lambda: svc.inspection_record_update(actor=people["centre"], record=world["record"],
+    _refused(lambda: svc.inspection_record_update(actor=people["centre"], record=world["record"], revision=world["record"].revision,
                                                   inspected_on=date(2026, 3, 10), place="X"), words="Chỉ chuyên viên của Cục")
 
 
@@ -377,6 +378,7 @@ def test_the_database_refuses_the_second_record_when_two_requests_race(people, w
 
 def test_moving_a_record_onto_another_visit_day_is_refused(people, world):
     other = f.record(people["reviewer"], world["d1"], world["mission"], inspected_on=date(2026, 3, 12))
-    _refused(lambda: svc.inspection_record_update(actor=people["reviewer"], record=other, inspected_on=date(2026, 3, 10),
+    _refused(lambda: svc.inspection_record_update(actor=people["reviewer"], record=other, revision=other.revision,
+                                                  inspected_on=date(2026, 3, 10),
                                                   place=other.place, conclusion=other.conclusion),
              words="đã có biên bản kiểm tra đề án")

@@ -202,7 +202,8 @@ def test_record_create_and_edit_via_pages(client, people, world):
     assert record.mission == world["mission"] and record.recommendations.get().deadline == date(2026, 5, 1)
     edit = reverse("reports:inspection_record_edit", args=[record.pk])
     rec = record.recommendations.get()
-    response = client.post(edit, {"inspected_on": "2026-03-15", "place": "Cơ sở chè (sửa)", "conclusion": "violations",
+    response = client.post(edit, {"revision": record.revision, "inspected_on": "2026-03-15",
+                                  "place": "Cơ sở chè (sửa)", "conclusion": "violations",
                                   "recs-TOTAL_FORMS": 1, "recs-INITIAL_FORMS": 1, "recs-0-id": rec.pk,
                                   "recs-0-text": "Bổ sung hồ sơ", "recs-0-deadline": "2026-05-01", "recs-0-delete": "on"})
     assert response.status_code == 302

@@ -29,7 +29,7 @@ def world(people):
 
 
 def _update(people, mission, de_an, provinces=("24",), name="Đoàn số 1 (sửa)"):
-    return svc.mission_update(actor=people["reviewer"], mission=mission, name=name,
+    return svc.mission_update(actor=people["reviewer"], mission=mission, revision=mission.revision, name=name,
                               provinces=[current(c) for c in provinces], members=[f.LEAD], de_an=de_an,
                               start_date=mission.start_date, end_date=mission.end_date)
 
