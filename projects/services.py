@@ -813,6 +813,13 @@ def attachment_delete(*, actor, attachment):
     """Delete an attachment (rule ``attachment.delete``: while the dossier is editable, administrators in
     any state, nobody once it is the evidence of a step taken). The file goes after commit."""
     pk = attachment.pk if isinstance(attachment, Attachment) else attachment
+    de_an_id = Attachment.objects.filter(pk=pk).values_list("de_an_id", flat=True).first()
+    if de_an_id is None:
+        raise WorkflowError(_("Không tìm thấy tài liệu."))
+    # The đề án row first, as every step does: a step that needs this file as its evidence (acceptance
+    # minutes for «Nghiệm thu») and this deletion are ordered, so the rule below sees the step if it
+    # was taken — the file is never removed from under a step taken at the same moment.
+    DeAn.objects.select_for_update().filter(pk=de_an_id).values_list("pk", flat=True).first()
     try:
         attachment = Attachment.objects.select_for_update(of=("self",)).select_related("de_an").get(pk=pk)
     except Attachment.DoesNotExist as exc:

@@ -113,3 +113,59 @@ def test_code_sequence_is_unique_and_readable():
 
     CodeSequence.objects.filter(prefix="KCQG-2026-24").update(last=3)
     assert services.de_an_create(actor=u.centre, name="Đề án 5", level="kcqg", plan_year=2026).code == "KCQG-2026-24-0005"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_the_acceptance_minutes_while_the_step_is_taken_never_leaves_a_step_without_them(settings, tmp_path):
+    """An administrator deletes the minutes while the Sở clicks «Nghiệm thu». Before, the deletion locked
+    only the file's row: both passed their checks and the đề án ended accepted with no minutes. Now the
+    deletion takes the đề án's lock first, as every step does: one of the two waits for the other."""
+    _needs_postgres()
+    from projects.models import Attachment
+
+    from .factories import ACCEPTED_ON, pdf_file
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    u = make_users()
+    d = advance(ready_de_an(u.centre), "in_implementation", u)
+    minutes = services.attachment_add(actor=u.province, de_an=d, file=pdf_file(), kind="acceptance_minutes")
+    checked, go = threading.Event(), threading.Event()
+    real_audit = services._attachment_audit
+    results = {}
+
+    def paused_audit(*args, **kwargs):  # the deletion has passed its rule check and holds its locks
+        checked.set()
+        go.wait(10)
+        return real_audit(*args, **kwargs)
+
+    def run(name, func):
+        try:
+            results[name] = ("ok", func())
+        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+            results[name] = ("error", exc)
+        finally:
+            connections.close_all()
+
+    services._attachment_audit = paused_audit
+    try:
+        deleter = threading.Thread(target=run, args=("delete", lambda: services.attachment_delete(
+            actor=u.admin, attachment=minutes.pk)))
+        deleter.start()
+        assert checked.wait(10)
+        accepter = threading.Thread(target=run, args=("accept", lambda: services.de_an_accept(
+            actor=u.province, de_an=d.pk, accepted_on=ACCEPTED_ON)))
+        accepter.start()
+        accepter.join(1.0)
+        assert accepter.is_alive(), results  # waits for the deletion's lock on the đề án
+        go.set()
+        deleter.join(20)
+        accepter.join(20)
+    finally:
+        services._attachment_audit = real_audit
+        go.set()
+    assert results["delete"][0] == "ok", results
+    assert results["accept"][0] == "error" and isinstance(results["accept"][1], WorkflowError), results
+    row = DeAn.objects.get(pk=d.pk)
+    assert row.status == Status.IN_IMPLEMENTATION
+    assert not Attachment.objects.filter(de_an=d, kind="acceptance_minutes").exists()
+    assert not Transition.objects.filter(de_an=d, action="accept").exists()
