@@ -263,6 +263,10 @@ class TransitionForm(NoControlCharactersMixin, forms.Form):
     service (their refusals come back as messages)."""
 
     action = forms.CharField(widget=forms.HiddenInput)
+    # The đề án's revision when the page was opened: a form sent again after the đề án moved on (back
+    # button, a second tab, the same request after a return-and-resubmit round) is refused, not applied
+    # to a state its sender never saw. Optional: a client without it is checked by the workflow alone.
+    revision = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=0)
     comment = forms.CharField(label=_("Ý kiến, lý do"), required=False, max_length=5000,
                               widget=forms.Textarea(attrs={"rows": 2}))
     decision_number = forms.CharField(label=_("Số quyết định"), required=False, max_length=50)

@@ -513,7 +513,15 @@ def de_an_transition(request, pk):
     if not form.is_valid():
         return _transition_refused(request, de_an, action, form)
     try:
-        _run_transition(request.user, de_an, action, form.cleaned_data)
+        if form.cleaned_data.get("revision") is None:
+            _run_transition(request.user, de_an, action, form.cleaned_data)
+        else:
+            with transaction.atomic():  # compared under the đề án's lock, which the step then takes again
+                stale = _stale_transition_message(de_an, action, form.cleaned_data["revision"])
+                if stale:
+                    messages.error(request, stale)
+                    return redirect("projects:detail", pk=de_an.pk)
+                _run_transition(request.user, de_an, action, form.cleaned_data)
     except services.WorkflowError as exc:
         for message in exc.messages:
             form.add_error(None, message)
@@ -522,6 +530,17 @@ def de_an_transition(request, pk):
     messages.success(request, _("Đã %(a)s đề án %(c)s. Trạng thái mới: %(s)s.") % {
         "a": workflow.ACTION_LABELS[action], "c": de_an.code, "s": Status(de_an.status).label})
     return redirect("projects:detail", pk=de_an.pk)
+
+
+def _stale_transition_message(de_an, action, loaded):
+    """The refusal of a workflow form sent for revision ``loaded`` when the đề án has moved on since
+    (locks the đề án row); "" when it has not."""
+    revision, status = DeAn.objects.select_for_update().filter(pk=de_an.pk).values_list("revision", "status").get()
+    if revision == loaded:
+        return ""
+    return _("Đề án %(c)s đã thay đổi sau khi bạn mở trang (trạng thái hiện nay: %(s)s). Thao tác «%(a)s» chưa được "
+             "thực hiện; hãy xem lại đề án rồi làm lại nếu vẫn cần.") % {
+        "c": de_an.code, "s": Status(status).label, "a": workflow.ACTION_LABELS[action]}
 
 
 def _transition_refused(request, de_an, action, form):

@@ -521,6 +521,37 @@ def test_submit_forward_return_with_comment(users, client_as):
     assert de_an.status == "returned"
 
 
+def test_a_workflow_form_sent_again_after_the_de_an_moved_on_is_refused(users, client_as):
+    """The centre asks for an adjustment, the reviewer decides it, the centre's browser sends the same
+    form again (back button, a second tab): before, a second adjustment request was created."""
+    import re
+
+    from projects.models import Adjustment, Transition
+
+    de_an = advance(ready_de_an(users.centre), "in_implementation", users)
+    url = reverse("projects:transition", args=[de_an.pk])
+    centre = client_as(users.centre)
+    page = centre.get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    panel = page[page.index('name="action" value="request_adjustment"'):]
+    (revision,) = re.findall(r'name="revision" value="(\d+)"', panel[:400])
+    assert int(revision) == DeAn.objects.get(pk=de_an.pk).revision
+    form = {"action": "request_adjustment", "revision": revision, "comment": "Kéo dài do thiết bị về muộn",
+            "extension": "on", "new_end_date": "2028-06-30"}
+    assert centre.post(url, form).status_code == 302
+    services.de_an_reject_adjustment(actor=users.reviewer, de_an=de_an, comment="Không đủ căn cứ")
+    count = Transition.objects.filter(de_an=de_an).count()
+    response = client_as(users.centre).post(url, form, follow=True)
+    body = response.content.decode()
+    assert f"Đề án {de_an.code} đã thay đổi sau khi bạn mở trang (trạng thái hiện nay: Đang thực hiện)." in body
+    assert "Thao tác «đề nghị điều chỉnh» chưa được thực hiện" in body
+    assert Adjustment.objects.filter(de_an=de_an).count() == 1
+    assert Transition.objects.filter(de_an=de_an).count() == count
+    # With the page opened now, the same request goes through.
+    fresh = {**form, "revision": str(DeAn.objects.get(pk=de_an.pk).revision)}
+    assert client_as(users.centre).post(url, fresh).status_code == 302
+    assert Adjustment.objects.filter(de_an=de_an).count() == 2
+
+
 def test_approve_draft_is_refused_with_reason(users, client_as):
     de_an = ready_de_an(users.centre)
     before = snapshot(de_an)

@@ -64,7 +64,7 @@ def test_implementation_adjustment_acceptance_settlement(users):
         services.de_an_approve_adjustment(actor=users.reviewer, de_an=d)
     assert DeAn.objects.get(pk=d.pk).status == Status.ADJUSTMENT_REQUESTED
     d = services.de_an_approve_adjustment(actor=users.reviewer, de_an=d, decision_number="88/QĐ-BCT",
-                                          decision_date=date(2027, 12, 1))
+                                          decision_date=date(2026, 11, 2))
     assert d.end_date == date(2028, 6, 30)
     # Reject an adjustment (reason required).
     services.de_an_request_adjustment(actor=users.province, de_an=d, reason="Đổi đơn vị phối hợp")
