@@ -801,9 +801,17 @@ def de_an_edit(request, pk):
                           errors=[_("Thiếu phiên bản của hồ sơ; hãy tải lại trang rồi sửa lại.")])
     try:
         with transaction.atomic():
+            # The same form sent twice (a double click on «Lưu»): the second send is told the first one
+            # saved, instead of being refused as a conflict with the user's own save.
+            claim = submissions.claim(request)
             beneficiaries = _beneficiaries_from(user, ben_formset, de_an.current_province)
             de_an = services.de_an_update(actor=user, de_an=de_an, revision=revision, beneficiaries=beneficiaries,
                                           budget_lines=_lines_from(line_formset), **form.service_fields())
+            claim.done(reverse("projects:detail", args=[de_an.pk]))
+    except submissions.AlreadySubmitted:
+        messages.info(request, _("Đề án %(c)s đã được lưu ở lần gửi trước; lần gửi lại không thay đổi gì thêm.")
+                      % {"c": de_an.code})
+        return redirect("projects:detail", pk=de_an.pk)
     except services.ConflictError as exc:
         return _form_page(request, form, ben_formset, line_formset, de_an=de_an, status=409, errors=exc.messages)
     except services.WorkflowError as exc:

@@ -413,6 +413,25 @@ def test_edit_saves_and_second_save_gets_conflict(users, client_as):
     assert de_an.name == "Tên mới của người thứ nhất"
 
 
+def test_a_double_click_on_save_is_told_it_saved_not_that_it_failed(users, client_as):
+    """The second of two identical sends used to get 409 «Thay đổi của bạn chưa được lưu» although the
+    first had saved it; the form's one-time key now tells the two apart from a real conflict."""
+    de_an = ready_de_an(users.centre)
+    c = client_as(users.centre)
+    data = {**_edit_data(de_an, name="Tên mới"), "submission_key": "a" * 32}
+    first = c.post(reverse("projects:edit", args=[de_an.pk]), data)
+    second = c.post(reverse("projects:edit", args=[de_an.pk]), data, follow=True)
+    assert first.status_code == 302 and second.status_code == 200
+    body = second.content.decode()
+    assert f"Đề án {de_an.code} đã được lưu ở lần gửi trước; lần gửi lại không thay đổi gì thêm." in body
+    assert "chưa được lưu" not in body
+    de_an.refresh_from_db()
+    assert de_an.name == "Tên mới" and de_an.revision == int(data["revision"]) + 1
+    # A different form (another key) loaded before the save is still a conflict.
+    stale = {**data, "submission_key": "b" * 32, "name": "Tên khác"}
+    assert c.post(reverse("projects:edit", args=[de_an.pk]), stale).status_code == 409
+
+
 def test_edit_to_a_year_without_programme_is_refused_on_the_form(users, client_as):
     de_an = ready_de_an(users.centre)
     before = snapshot(de_an)
