@@ -6,15 +6,52 @@
    (HTML-escaped) attribute text, so a quote in a translation cannot break it. */
 (function () {
   "use strict";
+  /* A button that acts on ticked rows says how many: data-confirm-count names the checkboxes (those of
+     the button's form, also when they sit outside it with form="…"), data-confirm-template is the
+     question with {n} (their number) and {so} (the value of the field data-confirm-number names), and
+     data-confirm-none is said instead of asking when nothing is ticked. */
+  function countedQuestion(button, form) {
+    var name = button.getAttribute("data-confirm-count");
+    if (!name) { return null; }
+    var n = 0;
+    var boxes = document.querySelectorAll("input[type=checkbox][name='" + name + "']");
+    for (var i = 0; i < boxes.length; i++) {
+      if (boxes[i].checked && boxes[i].form === form) { n++; }
+    }
+    if (n === 0) { return {none: button.getAttribute("data-confirm-none")}; }
+    var field = document.getElementById(button.getAttribute("data-confirm-number") || "");
+    var number = field && field.value.trim() ? field.value.trim() : "…";
+    return {question: button.getAttribute("data-confirm-template").replace("{n}", String(n)).replace("{so}", number)};
+  }
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var button = event.submitter;
     var question = (button && button.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    var counted = button ? countedQuestion(button, form) : null;
+    if (counted && counted.none) {
+      window.alert(counted.none);
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    if (counted) { question = counted.question; }
     if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
     }
   }, true);
+  /* A header checkbox data-select-all="ids" (data-select-form="…": only the boxes of that form) ticks or
+     clears every box of that name on the page. */
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    var name = all.getAttribute && all.getAttribute("data-select-all");
+    if (!name) { return; }
+    var formId = all.getAttribute("data-select-form");
+    var boxes = document.querySelectorAll("input[type=checkbox][name='" + name + "']");
+    for (var i = 0; i < boxes.length; i++) {
+      if (!formId || (boxes[i].form && boxes[i].form.id === formId)) { boxes[i].checked = all.checked; }
+    }
+  });
 })();
 
 /* Charts (dashboards/charts.py) are images: role="img" with a title and a description, so a screen
