@@ -17,6 +17,7 @@ Follow-up of a recommendation::
       ^            (answering again updates the report)        │                            │
       └──────────────── reopen with a comment (ministry) ──────┴────────────────────────────┘
 """
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -339,6 +340,7 @@ class RecommendationInput:
     deadline: date | None = None
     id: int | None = None
     delete: bool = False
+    row: int | None = None  # its line in the form (1, 2 …), named in its errors; else its place in the list
 
 
 def _record_clean(*, de_an, mission, inspected_on, fields, recommendations):
@@ -363,18 +365,26 @@ def _record_clean(*, de_an, mission, inspected_on, fields, recommendations):
             errors["inspected_on"] = _("Ngày kiểm tra phải trong thời gian của đoàn (%(a)s – %(b)s).") % {
                 "a": format_date(mission.start_date), "b": format_date(mission.end_date)}
     recs = [r if isinstance(r, RecommendationInput) else RecommendationInput(**r) for r in (recommendations or [])]
-    recs = [RecommendationInput(_text(r.text), r.deadline, r.id, bool(r.delete)) for r in recs
+    recs = [RecommendationInput(_text(r.text), r.deadline, r.id, bool(r.delete), r.row or i) for i, r in enumerate(recs, 1)
             if r.id or _text(r.text)]
+    # Every row's error, each naming its row; ``params`` (row, field) let a form mark the row's field.
+    row_errors = []
     for r in recs:
         if r.delete:
             continue
         if not r.text:
-            errors["recommendations"] = _("Kiến nghị không được để trống nội dung.")
+            row_errors.append(ValidationError(_("Kiến nghị %(n)s: không được để trống nội dung."), code="recommendation",
+                                              params={"n": r.row, "field": "text"}))
         elif r.deadline is None:
-            errors["recommendations"] = _("Kiến nghị «%(t)s» cần có thời hạn thực hiện.") % {"t": r.text[:60]}
+            row_errors.append(ValidationError(_("Kiến nghị %(n)s («%(t)s»): cần có thời hạn thực hiện."),
+                                              code="recommendation", params={"n": r.row, "t": r.text[:60], "field": "deadline"}))
         elif inspected_on and r.deadline < inspected_on:
-            errors["recommendations"] = _("Thời hạn của kiến nghị «%(t)s» (%(d)s) không được trước ngày kiểm tra %(k)s.") % {
-                "t": r.text[:60], "d": format_date(r.deadline), "k": format_date(inspected_on)}
+            row_errors.append(ValidationError(
+                _("Kiến nghị %(n)s («%(t)s»): thời hạn %(d)s không được trước ngày kiểm tra %(k)s."), code="recommendation",
+                params={"n": r.row, "t": r.text[:60], "d": format_date(r.deadline), "k": format_date(inspected_on),
+                        "field": "deadline"}))
+    if row_errors:
+        errors["recommendations"] = row_errors
     if errors:
         raise ValidationError(errors)
     return recs
@@ -638,7 +648,7 @@ def inspection_attachment_add(*, actor, record, file, description="", name=None)
     file.seek(0)
     head = file.read(16)
     file.seek(0)
-    if not any(head.startswith(m) for m in magics):
+    if not any(m.match(head) if isinstance(m, re.Pattern) else head.startswith(m) for m in magics):
         raise ValidationError({"file": _("Nội dung tệp «%(n)s» không đúng định dạng %(e)s.") % {"n": original, "e": ext.upper()}})
     with transaction.atomic():
         attachment = InspectionAttachment(

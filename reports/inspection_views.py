@@ -63,12 +63,13 @@ def _apply_errors(form, err):
         form.add_error(None, err.messages)
 
 
-def _save_edit(request, form, save, done_url, saved_message):
+def _save_edit(request, form, save, done_url, saved_message, apply_errors=None):
     """Run ``save(revision)`` (a service update) for a valid edit form. Saved, or the same form sent
     already (its key claimed: a double click, the back button and «Lưu» again): the redirect to
     ``done_url``, with ``saved_message`` or the already-sent message. Otherwise the status to show the
     form again with, everything typed kept and the reason on the form: 409 when someone saved in between
-    (``svc.ConflictError``), 400 otherwise."""
+    (``svc.ConflictError``), 400 otherwise. ``apply_errors(form, err)``: how a ValidationError is put on
+    the page (default ``_apply_errors``)."""
     revision = form.cleaned_data.get("revision")
     if revision is None:
         form.add_error(None, _("Thiếu phiên bản của hồ sơ; hãy tải lại trang rồi sửa lại."))
@@ -85,7 +86,7 @@ def _save_edit(request, form, save, done_url, saved_message):
         form.add_error(None, str(err))
         return 409
     except ValidationError as err:
-        _apply_errors(form, err)
+        (apply_errors or _apply_errors)(form, err)
         return 400
     messages.success(request, saved_message)
     return redirect(done_url)
@@ -308,12 +309,23 @@ def _record_or_404(request, record_id):
 
 def _recommendation_inputs(formset):
     rows = []
-    for data in formset.cleaned_data:
+    for row, data in enumerate(formset.cleaned_data, 1):
         if not data or (not data.get("id") and not (data.get("text") or "").strip()):
             continue
         rows.append(svc.RecommendationInput(text=data.get("text") or "", deadline=data.get("deadline"),
-                                            id=data.get("id"), delete=bool(data.get("delete"))))
+                                            id=data.get("id"), delete=bool(data.get("delete")), row=row))
     return rows
+
+
+def _apply_record_errors(form, recs, err):
+    """``_apply_errors``, and each recommendation row's error also marked on that row's field (the
+    service names the row and the field in the error's params)."""
+    _apply_errors(form, err)
+    for e in getattr(err, "error_dict", {}).get("recommendations", []):
+        params = e.params if isinstance(e.params, dict) else {}
+        row, field = params.get("n"), params.get("field")
+        if isinstance(row, int) and 1 <= row <= len(recs.forms) and field in recs.forms[row - 1].fields:
+            recs.forms[row - 1].add_error(field, e)
 
 
 def _record_form_page(request, record=None):
@@ -364,7 +376,8 @@ def _record_form_page(request, record=None):
             status = _save_edit(request, form, lambda revision: svc.inspection_record_update(
                 actor=request.user, record=record, revision=revision, inspected_on=inspected_on,
                 recommendations=_recommendation_inputs(recs), **values),
-                reverse("reports:inspection_record", args=[record.pk]), _("Đã lưu biên bản kiểm tra."))
+                reverse("reports:inspection_record", args=[record.pk]), _("Đã lưu biên bản kiểm tra."),
+                apply_errors=lambda form, err: _apply_record_errors(form, recs, err))
             if not isinstance(status, int):
                 return status
         else:
@@ -379,7 +392,7 @@ def _record_form_page(request, record=None):
                 messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
                 return redirect(sent.url or reverse("reports:inspection_records"))
             except ValidationError as err:
-                _apply_errors(form, err)
+                _apply_record_errors(form, recs, err)
             else:
                 messages.success(request, _("Đã lập biên bản kiểm tra."))
                 return redirect("reports:inspection_record", record_id=record.pk)
@@ -443,6 +456,16 @@ def _recommendation_or_404(request, recommendation_id):
     return rec
 
 
+def _answer_initial(rec):
+    """The answer form as last sent: its text and, while that answer stands (answered), its date — not
+    today's, so sending it again unchanged does not move the reported date. Reopened (open again), a
+    new report is due: its date starts at today."""
+    initial = {"response": rec.response}
+    if rec.responded_at and rec.status == FollowUp.ANSWERED:
+        initial["responded_on"] = timezone.localdate(rec.responded_at)
+    return initial
+
+
 def _recommendation_page(request, rec, *, answer=None, close=None, reopen=None, status=200):
     rec.overdue = rec.is_overdue()
     return render(request, T + "recommendation_detail.html", {
@@ -450,7 +473,7 @@ def _recommendation_page(request, rec, *, answer=None, close=None, reopen=None, 
         "can_answer": bool(can(request.user, "inspection.answer", rec)),
         "can_close": bool(can(request.user, "inspection.close", rec)),
         "can_reopen": bool(can(request.user, "inspection.reopen", rec)),
-        "answer_form": answer or AnswerForm(initial={"response": rec.response}),
+        "answer_form": answer or AnswerForm(initial=_answer_initial(rec)),
         "close_form": close or CloseForm(), "reopen_form": reopen or ReopenForm(),
     }, status=status)
 

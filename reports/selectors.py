@@ -629,4 +629,21 @@ def job_for_user(user, pk):
     return visible_jobs_for(user).filter(pk=pk).first()
 
 
-__all__ = ["report_context", "visible_jobs_for", "job_for_user", "ReportJob"]
+def with_records(user, jobs):
+    """``jobs`` as a list, each biên bản job given ``record``: the inspection record it prints (its đề án
+    code and inspection date tell two «Biên bản kiểm tra 2026 Bắc Ninh» apart), in one query; None for
+    other kinds, or a record since deleted or not visible to ``user``."""
+    from khuyencong.access import visible_inspection_records
+
+    jobs = list(jobs)
+    ids = {job.target_id for job in jobs if job.kind == ReportKind.RECORD and job.target_id}
+    records = {}
+    if ids:
+        records = (visible_inspection_records(user).select_related("de_an").only("pk", "inspected_on", "de_an__code")
+                   .in_bulk(ids))
+    for job in jobs:
+        job.record = records.get(job.target_id) if job.kind == ReportKind.RECORD else None
+    return jobs
+
+
+__all__ = ["report_context", "visible_jobs_for", "job_for_user", "with_records", "ReportJob"]

@@ -24,6 +24,7 @@ def _job_list(request, form, *, status=200):
     jobs = selectors.job_list(request.user, kind=filters.get("kind") or None, year=filters.get("year"),
                               status=filters.get("status") or None)
     page, query = paginate(request, jobs, JOBS_PER_PAGE)
+    page.object_list = selectors.with_records(request.user, page.object_list)
     return render(request, "reports/job_list.html", {
         "form": form, "filter_form": filter_form, "page": page, "query_no_page": query,
         "filtered": bool(filters and any(filters.values())),
@@ -74,7 +75,7 @@ def _job_or_404(request, pk):
 @require_GET
 def job_detail(request, pk):
     job = _job_or_404(request, pk)
-    return render(request, "reports/job_detail.html", {"job": job})
+    return render(request, "reports/job_detail.html", {"job": selectors.with_records(request.user, [job])[0]})
 
 
 @login_required

@@ -44,6 +44,16 @@ def test_inspection_journey(live_server, page, screenshot_dir):
     page.get_by_role("link", name="Đoàn kiểm tra số 1").click()
     expect(page.get_by_role("cell", name="Phó Cục trưởng")).to_be_visible()
     shot("mission")
+    # The mission form: Enter in the đề án filter filters; Enter in the name saves (it did press «Lọc»).
+    page.goto(f"{live_server.url}/bao-cao/kiem-tra/doan/{mission.pk}/sua/")
+    page.get_by_label("Đề án kế hoạch năm").fill("2026")
+    page.get_by_label("Đề án kế hoạch năm").press("Enter")
+    expect(page.locator(".de-an-filter [role=status]")).to_contain_text("Đã lọc danh sách đề án. Đoàn kiểm tra chưa được lưu.")
+    page.get_by_label("Tên đoàn").fill("Đoàn kiểm tra số 1 (Bắc Ninh)")
+    page.get_by_label("Tên đoàn").press("Enter")
+    expect(page.locator(".msg-success")).to_contain_text("Đã lưu đoàn kiểm tra.")
+    mission.refresh_from_db()
+    assert mission.name == "Đoàn kiểm tra số 1 (Bắc Ninh)" and set(mission.de_an.all()) == {d1, d2}
     page.get_by_role("link", name="Lập biên bản").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Lập biên bản kiểm tra")
     shot("record-form")
@@ -67,7 +77,7 @@ def test_inspection_journey(live_server, page, screenshot_dir):
 
     _login(page, live_server, reviewer, "/bao-cao/kiem-tra/kien-nghi/?status=answered")
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Đóng").first.click()
+    page.get_by_role("button", name="Đóng kiến nghị").first.click()
     expect(page.locator(".msg-success")).to_contain_text("Đã đóng kiến nghị")
     shot("recommendations-reviewer")
     rec = Recommendation.objects.get(text__startswith="Hoàn thành lắp đặt")

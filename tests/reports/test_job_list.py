@@ -99,3 +99,73 @@ def test_queries_do_not_grow_with_the_jobs(client, users, bac_ninh, django_asser
         _job(ReportKind.PROVINCE, 2000 + i, province=bac_ninh)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("reports:job_list"))
+
+
+# --- biên bản jobs: which record, and no data grouping ------------------------------------------------------
+
+def _record_job(record, status=JobStatus.DONE):
+    n = ReportJob.objects.count()
+    return ReportJob.objects.create(kind=ReportKind.RECORD, year=record.inspected_on.year, status=status,
+                                    province=record.de_an.current_province, target_id=record.pk,
+                                    request_key=f"record:{record.pk}:{n}", file=f"bao-cao/{n}.pdf" if status == JobStatus.DONE else "")
+
+
+@pytest.fixture
+def two_records(users):
+    from datetime import date
+
+    from tests.reports import inspection_factories as f
+
+    d1, d2 = f.de_an("24"), f.de_an("24")
+    plan = f.plan(users["reviewer"])
+    mission = f.mission(users["reviewer"], plan, [d1, d2])
+    return (f.record(users["reviewer"], d1, mission, inspected_on=date(2026, 3, 10)),
+            f.record(users["reviewer"], d2, mission, inspected_on=date(2026, 3, 12)))
+
+
+def test_two_bien_ban_jobs_of_one_province_and_year_are_told_apart(client, users, two_records):
+    first, second = two_records
+    jobs = [_record_job(first), _record_job(second)]
+    for user in (users["reviewer"], users["bac_ninh"]):
+        client.force_login(user)
+        body = client.get(reverse("reports:job_list")).content.decode()
+        assert f"Đề án {first.de_an.code}, kiểm tra ngày 10/03/2026" in body
+        assert f"Đề án {second.de_an.code}, kiểm tra ngày 12/03/2026" in body
+        assert f"Tải PDF: Biên bản kiểm tra đề án {first.de_an.code} ngày 10/03/2026" in body
+        assert all(reverse("reports:job_detail", args=[job.pk]) in body for job in jobs)
+
+
+def test_a_bien_ban_job_names_its_record_and_no_data_grouping(client, users, two_records, bac_ninh):
+    first, _ = two_records
+    job = _record_job(first)
+    client.force_login(users["bac_ninh"])
+    body = client.get(reverse("reports:job_detail", args=[job.pk])).content.decode()
+    assert "Nhóm số liệu" not in body and "Theo tỉnh" not in body
+    assert f"Đề án {first.de_an.code}, kiểm tra ngày 10/03/2026" in body
+    assert reverse("reports:inspection_record", args=[first.pk]) in body
+    # Other reports still say how their figures are grouped.
+    province = _job(ReportKind.PROVINCE, 2025, province=bac_ninh)
+    assert "Nhóm số liệu" in client.get(reverse("reports:job_detail", args=[province.pk])).content.decode()
+
+
+def test_a_deleted_record_leaves_its_job_listed(client, users, two_records):
+    first, _ = two_records
+    job = _record_job(first, status=JobStatus.FAILED)
+    first.recommendations.all().delete()
+    first.delete()
+    client.force_login(users["reviewer"])
+    assert reverse("reports:job_detail", args=[job.pk]) in client.get(reverse("reports:job_list")).content.decode()
+    assert client.get(reverse("reports:job_detail", args=[job.pk])).status_code == 200
+
+
+def test_bien_ban_jobs_cost_one_query_per_page(client, users, two_records, django_assert_max_num_queries):
+    client.force_login(users["reviewer"])
+    _record_job(two_records[0])
+    client.get(reverse("reports:job_list"))
+    with django_assert_max_num_queries(30) as few:
+        client.get(reverse("reports:job_list"))
+    for _ in range(12):
+        for record in two_records:
+            _record_job(record)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(reverse("reports:job_list"))

@@ -561,3 +561,19 @@ def test_historical_appendix_lists_each_recorded_province_once_with_its_subtotal
     text = " ".join(pdf_text(job.file.path).split())
     for g in groups:
         assert text.count(f"{g['province'].full_name} ({len(g['rows'])})") == 1
+
+
+def test_section_ii_labels_its_first_column_as_the_content_code(users, media_root, no_dispatch):
+    """Its rows carry the activity codes («1, 3» when no đề án has content 2): the column says «Mã nội
+    dung», not «TT», so a missing code does not read as a missing row."""
+    build_year(year=2025, n_de_an=12, n_records=0)
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    html = services.report_html(job)
+    section = html.split("II. Đề án theo nội dung hoạt động", 1)[1].split("III. Đề án theo tỉnh", 1)[0]
+    assert "<th>Mã nội dung</th>" in section and "<th>TT</th>" not in section
+    text = " ".join(pdf_text(job.file.path).split())
+    section_text = text.split("II. ĐỀ ÁN THEO NỘI DUNG HOẠT ĐỘNG", 1)[1].split("III. ĐỀ ÁN THEO TỈNH", 1)[0]
+    assert "Mã nội" in section_text and "TT " not in section_text
