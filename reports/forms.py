@@ -41,8 +41,20 @@ class ReportRequestForm(NoControlCharactersMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 
+    # Which report kinds each field is for: portal.js hides a field (its .field box) while «Loại báo cáo»
+    # is another kind; without JavaScript every field shows, and the server ignores what a kind does
+    # not use (the help texts say which kind a field is for).
+    SHOWN_FOR = {
+        "year": (ReportKind.NATIONAL, ReportKind.PROVINCE, ReportKind.PLAN),
+        "province": (ReportKind.PROVINCE,),
+        "grouping": (ReportKind.NATIONAL, ReportKind.PROVINCE),
+        "record": (ReportKind.RECORD,),
+    }
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, kinds in self.SHOWN_FOR.items():
+            self.fields[name].widget.attrs["data-show-when"] = "kind=" + " ".join(kinds)
         self.fields["year"].initial = timezone.localdate().year - 1
         # Only the records the user may see are offered (and accepted): a forged id is a field error.
         self.fields["record"].queryset = (

@@ -107,3 +107,36 @@
     }
   });
 })();
+
+/* A form field shown only for some values of another field of its form: data-show-when="kind=national
+   province" on the control hides its .field box (the hidden attribute: also out of the accessibility
+   tree) while the form's «kind» has another value. Without JavaScript every field shows. */
+(function () {
+  "use strict";
+  function update(form) {
+    var dependants = form.querySelectorAll("[data-show-when]");
+    for (var i = 0; i < dependants.length; i++) {
+      var rule = dependants[i].getAttribute("data-show-when").split("=");
+      var control = form.elements[rule[0]];
+      var box = dependants[i].closest(".field") || dependants[i];
+      if (!control) { continue; }
+      box.hidden = (rule[1] || "").split(" ").indexOf(control.value) === -1;
+    }
+  }
+  function updateAll() {
+    var forms = document.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].querySelector("[data-show-when]")) { update(forms[i]); }
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.querySelector("[data-show-when]")) { update(form); }
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", updateAll);
+  } else {
+    updateAll();
+  }
+  window.addEventListener("pageshow", updateAll);  /* a page shown again from the back/forward cache */
+})();
