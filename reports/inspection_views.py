@@ -364,6 +364,11 @@ def _record_form_page(request, record=None):
     form = InspectionRecordForm(data, initial=initial, de_an_queryset=de_an_qs,
                                 fixed_de_an=record.de_an if record else None)
     recs = RecommendationFormSet(data, initial=recs_initial, prefix="recs")
+    if mission is not None and mission.follow_up_deadline:
+        # New recommendations are due when the mission asked for the remedial report; a row left without
+        # text is ignored whatever its date.
+        for extra in recs.forms[len(recs_initial):]:
+            extra.fields["deadline"].initial = mission.follow_up_deadline
     locked = {r.pk for r in record.recommendations.all() if r.status != FollowUp.OPEN} if record else set()
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid() and recs.is_valid():

@@ -211,6 +211,25 @@ def test_record_create_and_edit_via_pages(client, people, world):
     assert record.place == "Cơ sở chè (sửa)" and record.conclusion == "violations" and not record.recommendations.exists()
 
 
+def test_new_recommendation_rows_are_due_when_the_mission_asked_for_the_remedial_report(client, people, world):
+    import re
+
+    mission = world["mission"]
+    Mission.objects.filter(pk=mission.pk).update(follow_up_deadline=date(2026, 9, 30))
+    _login(client, people["reviewer"])
+    url = reverse("reports:inspection_record_create") + f"?mission={mission.pk}"
+    page = client.get(url).content.decode()
+    deadlines = re.findall(r'name="recs-\d-deadline"[^>]*value="([^"]*)"', page)
+    assert deadlines == ["30/09/2026", "30/09/2026"]
+    # A row given a text keeps the date; the row left empty is ignored, whatever its date.
+    data = {"de_an": world["d2"].pk, "inspected_on": "2026-03-15", "place": "Cơ sở chè", "conclusion": "on_schedule",
+            "recs-TOTAL_FORMS": 2, "recs-INITIAL_FORMS": 0, "recs-0-text": "Bổ sung hồ sơ",
+            "recs-0-deadline": "30/09/2026", "recs-1-text": "", "recs-1-deadline": "30/09/2026"}
+    assert client.post(url, data).status_code == 302
+    (rec,) = InspectionRecord.objects.get(de_an=world["d2"]).recommendations.all()
+    assert (rec.text, rec.deadline) == ("Bổ sung hồ sơ", date(2026, 9, 30))
+
+
 def test_home_panel_links_overdue_to_recommendation_page(client, people, world):
     _login(client, people["province"])
     body = client.get(reverse("home")).content.decode()
