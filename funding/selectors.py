@@ -116,7 +116,8 @@ def de_an_money(*, user, de_an_id):
     """The money view of one đề án ``user`` may see (raises DeAn.DoesNotExist otherwise). Every
     disbursement is listed, voided ones too (``voided_at`` set: shown struck through); the totals, in
     integer đồng, count only those not voided: advances, payments, settlement, paid (advances +
-    payments), remaining (approved − paid), committed. Three queries."""
+    payments), remaining (approved − paid; once settled, settled − paid), ceiling, committed. Three
+    queries."""
     from .models import source_for_level
 
     de_an = access.visible_de_an(user).select_related("current_province", "province").get(pk=de_an_id)
@@ -129,7 +130,9 @@ def de_an_money(*, user, de_an_id):
     counted = [d for d in disbursements if d.voided_at is None]
     totals = {kind: sum(d.amount for d in counted if d.kind == kind) for kind in DisbursementKind.values}
     paid = totals[DisbursementKind.ADVANCE] + totals[DisbursementKind.PAYMENT]
-    totals.update(paid=paid, remaining=approved - paid, committed=sum(c.amount for c in commitments))
+    # Once settled, what is left to pay is the settled amount less what was paid (services.payable_ceiling).
+    ceiling = de_an.settled_amount if de_an.status == "settled" and de_an.settled_amount is not None else approved
+    totals.update(paid=paid, remaining=ceiling - paid, ceiling=ceiling, committed=sum(c.amount for c in commitments))
     return DeAnMoney(de_an=de_an, source=source, approved=approved, commitments=commitments,
                      disbursements=disbursements, totals=totals)
 

@@ -1362,7 +1362,19 @@ class DisbursementRefused(ImportFailed):
 
 
 # A đề án's money can be paid out once it is approved, until it is settled or cancelled.
-PAYABLE_STATUSES = frozenset({"approved", "in_implementation", "adjustment_requested", "accepted"})
+# A settled đề án stays payable up to its settled amount: the settlement (quyết toán) fixes what the
+# state owes, and the rest of it is paid after the settlement, as the treasury does.
+PAYABLE_STATUSES = frozenset({"approved", "in_implementation", "adjustment_requested", "accepted", "settled"})
+
+
+def payable_ceiling(de_an):
+    """What may be paid out for ``de_an`` in all (advances + payments), in đồng, and the Vietnamese
+    name of that figure: the settled amount once settled, else the approved amount of its source."""
+    if de_an.status == "settled" and de_an.settled_amount is not None:
+        return de_an.settled_amount, _("kinh phí quyết toán")
+    source = source_for_level(de_an.level)
+    approved = (de_an.approved_national_amount if source == AllocationSource.NATIONAL else de_an.approved_local_amount)
+    return approved or 0, _("kinh phí được duyệt")
 
 
 def paid_amount(de_an):
@@ -1377,8 +1389,10 @@ def paid_amount(de_an):
 @transaction.atomic
 def disbursement_record(*, actor, de_an, kind, amount, date, document_number, note="", request_key=None):
     """Record an advance or a payment of a đề án's approved money. The total paid (advances +
-    payments) never exceeds the approved amount of the đề án's source; only for approved đề án not yet
-    settled or cancelled. A settlement is refused (``settlement_elsewhere_message``): it is written by
+    payments) never exceeds the approved amount of the đề án's source — once settled, its settled amount
+    (``payable_ceiling``: the rest of a settlement is paid after it); only for approved đề án not
+    cancelled. A document number already recorded for the đề án (case and spaces aside) is refused.
+    A settlement is refused (``settlement_elsewhere_message``): it is written by
     the đề án's «Quyết toán» step only (``settlement_record``). ``amount`` is
     integer đồng or Vietnamese text ("1.500.000"). The đề án row is locked, so two entries at once
     are checked one after the other. ``request_key`` (one per form shown): the same key again
@@ -1420,15 +1434,22 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
             _("Đề án %(code)s đang ở trạng thái «%(s)s»: chỉ ghi nhận giải ngân cho đề án đã được phê duyệt, chưa "
               "quyết toán hoặc hủy.") % {"code": de_an.code, "s": Status(de_an.status).label})
     source = source_for_level(de_an.level)
-    approved = (de_an.approved_national_amount if source == AllocationSource.NATIONAL else de_an.approved_local_amount) or 0
+    ceiling, ceiling_name = payable_ceiling(de_an)
     rows = list(Disbursement.objects.counted().filter(de_an=de_an).values_list("kind", "amount"))
     paid = sum(a for k, a in rows if k != DisbursementKind.SETTLEMENT)
-    if paid + amount > approved:
+    if paid + amount > ceiling:
         raise DisbursementRefused(
-            _("Tổng giải ngân %(p)s vượt kinh phí được duyệt %(b)s (đã giải ngân %(d)s, còn được giải ngân %(r)s).")
-            % {"p": format_dong(paid + amount), "b": format_dong(approved), "d": format_dong(paid),
-               "r": format_dong(max(approved - paid, 0))}
+            _("Tổng giải ngân %(p)s vượt %(what)s %(b)s (đã giải ngân %(d)s, còn được giải ngân %(r)s).")
+            % {"p": format_dong(paid + amount), "what": ceiling_name, "b": format_dong(ceiling), "d": format_dong(paid),
+               "r": format_dong(max(ceiling - paid, 0))}
         )
+    duplicate = _same_document(de_an, document_number)
+    if duplicate is not None:
+        raise DisbursementRefused(
+            _("Chứng từ số %(doc)s đã được ghi cho đề án này: %(kind)s %(amount)s ngày %(date)s. Một chứng từ chỉ ghi "
+              "một lần; nếu đây là khoản khác, hãy kiểm tra lại số chứng từ.")
+            % {"doc": duplicate.document_number, "kind": duplicate.get_kind_display().lower(),
+               "amount": format_dong(duplicate.amount), "date": format_date(duplicate.date)})
     disbursement = Disbursement.objects.create(
         de_an=de_an, kind=kind, source=source, amount=amount, date=date, document_number=document_number.strip()[:50],
         note=(note or "").strip()[:255], created_by=actor if getattr(actor, "pk", None) else None,
@@ -1438,10 +1459,41 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
     return disbursement
 
 
+def _document_key(number):
+    """A document number as compared for duplicates: case, spaces and dash forms do not count
+    («UNC-01/2026», «unc - 01 / 2026»)."""
+    text = "".join(str(number or "").split()).casefold()
+    return text.replace("–", "-").replace("—", "-")
+
+
+def _same_document(de_an, document_number):
+    """The counted advance or payment of ``de_an`` recorded under the same document number, if any."""
+    from .models import Disbursement, DisbursementKind
+
+    key = _document_key(document_number)
+    for row in (Disbursement.objects.counted().filter(de_an_id=de_an.pk)
+                .exclude(kind=DisbursementKind.SETTLEMENT).order_by("id")):
+        if _document_key(row.document_number) == key:
+            return row
+    return None
+
+
 def settlement_elsewhere_message():
     """Why the money page (``disbursement_record``, the entry form) takes no settlement."""
     return _("Quyết toán không ghi nhận ở trang giải ngân: kinh phí, ngày và số văn bản quyết toán được ghi ở bước "
              "«Quyết toán» của đề án.")
+
+
+def _commitment_to_settlement(de_an, settled):
+    """A settlement below the approved amount gives the rest of the commitment back to the province's
+    allocation (it will not be spent); the commitment keeps the settled amount."""
+    for commitment in Commitment.objects.select_for_update().filter(de_an_id=de_an.pk).order_by("pk"):
+        if commitment.amount <= settled:
+            continue
+        allocation = Allocation.objects.select_for_update().get(pk=commitment.allocation_id)
+        Allocation.objects.filter(pk=allocation.pk).update(committed=allocation.committed - (commitment.amount - settled))
+        commitment.amount = settled
+        commitment.save(update_fields=["amount", "updated_at"])
 
 
 @transaction.atomic
@@ -1472,6 +1524,7 @@ def settlement_record(*, actor, de_an, amount, date, document_number):
               "cho đúng số thực chi, rồi quyết toán.")
             % {"a": format_dong(int(amount)), "paid": format_dong(paid), "code": de_an.code,
                "diff": format_dong(paid - int(amount))})
+    _commitment_to_settlement(de_an, int(amount))
     disbursement = Disbursement.objects.create(
         de_an=de_an, kind=DisbursementKind.SETTLEMENT, source=source_for_level(de_an.level), amount=int(amount),
         date=date, document_number=document_number, created_by=actor if getattr(actor, "pk", None) else None,
@@ -1510,7 +1563,7 @@ def disbursement_void(*, actor, disbursement, reason):
     from khuyencong import access
     from projects.models import DeAn, Status
 
-    from .models import Disbursement
+    from .models import Disbursement, DisbursementKind
 
     reason = " ".join((reason or "").split())
     if not reason:
@@ -1528,7 +1581,11 @@ def disbursement_void(*, actor, disbursement, reason):
     if de_an.status not in PAYABLE_STATUSES:
         raise DisbursementRefused(
             _("Đề án %(code)s đang ở trạng thái «%(s)s»: chỉ hủy được khoản giải ngân của đề án đã được phê duyệt, "
-              "chưa quyết toán hoặc hủy.") % {"code": de_an.code, "s": Status(de_an.status).label})
+              "chưa hủy.") % {"code": de_an.code, "s": Status(de_an.status).label})
+    if row.kind == DisbursementKind.SETTLEMENT and de_an.status == "settled":
+        raise DisbursementRefused(
+            _("Khoản quyết toán của đề án %(code)s là kết quả của bước «Quyết toán»; không hủy được ở trang kinh phí.")
+            % {"code": de_an.code})
     row.voided_at = timezone.now()
     row.voided_by = actor if getattr(actor, "pk", None) else None
     row.void_reason = reason

@@ -302,10 +302,14 @@ def _money_page(request, money, decision, *, form=None, void_form=None, status=2
     de_an = money.de_an
     payable = de_an.status in services.PAYABLE_STATUSES
     record_reason = "" if decision else decision.reason
+    settled = de_an.status == "settled"
     if decision and form is None:
-        if payable:
+        if settled and money.totals["remaining"] <= 0:
+            record_reason = _("Đề án đã quyết toán và đã giải ngân đủ kinh phí quyết toán %(a)s: không còn gì để ghi.") % {
+                "a": format_dong(money.totals["ceiling"])}
+        elif payable:
             form = DisbursementForm(initial={"request_key": uuid.uuid4().hex})
-        else:  # settled or cancelled: the service would refuse, so no form — say why instead
+        else:  # cancelled: the service would refuse, so no form — say why instead
             record_reason = _("Đề án đang ở trạng thái «%(s)s»: không ghi nhận thêm giải ngân.") % {
                 "s": de_an.get_status_display()}
     can_void = bool(decision) and payable
@@ -313,7 +317,7 @@ def _money_page(request, money, decision, *, form=None, void_form=None, status=2
     sent = void_form.cleaned_data.get("disbursement") if void_form is not None and hasattr(void_form, "cleaned_data") else None
     placed = False
     for d in money.disbursements:
-        if can_void and d.voided_at is None:
+        if can_void and d.voided_at is None and not (settled and d.kind == "settlement"):
             if void_form is not None and d.pk == sent:
                 void_form.auto_id = f"void-{d.pk}-%s"
                 d.void_form, placed = void_form, True

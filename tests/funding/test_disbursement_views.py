@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from funding.models import Disbursement
-from funding.services import DisbursementRefused, disbursement_record
+from funding.services import DisbursementRefused, disbursement_record, disbursement_void
 from khuyencong.models import Province
 from tests.funding.factories import make_de_an, settle
 from tests.khuyencong.factories import admin_user, centre_user, province_user, reviewer
@@ -78,8 +78,24 @@ def test_sending_the_same_form_twice_records_once(client, de_an):
     assert Disbursement.objects.count() == 1
     assert "đã được ghi nhận trước đó" in client.get(url(de_an)).content.decode()
     # A new form (new key) records a second payment.
-    client.post(url(de_an), data(form_key(client.get(url(de_an))), kind="payment"))
+    client.post(url(de_an), data(form_key(client.get(url(de_an))), kind="payment", document_number="16/TT"))
     assert Disbursement.objects.count() == 2
+
+
+def test_a_document_number_is_recorded_once_per_de_an(client, de_an):
+    """«UNC-01/2026» entered again, also as «unc - 01/2026 », is refused with the first entry named."""
+    client.force_login(province_user("24"))
+    client.post(url(de_an), data(form_key(client.get(url(de_an))), document_number="UNC-01/2026"))
+    response = client.post(url(de_an), data(form_key(client.get(url(de_an))), kind="payment", amount="2.000.000",
+                                            document_number=" unc - 01/2026 "))
+    assert response.status_code == 400
+    assert ("Chứng từ số UNC-01/2026 đã được ghi cho đề án này: tạm ứng 1.500.000 đ ngày 05/03/2026."
+            in response.content.decode())
+    assert Disbursement.objects.count() == 1
+    # Once the first is voided (entered by mistake), the number may be used again.
+    disbursement_void(actor=admin_user(), disbursement=Disbursement.objects.get(), reason="Nhập nhầm loại")
+    client.post(url(de_an), data(form_key(client.get(url(de_an))), kind="payment", document_number="UNC-01/2026"))
+    assert Disbursement.objects.counted().get().kind == "payment"
 
 
 def test_the_same_key_from_the_service_returns_the_first_row(de_an):
@@ -135,15 +151,28 @@ def test_a_de_an_not_yet_approved_gets_no_disbursement(client):
     assert not Disbursement.objects.exists()
 
 
-def test_a_settled_de_an_shows_no_entry_form_and_refuses_a_forged_one(client, de_an):
-    settle(de_an, amount=APPROVED, day=date(2026, 11, 20))
+def test_a_settled_de_an_is_paid_up_to_its_settled_amount_after_the_settlement(client, de_an):
+    """The settlement fixes what the state owes; the rest of it is paid afterwards. Beyond it is refused,
+    and once all of it is paid the page says so instead of offering the form."""
+    disbursement_record(actor=admin_user(), de_an=de_an, kind="advance", amount=60_000_000, date=date(2026, 6, 1),
+                        document_number="1/TU")
+    settle(de_an, amount=90_000_000, day=date(2026, 11, 20))
     client.force_login(province_user("24"))
     page = client.get(url(de_an)).content.decode()
-    assert 'name="request_key"' not in page and "Ghi nhận giải ngân" not in page
-    assert "Đề án đang ở trạng thái «Đã quyết toán»: không ghi nhận thêm giải ngân." in page
-    response = client.post(url(de_an), data("1" * 32))
+    assert 'name="request_key"' in page and "30.000.000 đ" in page  # còn được giải ngân: 90 − 60 triệu
+    over = client.post(url(de_an), data(form_key(client.get(url(de_an))), kind="payment", amount="30.000.001",
+                                        document_number="2/TT"))
+    assert over.status_code == 400
+    assert "vượt kinh phí quyết toán 90.000.000 đ" in over.content.decode()
+    assert client.post(url(de_an), data(form_key(client.get(url(de_an))), kind="payment", amount="30.000.000",
+                                        document_number="2/TT")).status_code == 302
+    page = client.get(url(de_an)).content.decode()
+    assert 'name="request_key"' not in page
+    assert "Đề án đã quyết toán và đã giải ngân đủ kinh phí quyết toán 90.000.000 đ" in page
+    response = client.post(url(de_an), data("1" * 32, document_number="3/TT"))
     assert response.status_code == 400
-    assert list(Disbursement.objects.filter(de_an=de_an).values_list("kind", flat=True)) == ["settlement"]
+    assert sorted(Disbursement.objects.filter(de_an=de_an).values_list("kind", flat=True)) == [
+        "advance", "payment", "settlement"]
 
 
 def test_who_may_see_and_who_may_record(client, de_an):

@@ -115,19 +115,37 @@ def test_a_void_is_refused_when_already_voided():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("status", "label"), [("settled", "Đã quyết toán"), ("cancelled", "Đã hủy")])
-def test_a_void_is_refused_once_the_de_an_is_settled_or_cancelled(status, label):
+def test_a_void_is_refused_once_the_de_an_is_cancelled():
     from projects.models import DeAn
 
     de_an = _de_an()
     row = _record(de_an)
-    DeAn.objects.filter(pk=de_an.pk).update(status=status)
+    DeAn.objects.filter(pk=de_an.pk).update(status="cancelled")
     with pytest.raises(DisbursementRefused) as err:
         disbursement_void(actor=admin_user(), disbursement=row, reason="Nhập nhầm")
-    assert str(err.value) == (f"Đề án {de_an.code} đang ở trạng thái «{label}»: chỉ hủy được khoản giải ngân của đề án "
-                              "đã được phê duyệt, chưa quyết toán hoặc hủy.")
+    assert str(err.value) == (f"Đề án {de_an.code} đang ở trạng thái «Đã hủy»: chỉ hủy được khoản giải ngân của đề án "
+                              "đã được phê duyệt, chưa hủy.")
     assert Disbursement.objects.get(pk=row.pk).voided_at is None
     assert not AuditEvent.objects.filter(action="funding.disbursement_voided").exists()
+
+
+@pytest.mark.django_db
+def test_after_the_settlement_a_payment_may_be_voided_but_not_the_settlement():
+    """A payment made after the settlement and entered wrongly can be put right; the settlement row is
+    the «Quyết toán» step's own and stays."""
+    from tests.funding.factories import settle
+
+    de_an = _de_an()
+    row = _record(de_an)
+    settle(de_an, amount=APPROVED, day=date(2026, 11, 20))
+    voided = disbursement_void(actor=admin_user(), disbursement=row, reason="Nhập nhầm số tiền")
+    assert voided.voided_at is not None
+    settlement = Disbursement.objects.get(de_an=de_an, kind="settlement")
+    with pytest.raises(DisbursementRefused) as err:
+        disbursement_void(actor=admin_user(), disbursement=settlement, reason="Sai")
+    assert str(err.value) == (f"Khoản quyết toán của đề án {de_an.code} là kết quả của bước «Quyết toán»; không hủy "
+                              "được ở trang kinh phí.")
+    assert Disbursement.objects.get(pk=settlement.pk).voided_at is None
 
 
 @pytest.mark.django_db
@@ -234,18 +252,20 @@ def test_voiding_twice_is_refused_on_the_page(client):
 
 
 @pytest.mark.django_db
-def test_a_settled_de_an_offers_no_void_and_refuses_one(client):
-    from projects.models import DeAn
+def test_a_settled_de_an_offers_no_void_of_its_settlement_and_refuses_one(client):
+    from tests.funding.factories import settle
 
     de_an = _de_an()
     row = _record(de_an)
-    DeAn.objects.filter(pk=de_an.pk).update(status="settled")
+    settle(de_an, amount=APPROVED, day=date(2026, 11, 20))
+    settlement = Disbursement.objects.get(de_an=de_an, kind="settlement")
     client.force_login(province_user("24"))
-    assert 'name="disbursement"' not in client.get(money_url(de_an)).content.decode()
-    response = client.post(void_url(de_an), {"disbursement": row.pk, "reason": "Sai"})
+    page = client.get(money_url(de_an)).content.decode()
+    assert f'value="{row.pk}"' in page and f'value="{settlement.pk}"' not in page
+    response = client.post(void_url(de_an), {"disbursement": settlement.pk, "reason": "Sai"})
     assert response.status_code == 400
-    assert "chỉ hủy được khoản giải ngân của đề án đã được phê duyệt" in response.content.decode()
-    assert Disbursement.objects.get(pk=row.pk).voided_at is None
+    assert "là kết quả của bước «Quyết toán»" in response.content.decode()
+    assert Disbursement.objects.get(pk=settlement.pk).voided_at is None
 
 
 @pytest.mark.django_db

@@ -31,7 +31,8 @@ def test_summary_lines_add_up_to_the_totals_to_the_dong(admin_user):
             assert summary.totals.figures[source][measure] == sum(line.figures[source][measure] for line in summary.lines)
     first, second = summary.lines
     assert first.figures["national"] == {"allocated": 1_000_000_001, "committed": 600_000_001, "disbursed": 100_000_001, "settled": 0}
-    assert second.figures["national"] == {"allocated": 777_777_777, "committed": 333, "disbursed": 0, "settled": 300}
+    # Settled at 300 of 333 approved: the commitment keeps 300, the 33 left go back to the allocation.
+    assert second.figures["national"] == {"allocated": 777_777_777, "committed": 300, "disbursed": 0, "settled": 300}
     assert second.figures["local"]["allocated"] == 5
 
 

@@ -42,10 +42,12 @@ def test_every_approved_demo_de_an_holds_its_approved_money(loaded):
         allocation = commitments[0].allocation
         assert (allocation.plan.year, allocation.plan.level, allocation.province_id, allocation.source) == (
             d.plan_year, d.level, d.current_province_id, source_for_level(d.level)), d.code
-        assert commitments[0].amount == _approved(d) > 0, d.code
+        # A settled đề án holds its settled amount (the rest went back to the allocation).
+        held = d.settled_amount if d.status == Status.SETTLED else _approved(d)
+        assert commitments[0].amount == held > 0, d.code
         money = de_an_money(user=admin, de_an_id=d.pk)
-        assert money.totals["committed"] == money.approved == _approved(d), d.code
-        assert money.totals["paid"] <= money.approved, d.code
+        assert money.totals["committed"] == held and money.approved == _approved(d), d.code
+        assert money.totals["paid"] <= held, d.code
     for allocation in Allocation.objects.all():
         held = Commitment.objects.filter(allocation=allocation).aggregate(s=Sum("amount"))["s"] or 0
         assert allocation.committed == held <= allocation.amount, allocation
@@ -92,7 +94,8 @@ def test_the_settled_de_an_has_its_settlement_row(loaded):
     money = de_an_money(user=loaded.accounts["admin"], de_an_id=d.pk)
     assert money.totals[DisbursementKind.SETTLEMENT] == d.settled_amount == 198_500_000
     assert money.totals["paid"] == d.settled_amount
-    assert money.totals["committed"] == money.approved == 200_000_000
+    assert money.approved == 200_000_000
+    assert money.totals["committed"] == 198_500_000 and money.totals["remaining"] == 0  # 1,5 triệu went back
 
 
 def test_loading_twice_adds_no_money(loaded):
