@@ -302,7 +302,9 @@ class BulkApproveForm(NoControlCharactersMixin, forms.Form):
 
 
 class AttachmentForm(NoControlCharactersMixin, forms.Form):
-    file = forms.FileField(label=_("Tệp"), error_messages={
+    # The help text is linked to the field (aria-describedby, Django) and shown under it.
+    file = forms.FileField(label=_("Tệp"), help_text=_("PDF, ảnh (JPG, PNG, WEBP), tài liệu Office; tối đa 20 MB."),
+                           error_messages={
         "required": _("Chưa chọn tệp để tải lên."),
         "empty": _("Tệp đã chọn không có nội dung (0 byte). Hãy mở tệp kiểm tra rồi tải lên lại."),
     })

@@ -589,7 +589,7 @@ def attachment_upload(request, pk):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error, extra_tags=ATTACHMENT_MESSAGES)
-        return redirect(reverse("projects:detail", args=[de_an.pk]) + "#tai-lieu")
+        return _upload_refused(request, de_an, form)
     upload = form.cleaned_data["file"]
     back = reverse("projects:detail", args=[de_an.pk]) + "#tai-lieu"
     try:
@@ -603,10 +603,20 @@ def attachment_upload(request, pk):
         messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE, extra_tags=ATTACHMENT_MESSAGES)
     except services.WorkflowError as exc:
         messages.error(request, str(exc), extra_tags=ATTACHMENT_MESSAGES)
+        return _upload_refused(request, de_an, form)
     else:
         messages.success(request, _("Đã tải lên «%(n)s».") % {"n": attachment.original_name},
                          extra_tags=ATTACHMENT_MESSAGES)
     return redirect(back)
+
+
+def _upload_refused(request, de_an, form):
+    """The đề án page again (400) with the refusal in the attachments section and the type and
+    description as chosen (a file cannot be sent back to the browser: it is chosen again); the file
+    field has the focus, so the page opens at the section."""
+    page = selectors.de_an_detail(user=request.user, pk=de_an.pk)
+    form.fields["file"].widget.attrs["autofocus"] = True
+    return render(request, "projects/detail.html", _detail_context(request, page, attachment_form=form), status=400)
 
 
 @login_required

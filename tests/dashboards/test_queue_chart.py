@@ -100,3 +100,23 @@ def test_the_exported_queue_table_keeps_days_and_says_so():
     header = [c.value for c in ws[5]]
     column = header.index("Chờ bình quân (ngày)") + 1
     assert ws.cell(row=6, column=column).value == pytest.approx(0.1)  # 3 hours = 0,125 day, one decimal
+
+
+def _luminance(hex_colour):
+    def channel(c):
+        c = int(c, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(hex_colour[i:i + 2]) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_every_bar_colour_stands_out_from_the_white_page():
+    """WCAG 1.4.11: graphics the reader must see have at least 3:1 contrast (the orange was 2,7:1)."""
+    for colour in charts.PALETTE:
+        assert (1.05) / (_luminance(colour) + 0.05) >= 3, colour
+
+
+def test_stacked_segments_are_parted_by_a_white_line():
+    svg = str(charts.bar_chart(title="t", desc="d", categories=["A"], stacked=True,
+                               series=[{"label": "x", "values": [1]}, {"label": "y", "values": [2]}]))
+    assert svg.count(charts.STACK_GAP) == 2

@@ -1,6 +1,7 @@
 """The đề án pages: list, search, detail, forms, actions, queue, bulk approval, attachments,
 notifications and export — each page and each rejection path (Vietnamese messages, nothing changed)."""
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -1174,11 +1175,15 @@ def test_upload_refusal_and_success_are_told_inside_the_attachments_section(user
     de_an = ready_de_an(users.centre)
     c = client_as(users.centre)
     url = reverse("projects:attachment_upload", args=[de_an.pk])
-    response = c.post(url, {"file": SimpleUploadedFile("virus.exe", b"MZ\x90\x00"), "kind": "other"}, follow=True)
-    assert response.redirect_chain[-1][0].endswith("#tai-lieu")
+    response = c.post(url, {"file": SimpleUploadedFile("virus.exe", b"MZ\x90\x00"), "kind": "quotation",
+                            "description": "Báo giá máy sấy"})
+    assert response.status_code == 400  # the page again, not a redirect: the choices are kept
     section, above = _attachments_section(response.content.decode())
     assert 'role="alert"' in section and "Tệp «virus.exe» không được chấp nhận" in section
-    assert "không được chấp nhận" not in above  # told once, where the page is scrolled to
+    assert "không được chấp nhận" not in above  # told once, where the page opens (the file field has the focus)
+    assert '<option value="quotation" selected>' in section and 'value="Báo giá máy sấy"' in section
+    assert re.search(r'<input type="file" name="file"[^>]*autofocus', section)
+    assert 'aria-describedby="id_file_helptext"' in section
     response = c.post(url, {"kind": "other"}, follow=True)  # no file chosen
     section, _ = _attachments_section(response.content.decode())
     assert "Chưa chọn tệp để tải lên." in section
