@@ -324,6 +324,17 @@ class DocumentNumber:
         return DOCUMENT_TYPES.get(self.type, self.type)
 
 
+def tidy_document_number(text):
+    """A document number as it is written on the document: «  45 /qd-bct » → «45/QĐ-BCT» when it reads
+    as one (``parse_document_number``), else the text with its spaces collapsed and none around «/» and
+    «-» («12 / UBND» → «12/UBND»): typed spacing never makes two spellings of one decision."""
+    try:
+        return str(parse_document_number(text))
+    except ValueError:
+        collapsed = " ".join(unicodedata.normalize("NFC", str(text or "")).split())
+        return re.sub(r"\s*([/\-–])\s*", r"\1", collapsed)
+
+
 def parse_document_number(text):
     """"2646/QĐ-BCT" → DocumentNumber(2646, "QĐ", "BCT"); "28/2018/TT-BTC" carries the year.
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from khuyencong import access
 from khuyencong.choices import FundingSource, Level, Role
 from khuyencong.copy import copy_lines, copy_text
-from khuyencong.formatting import MAX_DONG, MoneyError, format_date, format_dong, parse_money
+from khuyencong.formatting import MAX_DONG, MoneyError, format_date, format_dong, parse_money, tidy_document_number
 from khuyencong.models import ActivityContent, AuditEvent, Organisation, Province, User
 from khuyencong.textsearch import fold, fold_words, nfc
 
@@ -890,13 +890,20 @@ def _transitions_written(de_an_ids):
 COMMITTED_STATES = frozenset({workflow.APPROVED, workflow.IN_IMPLEMENTATION, workflow.ADJUSTMENT_REQUESTED})
 
 
+def _decision_number(text):
+    """A decision number as typed, written the one way (``tidy_document_number``: «  45 /qd-bct » →
+    «45/QĐ-BCT»), at most 50 characters; "" when none was typed."""
+    text = _text(text, 50)
+    return tidy_document_number(text)[:50] if text else ""
+
+
 def _transition(*, actor, de_an, action, comment="", decision_number="", decision_date=None, data=None,
                 apply=None, row=None):
     """The one path of every state change. Must run inside an atomic block."""
     if row is None:
         row = _lock(de_an)
     comment = _text(comment, 5000)
-    decision_number = _text(decision_number, 50)
+    decision_number = _decision_number(decision_number)
     decision = access.can(actor, f"de_an.{action}", row)
     if not decision:
         raise WorkflowError(decision.reason)
@@ -987,6 +994,7 @@ def de_an_approve(*, actor, de_an, decision_number, decision_date, approved_nati
     (default: the national support requested). Commits the money against the province's allocation
     for the plan year in the same transaction (``funding.services.commitment_reserve``); an
     over-allocation refuses the approval."""
+    decision_number = _decision_number(decision_number)
     row = _lock(de_an)
     return _approve_row(actor=actor, row=row, decision_number=decision_number, decision_date=decision_date,
                         approved_national_amount=approved_national_amount, comment=comment)[0]
@@ -996,6 +1004,7 @@ def de_an_approve(*, actor, de_an, decision_number, decision_date, approved_nati
 def de_an_approve_many(*, actor, de_an_ids, decision_number, decision_date, comment=""):
     """Approve several đề án under one decision number in one action: all or none. Rows are locked
     in id order (no deadlock between two reviewers). Each gets its requested national amount."""
+    decision_number = _decision_number(decision_number)
     ids = sorted({int(i) for i in de_an_ids})
     if not ids:
         raise WorkflowError(_("Chưa chọn đề án nào để phê duyệt."))
@@ -1026,6 +1035,7 @@ def de_an_approve_many(*, actor, de_an_ids, decision_number, decision_date, comm
 @transaction.atomic
 def de_an_approve_local(*, actor, de_an, decision_number, decision_date, approved_local_amount=None, comment=""):
     """The Sở records the UBND tỉnh's approval of a KCĐP đề án (its decision number and date)."""
+    decision_number = _decision_number(decision_number)
     def apply(r, step):
         if not decision_number or not decision_date:
             raise WorkflowError(_("Cần nhập số và ngày quyết định phê duyệt của UBND tỉnh."))
@@ -1052,7 +1062,7 @@ def de_an_approve_local(*, actor, de_an, decision_number, decision_date, approve
                 raise WorkflowError(f"{r.code}: {exc}") from exc
 
     return _transition(actor=actor, de_an=de_an, action="approve_local", comment=comment,
-                       decision_number=_text(decision_number, 50), decision_date=decision_date, apply=apply)[0]
+                       decision_number=decision_number, decision_date=decision_date, apply=apply)[0]
 
 
 @transaction.atomic
@@ -1112,6 +1122,7 @@ def _pending_adjustment(row):
 def de_an_approve_adjustment(*, actor, de_an, decision_number="", decision_date=None, comment=""):
     """Approve the pending adjustment. A major one needs the Minister's decision number (KCQG) or the
     UBND tỉnh's (KCĐP). A stop cancels the đề án; more money is committed against the allocation."""
+    decision_number = _decision_number(decision_number)
     def apply(r, step):
         adjustment = _pending_adjustment(r)
         if adjustment.is_major and not (decision_number and decision_date):

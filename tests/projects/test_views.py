@@ -936,6 +936,22 @@ def test_an_approval_decision_dated_after_today_is_refused(users, client_as):
     assert d.status == "approved"
 
 
+def test_a_decision_number_is_stored_as_written_on_the_decision(users):
+    """«  45 /qd-bct » typed in a hurry is «45/QĐ-BCT» on the đề án page, the timeline and the export;
+    a number that is not a document number keeps its words, without stray spaces."""
+    from khuyencong.formatting import tidy_document_number
+    from projects.models import Transition
+
+    a = advance(ready_de_an(users.centre), "under_appraisal", users)
+    allocate(a)
+    d = services.de_an_approve(actor=users.reviewer, de_an=a, decision_number="  45 /qd-bct  ",
+                               decision_date=date(2026, 3, 5))
+    assert d.decision_number == "45/QĐ-BCT"
+    assert Transition.objects.get(de_an=a, action="approve").decision_number == "45/QĐ-BCT"
+    assert tidy_document_number(" 12 / UBND  tỉnh ") == "12/UBND tỉnh"
+    assert tidy_document_number("123/2026/qđ-ubnd") == "123/2026/QĐ-UBND"
+
+
 # --- attachments -------------------------------------------------------------------------------
 
 def test_upload_and_download_attachment(users, client_as, settings, tmp_path):
