@@ -8,6 +8,7 @@ import tempfile
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -17,12 +18,33 @@ from khuyencong.choices import Era
 
 from .models import DeAn, Kind, Status
 
+# Marked for translation here, translated when written (the export speaks the user's language).
 HEADERS = (
-    ("STT", 6), ("Mã đề án", 22), ("Tên đề án", 60), ("Cấp", 8), ("Loại", 14), ("Năm", 7),
-    ("Tỉnh, thành phố (khi đăng ký)", 22), ("Tỉnh, thành phố (hiện nay)", 22), ("Đơn vị thực hiện", 36),
-    ("Nội dung hoạt động", 30), ("Bắt đầu", 12), ("Kết thúc", 12), ("Trạng thái", 20),
-    ("Tổng kinh phí (đồng)", 18), ("KCQG (đồng)", 16), ("KCĐP (đồng)", 16), ("Đối ứng (đồng)", 16),
-    ("Nguồn khác (đồng)", 16), ("KCQG được duyệt (đồng)", 18), ("Số quyết định", 18), ("Ngày quyết định", 14),
+    (gettext_noop("STT"), 6),
+    (gettext_noop("Mã đề án"), 22),
+    (gettext_noop("Tên đề án"), 60),
+    (gettext_noop("Cấp"), 8),
+    (gettext_noop("Loại"), 14),
+    (gettext_noop("Năm"), 7),
+    (gettext_noop("Tỉnh, thành phố (khi đăng ký)"), 22),
+    (gettext_noop("Tỉnh, thành phố (hiện nay)"), 22),
+    (gettext_noop("Đơn vị thực hiện"), 36),
+    (gettext_noop("Nội dung hoạt động"), 30),
+    (gettext_noop("Bắt đầu"), 12),
+    (gettext_noop("Kết thúc"), 12),
+    (gettext_noop("Trạng thái"), 20),
+    (gettext_noop("Tổng kinh phí (đồng)"), 18),
+    (gettext_noop("KCQG (đồng)"), 16),
+    (gettext_noop("KCĐP (đồng)"), 16),
+    (gettext_noop("Đối ứng (đồng)"), 16),
+    (gettext_noop("Nguồn khác (đồng)"), 16),
+    (gettext_noop("KCQG được duyệt (đồng)"), 18),
+    (gettext_noop("Số quyết định"), 18),
+    (gettext_noop("Ngày quyết định"), 14),
+    (gettext_noop("KCĐP được duyệt (đồng)"), 18),
+    (gettext_noop("Số quyết định của UBND tỉnh"), 18),
+    (gettext_noop("Ngày quyết định của UBND tỉnh"), 14),
+    (gettext_noop("Kinh phí quyết toán (đồng)"), 18),
 )
 MONEY_FORMAT = "#,##0"
 DATE_FORMAT = "DD/MM/YYYY"
@@ -33,7 +55,8 @@ COLUMNS = (
     "pk", "code", "name", "level", "kind", "plan_year", "province__name", "current_province__name",
     "implementing_unit__name", "implementing_unit_name", "start_date", "end_date", "status", "total_amount",
     "national_amount", "local_amount", "counterpart_amount", "other_amount", "approved_national_amount",
-    "decision_number", "decision_date", "province__era",
+    "decision_number", "decision_date", "province__era", "approved_local_amount", "local_decision_number",
+    "local_decision_date", "settled_amount",
 )
 
 
@@ -103,7 +126,8 @@ def de_an_workbook(queryset):
     for chunk in _chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
         contents = _contents_of([r[0] for r in chunk])
         for (pk, code, name, level, kind, year, province, current, unit_name, unit_text, start, end, status,
-             total, national, local, counterpart, other, approved, decision, decision_date, era) in chunk:
+             total, national, local, counterpart, other, approved, decision, decision_date, era, approved_local,
+             local_decision, local_decision_date, settled) in chunk:
             number += 1
             if era != Era.CURRENT:
                 province = former_name % {"name": province}
@@ -114,6 +138,7 @@ def de_an_workbook(queryset):
                 day(start), day(end), statuses.get(status, status),
                 money(total), money(national), money(local), money(counterpart), money(other), money(approved),
                 neutralise(decision or ""), day(decision_date),
+                money(approved_local), neutralise(local_decision or ""), day(local_decision_date), money(settled),
             ])
     out = tempfile.TemporaryFile(suffix=".xlsx")
     wb.save(out)

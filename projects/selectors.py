@@ -372,6 +372,15 @@ def settlement_document(de_an):
     return data.get("settlement_document", "")
 
 
+def latest_reason(de_an):
+    """Why a returned or rejected đề án is where it is: the transition that brought it there (its
+    comment, who, when), or None in any other state. One query, for those two states only."""
+    if de_an.status not in ("returned", "rejected"):
+        return None
+    return (Transition.objects.filter(de_an=de_an, to_status=de_an.status, action__in=("return", "reject"))
+            .select_related("actor__organisation").order_by("-at", "-id").first())
+
+
 def timeline(de_an):
     """Transitions, comments, attachments added and deleted, disbursements recorded and voided, and
     every change of the đề án and its lines, oldest first."""

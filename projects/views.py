@@ -34,7 +34,7 @@ from .forms import (
     TransitionForm,
     filter_choices,
 )
-from .models import AdjustmentStatus, Attachment, DeAn, Kind, Status
+from .models import AdjustmentStatus, Attachment, AttachmentKind, DeAn, Kind, Status
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 50
@@ -431,6 +431,8 @@ def _detail_context(request, de_an, **extra):
                     for s in steps],
         "timeline": _label_timeline(selectors.timeline(de_an)),
         "settlement_document": selectors.settlement_document(de_an),
+        "reason": selectors.latest_reason(de_an),
+        "has_acceptance_minutes": any(f.kind == AttachmentKind.ACCEPTANCE_MINUTES for f in attachments),
         "can_edit": access.can(user, "de_an.edit", de_an).allowed,
         "can_attach": access.can(user, "de_an.attach", de_an).allowed,
         "deletable_attachments": {f.pk for f in attachments if access.can(user, "attachment.delete", f)},

@@ -572,6 +572,26 @@ def test_a_workflow_form_sent_again_after_the_de_an_moved_on_is_refused(users, c
     assert Adjustment.objects.filter(de_an=de_an).count() == 2
 
 
+def test_a_returned_de_an_says_why_at_the_top_of_its_page(users, client_as):
+    de_an = advance(ready_de_an(users.centre), "submitted", users)
+    services.de_an_return(actor=users.province, de_an=de_an, comment="Đề nghị bổ sung Giấy chứng nhận ĐKKD của HTX")
+    page = client_as(users.centre).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    box = page[page.index('id="ly-do"'):page.index('id="h-actions"')]
+    assert "Lý do trả lại để hoàn thiện" in box and "Đề nghị bổ sung Giấy chứng nhận ĐKKD của HTX" in box
+    assert str(users.province) in box
+    services.de_an_submit(actor=users.centre, de_an=de_an)
+    assert 'id="ly-do"' not in client_as(users.centre).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+
+
+def test_the_acceptance_panel_says_the_minutes_come_first(users, client_as, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    de_an = advance(ready_de_an(users.centre), "in_implementation", users)
+    url = reverse("projects:detail", args=[de_an.pk])
+    assert 'id="ac-needs-minutes"' in client_as(users.province).get(url).content.decode()
+    services.attachment_add(actor=users.province, de_an=de_an, file=pdf_file(), kind="acceptance_minutes")
+    assert 'id="ac-needs-minutes"' not in client_as(users.province).get(url).content.decode()
+
+
 def test_approve_draft_is_refused_with_reason(users, client_as):
     de_an = ready_de_an(users.centre)
     before = snapshot(de_an)
@@ -1066,6 +1086,21 @@ def test_export_xlsx_is_scoped_filtered_and_neutralised(users, client_as):
     assert rows[3][1] == own.code
     assert rows[3][14] == own.national_amount
     assert rows[3][10].date() == date(2026, 3, 1)
+
+
+def test_the_export_carries_the_provincial_decision_and_the_settlement(users, client_as):
+    """A KCĐP đề án is approved by the UBND tỉnh: its decision and approved amount were missing."""
+    d = advance(ready_de_an(users.centre, level=Level.LOCAL, name="Đề án KCĐP xuất Excel"), "submitted", users)
+    services.de_an_approve_local(actor=users.province, de_an=d, decision_number="512/QĐ-UBND",
+                                 decision_date=date(2026, 3, 9), approved_local_amount="90.000.000")
+    response = client_as(users.province).get(reverse("projects:export"), {"year": 2026})
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True))
+    header, row = rows[2], next(r for r in rows[3:] if r[1] == d.code)
+    found = dict(zip(header, row, strict=True))
+    assert found["KCĐP được duyệt (đồng)"] == 90_000_000
+    assert found["Số quyết định của UBND tỉnh"] == "512/QĐ-UBND"
+    assert found["Ngày quyết định của UBND tỉnh"].date() == date(2026, 3, 9)
+    assert found["Kinh phí quyết toán (đồng)"] is None
 
 
 def test_deep_pages_read_from_the_end_keep_order(users, client_as):
