@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -862,8 +862,13 @@ def notifications(request):
 def notifications_mark_read(request):
     ids = _ids(request.POST.getlist("ids"))
     n = services.notification_mark_read(user=request.user, ids=ids or None)
-    if request.headers.get("HX-Request"):
-        return HttpResponse("")
+    if request.headers.get("HX-Request") and len(ids or ()) == 1:
+        # The row again, now read (it stays in the list, as without JavaScript), and, out of band, the
+        # unread count and a sentence for screen readers; portal.js moves the focus to the next row.
+        note = selectors.notifications_for(request.user).filter(pk=ids[0]).first()
+        return render(request, "projects/_notification_marked.html", {
+            "n": note, "unread": selectors.unread_count(request.user),
+            "said": _("Đã đánh dấu đã đọc.") if n else _("Thông báo này đã được đánh dấu đọc trước đó.")})
     messages.success(request, _("Đã đánh dấu %(n)s thông báo là đã đọc.") % {"n": n})
     return redirect("projects:notifications")
 

@@ -176,3 +176,20 @@
     pending = window.setTimeout(mark, 150);
   });
 })();
+
+/* A notification marked read in place (htmx swaps its row): the focused button is gone with the old
+   row, so the focus moves to the next unread notification's button, or to the page heading when none
+   is left; the status region (notif-status) says what happened. */
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || !target.id || target.id.indexOf("tb-") !== 0) { return; }
+    var row = document.getElementById(target.id);
+    var next = null;
+    for (var el = row && row.nextElementSibling; el && !next; el = el.nextElementSibling) {
+      if (el.classList.contains("unread")) { next = el.querySelector("button"); }
+    }
+    (next || document.getElementById("notif-heading") || document.body).focus();
+  });
+})();

@@ -1164,11 +1164,20 @@ def test_attachment_delete_refused_after_submission(users, client_as, settings, 
 
 def test_notification_mark_read_by_htmx(users, client_as):
     note = Notification.objects.create(recipient=users.centre, verb="submit", message="Có đề án mới")
+    Notification.objects.create(recipient=users.centre, verb="submit", message="Thông báo thứ hai")
     response = client_as(users.centre).post(reverse("projects:notifications_mark_read"), {"ids": [note.pk]},
                                             HTTP_HX_REQUEST="true")
-    assert response.status_code == 200 and response.content == b""
+    body = response.content.decode()
+    assert response.status_code == 200
+    # The row stays, read (no button); the unread count and a sentence for screen readers come out of band.
+    row = body[:body.index("</tr>")]
+    assert row.startswith(f'<tr id="tb-{note.pk}">') and "Có đề án mới" in row and "<button" not in row
+    assert '<span id="unread-count" hx-swap-oob="innerHTML"><span class="badge">1<' in body
+    assert '<div id="notif-status" hx-swap-oob="innerHTML">Đã đánh dấu đã đọc.</div>' in body
     note.refresh_from_db()
     assert note.read_at is not None
+    page = client_as(users.centre).get(reverse("projects:notifications")).content.decode()
+    assert 'id="notif-status"' in page and 'role="status"' in page and 'id="notif-heading" tabindex="-1"' in page
 
 
 def test_export_refuses_too_many_rows(users, client_as, settings):
