@@ -1358,7 +1358,13 @@ def import_discard(*, batch, actor):
 # === disbursements ================================================================================
 
 class DisbursementRefused(ImportFailed):
-    """A disbursement was not recorded; ``str(err)`` is the Vietnamese reason."""
+    """A disbursement was not recorded; ``str(err)`` is the Vietnamese reason and ``field`` the entry
+    field it is about ("amount", "document_number", …; None for the entry as a whole), so the form can
+    mark that field."""
+
+    def __init__(self, message, problems=None, *, field=None):
+        super().__init__(message, problems)
+        self.field = field
 
 
 # A đề án's money can be paid out once it is approved, until it is settled or cancelled.
@@ -1414,13 +1420,13 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
     try:
         amount = parse_money(amount)
     except MoneyError as exc:
-        raise DisbursementRefused(str(exc)) from exc
+        raise DisbursementRefused(str(exc), field="amount") from exc
     if amount <= 0:
-        raise DisbursementRefused(_("Số tiền giải ngân phải lớn hơn 0."))
+        raise DisbursementRefused(_("Số tiền giải ngân phải lớn hơn 0."), field="amount")
     if date is None:
-        raise DisbursementRefused(_("Cần nhập ngày chứng từ (dd/mm/yyyy)."))
+        raise DisbursementRefused(_("Cần nhập ngày chứng từ (dd/mm/yyyy)."), field="date")
     if not (document_number or "").strip():
-        raise DisbursementRefused(_("Cần nhập số chứng từ."))
+        raise DisbursementRefused(_("Cần nhập số chứng từ."), field="document_number")
     de_an = DeAn.objects.select_for_update().get(pk=de_an.pk)
     if request_key:
         done = Disbursement.objects.filter(request_key=request_key).first()
@@ -1441,7 +1447,7 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
         raise DisbursementRefused(
             _("Tổng giải ngân %(p)s vượt %(what)s %(b)s (đã giải ngân %(d)s, còn được giải ngân %(r)s).")
             % {"p": format_dong(paid + amount), "what": ceiling_name, "b": format_dong(ceiling), "d": format_dong(paid),
-               "r": format_dong(max(ceiling - paid, 0))}
+               "r": format_dong(max(ceiling - paid, 0))}, field="amount",
         )
     duplicate = _same_document(de_an, document_number)
     if duplicate is not None:
@@ -1449,7 +1455,7 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
             _("Chứng từ số %(doc)s đã được ghi cho đề án này: %(kind)s %(amount)s ngày %(date)s. Một chứng từ chỉ ghi "
               "một lần; nếu đây là khoản khác, hãy kiểm tra lại số chứng từ.")
             % {"doc": duplicate.document_number, "kind": duplicate.get_kind_display().lower(),
-               "amount": format_dong(duplicate.amount), "date": format_date(duplicate.date)})
+               "amount": format_dong(duplicate.amount), "date": format_date(duplicate.date)}, field="document_number")
     disbursement = Disbursement.objects.create(
         de_an=de_an, kind=kind, source=source, amount=amount, date=date, document_number=document_number.strip()[:50],
         note=(note or "").strip()[:255], created_by=actor if getattr(actor, "pk", None) else None,

@@ -349,7 +349,8 @@ def de_an_money(request, de_an_id):
         try:
             disbursement = services.disbursement_record(actor=request.user, de_an=de_an, **form.cleaned_data)
         except services.DisbursementRefused as exc:
-            form.add_error(None, str(exc))
+            # On the field it is about (marked aria-invalid and linked), else for the entry as a whole.
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             if getattr(disbursement, "replayed", False):
                 messages.info(request, _("Khoản này đã được ghi nhận trước đó (gửi lại cùng một biểu mẫu)."))

@@ -59,8 +59,12 @@ logger = logging.getLogger(__name__)
 class WorkflowError(Exception):
     """A refused write. ``str(err)`` is one Vietnamese sentence; ``err.messages`` lists every reason."""
 
-    def __init__(self, message, messages=None):
+    def __init__(self, message, messages=None, *, fields=None, field=None):
         self.messages = [str(m) for m in (messages or [message])]
+        # {message: the action form's field it is about}, so a page can mark that field (aria-invalid).
+        self.fields = {str(k): v for k, v in (fields or {}).items()}
+        if field:
+            self.fields.setdefault(str(message), field)
         super().__init__(str(message))
 
 
@@ -77,12 +81,12 @@ def _money(value, label, *, required=True):
         return value
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise WorkflowError(_("%(f)s: chưa nhập số tiền.") % {"f": label})
+            raise WorkflowError(_("%(f)s: chưa nhập số tiền.") % {"f": label}, field="amount")
         return None
     try:
         return parse_money(value)
     except MoneyError as exc:
-        raise WorkflowError(f"{label}: {exc}") from exc
+        raise WorkflowError(f"{label}: {exc}", field="amount") from exc
 
 
 def _text(value, max_length=None):
@@ -860,20 +864,27 @@ def comment_add(*, actor, de_an, text):
 # --- transitions ------------------------------------------------------------------------------
 
 def _check_requirements(step, row, *, comment, decision_number, decision_date):
-    errors = []
+    errors, fields = [], {}
+
+    def refuse(message, field=None):
+        errors.append(message)
+        if field:
+            fields[str(message)] = field
+
     if "comment" in step.requires and not comment:
-        errors.append(_("Cần nhập ý kiến, lý do khi %(a)s.") % {"a": workflow.ACTION_LABELS[step.action]})
+        refuse(_("Cần nhập ý kiến, lý do khi %(a)s.") % {"a": workflow.ACTION_LABELS[step.action]}, "comment")
     if "decision_number" in step.requires and not decision_number:
-        errors.append(_("Cần nhập số quyết định phê duyệt."))
+        refuse(_("Cần nhập số quyết định phê duyệt."), "decision_number")
     if "decision_date" in step.requires and not decision_date:
-        errors.append(_("Cần nhập ngày quyết định."))
+        refuse(_("Cần nhập ngày quyết định."), "decision_date")
     if decision_date and decision_date > timezone.localdate():
         # A decision is recorded once it has been signed: a later date is a typing mistake.
-        errors.append(_("Ngày quyết định %(d)s không được sau ngày hôm nay.") % {"d": format_date(decision_date)})
+        refuse(_("Ngày quyết định %(d)s không được sau ngày hôm nay.") % {"d": format_date(decision_date)},
+               "decision_date")
     if "rules" in step.requires:
         errors.extend(check_submission(row))
     if errors:
-        raise WorkflowError(errors[0], errors)
+        raise WorkflowError(errors[0], errors, fields=fields)
 
 
 def _transitions_written(de_an_ids):
@@ -965,11 +976,11 @@ def _approve_row(*, actor, row, decision_number, decision_date, approved_nationa
         amount = r.national_amount if approved_national_amount is None else _money(
             approved_national_amount, _("Kinh phí khuyến công quốc gia được duyệt"))
         if amount <= 0:
-            raise WorkflowError(_("Kinh phí khuyến công quốc gia được duyệt phải lớn hơn 0."))
+            raise WorkflowError(_("Kinh phí khuyến công quốc gia được duyệt phải lớn hơn 0."), field="amount")
         if amount > r.national_amount:
             raise WorkflowError(
                 _("Đề án %(code)s: kinh phí được duyệt %(a)s lớn hơn kinh phí khuyến công quốc gia đề nghị %(r)s.")
-                % {"code": r.code, "a": format_dong(amount), "r": format_dong(r.national_amount)})
+                % {"code": r.code, "a": format_dong(amount), "r": format_dong(r.national_amount)}, field="amount")
         r.decision_number = decision_number
         r.decision_date = decision_date
         r.approved_national_amount = amount
@@ -1042,10 +1053,10 @@ def de_an_approve_local(*, actor, de_an, decision_number, decision_date, approve
         amount = r.local_amount if approved_local_amount is None else _money(
             approved_local_amount, _("Kinh phí khuyến công địa phương được duyệt"))
         if amount <= 0:
-            raise WorkflowError(_("Kinh phí khuyến công địa phương được duyệt phải lớn hơn 0."))
+            raise WorkflowError(_("Kinh phí khuyến công địa phương được duyệt phải lớn hơn 0."), field="amount")
         if amount > r.local_amount:
             raise WorkflowError(_("Kinh phí được duyệt %(a)s lớn hơn kinh phí khuyến công địa phương đề nghị %(r)s.")
-                                % {"a": format_dong(amount), "r": format_dong(r.local_amount)})
+                                % {"a": format_dong(amount), "r": format_dong(r.local_amount)}, field="amount")
         r.local_decision_number = decision_number
         r.local_decision_date = decision_date
         r.approved_local_amount = amount
@@ -1179,9 +1190,9 @@ def de_an_accept(*, actor, de_an, accepted_on, comment=""):
         if not accepted_on:
             raise WorkflowError(_("Cần nhập ngày nghiệm thu."))
         if r.start_date and accepted_on < r.start_date:
-            raise WorkflowError(_("Ngày nghiệm thu không được trước ngày bắt đầu đề án."))
+            raise WorkflowError(_("Ngày nghiệm thu không được trước ngày bắt đầu đề án."), field="accepted_on")
         if accepted_on > timezone.localdate():
-            raise WorkflowError(_("Ngày nghiệm thu không được sau ngày hôm nay."))
+            raise WorkflowError(_("Ngày nghiệm thu không được sau ngày hôm nay."), field="accepted_on")
         if not Attachment.objects.filter(de_an=r, kind=AttachmentKind.ACCEPTANCE_MINUTES).exists():
             raise WorkflowError(_("Cần đính kèm biên bản nghiệm thu trước khi ghi nhận nghiệm thu."))
         r.accepted_on = accepted_on
@@ -1204,19 +1215,21 @@ def de_an_settle(*, actor, de_an, settled_amount, settled_on=None, settlement_do
         approved = (r.approved_national_amount if r.level == Level.NATIONAL else r.approved_local_amount)
         if approved is not None and amount > approved:
             raise WorkflowError(_("Kinh phí quyết toán %(a)s lớn hơn kinh phí được duyệt %(b)s.")
-                                % {"a": format_dong(amount), "b": format_dong(approved)})
+                                % {"a": format_dong(amount), "b": format_dong(approved)}, field="amount")
         today = timezone.localdate()
         day = settled_on or today
         if day > today:
-            raise WorkflowError(_("Ngày quyết toán %(d)s không được sau ngày hôm nay.") % {"d": format_date(day)})
+            raise WorkflowError(_("Ngày quyết toán %(d)s không được sau ngày hôm nay.") % {"d": format_date(day)},
+                                field="settled_on")
         if r.accepted_on and day < r.accepted_on:
             raise WorkflowError(_("Ngày quyết toán %(d)s không được trước ngày nghiệm thu %(a)s.")
-                                % {"d": format_date(day), "a": format_date(r.accepted_on)})
+                                % {"d": format_date(day), "a": format_date(r.accepted_on)}, field="settled_on")
         document = " ".join(nfc(settlement_document or "").split())
         if not document:
-            raise WorkflowError(_("Cần nhập số văn bản quyết toán."))
+            raise WorkflowError(_("Cần nhập số văn bản quyết toán."), field="settlement_document")
         if len(document) > SETTLEMENT_DOCUMENT_MAX:
-            raise WorkflowError(_("Số văn bản quyết toán dài quá %(n)s ký tự.") % {"n": SETTLEMENT_DOCUMENT_MAX})
+            raise WorkflowError(_("Số văn bản quyết toán dài quá %(n)s ký tự.") % {"n": SETTLEMENT_DOCUMENT_MAX},
+                                field="settlement_document")
         from funding.services import DisbursementRefused, settlement_record
 
         try:

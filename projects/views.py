@@ -526,7 +526,9 @@ def de_an_transition(request, pk):
                 _run_transition(request.user, de_an, action, form.cleaned_data)
     except services.WorkflowError as exc:
         for message in exc.messages:
-            form.add_error(None, message)
+            # On the field the reason is about (marked aria-invalid in the panel), else for the action.
+            field = exc.fields.get(message)
+            form.add_error(field if field in form.fields else None, message)
         return _transition_refused(request, de_an, action, form)
     de_an.refresh_from_db(fields=["status"])
     messages.success(request, _("Đã %(a)s đề án %(c)s. Trạng thái mới: %(s)s.") % {

@@ -164,6 +164,8 @@ def test_a_settled_de_an_is_paid_up_to_its_settled_amount_after_the_settlement(c
                                         document_number="2/TT"))
     assert over.status_code == 400
     assert "vượt kinh phí quyết toán 90.000.000 đ" in over.content.decode()
+    amount = re.search(r'<input[^>]*name="amount"[^>]*>', over.content.decode())[0]
+    assert 'aria-invalid="true"' in amount and "id_amount_error" in amount  # the field it is about
     assert client.post(url(de_an), data(form_key(client.get(url(de_an))), kind="payment", amount="30.000.000",
                                         document_number="2/TT")).status_code == 302
     page = client.get(url(de_an)).content.decode()

@@ -592,6 +592,18 @@ def test_the_acceptance_panel_says_the_minutes_come_first(users, client_as, sett
     assert 'id="ac-needs-minutes"' not in client_as(users.province).get(url).content.decode()
 
 
+def test_a_refused_step_marks_the_fields_its_reasons_are_about(users, client_as):
+    """«Cần nhập số quyết định…» and «…ngày quyết định» were listed but the two inputs were not marked."""
+    de_an = advance(ready_de_an(users.centre), "under_appraisal", users)
+    response = client_as(users.reviewer).post(reverse("projects:transition", args=[de_an.pk]), {
+        "action": "approve", "decision_number": "", "decision_date": "", "amount": ""})
+    assert response.status_code == 400
+    body = response.content.decode()
+    for field in ("dn-approve", "dd-approve"):
+        tag = re.search(rf'<input[^>]*id="{field}"[^>]*>', body)[0]
+        assert 'aria-invalid="true"' in tag and 'aria-describedby="errors-approve"' in tag, tag
+
+
 def test_approve_draft_is_refused_with_reason(users, client_as):
     de_an = ready_de_an(users.centre)
     before = snapshot(de_an)
