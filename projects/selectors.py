@@ -5,7 +5,7 @@ for the list page (a page of any size costs the same few queries: one count, one
 their province/unit/programme joined, one prefetch of contents).
 """
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from khuyencong import access
 from khuyencong.choices import Role
+from khuyencong.formatting import format_date, format_dong
 from khuyencong.models import ActivityContent
 from khuyencong.textsearch import fold
 
@@ -381,6 +382,24 @@ def latest_reason(de_an):
             .select_related("actor__organisation").order_by("-at", "-id").first())
 
 
+def _adjustment_note(asked):
+    """What an adjustment request asked for, in words («Điều chỉnh lớn: kéo dài sang năm sau; thời gian kết
+    thúc mới 31/12/2027»); "" for other transitions."""
+    if not asked:
+        return ""
+    parts = []
+    for key, text in (("stop", _("dừng thực hiện")), ("more_money", _("tăng kinh phí hỗ trợ")),
+                      ("new_content", _("bổ sung nội dung")), ("extension", _("kéo dài sang năm sau"))):
+        if asked.get(key):
+            parts.append(str(text))
+    if asked.get("new_end_date"):
+        parts.append(_("thời gian kết thúc mới %(d)s") % {"d": format_date(date.fromisoformat(asked["new_end_date"]))})
+    if asked.get("new_amount") is not None:
+        parts.append(_("kinh phí hỗ trợ mới %(a)s") % {"a": format_dong(asked["new_amount"])})
+    kind = _("Điều chỉnh lớn") if asked.get("major") else _("Điều chỉnh nhỏ")
+    return f"{kind}: {'; '.join(parts)}" if parts else str(kind)
+
+
 def timeline(de_an):
     """Transitions, comments, attachments added and deleted, disbursements recorded and voided, and
     every change of the đề án and its lines, oldest first."""
@@ -393,7 +412,7 @@ def timeline(de_an):
         entries.append(TimelineEntry(
             at=t.at, kind="transition", actor=t.actor, title=str(label)[:1].upper() + str(label)[1:], comment=t.comment,
             decision_number=t.decision_number, decision_date=t.decision_date, status=t.to_status,
-            from_status=t.from_status,
+            from_status=t.from_status, note=_adjustment_note((t.data or {}).get("adjustment")),
         ))
     for c in Comment.objects.filter(de_an=de_an).select_related("author"):
         entries.append(TimelineEntry(at=c.created_at, kind="comment", actor=c.author, title=_("Ý kiến"), comment=c.text))

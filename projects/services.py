@@ -1102,8 +1102,14 @@ def de_an_request_adjustment(*, actor, de_an, reason, more_money=False, new_cont
             more_money=more, new_content=new_content, extension=extends, stop=stop, new_end_date=new_end_date,
             new_amount=amount, requested_by=actor,
         )
+        # What was asked for, on the timeline (selectors.timeline): the request's own figures.
+        data["adjustment"] = {"major": major, "more_money": more, "new_content": new_content, "extension": extends,
+                              "stop": stop, "new_end_date": new_end_date.isoformat() if new_end_date else None,
+                              "new_amount": amount}
 
-    row, _t = _transition(actor=actor, de_an=de_an, action="request_adjustment", comment=reason, apply=apply)
+    data = {}
+    row, _t = _transition(actor=actor, de_an=de_an, action="request_adjustment", comment=reason, apply=apply,
+                          data=data)
     return adjustment_holder["obj"]
 
 

@@ -604,6 +604,17 @@ def test_a_refused_step_marks_the_fields_its_reasons_are_about(users, client_as)
         assert 'aria-invalid="true"' in tag and 'aria-describedby="errors-approve"' in tag, tag
 
 
+def test_the_timeline_says_what_an_adjustment_asked_for(users, client_as):
+    de_an = advance(ready_de_an(users.centre), "in_implementation", users)
+    services.de_an_request_adjustment(actor=users.centre, de_an=de_an, reason="Thiết bị về muộn",
+                                      extension=True, new_end_date=date(2027, 12, 31))
+    page = client_as(users.centre).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    timeline = page[page.index('id="dong-thoi-gian"'):]
+    assert "Điều chỉnh lớn: kéo dài sang năm sau; thời gian kết thúc mới 31/12/2027" in timeline
+    # A step whose name is its new state says it once («Đề nghị điều chỉnh», not «… → Đề nghị điều chỉnh»).
+    assert not re.search(r"<strong>([^<]+)</strong> → <span[^>]*>\1</span>", timeline)
+
+
 def test_approve_draft_is_refused_with_reason(users, client_as):
     de_an = ready_de_an(users.centre)
     before = snapshot(de_an)
