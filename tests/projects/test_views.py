@@ -1293,6 +1293,7 @@ def test_a_refused_bulk_approval_comes_back_with_everything_kept(users, client_a
     assert response.status_code == 400
     body = response.content.decode()
     assert 'role="alert"' in body and "chưa đề án nào được phê duyệt" in body
+    assert 'id="bulk-approve-errors" tabindex="-1" autofocus' in body  # below the list: the page opens at it
     assert 'value="77/QĐ-CĐM"' in body and 'value="01/03/2026"' in body and 'value="Theo biên bản thẩm định"' in body
     for d in (a, b):
         assert f'value="{d.pk}" form="bulk-form" aria-label="Chọn {d.code}" checked>' in body
