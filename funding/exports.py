@@ -216,3 +216,95 @@ def commitments_workbook(*, user, year=None):
     for col, width in enumerate([6, 22, 60, 28, 28, 10, 8, 20, 16, 14], start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     return _save(wb)
+
+
+# The plan annex (phụ lục kế hoạch): the layout of the Minister's decision annex the importer reads
+# (funding.importers), as in ../shared/samples/ke-hoach-kcqg-2024.xlsx.
+ANNEX_HEADERS = [
+    "STT", "Tên đề án", "Nội dung hoạt động khuyến công", "Đơn vị thực hiện", "Đơn vị thụ hưởng",
+    "Địa điểm thực hiện", "Thời gian thực hiện", "Kinh phí thực hiện", None, None, "Ghi chú",
+]
+ANNEX_MONEY_HEADERS = ["Tổng kinh phí", "Kinh phí KCQG hỗ trợ", "Vốn đối ứng và nguồn khác"]
+
+
+def plan_annex_template_workbook(*, year=None):
+    """The plan annex template: title, decision line, «ĐVT: triệu đồng», the two-level header, the
+    «(1) (2) …» column-number row, one province group (Roman numeral, subtotals) with an example
+    đề án, and the grand total — every total written as a number (the importer refuses formulas
+    without cached values, and checks each subtotal against its rows). A hidden «Danh mục» sheet
+    lists the provinces and the activity contents; column C offers the contents as a list."""
+    from khuyencong.models import ActivityContent, Province
+
+    year = year or date.today().year
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Phụ lục %(y)s") % {"y": year}
+    width = len(ANNEX_HEADERS)
+    _title_block(
+        ws,
+        title=_("KẾ HOẠCH KINH PHÍ KHUYẾN CÔNG QUỐC GIA NĂM %(y)s") % {"y": year},
+        decision=_("(Kèm theo Quyết định số …/QĐ-BCT ngày …/…/%(y)s)") % {"y": year},
+        unit_text="ĐVT: triệu đồng",
+        width=width,
+    )
+    for col, header in enumerate(ANNEX_HEADERS, start=1):
+        if header:
+            ws.cell(row=6, column=col, value=header)
+            if col != 8:
+                ws.merge_cells(start_row=6, start_column=col, end_row=7, end_column=col)
+    ws.merge_cells(start_row=6, start_column=8, end_row=6, end_column=10)
+    for offset, header in enumerate(ANNEX_MONEY_HEADERS):
+        ws.cell(row=7, column=8 + offset, value=header)
+    for col in range(1, width + 1):
+        ws.cell(row=8, column=col, value=f"({col})")
+    for row in (6, 7, 8):
+        _bold(ws, row, width)
+
+    bac_ninh = Province.objects.current().filter(code="24").first()
+    province_name = (bac_ninh.full_name if bac_ninh else "Tỉnh Bắc Ninh").upper()
+    example = [1, _("Dòng ví dụ: Hỗ trợ ứng dụng máy móc thiết bị tiên tiến trong sản xuất mây tre đan tại HTX Xuân Lai"),
+               _("Hỗ trợ ứng dụng máy móc thiết bị tiên tiến"), _("Trung tâm Khuyến công tỉnh Bắc Ninh"),
+               _("HTX Xuân Lai"), _("Xã Xuân Lai, tỉnh Bắc Ninh"), _("Tháng 3 - tháng 10/%(y)s") % {"y": year},
+               900, 300, 600, _("Xóa dòng ví dụ này trước khi nhập")]
+    ws.cell(row=9, column=1, value="I")
+    ws.cell(row=9, column=2, value=province_name)
+    for col, value in ((8, 900), (9, 300), (10, 600)):
+        ws.cell(row=9, column=col, value=value)
+    _bold(ws, 9, width)
+    for col, value in enumerate(example, start=1):
+        ws.cell(row=10, column=col, value=neutralise(value))
+    ws.cell(row=11, column=2, value=_("TỔNG CỘNG"))
+    for col, value in ((8, 900), (9, 300), (10, 600)):
+        ws.cell(row=11, column=col, value=value)
+    _bold(ws, 11, width)
+    for row in (9, 10, 11):
+        for col in (8, 9, 10):
+            ws.cell(row=row, column=col).number_format = "#,##0.######"
+
+    lists = wb.create_sheet(_("Danh mục"))
+    lists.append([_("Tỉnh, thành phố"), _("Mã tỉnh"), None, _("Nội dung hoạt động khuyến công")])
+    provinces = list(Province.objects.current().order_by("code"))
+    contents = list(ActivityContent.objects.filter(parent__isnull=False).order_by("instrument", "code")
+                    .values_list("name", flat=True).distinct())
+    for index in range(max(len(provinces), len(contents))):
+        row = index + 2
+        if index < len(provinces):
+            lists.cell(row=row, column=1, value=provinces[index].full_name)
+            lists.cell(row=row, column=2, value=provinces[index].code)
+        if index < len(contents):
+            lists.cell(row=row, column=4, value=neutralise(contents[index]))
+    lists.sheet_state = "hidden"
+    if contents:
+        # A suggestion list, not a lock: the annexes in use write contents in their own words.
+        offered = DataValidation(type="list", formula1=f"='{_('Danh mục')}'!$D$2:$D${len(contents) + 1}",
+                                 allow_blank=True, showErrorMessage=False)
+        ws.add_data_validation(offered)
+        offered.add("C10:C2000")
+    amounts = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", showErrorMessage=True,
+                             error=_("Kinh phí phải là số lớn hơn hoặc bằng 0."))
+    ws.add_data_validation(amounts)
+    amounts.add("H9:J2000")
+    for col, w in enumerate([6, 48, 30, 32, 26, 26, 22, 14, 14, 16, 20], start=1):
+        ws.column_dimensions[get_column_letter(col)].width = w
+    ws.freeze_panes = "A9"
+    return _save(wb)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("xuat/phan-bo.xlsx", views.export_allocations, name="export_allocations"),
     path("xuat/cam-ket.xlsx", views.export_commitments, name="export_commitments"),
     path("mau-nhap.xlsx", views.template_download, name="template"),
+    path("mau-phu-luc.xlsx", views.plan_template_download, name="plan_template"),
     path("nhap/", views.import_list, name="import_list"),
     path("nhap/tai-len/", views.import_upload, name="import_upload"),
     path("nhap/<int:pk>/", views.import_detail, name="import_detail"),

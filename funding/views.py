@@ -21,7 +21,13 @@ from khuyencong.pagination import paginate
 from khuyencong.security import private_download
 
 from . import selectors, services
-from .exports import XLSX_CONTENT_TYPE, allocations_workbook, commitments_workbook, template_workbook
+from .exports import (
+    XLSX_CONTENT_TYPE,
+    allocations_workbook,
+    commitments_workbook,
+    plan_annex_template_workbook,
+    template_workbook,
+)
 from .forms import DisbursementForm, DisbursementVoidForm, ImportFilterForm, ImportUploadForm
 from .importers import ImportRejected
 from .models import ImportBatch, ImportStatus
@@ -133,6 +139,13 @@ def export_commitments(request):
 def template_download(request):
     year = _year(request)
     return _xlsx(template_workbook(year=year), f"mau-phan-bo-kinh-phi-{year}.xlsx")
+
+
+@login_required
+@require_GET
+def plan_template_download(request):
+    year = _year(request)
+    return _xlsx(plan_annex_template_workbook(year=year), f"mau-phu-luc-ke-hoach-{year}.xlsx")
 
 
 # --- import -----------------------------------------------------------------------------------

@@ -111,6 +111,32 @@ def test_template_download_has_validation(admin_client):
     assert wb["Danh mục"].sheet_state == "hidden" and wb["Danh mục"].max_row == 35
 
 
+def test_the_plan_annex_template_reads_back_as_the_annex_it_shows(admin_client):
+    """The template is laid out as the annexes in use: uploaded as it is (its example row), the preview
+    finds the province group, its subtotals and the grand total right, and one đề án to create."""
+    from projects.models import DeAn
+    from tests.funding.factories import AllocationFactory
+
+    response = admin_client.get(reverse("funding:plan_template") + "?nam=2026")
+    assert response["Content-Disposition"].endswith('mau-phu-luc-ke-hoach-2026.xlsx"')
+    wb = openpyxl.load_workbook(io.BytesIO(response.content))
+    ws = wb.worksheets[0]
+    assert ws["A8"].value == "(1)" and ws["H7"].value == "Tổng kinh phí" and ws["A9"].value == "I"
+    assert "ĐVT: triệu đồng" in [c.value for row in ws.iter_rows(max_row=5) for c in row]
+    assert wb["Danh mục"].sheet_state == "hidden"
+    AllocationFactory(year=2026, province=Province.objects.current().get(code="24"), amount=10_000_000_000)
+    page = admin_client.post(reverse("funding:import_upload"),
+                             {"file": io.BytesIO(response.content)}, follow=True).content.decode()
+    batch = ImportBatch.objects.get()
+    assert batch.kind == "plan_annex" and batch.year == 2026, page[:2000]
+    assert (batch.rows_total, batch.rows_created, batch.rows_error) == (1, 1, 0), page[:3000]
+    assert batch.total_national == 300_000_000
+    assert "300.000.000 đ" in page  # 300 triệu of KCQG support, the example's
+    admin_client.post(reverse("funding:import_confirm", args=[batch.pk]))
+    d = DeAn.objects.get()
+    assert (d.status, d.approved_national_amount, d.current_province.code) == ("approved", 300_000_000, "24")
+
+
 def test_annex_upload_through_the_web(admin_client):
     upload(admin_client, ANNEX)
     batch = ImportBatch.objects.get()
