@@ -63,6 +63,39 @@ def _apply_errors(form, err):
         form.add_error(None, err.messages)
 
 
+def _form_errors(form, row=""):
+    """The errors of ``form`` for the error summary, in the page's order: its non-field errors (no link),
+    then each field's, «label: message» linked to the field (``id_…``; a hidden field's without link).
+    ``row`` («Kiến nghị 2») names a formset's row: «Kiến nghị 2 — Thời hạn: …»; a service's error that
+    names its row already (code ``recommendation``: «Kiến nghị 2 («…»): …») is shown as it is."""
+    items = []
+    by_field = form.errors.as_data() if form.is_bound else {}
+    for error in by_field.get("__all__", []):
+        for message in error:
+            items.append({"anchor": "", "text": f"{row}: {message}" if row and error.code != "recommendation" else message})
+    for field in form:
+        for error in by_field.get(field.name, []):
+            for message in error:
+                if error.code == "recommendation":
+                    text = message
+                elif row:
+                    text = f"{row} — {field.label}: {message}"
+                else:
+                    text = f"{field.label}: {message}"
+                items.append({"anchor": "" if field.is_hidden else field.id_for_label, "text": text})
+    return items
+
+
+def _error_summary(*parts):
+    """The summary at the top of a form page sent with errors (the đề án form's pattern): every error,
+    each linked to its field, ``{"items": [{"anchor", "text"}], "fields": True when one is linked}``, or
+    None without errors. ``parts``: lists of such items (``_form_errors``), in the page's order."""
+    items = [item for part in parts for item in part]
+    if not items:
+        return None
+    return {"items": items, "fields": any(item["anchor"] for item in items)}
+
+
 def _save_edit(request, form, save, done_url, saved_message, apply_errors=None):
     """Run ``save(revision)`` (a service update) for a valid edit form. Saved, or the same form sent
     already (its key claimed: a double click, the back button and «Lưu» again): the redirect to
@@ -141,7 +174,8 @@ def plan_create(request):
         else:
             messages.success(request, _("Đã lập kế hoạch kiểm tra, giám sát năm %(y)s.") % {"y": plan.year})
             return redirect("reports:inspection_plan", plan_id=plan.pk)
-    return render(request, T + "plan_form.html", {"form": form, "plan": None}, status=400 if form.errors else 200)
+    return render(request, T + "plan_form.html", {"form": form, "plan": None, "errors": _error_summary(_form_errors(form))},
+                  status=400 if form.errors else 200)
 
 
 @login_required
@@ -168,7 +202,8 @@ def plan_edit(request, plan_id):
             reverse("reports:inspection_plan", args=[plan.pk]), _("Đã lưu kế hoạch."))
         if not isinstance(status, int):
             return status
-    return render(request, T + "plan_form.html", {"form": form, "plan": plan}, status=status)
+    return render(request, T + "plan_form.html", {"form": form, "plan": plan, "errors": _error_summary(_form_errors(form))},
+                  status=status)
 
 
 # --- missions ------------------------------------------------------------------------------------------
@@ -213,15 +248,24 @@ def _mission_form_page(request, plan, mission=None):
                        editing=mission is not None)
     members = MemberFormSet(data, initial=members_initial, prefix="members", redisplay=filtering)
     status = 400 if (posted and not filtering) or filter_form.errors else 200
+    member_errors = []  # the service's refusal of the members (one lead): under «Thành viên đoàn»
+
+    def apply_errors(form, err):
+        if hasattr(err, "error_dict") and "members" in err.error_dict:
+            member_errors.extend(err.message_dict["members"])
+            err = ValidationError({k: v for k, v in err.error_dict.items() if k != "members"}) if len(err.error_dict) > 1 else None
+        if err is not None:
+            _apply_errors(form, err)
+
     if posted and not filtering and form.is_valid() and members.is_valid():
         values = dict(form.cleaned_data)
         values.pop("revision", None)
         values["members"] = [m for m in members.cleaned_data if m.get("full_name")]
         if mission is not None:
-            # "members" is not a form field: its errors are shown on top of the form
             status = _save_edit(request, form, lambda revision: svc.mission_update(
                 actor=request.user, mission=mission, revision=revision, **values),
-                reverse("reports:inspection_mission", args=[mission.pk]), _("Đã lưu đoàn kiểm tra."))
+                reverse("reports:inspection_mission", args=[mission.pk]), _("Đã lưu đoàn kiểm tra."),
+                apply_errors=apply_errors)
             if not isinstance(status, int):
                 return status
         else:
@@ -234,13 +278,20 @@ def _mission_form_page(request, plan, mission=None):
                 messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
                 return redirect(sent.url or reverse("reports:inspection_plan", args=[plan.pk]))
             except ValidationError as err:
-                _apply_errors(form, err)  # "members" is not a form field: shown on top of the form
+                apply_errors(form, err)
             else:
                 messages.success(request, _("Đã thêm đoàn kiểm tra."))
                 return redirect("reports:inspection_mission", mission_id=mission.pk)
+    member_rows = [] if filtering else [
+        item for n, row in enumerate(members.forms, 1)
+        for item in _form_errors(row, _("Thành viên %(n)s") % {"n": n})]
+    errors = _error_summary(
+        _form_errors(form), _form_errors(filter_form),
+        [{"anchor": "members", "text": str(e)} for e in [*member_errors, *members.non_form_errors()]], member_rows)
     return render(request, T + "mission_form.html", {
         "form": form, "members": members, "plan": plan, "mission": mission, "filter_form": filter_form,
-        "filter_button": DeAnFilterForm.BUTTON, "filtered": filtering,
+        "filter_button": DeAnFilterForm.BUTTON, "filtered": filtering, "member_errors": member_errors,
+        "errors": errors,
     }, status=status)
 
 
@@ -318,14 +369,25 @@ def _recommendation_inputs(formset):
 
 
 def _apply_record_errors(form, recs, err):
-    """``_apply_errors``, and each recommendation row's error also marked on that row's field (the
-    service names the row and the field in the error's params)."""
-    _apply_errors(form, err)
-    for e in getattr(err, "error_dict", {}).get("recommendations", []):
+    """``_apply_errors``, except that each recommendation row's error is put on that row's field (the
+    service names the row and the field in the error's params), once: the error summary lists it there,
+    linked to the field; one naming no row it can be put on stays on top of the form."""
+    if not hasattr(err, "error_dict") or "recommendations" not in err.error_dict:
+        _apply_errors(form, err)
+        return
+    unplaced = []
+    for e in err.error_dict["recommendations"]:
         params = e.params if isinstance(e.params, dict) else {}
         row, field = params.get("n"), params.get("field")
         if isinstance(row, int) and 1 <= row <= len(recs.forms) and field in recs.forms[row - 1].fields:
             recs.forms[row - 1].add_error(field, e)
+        else:
+            unplaced.append(e)
+    rest = {k: v for k, v in err.error_dict.items() if k != "recommendations"}
+    if unplaced:
+        rest["recommendations"] = unplaced
+    if rest:
+        _apply_errors(form, ValidationError(rest))
 
 
 def _record_form_page(request, record=None):
@@ -401,8 +463,11 @@ def _record_form_page(request, record=None):
             else:
                 messages.success(request, _("Đã lập biên bản kiểm tra."))
                 return redirect("reports:inspection_record", record_id=record.pk)
+    rec_rows = [item for n, row in enumerate(recs.forms, 1) for item in _form_errors(row, _("Kiến nghị %(n)s") % {"n": n})]
+    errors = _error_summary(_form_errors(form), [{"anchor": "recommendations", "text": str(e)} for e in recs.non_form_errors()],
+                            rec_rows)
     return render(request, T + "record_form.html", {
-        "form": form, "recs": recs, "record": record, "mission": mission, "locked": locked,
+        "form": form, "recs": recs, "record": record, "mission": mission, "locked": locked, "errors": errors,
     }, status=status)
 
 

@@ -7,9 +7,13 @@ Definitions used in the annual report (stated in the report itself):
   (approved, in implementation, adjustment requested, accepted, settled), by source. Khuyến công money
   counts at the **approved** amount (``approved_national_amount`` / ``approved_local_amount``, which an
   approved adjustment rewrites), the requested amount only where no approved one is recorded (a
-  KCQG đề án's local share, rows imported without one); counterpart and other money as registered.
+  KCQG đề án's local share, rows imported without one); a settled đề án counts at its **settled**
+  amount (``settled_amount``, the quyết toán) for the source of its level (KCQG: national, KCĐP:
+  local), in place of the approved one; counterpart and other money as registered.
 * **Giải ngân** (disbursed): advances and payments not voided — a settlement row records the settled
   amount, not a payment (``funding.services.paid_amount``, ``funding.selectors.funding_summary``).
+* **Đã quyết toán** (settled): the settlement rows not voided, by source, as funding counts them
+  (``funding.selectors.funding_summary``'s «settled»).
 * Grouping by **current** province (the 34 after 01/07/2025) or by the **historical** province the
   đề án was recorded under.
 """
@@ -17,11 +21,12 @@ import re
 from collections import defaultdict
 from datetime import date
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from khuyencong.choices import Level
 from khuyencong.formatting import clip, format_date, format_date_long, format_trieu
 from khuyencong.models import Indicator, Organisation, Province
 from khuyencong.reference import _province_place
@@ -109,10 +114,20 @@ def _money(row=None):
     }
 
 
-# The khuyến công money a đề án carried out counts for: its approved amount (an adjustment approved later
-# rewrites it: projects.services.de_an_approve_adjustment), else the amount requested.
-IMPLEMENTED_NATIONAL = Coalesce("approved_national_amount", "national_amount")
-IMPLEMENTED_LOCAL = Coalesce("approved_local_amount", "local_amount")
+def _implemented(source, level):
+    """The khuyến công money of ``source`` a đề án carried out counts for: once settled, its settled
+    amount for the source of its level (the quyết toán fixes what the state pays:
+    funding.services.payable_ceiling); else its approved amount (an adjustment approved later rewrites
+    it: projects.services.de_an_approve_adjustment), else the amount requested."""
+    return Case(
+        When(status="settled", level=level, settled_amount__isnull=False, then=F("settled_amount")),
+        default=Coalesce(f"approved_{source}_amount", f"{source}_amount"),
+        output_field=BigIntegerField(),
+    )
+
+
+IMPLEMENTED_NATIONAL = _implemented("national", Level.NATIONAL)
+IMPLEMENTED_LOCAL = _implemented("local", Level.LOCAL)
 
 MONEY_SUMS = {
     "national": Sum(IMPLEMENTED_NATIONAL),
@@ -147,17 +162,32 @@ def _plan_by_province(year, province=None):
     return by_province, totals
 
 
-def _disbursed(year, province=None):
-    """Khuyến công money paid out (advances and payments, not voided) for the year's đề án. A settlement
-    row is the settled amount, not money paid out: funding counts it as «quyết toán», never as
-    disbursed (``funding.services.paid_amount``), and so does this."""
+def _paid_and_settled(year, province=None):
+    """Khuyến công money of the year's đề án, by source: ``disbursed``, paid out (advances and payments,
+    not voided), and ``settled``, the settlement rows not voided, with ``settled_count`` the đề án they
+    settle. A settlement row is the settled amount, not money paid out: funding counts it as «quyết
+    toán», never as disbursed (``funding.services.paid_amount``, ``funding.selectors.funding_summary``),
+    and so does this."""
     from funding.models import Disbursement, DisbursementKind
 
-    qs = (Disbursement.objects.counted().exclude(kind=DisbursementKind.SETTLEMENT)
-          .filter(de_an__plan_year=year, de_an__status__in=IMPLEMENTED_STATUSES))
+    qs = Disbursement.objects.counted().filter(de_an__plan_year=year, de_an__status__in=IMPLEMENTED_STATUSES)
     if province is not None:
         qs = qs.filter(de_an__current_province=province)
-    return qs.aggregate(total=Sum("amount"))["total"] or 0
+    out = {source: {"disbursed": 0, "settled": 0} for source in ("national", "local")}
+    settlement = Q(kind=DisbursementKind.SETTLEMENT)
+    for row in qs.values("source").annotate(disbursed=Sum("amount", filter=~settlement),
+                                            settled=Sum("amount", filter=settlement)).order_by():
+        entry = out.setdefault(row["source"], {"disbursed": 0, "settled": 0})
+        entry["disbursed"] += row["disbursed"] or 0
+        entry["settled"] += row["settled"] or 0
+    out["settled_count"] = qs.filter(settlement).values("de_an_id").distinct().count()
+    return out
+
+
+def _disbursed(year, province=None):
+    """Khuyến công money paid out (advances and payments, not voided) for the year's đề án."""
+    paid = _paid_and_settled(year, province)
+    return paid["national"]["disbursed"] + paid["local"]["disbursed"]
 
 
 def money_summary(year, province=None):
@@ -166,7 +196,9 @@ def money_summary(year, province=None):
     plan_prev = _plan_by_province(year - 1, province)[1]
     impl = _money(_de_an_queryset(year, province).aggregate(**MONEY_SUMS, count=Count("id")))
     impl_prev = _money(_de_an_queryset(year - 1, province).aggregate(**MONEY_SUMS))
-    disbursed = _disbursed(year, province)
+    paid = _paid_and_settled(year, province)
+    disbursed = paid["national"]["disbursed"] + paid["local"]["disbursed"]
+    settled = paid["national"]["settled"] + paid["local"]["settled"]
     rows = []
     for key, label in (
         ("national", _("Kinh phí khuyến công quốc gia")),
@@ -175,15 +207,19 @@ def money_summary(year, province=None):
         rows.append({
             "label": label, "plan": plan[key], "implemented": impl[key], "pct": _pct(impl[key], plan[key]),
             "previous": impl_prev[key], "change": impl[key] - impl_prev[key], "change_pct": _pct(impl[key] - impl_prev[key], impl_prev[key]),
+            "disbursed": paid[key]["disbursed"], "disbursed_pct": _pct(paid[key]["disbursed"], impl[key]),
+            "settled": paid[key]["settled"],
         })
     total_row = {
         "label": _("Cộng kinh phí khuyến công"), "plan": plan["total"], "implemented": impl["support"],
         "pct": _pct(impl["support"], plan["total"]), "previous": impl_prev["support"],
         "change": impl["support"] - impl_prev["support"], "change_pct": _pct(impl["support"] - impl_prev["support"], impl_prev["support"]),
+        "disbursed": disbursed, "disbursed_pct": _pct(disbursed, impl["support"]), "settled": settled,
     }
     return {
         "rows": rows, "total": total_row, "implemented": impl, "implemented_prev": impl_prev, "plan": plan,
         "plan_prev": plan_prev, "disbursed": disbursed, "disbursed_pct": _pct(disbursed, impl["support"]),
+        "settled": settled, "settled_count": paid["settled_count"],
         "national_share": _pct(impl["national"], impl["total"]),
         "local_share": _pct(impl["local"], impl["total"]), "counterpart_share": _pct(impl["counterpart"] + impl["other"], impl["total"]),
     }
@@ -231,24 +267,25 @@ def by_content(year, province=None):
         names[row["area"]] = row["area_name"]
         counts[row["area"]] = row["n"]
     money = defaultdict(lambda: defaultdict(int))
-    # Khuyến công money counts at the approved amount (Section I): the lines of a đề án approved for less
-    # than it asked are scaled down below, one đề án at a time; every other line is summed here.
-    reduced = Q(approved_national_amount__isnull=False) & ~Q(approved_national_amount=F("national_amount")) | (
-        Q(approved_local_amount__isnull=False) & ~Q(approved_local_amount=F("local_amount")))
+    # Khuyến công money counts at the implemented amount (Section I: approved, or settled): the lines of a
+    # đề án approved or settled for another amount than it asked are scaled below, one đề án at a time;
+    # every other line is summed here.
+    implemented = de_an.annotate(impl_national=IMPLEMENTED_NATIONAL, impl_local=IMPLEMENTED_LOCAL)
+    as_asked = Q(impl_national=F("national_amount"), impl_local=F("local_amount"))
+    scaled = {row[0]: row[1:] for row in implemented.exclude(as_asked).values_list(
+        "pk", "impl_national", "impl_local", "national_amount", "local_amount")}
     area_fields = ("content__code", "content__name", "content__parent__code", "content__parent__name")
-    for row in BudgetLine.objects.filter(de_an__in=de_an.exclude(reduced)).values(*area_fields, "source").annotate(amount=Sum("amount")):
+    for row in (BudgetLine.objects.filter(de_an__in=implemented.filter(as_asked).values("pk"))
+                .values(*area_fields, "source").annotate(amount=Sum("amount"))):
         area = row["content__parent__code"] or row["content__code"] or ""
         if area:
             names.setdefault(area, row["content__parent__name"] or row["content__name"])
         money[area][row["source"]] += row["amount"] or 0
     lines = defaultdict(list)  # (đề án, source) → [(area, amount)]
     factors = {}
-    for row in (BudgetLine.objects.filter(de_an__in=de_an.filter(reduced))
+    for row in (BudgetLine.objects.filter(de_an_id__in=list(scaled))
                 .values(*area_fields, "de_an_id", "source")
-                .annotate(amount=Sum("amount"), requested_national=Max("de_an__national_amount"),
-                          requested_local=Max("de_an__local_amount"),
-                          approved_national=Max("de_an__approved_national_amount"),
-                          approved_local=Max("de_an__approved_local_amount"))
+                .annotate(amount=Sum("amount"))
                 .order_by("de_an_id", "source", "content__code")):
         area = row["content__parent__code"] or row["content__code"] or ""
         if area:
@@ -256,7 +293,9 @@ def by_content(year, province=None):
         key = (row["de_an_id"], row["source"])
         lines[key].append((area, row["amount"] or 0))
         if row["source"] in ("national", "local"):
-            approved, requested = row[f"approved_{row['source']}"], row[f"requested_{row['source']}"]
+            impl_national, impl_local, requested_national, requested_local = scaled[row["de_an_id"]]
+            approved, requested = ((impl_national, requested_national) if row["source"] == "national"
+                                   else (impl_local, requested_local))
             if approved is not None and requested and approved != requested:
                 factors[key] = (approved, requested)
     for key, parts in lines.items():
@@ -370,7 +409,7 @@ def de_an_list(year, grouping, province=None):
             "code", "name", "counterpart_amount", "other_amount",
             f"{field}__code", f"{field}__name", f"{field}__kind", f"{field}__era",
         )
-        # The implemented (approved) money, as in Section I and III: not the amounts requested.
+        # The implemented money (approved, or settled), as in Section I and III: not the amounts requested.
         .annotate(implemented_national=IMPLEMENTED_NATIONAL, implemented_local=IMPLEMENTED_LOCAL)
         # By code, then by the province itself: a merged province keeps the code of one of the old ones
         # (new Bắc Ninh is 24, as old Bắc Giang was), and ordering by code alone interleaved the two,

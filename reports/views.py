@@ -81,9 +81,12 @@ def job_detail(request, pk):
 @login_required
 @require_GET
 def job_status(request, pk):
-    """The htmx partial: polls itself every 2 s while the job is queued or running."""
+    """The htmx partial: polls itself every 2 s while the job is queued or running. With it, when the
+    state or the progress changed since the one the page shows (``?shown=status-progress``, sent by the
+    polling), the new sentence for the page's live region (an out-of-band swap of its text only)."""
     job = _job_or_404(request, pk)
-    return render(request, "reports/_job_status.html", {"job": job})
+    changed = request.GET.get("shown") != f"{job.status}-{job.progress}"
+    return render(request, "reports/_job_status.html", {"job": job, "sentence_changed": changed})
 
 
 @login_required

@@ -40,12 +40,19 @@ def test_reviewer_requests_watches_and_downloads_the_national_report(
     page.get_by_role("button", name="Tạo báo cáo").click()
 
     status = page.locator("#job-status")
+    # The live region stays the same element throughout (polling swaps only its text), so screen
+    # readers hear each change: the progress, then that the report is ready.
+    live = page.get_by_role("status").filter(has=page.locator("span.status"))
+    page.evaluate("window.liveRegion = document.getElementById('job-status-live')")
     expect(status).to_have_attribute("data-status", "running", timeout=30_000)
     expect(status.get_by_role("progressbar")).to_be_visible()
+    expect(live).to_contain_text("Tiến độ:")
     page.screenshot(path=os.path.join(screenshot_dir, "reports-running.png"), full_page=True)
     download_link = page.get_by_role("link", name="Tải báo cáo PDF")
     expect(download_link).to_be_visible(timeout=120_000)  # htmx polling brought the new state in
     expect(status).to_have_attribute("data-status", "done")
+    expect(live).to_have_text("Đã xong Báo cáo đã sẵn sàng để tải về.")
+    assert page.evaluate("document.getElementById('job-status-live') === window.liveRegion")
     page.screenshot(path=os.path.join(screenshot_dir, "reports-done.png"), full_page=True)
 
     with page.expect_download() as info:

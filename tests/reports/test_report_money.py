@@ -1,6 +1,7 @@
 """What the annual report counts as money: the approved amount of a đề án carried out (not the amount it
-asked for), and money paid out (advances and payments, never the settlement row) — with the expected
-figures computed here from the rows, not by the report's own aggregation."""
+asked for), once settled its settled amount, money paid out (advances and payments, never the settlement
+row) and money settled (the settlement rows) — with the expected figures computed here from the rows,
+not by the report's own aggregation."""
 from datetime import date
 from unittest import mock
 
@@ -32,6 +33,11 @@ def _implemented_rows(year, province=None):
             continue
         national = d.national_amount if d.approved_national_amount is None else d.approved_national_amount
         local = d.local_amount if d.approved_local_amount is None else d.approved_local_amount
+        if d.status == "settled" and d.settled_amount is not None:  # the settled amount, for its level's source
+            if d.level == "kcqg":
+                national = d.settled_amount
+            else:
+                local = d.settled_amount
         out[d.pk] = (national, local, d.counterpart_amount + d.other_amount)
     return out
 
@@ -135,3 +141,112 @@ def test_settlement_rows_are_not_disbursed_money(users, media_root, no_dispatch)
     job.refresh_from_db()
     text = " ".join(pdf_text(job.file.path).split())
     assert f"đã giải ngân (tạm ứng, thanh toán) là {group_dots(100_000_000)} đ" in text
+
+
+# --- settled đề án: the settled amount is what was carried out ---------------------------------------------
+
+APPROVED, SETTLED, ADVANCED = 512_345_000, 421_234_000, 300_000_000
+LOCAL_APPROVED, LOCAL_SETTLED = 187_650_000, 166_660_000
+
+
+def _settlement(d, source, amount, day=date(2026, 2, 1), **fields):
+    return Disbursement.objects.create(de_an=d, kind="settlement", source=source, amount=amount, date=day,
+                                       document_number=f"{d.pk}/QT", **fields)
+
+
+@pytest.fixture
+def settled_below(db):
+    """A 2025 year where a KCQG đề án asked 600 triệu, was approved at 512,345 triệu and settled at 421,234
+    triệu (300 triệu advanced), and a KCĐP đề án approved at 187,65 triệu was settled at 166,66 triệu; a
+    voided settlement row of a third đề án counts nowhere. The settlement rows are the ones the
+    «Quyết toán» step writes (test data written directly)."""
+    from django.utils import timezone
+
+    build_year(year=2025, n_de_an=12, n_records=0)
+    settled = DeAn.objects.filter(plan_year=2025, status="settled")
+    national = settled.filter(level="kcqg").order_by("code").first()
+    local = settled.filter(level="kcdp").order_by("code").first()
+    DeAn.objects.filter(pk=national.pk).update(
+        code="KCQG-2025-24-0006", national_amount=600_000_000, approved_national_amount=APPROVED, settled_amount=SETTLED,
+        settled_on=date(2026, 2, 1), total_amount=600_000_000 + national.counterpart_amount + national.other_amount)
+    BudgetLine.objects.filter(de_an=national, source="national").update(amount=600_000_000)
+    DeAn.objects.filter(pk=local.pk).update(approved_local_amount=LOCAL_APPROVED, settled_amount=LOCAL_SETTLED,
+                                            settled_on=date(2026, 2, 1))
+    national.refresh_from_db()
+    local.refresh_from_db()
+    Disbursement.objects.create(de_an=national, kind="advance", source="national", amount=ADVANCED, date=date(2025, 5, 1),
+                                document_number="1/TU")
+    _settlement(national, "national", SETTLED)
+    _settlement(local, "local", LOCAL_SETTLED)
+    voided = settled.filter(level="kcqg").exclude(pk=national.pk).order_by("code").first()
+    _settlement(voided, "national", 77_777_777, voided_at=timezone.now(), void_reason="Nhập sai")
+    return national, local
+
+
+def test_a_settled_de_an_counts_at_its_settled_amount_and_the_settled_money_is_summed(settled_below, users):
+    from funding.selectors import funding_summary
+
+    national, local = settled_below
+    rows = _implemented_rows(2025)
+    assert rows[national.pk][0] == SETTLED and rows[local.pk][1] == LOCAL_SETTLED
+    money = selectors.money_summary(2025)
+    assert money["implemented"]["national"] == sum(r[0] for r in rows.values())
+    assert money["implemented"]["local"] == sum(r[1] for r in rows.values())
+    assert money["rows"][0]["implemented"] == sum(r[0] for r in rows.values())
+    # What was settled, by source, as the funding page counts it (the voided row nowhere).
+    summary = funding_summary(user=users["reviewer"], year=2025)
+    assert money["rows"][0]["settled"] == summary.by_source("national", "settled") == SETTLED
+    assert money["rows"][1]["settled"] == summary.by_source("local", "settled") == LOCAL_SETTLED
+    assert money["settled"] == money["total"]["settled"] == SETTLED + LOCAL_SETTLED
+    assert money["settled_count"] == 2
+    assert money["rows"][0]["disbursed"] == money["disbursed"] == summary.by_source("national", "disbursed") == ADVANCED
+    # Sections II and III and the appendix count it the same way.
+    contents = selectors.by_content(2025)
+    assert sum(r["national"] for r in contents) == sum(r[0] for r in rows.values())
+    assert sum(r["local"] for r in contents) == sum(r[1] for r in rows.values())
+    by_province = {row["province"].pk: row for row in selectors.by_province(2025, Grouping.CURRENT)}
+    for d in (national, local):
+        want = [r for pk, r in rows.items() if DeAn.objects.get(pk=pk).current_province_id == d.current_province_id]
+        assert by_province[d.current_province_id]["support"] == sum(r[0] + r[1] for r in want)
+    listed = {d.pk: d for g in selectors.de_an_list(2025, Grouping.CURRENT, national.current_province) for d in g["rows"]}
+    assert listed[national.pk].implemented_national == SETTLED
+
+
+def test_national_and_province_reports_agree_on_settled_money(settled_below):
+    """The national report's figures are the sums of the provinces' own: implemented, disbursed, settled."""
+    national, local = settled_below
+    whole = selectors.money_summary(2025)
+    parts = [selectors.money_summary(2025, row["province"]) for row in selectors.by_province(2025, Grouping.CURRENT)]
+    for key in ("settled", "disbursed", "settled_count"):
+        assert sum(p[key] for p in parts) == whole[key], key
+    assert sum(p["implemented"]["support"] for p in parts) == whole["implemented"]["support"]
+    own = selectors.money_summary(2025, national.current_province)
+    same = local.current_province_id == national.current_province_id
+    assert own["rows"][0]["settled"] == SETTLED
+    assert own["settled"] == SETTLED + (LOCAL_SETTLED if same else 0)
+
+
+def test_reports_print_the_settled_amount(settled_below, users, media_root, no_dispatch):
+    national, local = settled_below
+    province = national.current_province
+    rows = _implemented_rows(2025, province)
+    job = services.report_request(user=users["reviewer"], kind="province", year=2025, province=province)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    text = " ".join(pdf_text(job.file.path).split())
+    counterpart = national.counterpart_amount + national.other_amount
+    row = [SETTLED, national.local_amount, counterpart, SETTLED + national.local_amount + counterpart]
+    assert "KCQG-2025-24-0006 " in text  # the code on one line
+    assert " ".join(group_dots(n) for n in row) in text  # Phụ lục: KCQG at the settled amount
+    assert group_dots(APPROVED) not in text and group_dots(600_000_000) not in text
+    support = sum(r[0] + r[1] for r in rows.values())
+    assert f"thực hiện năm 2025 là {group_dots(support)} đ" in text  # Section I
+    assert "Đã quyết toán" in text
+    assert local.current_province_id != province.pk
+    assert f"đã quyết toán là {group_dots(SETTLED)} đ (1 đề án)" in text
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    text = " ".join(pdf_text(job.file.path).split())
+    assert f"đã quyết toán là {group_dots(SETTLED + LOCAL_SETTLED)} đ (2 đề án)" in text
+    assert group_dots(77_777_777) not in text  # the voided settlement
