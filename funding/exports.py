@@ -9,6 +9,7 @@ unchanged.
 import io
 from datetime import date
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -141,6 +142,9 @@ def _allocation_sheet(*, year, decision_text, unit, rows, with_level=False):
     return wb
 
 
+# The workbooks the importer reads back are Vietnamese administrative documents whatever the user's
+# language: their title, decision line and unit are what the reader recognises (year, level, ĐVT).
+@translation.override("vi")
 def template_workbook(*, year=None):
     """The allocation template with an example row (delete it before filling in)."""
     from khuyencong.models import Province
@@ -163,6 +167,7 @@ def template_workbook(*, year=None):
     return _save(wb)
 
 
+@translation.override("vi")
 def allocations_workbook(*, user, year):
     """Allocations of ``year`` that ``user`` may see, in the template layout (re-imports unchanged)."""
     from .selectors import allocation_list
@@ -227,6 +232,7 @@ ANNEX_HEADERS = [
 ANNEX_MONEY_HEADERS = ["Tổng kinh phí", "Kinh phí KCQG hỗ trợ", "Vốn đối ứng và nguồn khác"]
 
 
+@translation.override("vi")
 def plan_annex_template_workbook(*, year=None):
     """The plan annex template: title, decision line, «ĐVT: triệu đồng», the two-level header, the
     «(1) (2) …» column-number row, one province group (Roman numeral, subtotals) with an example

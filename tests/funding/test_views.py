@@ -137,6 +137,16 @@ def test_the_plan_annex_template_reads_back_as_the_annex_it_shows(admin_client):
     assert (d.status, d.approved_national_amount, d.current_province.code) == ("approved", 300_000_000, "24")
 
 
+def test_the_templates_are_vietnamese_documents_in_any_language(admin_client):
+    """An English-speaking administrator's download must still read back: the reader recognises the
+    Vietnamese title («… NĂM 2026», «QUỐC GIA») and unit."""
+    admin_client.post(reverse("set_language"), {"language": "en"})
+    for name in ("funding:template", "funding:plan_template"):
+        response = admin_client.get(reverse(name) + "?nam=2026")
+        ws = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+        assert "NĂM 2026" in ws["A3"].value, (name, ws["A3"].value)
+
+
 def test_annex_upload_through_the_web(admin_client):
     upload(admin_client, ANNEX)
     batch = ImportBatch.objects.get()
