@@ -169,3 +169,13 @@ def test_bien_ban_jobs_cost_one_query_per_page(client, users, two_records, djang
             _record_job(record)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("reports:job_list"))
+
+
+def test_a_running_job_shows_how_far_it_got_in_the_list(client, users):
+    running = _job(ReportKind.NATIONAL, 2025, status=JobStatus.RUNNING)
+    ReportJob.objects.filter(pk=running.pk).update(progress=40)
+    _job(ReportKind.NATIONAL, 2024, status=JobStatus.QUEUED)
+    client.force_login(users["reviewer"])
+    page = client.get(reverse("reports:job_list")).content.decode()
+    assert '<span class="status status-running">Đang tạo</span> <span class="muted small">40 %</span>' in page
+    assert page.count('<span class="muted small">') == page.count("40 %")  # only the running one
