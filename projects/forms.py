@@ -262,6 +262,10 @@ class TransitionForm(NoControlCharactersMixin, forms.Form):
     """Inputs of a workflow action; which ones are required is decided by the workflow table and the
     service (their refusals come back as messages)."""
 
+    # Reasons the service gave (projects.views.de_an_transition): they name what they are about, so the
+    # panel lists them without the field's label; a form's own validation errors keep it.
+    service_messages = frozenset()
+
     action = forms.CharField(widget=forms.HiddenInput)
     # The đề án's revision when the page was opened: a form sent again after the đề án moved on (back
     # button, a second tab, the same request after a return-and-resubmit round) is refused, not applied

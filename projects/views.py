@@ -525,6 +525,7 @@ def de_an_transition(request, pk):
                     return redirect("projects:detail", pk=de_an.pk)
                 _run_transition(request.user, de_an, action, form.cleaned_data)
     except services.WorkflowError as exc:
+        form.service_messages = set(exc.messages)  # they name what they are about: listed without the label
         for message in exc.messages:
             # On the field the reason is about (marked aria-invalid in the panel), else for the action.
             field = exc.fields.get(message)

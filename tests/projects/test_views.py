@@ -602,6 +602,8 @@ def test_a_refused_step_marks_the_fields_its_reasons_are_about(users, client_as)
     for field in ("dn-approve", "dd-approve"):
         tag = re.search(rf'<input[^>]*id="{field}"[^>]*>', body)[0]
         assert 'aria-invalid="true"' in tag and 'aria-describedby="errors-approve"' in tag, tag
+    # The service's reasons name what they are about: not prefixed with the field's label again.
+    assert "<li>Cần nhập số quyết định phê duyệt.</li>" in body and "Số quyết định: Cần nhập" not in body
 
 
 def test_the_timeline_says_what_an_adjustment_asked_for(users, client_as):
