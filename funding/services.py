@@ -1367,8 +1367,7 @@ class DisbursementRefused(ImportFailed):
         self.field = field
 
 
-# A đề án's money can be paid out once it is approved, until it is settled or cancelled.
-# A settled đề án stays payable up to its settled amount: the settlement (quyết toán) fixes what the
+# A đề án's money can be paid out once it is approved, unless it is cancelled. A settled đề án stays payable up to its settled amount: the settlement (quyết toán) fixes what the
 # state owes, and the rest of it is paid after the settlement, as the treasury does.
 PAYABLE_STATUSES = frozenset({"approved", "in_implementation", "adjustment_requested", "accepted", "settled"})
 
@@ -1438,7 +1437,7 @@ def disbursement_record(*, actor, de_an, kind, amount, date, document_number, no
     if de_an.status not in PAYABLE_STATUSES:
         raise DisbursementRefused(
             _("Đề án %(code)s đang ở trạng thái «%(s)s»: chỉ ghi nhận giải ngân cho đề án đã được phê duyệt, chưa "
-              "quyết toán hoặc hủy.") % {"code": de_an.code, "s": Status(de_an.status).label})
+              "hủy.") % {"code": de_an.code, "s": Status(de_an.status).label})
     source = source_for_level(de_an.level)
     ceiling, ceiling_name = payable_ceiling(de_an)
     rows = list(Disbursement.objects.counted().filter(de_an=de_an).values_list("kind", "amount"))
@@ -1522,8 +1521,8 @@ def settlement_record(*, actor, de_an, amount, date, document_number):
                "d": format_date(existing.date)})
     paid = paid_amount(de_an)
     if int(amount) < paid:
-        # Settling below what was paid would freeze the overpayment (nothing can be voided once the
-        # đề án is settled) with no record of the money to be recovered.
+        # A settlement below what was paid would leave an overpayment standing with no record of the
+        # money to recover: the payments are put right first.
         raise DisbursementRefused(
             _("Kinh phí quyết toán %(a)s thấp hơn số đã tạm ứng, thanh toán %(paid)s cho đề án %(code)s. Phần chênh "
               "lệch %(diff)s phải được thu hồi trước: hãy hủy (kèm lý do) hoặc ghi lại các khoản chi ở trang kinh phí "
