@@ -105,14 +105,19 @@ def test_apportion_keeps_whole_dong_and_the_total():
     assert selectors.apportion([("1", 7)], 0, 7) == [("1", 0)]
 
 
+def _province_report_text(user, province, year=2025):
+    """The province report of ``year`` rendered by the real path (request → run → PDF), as one line of text."""
+    job = services.report_request(user=user, kind="province", year=year, province=province)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    return " ".join(pdf_text(job.file.path).split())
+
+
 def test_province_report_prints_the_approved_amount(reduced, users, media_root, no_dispatch):
     national, _local = reduced
     province = national.current_province
     rows = _implemented_rows(2025, province)
-    job = services.report_request(user=users["reviewer"], kind="province", year=2025, province=province)
-    services.report_run(job_id=job.pk)
-    job.refresh_from_db()
-    text = " ".join(pdf_text(job.file.path).split())
+    text = _province_report_text(users["reviewer"], province)
     counterpart = national.counterpart_amount + national.other_amount
     row = [250_000_000, national.local_amount, counterpart, 250_000_000 + national.local_amount + counterpart]
     assert " ".join(group_dots(n) for n in row) in text  # Phụ lục: KCQG, KCĐP, đối ứng, tổng
@@ -230,10 +235,7 @@ def test_reports_print_the_settled_amount(settled_below, users, media_root, no_d
     national, local = settled_below
     province = national.current_province
     rows = _implemented_rows(2025, province)
-    job = services.report_request(user=users["reviewer"], kind="province", year=2025, province=province)
-    services.report_run(job_id=job.pk)
-    job.refresh_from_db()
-    text = " ".join(pdf_text(job.file.path).split())
+    text = _province_report_text(users["reviewer"], province)
     counterpart = national.counterpart_amount + national.other_amount
     row = [SETTLED, national.local_amount, counterpart, SETTLED + national.local_amount + counterpart]
     assert "KCQG-2025-24-0006 " in text  # the code on one line
