@@ -141,21 +141,21 @@
   window.addEventListener("pageshow", updateAll);  /* a page shown again from the back/forward cache */
 })();
 
-/* A table wider than the screen scrolls inside itself (portal.css, phones): such a table becomes a
-   keyboard stop (tabindex="0") so it can be scrolled with the arrow keys in every browser, named by its
-   caption for screen readers (WCAG 2.1.1, axe «scrollable-region-focusable»). Tables that fit are left
+/* A table (or a dashboard chart) wider than the screen scrolls inside itself (portal.css, phones): such
+   a box becomes a keyboard stop (tabindex="0") so it can be scrolled with the arrow keys in every
+   browser, named by its caption (a chart: its title) for screen readers (WCAG 2.1.1, axe «scrollable-region-focusable»). Tables that fit are left
    alone, so wide screens get no extra tab stops. */
 (function () {
   "use strict";
   function mark() {
-    var tables = document.querySelectorAll("table.data, .table-scroll");
+    var tables = document.querySelectorAll("table.data, .table-scroll, .dash-chart");
     for (var i = 0; i < tables.length; i++) {
       var el = tables[i];
       var scrolls = el.scrollWidth > el.clientWidth + 1;
       if (scrolls && !el.hasAttribute("tabindex")) {
         el.setAttribute("tabindex", "0");
         el.setAttribute("data-scroll-stop", "1");
-        var caption = el.querySelector("caption");
+        var caption = el.querySelector("caption") || el.querySelector("svg > title");
         if (caption && !el.hasAttribute("aria-label")) {
           el.setAttribute("aria-label", caption.textContent.trim());
         }

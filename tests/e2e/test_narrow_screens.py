@@ -67,3 +67,30 @@ def test_each_beneficiary_flag_checkbox_sits_beside_its_own_text_on_a_phone(live
     row.get_by_text("Dân tộc thiểu số làm chủ", exact=True).click()
     expect(row.get_by_role("checkbox", name="Dân tộc thiểu số làm chủ", exact=True)).to_be_checked()
     expect(row.get_by_role("checkbox", name="Phụ nữ làm chủ", exact=True)).not_to_be_checked()
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_dashboard_charts_keep_readable_labels_on_a_phone(live_server, page, screenshot_dir):
+    """Squeezed to 390 px a chart drew its 12 px labels at ≈ 5 px; it now keeps ≥ 620 px (labels ≈ 10 px)
+    and scrolls inside its own box, which is a named keyboard stop, without widening the page."""
+    base = live_server.url
+    users = SimpleNamespace(centre=centre_user("24"), province=province_user("24"), reviewer=reviewer())
+    advance(ready_de_an(users.centre), "approved", users)
+    sign_in(page, base, users.reviewer)
+    page.goto(f"{base}/tong-quan/toan-quoc/")
+    charts = page.locator("figure.dash-chart")
+    assert charts.count() >= 3
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        svg_width = chart.locator("svg").bounding_box()["width"]
+        assert svg_width >= 600, f"chart {i} drawn {svg_width} px wide"
+        assert chart.get_attribute("tabindex") == "0", f"chart {i} scrolls but is no keyboard stop"
+        title = chart.locator("svg > title").text_content().strip()
+        assert title and chart.get_attribute("aria-label") == title
+    assert page.evaluate(NO_PAGE_OVERFLOW), "a chart widens the page"
+    charts.nth(1).scroll_into_view_if_needed()
+    page.screenshot(path=f"{screenshot_dir}/narrow-dashboard-chart.png")
+
+    page.set_viewport_size({"width": 1280, "height": 900})  # wide again: the chart fits, no extra tab stop
+    page.wait_for_function("() => !document.querySelector('figure.dash-chart[tabindex]')")
