@@ -251,8 +251,9 @@ class TimelineEntry:
     from_status: Any = None  # a transition's state before it ("" for the creation)
 
 
-def _value_text(field_obj, value):
-    """A value as the timeline shows it: money as ``1.234.567 đ``, dates ``dd/mm/yyyy``, choices by label."""
+def _value_text(field_obj, value, targets=None):
+    """A value as the timeline shows it: money as ``1.234.567 đ``, dates ``dd/mm/yyyy``, choices by label;
+    a foreign key by its target's name, from ``targets`` ({model: {pk: object}}, loaded in bulk)."""
     from django.db import models as m
 
     from khuyencong.formatting import format_date, format_dong
@@ -267,14 +268,28 @@ def _value_text(field_obj, value):
     if isinstance(field_obj, m.DateField):
         return format_date(value)
     if isinstance(field_obj, m.ForeignKey):
-        target = field_obj.related_model.objects.filter(pk=value).first()
+        if targets is None:
+            targets = _load_targets([(field_obj, value)])
+        target = targets.get(field_obj.related_model, {}).get(value)
         return str(target) if target is not None else str(value)
     return str(value)
 
 
+def _load_targets(pairs):
+    """{model: {pk: object}} for the foreign-key values in ``pairs`` [(field, value)]: one query per model
+    (the timeline named each changed key's old and new target with a query of its own: ≈ 5 per edit)."""
+    from django.db import models as m
+
+    wanted = {}
+    for field_obj, value in pairs:
+        if isinstance(field_obj, m.ForeignKey) and value not in (None, ""):
+            wanted.setdefault(field_obj.related_model, set()).add(value)
+    return {model: model._default_manager.in_bulk(pks) for model, pks in wanted.items()}
+
+
 def _history_entries(records, title_for, fields_for):
     """Diff each historical record against the previous one of the same object."""
-    entries = []
+    raw = []  # (record, title, [(label, field or None, old, new)]), rendered once the keys are loaded
     previous = {}
     for record in records:
         obj_id = record.id
@@ -292,18 +307,23 @@ def _history_entries(records, title_for, fields_for):
                     old, new = getattr(prev, name, None), getattr(record, name, None)
                     if old != new:
                         if name == "content_codes":
-                            changes.append((str(_("nội dung hoạt động")), old or "—", new or "—"))
+                            changes.append((str(_("nội dung hoạt động")), None, old or "—", new or "—"))
                             continue
                         field_obj = record.instance_type._meta.get_field(name.removesuffix("_id")) \
                             if name.endswith("_id") else record.instance_type._meta.get_field(name)
-                        changes.append((str(field_obj.verbose_name), _value_text(field_obj, old), _value_text(field_obj, new)))
+                        changes.append((str(field_obj.verbose_name), field_obj, old, new))
                 if not changes:
                     previous[obj_id] = record
                     continue
         previous[obj_id] = record
-        entries.append(TimelineEntry(at=record.history_date, kind="change", actor=record.history_user,
-                                     title=title, changes=changes))
-    return entries
+        raw.append((record, title, changes))
+    targets = _load_targets((f, v) for _r, _t, changes in raw for _l, f, old, new in changes if f is not None
+                            for v in (old, new))
+    return [TimelineEntry(at=record.history_date, kind="change", actor=record.history_user, title=title,
+                          changes=[(label, old, new) if f is None else
+                                   (label, _value_text(f, old, targets), _value_text(f, new, targets))
+                                   for label, f, old, new in changes])
+            for record, title, changes in raw]
 
 
 _DE_AN_DIFF_FIELDS = (
