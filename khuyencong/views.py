@@ -48,9 +48,10 @@ class PortalPasswordChangeView(auth_views.PasswordChangeView):
 
 ROLE_SUMMARIES = {
     Role.CENTRE: _("Bạn soạn, đăng ký và tổ chức thực hiện đề án khuyến công của đơn vị mình."),
-    Role.PROVINCE: _("Bạn lựa chọn, thẩm định đề án của tỉnh, gửi đăng ký lên Cục và phê duyệt đề án khuyến công địa phương."),
+    Role.PROVINCE: _("Bạn lựa chọn, thẩm định đề án của tỉnh, gửi đăng ký khuyến công quốc gia lên Cục và ghi nhận quyết định "
+                    "phê duyệt đề án khuyến công địa phương của UBND tỉnh."),
     Role.REVIEWER: _("Bạn thẩm định, phê duyệt và kiểm tra, giám sát đề án khuyến công quốc gia của mọi tỉnh, thành phố."),
-    Role.ADMIN: _("Bạn quản lý tài khoản, dữ liệu danh mục và nhập dự toán kinh phí."),
+    Role.ADMIN: _("Bạn quản lý tài khoản, dữ liệu danh mục và nhập bảng phân bổ kinh phí, phụ lục kế hoạch."),
 }
 
 
