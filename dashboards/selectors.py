@@ -541,7 +541,10 @@ def provinces_block(*, user, filters, de_an, facts):
         p = provinces[pid]
         key = "current_province" if filters.grouping == "current" else "province"
         result.append({
-            "code": p.code, "province": p.full_name, "era": str(Era(p.era).label) if p.era == Era.FORMER else "",
+            # A former province's own code (old Bắc Ninh 27, old Bắc Giang 24) and «(cũ)» in its name: many
+            # merged provinces kept an old name (Bắc Ninh 27 + Bắc Giang 24 → Bắc Ninh 24), and grouped by
+            # the province recorded, «Tỉnh Bắc Ninh» appeared twice with different figures.
+            "code": p.code, "province": str(p.era_full_name), "era": str(Era(p.era).label) if p.era == Era.FORMER else "",
             "successor": p.successor.full_name if p.era == Era.FORMER and p.successor_id else "", **row,
             "_link": _list_url(filters, **{key: [pid]}), "_sort": (p.era != Era.CURRENT, p.code), "_pid": pid,
         })

@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from khuyencong.choices import Level
+from khuyencong.choices import Era, Level
 from khuyencong.formatting import clip, format_date, format_date_long, format_trieu
 from khuyencong.models import Indicator, Organisation, Province
 from khuyencong.reference import _province_place
@@ -100,6 +100,19 @@ def _pct(part, whole):
     if not whole:
         return None
     return round(part * 100 / whole, 1)
+
+
+def _shares(parts, whole):
+    """``parts`` (non-negative, adding up to ``whole``) as percentages of ``whole`` to one decimal that add
+    up to exactly 100: each share rounded down to 0,1 %, the tenths left over going to the largest
+    remainders (the first part first on a tie) — rounded one by one, 36,65 + 12,25 + 51,1 would read
+    36,7 + 12,3 + 51,1 = 100,1 %. ``None`` for each when ``whole`` is 0."""
+    if not whole:
+        return [None] * len(parts)
+    tenths = [(part * 1000 // whole, part * 1000 % whole) for part in parts]
+    left = 1000 - sum(t for t, _rest in tenths)
+    bonus = set(sorted(range(len(parts)), key=lambda i: -tenths[i][1])[:max(left, 0)])
+    return [(t + (1 if i in bonus else 0)) / 10 for i, (t, _rest) in enumerate(tenths)]
 
 
 def _money(row=None):
@@ -216,12 +229,16 @@ def money_summary(year, province=None):
         "change": impl["support"] - impl_prev["support"], "change_pct": _pct(impl["support"] - impl_prev["support"], impl_prev["support"]),
         "disbursed": disbursed, "disbursed_pct": _pct(disbursed, impl["support"]), "settled": settled,
     }
+    # Section I's sentence: the total carried out (khuyến công money, counterpart and other sources) and its
+    # three parts, which add up to it to the đồng, each with its share; the shares add up to 100 %.
+    counterpart_other = impl["counterpart"] + impl["other"]
+    national_share, local_share, counterpart_share = _shares([impl["national"], impl["local"], counterpart_other],
+                                                             impl["total"])
     return {
         "rows": rows, "total": total_row, "implemented": impl, "implemented_prev": impl_prev, "plan": plan,
         "plan_prev": plan_prev, "disbursed": disbursed, "disbursed_pct": _pct(disbursed, impl["support"]),
-        "settled": settled, "settled_count": paid["settled_count"],
-        "national_share": _pct(impl["national"], impl["total"]),
-        "local_share": _pct(impl["local"], impl["total"]), "counterpart_share": _pct(impl["counterpart"] + impl["other"], impl["total"]),
+        "settled": settled, "settled_count": paid["settled_count"], "counterpart_other": counterpart_other,
+        "national_share": national_share, "local_share": local_share, "counterpart_share": counterpart_share,
     }
 
 
@@ -361,6 +378,12 @@ def indicator_results(year, province=None):
     return programme, rows, elapsed
 
 
+def era_name(name, era):
+    """A province's name as ``Province.era_name`` gives it, from its name and era read as columns: «Bắc Ninh
+    (cũ)» for a province of the map before 01/07/2025, the name alone for a current one."""
+    return name if era == Era.CURRENT else _("%(name)s (cũ)") % {"name": name}
+
+
 def inspections(year, province=None, grouping=Grouping.CURRENT):
     records = InspectionRecord.objects.filter(inspected_on__year=year)
     recs = Recommendation.objects.filter(record__inspected_on__year=year)
@@ -378,15 +401,18 @@ def inspections(year, province=None, grouping=Grouping.CURRENT):
     )
     # The inspection appendix, one row per biên bản, as the strings the PDF prints: a 300-row appendix is read as
     # tuples and formatted here, not through 2,000 template lookups and filters (bench/bench_report.py).
-    province_name = "de_an__province__name" if grouping == Grouping.HISTORICAL else "de_an__current_province__name"
+    # Grouped by the province recorded, a former province reads «Bắc Ninh (cũ)» (Province.era_name): new
+    # Bắc Ninh kept the name of one of the two it merged.
+    field = "de_an__province" if grouping == Grouping.HISTORICAL else "de_an__current_province"
     labels = dict(Conclusion.choices)
     rows = [
-        (f"{code} – {clip_words(name, 90)}", prov, format_date(inspected_on), clip_words(findings, 180), str(labels.get(conclusion, conclusion)),
-         f"{n_recs} ({n_open})")
-        for code, name, prov, inspected_on, findings, conclusion, n_recs, n_open in records
+        (f"{code} – {clip_words(name, 90)}", era_name(prov, era), format_date(inspected_on), clip_words(findings, 180),
+         str(labels.get(conclusion, conclusion)), f"{n_recs} ({n_open})")
+        for code, name, prov, era, inspected_on, findings, conclusion, n_recs, n_open in records
         .annotate(n_recs=Count("recommendations"), n_open=Count("recommendations", filter=~Q(recommendations__status=FollowUp.CLOSED)))
         .order_by("de_an__current_province__code", "inspected_on", "id")
-        .values_list("de_an__code", "de_an__name", province_name, "inspected_on", "findings", "conclusion", "n_recs", "n_open")
+        .values_list("de_an__code", "de_an__name", f"{field}__name", f"{field}__era", "inspected_on", "findings",
+                     "conclusion", "n_recs", "n_open")
     ]
     return {
         "records": rows,
@@ -437,7 +463,7 @@ def proposals(money, provinces, insp):
     items = []
     low = [row for row in provinces if row.get("pct") is not None and row["pct"] < 50]
     if low:
-        names = ", ".join(row["province"].name for row in low[:8])
+        names = ", ".join(str(row["province"].era_name) for row in low[:8])
         items.append(_("Đôn đốc các địa phương có tỷ lệ thực hiện dưới 50 %% kế hoạch (%(p)s) đẩy nhanh tiến độ triển khai đề án.") % {"p": names})
     if insp["recommendations"]["overdue"]:
         items.append(_("Yêu cầu các đơn vị khắc phục %(n)d kiến nghị đã quá hạn sau kiểm tra, báo cáo kết quả về Cục.") % {"n": insp["recommendations"]["overdue"]})
@@ -548,7 +574,8 @@ def annual_report_context(job):
         # «The provinces with the most money» compares provinces: not drawn for a single one (a province's
         # own report grouped by current province), where it was one bar repeating the table's figure.
         "province_chart": hbar_chart([
-            (row["province"].name, row["support"], format_trieu(row["support"], 0, unit=False))
+            # «Bắc Ninh (cũ)» beside «Bắc Ninh» when grouped by the province recorded (Province.era_name).
+            (str(row["province"].era_name), row["support"], format_trieu(row["support"], 0, unit=False))
             for row in sorted(provinces, key=lambda r: -r["support"])[:10]
         ] if len(provinces) > 1 else []),
         "content_chart": hbar_chart([(clip_words(f"{row['code']}. {row['name']}", 36), row["count"], str(row["count"])) for row in contents if row["code"]]),

@@ -560,7 +560,7 @@ def test_historical_appendix_lists_each_recorded_province_once_with_its_subtotal
     job.refresh_from_db()
     text = " ".join(pdf_text(job.file.path).split())
     for g in groups:
-        assert text.count(f"{g['province'].full_name} ({len(g['rows'])})") == 1
+        assert text.count(f"{g['province'].era_full_name} ({len(g['rows'])})") == 1  # «Tỉnh Bắc Giang (cũ) (5)»
 
 
 def test_section_ii_labels_its_first_column_as_the_content_code(users, media_root, no_dispatch):

@@ -2,6 +2,7 @@
 asked for), once settled its settled amount, money paid out (advances and payments, never the settlement
 row) and money settled (the settlement rows) — with the expected figures computed here from the rows,
 not by the report's own aggregation."""
+import re
 from datetime import date
 from unittest import mock
 
@@ -252,3 +253,62 @@ def test_reports_print_the_settled_amount(settled_below, users, media_root, no_d
     text = " ".join(pdf_text(job.file.path).split())
     assert f"đã quyết toán là {group_dots(SETTLED + LOCAL_SETTLED)} đ (2 đề án)" in text
     assert group_dots(77_777_777) not in text  # the voided settlement
+
+
+# --- Section I's sentence: the total carried out and its parts --------------------------------------------
+
+SECTION_I = re.compile(
+    r"Tổng kinh phí thực hiện các đề án là ([\d.]+) đ, gồm kinh phí khuyến công quốc gia ([\d.]+) đ \(([\d,]+) %\), "
+    r"kinh phí khuyến công địa phương ([\d.]+) đ \(([\d,]+) %\) và vốn đối ứng, nguồn khác ([\d.]+) đ \(([\d,]+) %\)\.")
+
+
+def _section_i(text):
+    """(total, national, local, counterpart and other) in đồng and the three shares in tenths of a percent."""
+    match = SECTION_I.search(text)
+    assert match, text[:1500]
+    total, national, national_pct, local, local_pct, other, other_pct = match.groups()
+    money = [int(v.replace(".", "")) for v in (total, national, local, other)]
+    shares = [int(v.replace(",", "")) if "," in v else int(v) * 10 for v in (national_pct, local_pct, other_pct)]
+    return money, shares
+
+
+def _check_section_i(text, rows):
+    """The sentence names the total (khuyến công money, counterpart and other sources) and its three parts,
+    each as computed here from the đề án rows, adding up to it to the đồng; the shares add up to 100 %."""
+    national = sum(r[0] for r in rows.values())
+    local = sum(r[1] for r in rows.values())
+    other = sum(r[2] for r in rows.values())
+    (total, *parts), shares = _section_i(text)
+    assert parts == [national, local, other]
+    assert total == national + local + other == sum(parts)
+    assert sum(shares) == 1000  # tenths of a percent: 100,0 %
+    for part, share in zip(parts, shares, strict=True):
+        assert abs(share - part * 1000 / total) < 1, (part, share)  # within 0,1 % of the exact share
+    assert "vốn huy động" not in text and "chiếm" not in text
+    assert "kinh phí khuyến công thực hiện)." in text  # the disbursed share is of khuyến công money, not of the total
+
+
+def test_section_i_names_the_total_and_its_parts(reduced, users, media_root, no_dispatch):
+    national, _local = reduced
+    province = national.current_province
+    _check_section_i(_province_report_text(users["reviewer"], province), _implemented_rows(2025, province))
+    job = services.report_request(user=users["reviewer"], kind="national", year=2025)
+    services.report_run(job_id=job.pk)
+    job.refresh_from_db()
+    _check_section_i(" ".join(pdf_text(job.file.path).split()), _implemented_rows(2025))
+
+
+def test_section_i_counts_a_settled_de_an_at_its_settled_amount(settled_below, users, media_root, no_dispatch):
+    national, _local = settled_below
+    rows = _implemented_rows(2025, national.current_province)
+    assert rows[national.pk][0] == SETTLED
+    _check_section_i(_province_report_text(users["reviewer"], national.current_province), rows)
+
+
+def test_shares_add_up_to_one_hundred_percent():
+    money = selectors.money_summary(2025)  # nothing carried out: no shares
+    assert (money["national_share"], money["local_share"], money["counterpart_share"]) == (None, None, None)
+    assert selectors._shares([3665, 1225, 5110], 10000) == [36.7, 12.2, 51.1]  # not 36,7 + 12,3 + 51,1 = 100,1
+    assert selectors._shares([1, 1, 1], 3) == [33.4, 33.3, 33.3]
+    assert selectors._shares([0, 0, 7], 7) == [0.0, 0.0, 100.0]
+    assert selectors._shares([1, 0, 999_999], 1_000_000) == [0.0, 0.0, 100.0]
