@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from khuyencong.formatting import clip, format_decimal, format_dong, format_number, format_percent, format_ty
 
@@ -30,9 +30,13 @@ def _rounded(value, places):
     return format_decimal(exact.normalize() if exact else Decimal(0))
 
 
+DURATION = "đơn vị thời gian"  # the msgctxt of a unit: «ngày» alone is also a date's label («ngày» → "dated")
+
+
 def _duration(unit):
-    """A length of time in ``unit`` (a gettext msgid, translated when drawn), to one decimal: «0,4 ngày»."""
-    return lambda v: f"{_rounded(v, 1)} {_(unit)}"
+    """A length of time in ``unit`` (a lazy msgid of context DURATION, translated when drawn), to one
+    decimal: «0,4 ngày»."""
+    return lambda v: f"{_rounded(v, 1)} {unit}"
 
 
 # Durations are drawn in the unit ``duration_unit`` picks for the chart, so that bar ends and the axis
@@ -50,9 +54,9 @@ FORMATS = {
     "pct": (lambda v: format_percent(v), lambda v: format_percent(v, 0)),
     # Durations: the ticks of a round axis (steps of 0,25 at the finest, see duration_unit) and bars ending
     # in the exact figure with its unit, so a bar's length and its label agree.
-    "days": (_duration(gettext_noop("ngày")), lambda v: _rounded(v, 2)),
-    "hours": (_duration(gettext_noop("giờ")), lambda v: _rounded(v, 2)),
-    "minutes": (_duration(gettext_noop("phút")), lambda v: _rounded(v, 2)),
+    "days": (_duration(pgettext_lazy(DURATION, "ngày")), lambda v: _rounded(v, 2)),
+    "hours": (_duration(pgettext_lazy(DURATION, "giờ")), lambda v: _rounded(v, 2)),
+    "minutes": (_duration(pgettext_lazy(DURATION, "phút")), lambda v: _rounded(v, 2)),
 }
 BAR_END_EXACT = {"days", "hours", "minutes"}  # bar ends printed with the exact text (number and unit)
 
