@@ -5,6 +5,13 @@
 a leading apostrophe, so a spreadsheet never runs user text as a formula; characters XML cannot hold
 are dropped. The allocation export uses the template's own layout, so what it exports re-imports
 unchanged.
+
+Provinces are written on the map of the plan year (``funding.importers.year_era``): the 63 provinces
+before 01/07/2025 for 2025 and earlier, today's 34 from 2026. The templates' «Danh mục» lists that map;
+the allocation export of a year up to 2025 writes each allocation as the last allocation table recorded
+it (the former provinces added up into it, each with its own amount), else the former province whose
+territory it is, else today's province with the note «(mới)» — every name checked against the importer's
+own rule (``ProvinceResolver.pair``) so that the file re-imports unchanged.
 """
 import io
 from datetime import date
@@ -17,6 +24,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from khuyencong.choices import Era
 from khuyencong.formatting import format_date
 
 from .models import AllocationSource, source_for_level
@@ -64,12 +72,18 @@ def _title_block(ws, *, title, decision, unit_text, width):
     ws.cell(row=5, column=width - 1, value=unit_text).font = Font(italic=True)
 
 
-def _province_sheet(wb):
+def map_provinces(year):
+    """The provinces of the map a plan year is read on (importers.year_era), in code order."""
     from khuyencong.models import Province
 
+    from .importers import year_era
+
+    return list(Province.objects.filter(era=year_era(year)).order_by("code"))
+
+
+def _province_sheet(wb, provinces):
     lists = wb.create_sheet(_("Danh mục"))
     lists.append([_("Tỉnh, thành phố"), _("Mã tỉnh")])
-    provinces = list(Province.objects.current().order_by("code"))
     for province in provinces:
         lists.append([province.full_name, province.code])
     lists.append([])
@@ -98,7 +112,9 @@ def _allocation_sheet(*, year, decision_text, unit, rows, with_level=False):
     for col, header in enumerate(headers, start=1):
         ws.cell(row=6, column=col, value=header)
     _bold(ws, 6, width)
-    count = _province_sheet(wb)
+    provinces = map_provinces(year)
+    count = _province_sheet(wb, provinces)
+    former_map = bool(provinces) and provinces[0].era == Era.FORMER
     first = 7
     divisor = 1_000_000 if unit == "trieu" else 1
     total = 0
@@ -125,7 +141,9 @@ def _allocation_sheet(*, year, decision_text, unit, rows, with_level=False):
     end = max(last, first + 999)
     names = DataValidation(type="list", formula1=f"='{_('Danh mục')}'!$A$2:$A${count + 1}", allow_blank=True,
                            showErrorMessage=True, errorTitle=_("Tỉnh, thành phố"),
-                           error=_("Chọn tỉnh, thành phố trong danh sách (34 tỉnh, thành phố từ 01/07/2025)."))
+                           error=_("Chọn tỉnh, thành phố trong danh sách (%(n)s tỉnh, thành phố trước 01/07/2025, danh "
+                                   "mục của kế hoạch năm %(y)s).") % {"n": count, "y": year} if former_map
+                           else _("Chọn tỉnh, thành phố trong danh sách (34 tỉnh, thành phố từ 01/07/2025)."))
     codes = DataValidation(type="list", formula1=f"='{_('Danh mục')}'!$B$2:$B${count + 1}", allow_blank=True,
                            showErrorMessage=True, error=_("Chọn mã tỉnh trong danh sách."))
     sources = DataValidation(type="list", formula1='"KCQG,KCĐP"', allow_blank=False, showErrorMessage=True,
@@ -149,8 +167,10 @@ def template_workbook(*, year=None):
     """The allocation template with an example row (delete it before filling in)."""
     from khuyencong.models import Province
 
+    from .importers import year_era
+
     year = year or date.today().year
-    hanoi = Province.objects.current().filter(code="01").first()
+    hanoi = Province.objects.filter(era=year_era(year), code="01").first()
     rows = [{
         "province_name": hanoi.full_name if hanoi else "Thành phố Hà Nội",
         "province_code": "01",
@@ -176,22 +196,114 @@ def allocations_workbook(*, user, year):
     plans = {a.plan for a in allocations}
     decision = next((p for p in sorted(plans, key=lambda p: p.level) if p.decision_number), None)
     with_level = any(a.source != source_for_level(a.plan.level) for a in allocations)
-    unit = "trieu" if all(a.amount % 1_000_000 == 0 for a in allocations) else "dong"
-    rows = [
-        {
-            "province_name": a.province.full_name,
-            "province_code": a.province.code,
-            "source": SOURCE_CELL[a.source],
-            "amount": a.amount,
-            "level": "KCQG" if a.plan.level == "kcqg" else "KCĐP",
-        }
-        for a in allocations
-    ]
+    rows = []
+    for allocation, parts in _as_recorded(allocations, year):
+        for province_name, province_code, amount in parts:
+            rows.append({
+                "province_name": province_name,
+                "province_code": province_code,
+                "source": SOURCE_CELL[allocation.source],
+                "amount": amount,
+                "level": "KCQG" if allocation.plan.level == "kcqg" else "KCĐP",
+            })
+    unit = "trieu" if all(row["amount"] % 1_000_000 == 0 for row in rows) else "dong"
     decision_text = (
         _("(Kèm theo Quyết định số %(n)s ngày %(d)s)") % {"n": decision.decision_number, "d": format_date(decision.decision_date)}
         if decision and decision.decision_date else _("(Xuất từ Cổng khuyến công)")
     )
     return _save(_allocation_sheet(year=year, decision_text=decision_text, unit=unit, rows=rows, with_level=with_level))
+
+
+def _as_recorded(allocations, year):
+    """[(allocation, [(province name, code, đồng), …]), …]: the rows that write each allocation on the
+    map of ``year`` so that they re-import as it is.
+
+    From 2026 (today's map) an allocation is one row of its province. Up to 2025 (the 63-province map)
+    it is written as the last applied allocation table recorded it when that row still holds its
+    amount (Hà Giang and Tuyên Quang, each with its amount, for today's Tuyên Quang in 2024); else as
+    the one former province whose territory it is (Thừa Thiên Huế for today's Huế, Hà Nội); else as
+    today's province marked «(mới)» (today's Bắc Ninh, two former provinces, with no record of the
+    split). Each name is checked with the importer's rule (``ProvinceResolver.pair``) and marked
+    «(cũ)»/«(mới)» when the plain name and code would not read back as that province."""
+    from khuyencong.models import Province
+
+    from .importers import ProvinceResolver, era_noted_name, year_era
+
+    former_map = year_era(year) == Era.FORMER
+    everyone = list(Province.objects.select_related("successor"))
+    resolver = ProvinceResolver(year, rows=everyone)
+    recorded = _last_recorded(allocations, everyone, resolver) if former_map else {}
+    only_predecessor = {}
+    if former_map:
+        by_successor = {}
+        for province in everyone:
+            if province.era == Era.FORMER:
+                by_successor.setdefault(province.successor_id, []).append(province)
+        only_predecessor = {pk: found[0] for pk, found in by_successor.items() if len(found) == 1}
+
+    def written(province):
+        found, _message = resolver.pair(province.full_name, province.code)
+        name = province.full_name if found is not None and found.pk == province.pk else era_noted_name(province)
+        return neutralise(name), province.code
+
+    out = []
+    for allocation in allocations:
+        parts = recorded.get(allocation.pk)
+        if parts is None:
+            province = only_predecessor.get(allocation.province_id, allocation.province) if former_map \
+                else allocation.province
+            parts = [(province, allocation.amount)]
+        out.append((allocation, [(*written(province), amount) for province, amount in parts]))
+    return out
+
+
+def _last_recorded(allocations, provinces, resolver):
+    """{allocation id: [(recorded Province, đồng), …]} from the last applied allocation-table row that
+    wrote each allocation (``ImportRow.data["parts"]`` / ``["recorded"]``), when it still holds the
+    allocation's amount and every recorded province is read back."""
+    import re
+
+    from .models import ImportKind, ImportRow, ImportStatus, RowAction
+
+    by_pk = {a.pk: a for a in allocations}
+    if not by_pk:
+        return {}
+    latest = {}
+    rows = (ImportRow.objects.filter(object_id__in=list(by_pk), batch__kind=ImportKind.ALLOCATION,
+                                     batch__status=ImportStatus.APPLIED)
+            .exclude(action=RowAction.ERROR)
+            .order_by("object_id", "-batch__applied_at", "-batch_id", "-id")
+            .values_list("object_id", "amount", "source", "province_id", "data"))
+    for object_id, amount, source, province_id, data in rows:
+        latest.setdefault(object_id, (amount, source, province_id, data or {}))
+    label = re.compile(r"^(.*) \((\d{2})\)$")
+
+    def province_of(text, current_id):
+        # "Tỉnh Hà Giang (02)": the name as the import wrote it (in the language of the day) and the code
+        match = label.match(text or "")
+        if not match:
+            return None
+        name, code = match.groups()
+        found = [p for p in provinces if p.code == code and p.current.pk == current_id
+                 and (name == p.full_name or name.endswith(" " + p.name) or name == p.name)]
+        found.sort(key=lambda p: (-len(p.name), p.era != resolver.preferred))
+        return found[0] if found else None
+
+    out = {}
+    for pk, (amount, source, province_id, data) in latest.items():
+        allocation = by_pk[pk]
+        if (amount, source, province_id) != (allocation.amount, allocation.source, allocation.province_id):
+            continue  # changed since (by hand, by an undo): the record no longer says how it is made up
+        if data.get("parts"):
+            parts = [(province_of(part.get("recorded"), province_id), part.get("amount")) for part in data["parts"]]
+            if any(p is None for p, _a in parts) or sum(a or 0 for _p, a in parts) != amount:
+                continue
+            out[pk] = parts
+        elif data.get("recorded"):
+            province = province_of(data["recorded"], province_id)
+            if province is not None:
+                out[pk] = [(province, amount)]
+    return out
 
 
 def commitments_workbook(*, user, year=None):
@@ -266,7 +378,10 @@ def plan_annex_template_workbook(*, year=None):
     for row in (6, 7, 8):
         _bold(ws, row, width)
 
-    bac_ninh = Province.objects.current().filter(code="24").first()
+    from .importers import year_era
+
+    # The example group names Bắc Ninh on the year's map (27 before 01/07/2025, 24 from then).
+    bac_ninh = Province.objects.filter(era=year_era(year), name="Bắc Ninh").first()
     province_name = (bac_ninh.full_name if bac_ninh else "Tỉnh Bắc Ninh").upper()
     example = [1, _("Dòng ví dụ: Hỗ trợ ứng dụng máy móc thiết bị tiên tiến trong sản xuất mây tre đan tại HTX Xuân Lai"),
                _("Hỗ trợ ứng dụng máy móc thiết bị tiên tiến"), _("Trung tâm Khuyến công tỉnh Bắc Ninh"),
@@ -289,7 +404,7 @@ def plan_annex_template_workbook(*, year=None):
 
     lists = wb.create_sheet(_("Danh mục"))
     lists.append([_("Tỉnh, thành phố"), _("Mã tỉnh"), None, _("Nội dung hoạt động khuyến công")])
-    provinces = list(Province.objects.current().order_by("code"))
+    provinces = map_provinces(year)
     contents = list(ActivityContent.objects.filter(parent__isnull=False).order_by("instrument", "code")
                     .values_list("name", flat=True).distinct())
     for index in range(max(len(provinces), len(contents))):

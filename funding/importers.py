@@ -3,7 +3,8 @@
 ``parse_workbook(workbook)`` finds the data sheet and its header row (title rows above, two-level
 merged headers, the "ĐVT" line, the "(1) (2) …" column-number row), reads every row into a
 ``ParsedImport`` and checks it: amounts (numbers or Vietnamese text, in the stated unit), provinces
-(code or any spelling; a province recorded before 01/07/2025 keeps its record and maps to today's),
+(code or any spelling, read on the map of the plan year; a name and a code on one row must denote one
+province; a province recorded before 01/07/2025 keeps its record and maps to today's),
 duplicates, row totals, every group subtotal and the grand total. It touches the database once, to
 load the 97 provinces. Nothing is written here; ``funding.services`` plans and applies.
 
@@ -168,6 +169,7 @@ class AllocationLine:
     # Rows of former provinces merged into one current province (a 2021–2025 table on the 63-province
     # map): [(sheet row, recorded Province, đồng), …], ``amount`` being their sum; None for one row.
     parts: list | None = None
+    warning: str = ""  # shown in the preview, does not block the import (a former province in a 2026 table)
 
 
 @dataclass
@@ -191,6 +193,7 @@ class PlanLine:
     counterpart: int
     note: str
     source_ref: str = ""
+    warning: str = ""  # shown in the preview, does not block the import (a former province in a 2026 annex)
 
 
 @dataclass
@@ -212,6 +215,10 @@ class ParsedImport:
     omitted: int = 0  # problems beyond MAX_LISTED_PROBLEMS: counted, not kept
     omitted_rows: int = 0
     _last_omitted_row: int = -1
+    # Warnings: shown in the preview and the command's summary, kept with the batch, never blocking the
+    # import (``ok`` looks at problems only). At most MAX_LISTED_PROBLEMS kept, the rest counted.
+    warnings: list = field(default_factory=list)
+    warnings_omitted: int = 0
 
     def label(self, field_name):
         return self.labels.get(field_name) or str(FIELD_LABELS[field_name])
@@ -235,6 +242,12 @@ class ParsedImport:
             self.omitted_rows += 1
             self._last_omitted_row = row
         self.omitted += 1
+
+    def warn(self, row, message):
+        if len(self.warnings) < MAX_LISTED_PROBLEMS:
+            self.warnings.append(Problem(row, str(message)[:MAX_PROBLEM_CHARS]))
+        else:
+            self.warnings_omitted += 1
 
     def close_problems(self):
         if self.omitted:
@@ -494,17 +507,69 @@ def parse_schedule(text, year):
 
 _ERA_NOTE = re.compile(r"\s*[(\[]?\s*(cũ|mới|trước sáp nhập|sau sáp nhập)\s*[)\]]?\s*$", re.IGNORECASE)
 
+# The last plan year read on the 63-province map. A plan is decided before its year starts, so every
+# plan up to 2025 was decided before the merger of 01/07/2025 and names the provinces of that time;
+# plans from 2026 are decided after it, on the 34-province map.
+LAST_FORMER_MAP_YEAR = 2025
+
+
+def year_era(year):
+    """The province map a plan year is read on: ``Era.FORMER`` (63 provinces, before 01/07/2025) for 2025
+    and earlier, ``Era.CURRENT`` (34, from 01/07/2025) from 2026 — and when the year is not known."""
+    return Era.FORMER if year is not None and year <= LAST_FORMER_MAP_YEAR else Era.CURRENT
+
+
+def split_era_note(text):
+    """"Hà Giang (cũ)" → ("Hà Giang", Era.FORMER); "Bắc Ninh (mới)" → ("Bắc Ninh", Era.CURRENT); a name
+    without such a note → (text, None)."""
+    text = nfc(text) or ""
+    match = _ERA_NOTE.search(text)
+    if not match or match.start() == 0:
+        return text, None
+    era = Era.FORMER if fold(match.group(1)).startswith(("cu", "truoc")) else Era.CURRENT
+    return text[:match.start()], era
+
+
+def province_label(province, *, code=True):
+    """"Tỉnh Bắc Giang (trước 01/07/2025, mã 24)", "Tỉnh Bắc Ninh (từ 01/07/2025, mã 24)": which map a
+    province belongs to, for messages about the two maps."""
+    if province.era == Era.FORMER:
+        if code:
+            return _("%(name)s (trước 01/07/2025, mã %(code)s)") % {"name": province.full_name, "code": province.code}
+        return _("%(name)s (trước 01/07/2025)") % {"name": province.full_name}
+    if code:
+        return _("%(name)s (từ 01/07/2025, mã %(code)s)") % {"name": province.full_name, "code": province.code}
+    return _("%(name)s (từ 01/07/2025)") % {"name": province.full_name}
+
+
+def era_noted_name(province):
+    """The name with the note that picks its map whatever the table's year: "Tỉnh Bắc Ninh (mới)"."""
+    return f"{province.full_name} ({'cũ' if province.era == Era.FORMER else 'mới'})"
+
 
 class ProvinceResolver:
-    """Find provinces by code or name against the 97 rows loaded once; answers are memoised."""
+    """Find provinces by code or name against the 97 rows loaded once; answers are memoised.
 
-    def __init__(self, year):
+    ``year`` is the plan year of the rows: names and codes are read on that year's map first
+    (``year_era``), then on the other one."""
+
+    def __init__(self, year, rows=None):
         from khuyencong.models import Province
 
-        self.rows = list(Province.objects.select_related("successor").all())
-        self.preferred = Era.FORMER if year is not None and year <= 2025 else Era.CURRENT
+        self.rows = rows if rows is not None else list(Province.objects.select_related("successor").all())
+        self.year = year
+        self.preferred = year_era(year)
         self.other = Era.CURRENT if self.preferred == Era.FORMER else Era.FORMER
         self.cache = {}
+        self.on_cache = {}
+        self.pair_cache = {}
+        self.note_cache = {}
+        predecessors = {}
+        for province in self.rows:
+            if province.era == Era.FORMER and province.successor_id:
+                predecessors[province.successor_id] = predecessors.get(province.successor_id, 0) + 1
+        self.predecessors = predecessors
+        self.map_size = {era: sum(1 for p in self.rows if p.era == era) for era in (Era.FORMER, Era.CURRENT)}
 
     def find(self, text):
         """Return (province, None) or (None, Vietnamese message)."""
@@ -525,18 +590,104 @@ class ProvinceResolver:
         self.cache[key] = result
         return result
 
+    def find_on(self, text, era):
+        """The province ``text`` (a code or a name, without a map note) names on the map ``era``, or None."""
+        key = (text, era)
+        if key not in self.on_cache:
+            from khuyencong.selectors import ProvinceNotFound, find_province
+
+            try:
+                self.on_cache[key] = find_province(text, era=era, provinces=self.rows)
+            except ProvinceNotFound:
+                self.on_cache[key] = None
+        return self.on_cache[key]
+
+    def pair(self, name, code):
+        """The province a row's name and code written together denote: (province, None), or (None,
+        Vietnamese message) when they do not denote one and the same province.
+
+        The rule (docs/funding.md, "Name and code on one row"): both are read on the year's map; if each
+        names a province there, they must name the same one. If one of them names nothing on that map,
+        both are read on the other map and must name the same province there. A map note on the name
+        («(cũ)», «(mới)») reads both on that map only. So in a 2025 table «Tỉnh Bắc Ninh» with «24» is
+        refused (24 is Bắc Giang on the 2025 map, Bắc Ninh was 27) even though the pair is today's Bắc
+        Ninh, while «Thành phố Huế» with «46» (no Huế before the merger) is today's Huế."""
+        key = (name, code)
+        hit = self.pair_cache.get(key)
+        if hit is None:
+            hit = self.pair_cache[key] = self._pair(name, code)
+        return hit
+
+    def _pair(self, name, code):
+        code_key = code.zfill(2) if code.isdigit() and len(code) <= 2 else code
+        by_code, message = self.find(code_key)
+        if by_code is None:
+            return None, message
+        base, noted = split_era_note(name)
+        readings = None
+        for era in (noted,) if noted else (self.preferred, self.other):
+            named, coded = self.find_on(base, era), self.find_on(code_key, era)
+            if named is not None and coded is not None:
+                if named.pk == coded.pk:
+                    return named, None
+                readings = (named, coded)
+                break
+        if readings is None:
+            by_name, _m = self.find(name)
+            if by_name is None:
+                return None, _("Mã tỉnh %(code)s (%(p)s) không khớp với tên «%(name)s».") % {
+                    "code": code, "p": by_code.full_name, "name": name}
+            if by_name.pk == by_code.pk:  # e.g. «Tỉnh Hà Giang (mới)» with «02»: the note was wrong, not the pair
+                return by_name, None
+            readings = (by_name, by_code)
+        named, coded = readings
+        parts = [_("Tên tỉnh «%(name)s» và mã tỉnh «%(code)s» không cùng một tỉnh: mã %(code)s là %(by_code)s, còn "
+                   "«%(name)s» là %(by_name)s.") % {
+            "name": name, "code": code, "by_code": province_label(coded, code=False), "by_name": province_label(named)}]
+        if self.year is not None and not noted:
+            parts.append(
+                (_("Bảng năm %(year)s đọc tên và mã tỉnh theo danh mục %(n)s tỉnh, thành phố trước 01/07/2025.")
+                 if self.preferred == Era.FORMER else
+                 _("Bảng năm %(year)s đọc tên và mã tỉnh theo danh mục %(n)s tỉnh, thành phố từ 01/07/2025."))
+                % {"year": self.year, "n": self.map_size[self.preferred]})
+        if not noted:
+            # The pair may be right on the other map (a 2025 table written with today's codes): say how
+            # to write that province so the table means it.
+            other = Era.CURRENT if named.era == Era.FORMER else Era.FORMER
+            same = self.find_on(base, other)
+            if same is not None and same == self.find_on(code_key, other):
+                parts.append(_("Mã %(code)s và tên «%(name)s» cùng chỉ %(p)s: nếu đúng là tỉnh, thành phố này, hãy ghi "
+                               "tên là «%(noted)s».") % {"code": code, "name": base.strip(), "p": province_label(same),
+                                                         "noted": era_noted_name(same)})
+        return None, " ".join(parts)
+
+    def merger_note(self, province, year):
+        """For a row of a plan year from 2026 (today's map), what a former province written in it became —
+        "Tỉnh Bắc Giang (cũ, mã 24) đã sáp nhập vào Tỉnh Bắc Ninh (mã 24) từ 01/07/2025" — else ""."""
+        if province.era != Era.FORMER or year is None or year_era(year) != Era.CURRENT:
+            return ""
+        note = self.note_cache.get(province.pk)
+        if note is None:
+            successor = province.successor
+            merged = self.predecessors.get(successor.pk, 0) > 1
+            note = self.note_cache[province.pk] = (
+                _("%(old)s (cũ, mã %(old_code)s) đã sáp nhập vào %(new)s (mã %(new_code)s) từ 01/07/2025") if merged
+                else _("%(old)s (cũ, mã %(old_code)s) là tỉnh, thành phố của danh mục trước 01/07/2025, nay là %(new)s "
+                       "(mã %(new_code)s)")
+            ) % {"old": province.full_name, "old_code": province.code, "new": successor.full_name,
+                 "new_code": successor.code}
+        return note
+
     def _with_era_note(self, text):
         """"Hà Giang (cũ)", "Tuyên Quang (mới)", "… (trước sáp nhập)": staff mark which map they mean."""
         from khuyencong.selectors import ProvinceNotFound, find_province
 
-        text = nfc(text) or ""
-        match = _ERA_NOTE.search(text)
-        if not match or match.start() == 0:
+        base, era = split_era_note(text)
+        if era is None:
             return None
-        era = Era.FORMER if fold(match.group(1)).startswith(("cu", "truoc")) else Era.CURRENT
         for attempt in (era, Era.CURRENT if era == Era.FORMER else Era.FORMER):
             try:
-                return find_province(text[:match.start()], era=attempt, provinces=self.rows), None
+                return find_province(base, era=attempt, provinces=self.rows), None
             except ProvinceNotFound:
                 continue
         return None
@@ -1041,6 +1192,7 @@ def _read_plan_rows(parsed, columns, data, max_problems, repeated=None):
     sums = _SumCheck(parsed, money_fields)
     seen_data = False
     group_province = None
+    group_warning = ""
     group_row = None
     groups_seen = {}
     keys_seen = {}
@@ -1079,6 +1231,7 @@ def _read_plan_rows(parsed, columns, data, max_problems, repeated=None):
             if province is None:
                 parsed.problem(row, _("Dòng %(row)s (nhóm %(stt)s): %(msg)s") % {"row": row, "stt": stt, "msg": message})
                 group_province = None
+                group_warning = ""
                 continue
             key = province.pk  # former provinces that merged later are separate groups
             if key in groups_seen:
@@ -1089,6 +1242,15 @@ def _read_plan_rows(parsed, columns, data, max_problems, repeated=None):
                 )
             groups_seen.setdefault(key, row)
             group_province = province
+            # A former province in an annex of 2026 or later (decided after the merger, on today's map):
+            # its đề án keep it as the province they were registered in and count for its successor
+            # (allocation, commitments, lists); the preview says so, the import is not blocked.
+            note = resolver.merger_note(province, year)
+            group_warning = _(
+                "%(note)s; các đề án của nhóm được ghi cho %(p)s (tỉnh, thành phố khi đăng ký vẫn là %(old)s)."
+            ) % {"note": note, "p": province.current.full_name, "old": province.era_full_name} if note else ""
+            if group_warning:
+                parsed.warn(row, _("Dòng %(row)s (nhóm %(stt)s): %(msg)s") % {"row": row, "stt": stt, "msg": group_warning})
             continue
         parsed.rows_read += 1
         if parsed.rows_read > max_rows:
@@ -1150,6 +1312,7 @@ def _read_plan_rows(parsed, columns, data, max_problems, repeated=None):
             local=local,
             counterpart=counterpart,
             note=text(values, "note", row, errors),
+            warning=group_warning,
         )
         late = []
         for attr, field_name, limit in _TEXT_LIMITS:
@@ -1206,6 +1369,9 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
     max_rows = max_import_rows()
     money = _money_reader(parsed, columns)
     text = _text_reader(columns)
+    # Names and codes are read on the map of the table's year (its title). A table whose title names no
+    # year (years only in a «Năm» column) is read on today's map, as it always was: the benchmark's
+    # multi-year tables write today's provinces for every year.
     resolver = ProvinceResolver(parsed.year)
     long_format = "source" in columns
     money_fields = ["amount"] if long_format else [f for f in ("national", "local", "total") if f in columns]
@@ -1244,38 +1410,6 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
         parsed.rows_read += 1
         if parsed.rows_read > max_rows:
             _too_many_rows(parsed, max_rows)
-        province = recorded = None
-        # The same province cells repeat on many rows: resolved once per (name, code) as written.
-        raw = (values[name_col] if name_col is not None and name_col < len(values) else None,
-               values[code_col] if code_col is not None and code_col < len(values) else None)
-        cacheable = (raw[0] is None or type(raw[0]) is str) and (raw[1] is None or type(raw[1]) is str)
-        hit = resolved.get(raw) if cacheable else None
-        if hit is not None:
-            recorded = hit
-        else:
-            name = text(values, "province", row, errors)
-            code = text(values, "province_code", row, errors)
-            if code:
-                recorded, message = resolver.find(code.zfill(2) if code.isdigit() else code)
-                if recorded is None:
-                    errors.append(message)
-                elif name:
-                    by_name, _m = resolver.find(name)
-                    if by_name is None or by_name.current.pk != recorded.current.pk:
-                        errors.append(
-                            _("Mã tỉnh %(code)s (%(p)s) không khớp với tên «%(name)s».")
-                            % {"code": code, "p": recorded.full_name, "name": name}
-                        )
-            elif name:
-                recorded, message = resolver.find(name)
-                if recorded is None:
-                    errors.append(message)
-            else:
-                errors.append(_("Chưa có tên hoặc mã tỉnh, thành phố."))
-            if cacheable and recorded is not None and not errors:
-                resolved[raw] = recorded
-        if recorded is not None:
-            province = recorded.current
         year = default_year
         if "year" in columns:
             raw_year = values[columns["year"]] if columns["year"] < len(values) else None
@@ -1291,6 +1425,44 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
                     year = None
             if year is None and not errors:
                 errors.append(_("Chưa có năm kế hoạch."))
+        province = recorded = None
+        # The same province cells repeat on many rows: resolved once per (name, code) as written.
+        raw = (values[name_col] if name_col is not None and name_col < len(values) else None,
+               values[code_col] if code_col is not None and code_col < len(values) else None)
+        cacheable = (raw[0] is None or type(raw[0]) is str) and (raw[1] is None or type(raw[1]) is str)
+        hit = resolved.get(raw) if cacheable else None
+        if hit is not None:
+            recorded = hit
+        else:
+            failed = len(errors)
+            name = text(values, "province", row, errors)
+            code = text(values, "province_code", row, errors)
+            if code and name:
+                # Name and code must denote one and the same province (ProvinceResolver.pair).
+                recorded, message = resolver.pair(name, code)
+                if recorded is None:
+                    errors.append(message)
+            elif code:
+                recorded, message = resolver.find(code.zfill(2) if code.isdigit() else code)
+                if recorded is None:
+                    errors.append(message)
+            elif name:
+                recorded, message = resolver.find(name)
+                if recorded is None:
+                    errors.append(message)
+            else:
+                errors.append(_("Chưa có tên hoặc mã tỉnh, thành phố."))
+            if cacheable and recorded is not None and len(errors) == failed:
+                resolved[raw] = recorded
+        warning = ""
+        if recorded is not None:
+            province = recorded.current
+            if recorded.era == Era.FORMER and province is not recorded:
+                # A former province in a table of 2026 or later (today's map): recorded for its successor,
+                # with a warning the preview shows (it does not block the import).
+                note = resolver.merger_note(recorded, year)
+                if note:
+                    warning = _("%(note)s; kinh phí của dòng được ghi cho %(p)s.") % {"note": note, "p": province.full_name}
         if long_format:
             raw_source = text(values, "source", row, errors)
             source = _word(SOURCE_WORDS, raw_source)
@@ -1330,12 +1502,14 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
             for e in errors:
                 parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
             continue
+        if warning:
+            parsed.warn(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": warning})
         for source, amount in pairs:
             level = level_value or (Level.NATIONAL if source == AllocationSource.NATIONAL else Level.LOCAL)
             key = (year, level, province.id, source)
             line = seen.get(key)
             if line is None:
-                line = seen[key] = AllocationLine(row, year, level, province, recorded, source, amount)
+                line = seen[key] = AllocationLine(row, year, level, province, recorded, source, amount, warning=warning)
                 lines.append(line)
                 continue
             # Another row for the same current province. In a table of 2021–2025 (the 63-province map)
@@ -1345,7 +1519,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
             parts = line.parts or [(line.sheet_row, line.recorded, line.amount)]
             previous = next((r for r, p, _a in parts if p.id == recorded.id), None)
             named = recorded if previous is not None else province
-            if previous is None and not (year is not None and year <= 2025 and recorded.era == Era.FORMER
+            if previous is None and not (year_era(year) == Era.FORMER and recorded.era == Era.FORMER
                                          and all(p.era == Era.FORMER for _r, p, _a in parts)):
                 previous = parts[0][0]
             if previous is not None:

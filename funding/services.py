@@ -232,6 +232,11 @@ class ImportPreview:
     def ok(self):
         return not self.parsed.problems and self.duplicate_of is None
 
+    @property
+    def warnings(self):
+        """What the preview points out without blocking the import (Problem rows)."""
+        return self.parsed.warnings
+
     def counts(self):
         errors = len({p.sheet_row for p in self.parsed.problems})
         omitted = getattr(self.parsed, "omitted_rows", 0)
@@ -274,6 +279,13 @@ class ImportPreview:
                 f"  {province.code} {province.full_name}: KCQG {format_dong(entry['national'])}; "
                 f"KCĐP {format_dong(entry['local'])}; " + _("đối ứng, khác") + f" {format_dong(entry['counterpart'])}"
             )
+        if parsed.warnings:
+            count = len(parsed.warnings) + parsed.warnings_omitted
+            lines.append(_("Cảnh báo (%(n)s; không ngăn việc nhập):") % {"n": count})
+            for warning in parsed.warnings:
+                lines.append(f"  ! {warning.message}")
+            if parsed.warnings_omitted:
+                lines.append("  ! " + _("Còn %(n)s cảnh báo khác không liệt kê ở đây.") % {"n": parsed.warnings_omitted})
         if parsed.problems:
             lines.append(_("Lỗi (%(n)s):") % {"n": len(parsed.problems)})
             for problem in parsed.problems:
@@ -390,6 +402,8 @@ def _allocation_row_data(plan):
                          for (row, _p, amount), label in zip(line.parts, labels, strict=True)]
     elif line.recorded.id != line.province.id:
         data["recorded"] = f"{line.recorded.full_name} ({line.recorded.code})"
+    if line.warning:
+        data["warning"] = line.warning
     if plan.action == RowAction.UPDATE:
         data["previous_batch"] = plan.previous_batch
     return data
@@ -622,6 +636,9 @@ def _summary_json(preview):
             {"province_id": p.pk, "code": p.code, "name": p.full_name, **entry}
             for p, entry in parsed.totals_by_province().items()
         ],
+        # Shown on the batch page; they never block the confirmation (see ParsedImport.warn).
+        "warnings": [{"row": w.sheet_row, "message": w.message} for w in parsed.warnings],
+        "warnings_omitted": parsed.warnings_omitted,
     }
 
 
@@ -642,8 +659,8 @@ def _write_import_rows(batch, preview, *, new=False):
             for plan in preview.plans:
                 line = plan.line
                 province = line.province
-                data = "{}" if (line.recorded.id == province.id and line.parts is None and plan.action != update) \
-                    else copy_text(_allocation_row_data(plan))
+                data = "{}" if (line.recorded.id == province.id and line.parts is None and plan.action != update
+                                and not line.warning) else copy_text(_allocation_row_data(plan))
                 message = copy_text(plan.message) if plan.message else ""
                 previous = "\\N" if plan.previous is None else plan.previous
                 object_id = "\\N" if plan.object_id is None else plan.object_id
@@ -671,6 +688,8 @@ def _write_import_rows(batch, preview, *, new=False):
                 label = recorded[line.province.id] = f"{line.province.full_name} ({line.province.code})"
             data = {"name": line.name, "beneficiary": line.beneficiary, "stt": line.stt, "national": line.national,
                     "local": line.local, "counterpart": line.counterpart, "total": line.total, "recorded": label}
+            if line.warning:
+                data["warning"] = line.warning
             if plan.before is not None:
                 data["before"] = plan.before
             append((batch_id, line.sheet_row, plain[plan.action], plan.message, line.province.current.id, source,
