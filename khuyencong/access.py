@@ -536,6 +536,16 @@ def visible_inspection_attachments(user):
     return scope_by_current_province(InspectionAttachment.objects.all(), user, field="record__de_an__current_province")
 
 
+def visible_recommendation_evidence(user):
+    """Files attached to remedial reports: the ministry all; local staff those of their province's đề án."""
+    from reports.models import RecommendationEvidence
+
+    if not is_active_user(user):
+        return RecommendationEvidence.objects.none()
+    return scope_by_current_province(RecommendationEvidence.objects.all(), user,
+                                     field="recommendation__record__de_an__current_province")
+
+
 def _inspection_manager(user):
     if is_nationwide(user):
         return ALLOW
@@ -577,6 +587,32 @@ def _inspection_answer(user, recommendation):
         return scope
     if recommendation.status == "closed":
         return deny(_("Kiến nghị đã được Cục đóng (đã hoàn thành) nên không báo cáo thêm được."))
+    return ALLOW
+
+
+@rule("inspection.evidence_add")
+def _inspection_evidence_add(user, recommendation):
+    """Evidence files (photos, scanned documents) go with the remedial report: whoever may answer the
+    recommendation may attach them, while it is not closed."""
+    if recommendation is not None and recommendation.status == "closed":
+        return deny(_("Kiến nghị đã được Cục đóng (đã hoàn thành) nên không thêm tệp minh chứng được."))
+    return _inspection_answer(user, recommendation)
+
+
+@rule("inspection.evidence_delete")
+def _inspection_evidence_delete(user, evidence):
+    """Staff of the province that uploaded the file (Sở or centre), while the recommendation is not closed."""
+    if evidence is None:
+        return deny(_("Không tìm thấy tệp."))
+    recommendation = evidence.recommendation
+    if user.role not in _LOCAL_WRITERS or not in_user_province(user, evidence.province_id):
+        return deny(_("Chỉ cán bộ Sở Công Thương hoặc Trung tâm khuyến công của tỉnh đã tải tệp lên được xóa tệp "
+                      "minh chứng."))
+    scope = _de_an_in_scope(user, recommendation.record.de_an)
+    if not scope:
+        return scope
+    if recommendation.status == "closed":
+        return deny(_("Kiến nghị đã được Cục đóng (đã hoàn thành) nên không xóa tệp minh chứng được."))
     return ALLOW
 
 

@@ -2,7 +2,8 @@
 
 All of them are read-only here (``khuyencong.admin.ReadOnlyMixin``): report jobs are written only by
 reports.services, and inspection plans, missions, records, recommendations and attachments only by
-reports.inspection_services (access checks, revision checks, audit trail)."""
+reports.inspection_services (access checks, revision checks, audit trail) — the evidence files of a
+remedial report too (an inline of the recommendation)."""
 from django.contrib import admin
 
 from khuyencong.admin import ReadOnlyMixin
@@ -14,6 +15,7 @@ from .models import (
     Mission,
     MissionMember,
     Recommendation,
+    RecommendationEvidence,
     ReportJob,
 )
 
@@ -69,11 +71,19 @@ class InspectionRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
     inlines = [RecommendationInline, InspectionAttachmentInline]
 
 
+class RecommendationEvidenceInline(ReadOnlyMixin, admin.TabularInline):
+    model = RecommendationEvidence
+    extra = 0
+    fields = ("file", "original_name", "is_photo", "description", "size", "content_type", "province", "uploaded_by",
+              "uploaded_at")
+
+
 @admin.register(Recommendation)
 class RecommendationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("text", "record", "deadline", "status")
     list_filter = ("status",)
     raw_id_fields = ("record",)
+    inlines = [RecommendationEvidenceInline]
 
 
 @admin.register(ReportJob)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from khuyencong.access import is_nationwide, user_province, visible_inspection_records
 from khuyencong.dates import DateField
-from khuyencong.formatting import format_date
+from khuyencong.formatting import format_date, format_dong
 from khuyencong.models import Province
 from khuyencong.security import NoControlCharactersMixin
 from projects.forms import MoneyField
@@ -170,8 +170,10 @@ class DeAnFilterForm(forms.Form):
 
 class MissionForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
     name = forms.CharField(label=_("Tên đoàn"), max_length=255)
+    # Both lists are ticked boxes (reports/inspection/_pick_list.html): a text box filters them and a
+    # count says how many are ticked (static/js/mission_form.js); without JavaScript, the whole list.
     provinces = forms.ModelMultipleChoiceField(label=_("Tỉnh, thành phố đoàn đến"), queryset=Province.objects.none(),
-                                               widget=forms.SelectMultiple(attrs={"size": 8}))
+                                               widget=forms.CheckboxSelectMultiple)
     start_date = _date_field(_("Từ ngày"))
     end_date = _date_field(_("Đến ngày"))
     legal_basis = forms.CharField(label=_("Căn cứ (quyết định kiểm tra)"), max_length=500, required=False)
@@ -180,7 +182,7 @@ class MissionForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
     expected_outputs = _text_area(_("Sản phẩm dự kiến"), rows=2)
     follow_up_deadline = _date_field(_("Hạn báo cáo khắc phục"))
     de_an = DeAnChoiceField(label=_("Đề án được kiểm tra"), queryset=Province.objects.none(), required=False,
-                            widget=forms.SelectMultiple(attrs={"size": 10}),
+                            widget=forms.CheckboxSelectMultiple,
                             help_text=_("Đề án khuyến công quốc gia đã phê duyệt của các tỉnh, thành phố đoàn đến"))
     revision = _revision_field()
 
@@ -249,6 +251,10 @@ class InspectionRecordForm(NoControlCharactersMixin, forms.Form):
     progress_check = _text_area(_("Tiến độ so với kế hoạch"))
     equipment_check = _text_area(_("Máy móc, thiết bị so với hồ sơ"))
     disbursed_amount = MoneyField(label=_("Kinh phí đã giải ngân (đồng)"), required=False, help_text=_("Ví dụ: 1.500.000"))
+    # Shown (and required by the service) only when the amount is above the đề án's approved amount:
+    # ``ask_over_approved`` names that amount.
+    confirm_over_approved = forms.BooleanField(required=False, label=_("Xác nhận số kinh phí đã giải ngân lớn hơn "
+                                                                       "kinh phí được phê duyệt"))
     documents_check = _text_area(_("Hồ sơ, chứng từ"))
     effectiveness = _text_area(_("Hiệu quả"))
     actual_output = forms.CharField(label=_("Sản lượng thực tế"), max_length=255, required=False)
@@ -271,6 +277,17 @@ class InspectionRecordForm(NoControlCharactersMixin, forms.Form):
             self.fields["de_an"].initial = fixed_de_an.pk
         else:
             del self.fields["revision"]
+        self.over_approved = None  # the approved amount the confirmation box names, when it is shown
+
+    def ask_over_approved(self, approved):
+        """Show the confirmation box: the disbursed amount typed is above ``approved`` (đồng)."""
+        field = self.fields["confirm_over_approved"]
+        field.label = _("Xác nhận số kinh phí đã giải ngân lớn hơn kinh phí được phê duyệt (%(a)s)") % {
+            "a": format_dong(approved)}
+        field.help_text = _("Đánh dấu nếu số tiền đã nhập là đúng; nếu không, hãy sửa lại số tiền.")
+        field.widget.attrs.update({"required": True, "aria-required": "true"})
+        self._bound_fields_cache.pop("confirm_over_approved", None)  # a bound field made earlier keeps the old label
+        self.over_approved = approved
 
 
 class RecommendationForm(NoControlCharactersMixin, forms.Form):
@@ -293,12 +310,32 @@ class AnswerForm(NoControlCharactersMixin, forms.Form):
 
 
 class CloseForm(NoControlCharactersMixin, forms.Form):
+    """Closing a recommendation. ``unanswered``: the province has not reported on it (still open): the
+    comment is then required — the reason the ministry closes it anyway (``recommendation_close``)."""
+
     comment = forms.CharField(label=_("Ý kiến khi đóng (không bắt buộc)"), required=False,
                               widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, unanswered=False, **kwargs):
+        kwargs.setdefault("auto_id", "close_%s")  # the reopen form on the same page has a «comment» too
+        super().__init__(*args, **kwargs)
+        self.unanswered = unanswered
+        if unanswered:
+            field = self.fields["comment"]
+            field.required = True
+            field.label = _("Lý do đóng khi tỉnh chưa báo cáo khắc phục")
+            field.help_text = _("Bắt buộc: tỉnh, thành phố chưa báo cáo khắc phục kiến nghị này. Lý do được ghi vào "
+                                "lịch sử của kiến nghị.")
+            field.error_messages["required"] = _("Đóng kiến nghị khi tỉnh chưa báo cáo khắc phục cần ghi lý do.")
+            field.widget.attrs["aria-required"] = "true"
 
 
 class ReopenForm(NoControlCharactersMixin, forms.Form):
     comment = forms.CharField(label=_("Lý do mở lại"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "reopen_%s")  # the close form on the same page has a «comment» too
+        super().__init__(*args, **kwargs)
 
 
 class RecommendationFilterForm(forms.Form):
@@ -345,3 +382,20 @@ class JobFilterForm(forms.Form):
 class InspectionAttachmentForm(NoControlCharactersMixin, forms.Form):
     file = forms.FileField(label=_("Tệp (ảnh, PDF, tài liệu Office)"))
     description = forms.CharField(label=_("Mô tả"), max_length=255, required=False)
+
+
+class EvidenceForm(NoControlCharactersMixin, forms.Form):
+    """A photo or scanned document attached to a remedial report (checked by the service)."""
+
+    file = forms.FileField(label=_("Tệp minh chứng (ảnh, bản chụp tài liệu, PDF)"),
+                           error_messages={"required": _("Chọn tệp cần tải lên."),
+                                           "empty": _("Tệp đã chọn rỗng."),
+                                           "invalid": _("Không đọc được tệp đã gửi; hãy chọn lại tệp.")},
+                           widget=forms.FileInput(attrs={
+                               "accept": ".jpg,.jpeg,.png,.webp,.pdf,.doc,.docx,.xls,.xlsx,.odt,.ods"}))
+    description = forms.CharField(label=_("Mô tả"), max_length=255, required=False,
+                                  help_text=_("Ví dụ: Ảnh máy sấy đã lắp đặt"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "evidence")
+        super().__init__(*args, **kwargs)

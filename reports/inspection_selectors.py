@@ -5,7 +5,12 @@ from django.utils import timezone
 
 from khuyencong import access
 
-from .models import FollowUp, MissionMember, Recommendation
+from .models import FollowUp, MissionMember, Recommendation, RecommendationEvidence
+
+
+def _evidence():
+    """A recommendation's evidence files, in upload order, with who uploaded them (one query for a page)."""
+    return Prefetch("evidence", queryset=RecommendationEvidence.objects.select_related("uploaded_by").order_by("uploaded_at", "id"))
 
 
 def plan_list(user, *, year=None):
@@ -57,7 +62,8 @@ def record_list(user, *, year=None, province=None, conclusion=None):
 def record_for(user, record_id):
     return (access.visible_inspection_records(user)
             .select_related("de_an__current_province", "mission__plan", "created_by")
-            .prefetch_related(Prefetch("recommendations", queryset=Recommendation.objects.select_related("responded_by", "closed_by")),
+            .prefetch_related(Prefetch("recommendations", queryset=Recommendation.objects.select_related("responded_by", "closed_by")
+                                       .prefetch_related(_evidence())),
                               "attachments")
             .filter(pk=record_id).first())
 
@@ -66,7 +72,7 @@ def recommendation_list(user, *, status=None, overdue=False, province=None, toda
     today = today or timezone.localdate()
     qs = access.visible_recommendations(user).select_related(
         "record__de_an__current_province", "responded_by",
-    ).order_by("deadline", "id")
+    ).prefetch_related(_evidence()).order_by("deadline", "id")
     if status:
         qs = qs.filter(status=status)
     if overdue:
@@ -79,4 +85,5 @@ def recommendation_list(user, *, status=None, overdue=False, province=None, toda
 def recommendation_for(user, recommendation_id):
     return (access.visible_recommendations(user)
             .select_related("record__de_an__current_province", "responded_by", "closed_by")
+            .prefetch_related(_evidence())
             .filter(pk=recommendation_id).first())

@@ -14,8 +14,13 @@ changes something increments the revision.
 Follow-up of a recommendation::
 
     open ──answer (local staff of the đề án's province)──> answered ──close (ministry)──> closed
-      ^            (answering again updates the report)        │                            │
-      └──────────────── reopen with a comment (ministry) ──────┴────────────────────────────┘
+      ^  │         (answering again updates the report)        │                            ^  │
+      │  └──────────── close with a reason (ministry) ─────────┼────────────────────────────┘  │
+      └──────────────── reopen with a comment (ministry) ──────┴───────────────────────────────┘
+
+While it is not closed, the staff who may answer attach evidence files (photos, scanned documents) to
+the remedial report and the uploader's province may delete them (``recommendation_evidence_*``).
+A biên bản's disbursed amount above the đề án's approved money needs ``confirm_over_approved``.
 """
 import re
 from dataclasses import dataclass
@@ -27,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from khuyencong.access import can
-from khuyencong.formatting import format_date, parse_document_number
+from khuyencong.formatting import format_date, format_dong, parse_document_number
 from khuyencong.models import AuditEvent
 
 from .models import (
@@ -343,7 +348,29 @@ class RecommendationInput:
     row: int | None = None  # its line in the form (1, 2 …), named in its errors; else its place in the list
 
 
-def _record_clean(*, de_an, mission, inspected_on, fields, recommendations):
+def approved_amount(de_an):
+    """The khuyến công money approved for ``de_an``, in đồng: national plus local support, each at its
+    approved amount (``approved_national_amount`` / ``approved_local_amount``, which an approved
+    adjustment rewrites), the amount requested where none is recorded — as the annual report counts the
+    money of a đề án carried out (``reports.selectors``); counterpart and other money are not
+    khuyến công money and are not disbursed by the state."""
+    national = de_an.approved_national_amount if de_an.approved_national_amount is not None else de_an.national_amount
+    local = de_an.approved_local_amount if de_an.approved_local_amount is not None else de_an.local_amount
+    return (national or 0) + (local or 0)
+
+
+def disbursed_over_approved(de_an, amount, previous=None):
+    """The approved amount when a biên bản's disbursed ``amount`` exceeds it and must be confirmed, else
+    None. ``previous``: the amount the record holds already (editing): kept unchanged, it was checked
+    when it was typed (a correction elsewhere in the biên bản does not ask again)."""
+    if de_an is None or amount is None or amount == previous:
+        return None
+    approved = approved_amount(de_an)
+    return approved if amount > approved else None
+
+
+def _record_clean(*, de_an, mission, inspected_on, fields, recommendations, confirm_over_approved=False,
+                  previous_disbursed=None):
     errors = {}
     if inspected_on is None:
         errors["inspected_on"] = _("Cần ghi ngày kiểm tra.")
@@ -357,6 +384,13 @@ def _record_clean(*, de_an, mission, inspected_on, fields, recommendations):
         value = fields.get(name)
         if value is not None and value < 0:
             errors[name] = _("Số liệu không được âm.")
+    if "disbursed_amount" not in errors and not confirm_over_approved:
+        approved = disbursed_over_approved(de_an, fields.get("disbursed_amount"), previous_disbursed)
+        if approved is not None:
+            errors["disbursed_amount"] = ValidationError(
+                _("Số tiền %(d)s lớn hơn kinh phí được phê duyệt của đề án (%(a)s). Hãy kiểm tra lại; nếu số liệu "
+                  "đúng, đánh dấu ô xác nhận rồi lưu lại."), code="over_approved",
+                params={"d": format_dong(fields["disbursed_amount"]), "a": format_dong(approved), "approved": approved})
     if mission is not None and de_an is not None:
         if not mission.de_an.filter(pk=de_an.pk).exists():
             errors["de_an"] = _("Đề án %(c)s không nằm trong danh sách đề án của đoàn «%(m)s».") % {"c": de_an.code, "m": mission.name}
@@ -435,10 +469,12 @@ def _record_values(fields):
     return values
 
 
-def inspection_record_create(*, actor, de_an, inspected_on, mission=None, recommendations=(), **fields) -> InspectionRecord:
+def inspection_record_create(*, actor, de_an, inspected_on, mission=None, recommendations=(),
+                             confirm_over_approved=False, **fields) -> InspectionRecord:
     """``fields``: place, conclusion (required), legal_basis, team, inspected_parties, progress_check,
     equipment_check, disbursed_amount, documents_check, effectiveness, actual_output, actual_revenue,
-    actual_jobs, findings, conclusion_text, inspected_opinion."""
+    actual_jobs, findings, conclusion_text, inspected_opinion. A disbursed amount above the đề án's
+    approved amount (``approved_amount``) is refused unless ``confirm_over_approved``."""
     _require(actor, "inspection.manage", de_an)
     unknown = set(fields) - set(RECORD_TEXT_FIELDS) - set(RECORD_NUMBER_FIELDS) - {"conclusion"}
     if unknown:
@@ -449,7 +485,9 @@ def inspection_record_create(*, actor, de_an, inspected_on, mission=None, recomm
     if de_an.status not in INSPECTABLE_STATUSES:
         raise ValidationError({"de_an": _("Đề án %(c)s chưa được phê duyệt hoặc đã bị hủy, không lập biên bản kiểm tra được.")
                                         % {"c": de_an.code}})
-    recs = _record_clean(de_an=de_an, mission=mission, inspected_on=inspected_on, fields=fields, recommendations=recommendations)
+    recs = _record_clean(de_an=de_an, mission=mission, inspected_on=inspected_on, fields=fields, recommendations=recommendations,
+                         confirm_over_approved=confirm_over_approved)
+    over = disbursed_over_approved(de_an, fields.get("disbursed_amount"))
     if _same_visit_exists(de_an, mission, inspected_on):
         raise _same_visit_error(de_an, mission, inspected_on)
     with transaction.atomic():
@@ -468,23 +506,29 @@ def inspection_record_create(*, actor, de_an, inspected_on, mission=None, recomm
         ])
         _audit(actor, "inspection_record.create", record, _("Lập biên bản kiểm tra đề án %(c)s ngày %(d)s")
                % {"c": de_an.code, "d": format_date(inspected_on)}, conclusion=record.conclusion,
-               recommendations=[r.text[:80] for r in recs if not r.delete])
+               recommendations=[r.text[:80] for r in recs if not r.delete],
+               **({"over_approved_confirmed": {"disbursed": record.disbursed_amount, "approved": over}} if over else {}))
     return record
 
 
-def inspection_record_update(*, actor, record, revision, inspected_on, recommendations=(), **fields) -> InspectionRecord:
+def inspection_record_update(*, actor, record, revision, inspected_on, recommendations=(), confirm_over_approved=False,
+                             **fields) -> InspectionRecord:
     """Edit a record; ``recommendations`` lists existing ones by ``id`` (text/deadline changed, or
     ``delete``) and new ones without. Only recommendations not yet answered can be changed or deleted.
     ``revision``: the record's revision when the edit form was loaded; if someone saved in between (or
     this same form was already saved: a double click, the back button and «Lưu» again),
-    ``ConflictError`` is raised and nothing is written — new recommendations are not added twice."""
+    ``ConflictError`` is raised and nothing is written — new recommendations are not added twice.
+    A disbursed amount changed to more than the đề án's approved amount is refused unless
+    ``confirm_over_approved`` (one left as it was is not asked about again)."""
     _require(actor, "inspection.manage", record)
     fields.setdefault("conclusion", record.conclusion)
     with transaction.atomic():
         record = InspectionRecord.objects.select_for_update(of=("self",)).select_related("de_an", "mission").get(pk=record.pk)
         _check_revision(record, revision, _("Biên bản kiểm tra đề án %(c)s") % {"c": record.de_an.code})
         recs = _record_clean(de_an=record.de_an, mission=record.mission, inspected_on=inspected_on, fields=fields,
-                             recommendations=recommendations)
+                             recommendations=recommendations, confirm_over_approved=confirm_over_approved,
+                             previous_disbursed=record.disbursed_amount)
+        over = disbursed_over_approved(record.de_an, fields.get("disbursed_amount"), record.disbursed_amount)
         existing = {r.pk: r for r in record.recommendations.select_for_update()}
         # Recommendations already answered keep a deadline the local staff worked to: check them too.
         for r in existing.values():
@@ -532,7 +576,8 @@ def inspection_record_update(*, actor, record, revision, inspected_on, recommend
             record.revision += 1
             record.save(update_fields=["revision"])
             _audit(actor, "inspection_record.update", record, _("Sửa biên bản kiểm tra đề án %(c)s") % {"c": record.de_an.code},
-                   changed=changed, recommendations=changes)
+                   changed=changed, recommendations=changes,
+                   **({"over_approved_confirmed": {"disbursed": record.disbursed_amount, "approved": over}} if over else {}))
     return record
 
 
@@ -571,17 +616,24 @@ def recommendation_answer(*, actor, recommendation, response, responded_on=None)
 
 
 def recommendation_close(*, actor, recommendation, comment="") -> Recommendation:
+    """The ministry closes a recommendation (done). One the province has not answered — still open: never
+    answered, or reopened and not answered again — is closed only with a comment saying why (the
+    province sees it in the history); closing an answered one, the comment is optional."""
     _require(actor, "inspection.close", recommendation)
+    comment = _text(comment)
     with transaction.atomic():
         rec = _locked_recommendation(recommendation)
         _require(actor, "inspection.close", rec)
+        if rec.status == FollowUp.OPEN and not comment:
+            raise ValidationError({"comment": ValidationError(
+                _("Đóng kiến nghị khi tỉnh chưa báo cáo khắc phục cần ghi lý do."), code="unanswered")})
         before = rec.status
         rec.status = FollowUp.CLOSED
         rec.closed_by = actor
         rec.closed_at = timezone.now()
         rec.save(update_fields=["status", "closed_by", "closed_at"])
         _audit(actor, "recommendation.close", rec, _("Đóng kiến nghị (đã hoàn thành) của biên bản kiểm tra đề án %(c)s")
-               % {"c": rec.record.de_an.code}, status=[before, rec.status], comment=_text(comment)[:500])
+               % {"c": rec.record.de_an.code}, status=[before, rec.status], comment=comment[:500])
     return rec
 
 
@@ -618,17 +670,27 @@ def current_provinces():
 PHOTO_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
 
 
-def inspection_attachment_add(*, actor, record, file, description="", name=None):
-    """Store a photo or document of ``record`` privately (same checks as đề án attachments: extension
-    *and* leading bytes, size limit ``UPLOAD_MAX_BYTES``)."""
+@dataclass
+class _Upload:
+    original: str
+    ext: str
+    size: int
+    content_type: str
+
+    @property
+    def is_photo(self):
+        return self.ext in PHOTO_EXTENSIONS
+
+
+def _checked_upload(file, name=None) -> _Upload:
+    """The checks every inspection upload passes (those of đề án attachments): an accepted extension
+    *and* leading bytes that match it, not empty, at most ``UPLOAD_MAX_BYTES``; a readable name without
+    path or control characters. Refusals: ``ValidationError`` on ``file``, in Vietnamese."""
     import mimetypes
     import os
 
     from projects.services import ALLOWED_UPLOADS, attachment_max_bytes, sanitise_filename
 
-    from .models import InspectionAttachment
-
-    _require(actor, "inspection.manage", record)
     original = sanitise_filename(name or getattr(file, "name", ""))
     ext = original.rsplit(".", 1)[-1].lower() if "." in original else ""
     if ext not in ALLOWED_UPLOADS:
@@ -650,21 +712,37 @@ def inspection_attachment_add(*, actor, record, file, description="", name=None)
     file.seek(0)
     if not any(m.match(head) if isinstance(m, re.Pattern) else head.startswith(m) for m in magics):
         raise ValidationError({"file": _("Nội dung tệp «%(n)s» không đúng định dạng %(e)s.") % {"n": original, "e": ext.upper()}})
+    return _Upload(original, ext, size, content_type or mimetypes.guess_type(original)[0] or "application/octet-stream")
+
+
+def _store(row, file, upload, then):
+    """Save ``file`` into ``row.file``, then the row, then ``then()`` (its audit event): if the row or
+    ``then`` fails, the stored file is removed again."""
+    row.file.save(upload.original, file, save=False)
+    stored = row.file.name
+    try:
+        row.save()
+        then()
+    except Exception:
+        row.file.storage.delete(stored)
+        raise
+
+
+def inspection_attachment_add(*, actor, record, file, description="", name=None):
+    """Store a photo or document of ``record`` privately (same checks as đề án attachments: extension
+    *and* leading bytes, size limit ``UPLOAD_MAX_BYTES``)."""
+    from .models import InspectionAttachment
+
+    _require(actor, "inspection.manage", record)
+    upload = _checked_upload(file, name)
     with transaction.atomic():
         attachment = InspectionAttachment(
-            record=record, is_photo=ext in PHOTO_EXTENSIONS, original_name=original, size=size,
-            content_type=content_type or mimetypes.guess_type(original)[0] or "application/octet-stream",
-            description=_text(description)[:255], uploaded_by=actor,
+            record=record, is_photo=upload.is_photo, original_name=upload.original, size=upload.size,
+            content_type=upload.content_type, description=_text(description)[:255], uploaded_by=actor,
         )
-        attachment.file.save(original, file, save=False)
-        stored = attachment.file.name
-        try:
-            attachment.save()
-            _audit(actor, "inspection_attachment.add", record, _("Thêm tệp «%(n)s» vào biên bản kiểm tra") % {"n": original},
-                   attachment=attachment.pk)
-        except Exception:
-            attachment.file.storage.delete(stored)
-            raise
+        _store(attachment, file, upload, lambda: _audit(
+            actor, "inspection_attachment.add", record, _("Thêm tệp «%(n)s» vào biên bản kiểm tra") % {"n": upload.original},
+            attachment=attachment.pk))
     return attachment
 
 
@@ -678,4 +756,58 @@ def inspection_attachment_delete(*, actor, attachment):
         _audit(actor, "inspection_attachment.delete", attachment.record, _("Xóa tệp «%(n)s» khỏi biên bản kiểm tra")
                % {"n": attachment.original_name}, attachment=attachment.pk)
         attachment.delete()
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- evidence files of a remedial report ----------------------------------------------------------------
+
+EVIDENCE_MAX_FILES = 20  # per recommendation: photos and scans of what was done, not an archive
+
+
+def recommendation_evidence_add(*, actor, recommendation, file, description="", name=None):
+    """Attach a photo or scanned document to the remedial report of ``recommendation``: staff who may
+    answer it (Sở or centre of the đề án's province), while it is not closed; the upload checks of the
+    record's attachments (``_checked_upload``). The file is stored privately, served only through the
+    permission-checked download view."""
+    from khuyencong.access import user_province
+
+    from .models import RecommendationEvidence
+
+    _require(actor, "inspection.evidence_add", recommendation)
+    upload = _checked_upload(file, name)
+    with transaction.atomic():
+        rec = _locked_recommendation(recommendation)
+        _require(actor, "inspection.evidence_add", rec)  # re-checked on the locked row (closed meanwhile?)
+        if rec.evidence.count() >= EVIDENCE_MAX_FILES:
+            raise ValidationError({"file": _("Mỗi kiến nghị có tối đa %(n)s tệp minh chứng; hãy xóa bớt tệp không cần "
+                                             "hoặc gộp nhiều trang vào một tệp PDF.") % {"n": EVIDENCE_MAX_FILES}})
+        evidence = RecommendationEvidence(
+            recommendation=rec, is_photo=upload.is_photo, original_name=upload.original, size=upload.size,
+            content_type=upload.content_type, description=_text(description)[:255], uploaded_by=actor,
+            province=user_province(actor),
+        )
+        _store(evidence, file, upload, lambda: _audit(
+            actor, "recommendation_evidence.add", rec, _("Thêm tệp minh chứng «%(n)s» vào báo cáo khắc phục")
+            % {"n": upload.original}, evidence=evidence.pk, name=upload.original, size=upload.size))
+    return evidence
+
+
+def recommendation_evidence_delete(*, actor, evidence):
+    """Remove an evidence file: staff of the province that uploaded it, while the recommendation is not
+    closed. The stored file goes once the transaction commits."""
+    from .models import RecommendationEvidence
+
+    _require(actor, "inspection.evidence_delete", evidence)
+    with transaction.atomic():
+        _locked_recommendation(evidence.recommendation)  # a close running now waits, or is waited for
+        evidence = (RecommendationEvidence.objects.select_for_update(of=("self",))
+                    .select_related("recommendation__record__de_an").filter(pk=evidence.pk).first())
+        if evidence is None:
+            raise ValidationError({"file": _("Tệp này đã được xóa trước đó.")})
+        _require(actor, "inspection.evidence_delete", evidence)
+        name, storage = evidence.file.name, evidence.file.storage
+        _audit(actor, "recommendation_evidence.delete", evidence.recommendation,
+               _("Xóa tệp minh chứng «%(n)s» khỏi báo cáo khắc phục") % {"n": evidence.original_name},
+               evidence=evidence.pk, name=evidence.original_name)
+        evidence.delete()
         transaction.on_commit(lambda: storage.delete(name))

@@ -27,6 +27,7 @@ from .forms import (
     AnswerForm,
     CloseForm,
     DeAnFilterForm,
+    EvidenceForm,
     InspectionAttachmentForm,
     InspectionPlanForm,
     InspectionRecordForm,
@@ -82,7 +83,8 @@ def _form_errors(form, row=""):
                     text = f"{row} — {field.label}: {message}"
                 else:
                     text = f"{field.label}: {message}"
-                items.append({"anchor": "" if field.is_hidden else field.id_for_label, "text": text})
+                # A list of ticked boxes has no one control to point at: its fieldset (id = the field's id).
+                items.append({"anchor": "" if field.is_hidden else (field.id_for_label or field.auto_id), "text": text})
     return items
 
 
@@ -433,6 +435,11 @@ def _record_form_page(request, record=None):
             extra.fields["deadline"].initial = mission.follow_up_deadline
     locked = {r.pk for r in record.recommendations.all() if r.status != FollowUp.OPEN} if record else set()
     status = 400 if request.method == "POST" else 200
+    # What was typed, as the form read it (a service error put on a field later drops it from cleaned_data).
+    typed = {}
+    if request.method == "POST":
+        form.is_valid()
+        typed = dict(form.cleaned_data)
     if request.method == "POST" and form.is_valid() and recs.is_valid():
         values = dict(form.cleaned_data)
         de_an = values.pop("de_an")
@@ -463,11 +470,22 @@ def _record_form_page(request, record=None):
             else:
                 messages.success(request, _("Đã lập biên bản kiểm tra."))
                 return redirect("reports:inspection_record", record_id=record.pk)
+    # A disbursed amount above the đề án's approved amount: the box confirming it shows (and is required).
+    approved = svc.disbursed_over_approved(record.de_an if record else typed.get("de_an"), typed.get("disbursed_amount"),
+                                           record.disbursed_amount if record else None)
+    if approved is not None:
+        form.ask_over_approved(approved)
     rec_rows = [item for n, row in enumerate(recs.forms, 1) for item in _form_errors(row, _("Kiến nghị %(n)s") % {"n": n})]
     errors = _error_summary(_form_errors(form), [{"anchor": "recommendations", "text": str(e)} for e in recs.non_form_errors()],
                             rec_rows)
+    # The row «Thêm kiến nghị» adds (static/js/form_rows.js): the formset's empty form, due when the mission
+    # asked for the remedial report, like the extra rows.
+    rec_empty = recs.empty_form
+    if mission is not None and mission.follow_up_deadline:
+        rec_empty.fields["deadline"].initial = mission.follow_up_deadline
     return render(request, T + "record_form.html", {
-        "form": form, "recs": recs, "record": record, "mission": mission, "locked": locked, "errors": errors,
+        "form": form, "recs": recs, "rec_empty": rec_empty, "record": record, "mission": mission, "locked": locked,
+        "errors": errors, "approved": svc.approved_amount(record.de_an) if record else None,
     }, status=status)
 
 
@@ -495,6 +513,7 @@ def record_detail(request, record_id):
         r.can_close = bool(can(request.user, "inspection.close", r))
     return render(request, T + "record_detail.html", {
         "record": record, "recommendations": recommendations, "attachment_form": InspectionAttachmentForm(),
+        "approved": svc.approved_amount(record.de_an),
         "can_manage": bool(can(request.user, "inspection.manage", record)),
         "can_see_plan": is_nationwide(request.user),
     })
@@ -516,6 +535,8 @@ def recommendation_list(request):
         r.overdue = r.is_overdue(today)
         r.can_answer = local_writer and r.status != FollowUp.CLOSED
         r.can_close = nationwide and r.status != FollowUp.CLOSED
+        # One not answered needs a reason to be closed: its own page has the form for it.
+        r.close_needs_reason = r.status == FollowUp.OPEN
     return render(request, T + "recommendation_list.html", {"form": form, "page": page, "query_no_page": query})
 
 
@@ -536,15 +557,24 @@ def _answer_initial(rec):
     return initial
 
 
-def _recommendation_page(request, rec, *, answer=None, close=None, reopen=None, status=200):
+def _recommendation_page(request, rec, *, answer=None, close=None, reopen=None, evidence=None, status=200):
     rec.overdue = rec.is_overdue()
+    files = list(rec.evidence.all())
+    for file in files:
+        file.can_delete = bool(can(request.user, "inspection.evidence_delete", file))
+    # A form sent with errors: the summary at the top (it takes the focus) links to its fields lower down.
+    errors = _error_summary(*[_form_errors(form) for form in (answer, close, reopen, evidence) if form is not None])
     return render(request, T + "recommendation_detail.html", {
+        "errors": errors,
         "rec": rec, "record": rec.record, "history": svc.recommendation_history(rec),
         "can_answer": bool(can(request.user, "inspection.answer", rec)),
         "can_close": bool(can(request.user, "inspection.close", rec)),
         "can_reopen": bool(can(request.user, "inspection.reopen", rec)),
+        "can_add_evidence": bool(can(request.user, "inspection.evidence_add", rec)),
+        "evidence_files": files, "evidence_max": svc.EVIDENCE_MAX_FILES,
         "answer_form": answer or AnswerForm(initial=_answer_initial(rec)),
-        "close_form": close or CloseForm(), "reopen_form": reopen or ReopenForm(),
+        "close_form": close or CloseForm(unanswered=rec.status == FollowUp.OPEN), "reopen_form": reopen or ReopenForm(),
+        "evidence_form": evidence or EvidenceForm(),
     }, status=status)
 
 
@@ -575,14 +605,23 @@ def recommendation_answer(request, recommendation_id):
 def recommendation_close(request, recommendation_id):
     rec = _recommendation_or_404(request, recommendation_id)
     _require(request.user, "inspection.close", rec)
-    form = CloseForm(request.POST)
+    form = CloseForm(request.POST, unanswered=rec.status == FollowUp.OPEN)
     if form.is_valid():
-        svc.recommendation_close(actor=request.user, recommendation=rec, comment=form.cleaned_data["comment"])
-        messages.success(request, _("Đã đóng kiến nghị (đã hoàn thành)."))
-        nxt = request.POST.get("next", "")
-        if nxt.startswith("/bao-cao/kiem-tra/") and "//" not in nxt:
-            return redirect(nxt)
-        return redirect("reports:inspection_recommendation", recommendation_id=rec.pk)
+        try:
+            svc.recommendation_close(actor=request.user, recommendation=rec, comment=form.cleaned_data["comment"])
+        except ValidationError as err:
+            # Reopened since this page read it (a race): the form now asks for the reason and says so itself.
+            reasked = not form.unanswered
+            if reasked:
+                form = CloseForm(request.POST, unanswered=True)
+            if form.is_valid() or not reasked:
+                _apply_errors(form, err)
+        else:
+            messages.success(request, _("Đã đóng kiến nghị (đã hoàn thành)."))
+            nxt = request.POST.get("next", "")
+            if nxt.startswith("/bao-cao/kiem-tra/") and "//" not in nxt:
+                return redirect(nxt)
+            return redirect("reports:inspection_recommendation", recommendation_id=rec.pk)
     return _recommendation_page(request, rec, close=form, status=400)
 
 
@@ -665,3 +704,86 @@ def attachment_delete(request, attachment_id):
     svc.inspection_attachment_delete(actor=request.user, attachment=attachment)
     messages.success(request, _("Đã xóa tệp."))
     return redirect("reports:inspection_record", record_id=record_id)
+
+
+# --- evidence files of a remedial report -----------------------------------------------------------------
+
+@login_required
+@require_POST
+def evidence_add(request, recommendation_id):
+    """Upload a photo or scanned document with the remedial report. Refused (wrong type, too big, closed
+    meanwhile): the recommendation's page again (400), the reason on the form, nothing stored."""
+    rec = _recommendation_or_404(request, recommendation_id)
+    _require(request.user, "inspection.evidence_add", rec)
+    form = EvidenceForm(request.POST, request.FILES)
+    done = reverse("reports:inspection_recommendation", args=[rec.pk])  # its message and files are at the top
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                claim = submissions.claim(request)  # the same upload sent twice is stored once
+                svc.recommendation_evidence_add(actor=request.user, recommendation=rec, file=form.cleaned_data["file"],
+                                                description=form.cleaned_data["description"])
+                claim.done(done)
+        except submissions.AlreadySubmitted as sent:
+            messages.info(request, submissions.ALREADY_SUBMITTED_MESSAGE)
+            return redirect(sent.url or done)
+        except PermissionDenied as err:  # closed while the file was on its way
+            form.add_error(None, str(err))
+        except ValidationError as err:
+            _apply_errors(form, err)
+        else:
+            messages.success(request, _("Đã thêm tệp minh chứng vào báo cáo khắc phục."))
+            return redirect(done)
+    return _recommendation_page(request, rec, evidence=form, status=400)
+
+
+def _evidence_or_404(request, recommendation_id, evidence_id):
+    """An evidence file of that recommendation the user may see; anything else (another province's,
+    another recommendation's id) is not found."""
+    from khuyencong.access import visible_recommendation_evidence
+
+    evidence = (visible_recommendation_evidence(request.user)
+                .select_related("recommendation__record__de_an__current_province", "uploaded_by")
+                .filter(pk=evidence_id, recommendation_id=recommendation_id).first())
+    if evidence is None:
+        raise Http404(_("Không tìm thấy tệp."))
+    return evidence
+
+
+@login_required
+def evidence_download(request, recommendation_id, attachment_id):
+    """Private file after the scope check (there is no public media URL)."""
+    from projects.services import sanitise_filename
+
+    evidence = _evidence_or_404(request, recommendation_id, attachment_id)
+    try:
+        handle = evidence.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404(_("Tệp không còn trong kho lưu trữ.")) from None
+    inline = request.GET.get("xem") == "1" and evidence.content_type in ("application/pdf", "image/png", "image/jpeg")
+    response = FileResponse(handle, as_attachment=not inline, filename=sanitise_filename(evidence.original_name),
+                            content_type=evidence.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evidence_delete(request, recommendation_id, attachment_id):
+    """GET: the confirmation page; POST: delete (the uploader's province, while not closed)."""
+    evidence = _evidence_or_404(request, recommendation_id, attachment_id)
+    _require(request.user, "inspection.evidence_delete", evidence)
+    done = reverse("reports:inspection_recommendation", args=[recommendation_id])
+    if request.method == "POST":
+        try:
+            svc.recommendation_evidence_delete(actor=request.user, evidence=evidence)
+        except PermissionDenied as err:  # closed meanwhile
+            messages.error(request, str(err))
+        except ValidationError as err:
+            messages.error(request, " ".join(err.messages))
+        else:
+            messages.success(request, _("Đã xóa tệp minh chứng «%(n)s».") % {"n": evidence.original_name})
+        return redirect(done)
+    return render(request, T + "evidence_confirm_delete.html", {
+        "evidence": evidence, "rec": evidence.recommendation, "back": done})

@@ -1,7 +1,8 @@
 """Inspection and supervision (kiểm tra, giám sát) and report jobs.
 
 * ``InspectionPlan`` → ``Mission`` (team, provinces, đề án in scope) → ``InspectionRecord`` (biên bản
-  kiểm tra, one per đề án visited) → ``Recommendation`` (each with a deadline and follow-up status).
+  kiểm tra, one per đề án visited) → ``Recommendation`` (each with a deadline and follow-up status) →
+  ``RecommendationEvidence`` (photos, scanned documents the province attaches to its remedial report).
 * ``ReportJob``: a report someone asked for, rendered to PDF by a Celery worker. One row per request;
   while a job for the same request is queued or running a second request joins it (a partial unique
   constraint on ``request_key``). Written only by ``reports.services``.
@@ -307,6 +308,40 @@ class InspectionAttachment(models.Model):
         verbose_name = _("tài liệu, hình ảnh kiểm tra")
         verbose_name_plural = _("tài liệu, hình ảnh kiểm tra")
         ordering = ["record", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+def recommendation_evidence_path(instance, filename):
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"inspections/evidence/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+class RecommendationEvidence(models.Model):
+    """A file (photo, scanned document) a province attaches to its remedial report of a recommendation.
+    Written only by ``reports.inspection_services`` (same upload checks as the record's attachments);
+    ``province``: the current province the uploader worked for — that province's staff may delete it
+    while the recommendation is not closed."""
+
+    recommendation = models.ForeignKey(Recommendation, verbose_name=_("kiến nghị"), on_delete=models.CASCADE,
+                                       related_name="evidence")
+    is_photo = models.BooleanField(_("ảnh chụp"), default=False)
+    file = models.FileField(_("tệp"), upload_to=recommendation_evidence_path, max_length=255)
+    original_name = models.CharField(_("tên tệp"), max_length=255)
+    size = models.PositiveBigIntegerField(_("dung lượng (byte)"))
+    content_type = models.CharField(_("kiểu tệp"), max_length=120)
+    description = models.CharField(_("mô tả"), max_length=255, blank=True)
+    province = models.ForeignKey("khuyencong.Province", verbose_name=_("tỉnh, thành phố tải lên"), null=True,
+                                 blank=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người tải lên"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(_("tải lên lúc"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tệp minh chứng khắc phục")
+        verbose_name_plural = _("tệp minh chứng khắc phục")
+        ordering = ["recommendation", "uploaded_at", "id"]
 
     def __str__(self):
         return self.original_name

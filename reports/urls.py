@@ -38,4 +38,11 @@ urlpatterns += [
          name="inspection_recommendation_close"),
     path("kiem-tra/kien-nghi/<int:recommendation_id>/mo-lai/", iv.recommendation_reopen,
          name="inspection_recommendation_reopen"),
+    # Evidence files of a remedial report (the kwarg names are the permission matrix's: a recommendation
+    # and a file of it).
+    path("kiem-tra/kien-nghi/<int:recommendation_id>/minh-chung/", iv.evidence_add, name="inspection_evidence_add"),
+    path("kiem-tra/kien-nghi/<int:recommendation_id>/minh-chung/<int:attachment_id>/", iv.evidence_download,
+         name="inspection_evidence"),
+    path("kiem-tra/kien-nghi/<int:recommendation_id>/minh-chung/<int:attachment_id>/xoa/", iv.evidence_delete,
+         name="inspection_evidence_delete"),
 ]

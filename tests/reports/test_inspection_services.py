@@ -303,7 +303,7 @@ def test_answer_refusals_on_content(people, world):
 
 
 def test_answer_closed_recommendation_refused(people, world):
-    svc.recommendation_close(actor=people["reviewer"], recommendation=world["rec"])
+    svc.recommendation_close(actor=people["reviewer"], recommendation=world["rec"], comment="Đã xử lý tại chỗ khi kiểm tra")
     rec = Recommendation.objects.get(pk=world["rec"].pk)
     _refused(lambda: svc.recommendation_answer(actor=people["province"], recommendation=rec, response="Thêm"),
              words="đã được Cục đóng")
@@ -332,9 +332,10 @@ def test_close_refused_for_non_reviewer(people, world, role):
 def test_close_twice_and_reopen_refusals(people, world):
     _refused(lambda: svc.recommendation_reopen(actor=people["reviewer"], recommendation=world["rec"], comment="X"),
              words="không cần mở lại")
-    svc.recommendation_close(actor=people["reviewer"], recommendation=world["rec"])
+    svc.recommendation_close(actor=people["reviewer"], recommendation=world["rec"], comment="Không còn phù hợp")
     rec = Recommendation.objects.get(pk=world["rec"].pk)
-    _refused(lambda: svc.recommendation_close(actor=people["reviewer"], recommendation=rec), words="đã được đóng")
+    _refused(lambda: svc.recommendation_close(actor=people["reviewer"], recommendation=rec, comment="Lần hai"),
+             words="đã được đóng")
     _refused(lambda: svc.recommendation_reopen(actor=people["reviewer"], recommendation=rec, comment=" "),
              words="cần ghi lý do")
     _refused(lambda: svc.recommendation_reopen(actor=people["province"], recommendation=rec, comment="Mở"),

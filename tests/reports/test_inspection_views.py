@@ -137,7 +137,7 @@ def test_reviewer_closes_and_reopens(client, people, world):
     assert Recommendation.objects.get(pk=world["rec"].pk).status == FollowUp.OPEN
     # An outside "next" is ignored.
     response = client.post(reverse("reports:inspection_recommendation_close", args=[world["rec"].pk]),
-                           {"next": "https://example.com/"})
+                           {"next": "https://example.com/", "comment": "Đủ ảnh rồi"})
     assert response["Location"] == reverse("reports:inspection_recommendation", args=[world["rec"].pk])
 
 

@@ -16,18 +16,32 @@ pytestmark = pytest.mark.django_db
 
 
 class _Form(HTMLParser):
-    """What a rendered page would send back: input values, textarea texts, selected options (by name),
-    the options offered by each select, and the attributes of each input (by id)."""
+    """What a rendered page would send back: input values, textarea texts, selected options and ticked
+    boxes (by name), the options offered by each select or list of boxes, and the attributes of each
+    input (by id). A <template>'s content (a row «Thêm …» copies) is not part of the form."""
 
     def __init__(self, html):
         super().__init__()
         self.values, self.options, self.selected, self.inputs = {}, {}, {}, {}
         self._select = self._textarea = None
+        self._template = 0
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "input" and attrs.get("name"):
+        if tag == "template":
+            self._template += 1
+        if self._template:
+            return
+        if tag == "input" and attrs.get("type") in ("checkbox", "radio") and attrs.get("name"):
+            value = attrs.get("value", "on")
+            self.options.setdefault(attrs["name"], []).append(value)
+            ticked = self.selected.setdefault(attrs["name"], [])
+            if "checked" in attrs:
+                ticked.append(value)
+            if attrs.get("id"):
+                self.inputs[attrs["id"]] = attrs
+        elif tag == "input" and attrs.get("name"):
             self.values[attrs["name"]] = attrs.get("value", "")
             if attrs.get("id"):
                 self.inputs[attrs["id"]] = attrs
@@ -43,7 +57,9 @@ class _Form(HTMLParser):
                 self.selected[self._select].append(attrs.get("value"))
 
     def handle_endtag(self, tag):
-        if tag == "select":
+        if tag == "template":
+            self._template -= 1
+        elif tag == "select":
             self._select = None
         elif tag == "textarea":
             self._textarea = None

@@ -34,6 +34,12 @@ def test_province_choices_are_every_current_province_in_vietnamese_order():
 
 
 def _options(body, name):
+    """The names a list offers: a <select>'s options, or a list of ticked boxes (the mission form's)."""
+    boxes = f'<ul class="pick-options" id="id_{name}_options">'
+    if boxes in body:
+        start = body.index(boxes)
+        return re.findall(rf'<input type="checkbox" name="{name}" value="\d+"[^>]*><span>([^<]+)</span></label>',
+                          body[start:body.index("</ul>", start)])
     start = body.index(f'name="{name}"')
     return re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', body[start:body.index("</select>", start)])
 
