@@ -10,11 +10,20 @@ approval), the commitment its approval makes (``de_an_approve`` / ``de_an_approv
 đề án recorded from the 2024 plan annex, ``commitment_reserve`` as the annex import does), the
 advances and payments of the đề án being carried out (``disbursement_record``) and, for the settled
 one, its settlement row, written by ``de_an_settle`` itself (same amount, date and document number).
-"""
-from datetime import date
 
+The đề án approved through the portal's workflow (5 and 6) tell their story at its own dates
+(``_story_time``): created and submitted in 2025, approved by decisions dated in 2026, then carried out,
+so that no decision precedes the submission it answers (``projects.services.date_lower_bounds``) and
+their timelines read in order. The others are recorded at the time of loading.
+"""
+import itertools
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+
+from django.apps import apps
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from khuyencong.choices import FundingSource, Level
 from khuyencong.models import ActivityContent, Province
@@ -39,6 +48,32 @@ ESTABLISHMENTS_19 = [
 ]
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+@contextmanager
+def _story_time(year, month, day, hour=9, minute=0):
+    """Within the block «now» is the given local moment (Asia/Ho_Chi_Minh; a millisecond later at each
+    call, so rows keep their order): for ``timezone.now()`` and ``timezone.localdate()`` (so a decision
+    dated before that day is not "in the future"), and for every model field whose default is
+    ``timezone.now`` (transitions, history, notifications, …). For the demo loader only (a management
+    command, one thread): it swaps a process-wide function while the block runs."""
+    real_now = timezone.now
+    moment = datetime(year, month, day, hour, minute, tzinfo=timezone.get_default_timezone())
+    ticks = itertools.count()
+
+    def now():
+        return moment + timedelta(milliseconds=next(ticks))
+
+    fields = [f for model in apps.get_models() for f in model._meta.concrete_fields if f.default is real_now]
+    timezone.now = now
+    for f in fields:
+        f.__dict__["_get_default"] = now  # Field._get_default is a cached_property
+    try:
+        yield
+    finally:
+        timezone.now = real_now
+        for f in fields:
+            f.__dict__.pop("_get_default", None)
 
 
 def _content(code):
@@ -106,13 +141,16 @@ def _make(key, actor, *, level, kind, name, plan_year, contents, start, end, est
 def load_demo(accounts):
     centre, province_user, reviewer = accounts["centre"], accounts["province"], accounts["reviewer"]
     bac_ninh = Province.objects.get(code="24", era="current")
-    tho_ha, tan_yen, hoa, van, da_hoi = _establishments(centre, bac_ninh, ESTABLISHMENTS_24)
+    with _story_time(2025, 5, 15, 8, 0):  # before the đề án of 2026 that name them
+        tho_ha, tan_yen, hoa, van, da_hoi = _establishments(centre, bac_ninh, ESTABLISHMENTS_24)
     former = Province.objects.get(code="27", era="former")
-    # The plans and Bắc Ninh's allocations the approved đề án below commit against (đề án 5, 6, 7).
-    _ensure_allocation(2026, Level.NATIONAL, bac_ninh, 20_000_000_000, decision_number="2100/QĐ-BCT",
-                       decision_date=date(2025, 12, 20), title="Kế hoạch khuyến công 2026")
-    _ensure_allocation(2026, Level.LOCAL, bac_ninh, 1_500_000_000, decision_number="3895/QĐ-UBND",
-                       decision_date=date(2025, 12, 26), title="Kế hoạch khuyến công địa phương năm 2026")
+    # The plans and Bắc Ninh's allocations the approved đề án below commit against (đề án 5, 6, 7); the
+    # 2026 ones recorded after their decisions and before the approvals of đề án 5 and 6.
+    with _story_time(2025, 12, 29, 9, 0):
+        _ensure_allocation(2026, Level.NATIONAL, bac_ninh, 20_000_000_000, decision_number="2100/QĐ-BCT",
+                           decision_date=date(2025, 12, 20), title="Kế hoạch khuyến công 2026")
+        _ensure_allocation(2026, Level.LOCAL, bac_ninh, 1_500_000_000, decision_number="3895/QĐ-UBND",
+                           decision_date=date(2025, 12, 26), title="Kế hoạch khuyến công địa phương năm 2026")
     _ensure_allocation(2024, Level.NATIONAL, former.current, 1_200_000_000, decision_number="3456/QĐ-BCT",
                        decision_date=date(2023, 12, 25), title="Kế hoạch khuyến công quốc gia năm 2024")
     c12, c13, c34, c41, c51 = (_content(c) for c in ("1.2", "1.3", "3.4", "4.1", "5.1"))
@@ -174,36 +212,48 @@ def load_demo(accounts):
         services.de_an_start_appraisal(actor=reviewer, de_an=d)
     made.append(d)
 
-    # 5. Approved and in implementation.
-    d, new = _make(
-        "implementation", centre, level=Level.NATIONAL, kind=Kind.ORDINARY, plan_year=2026,
-        name="Hỗ trợ máy CNC cắt kim loại cho cơ sở cơ khí Đa Hội", contents=[c12],
-        start=date(2026, 3, 15), end=date(2026, 10, 31), establishments=[da_hoi],
-        items=[("Máy cắt CNC plasma", c12, "support", 300_000_000, 750_000_000, da_hoi),
-               ("Vốn đối ứng", c12, FundingSource.COUNTERPART, 450_000_000, None, da_hoi)],
-        location="Phường Châu Khê, tỉnh Bắc Ninh")
+    # 5. Approved and in implementation: registered in June 2025 (the Sở sends it on before 20 June),
+    #    approved by the Minister's decision of 20/01/2026, started in March, first advance in April.
+    with _story_time(2025, 6, 2, 8, 30):
+        d, new = _make(
+            "implementation", centre, level=Level.NATIONAL, kind=Kind.ORDINARY, plan_year=2026,
+            name="Hỗ trợ máy CNC cắt kim loại cho cơ sở cơ khí Đa Hội", contents=[c12],
+            start=date(2026, 3, 15), end=date(2026, 10, 31), establishments=[da_hoi],
+            items=[("Máy cắt CNC plasma", c12, "support", 300_000_000, 750_000_000, da_hoi),
+                   ("Vốn đối ứng", c12, FundingSource.COUNTERPART, 450_000_000, None, da_hoi)],
+            location="Phường Châu Khê, tỉnh Bắc Ninh")
     if new:
-        d = services.de_an_submit(actor=centre, de_an=d)
-        d = services.de_an_forward(actor=province_user, de_an=d)
-        d = services.de_an_start_appraisal(actor=reviewer, de_an=d)
-        # The approval commits its 300.000.000 đ against Bắc Ninh's 2026 KCQG allocation.
-        d = services.de_an_approve(actor=reviewer, de_an=d, decision_number="2468/QĐ-BCT", decision_date=date(2026, 1, 20))
-        d = services.de_an_start_implementation(actor=centre, de_an=d)
-        _disburse(province_user, d, "advance", 120_000_000, date(2026, 4, 2), "TU-015/2026", "Tạm ứng đợt 1")
+        with _story_time(2025, 6, 5, 9, 0):
+            d = services.de_an_submit(actor=centre, de_an=d)
+        with _story_time(2025, 6, 16, 14, 0):
+            d = services.de_an_forward(actor=province_user, de_an=d)
+        with _story_time(2025, 7, 1, 9, 0):
+            d = services.de_an_start_appraisal(actor=reviewer, de_an=d)
+        with _story_time(2026, 1, 22, 10, 0):
+            # The approval commits its 300.000.000 đ against Bắc Ninh's 2026 KCQG allocation.
+            d = services.de_an_approve(actor=reviewer, de_an=d, decision_number="2468/QĐ-BCT",
+                                       decision_date=date(2026, 1, 20))
+        with _story_time(2026, 3, 15, 8, 0):
+            d = services.de_an_start_implementation(actor=centre, de_an=d)
+        with _story_time(2026, 4, 2, 15, 0):
+            _disburse(province_user, d, "advance", 120_000_000, date(2026, 4, 2), "TU-015/2026", "Tạm ứng đợt 1")
     made.append(d)
 
-    # 6. KCĐP approved by the UBND tỉnh.
-    d, new = _make(
-        "local-approved", centre, level=Level.LOCAL, kind=Kind.GROUP, plan_year=2026,
-        name="Hỗ trợ đăng ký nhãn hiệu cho nhóm cơ sở gốm Bắc Ninh", contents=[c34],
-        start=date(2026, 4, 1), end=date(2026, 10, 31), establishments=[tho_ha, hoa],
-        items=[("Thiết kế, đăng ký nhãn hiệu", c34, "support", 90_000_000, None, None),
-               ("Đối ứng của cơ sở", c34, FundingSource.COUNTERPART, 30_000_000, None, None)], **common)
+    # 6. KCĐP approved by the UBND tỉnh: submitted in October 2025, the UBND's decision of 10/03/2026.
+    with _story_time(2025, 10, 6, 8, 30):
+        d, new = _make(
+            "local-approved", centre, level=Level.LOCAL, kind=Kind.GROUP, plan_year=2026,
+            name="Hỗ trợ đăng ký nhãn hiệu cho nhóm cơ sở gốm Bắc Ninh", contents=[c34],
+            start=date(2026, 4, 1), end=date(2026, 10, 31), establishments=[tho_ha, hoa],
+            items=[("Thiết kế, đăng ký nhãn hiệu", c34, "support", 90_000_000, None, None),
+                   ("Đối ứng của cơ sở", c34, FundingSource.COUNTERPART, 30_000_000, None, None)], **common)
     if new:
-        # Bắc Ninh records its KCĐP allocation in the portal, so the approval commits the 90.000.000 đ.
-        d = services.de_an_submit(actor=centre, de_an=d)
-        services.de_an_approve_local(actor=province_user, de_an=d, decision_number="512/QĐ-UBND",
-                                     decision_date=date(2026, 3, 10))
+        with _story_time(2025, 10, 15, 9, 0):
+            d = services.de_an_submit(actor=centre, de_an=d)
+        with _story_time(2026, 3, 12, 10, 0):
+            # Bắc Ninh records its KCĐP allocation in the portal, so the approval commits the 90.000.000 đ.
+            services.de_an_approve_local(actor=province_user, de_an=d, decision_number="512/QĐ-UBND",
+                                         decision_date=date(2026, 3, 10))
     made.append(d)
 
     # 7. A 2024 đề án of former Bắc Ninh (27), recorded from the plan annex, accepted and settled. As the

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -863,6 +863,67 @@ def comment_add(*, actor, de_an, text):
 
 # --- transitions ------------------------------------------------------------------------------
 
+# A date a step records (a decision's, the acceptance's, the settlement's) may not precede what the step
+# follows in the workflow: the đề án's submission on the portal (its latest «gửi Sở Công Thương», after
+# any return for revision), the approval decision (for the steps after approval), an adjustment decision
+# recorded earlier, and, for the decision on an adjustment, its request. Days are compared in the
+# portal's time zone (Asia/Ho_Chi_Minh): a dossier sent at 23:30 on 14/03 may be approved by a decision
+# dated 14/03. A đề án that never went through submission here (recorded approved from a plan annex, as
+# the annex import and demo đề án 7 do) has no submission and so no such lower bound.
+_BEFORE_MESSAGES = {
+    ("decision_date", "submit"): gettext_lazy("Ngày quyết định không được trước ngày trình đề án (%(d)s)."),
+    ("decision_date", "approval"): gettext_lazy(
+        "Ngày quyết định không được trước ngày quyết định phê duyệt đề án (%(d)s)."),
+    ("decision_date", "adjustment"): gettext_lazy(
+        "Ngày quyết định không được trước ngày quyết định điều chỉnh đề án đã ghi nhận trước đó (%(d)s)."),
+    ("decision_date", "request"): gettext_lazy("Ngày quyết định không được trước ngày đề nghị điều chỉnh (%(d)s)."),
+    ("accepted_on", "submit"): gettext_lazy("Ngày nghiệm thu không được trước ngày trình đề án (%(d)s)."),
+    ("accepted_on", "approval"): gettext_lazy(
+        "Ngày nghiệm thu không được trước ngày quyết định phê duyệt đề án (%(d)s)."),
+    ("accepted_on", "adjustment"): gettext_lazy(
+        "Ngày nghiệm thu không được trước ngày quyết định điều chỉnh đề án (%(d)s)."),
+    ("settled_on", "submit"): gettext_lazy("Ngày quyết toán không được trước ngày trình đề án (%(d)s)."),
+    ("settled_on", "approval"): gettext_lazy(
+        "Ngày quyết toán không được trước ngày quyết định phê duyệt đề án (%(d)s)."),
+    ("settled_on", "adjustment"): gettext_lazy(
+        "Ngày quyết toán không được trước ngày quyết định điều chỉnh đề án (%(d)s)."),
+}
+
+
+def _local_day(moment):
+    """The calendar day of an aware datetime in the portal's time zone (settings.TIME_ZONE)."""
+    return timezone.localdate(moment, timezone=timezone.get_default_timezone()) if moment else None
+
+
+def date_lower_bounds(row, *, action):
+    """The earliest days a date recorded by ``action`` on ``row`` may take, latest first, as
+    ``(day, reason)`` with reason one of "submit" (the latest submission on the portal), "approval"
+    (the approval decision), "adjustment" (an adjustment decision recorded before), "request" (the
+    pending adjustment's request; only for ``approve_adjustment``). A đề án recorded from a plan annex
+    has no "submit" bound (it was never submitted here). One query."""
+    seen = Transition.objects.filter(de_an_id=row.pk).aggregate(
+        submitted=Max("at", filter=Q(action="submit")),
+        adjusted=Max("decision_date", filter=Q(action="approve_adjustment")),
+        requested=Max("at", filter=Q(action="request_adjustment")),
+    )
+    bounds = [(_local_day(seen["submitted"]), "submit")]
+    if action not in ("approve", "approve_local"):
+        approvals = [d for d in (row.decision_date, row.local_decision_date) if d]
+        bounds.append((max(approvals) if approvals else None, "approval"))
+        bounds.append((seen["adjusted"], "adjustment"))
+    if action == "approve_adjustment":
+        bounds.append((_local_day(seen["requested"]), "request"))
+    return sorted(((day, reason) for day, reason in bounds if day), key=operator.itemgetter(0), reverse=True)
+
+
+def _refused_before(row, day, field, *, action):
+    """The Vietnamese reason ``day`` (the step's ``field``) comes too early for ``row``, or ""."""
+    for bound, reason in date_lower_bounds(row, action=action):
+        if day < bound:
+            return str(_BEFORE_MESSAGES[(field, reason)] % {"d": format_date(bound)})
+    return ""
+
+
 def _check_requirements(step, row, *, comment, decision_number, decision_date):
     errors, fields = [], {}
 
@@ -881,6 +942,10 @@ def _check_requirements(step, row, *, comment, decision_number, decision_date):
         # A decision is recorded once it has been signed: a later date is a typing mistake.
         refuse(_("Ngày quyết định %(d)s không được sau ngày hôm nay.") % {"d": format_date(decision_date)},
                "decision_date")
+    elif decision_date:
+        message = _refused_before(row, decision_date, "decision_date", action=step.action)
+        if message:
+            refuse(message, "decision_date")
     if "rules" in step.requires:
         errors.extend(check_submission(row))
     if errors:
@@ -1199,6 +1264,9 @@ def de_an_accept(*, actor, de_an, accepted_on, comment=""):
             raise WorkflowError(_("Ngày nghiệm thu không được trước ngày bắt đầu đề án."), field="accepted_on")
         if accepted_on > timezone.localdate():
             raise WorkflowError(_("Ngày nghiệm thu không được sau ngày hôm nay."), field="accepted_on")
+        too_early = _refused_before(r, accepted_on, "accepted_on", action="accept")
+        if too_early:
+            raise WorkflowError(too_early, field="accepted_on")
         if not Attachment.objects.filter(de_an=r, kind=AttachmentKind.ACCEPTANCE_MINUTES).exists():
             raise WorkflowError(_("Cần đính kèm biên bản nghiệm thu trước khi ghi nhận nghiệm thu."))
         r.accepted_on = accepted_on
@@ -1230,6 +1298,9 @@ def de_an_settle(*, actor, de_an, settled_amount, settled_on=None, settlement_do
         if r.accepted_on and day < r.accepted_on:
             raise WorkflowError(_("Ngày quyết toán %(d)s không được trước ngày nghiệm thu %(a)s.")
                                 % {"d": format_date(day), "a": format_date(r.accepted_on)}, field="settled_on")
+        too_early = _refused_before(r, day, "settled_on", action="settle")
+        if too_early:
+            raise WorkflowError(too_early, field="settled_on")
         document = " ".join(nfc(settlement_document or "").split())
         if not document:
             raise WorkflowError(_("Cần nhập số văn bản quyết toán."), field="settlement_document")

@@ -21,6 +21,13 @@ Requirement codes (checked by the services):
     settled_amount     the settled amount in đồng (with the settlement date: default today, not in the
                        future, not before the acceptance date)
     adjustment         a pending adjustment exists (minor: reviewer; major: also decision_number)
+
+Dates a step records follow the order of this table (``projects.services.date_lower_bounds``): a
+decision date (approve, approve_local, approve_adjustment), the acceptance date and the settlement date
+are never in the future and never before the day the đề án was last submitted («submit», in the
+portal's time zone); those after the approval are not before the approval decision nor an adjustment
+decision recorded earlier, and an adjustment's decision is not before its request. A đề án that never
+went through «submit» (recorded from a plan annex: "import_approved") has no submission bound.
 """
 from dataclasses import dataclass, field
 

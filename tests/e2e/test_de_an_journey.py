@@ -6,6 +6,7 @@ import os
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from khuyencong.choices import Level
@@ -164,9 +165,12 @@ def test_de_an_journey(live_server, page, screenshot_dir):
     sign_in(page, base, review)
     page.goto(f"{base}/de-an/{de_an.pk}/")
     _act(page, "Nhận thẩm định")
-    _act(page, "Phê duyệt", decision_number="125/QĐ-CĐM", decision_date="10/02/2026")
+    # The decision approves the dossier sent again today: it may not be dated before that submission.
+    resubmitted = Transition.objects.filter(de_an=de_an, action="submit").latest("at").at
+    decided = timezone.localdate(resubmitted).strftime("%d/%m/%Y")
+    _act(page, "Phê duyệt", decision_number="125/QĐ-CĐM", decision_date=decided)
     expect(page.locator("#trang-thai")).to_have_text("Đã phê duyệt")
-    expect(page.locator("main")).to_contain_text("Số 125/QĐ-CĐM ngày 10/02/2026")
+    expect(page.locator("main")).to_contain_text(f"Số 125/QĐ-CĐM ngày {decided}")
     expect(page.locator("main")).to_contain_text("400.000.000 đ")
     _shot(page, screenshot_dir, "07-da-phe-duyet")
 

@@ -2,11 +2,14 @@
 
 ``make_users()`` gives one account per role in Bắc Ninh (24) plus centre/province accounts of Thái
 Nguyên (19). ``ready_de_an(actor)`` builds a đề án điểm that passes every pre-submission rule.
-``advance(de_an, to, users)`` walks it through the workflow services to a given state.
+``advance(de_an, to, users)`` walks it through the workflow services to a given state; its submission
+is dated ``SUBMITTED_AT`` (``submit()`` / ``backdate_submission()``), before the decision, acceptance and
+settlement dates the tests record (none of them may precede the submission).
 """
 import itertools
-from datetime import date
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import factory
 from django.core.files.base import ContentFile
@@ -15,7 +18,7 @@ from factory.django import DjangoModelFactory
 from khuyencong.choices import FundingSource, Level
 from khuyencong.models import ActivityContent, Province
 from projects import services
-from projects.models import Establishment, Kind, LegalForm
+from projects.models import DeAn, Establishment, Kind, LegalForm, Transition
 from tests.khuyencong.factories import admin_user, centre_user, province_user, reviewer
 
 _tax = itertools.count(1)
@@ -100,17 +103,62 @@ def pdf_file(name="bien-ban.pdf"):
 # Acceptance and settlement dates may not be in the future: a fixed day in the past of the test runs
 # (after the 2026 đề án's start, 01/03/2026).
 ACCEPTED_ON = date(2026, 11, 5)
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+# When the tests' đề án are sent to the Sở: a decision (approval 15/01/2026 in ``advance``, the UBND's,
+# an adjustment's), the acceptance and the settlement may not be dated before the submission
+# (``projects.services.date_lower_bounds``), and a test runs long after the fixed dates it records.
+SUBMITTED_AT = datetime(2025, 12, 1, 9, 0, tzinfo=VN)
+DECISION_DATE = date(2026, 1, 15)
+
+
+def backdate_submission(de_an, at=SUBMITTED_AT):
+    """Date the latest submission of ``de_an`` at ``at``, as if it had been sent to the Sở then, and its
+    creation (transition and ``created_at``) a week before when it is later than that; the dashboards'
+    queue totals follow. For a đề án just submitted (nothing recorded after the submission)."""
+    from dashboards.services import queue_totals_refresh
+
+    submission = Transition.objects.filter(de_an_id=de_an.pk, action="submit").order_by("-at", "-id").first()
+    Transition.objects.filter(pk=submission.pk).update(at=at)
+    created = at - timedelta(days=7)
+    Transition.objects.filter(de_an_id=de_an.pk, action="create", at__gt=created).update(at=created)
+    DeAn.objects.filter(pk=de_an.pk, created_at__gt=created).update(created_at=created)
+    de_an.created_at = DeAn.objects.values_list("created_at", flat=True).get(pk=de_an.pk)
+    queue_totals_refresh([de_an.pk])
+    return de_an
+
+
+def submit(de_an, actor, *, at=SUBMITTED_AT, comment=""):
+    """``de_an_submit`` by ``actor``, the submission dated ``at`` (see ``backdate_submission``)."""
+    return backdate_submission(services.de_an_submit(actor=actor, de_an=de_an, comment=comment), at)
+
+
+# When the tests' adjustments are asked for: a decision on an adjustment may not precede its request.
+ADJUSTMENT_REQUESTED_AT = datetime(2026, 6, 1, 9, 0, tzinfo=VN)
+
+
+def request_adjustment(de_an, actor, *, at=ADJUSTMENT_REQUESTED_AT, **fields):
+    """``de_an_request_adjustment`` by ``actor`` (``fields``: reason, new_amount, stop, …), the request
+    (its transition and ``Adjustment.requested_at``) dated ``at``; returns the Adjustment."""
+    from dashboards.services import queue_totals_refresh
+
+    adjustment = services.de_an_request_adjustment(actor=actor, de_an=de_an, **fields)
+    request = Transition.objects.filter(de_an_id=de_an.pk, action="request_adjustment").order_by("-at", "-id").first()
+    Transition.objects.filter(pk=request.pk).update(at=at)
+    type(adjustment).objects.filter(pk=adjustment.pk).update(requested_at=at)
+    adjustment.requested_at = at
+    queue_totals_refresh([de_an.pk])
+    return adjustment
 
 
 def advance(de_an, to, u):
     """Walk ``de_an`` (KCQG) through the services up to state ``to``."""
     path = ["submitted", "forwarded", "under_appraisal", "approved", "in_implementation", "accepted", "settled"]
     steps = {
-        "submitted": lambda d: services.de_an_submit(actor=u.centre, de_an=d),
+        "submitted": lambda d: submit(d, u.centre),
         "forwarded": lambda d: services.de_an_forward(actor=u.province, de_an=d),
         "under_appraisal": lambda d: services.de_an_start_appraisal(actor=u.reviewer, de_an=d),
         "approved": lambda d: services.de_an_approve(actor=u.reviewer, de_an=d, decision_number="123/QĐ-BCT",
-                                                     decision_date=date(2026, 1, 15)),
+                                                     decision_date=DECISION_DATE),
         "in_implementation": lambda d: services.de_an_start_implementation(actor=u.centre, de_an=d),
         "accepted": lambda d: (services.attachment_add(actor=u.province, de_an=d, file=pdf_file(),
                                                        kind="acceptance_minutes"),

@@ -1,7 +1,7 @@
 """An approved adjustment of a đề án's support money keeps the money model consistent: the approved
 amount, the commitment held against the allocation and the allocation's committed total move together,
 in both directions and for both levels; never below what has already been paid out."""
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ from projects import services
 from projects.models import Adjustment, DeAn, Status
 from projects.services import WorkflowError
 
-from .factories import advance, allocate, ready_de_an
+from .factories import VN, advance, allocate, ready_de_an, request_adjustment, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -55,14 +55,14 @@ def test_a_reduction_gives_the_difference_back_to_the_allocation(users):
 
 def test_an_increase_is_committed_and_refused_over_the_allocation(users):
     d, allocation = in_implementation_kcqg(users)
-    services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Bổ sung thiết bị",
-                                      new_amount=450_000_000)
+    request_adjustment(d, users.centre, reason="Bổ sung thiết bị", new_amount=450_000_000)
     d = services.de_an_approve_adjustment(actor=users.reviewer, de_an=d, decision_number="77/QĐ-BCT",
                                           decision_date=date(2026, 7, 1))
     assert state(d) == (Status.IN_IMPLEMENTATION, 450_000_000, None, 450_000_000)
     assert committed(allocation) == 450_000_000
     Allocation.objects.filter(pk=allocation.pk).update(amount=460_000_000)
-    services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Bổ sung tiếp", new_amount=500_000_000)
+    request_adjustment(d, users.centre, reason="Bổ sung tiếp", new_amount=500_000_000,
+                       at=datetime(2026, 7, 1, 15, 0, tzinfo=VN))
     with pytest.raises(WorkflowError, match="Vượt kinh phí được phân bổ"):
         services.de_an_approve_adjustment(actor=users.reviewer, de_an=d, decision_number="78/QĐ-BCT",
                                           decision_date=date(2026, 7, 2))
@@ -93,13 +93,12 @@ def test_not_below_what_has_been_paid_when_approved(users):
 def test_a_local_de_an_adjusts_its_local_money(users):
     d = ready_de_an(users.centre, level=Level.LOCAL)
     allocation = allocate(d)
-    d = services.de_an_submit(actor=users.centre, de_an=d)
+    d = submit(d, users.centre)
     d = services.de_an_approve_local(actor=users.province, de_an=d, decision_number="1234/QĐ-UBND",
                                      decision_date=date(2026, 2, 1))
     d = services.de_an_start_implementation(actor=users.centre, de_an=d)
     assert state(d) == (Status.IN_IMPLEMENTATION, None, 400_000_000, 400_000_000)
-    adj = services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Tăng kinh phí",
-                                            new_amount=420_000_000)
+    adj = request_adjustment(d, users.centre, reason="Tăng kinh phí", new_amount=420_000_000)
     assert adj.kind == "major" and adj.more_money
     d = services.de_an_approve_adjustment(actor=users.province, de_an=d, decision_number="99/QĐ-UBND",
                                           decision_date=date(2026, 8, 1))
@@ -116,7 +115,7 @@ def test_the_page_asks_for_the_level_s_own_money_and_shows_it(users, client):
 
     d = ready_de_an(users.centre, level=Level.LOCAL)
     allocate(d)
-    d = services.de_an_submit(actor=users.centre, de_an=d)
+    d = submit(d, users.centre)
     d = services.de_an_approve_local(actor=users.province, de_an=d, decision_number="1234/QĐ-UBND",
                                      decision_date=date(2026, 2, 1))
     d = services.de_an_start_implementation(actor=users.centre, de_an=d)

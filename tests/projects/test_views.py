@@ -16,7 +16,7 @@ from khuyencong.choices import FundingSource, Level
 from projects import services
 from projects.models import Attachment, BudgetLine, Comment, DeAn, Establishment, Notification, Transition
 
-from .factories import EstablishmentFactory, advance, allocate, content, current, pdf_file, ready_de_an
+from .factories import EstablishmentFactory, advance, allocate, content, current, pdf_file, ready_de_an, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -182,7 +182,7 @@ def test_money_page_link_for_kcqg_and_kcdp_approvals(users, client_as, level):
         de_an = advance(de_an, "approved", users)
         assert de_an.decision_number and not de_an.local_decision_number
     else:
-        de_an = services.de_an_submit(actor=users.centre, de_an=de_an)
+        de_an = submit(de_an, users.centre)
         de_an = services.de_an_approve_local(actor=users.province, de_an=de_an, decision_number="1234/QĐ-UBND",
                                              decision_date=date(2026, 2, 1))
         assert de_an.local_decision_number and not de_an.decision_number
@@ -670,7 +670,7 @@ def test_a_refused_action_comes_back_open_with_what_was_typed_and_why(users, cli
 
 
 def test_kcdp_approval_of_zero_dong_comes_back_with_the_reason(users, client_as):
-    de_an = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
+    de_an = submit(ready_de_an(users.centre, level=Level.LOCAL), users.centre)
     before = snapshot(de_an)
     response = client_as(users.province).post(reverse("projects:transition", args=[de_an.pk]), {
         "action": "approve_local", "decision_number": "12/QĐ-UBND", "decision_date": "01/02/2026", "amount": "0"})

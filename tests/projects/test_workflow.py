@@ -1,7 +1,8 @@
 """Every transition of the đề án workflow and every refusal, through the services."""
-from datetime import date
+from datetime import date, datetime
 
 import pytest
+from django.utils import timezone
 
 from khuyencong import access
 from khuyencong.choices import Level
@@ -9,7 +10,7 @@ from projects import services, workflow
 from projects.models import Adjustment, DeAn, Notification, Status, Transition
 from projects.services import WorkflowError
 
-from .factories import advance, allocate, pdf_file, ready_de_an
+from .factories import VN, advance, allocate, pdf_file, ready_de_an, request_adjustment, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -40,25 +41,29 @@ def test_full_kcqg_journey_with_return_and_resubmit(users, django_capture_on_com
     d = services.de_an_forward(actor=users.province, de_an=d)
     d = services.de_an_start_appraisal(actor=users.reviewer, de_an=d)
     allocate(d)
-    d = services.de_an_approve(actor=users.reviewer, de_an=d, decision_number="2646/QĐ-BCT", decision_date=date(2026, 1, 10))
+    # The decision approves the dossier sent again: dated no earlier than that day (here the same day).
+    resubmitted = Transition.objects.filter(de_an=d, action="submit").latest("at").at
+    decided = timezone.localdate(resubmitted)
+    d = services.de_an_approve(actor=users.reviewer, de_an=d, decision_number="2646/QĐ-BCT", decision_date=decided)
     assert d.status == Status.APPROVED
     assert d.decision_number == "2646/QĐ-BCT" and d.approved_national_amount == 400_000_000
     assert [t[0] for t in transitions(d)] == [
         "create", "submit", "forward", "start_appraisal", "return", "submit", "forward", "start_appraisal", "approve"]
     approve = Transition.objects.get(de_an=d, action="approve")
     assert approve.actor == users.reviewer and approve.from_status == "under_appraisal"
-    assert approve.decision_number == "2646/QĐ-BCT" and approve.decision_date == date(2026, 1, 10)
+    assert approve.decision_number == "2646/QĐ-BCT" and approve.decision_date == decided
 
 
 def test_implementation_adjustment_acceptance_settlement(users):
     d = advance(ready_de_an(users.centre), "in_implementation", users)
-    adj = services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Đổi địa điểm lắp đặt trong xã")
+    adj = request_adjustment(d, users.centre, reason="Đổi địa điểm lắp đặt trong xã",
+                             at=datetime(2026, 9, 1, 9, 0, tzinfo=VN))
     assert adj.kind == "minor"
     d = services.de_an_approve_adjustment(actor=users.reviewer, de_an=d)
     assert d.status == Status.IN_IMPLEMENTATION
     # Major: extension into the next year needs the Minister's decision number.
-    adj = services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Kéo dài thời gian",
-                                            new_end_date=date(2028, 6, 30))
+    adj = request_adjustment(d, users.centre, reason="Kéo dài thời gian", new_end_date=date(2028, 6, 30),
+                             at=datetime(2026, 10, 20, 9, 0, tzinfo=VN))
     assert adj.kind == "major" and adj.extension
     with pytest.raises(WorkflowError, match="Bộ trưởng"):
         services.de_an_approve_adjustment(actor=users.reviewer, de_an=d)
@@ -86,7 +91,7 @@ def test_implementation_adjustment_acceptance_settlement(users):
 
 def test_stop_via_major_adjustment_cancels(users):
     d = advance(ready_de_an(users.centre), "in_implementation", users)
-    services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Cơ sở ngừng sản xuất", stop=True)
+    request_adjustment(d, users.centre, reason="Cơ sở ngừng sản xuất", stop=True, at=datetime(2026, 8, 20, 9, 0, tzinfo=VN))
     d = services.de_an_approve_adjustment(actor=users.reviewer, de_an=d, decision_number="90/QĐ-BCT",
                                           decision_date=date(2026, 9, 1))
     assert d.status == Status.CANCELLED
@@ -95,7 +100,7 @@ def test_stop_via_major_adjustment_cancels(users):
 def test_kcdp_province_approves_with_ubnd_decision(users):
     d = ready_de_an(users.centre, level=Level.LOCAL)
     assert d.code.startswith("KCDP-2026-24-")
-    d = services.de_an_submit(actor=users.centre, de_an=d)
+    d = submit(d, users.centre)
     with pytest.raises(WorkflowError, match="không áp dụng"):
         services.de_an_forward(actor=users.province, de_an=d)
     with pytest.raises(WorkflowError, match="UBND"):
@@ -108,7 +113,7 @@ def test_kcdp_province_approves_with_ubnd_decision(users):
 
 @pytest.mark.parametrize("amount", [0, "0"])
 def test_kcdp_approval_of_zero_dong_is_refused_and_nothing_changes(users, amount):
-    d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
+    d = submit(ready_de_an(users.centre, level=Level.LOCAL), users.centre)
     transitions = Transition.objects.filter(de_an=d).count()
     with pytest.raises(WorkflowError, match="Kinh phí khuyến công địa phương được duyệt phải lớn hơn 0."):
         services.de_an_approve_local(actor=users.province, de_an=d, decision_number="1234/QĐ-UBND",
@@ -257,7 +262,7 @@ def test_access_rules_match_workflow_actions():
 
 
 def test_kcdp_approval_commits_the_local_allocation_when_one_is_recorded(users):
-    d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
+    d = submit(ready_de_an(users.centre, level=Level.LOCAL), users.centre)
     allocation = allocate(d, amount=300_000_000)  # local allocation smaller than the 400 triệu requested
     with pytest.raises(WorkflowError, match="Vượt kinh phí"):
         services.de_an_approve_local(actor=users.province, de_an=d, decision_number="9/QĐ-UBND",
@@ -366,7 +371,7 @@ def test_settlement_date_may_not_be_before_acceptance_nor_in_the_future(users):
 
 
 def test_kcdp_settlement_by_the_province_with_its_date(users):
-    d = services.de_an_submit(actor=users.centre, de_an=ready_de_an(users.centre, level=Level.LOCAL))
+    d = submit(ready_de_an(users.centre, level=Level.LOCAL), users.centre)
     d = services.de_an_approve_local(actor=users.province, de_an=d, decision_number="1234/QĐ-UBND",
                                      decision_date=date(2026, 2, 1))
     d = services.de_an_start_implementation(actor=users.centre, de_an=d)
