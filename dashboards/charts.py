@@ -30,12 +30,10 @@ def _rounded(value, places):
     return format_decimal(exact.normalize() if exact else Decimal(0))
 
 
-DURATION = "đơn vị thời gian"  # the msgctxt of a unit: «ngày» alone is also a date's label («ngày» → "dated")
-
-
+# The units carry the msgctxt «đơn vị thời gian» (a literal, for makemessages): «ngày» alone is also the
+# word of «Quyết định số … ngày …» (“dated”).
 def _duration(unit):
-    """A length of time in ``unit`` (a lazy msgid of context DURATION, translated when drawn), to one
-    decimal: «0,4 ngày»."""
+    """A length of time in ``unit`` (a lazy msgid, translated when drawn), to one decimal: «0,4 ngày»."""
     return lambda v: f"{_rounded(v, 1)} {unit}"
 
 
@@ -54,9 +52,9 @@ FORMATS = {
     "pct": (lambda v: format_percent(v), lambda v: format_percent(v, 0)),
     # Durations: the ticks of a round axis (steps of 0,25 at the finest, see duration_unit) and bars ending
     # in the exact figure with its unit, so a bar's length and its label agree.
-    "days": (_duration(pgettext_lazy(DURATION, "ngày")), lambda v: _rounded(v, 2)),
-    "hours": (_duration(pgettext_lazy(DURATION, "giờ")), lambda v: _rounded(v, 2)),
-    "minutes": (_duration(pgettext_lazy(DURATION, "phút")), lambda v: _rounded(v, 2)),
+    "days": (_duration(pgettext_lazy("đơn vị thời gian", "ngày")), lambda v: _rounded(v, 2)),
+    "hours": (_duration(pgettext_lazy("đơn vị thời gian", "giờ")), lambda v: _rounded(v, 2)),
+    "minutes": (_duration(pgettext_lazy("đơn vị thời gian", "phút")), lambda v: _rounded(v, 2)),
 }
 BAR_END_EXACT = {"days", "hours", "minutes"}  # bar ends printed with the exact text (number and unit)
 

@@ -11,6 +11,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from khuyencong.choices import Level
 from khuyencong.formatting import UNIT_LABELS, format_date, format_datetime, format_dong
@@ -263,7 +264,7 @@ class ImportPreview:
                 "year": parsed.year or "—",
                 "level": Level(parsed.level).label if parsed.level else _("theo nguồn"),
                 "dec": parsed.decision_number or "—",
-                "date": (" " + _("ngày") + " " + format_date(parsed.decision_date)) if parsed.decision_date else "",
+                "date": (" " + pgettext("ngày ban hành", "ngày") + " " + format_date(parsed.decision_date)) if parsed.decision_date else "",
             },
             _("Số dòng dữ liệu trong bảng: %(rows)s; số khoản sẽ nhập: tạo mới %(create)s, cập nhật %(update)s, không đổi %(unchanged)s; số dòng lỗi: %(error)s")
             % {"rows": parsed.rows_read, **counts},

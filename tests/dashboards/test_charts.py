@@ -73,3 +73,16 @@ def test_list_links_carry_the_filters_over():
     assert filters.list_query(province=[7]) == f"year=2023&year=2024&level=kcqg&content={area.pk}&province=7"
     assert filters.list_query(year=[2024], status=["approved"]).startswith("level=kcqg")
     assert "year=2024" in filters.list_query(year=[2024]) and "year=2023" not in filters.list_query(year=[2024])
+
+
+def test_duration_units_translate_as_units_not_as_a_date_label():
+    """«ngày» is both a unit («3,5 ngày») and the word of «Quyết định số … ngày …»; the unit has its own
+    context, so the English UI reads “3,5 days” (it read “3,5 date”)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert charts.FORMATS["days"][0](3.5).endswith(" days")
+        assert charts.FORMATS["hours"][0](2).endswith(" hours")
+        assert translation.pgettext("ngày ban hành", "ngày") == "dated"
+    with translation.override("vi"):
+        assert charts.FORMATS["days"][0](3.5).endswith(" ngày")
