@@ -335,11 +335,15 @@ def export_xlsx(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def bulk_approve(request):
     """The reviewer approves several đề án under one decision number: all or none."""
     if not _can_bulk_approve(request.user):
         raise PermissionDenied(_("Chỉ chuyên viên của Cục được phê duyệt đề án."))
+    if request.method == "GET":
+        # The address a refusal was shown at, opened again (language switch, reload from the address
+        # bar): the queue, not a bare «405».
+        return redirect("projects:queue")
     form = BulkApproveForm(request.POST)
     back = request.POST.get("next") or ""
     # Only a path of this site (the list or the queue it was sent from): no scheme, host or backslash.
@@ -500,9 +504,13 @@ def _run_transition(user, de_an, action, data):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def de_an_transition(request, pk):
     de_an = _de_an_or_404(request.user, pk)
+    if request.method == "GET":
+        # A refused step is shown at this address; opened again (the footer's language switch, a reload
+        # from the address bar) it leads back to the đề án instead of a bare «405».
+        return redirect("projects:detail", pk=de_an.pk)
     form = TransitionForm(request.POST)
     action = request.POST.get("action", "")
     if action not in workflow.ACTIONS:
