@@ -62,7 +62,9 @@ class DeAnForm(NoControlCharactersMixin, forms.Form):
         label=_("Tỉnh, thành phố"), queryset=Province.objects.none(), required=False,
         help_text=_("Để trống: tỉnh, thành phố của tài khoản."),
     )
-    kind = forms.ChoiceField(label=_("Loại đề án"), choices=Kind.choices)
+    # A new đề án is an ordinary one unless the user says otherwise (the first choice, «Đề án điểm», was
+    # preselected, and a pilot has its own caps and rules).
+    kind = forms.ChoiceField(label=_("Loại đề án"), choices=Kind.choices, initial=Kind.ORDINARY)
     plan_year = forms.IntegerField(label=_("Năm kế hoạch"), min_value=2000, max_value=2100)
     implementing_unit_name = forms.CharField(
         label=_("Đơn vị thực hiện (nếu khác đơn vị của bạn)"), max_length=255, required=False)
