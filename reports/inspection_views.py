@@ -680,16 +680,21 @@ def _attachment_or_404(request, attachment_id):
 @login_required
 def attachment_download(request, attachment_id):
     """Private file after the scope check (there is no public media URL)."""
+    return _private_file(request, _attachment_or_404(request, attachment_id))
+
+
+def _private_file(request, stored):
+    """A stored upload (``file``, ``original_name``, ``content_type``) as a private download; PDFs and
+    photos shown in the browser with ``?xem=1``."""
     from projects.services import sanitise_filename
 
-    attachment = _attachment_or_404(request, attachment_id)
     try:
-        handle = attachment.file.open("rb")
+        handle = stored.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404(_("Tệp không còn trong kho lưu trữ.")) from None
-    inline = request.GET.get("xem") == "1" and attachment.content_type in ("application/pdf", "image/png", "image/jpeg")
-    response = FileResponse(handle, as_attachment=not inline, filename=sanitise_filename(attachment.original_name),
-                            content_type=attachment.content_type)
+    inline = request.GET.get("xem") == "1" and stored.content_type in ("application/pdf", "image/png", "image/jpeg")
+    response = FileResponse(handle, as_attachment=not inline, filename=sanitise_filename(stored.original_name),
+                            content_type=stored.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -753,19 +758,7 @@ def _evidence_or_404(request, recommendation_id, evidence_id):
 @login_required
 def evidence_download(request, recommendation_id, attachment_id):
     """Private file after the scope check (there is no public media URL)."""
-    from projects.services import sanitise_filename
-
-    evidence = _evidence_or_404(request, recommendation_id, attachment_id)
-    try:
-        handle = evidence.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404(_("Tệp không còn trong kho lưu trữ.")) from None
-    inline = request.GET.get("xem") == "1" and evidence.content_type in ("application/pdf", "image/png", "image/jpeg")
-    response = FileResponse(handle, as_attachment=not inline, filename=sanitise_filename(evidence.original_name),
-                            content_type=evidence.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private_file(request, _evidence_or_404(request, recommendation_id, attachment_id))
 
 
 @login_required
