@@ -115,11 +115,20 @@ class InspectionPlanForm(NoControlCharactersMixin, forms.Form):
             del self.fields["revision"]
 
 
+def de_an_place(de_an):
+    """Where a đề án is, for a picker: its current province, and the one it was registered in when that
+    differs («Bắc Ninh (khi đăng ký: Bắc Giang (cũ))»: a Bắc Giang đề án read just «Bắc Ninh»)."""
+    name = de_an.current_province.name
+    if de_an.province_id and de_an.province_id != de_an.current_province_id:
+        name = f"{name} " + _("(khi đăng ký: %(p)s)") % {"p": de_an.province.era_name}
+    return name
+
+
 class DeAnChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         from projects.models import Status
 
-        return f"{obj.code} – {obj.name} ({obj.current_province.name}, {obj.plan_year}, {Status(obj.status).label})"
+        return f"{obj.code} – {obj.name} ({de_an_place(obj)}, {obj.plan_year}, {Status(obj.status).label})"
 
 
 class RedisplayMixin:
@@ -206,7 +215,7 @@ class MissionForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
         if keep:
             from projects.models import DeAn
 
-            qs = (qs | DeAn.objects.filter(pk__in=list(keep))).select_related("current_province").order_by(
+            qs = (qs | DeAn.objects.filter(pk__in=list(keep))).select_related("current_province", "province").order_by(
                 "current_province__code", "code")
         self.fields["de_an"].queryset = qs
 
@@ -271,7 +280,7 @@ class InspectionRecordForm(NoControlCharactersMixin, forms.Form):
         record's revision)."""
         super().__init__(*args, **kwargs)
         self.fields["de_an"].queryset = de_an_queryset
-        self.fields["de_an"].label_from_instance = lambda d: f"{d.code} – {d.name} ({d.current_province.name})"
+        self.fields["de_an"].label_from_instance = lambda d: f"{d.code} – {d.name} ({de_an_place(d)})"
         if fixed_de_an is not None:
             self.fields["de_an"].disabled = True
             self.fields["de_an"].initial = fixed_de_an.pk

@@ -205,7 +205,7 @@ def inspectable_de_an(*, year, provinces=None, statuses=None):
     qs = DeAn.objects.filter(level=INSPECTABLE_LEVEL, plan_year__lte=year, plan_year__gte=year - 3, status__in=statuses)
     if provinces:
         qs = qs.filter(current_province__in=[p.pk for p in provinces])
-    return qs.select_related("current_province").order_by("current_province__code", "code")
+    return qs.select_related("current_province", "province").order_by("current_province__code", "code")
 
 
 def _mission_clean(plan, *, name, provinces, start_date, end_date, follow_up_deadline, de_an, members, kept=()):

@@ -404,9 +404,9 @@ def _record_form_page(request, record=None):
     if record is not None:
         from projects.models import DeAn
 
-        de_an_qs = DeAn.objects.filter(pk=record.de_an_id).select_related("current_province")
+        de_an_qs = DeAn.objects.filter(pk=record.de_an_id).select_related("current_province", "province")
     elif mission is not None:
-        de_an_qs = mission.de_an.select_related("current_province").order_by("current_province__code", "code")
+        de_an_qs = mission.de_an.select_related("current_province", "province").order_by("current_province__code", "code")
     else:
         de_an_qs = svc.inspectable_de_an(year=timezone.localdate().year)
     initial, recs_initial = {}, []
