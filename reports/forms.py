@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.forms.utils import ErrorDict
 from django.utils import timezone
@@ -131,6 +133,24 @@ class DeAnChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.code} – {obj.name} ({de_an_place(obj)}, {obj.plan_year}, {Status(obj.status).label})"
 
 
+class ProvinceTaggedCheckboxes(forms.CheckboxSelectMultiple):
+    """Ticked boxes of đề án, each carrying its current province (``data-province="<id>"``): the mission
+    form's script shows only the đề án of the provinces ticked above."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-province"] = str(instance.current_province_id)
+        return option
+
+
+def _ids(values):
+    """The whole numbers among ``values`` sent for a list of boxes (ASCII digits only, at most 9 of them:
+    ``"²".isdigit()`` is True and ``int("²")`` fails); anything else is left out."""
+    return [int(v) for v in values or () if re.fullmatch(r"[0-9]{1,9}", str(v))]
+
+
 class RedisplayMixin:
     """``redisplay=True``: a bound form shown again exactly as typed, without validating it — no error
     messages, and ``is_valid()`` is False so nothing can be saved from it. For a button that only
@@ -190,10 +210,18 @@ class MissionForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
     sites = _text_area(_("Địa điểm kiểm tra"))
     expected_outputs = _text_area(_("Sản phẩm dự kiến"), rows=2)
     follow_up_deadline = _date_field(_("Hạn báo cáo khắc phục"))
+    # The đề án of the ticked provinces (their current province): every box carries ``data-province`` and
+    # the script hides those of unticked provinces; the server checks it (``clean``).
     de_an = DeAnChoiceField(label=_("Đề án được kiểm tra"), queryset=Province.objects.none(), required=False,
-                            widget=forms.CheckboxSelectMultiple,
+                            widget=ProvinceTaggedCheckboxes,
                             help_text=_("Đề án khuyến công quốc gia đã phê duyệt của các tỉnh, thành phố đoàn đến"))
     revision = _revision_field()
+
+    # Sent only by a page whose script runs (it enables this hidden input): that page needs the đề án of
+    # every province, since it shows those of the provinces ticked as the user ticks them. Without it, a
+    # form sent back (the đề án filter's button, a refused save) lists only the đề án of the ticked
+    # provinces, and the ticked ones.
+    SCRIPTED = "de_an_tat_ca_tinh"
 
     def __init__(self, *args, plan, de_an_year=None, de_an_status=None, keep=(), editing=False, **kwargs):
         from .inspection_services import inspectable_de_an
@@ -202,14 +230,21 @@ class MissionForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
         if not editing:
             del self.fields["revision"]
         self.fields["provinces"].queryset = province_choices()
-        qs = inspectable_de_an(year=plan.year, statuses=[de_an_status] if de_an_status else None)
+        self.fields["de_an"].error_messages["invalid_choice"] = _(
+            "Một đề án đã chọn không thuộc phạm vi kiểm tra của đoàn (đề án khuyến công quốc gia đã phê duyệt, "
+            "kế hoạch năm %(y)s hoặc trước đó) nên không có trong danh sách; hãy xem lại các đề án đã chọn.") % {
+            "y": plan.year}
+        provinces = None  # every province's đề án
+        if self.is_bound and not self.data.get(self.SCRIPTED):
+            provinces = _ids(self._sent("provinces")) or None
+        qs = inspectable_de_an(year=plan.year, provinces=provinces, statuses=[de_an_status] if de_an_status else None)
         if de_an_year:
             qs = qs.filter(plan_year=de_an_year)
         if self.is_bound:
-            # What was ticked stays in the list whatever the filter now shows (but only đề án the plan may
-            # visit: a forged id does not become a choice).
-            ticked = self.fields["de_an"].widget.value_from_datadict(self.data, self.files, self.add_prefix("de_an"))
-            ticked = [int(v) for v in ticked or () if str(v).isdigit()]
+            # What was ticked stays in the list whatever the filter or the provinces now show (but only đề án
+            # the plan may visit: a forged id does not become a choice); one of an unticked province is
+            # refused by ``clean``, named.
+            ticked = _ids(self._sent("de_an"))
             if ticked:
                 keep = [*keep, *inspectable_de_an(year=plan.year).filter(pk__in=ticked).values_list("pk", flat=True)]
         if keep:
@@ -218,6 +253,25 @@ class MissionForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
             qs = (qs | DeAn.objects.filter(pk__in=list(keep))).select_related("current_province", "province").order_by(
                 "current_province__code", "code")
         self.fields["de_an"].queryset = qs
+
+    def _sent(self, name):
+        return self.fields[name].widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+
+    def clean(self):
+        """A ticked đề án must be of a ticked province (its current one): one left ticked after its province
+        was unticked is named, never dropped silently."""
+        data = super().clean()
+        provinces, de_an = data.get("provinces"), data.get("de_an")
+        if provinces and de_an:
+            ids = {p.pk for p in provinces}
+            outside = {}
+            for d in de_an:
+                if d.current_province_id not in ids:
+                    outside.setdefault(d.current_province_id, (d.current_province, []))[1].append(d.code)
+            for province, codes in outside.values():
+                self.add_error("de_an", _("Đề án %(codes)s thuộc %(province)s, không thuộc các tỉnh, thành phố của "
+                                          "đoàn kiểm tra.") % {"codes": ", ".join(codes), "province": province.name})
+        return data
 
 
 class MemberForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):

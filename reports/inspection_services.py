@@ -198,13 +198,14 @@ class MemberInput:
 
 def inspectable_de_an(*, year, provinces=None, statuses=None):
     """National đề án a mission of ``year``'s plan may visit: of that plan year or earlier (still being
-    implemented or closed out), in an inspectable status, optionally within ``provinces`` (current)."""
+    implemented or closed out), in an inspectable status, optionally within ``provinces`` (their current
+    province; provinces or their ids)."""
     from projects.models import DeAn
 
     statuses = [s for s in (statuses or INSPECTABLE_STATUSES) if s in INSPECTABLE_STATUSES] or list(INSPECTABLE_STATUSES)
     qs = DeAn.objects.filter(level=INSPECTABLE_LEVEL, plan_year__lte=year, plan_year__gte=year - 3, status__in=statuses)
     if provinces:
-        qs = qs.filter(current_province__in=[p.pk for p in provinces])
+        qs = qs.filter(current_province__in=[getattr(p, "pk", p) for p in provinces])
     return qs.select_related("current_province", "province").order_by("current_province__code", "code")
 
 
