@@ -155,3 +155,32 @@ def import_batch_get(*, user, pk):
 
 
 __all__ = ["ImportBatch", "funding_summary", "commitment_list", "allocation_list", "import_batch_list"]
+
+
+@dataclass
+class Headroom:
+    """What is left of the allocation a đề án's approval commits against (integer đồng)."""
+
+    allocation: object
+    amount: int
+    committed: int
+    source: str
+
+    @property
+    def remaining(self):
+        return self.amount - self.committed
+
+
+def headroom_for(*, user, de_an):
+    """The allocation an approval (or an adjustment) of ``de_an`` would commit against — its plan year,
+    level, current province and the level's source — as ``Headroom``, or None when ``user`` may not see
+    it or none is recorded. One query; the approval itself locks the row and checks again."""
+    from .models import source_for_level
+
+    source = source_for_level(de_an.level)
+    allocation = (access.visible_allocations(user).select_related("plan", "province")
+                  .filter(plan__year=de_an.plan_year, plan__level=de_an.level,
+                          province_id=de_an.current_province_id, source=source).first())
+    if allocation is None:
+        return None
+    return Headroom(allocation=allocation, amount=allocation.amount, committed=allocation.committed, source=source)

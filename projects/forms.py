@@ -287,6 +287,31 @@ class TransitionForm(NoControlCharactersMixin, forms.Form):
     extension = forms.BooleanField(label=_("Kéo dài sang năm sau"), required=False)
     stop = forms.BooleanField(label=_("Dừng thực hiện"), required=False)
 
+    # The revised estimate of an adjustment request: one ``line-<budget line id>`` input per budget line of
+    # the đề án's own source (the service checks the ids belong to the đề án).
+    LINE_PREFIX = "line-"
+    MAX_LINES = 500
+
+    def clean(self):
+        data = super().clean()
+        amounts, bad = {}, []
+        keys = [k for k in self.data if k.startswith(self.LINE_PREFIX) and k[len(self.LINE_PREFIX):].isdigit()]
+        if len(keys) > self.MAX_LINES:
+            raise ValidationError(_("Dự toán điều chỉnh có quá nhiều dòng."))
+        field = MoneyField(required=False)
+        for key in keys:
+            try:
+                amount = field.clean(self.data.get(key))
+            except ValidationError as exc:
+                bad.extend(exc.messages)
+                continue
+            if amount is not None:
+                amounts[int(key[len(self.LINE_PREFIX):])] = amount
+        for message in dict.fromkeys(bad):
+            self.add_error(None, _("Dự toán điều chỉnh: %(e)s") % {"e": message})
+        data["new_lines"] = amounts
+        return data
+
 
 class BulkApproveForm(NoControlCharactersMixin, forms.Form):
     ids = forms.TypedMultipleChoiceField(coerce=int, required=True, error_messages={

@@ -446,6 +446,10 @@ class Adjustment(models.Model):
     new_amount = models.BigIntegerField(
         _("kinh phí hỗ trợ đề nghị"), null=True, blank=True,
         help_text=_("Kinh phí hỗ trợ mới của đề án từ nguồn của cấp đề án (KCQG hoặc KCĐP), đồng."))
+    # The revised estimate (dự toán điều chỉnh) of the request, when it changes the amounts of the đề án's
+    # own-source budget lines: {"<line id>": {"amount": new, "was": old, "description": text}}. Checked
+    # against the support caps when asked and when approved; applied to the lines on approval.
+    new_lines = models.JSONField(_("dự toán điều chỉnh"), default=dict, blank=True)
     status = models.CharField(_("trạng thái"), max_length=10, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PENDING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
@@ -471,6 +475,12 @@ class Adjustment(models.Model):
     @property
     def is_major(self):
         return self.kind == AdjustmentKind.MAJOR
+
+    @property
+    def line_changes(self):
+        """The revised estimate as rows for a page: description, amount before, amount asked."""
+        return [{"description": v.get("description", ""), "was": v.get("was"), "amount": v.get("amount")}
+                for v in (self.new_lines or {}).values()]
 
 
 class EmailStatus(models.TextChoices):

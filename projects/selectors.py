@@ -416,6 +416,10 @@ def _adjustment_note(asked):
         parts.append(_("thời gian kết thúc mới %(d)s") % {"d": format_date(date.fromisoformat(asked["new_end_date"]))})
     if asked.get("new_amount") is not None:
         parts.append(_("kinh phí hỗ trợ mới %(a)s") % {"a": format_dong(asked["new_amount"])})
+    if asked.get("new_lines"):
+        parts.append(_("dự toán điều chỉnh: %(l)s") % {"l": "; ".join(
+            f"«{c.get('description', '')}» {format_dong(c.get('was') or 0)} → {format_dong(c.get('amount') or 0)}"
+            for c in asked["new_lines"])})
     kind = _("Điều chỉnh lớn") if asked.get("major") else _("Điều chỉnh nhỏ")
     return f"{kind}: {'; '.join(parts)}" if parts else str(kind)
 

@@ -51,7 +51,7 @@ from .models import (
     Transition,
     validate_tax_code,
 )
-from .rules import check_submission
+from .rules import check_caps, check_submission
 
 logger = logging.getLogger(__name__)
 
@@ -422,8 +422,9 @@ def de_an_create(*, actor, name, level, plan_year, kind=Kind.ORDINARY, province=
     de_an = DeAn(level=level, kind=kind, plan_year=plan_year, province=province, current_province=province.current,
                  created_by=actor, status=Status.DRAFT, revision=1, name="")
     if "implementing_unit" not in fields and actor.role == Role.CENTRE and actor.organisation_id:
-        if _names_own_unit(fields.get("implementing_unit_name"), actor.organisation):
-            fields["implementing_unit"] = actor.organisation
+        unit = own_unit(actor)
+        if _names_own_unit(fields.get("implementing_unit_name"), unit):
+            fields["implementing_unit"] = unit
     _apply_fields(de_an, {"name": name, "kind": kind, "plan_year": plan_year, **fields})
     if de_an.programme_id is None and "programme" not in fields:
         de_an.programme = programme_for_year(de_an.plan_year)
@@ -448,6 +449,19 @@ def de_an_create(*, actor, name, level, plan_year, kind=Kind.ORDINARY, province=
     return de_an
 
 
+def own_unit(actor):
+    """The organisation a centre's staff member implements đề án for today: their own, or — when it
+    was dissolved in the 2025 reorganisation and its account not yet moved — the unit that took it
+    over (``Organisation.successor``, followed to the one in force)."""
+    unit = actor.organisation
+    today = timezone.localdate()
+    seen = set()
+    while unit is not None and unit.successor_id and not unit.is_valid_on(today) and unit.pk not in seen:
+        seen.add(unit.pk)
+        unit = unit.successor
+    return unit
+
+
 def _names_own_unit(typed, organisation):
     """True when the «Đơn vị thực hiện (nếu khác đơn vị của bạn)» text is empty or names ``organisation``
     itself (any of its names, ignoring case and diacritics): only then is the đề án linked to it."""
@@ -466,7 +480,7 @@ def _unit_after_edit(actor, row, typed):
     if unit is not None:
         return unit if _names_own_unit(typed, unit) else None
     if not (typed or "").strip() and actor.role == Role.CENTRE and actor.organisation_id:
-        return actor.organisation
+        return own_unit(actor)
     return None
 
 
@@ -1148,13 +1162,18 @@ def de_an_start_implementation(*, actor, de_an, comment=""):
 
 @transaction.atomic
 def de_an_request_adjustment(*, actor, de_an, reason, more_money=False, new_content=False, extension=False,
-                             stop=False, new_end_date=None, new_amount=None):
+                             stop=False, new_end_date=None, new_amount=None, new_lines=None):
     """Ask to change a đề án in implementation. Major when it adds money, content, extends into the next
-    year or stops it; otherwise minor (location, beneficiary, partner, timing within the year)."""
+    year or stops it; otherwise minor (location, beneficiary, partner, timing within the year).
+
+    ``new_amount`` is the đề án's new support of its own level's source; ``new_lines`` ({budget line id:
+    amount}) a revised estimate of that source's lines. Support above the dossier's estimate needs the
+    revised estimate, which must keep within the support caps (``_adjustment_money``)."""
     adjustment_holder = {}
 
     def apply(r, step):
         amount = _money(new_amount, _("Kinh phí hỗ trợ đề nghị"), required=False)
+        amount, revised = _adjustment_money(r, amount, new_lines)
         if amount is not None:
             _check_not_below_paid(r, amount)
         more = more_money or (amount is not None and amount > (getattr(r, _approved_field(r)) or 0))
@@ -1165,17 +1184,119 @@ def de_an_request_adjustment(*, actor, de_an, reason, more_money=False, new_cont
         adjustment_holder["obj"] = Adjustment.objects.create(
             de_an=r, kind=AdjustmentKind.MAJOR if major else AdjustmentKind.MINOR, reason=_text(reason, 5000),
             more_money=more, new_content=new_content, extension=extends, stop=stop, new_end_date=new_end_date,
-            new_amount=amount, requested_by=actor,
+            new_amount=amount, new_lines=revised, requested_by=actor,
         )
         # What was asked for, on the timeline (selectors.timeline): the request's own figures.
         data["adjustment"] = {"major": major, "more_money": more, "new_content": new_content, "extension": extends,
                               "stop": stop, "new_end_date": new_end_date.isoformat() if new_end_date else None,
-                              "new_amount": amount}
+                              "new_amount": amount, "new_lines": list(revised.values())}
 
     data = {}
     row, _t = _transition(actor=actor, de_an=de_an, action="request_adjustment", comment=reason, apply=apply,
                           data=data)
     return adjustment_holder["obj"]
+
+
+def _own_source(row):
+    """The budget source of the đề án's own level: KCQG money for a national đề án, KCĐP for a local one."""
+    return FundingSource.NATIONAL if row.level == Level.NATIONAL else FundingSource.LOCAL
+
+
+def _own_money(row):
+    """«kinh phí KCQG» / «kinh phí KCĐP»: the đề án's own source in a sentence."""
+    return _("kinh phí KCQG") if row.level == Level.NATIONAL else _("kinh phí KCĐP")
+
+
+def _estimate(row):
+    """The dossier's estimate of its own source: the sum of those budget lines, checked against the
+    support caps when the dossier was sent (``rules.check_budget``)."""
+    return row.national_amount if row.level == Level.NATIONAL else row.local_amount
+
+
+MAX_ADJUSTED_LINES = 500
+
+
+def _revised_lines(row, new_lines):
+    """The đề án's budget lines with the revised amounts applied (unsaved), and the revision as stored on
+    the adjustment: {"<id>": {"amount", "was", "description"}} for the lines whose amount changes."""
+    lines = list(BudgetLine.objects.filter(de_an=row).select_related("support_cap", "establishment")
+                 .order_by("order", "id"))
+    by_pk = {line.pk: line for line in lines}
+    source = _own_source(row)
+    revised, errors = {}, []
+    if len(new_lines) > MAX_ADJUSTED_LINES:
+        raise WorkflowError(_("Dự toán điều chỉnh có quá nhiều dòng."))
+    for key, value in new_lines.items():
+        try:
+            line = by_pk.get(int(key))
+        except (TypeError, ValueError):
+            line = None
+        if line is None or line.source != source:
+            errors.append(_("Dự toán điều chỉnh có dòng không phải dòng %(s)s của đề án này.")
+                          % {"s": _own_money(row)})
+            continue
+        try:
+            amount = _money(value, _("Dự toán điều chỉnh, dòng «%(d)s»") % {"d": line.description})
+        except WorkflowError as exc:
+            errors.append(str(exc))
+            continue
+        if amount != line.amount:
+            revised[str(line.pk)] = {"amount": amount, "was": line.amount, "description": line.description}
+            line.amount = amount
+    if errors:
+        raise WorkflowError(errors[0], errors)
+    return lines, revised
+
+
+def _adjustment_money(row, amount, new_lines):
+    """The adjusted support amount and the revised estimate, checked: support above the dossier's
+    estimate of the đề án's own source needs a revised estimate that covers it; a revised estimate of
+    KCQG money keeps within the national support caps (TT 28), as the dossier had to. Returns
+    (amount, revised); ``amount`` defaults to the revised estimate's total when only lines are given."""
+    revised = {}
+    estimate = _estimate(row)
+    source = _own_source(row)
+    if new_lines:
+        lines, revised = _revised_lines(row, new_lines)
+        if revised:
+            estimate = sum(line.amount for line in lines if line.source == source)
+            if amount is None:
+                amount = estimate
+            if estimate <= 0:
+                raise WorkflowError(_("Dự toán điều chỉnh phải còn %(s)s lớn hơn 0.")
+                                    % {"s": _own_money(row)}, field="amount")
+            if row.level == Level.NATIONAL:
+                errors = check_caps(row, lines)
+                if errors:
+                    raise WorkflowError(
+                        _("Dự toán điều chỉnh vượt định mức hỗ trợ: %(e)s") % {"e": errors[0]},
+                        [_("Dự toán điều chỉnh vượt định mức hỗ trợ: %(e)s") % {"e": e} for e in errors],
+                        field="amount")
+    if amount is not None and amount > estimate:
+        if revised:
+            raise WorkflowError(
+                _("Kinh phí hỗ trợ mới %(new)s lớn hơn tổng %(s)s của dự toán điều chỉnh (%(est)s).")
+                % {"new": format_dong(amount), "est": format_dong(estimate), "s": _own_money(row)},
+                field="amount")
+        raise WorkflowError(
+            _("Kinh phí hỗ trợ mới %(new)s lớn hơn %(s)s trong dự toán của đề án (%(est)s), là mức đã "
+              "được kiểm tra theo định mức hỗ trợ. Muốn hỗ trợ nhiều hơn, hãy ghi dự toán điều chỉnh cho từng "
+              "dòng kinh phí (mục «Dự toán điều chỉnh») để kiểm tra lại theo định mức.")
+            % {"new": format_dong(amount), "est": format_dong(estimate), "s": _own_money(row)},
+            field="amount")
+    return amount, revised
+
+
+def _apply_revised_lines(row, revision, actor):
+    """Write an approved revised estimate to the budget lines (each change in the lines' history) and
+    the đề án's totals. The lines are read again and checked again (``_adjustment_money``) first."""
+    if not revision:
+        return
+    amounts = {int(pk): item["amount"] for pk, item in revision.items()}
+    for line in BudgetLine.objects.filter(de_an=row, pk__in=amounts):
+        line.amount = amounts[line.pk]
+        _history_user(line, actor).save()
+    _recompute_totals(row)
 
 
 def _approved_field(row):
@@ -1220,10 +1341,14 @@ def de_an_approve_adjustment(*, actor, de_an, decision_number="", decision_date=
         if adjustment.new_amount is not None and not adjustment.stop:
             # The new support amount of the đề án's own source (KCQG or KCĐP): the commitment against
             # the allocation follows it both ways, never below what has been paid out (the đề án row
-            # is locked, as a disbursement locks it).
+            # is locked, as a disbursement locks it). The estimate and the caps are checked again: the
+            # caps or the lines may have changed since the request.
             from funding.services import OverAllocation, commitment_set
 
+            asked = {pk: item["amount"] for pk, item in (adjustment.new_lines or {}).items()}
+            _amount, revision = _adjustment_money(r, adjustment.new_amount, asked)
             _check_not_below_paid(r, adjustment.new_amount)
+            _apply_revised_lines(r, revision, actor)
             try:
                 commitment_set(de_an=r, amount=adjustment.new_amount, actor=actor)
             except OverAllocation as exc:

@@ -416,10 +416,20 @@ def _detail_context(request, de_an, **extra):
              for s in steps}
     for action, form in extra.pop("transition_forms", {}).items():
         forms[action] = form
+    # The revised-estimate inputs of an adjustment request: the lines of the đề án's own source, with
+    # what was typed when the request comes back refused.
+    own_source = FundingSource.NATIONAL if de_an.level == Level.NATIONAL else FundingSource.LOCAL
+    adjust_form = forms.get("request_adjustment")
+    adjust_lines = [
+        {"line": line, "name": f"line-{line.pk}",
+         "value": adjust_form.data.get(f"line-{line.pk}", "") if adjust_form.is_bound else format_number(line.amount)}
+        for line in lines if line.source == own_source
+    ] if adjust_form is not None else []
     user = request.user
     attachments = list(de_an.attachments.all())
     adjustments = list(de_an.adjustments.all())
     pending = next((a for a in adjustments if a.status == AdjustmentStatus.PENDING), None)
+    notes = _money_notes(user, de_an, {s.action for s in steps}, pending)
     return {
         "de_an": de_an,
         "lines": lines,
@@ -430,8 +440,11 @@ def _detail_context(request, de_an, **extra):
         "contents": list(de_an.contents.all()),
         "adjustments": adjustments,
         "pending_adjustment": pending,
+        "adjust_lines": adjust_lines,
+        "own_money_label": _("kinh phí KCQG") if de_an.level == Level.NATIONAL else _("kinh phí KCĐP"),
         "actions": [{"step": s, "form": forms[s.action], "confirm": s.question(pending),
-                     "stops": s.action == "approve_adjustment" and pending is not None and pending.stop}
+                     "stops": s.action == "approve_adjustment" and pending is not None and pending.stop,
+                     "money_note": notes.get(s.action, "")}
                     for s in steps],
         "timeline": _label_timeline(selectors.timeline(de_an)),
         "settlement_document": selectors.settlement_document(de_an),
@@ -446,6 +459,39 @@ def _detail_context(request, de_an, **extra):
         **_section_messages(request),
         **extra,
     }
+
+
+def _money_notes(user, de_an, actions, pending):
+    """{action: one sentence} of the money a decision in the panel works with: what is left of the
+    province's allocation beside an approval (or an adjustment asking for new money), what has been
+    approved and paid beside a settlement. Queries only when such an action is offered."""
+    from funding.selectors import headroom_for
+    from funding.services import paid_amount
+
+    notes = {}
+    level_money = _("kinh phí KCQG") if de_an.level == Level.NATIONAL else _("kinh phí KCĐP")
+    approving = actions & {"approve", "approve_local"}
+    if pending is not None and pending.new_amount is not None and not pending.stop:
+        approving |= actions & {"approve_adjustment"}
+    if approving:
+        room = headroom_for(user=user, de_an=de_an)
+        province = de_an.current_province.full_name
+        if room is not None:
+            text = _("Phân bổ %(m)s năm %(y)s của %(p)s: %(a)s; đã cam kết %(c)s; còn lại %(r)s.") % {
+                "m": level_money, "y": de_an.plan_year, "p": province, "a": format_dong(room.amount),
+                "c": format_dong(room.committed), "r": format_dong(room.remaining)}
+        elif de_an.level == Level.NATIONAL:
+            text = _("Chưa có phân bổ %(m)s năm %(y)s cho %(p)s: phê duyệt sẽ bị từ chối cho đến khi phân bổ được "
+                     "nhập.") % {"m": level_money, "y": de_an.plan_year, "p": province}
+        else:
+            text = _("%(p)s chưa ghi phân bổ %(m)s năm %(y)s trên cổng: phê duyệt theo quyết định của UBND tỉnh, "
+                     "không trừ vào phân bổ.") % {"m": level_money, "y": de_an.plan_year, "p": province}
+        notes.update(dict.fromkeys(approving, text))
+    if "settle" in actions:
+        approved = (de_an.approved_national_amount if de_an.level == Level.NATIONAL else de_an.approved_local_amount) or 0
+        notes["settle"] = _("Kinh phí được duyệt: %(a)s; đã giải ngân (tạm ứng và thanh toán): %(p)s.") % {
+            "a": format_dong(approved), "p": format_dong(paid_amount(de_an))}
+    return notes
 
 
 def _label_timeline(entries):
@@ -491,7 +537,8 @@ def _run_transition(user, de_an, action, data):
         return services.de_an_request_adjustment(
             **common, reason=comment, more_money=data.get("more_money", False),
             new_content=data.get("new_content", False), extension=data.get("extension", False),
-            stop=data.get("stop", False), new_end_date=data.get("new_end_date"), new_amount=data.get("amount"))
+            stop=data.get("stop", False), new_end_date=data.get("new_end_date"), new_amount=data.get("amount"),
+            new_lines=data.get("new_lines") or None)
     if action == "approve_adjustment":
         return services.de_an_approve_adjustment(**common, decision_number=data.get("decision_number") or "",
                                                  decision_date=data.get("decision_date"), comment=comment)

@@ -9,7 +9,7 @@ from funding.models import Allocation, Commitment
 from funding.services import disbursement_record
 from khuyencong.choices import Level
 from projects import services
-from projects.models import Adjustment, DeAn, Status
+from projects.models import Adjustment, BudgetLine, DeAn, Status
 from projects.services import WorkflowError
 
 from .factories import VN, advance, allocate, ready_de_an, request_adjustment, submit
@@ -53,15 +53,21 @@ def test_a_reduction_gives_the_difference_back_to_the_allocation(users):
     assert committed(allocation) == 350_000_000
 
 
+def national_lines(de_an):
+    """The đề án's KCQG budget lines in order: (machine line capped at 300.000.000 đ, linkage line)."""
+    return list(BudgetLine.objects.filter(de_an=de_an, source="national").order_by("order", "id"))
+
+
 def test_an_increase_is_committed_and_refused_over_the_allocation(users):
     d, allocation = in_implementation_kcqg(users)
-    request_adjustment(d, users.centre, reason="Bổ sung thiết bị", new_amount=450_000_000)
+    machine, linkage = national_lines(d)
+    request_adjustment(d, users.centre, reason="Bổ sung thiết bị", new_lines={machine.pk: 300_000_000})
     d = services.de_an_approve_adjustment(actor=users.reviewer, de_an=d, decision_number="77/QĐ-BCT",
                                           decision_date=date(2026, 7, 1))
     assert state(d) == (Status.IN_IMPLEMENTATION, 450_000_000, None, 450_000_000)
     assert committed(allocation) == 450_000_000
     Allocation.objects.filter(pk=allocation.pk).update(amount=460_000_000)
-    request_adjustment(d, users.centre, reason="Bổ sung tiếp", new_amount=500_000_000,
+    request_adjustment(d, users.centre, reason="Bổ sung tiếp", new_lines={linkage.pk: 200_000_000},
                        at=datetime(2026, 7, 1, 15, 0, tzinfo=VN))
     with pytest.raises(WorkflowError, match="Vượt kinh phí được phân bổ"):
         services.de_an_approve_adjustment(actor=users.reviewer, de_an=d, decision_number="78/QĐ-BCT",
@@ -98,8 +104,9 @@ def test_a_local_de_an_adjusts_its_local_money(users):
                                      decision_date=date(2026, 2, 1))
     d = services.de_an_start_implementation(actor=users.centre, de_an=d)
     assert state(d) == (Status.IN_IMPLEMENTATION, None, 400_000_000, 400_000_000)
-    adj = request_adjustment(d, users.centre, reason="Tăng kinh phí", new_amount=420_000_000)
-    assert adj.kind == "major" and adj.more_money
+    linkage = BudgetLine.objects.get(de_an=d, source="local", description="Hỗ trợ liên kết chuỗi giá trị")
+    adj = request_adjustment(d, users.centre, reason="Tăng kinh phí", new_lines={linkage.pk: 170_000_000})
+    assert adj.kind == "major" and adj.more_money and adj.new_amount == 420_000_000
     d = services.de_an_approve_adjustment(actor=users.province, de_an=d, decision_number="99/QĐ-UBND",
                                           decision_date=date(2026, 8, 1))
     assert state(d) == (Status.IN_IMPLEMENTATION, None, 420_000_000, 420_000_000)
@@ -124,7 +131,7 @@ def test_the_page_asks_for_the_level_s_own_money_and_shows_it(users, client):
     page = client.get(url).content.decode()
     assert "Kinh phí KCĐP mới đề nghị (đồng)" in page and "Kinh phí KCQG mới đề nghị" not in page
     response = client.post(reverse("projects:transition", args=[d.pk]), {
-        "action": "request_adjustment", "comment": "Tăng kinh phí hỗ trợ thiết bị", "amount": "420.000.000"})
+        "action": "request_adjustment", "comment": "Giảm kinh phí hỗ trợ thiết bị", "amount": "380.000.000"})
     assert response.status_code == 302
-    assert Adjustment.objects.get(de_an=d).new_amount == 420_000_000
-    assert "kinh phí hỗ trợ mới 420.000.000 đ" in client.get(url).content.decode()
+    assert Adjustment.objects.get(de_an=d).new_amount == 380_000_000
+    assert "kinh phí hỗ trợ mới 380.000.000 đ" in client.get(url).content.decode()
