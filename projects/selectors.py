@@ -509,15 +509,125 @@ def queue_filter(role):
     return q
 
 
-def queue_for(user, limit=None):
-    """"What waits for me": đề án in the user's scope on which their role has the next move."""
+# The queue's own sort keys (the waiting time) and those of ``SORTS`` it offers; "-waiting" (waited
+# longest first) is its default. Every order ends on the id, so pages are stable.
+QUEUE_SORTS = {
+    "-waiting": ("waiting_since", "id"),  # the longest wait first: entered its status earliest
+    "waiting": ("-waiting_since", "-id"),
+    "code": SORTS["code"],
+    "-code": SORTS["-code"],
+    "name": SORTS["name"],
+    "-name": SORTS["-name"],
+    "total": SORTS["total"],
+    "-total": SORTS["-total"],
+}
+DEFAULT_QUEUE_SORT = "-waiting"
+# The list's filters the queue offers (applied by ``de_an_list``, inside the queue's scope).
+QUEUE_FILTERS = ("q", "year", "level", "status", "province", "current_province")
+# "Whole days waited" are counted between calendar days of Vietnam time.
+QUEUE_TIME_ZONE = "Asia/Ho_Chi_Minh"
+
+
+def queue_states(role):
+    """The states in which ``role`` has a forward-moving action (those its queue can hold), in workflow order."""
+    return [state for state in workflow.STATES
+            if any(step.action in QUEUE_ACTIONS and role in step.queue_roles() for step in workflow.WORKFLOW.get(state, ()))]
+
+
+class QueueFilters(dict):
+    """What ``queue_filters`` returns: filters already cleaned, which ``queue_for`` takes as they are."""
+
+
+def queue_filters(filters, *, user=None):
+    """The queue's filters of ``filters`` (e.g. ``request.GET``) that hold a usable value, cleaned as
+    ``de_an_list`` cleans them: {name: [values]} and ``q`` as text. Unknown names, malformed numbers and
+    unknown codes are dropped, and so are provinces the filter selects do not offer ``user`` (one query,
+    only when a province is asked for); an empty result means "no filter"."""
+    from khuyencong.choices import Level
+
+    if isinstance(filters, QueueFilters):
+        return filters
+    if not filters:
+        return QueueFilters()
+    get = filters.getlist if hasattr(filters, "getlist") else (lambda k: filters.get(k))
+    cleaned = {
+        "year": _ints(get("year")),
+        "level": _strs(get("level"), set(Level.values)),
+        "status": _strs(get("status"), set(Status.values)),
+        "province": _ints(get("province")),
+        "current_province": _ints(get("current_province")),
+    }
+    if cleaned["province"] or cleaned["current_province"]:
+        cleaned["province"], cleaned["current_province"] = _offered_provinces(
+            user, cleaned["province"], cleaned["current_province"])
+    cleaned = QueueFilters((name, values) for name, values in cleaned.items() if values)
+    q = filters.get("q") if hasattr(filters, "get") else None
+    if isinstance(q, str) and search_terms(q):
+        cleaned["q"] = q
+    return cleaned
+
+
+def _offered_provinces(user, recorded, current):
+    """The ids of ``recorded`` (province as recorded, any era) and ``current`` (current province) that the
+    queue's selects offer ``user``: any province for nationwide accounts, for a local one its province
+    and the former ones merged into it. Ids of no province are dropped."""
+    from khuyencong.models import Province
+
+    provinces = Province.objects.filter(pk__in=[*recorded, *current])
+    if not access.is_nationwide(user):
+        province_id = access.user_province_id(user)
+        if province_id is None:
+            return [], []
+        provinces = provinces.filter(Q(pk=province_id) | Q(successor_id=province_id))
+    known = dict(provinces.values_list("pk", "era"))
+    return ([pk for pk in recorded if pk in known],
+            [pk for pk in current if known.get(pk) == "current"])
+
+
+def waiting_since():
+    """When the đề án entered its current status: the latest transition into it (one correlated subquery
+    on the ``transition_de_an_at`` index, no query per row); ``updated_at`` for a đề án without such a
+    transition (rows recorded before transitions were kept)."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    entered = (Transition.objects.filter(de_an=OuterRef("pk"), to_status=OuterRef("status"))
+               .order_by("-at", "-id").values("at")[:1])
+    return Coalesce(Subquery(entered), F("updated_at"))
+
+
+def days_waiting(since, today=None):
+    """Whole days from the day ``since`` fell on to ``today`` (both in Vietnam time): 0 for today."""
+    from zoneinfo import ZoneInfo
+
+    if since is None:
+        return None
+    zone = ZoneInfo(QUEUE_TIME_ZONE)
+    today = today or timezone.localdate(timezone=zone)
+    return max(0, (today - timezone.localtime(since, zone).date()).days)
+
+
+def queue_for(user, limit=None, *, filters=None, sort=None):
+    """"What waits for me": đề án in the user's scope on which their role has the next move, each with
+    ``waiting_since`` (when it entered its current status), the longest wait first.
+
+    ``filters`` (e.g. ``request.GET``, or what ``queue_filters`` made of it): the list's ``q``, year,
+    level, status, province and current_province (``QUEUE_FILTERS``), applied inside the queue's scope
+    by ``de_an_list``; ``sort`` (or ``filters["sort"]``): a key of ``QUEUE_SORTS``. Unknown or malformed
+    values are ignored."""
     if not access.is_active_user(user) or access.is_admin(user):
         return DeAn.objects.none()
+    if sort is None and filters is not None and hasattr(filters, "get"):
+        sort = filters.get("sort")
+    order = QUEUE_SORTS[sort] if sort in QUEUE_SORTS else QUEUE_SORTS[DEFAULT_QUEUE_SORT]
+    if order[0].lstrip("-") != "waiting_since":
+        order = _order_by(sort)  # the list's order (names by Vietnamese collation)
     qs = (
-        access.visible_de_an(user).filter(queue_filter(user.role))
+        de_an_list(user=user, filters=queue_filters(filters, user=user)).filter(queue_filter(user.role))
+        .prefetch_related(None).select_related(None)
         .select_related("province", "current_province", "implementing_unit")
-        .defer("rationale", "objectives", "scale", "expected_output", "search_text")
-        .order_by("updated_at", "id")
+        .annotate(waiting_since=waiting_since())
+        .order_by(*order)
     )
     return qs[:limit] if limit else qs
 

@@ -303,17 +303,111 @@ def queue(request):
 
 
 def _queue_page(request, *, status=200, **extra):
-    qs = selectors.queue_for(request.user)
-    page = _paginate(request, qs)
+    # The list's filters inside the queue's scope; the page costs the same few queries (count, rows
+    # with their waiting time from one subquery) whatever its size.
+    filters = selectors.queue_filters(request.GET, user=request.user)
+    sort = request.GET.get("sort")
+    if sort not in selectors.QUEUE_SORTS:
+        sort = selectors.DEFAULT_QUEUE_SORT
+    page = _paginate(request, selectors.queue_for(request.user, filters=filters, sort=sort))
     can_bulk_approve = _can_bulk_approve(request.user)
     return render(request, "projects/queue.html", {
         "page": page,
+        "filters": request.GET,
+        "filters_active": bool(filters),
+        "options": _queue_options(request, sort),
+        "sort": sort,
+        "sortable": True,
         "query_no_page": _query_without(request, "page"),
+        "query_no_sort": _query_without(request, "page", "sort"),
         "can_bulk_approve": can_bulk_approve,
-        "rows_html": _rows_html(page.object_list, can_bulk_approve=can_bulk_approve,
-                                checked=extra.get("bulk_checked", ())),
+        "rows_html": _queue_rows_html(page.object_list, can_bulk_approve=can_bulk_approve,
+                                      checked=extra.get("bulk_checked", ())),
         **extra,
     }, status=status)
+
+
+def _queue_sort_choices():
+    return (
+        ("-waiting", _("Chờ lâu nhất trước")), ("waiting", _("Chờ ít nhất trước")),
+        ("code", _("Mã đề án (A → Z)")), ("-code", _("Mã đề án (Z → A)")),
+        ("name", _("Tên đề án (A → Z)")), ("-name", _("Tên đề án (Z → A)")),
+        ("-total", _("Tổng kinh phí (lớn → nhỏ)")), ("total", _("Tổng kinh phí (nhỏ → lớn)")),
+    )
+
+
+def _queue_options(request, sort):
+    """The queue's filter selects: the list's (``_filter_options``), with the statuses narrowed to those
+    the user's queue can hold and, for a local account, the provinces to its own (and the former ones
+    merged into it): a filter offers nothing the user may not see."""
+    from khuyencong.models import Province
+
+    user = request.user
+    get = request.GET.getlist
+    options = _filter_options(request)
+    everything = _("Tất cả")
+    labels = dict(Status.choices)
+    states = selectors.queue_states(user.role) if access.is_active_user(user) else []
+    options["status"] = _select(_options_html([(s, labels[s]) for s in states], everything), get("status"))
+    if not access.is_nationwide(user):
+        province_id = access.user_province_id(user)
+        own = set()
+        if province_id is not None:
+            own = {province_id, *Province.objects.filter(successor_id=province_id).values_list("pk", flat=True)}
+        c = filter_choices(user)
+        former = _("(trước 07/2025)")
+        options["current_province"] = _select(
+            _options_html([(pk, name) for pk, name in c["provinces_current"] if pk in own], everything),
+            get("current_province"))
+        options["province"] = _select(
+            _options_html([(pk, f"{name} {former}" if era == "former" else name)
+                           for pk, name, era in c["provinces_all"] if pk in own], everything), get("province"))
+    options["sort"] = _select(_options_html(_queue_sort_choices()), [sort])
+    return options
+
+
+_QUEUE_ROW = (
+    '<tr>{check}<td class="code">{code}</td><td><a href="{url}">{name}</a><div class="muted">{level} · {kind}</div></td>'
+    '<td>{year}</td><td>{province}{recorded}</td><td>{unit}</td><td class="num">{total}</td>'
+    '<td><span class="status status-{status}">{status_label}</span></td>'
+    '<td><time datetime="{since_iso}">{since}</time></td><td class="num">{days}</td></tr>'
+)
+
+
+def _queue_rows_html(rows, *, can_bulk_approve, checked=()):
+    """The queue's table rows (as ``_rows_html`` renders the list's, in Python), with when each đề án
+    entered its status and the whole days it has waited since (Vietnam time)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(selectors.QUEUE_TIME_ZONE)
+    today = timezone.localdate(timezone=zone)
+    checked = {int(pk) for pk in checked}
+    levels = {k: str(v) for k, v in Level.choices}
+    kinds = {k: str(v) for k, v in Kind.choices}
+    statuses = {k: str(v) for k, v in Status.choices}
+    prefix = reverse("projects:list")
+    choose = _("Chọn")
+    recorded_text = _("(khi đăng ký: %(p)s)")
+    parts = []
+    for d in rows:
+        check = ""
+        if can_bulk_approve:
+            check = format_html(
+                '<td><input type="checkbox" name="ids" value="{}" form="bulk-form" aria-label="{} {}"{}></td>',
+                d.pk, choose, d.code, mark_safe(" checked") if d.pk in checked else "",
+            ) if d.status == "under_appraisal" else mark_safe("<td></td>")
+        recorded = ""
+        if d.province_id != d.current_province_id:
+            recorded = format_html('<div class="muted">{}</div>', recorded_text % {"p": d.province.era_name})
+        unit = d.implementing_unit.name if d.implementing_unit_id else (d.implementing_unit_name or "—")
+        since = timezone.localtime(d.waiting_since, zone)
+        parts.append(format_html(
+            _QUEUE_ROW, check=check, code=d.code, url=f"{prefix}{d.pk}/", name=d.name,
+            level=levels.get(d.level, d.level), kind=kinds.get(d.kind, d.kind), year=d.plan_year,
+            province=d.current_province.name, recorded=recorded, unit=unit, total=format_dong(d.total_amount),
+            status=d.status, status_label=statuses.get(d.status, d.status), since_iso=since.isoformat(),
+            since=since.strftime("%H:%M %d/%m/%Y"), days=format_number(selectors.days_waiting(since, today))))
+    return mark_safe("".join(parts))
 
 
 @login_required
