@@ -569,7 +569,7 @@ def _money_notes(user, de_an, actions, pending):
         approving |= actions & {"approve_adjustment"}
     if approving:
         room = headroom_for(user=user, de_an=de_an)
-        province = de_an.current_province.full_name
+        province = de_an.current_province.name
         if room is not None:
             text = _("Phân bổ %(m)s năm %(y)s của %(p)s: %(a)s; đã cam kết %(c)s; còn lại %(r)s.") % {
                 "m": level_money, "y": de_an.plan_year, "p": province, "a": format_dong(room.amount),

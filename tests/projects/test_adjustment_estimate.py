@@ -185,7 +185,7 @@ def test_the_approve_panel_shows_what_is_left_of_the_allocation(users, client):
     d = advance(ready_de_an(users.centre), "under_appraisal", users)
     client.force_login(users.reviewer)
     url = reverse("projects:detail", args=[d.pk])
-    province = d.current_province.full_name
+    province = d.current_province.name
     page = client.get(url).content.decode()
     assert f"Chưa có phân bổ kinh phí KCQG năm 2026 cho {province}: phê duyệt sẽ bị từ chối" in page
     allocation = allocate(d, amount=1_000_000_000)
