@@ -282,6 +282,8 @@ class TransitionForm(NoControlCharactersMixin, forms.Form):
     settled_on = DateField(label=_("Ngày quyết toán"), required=False)
     settlement_document = forms.CharField(label=_("Số văn bản quyết toán"), required=False, max_length=50)
     new_end_date = DateField(label=_("Thời gian kết thúc mới"), required=False)
+    new_location = forms.CharField(label=_("Địa điểm thực hiện mới"), required=False, max_length=255)
+    new_partner_unit = forms.CharField(label=_("Đơn vị phối hợp mới"), required=False, max_length=255)
     more_money = forms.BooleanField(label=_("Tăng kinh phí hỗ trợ"), required=False)
     new_content = forms.BooleanField(label=_("Bổ sung nội dung"), required=False)
     extension = forms.BooleanField(label=_("Kéo dài sang năm sau"), required=False)

@@ -443,6 +443,9 @@ class Adjustment(models.Model):
     extension = models.BooleanField(_("kéo dài sang năm sau"), default=False)
     stop = models.BooleanField(_("dừng thực hiện"), default=False)
     new_end_date = models.DateField(_("thời gian kết thúc mới"), null=True, blank=True)
+    # Minor changes the dossier takes on approval (a blank one leaves the đề án's own).
+    new_location = models.CharField(_("địa điểm thực hiện mới"), max_length=255, blank=True, default="")
+    new_partner_unit = models.CharField(_("đơn vị phối hợp mới"), max_length=255, blank=True, default="")
     new_amount = models.BigIntegerField(
         _("kinh phí hỗ trợ đề nghị"), null=True, blank=True,
         help_text=_("Kinh phí hỗ trợ mới của đề án từ nguồn của cấp đề án (KCQG hoặc KCĐP), đồng."))

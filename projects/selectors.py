@@ -414,6 +414,10 @@ def _adjustment_note(asked):
             parts.append(str(text))
     if asked.get("new_end_date"):
         parts.append(_("thời gian kết thúc mới %(d)s") % {"d": format_date(date.fromisoformat(asked["new_end_date"]))})
+    if asked.get("new_location"):
+        parts.append(_("địa điểm thực hiện mới: %(v)s") % {"v": asked["new_location"]})
+    if asked.get("new_partner_unit"):
+        parts.append(_("đơn vị phối hợp mới: %(v)s") % {"v": asked["new_partner_unit"]})
     if asked.get("new_amount") is not None:
         parts.append(_("kinh phí hỗ trợ mới %(a)s") % {"a": format_dong(asked["new_amount"])})
     if asked.get("new_lines"):

@@ -1162,14 +1162,18 @@ def de_an_start_implementation(*, actor, de_an, comment=""):
 
 @transaction.atomic
 def de_an_request_adjustment(*, actor, de_an, reason, more_money=False, new_content=False, extension=False,
-                             stop=False, new_end_date=None, new_amount=None, new_lines=None):
+                             stop=False, new_end_date=None, new_amount=None, new_lines=None, new_location="",
+                             new_partner_unit=""):
     """Ask to change a đề án in implementation. Major when it adds money, content, extends into the next
     year or stops it; otherwise minor (location, beneficiary, partner, timing within the year).
 
     ``new_amount`` is the đề án's new support of its own level's source; ``new_lines`` ({budget line id:
     amount}) a revised estimate of that source's lines. Support above the dossier's estimate needs the
-    revised estimate, which must keep within the support caps (``_adjustment_money``)."""
+    revised estimate, which must keep within the support caps (``_adjustment_money``). ``new_location``
+    and ``new_partner_unit`` are minor changes the dossier takes when the adjustment is approved."""
     adjustment_holder = {}
+    new_location = _text(new_location, 255).strip()
+    new_partner_unit = _text(new_partner_unit, 255).strip()
 
     def apply(r, step):
         amount = _money(new_amount, _("Kinh phí hỗ trợ đề nghị"), required=False)
@@ -1184,12 +1188,14 @@ def de_an_request_adjustment(*, actor, de_an, reason, more_money=False, new_cont
         adjustment_holder["obj"] = Adjustment.objects.create(
             de_an=r, kind=AdjustmentKind.MAJOR if major else AdjustmentKind.MINOR, reason=_text(reason, 5000),
             more_money=more, new_content=new_content, extension=extends, stop=stop, new_end_date=new_end_date,
-            new_amount=amount, new_lines=revised, requested_by=actor,
+            new_amount=amount, new_lines=revised, new_location=new_location, new_partner_unit=new_partner_unit,
+            requested_by=actor,
         )
         # What was asked for, on the timeline (selectors.timeline): the request's own figures.
         data["adjustment"] = {"major": major, "more_money": more, "new_content": new_content, "extension": extends,
                               "stop": stop, "new_end_date": new_end_date.isoformat() if new_end_date else None,
-                              "new_amount": amount, "new_lines": list(revised.values())}
+                              "new_amount": amount, "new_lines": list(revised.values()),
+                              "new_location": new_location, "new_partner_unit": new_partner_unit}
 
     data = {}
     row, _t = _transition(actor=actor, de_an=de_an, action="request_adjustment", comment=reason, apply=apply,
@@ -1338,6 +1344,11 @@ def de_an_approve_adjustment(*, actor, de_an, decision_number="", decision_date=
             target = workflow.CANCELLED
         if adjustment.new_end_date:
             r.end_date = adjustment.new_end_date
+        if adjustment.new_location or adjustment.new_partner_unit:
+            r.location = adjustment.new_location or r.location
+            r.partner_unit = adjustment.new_partner_unit or r.partner_unit
+            names = DeAnBeneficiary.objects.filter(de_an=r).values_list("establishment__name", flat=True)
+            r.search_text = search_text_for(r, list(names))
         if adjustment.new_amount is not None and not adjustment.stop:
             # The new support amount of the đề án's own source (KCQG or KCĐP): the commitment against
             # the allocation follows it both ways, never below what has been paid out (the đề án row

@@ -632,7 +632,8 @@ def _run_transition(user, de_an, action, data):
             **common, reason=comment, more_money=data.get("more_money", False),
             new_content=data.get("new_content", False), extension=data.get("extension", False),
             stop=data.get("stop", False), new_end_date=data.get("new_end_date"), new_amount=data.get("amount"),
-            new_lines=data.get("new_lines") or None)
+            new_lines=data.get("new_lines") or None, new_location=data.get("new_location") or "",
+            new_partner_unit=data.get("new_partner_unit") or "")
     if action == "approve_adjustment":
         return services.de_an_approve_adjustment(**common, decision_number=data.get("decision_number") or "",
                                                  decision_date=data.get("decision_date"), comment=comment)
