@@ -18,7 +18,9 @@ from datetime import date
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -306,32 +308,55 @@ def _last_recorded(allocations, provinces, resolver):
     return out
 
 
+COMMITMENT_COLUMNS = (
+    (gettext_noop("STT"), 6), (gettext_noop("Mã đề án"), 22), (gettext_noop("Tên đề án"), 60),
+    (gettext_noop("Tỉnh, thành phố (hiện nay)"), 28), (gettext_noop("Tỉnh, thành phố (khi đăng ký)"), 28),
+    (gettext_noop("Năm kế hoạch"), 10), (gettext_noop("Nguồn"), 8), (gettext_noop("Số tiền cam kết (đồng)"), 20),
+    (gettext_noop("Số quyết định"), 16), (gettext_noop("Ngày quyết định"), 14),
+)
+MONEY_FORMAT = "#,##0"
+EXPORT_CHUNK = 2000
+
+
 def commitments_workbook(*, user, year=None):
-    """Commitments (đề án money held against allocations) that ``user`` may see."""
+    """Commitments (đề án money held against allocations) that ``user`` may see, as .xlsx bytes.
+
+    Written with openpyxl's write-only mode: each row goes to the sheet's temporary file as it is read
+    (``iterator``, in chunks of ``EXPORT_CHUNK``), so memory does not grow with the rows and the query
+    count stays the same (the đề án, provinces and plan come with each row). Money is integer đồng with
+    a thousands format; every text cell goes through ``neutralise``."""
     from .selectors import commitment_list
 
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = _("Cam kết kinh phí")
-    headers = [
-        _("STT"), _("Mã đề án"), _("Tên đề án"), _("Tỉnh, thành phố (hiện nay)"), _("Tỉnh, thành phố (khi đăng ký)"),
-        _("Năm kế hoạch"), _("Nguồn"), _("Số tiền cam kết (đồng)"), _("Số quyết định"), _("Ngày quyết định"),
-    ]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=_("Cam kết kinh phí"))
+    for col, (_header, width) in enumerate(COMMITMENT_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+    def styled(value, *, bold=False, header=False, number_format=None):
+        cell = WriteOnlyCell(ws, value=value)
+        if bold or header:
+            cell.font = Font(bold=True)
+        if header:
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        if number_format:
+            cell.number_format = number_format
+        return cell
+
     ws.append([_("CAM KẾT KINH PHÍ KHUYẾN CÔNG") + (f" {_('NĂM')} {year}" if year else "")])
     ws.append(["ĐVT: đồng"])
-    ws.append(headers)
-    _bold(ws, 3, len(headers))
+    ws.append([styled(str(_(header)), header=True) for header, _width in COMMITMENT_COLUMNS])
     total = 0
-    for index, c in enumerate(commitment_list(user=user, year=year).iterator(chunk_size=2000), start=1):
+    rows = commitment_list(user=user, year=year).iterator(chunk_size=EXPORT_CHUNK)
+    for index, c in enumerate(rows, start=1):
         total += c.amount
         ws.append([
             index, neutralise(c.de_an.code), neutralise(c.de_an.name), neutralise(c.allocation.province.full_name),
-            neutralise(c.de_an.province.era_full_name), c.allocation.plan.year, SOURCE_CELL[c.allocation.source], c.amount,
+            neutralise(c.de_an.province.era_full_name), c.allocation.plan.year, SOURCE_CELL[c.allocation.source],
+            styled(c.amount, number_format=MONEY_FORMAT),
             neutralise(c.de_an.decision_number), format_date(c.de_an.decision_date),
         ])
-    ws.append([None, None, _("Tổng cộng"), None, None, None, None, total])
-    for col, width in enumerate([6, 22, 60, 28, 28, 10, 8, 20, 16, 14], start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.append([None, None, styled(_("Tổng cộng"), bold=True), None, None, None, None,
+               styled(total, bold=True, number_format=MONEY_FORMAT)])
     return _save(wb)
 
 

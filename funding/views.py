@@ -95,9 +95,25 @@ def national(request):
     })
 
 
+# The province page's commitments, a page at a time (``?page=``, ``?size=`` one of these); the totals
+# under the table count every commitment of the year, and the export holds them all.
+COMMITMENT_PAGE_SIZES = (20, 50, 100, 200)
+DEFAULT_COMMITMENT_PAGE_SIZE = 50
+
+
+def _commitment_page_size(request):
+    try:
+        size = int(request.GET.get("size") or DEFAULT_COMMITMENT_PAGE_SIZE)
+    except ValueError:
+        return DEFAULT_COMMITMENT_PAGE_SIZE
+    return size if size in COMMITMENT_PAGE_SIZES else DEFAULT_COMMITMENT_PAGE_SIZE
+
+
 @login_required
 @require_GET
 def province_year(request, code, year):
+    """A province's money for a year (the summary by source) and its commitments by đề án, a page at a
+    time; the totals under the list are over every commitment of the year."""
     province = Province.objects.current().filter(code=code).first()
     if province is None:
         raise Http404(_("Không có tỉnh, thành phố mã %(c)s.") % {"c": code})
@@ -112,8 +128,12 @@ def province_year(request, code, year):
         return redirect("funding:province", code=province.code, year=target)
     summary = selectors.funding_summary(user=request.user, year=year, province=province)
     commitments = selectors.commitment_list(user=request.user, year=year, province=province)
+    size = _commitment_page_size(request)
+    page, query = paginate(request, commitments, size)
     return render(request, "funding/province.html", {
-        "province": province, "year": year, "summary": summary, "commitments": commitments[:500],
+        "province": province, "year": year, "summary": summary, "page": page, "query_no_page": query,
+        "commitment_totals": selectors.commitment_totals(user=request.user, year=year, province=province),
+        "page_sizes": COMMITMENT_PAGE_SIZES, "page_size": size,
         "years": selectors.funding_years(user=request.user),
     })
 
