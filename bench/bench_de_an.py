@@ -8,6 +8,8 @@ Django stack (middleware, view, template) with the test client, signed in as a m
     de_an_list_p50_ms / de_an_list_p95_ms   GET /de-an/?page=N over pages 1, 2, 10, 100, 500 and the last
     de_an_search_p95_ms                     GET /de-an/?q=hoa+binh (diacritic-insensitive: also "Hoà Bình")
     de_an_detail_p95_ms                     GET /de-an/<pk>/ over 50 đề án of every status, with timeline
+    de_an_queue_p95_ms                      GET /de-an/cho-xu-ly/ (the reviewer's queue, longest wait first):
+                                            pages 1 and 2 and a search
     de_an_list_queries                      queries of the list page (the most of page 1 and the last page)
     de_an_admin_search_p95_ms               a Django admin changelist of DeAn with default settings
                                             (a plain ModelAdmin, search_fields = ["name"], on an admin site
@@ -107,7 +109,7 @@ def main():
     from khuyencong.choices import Role
     from khuyencong.models import Organisation, User
     from projects.models import DeAn, Status
-    from projects.selectors import de_an_list
+    from projects.selectors import de_an_list, queue_for
 
     started = time.perf_counter()
     have = DeAn.objects.count()
@@ -154,6 +156,17 @@ def main():
         print(f"de_an_search_p95_ms: {percentile(samples, 0.95):.1f} ms")
         hits = de_an_list(user=reviewer, filters={"q": SEARCH}).count()
         log(f"search «{SEARCH}»: p50 {statistics.median(samples):.1f} ms, {hits} đề án found")
+
+        # The reviewer's queue: every đề án waiting for the ministry, longest wait first (a subquery of
+        # the transition into the current status per đề án, sorted), its first and a deeper page.
+        queue_url = reverse("projects:queue")
+        waiting = queue_for(reviewer).count()
+        samples, _r = run(client, [queue_url, f"{queue_url}?page=2", f"{queue_url}?q={SEARCH.replace(' ', '+')}"])
+        print(f"de_an_queue_p95_ms: {percentile(samples, 0.95):.1f} ms")
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(queue_url)
+        log(f"queue: {waiting} đề án waiting, p50 {statistics.median(samples):.1f} ms, "
+            f"{len(ctx.captured_queries)} queries")
 
         ids = []
         for status in Status.values:

@@ -223,6 +223,11 @@ def _epoch_sql(column):
     return f"((julianday({column}) - 2440587.5) * 86400.0)"
 
 
+# Workflow steps that leave a đề án in its state and its wait (``projects.workflow``: the Sở confirming a
+# centre's KCQG adjustment request before the Cục decides it).
+STAYING_ACTIONS = ("confirm_adjustment",)
+
+
 def _queue_totals_insert_sql(where):
     """``INSERT … SELECT`` of the ``QueueTotals`` rows of the đề án whose transitions match ``where``
     (one GROUP BY over their transitions), and its parameters (the step names)."""
@@ -230,12 +235,17 @@ def _queue_totals_insert_sql(where):
 
     qn = connection.ops.quote_name
     at = _epoch_sql("t.at")
-    columns, values, params = ["de_an_id", "last_at"], ["t.de_an_id", f"MAX({at})"], []
+    # The Sở confirming an adjustment request (``STAYING_ACTIONS``) keeps the đề án where it is: neither
+    # leaving the state nor restarting its wait — left out of ``last_at`` and ``left_S``; its ``at`` cancels
+    # out of ``net_S``. (A re-import's approved → approved does count: the plan was decided again.)
+    staying = ", ".join(["%s"] * len(STAYING_ACTIONS))
+    columns, values = ["de_an_id", "last_at"], ["t.de_an_id", f"MAX(CASE WHEN t.action NOT IN ({staying}) THEN {at} END)"]
+    params = list(STAYING_ACTIONS)
     for state in QUEUE_STATES:
         columns += [f"left_{state}", f"net_{state}"]
-        values += ["SUM(CASE WHEN t.from_status = %s THEN 1 ELSE 0 END)",
+        values += [f"SUM(CASE WHEN t.from_status = %s AND t.action NOT IN ({staying}) THEN 1 ELSE 0 END)",
                    f"SUM((CASE WHEN t.from_status = %s THEN {at} ELSE 0 END) - (CASE WHEN t.to_status = %s THEN {at} ELSE 0 END))"]
-        params += [state, state, state]
+        params += [state, *STAYING_ACTIONS, state, state]
     sql = (f"INSERT INTO {qn(QueueTotals._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
            f"SELECT {', '.join(values)} FROM {qn(Transition._meta.db_table)} t WHERE {where} GROUP BY t.de_an_id")
     return sql, params

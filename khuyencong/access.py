@@ -282,6 +282,16 @@ def _de_an_edit(user, de_an):
     return ALLOW
 
 
+def pending_adjustment(de_an):
+    """The đề án's adjustment waiting for a decision (None when it is not in «Đề nghị điều chỉnh»): which
+    adjustment steps apply depends on whether the Sở has confirmed it (``projects.workflow.Step.fits``)."""
+    from projects.models import Adjustment, AdjustmentStatus, Status
+
+    if de_an.status != Status.ADJUSTMENT_REQUESTED:
+        return None
+    return Adjustment.objects.filter(de_an_id=de_an.pk, status=AdjustmentStatus.PENDING).first()
+
+
 def _de_an_transition_rule(action):
     def decide(user, de_an):
         from projects.workflow import find
@@ -290,7 +300,7 @@ def _de_an_transition_rule(action):
         if not scope:
             return scope
         role = Role.ADMIN if is_admin(user) else user.role
-        found = find(de_an.status, action, de_an.level, role)
+        found = find(de_an.status, action, de_an.level, role, adjustment=pending_adjustment(de_an))
         if found.step is None:
             return deny(found.reason)
         return ALLOW
@@ -302,7 +312,7 @@ def _de_an_transition_rule(action):
 # One rule per workflow action (kept in step with projects.workflow.ACTIONS, checked by a test).
 DE_AN_ACTIONS = (
     "submit", "forward", "start_appraisal", "return", "approve", "reject", "approve_local",
-    "start_implementation", "request_adjustment", "approve_adjustment", "reject_adjustment",
+    "start_implementation", "request_adjustment", "confirm_adjustment", "approve_adjustment", "reject_adjustment",
     "accept", "settle", "cancel",
 )
 for _action in DE_AN_ACTIONS:

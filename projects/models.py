@@ -131,7 +131,7 @@ class Establishment(models.Model):
     women_owned = models.BooleanField(_("do phụ nữ làm chủ"), default=False)
     ethnic_minority = models.BooleanField(_("do người dân tộc thiểu số làm chủ"), default=False)
     craft_village = models.BooleanField(_("thuộc làng nghề"), default=False)
-    search_name = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    search_name = models.CharField(_("tên không dấu (để tìm kiếm)"), max_length=255, editable=False, db_index=True, default="")
     created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
@@ -156,8 +156,8 @@ class CodeSequence(models.Model):
     """The last sequence number handed out per code prefix (``KCQG-2026-24``); incremented by a
     locked UPDATE so two simultaneous creations never get the same code."""
 
-    prefix = models.CharField(max_length=30, unique=True)
-    last = models.PositiveIntegerField(default=0)
+    prefix = models.CharField(_("tiền tố mã"), max_length=30, unique=True)
+    last = models.PositiveIntegerField(_("số thứ tự đã cấp gần nhất"), default=0)
 
     class Meta:
         verbose_name = _("dãy số mã đề án")
@@ -233,7 +233,7 @@ class DeAn(models.Model):
         _("nguồn nhập"), max_length=200, null=True, blank=True,
         help_text=_("Khóa của dòng phụ lục kế hoạch mà đề án được nhập từ đó"),
     )
-    search_text = models.TextField(editable=False, default="")
+    search_text = models.TextField(_("nội dung tìm kiếm (không dấu)"), editable=False, default="")
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("người tạo"), null=True, blank=True, on_delete=models.SET_NULL,
@@ -298,12 +298,13 @@ class DeAn(models.Model):
 
 class DeAnBeneficiary(models.Model):
     # Indexed by the unique (de_an, establishment) constraint, which leads with it.
-    de_an = models.ForeignKey(DeAn, on_delete=models.CASCADE, related_name="beneficiaries", db_index=False)
+    de_an = models.ForeignKey(DeAn, verbose_name=_("đề án"), on_delete=models.CASCADE, related_name="beneficiaries",
+                              db_index=False)
     establishment = models.ForeignKey(
         Establishment, verbose_name=_("cơ sở thụ hưởng"), on_delete=models.PROTECT, related_name="de_an_links"
     )
     note = models.CharField(_("ghi chú"), max_length=255, blank=True)
-    order = models.PositiveSmallIntegerField(default=0)
+    order = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
 
     history = HistoricalRecords(no_db_index=["establishment"])  # read per đề án (de_an_id) only
 
@@ -320,8 +321,8 @@ class DeAnBeneficiary(models.Model):
 
 
 class BudgetLine(models.Model):
-    de_an = models.ForeignKey(DeAn, on_delete=models.CASCADE, related_name="budget_lines")
-    order = models.PositiveSmallIntegerField(default=0)
+    de_an = models.ForeignKey(DeAn, verbose_name=_("đề án"), on_delete=models.CASCADE, related_name="budget_lines")
+    order = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
     description = models.CharField(_("nội dung chi"), max_length=500)
     content = models.ForeignKey(
         "khuyencong.ActivityContent", verbose_name=_("nội dung hoạt động"), null=True, blank=True,
@@ -364,7 +365,7 @@ def attachment_path(instance, filename):
 
 
 class Attachment(models.Model):
-    de_an = models.ForeignKey(DeAn, on_delete=models.CASCADE, related_name="attachments")
+    de_an = models.ForeignKey(DeAn, verbose_name=_("đề án"), on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(_("loại tài liệu"), max_length=30, choices=AttachmentKind.choices, default=AttachmentKind.OTHER)
     file = models.FileField(_("tệp"), upload_to=attachment_path, max_length=255)
     original_name = models.CharField(_("tên tệp"), max_length=255)
@@ -389,7 +390,8 @@ class Attachment(models.Model):
 class Transition(models.Model):
     """One row per state change: who, when, from, to, comment and decision."""
 
-    de_an = models.ForeignKey(DeAn, on_delete=models.CASCADE, related_name="transitions", db_index=False)  # transition_de_an_at
+    de_an = models.ForeignKey(DeAn, verbose_name=_("đề án"), on_delete=models.CASCADE, related_name="transitions",
+                              db_index=False)  # transition_de_an_at
     action = models.CharField(_("thao tác"), max_length=40)
     from_status = models.CharField(_("từ trạng thái"), max_length=30, choices=Status.choices, blank=True)
     to_status = models.CharField(_("sang trạng thái"), max_length=30, choices=Status.choices)
@@ -416,8 +418,9 @@ class Transition(models.Model):
 class Comment(models.Model):
     """A free comment on a đề án (shown on the timeline)."""
 
-    de_an = models.ForeignKey(DeAn, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    de_an = models.ForeignKey(DeAn, verbose_name=_("đề án"), on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người viết"), null=True, on_delete=models.SET_NULL,
+                               related_name="+")
     text = models.TextField(_("nội dung"))
     created_at = models.DateTimeField(_("thời điểm"), default=timezone.now)
 
@@ -435,7 +438,7 @@ class Adjustment(models.Model):
     major ones (more national money, new content, extension into the next year, stopping) need the
     Minister's decision number (KCQG) or the UBND's (KCĐP)."""
 
-    de_an = models.ForeignKey(DeAn, on_delete=models.CASCADE, related_name="adjustments")
+    de_an = models.ForeignKey(DeAn, verbose_name=_("đề án"), on_delete=models.CASCADE, related_name="adjustments")
     kind = models.CharField(_("loại điều chỉnh"), max_length=10, choices=AdjustmentKind.choices)
     reason = models.TextField(_("nội dung, lý do điều chỉnh"))
     more_money = models.BooleanField(_("tăng kinh phí hỗ trợ"), default=False)
@@ -454,10 +457,17 @@ class Adjustment(models.Model):
     # against the support caps when asked and when approved; applied to the lines on approval.
     new_lines = models.JSONField(_("dự toán điều chỉnh"), default=dict, blank=True)
     status = models.CharField(_("trạng thái"), max_length=10, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    requested_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người đề nghị"), null=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(_("thời điểm đề nghị"), default=timezone.now)
+    # The Sở Công Thương's confirmation of a KCQG request before the Cục decides (a centre's request waits
+    # for it; the Sở's own requests and KCĐP ones are confirmed when made).
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người xác nhận (Sở Công Thương)"),
+                                     null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confirmed_at = models.DateTimeField(_("thời điểm Sở xác nhận"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người quyết định"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("thời điểm quyết định"), null=True, blank=True)
     decision_number = models.CharField(_("số quyết định"), max_length=50, blank=True)
     decision_date = models.DateField(_("ngày quyết định"), null=True, blank=True)
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Case, F, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import Collate
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -24,6 +24,7 @@ from khuyencong.textsearch import fold
 from . import workflow
 from .models import (
     Adjustment,
+    AdjustmentStatus,
     Attachment,
     BudgetLine,
     Comment,
@@ -228,8 +229,10 @@ def available_actions(*, user, de_an):
         return []
     role = Role.ADMIN if access.is_admin(user) else user.role
     steps, seen = [], set()
-    for step in workflow.steps_from(de_an.status, de_an.level):
-        if step.action in seen or not step.allows_role(role):
+    candidates = workflow.steps_from(de_an.status, de_an.level)
+    pending = access.pending_adjustment(de_an) if any(s.adjustment_confirmed is not None for s in candidates) else None
+    for step in candidates:
+        if step.action in seen or not step.allows_role(role) or not step.fits(pending):
             continue
         seen.add(step.action)
         steps.append(step)
@@ -499,7 +502,7 @@ def _money_text(amount):
 # Actions that move a dossier forward: a đề án waiting for one of these is "waiting for" its actor.
 QUEUE_ACTIONS = frozenset({
     "submit", "forward", "start_appraisal", "approve", "approve_local", "start_implementation",
-    "approve_adjustment", "settle",
+    "confirm_adjustment", "approve_adjustment", "settle",
 })
 
 
@@ -509,7 +512,13 @@ def queue_filter(role):
     for state in workflow.STATES:
         for step in workflow.WORKFLOW.get(state, ()):
             if step.action in QUEUE_ACTIONS and role in step.queue_roles():
-                q |= Q(status=state, level__in=sorted(step.levels))
+                here = Q(status=state, level__in=sorted(step.levels))
+                if step.adjustment_confirmed is not None:
+                    # Only while its pending adjustment is (not yet) confirmed by the Sở.
+                    here &= Q(Exists(Adjustment.objects.filter(
+                        de_an_id=OuterRef("pk"), status=AdjustmentStatus.PENDING,
+                        confirmed_at__isnull=not step.adjustment_confirmed)))
+                q |= here
     return q
 
 

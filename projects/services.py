@@ -997,7 +997,7 @@ def _transition(*, actor, de_an, action, comment="", decision_number="", decisio
     decision = access.can(actor, f"de_an.{action}", row)
     if not decision:
         raise WorkflowError(decision.reason)
-    step = workflow.find(row.status, action, row.level, _role(actor)).step
+    step = workflow.find(row.status, action, row.level, _role(actor), adjustment=access.pending_adjustment(row)).step
     _check_requirements(step, row, comment=comment, decision_number=decision_number, decision_date=decision_date)
     from_status = row.status
     target = step.target
@@ -1189,7 +1189,7 @@ def de_an_request_adjustment(*, actor, de_an, reason, more_money=False, new_cont
             de_an=r, kind=AdjustmentKind.MAJOR if major else AdjustmentKind.MINOR, reason=_text(reason, 5000),
             more_money=more, new_content=new_content, extension=extends, stop=stop, new_end_date=new_end_date,
             new_amount=amount, new_lines=revised, new_location=new_location, new_partner_unit=new_partner_unit,
-            requested_by=actor,
+            requested_by=actor, **confirmation,
         )
         # What was asked for, on the timeline (selectors.timeline): the request's own figures.
         data["adjustment"] = {"major": major, "more_money": more, "new_content": new_content, "extension": extends,
@@ -1198,9 +1198,31 @@ def de_an_request_adjustment(*, actor, de_an, reason, more_money=False, new_cont
                               "new_location": new_location, "new_partner_unit": new_partner_unit}
 
     data = {}
-    row, _t = _transition(actor=actor, de_an=de_an, action="request_adjustment", comment=reason, apply=apply,
+    # A centre's KCQG request goes to the Sở first (``confirm_adjustment``); the Sở's own, an
+    # administrator's and every KCĐP request (the Sở decides those) are confirmed as they are made.
+    row = _lock(de_an)
+    needs_confirmation = row.level == Level.NATIONAL and _role(actor) == Role.CENTRE
+    confirmation = {} if needs_confirmation else {"confirmed_by": actor, "confirmed_at": timezone.now()}
+    row, _t = _transition(actor=actor, de_an=row, row=row, action="request_adjustment", comment=reason, apply=apply,
                           data=data)
+    if row.level == Level.NATIONAL and not needs_confirmation:
+        _notify(de_an=row, action="request_adjustment", actor=actor, roles=(Role.REVIEWER,), comment=reason)
     return adjustment_holder["obj"]
+
+
+@transaction.atomic
+def de_an_confirm_adjustment(*, actor, de_an, comment=""):
+    """The Sở Công Thương confirms a centre's KCQG adjustment request and sends it to the Cục, which then
+    approves or rejects it (refusing it instead is ``de_an_reject_adjustment`` by the Sở)."""
+    def apply(r, step):
+        adjustment = _pending_adjustment(r)
+        if adjustment.confirmed_at is not None:
+            raise WorkflowError(_("Đề nghị điều chỉnh đã được Sở Công Thương xác nhận."))
+        adjustment.confirmed_by = actor
+        adjustment.confirmed_at = timezone.now()
+        adjustment.save(update_fields=["confirmed_by", "confirmed_at"])
+
+    return _transition(actor=actor, de_an=de_an, action="confirm_adjustment", comment=comment, apply=apply)[0]
 
 
 def _own_source(row):
@@ -1470,7 +1492,7 @@ TRANSITION_SERVICES = {
     "submit": de_an_submit, "forward": de_an_forward, "start_appraisal": de_an_start_appraisal,
     "return": de_an_return, "approve": de_an_approve, "reject": de_an_reject, "approve_local": de_an_approve_local,
     "start_implementation": de_an_start_implementation, "request_adjustment": de_an_request_adjustment,
-    "approve_adjustment": de_an_approve_adjustment, "reject_adjustment": de_an_reject_adjustment,
+    "confirm_adjustment": de_an_confirm_adjustment, "approve_adjustment": de_an_approve_adjustment, "reject_adjustment": de_an_reject_adjustment,
     "accept": de_an_accept, "settle": de_an_settle, "cancel": de_an_cancel,
 }
 

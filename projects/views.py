@@ -617,7 +617,7 @@ def _run_transition(user, de_an, action, data):
     comment = data.get("comment") or ""
     if action in ("submit", "forward", "start_appraisal", "start_implementation"):
         return services.TRANSITION_SERVICES[action](**common, comment=comment)
-    if action in ("return", "reject", "cancel", "reject_adjustment"):
+    if action in ("return", "reject", "cancel", "reject_adjustment", "confirm_adjustment"):
         return services.TRANSITION_SERVICES[action](**common, comment=comment)
     if action == "approve":
         return services.de_an_approve(**common, decision_number=data.get("decision_number") or "",

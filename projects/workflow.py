@@ -86,6 +86,16 @@ class Step:
     confirm: str = ""
     # The question asked instead when the pending adjustment is a stop (approving it cancels the đề án).
     confirm_stop: str = ""
+    # Offered only while the pending adjustment is (True) or is not yet (False) confirmed by the Sở Công
+    # Thương; None: whatever it is. A KCQG adjustment a centre asks for goes to the Cục once the Sở has
+    # confirmed it (``confirm_adjustment``); the Sở's own requests are confirmed when made.
+    adjustment_confirmed: bool | None = None
+
+    def fits(self, adjustment):
+        """Whether the step applies given the đề án's pending adjustment (None when there is none)."""
+        if self.adjustment_confirmed is None or adjustment is None:
+            return True
+        return (adjustment.confirmed_at is not None) == self.adjustment_confirmed
 
     @property
     def needs_confirmation(self):
@@ -106,9 +116,9 @@ class Step:
 
 
 def _step(action, target, roles, label, *, levels=BOTH, requires=(), notify=(), danger=False, queue=None, confirm="",
-          confirm_stop=""):
+          confirm_stop="", adjustment_confirmed=None):
     return Step(action, target, frozenset(roles), label, frozenset(levels), tuple(requires), tuple(notify), danger,
-                frozenset(queue) if queue is not None else None, confirm, confirm_stop)
+                frozenset(queue) if queue is not None else None, confirm, confirm_stop, adjustment_confirmed)
 
 
 # Questions asked before the irreversible steps that are not "danger" (red) ones: nothing leads back.
@@ -159,8 +169,10 @@ WORKFLOW: dict[str, tuple[Step, ...]] = {
               notify=(PROVINCE,), queue={CENTRE}),
     ),
     IN_IMPLEMENTATION: (
+        # Told: the Sở (it confirms a centre's KCQG request, decides a KCĐP one); the Cục is told of a
+        # KCQG request once it is confirmed (``services.de_an_request_adjustment``).
         _step("request_adjustment", ADJUSTMENT_REQUESTED, {CENTRE, PROVINCE}, _("Đề nghị điều chỉnh"),
-              requires=("comment",), notify=(REVIEWER, PROVINCE)),
+              requires=("comment",), notify=(PROVINCE,)),
         _step("accept", ACCEPTED, {PROVINCE, REVIEWER}, _("Nghiệm thu"), levels={KCQG},
               requires=("accepted_on", "acceptance_minutes"), notify=(CENTRE, PROVINCE, REVIEWER),
               confirm=_CONFIRM_ACCEPT),
@@ -168,14 +180,20 @@ WORKFLOW: dict[str, tuple[Step, ...]] = {
               requires=("accepted_on", "acceptance_minutes"), notify=(CENTRE,), confirm=_CONFIRM_ACCEPT),
     ),
     ADJUSTMENT_REQUESTED: (
-        # Minor: the reviewer decides. Major (more money, new content, extension, stop): the
-        # Minister's decision number is required too. A stop leads to CANCELLED (see services).
+        # KCQG: a centre's request is first confirmed (or refused) by the Sở Công Thương (DOMAIN §2),
+        # then decided by the Cục. Minor: the reviewer decides. Major (more money, new content,
+        # extension, stop): the Minister's decision number is required too. A stop leads to CANCELLED.
+        _step("confirm_adjustment", ADJUSTMENT_REQUESTED, {PROVINCE}, _("Xác nhận, gửi Cục"), levels={KCQG},
+              requires=("adjustment",), notify=(REVIEWER, CENTRE), adjustment_confirmed=False),
+        _step("reject_adjustment", IN_IMPLEMENTATION, {PROVINCE}, _("Không xác nhận điều chỉnh"), levels={KCQG},
+              requires=("adjustment", "comment"), notify=(CENTRE,), adjustment_confirmed=False),
         _step("approve_adjustment", IN_IMPLEMENTATION, {REVIEWER}, _("Chấp thuận điều chỉnh"), levels={KCQG},
-              requires=("adjustment",), notify=(CENTRE, PROVINCE), confirm_stop=_CONFIRM_STOP),
+              requires=("adjustment",), notify=(CENTRE, PROVINCE), confirm_stop=_CONFIRM_STOP,
+              adjustment_confirmed=True),
         _step("approve_adjustment", IN_IMPLEMENTATION, {PROVINCE}, _("Chấp thuận điều chỉnh"), levels={KCDP},
               requires=("adjustment",), notify=(CENTRE,), confirm_stop=_CONFIRM_STOP),
         _step("reject_adjustment", IN_IMPLEMENTATION, {REVIEWER}, _("Không chấp thuận điều chỉnh"), levels={KCQG},
-              requires=("adjustment", "comment"), notify=(CENTRE, PROVINCE)),
+              requires=("adjustment", "comment"), notify=(CENTRE, PROVINCE), adjustment_confirmed=True),
         _step("reject_adjustment", IN_IMPLEMENTATION, {PROVINCE}, _("Không chấp thuận điều chỉnh"), levels={KCDP},
               requires=("adjustment", "comment"), notify=(CENTRE,)),
     ),
@@ -193,7 +211,7 @@ WORKFLOW: dict[str, tuple[Step, ...]] = {
 # Every action code, in lifecycle order (one service function ``de_an_<action>`` each).
 ACTIONS = (
     "submit", "forward", "start_appraisal", "return", "approve", "reject", "approve_local",
-    "start_implementation", "request_adjustment", "approve_adjustment", "reject_adjustment",
+    "start_implementation", "request_adjustment", "confirm_adjustment", "approve_adjustment", "reject_adjustment",
     "accept", "settle", "cancel",
 )
 # Administrators may also cancel from any non-final state (e.g. a duplicate that slipped through).
@@ -210,6 +228,7 @@ ACTION_LABELS = {
     "approve_local": _("ghi nhận UBND tỉnh phê duyệt"),
     "start_implementation": _("bắt đầu thực hiện"),
     "request_adjustment": _("đề nghị điều chỉnh"),
+    "confirm_adjustment": _("xác nhận đề nghị điều chỉnh"),
     "approve_adjustment": _("chấp thuận điều chỉnh"),
     "reject_adjustment": _("không chấp thuận điều chỉnh"),
     "accept": _("nghiệm thu"),
@@ -250,7 +269,7 @@ def steps_from(state, level=None):
     return tuple(s for s in steps if level is None or level in s.levels)
 
 
-def find(state, action, level, role=None):
+def find(state, action, level, role=None, adjustment=None):
     """The step for ``action`` from ``state`` at ``level`` that ``role`` may take.
 
     Returns ``Lookup(step)``, or ``Lookup(None, reason)`` with a Vietnamese reason: the action is not
@@ -273,7 +292,13 @@ def find(state, action, level, role=None):
             roles = sorted({str(Role(r).label) for s in candidates for r in s.roles})
             return Lookup(None, str(_("Chỉ %(roles)s được %(action)s đề án này.") % {
                 "roles": ", ".join(roles), "action": label}))
-        return Lookup(allowed[0])
+        fitting = [s for s in allowed if s.fits(adjustment)]
+        if not fitting:
+            if allowed[0].adjustment_confirmed:
+                return Lookup(None, str(_("Sở Công Thương chưa xác nhận đề nghị điều chỉnh này; Cục xem xét sau khi Sở "
+                                          "xác nhận.")))
+            return Lookup(None, str(_("Đề nghị điều chỉnh đã được Sở Công Thương xác nhận và gửi Cục; Cục quyết định.")))
+        return Lookup(fitting[0])
     return Lookup(candidates[0])
 
 

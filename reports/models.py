@@ -54,7 +54,7 @@ class ReportJob(models.Model):
     )
     target_id = models.BigIntegerField(_("mã đối tượng"), null=True, blank=True, help_text=_("Biên bản kiểm tra (loại «record»)"))
     grouping = models.CharField(_("cách nhóm tỉnh"), max_length=10, choices=Grouping.choices, default=Grouping.CURRENT)
-    request_key = models.CharField(max_length=120, editable=False)
+    request_key = models.CharField(_("khóa yêu cầu"), max_length=120, editable=False)
 
     status = models.CharField(_("trạng thái"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(_("tiến độ (%)"), default=0)
@@ -135,7 +135,8 @@ class InspectionPlan(models.Model):
     decision_date = models.DateField(_("ngày quyết định"), null=True, blank=True)
     legal_basis = models.TextField(_("căn cứ"), blank=True)
     purpose = models.TextField(_("mục đích, yêu cầu"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người lập"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
     revision = models.PositiveIntegerField(_("phiên bản"), default=1, help_text=_("Tăng sau mỗi lần lưu; dùng để phát hiện sửa đồng thời"))
 
@@ -188,8 +189,8 @@ class MemberRole(models.TextChoices):
 
 
 class MissionMember(models.Model):
-    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="members")
-    order = models.PositiveSmallIntegerField(default=0)
+    mission = models.ForeignKey(Mission, verbose_name=_("đoàn kiểm tra"), on_delete=models.CASCADE, related_name="members")
+    order = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
     full_name = models.CharField(_("họ và tên"), max_length=150)
     job_title = models.CharField(_("chức vụ"), max_length=150, blank=True)
     unit = models.CharField(_("đơn vị công tác"), max_length=255, blank=True)
@@ -233,7 +234,8 @@ class InspectionRecord(models.Model):
     conclusion = models.CharField(_("kết luận"), max_length=20, choices=Conclusion.choices, default=Conclusion.ON_SCHEDULE)
     conclusion_text = models.TextField(_("nội dung kết luận"), blank=True)
     inspected_opinion = models.TextField(_("ý kiến của đơn vị được kiểm tra"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người lập"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
     revision = models.PositiveIntegerField(_("phiên bản"), default=1, help_text=_("Tăng sau mỗi lần lưu; dùng để phát hiện sửa đồng thời"))
 
@@ -263,15 +265,18 @@ class FollowUp(models.TextChoices):
 
 
 class Recommendation(models.Model):
-    record = models.ForeignKey(InspectionRecord, on_delete=models.CASCADE, related_name="recommendations")
-    order = models.PositiveSmallIntegerField(default=0)
+    record = models.ForeignKey(InspectionRecord, verbose_name=_("biên bản kiểm tra"), on_delete=models.CASCADE,
+                               related_name="recommendations")
+    order = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
     text = models.TextField(_("kiến nghị"))
     deadline = models.DateField(_("thời hạn"), null=True, blank=True)
     status = models.CharField(_("tình trạng"), max_length=10, choices=FollowUp.choices, default=FollowUp.OPEN, db_index=True)
     response = models.TextField(_("báo cáo khắc phục"), blank=True)
-    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người báo cáo"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
     responded_at = models.DateTimeField(_("báo cáo lúc"), null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người đóng"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
     closed_at = models.DateTimeField(_("đóng lúc"), null=True, blank=True)
 
     class Meta:
@@ -294,14 +299,16 @@ def inspection_attachment_path(instance, filename):
 
 
 class InspectionAttachment(models.Model):
-    record = models.ForeignKey(InspectionRecord, on_delete=models.CASCADE, related_name="attachments")
+    record = models.ForeignKey(InspectionRecord, verbose_name=_("biên bản kiểm tra"), on_delete=models.CASCADE,
+                               related_name="attachments")
     is_photo = models.BooleanField(_("ảnh chụp"), default=False)
     file = models.FileField(_("tệp"), upload_to=inspection_attachment_path, max_length=255)
     original_name = models.CharField(_("tên tệp"), max_length=255)
     size = models.PositiveBigIntegerField(_("dung lượng (byte)"))
     content_type = models.CharField(_("kiểu tệp"), max_length=120)
     description = models.CharField(_("mô tả"), max_length=255, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("người tải lên"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(_("tải lên lúc"), default=timezone.now)
 
     class Meta:

@@ -9,19 +9,32 @@
   /* A button that acts on ticked rows says how many: data-confirm-count names the checkboxes (those of
      the button's form, also when they sit outside it with form="…"), data-confirm-template is the
      question with {n} (their number) and {so} (the value of the field data-confirm-number names), and
-     data-confirm-none is said instead of asking when nothing is ticked. */
+     data-confirm-none is said instead of asking when nothing is ticked. When every ticked box carries
+     data-national (an amount in integer đồng), data-confirm-total-template is asked instead, with {total}
+     their sum as the portal writes money («1.250.000.000 đ»); a box without it falls back to the first. */
+  function dong(amount) { return String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, ".") + " đ"; }
   function countedQuestion(button, form) {
     var name = button.getAttribute("data-confirm-count");
     if (!name) { return null; }
     var n = 0;
+    var total = 0;
     var boxes = document.querySelectorAll("input[type=checkbox][name='" + name + "']");
     for (var i = 0; i < boxes.length; i++) {
-      if (boxes[i].checked && boxes[i].form === form) { n++; }
+      if (boxes[i].checked && boxes[i].form === form) {
+        n++;
+        var amount = boxes[i].getAttribute("data-national");
+        total = total !== null && amount !== null && /^\d+$/.test(amount) ? total + Number(amount) : null;
+      }
     }
     if (n === 0) { return {none: button.getAttribute("data-confirm-none")}; }
     var field = document.getElementById(button.getAttribute("data-confirm-number") || "");
     var number = field && field.value.trim() ? field.value.trim() : "…";
-    return {question: button.getAttribute("data-confirm-template").replace("{n}", String(n)).replace("{so}", number)};
+    var template = button.getAttribute("data-confirm-template");
+    var withTotal = button.getAttribute("data-confirm-total-template");
+    if (withTotal && total !== null && Number.isSafeInteger(total)) { template = withTotal; }
+    var values = {n: String(n), so: number, total: total === null ? "" : dong(total)};
+    /* One pass, so a decision number that holds «{n}» or «$&» is quoted as typed. */
+    return {question: template.replace(/\{(n|so|total)\}/g, function (match, key) { return values[key]; })};
   }
   document.addEventListener("submit", function (event) {
     var form = event.target;

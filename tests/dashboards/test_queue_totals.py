@@ -11,7 +11,7 @@ from django.utils import timezone
 from dashboards import selectors
 from dashboards.filters import parse_filters
 from dashboards.models import QUEUE_STATES, QueueTotals
-from dashboards.services import queue_totals_rebuild
+from dashboards.services import STAYING_ACTIONS, queue_totals_rebuild
 from projects import services
 from projects.models import DeAn, Transition
 from projects.scale import seed_reset, seed_scale
@@ -45,11 +45,13 @@ def users(db):
 def raw_totals():
     """{de_an_id: {"last_at", "left_S", "net_S"}} recomputed in Python from every Transition row."""
     out = {}
-    for de_an_id, from_status, to_status, at in Transition.objects.values_list("de_an_id", "from_status", "to_status",
-                                                                               "at"):
+    for de_an_id, from_status, to_status, at, action in Transition.objects.values_list(
+            "de_an_id", "from_status", "to_status", "at", "action"):
         row = out.setdefault(de_an_id, {"last_at": None, **{f"left_{s}": 0 for s in QUEUE_STATES},
                                         **{f"net_{s}": 0.0 for s in QUEUE_STATES}})
         epoch = at.timestamp()
+        if action in STAYING_ACTIONS:  # stays in its state and its wait (the Sở confirming an adjustment request)
+            continue
         row["last_at"] = epoch if row["last_at"] is None else max(row["last_at"], epoch)
         if from_status in QUEUE_STATES:
             row[f"left_{from_status}"] += 1
@@ -76,8 +78,8 @@ def assert_totals_match():
 def raw_queue_age(de_an_ids, now):
     """The queue-age figures from consecutive Transition rows of each đề án (no sums, no QueueTotals)."""
     status = dict(DeAn.objects.filter(pk__in=de_an_ids).values_list("id", "status"))
-    rows = list(Transition.objects.filter(de_an_id__in=de_an_ids).order_by("de_an_id", "at", "id")
-                .values_list("de_an_id", "from_status", "at"))
+    rows = list(Transition.objects.filter(de_an_id__in=de_an_ids).exclude(action__in=STAYING_ACTIONS)
+                .order_by("de_an_id", "at", "id").values_list("de_an_id", "from_status", "at"))
     last = {}
     for d, _f, at in rows:
         last[d] = at
@@ -132,6 +134,26 @@ def test_workflow_services_keep_the_totals(users, clock):
     assert got["submitted"]["done"] == 2 and got["submitted"]["avg_done"] > 86400
     local = assert_dashboard_queue_matches(users.province, 2026, province=first.current_province)
     assert local == got  # every đề án here is in Bắc Ninh
+
+
+def test_the_so_confirming_an_adjustment_request_neither_ends_nor_restarts_its_wait(users, clock):
+    """request → the Sở confirms (stays «Đề nghị điều chỉnh») → the Cục decides: one stay, from the
+    request to the decision; a request confirmed and still waiting waits since the request."""
+    decided = advance(ready_de_an(users.centre), "in_implementation", users)
+    waiting = advance(ready_de_an(users.centre, name="Đề án thứ hai"), "in_implementation", users)
+    for d in (decided, waiting):
+        services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Đổi địa điểm", new_location="Xã Việt Yên")
+        services.de_an_confirm_adjustment(actor=users.province, de_an=d)
+    services.de_an_approve_adjustment(actor=users.reviewer, de_an=decided)
+    want = assert_totals_match()
+    asked = Transition.objects.get(de_an=decided, action="request_adjustment").at
+    done = Transition.objects.get(de_an=decided, action="approve_adjustment").at
+    assert want[decided.pk]["left_adjustment_requested"] == 1
+    assert want[decided.pk]["net_adjustment_requested"] == pytest.approx((done - asked).total_seconds())
+    assert want[waiting.pk]["last_at"] == Transition.objects.get(de_an=waiting, action="request_adjustment").at.timestamp()
+    got = assert_dashboard_queue_matches(users.reviewer, 2026)
+    assert got["adjustment_requested"]["done"] == 1 and got["adjustment_requested"]["waiting"] == 1
+    assert got["adjustment_requested"]["avg_done"] == pytest.approx((done - asked).total_seconds())
 
 
 def test_a_rolled_back_transition_leaves_the_totals_as_they_were(users, clock):

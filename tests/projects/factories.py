@@ -136,9 +136,11 @@ def submit(de_an, actor, *, at=SUBMITTED_AT, comment=""):
 ADJUSTMENT_REQUESTED_AT = datetime(2026, 6, 1, 9, 0, tzinfo=VN)
 
 
-def request_adjustment(de_an, actor, *, at=ADJUSTMENT_REQUESTED_AT, **fields):
+def request_adjustment(de_an, actor, *, at=ADJUSTMENT_REQUESTED_AT, confirm=True, **fields):
     """``de_an_request_adjustment`` by ``actor`` (``fields``: reason, new_amount, stop, …), the request
-    (its transition and ``Adjustment.requested_at``) dated ``at``; returns the Adjustment."""
+    (its transition and ``Adjustment.requested_at``) dated ``at``; returns the Adjustment. A centre's
+    KCQG request is then confirmed by the province's Sở (``confirm_adjustment``, dated ``at`` too), so
+    the Cục can decide it; ``confirm=False`` leaves it waiting for the Sở."""
     from dashboards.services import queue_totals_refresh
 
     adjustment = services.de_an_request_adjustment(actor=actor, de_an=de_an, **fields)
@@ -146,8 +148,26 @@ def request_adjustment(de_an, actor, *, at=ADJUSTMENT_REQUESTED_AT, **fields):
     Transition.objects.filter(pk=request.pk).update(at=at)
     type(adjustment).objects.filter(pk=adjustment.pk).update(requested_at=at)
     adjustment.requested_at = at
+    if confirm and adjustment.confirmed_at is None:
+        confirm_adjustment(de_an, at=at)
+        adjustment.refresh_from_db()
     queue_totals_refresh([de_an.pk])
     return adjustment
+
+
+def confirm_adjustment(de_an, *, at=None):
+    """The Sở of ``de_an``'s province confirms its pending KCQG adjustment request (dated ``at``)."""
+    from khuyencong.choices import Role
+    from khuyencong.models import User
+    from projects.models import Adjustment
+
+    so = User.objects.filter(role=Role.PROVINCE, is_active=True,
+                             organisation__province_id=de_an.current_province_id).order_by("pk").first()
+    services.de_an_confirm_adjustment(actor=so, de_an=de_an)
+    if at is not None:
+        step = Transition.objects.filter(de_an_id=de_an.pk, action="confirm_adjustment").order_by("-at", "-id").first()
+        Transition.objects.filter(pk=step.pk).update(at=at)
+        Adjustment.objects.filter(de_an_id=de_an.pk, status="pending").update(confirmed_at=at)
 
 
 def advance(de_an, to, u):

@@ -13,7 +13,7 @@ from projects import rules, services
 from projects.models import Adjustment, BudgetLine, DeAn, Status, Transition
 from projects.services import WorkflowError
 
-from .factories import advance, ready_de_an, request_adjustment
+from .factories import advance, confirm_adjustment, ready_de_an, request_adjustment
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +133,7 @@ def test_moving_money_between_lines_within_the_estimate(users):
     adj = services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Chuyển kinh phí",
                                             new_lines={machine.pk: 280_000_000, linkage.pk: 120_000_000})
     assert adj.kind == "minor" and adj.new_amount == 400_000_000 and not adj.more_money
+    confirm_adjustment(d)
     services.de_an_approve_adjustment(actor=users.reviewer, de_an=d)
     assert [line.amount for line in lines_of(d)] == [280_000_000, 120_000_000]
     assert DeAn.objects.get(pk=d.pk).approved_national_amount == 400_000_000

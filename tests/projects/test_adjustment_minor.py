@@ -8,7 +8,7 @@ from projects import selectors, services
 from projects.models import Adjustment, DeAn
 from projects.services import WorkflowError
 
-from .factories import advance, ready_de_an
+from .factories import advance, confirm_adjustment, ready_de_an
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +23,7 @@ def test_an_approved_minor_adjustment_moves_the_place_and_partner(users):
     d = in_implementation(users)
     adj = services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Đổi địa điểm trình diễn",
                                             new_location=f"  {NEW_PLACE} ", new_partner_unit="Viện Cơ điện")
+    confirm_adjustment(d)
     assert (adj.kind, adj.new_location, adj.new_partner_unit) == ("minor", NEW_PLACE, "Viện Cơ điện")
     assert DeAn.objects.get(pk=d.pk).location == "Xã Tân Yên, tỉnh Bắc Ninh"  # asked, not applied
     services.de_an_approve_adjustment(actor=users.reviewer, de_an=d)
@@ -39,11 +40,13 @@ def test_a_blank_change_keeps_the_dossier_and_a_rejected_one_changes_nothing(use
     d = in_implementation(users)
     services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Đổi đơn vị phối hợp",
                                       new_partner_unit="Viện Cơ điện")
+    confirm_adjustment(d)
     services.de_an_reject_adjustment(actor=users.reviewer, de_an=d, comment="Không có lý do xác đáng")
     d = DeAn.objects.get(pk=d.pk)
     assert (d.location, d.partner_unit) == ("Xã Tân Yên, tỉnh Bắc Ninh", "")
     services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Đổi đơn vị phối hợp",
                                       new_partner_unit="Viện Cơ điện")
+    confirm_adjustment(d)
     services.de_an_approve_adjustment(actor=users.reviewer, de_an=d)
     d = DeAn.objects.get(pk=d.pk)
     assert (d.location, d.partner_unit) == ("Xã Tân Yên, tỉnh Bắc Ninh", "Viện Cơ điện")

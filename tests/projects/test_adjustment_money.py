@@ -12,7 +12,7 @@ from projects import services
 from projects.models import Adjustment, BudgetLine, DeAn, Status
 from projects.services import WorkflowError
 
-from .factories import VN, advance, allocate, ready_de_an, request_adjustment, submit
+from .factories import VN, advance, allocate, confirm_adjustment, ready_de_an, request_adjustment, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ def test_a_reduction_gives_the_difference_back_to_the_allocation(users):
     pay(users, d, 300_000_000)
     adj = services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Giảm quy mô máy móc",
                                             new_amount=350_000_000)
+    confirm_adjustment(d)
     assert adj.kind == "minor"
     d = services.de_an_approve_adjustment(actor=users.reviewer, de_an=d)
     assert state(d) == (Status.IN_IMPLEMENTATION, 350_000_000, None, 350_000_000)
@@ -89,6 +90,7 @@ def test_not_below_what_has_been_paid_when_approved(users):
     """Paid after the request, before the decision: the decision is refused, nothing changes."""
     d, allocation = in_implementation_kcqg(users)
     services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Giảm quy mô", new_amount=200_000_000)
+    confirm_adjustment(d)
     pay(users, d, 250_000_000)
     with pytest.raises(WorkflowError, match=r"thấp hơn số đã giải ngân 250\.000\.000 đ"):
         services.de_an_approve_adjustment(actor=users.reviewer, de_an=d)

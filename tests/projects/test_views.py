@@ -16,7 +16,17 @@ from khuyencong.choices import FundingSource, Level
 from projects import services
 from projects.models import Attachment, BudgetLine, Comment, DeAn, Establishment, Notification, Transition
 
-from .factories import EstablishmentFactory, advance, allocate, content, current, pdf_file, ready_de_an, submit
+from .factories import (
+    EstablishmentFactory,
+    advance,
+    allocate,
+    confirm_adjustment,
+    content,
+    current,
+    pdf_file,
+    ready_de_an,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -558,6 +568,7 @@ def test_a_workflow_form_sent_again_after_the_de_an_moved_on_is_refused(users, c
     form = {"action": "request_adjustment", "revision": revision, "comment": "Kéo dài do thiết bị về muộn",
             "extension": "on", "new_end_date": "2028-06-30"}
     assert centre.post(url, form).status_code == 302
+    confirm_adjustment(de_an)
     services.de_an_reject_adjustment(actor=users.reviewer, de_an=de_an, comment="Không đủ căn cứ")
     count = Transition.objects.filter(de_an=de_an).count()
     response = client_as(users.centre).post(url, form, follow=True)
@@ -763,6 +774,7 @@ def test_a_stop_adjustment_is_shown_as_such_and_its_approval_asks_first(users, c
     de_an = advance(ready_de_an(users.centre), "in_implementation", users)
     services.de_an_request_adjustment(actor=users.centre, de_an=de_an, reason="Cơ sở ngừng sản xuất", stop=True,
                                       new_end_date=date(2026, 12, 31))
+    confirm_adjustment(de_an)
     page = client_as(users.reviewer).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
     panel = _panel(page, "approve_adjustment")
     assert f'data-confirm="{STOP_QUESTION}"' in panel
@@ -782,6 +794,7 @@ def test_an_ordinary_adjustment_shows_its_flags_and_asks_nothing(users, client_a
     de_an = advance(ready_de_an(users.centre), "in_implementation", users)
     services.de_an_request_adjustment(actor=users.centre, de_an=de_an, reason="Bổ sung tập huấn", new_content=True,
                                       extension=True, new_end_date=date(2028, 6, 30))
+    confirm_adjustment(de_an)
     page = client_as(users.reviewer).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
     panel = _panel(page, "approve_adjustment")
     assert "data-confirm" not in panel and "bị hủy" not in panel
