@@ -218,10 +218,11 @@ _ROW = (
 )
 
 
-def _rows_html(rows, *, can_bulk_approve, checked=()):
+def _rows_html(rows, *, can_bulk_approve, checked=(), row=None, extra=None):
     """The list's table rows, rendered in Python: at 50 rows the template engine costs more than the
     database; the output is the same markup (escaped with ``format_html``). ``checked``: the ids
-    whose bulk-approval box stays ticked (a refused bulk approval shown again)."""
+    whose bulk-approval box stays ticked (a refused bulk approval shown again). ``row`` and ``extra``
+    (a function of the đề án giving more fields) let the queue add its own columns."""
     checked = {int(pk) for pk in checked}
     levels = {k: str(v) for k, v in Level.choices}
     kinds = {k: str(v) for k, v in Kind.choices}
@@ -242,10 +243,11 @@ def _rows_html(rows, *, can_bulk_approve, checked=()):
             recorded = format_html('<div class="muted">{}</div>', recorded_text % {"p": d.province.era_name})
         unit = d.implementing_unit.name if d.implementing_unit_id else (d.implementing_unit_name or "—")
         parts.append(format_html(
-            _ROW, check=check, code=d.code, url=f"{prefix}{d.pk}/", name=d.name, level=levels.get(d.level, d.level),
-            kind=kinds.get(d.kind, d.kind), year=d.plan_year, province=d.current_province.name, recorded=recorded,
-            unit=unit, total=format_dong(d.total_amount), national=format_dong(d.national_amount), status=d.status,
-            status_label=statuses.get(d.status, d.status)))
+            row or _ROW, check=check, code=d.code, url=f"{prefix}{d.pk}/", name=d.name,
+            level=levels.get(d.level, d.level), kind=kinds.get(d.kind, d.kind), year=d.plan_year,
+            province=d.current_province.name, recorded=recorded, unit=unit, total=format_dong(d.total_amount),
+            national=format_dong(d.national_amount), status=d.status, status_label=statuses.get(d.status, d.status),
+            **(extra(d) if extra else {})))
     return mark_safe("".join(parts))
 
 
@@ -375,39 +377,19 @@ _QUEUE_ROW = (
 
 
 def _queue_rows_html(rows, *, can_bulk_approve, checked=()):
-    """The queue's table rows (as ``_rows_html`` renders the list's, in Python), with when each đề án
-    entered its status and the whole days it has waited since (Vietnam time)."""
+    """The queue's table rows (``_rows_html`` with its own columns): when each đề án entered its status
+    and the whole days it has waited since (Vietnam time)."""
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(selectors.QUEUE_TIME_ZONE)
     today = timezone.localdate(timezone=zone)
-    checked = {int(pk) for pk in checked}
-    levels = {k: str(v) for k, v in Level.choices}
-    kinds = {k: str(v) for k, v in Kind.choices}
-    statuses = {k: str(v) for k, v in Status.choices}
-    prefix = reverse("projects:list")
-    choose = _("Chọn")
-    recorded_text = _("(khi đăng ký: %(p)s)")
-    parts = []
-    for d in rows:
-        check = ""
-        if can_bulk_approve:
-            check = format_html(
-                '<td><input type="checkbox" name="ids" value="{}" form="bulk-form" aria-label="{} {}"{}></td>',
-                d.pk, choose, d.code, mark_safe(" checked") if d.pk in checked else "",
-            ) if d.status == "under_appraisal" else mark_safe("<td></td>")
-        recorded = ""
-        if d.province_id != d.current_province_id:
-            recorded = format_html('<div class="muted">{}</div>', recorded_text % {"p": d.province.era_name})
-        unit = d.implementing_unit.name if d.implementing_unit_id else (d.implementing_unit_name or "—")
+
+    def waited(d):
         since = timezone.localtime(d.waiting_since, zone)
-        parts.append(format_html(
-            _QUEUE_ROW, check=check, code=d.code, url=f"{prefix}{d.pk}/", name=d.name,
-            level=levels.get(d.level, d.level), kind=kinds.get(d.kind, d.kind), year=d.plan_year,
-            province=d.current_province.name, recorded=recorded, unit=unit, total=format_dong(d.total_amount),
-            status=d.status, status_label=statuses.get(d.status, d.status), since_iso=since.isoformat(),
-            since=since.strftime("%H:%M %d/%m/%Y"), days=format_number(selectors.days_waiting(since, today))))
-    return mark_safe("".join(parts))
+        return {"since_iso": since.isoformat(), "since": since.strftime("%H:%M %d/%m/%Y"),
+                "days": format_number(selectors.days_waiting(since, today))}
+
+    return _rows_html(rows, can_bulk_approve=can_bulk_approve, checked=checked, row=_QUEUE_ROW, extra=waited)
 
 
 @login_required
