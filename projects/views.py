@@ -235,8 +235,9 @@ def _rows_html(rows, *, can_bulk_approve, checked=(), row=None, extra=None):
         check = ""
         if can_bulk_approve:
             check = format_html(
-                '<td><input type="checkbox" name="ids" value="{}" form="bulk-form" aria-label="{} {}"{}></td>',
-                d.pk, choose, d.code, mark_safe(" checked") if d.pk in checked else "",
+                '<td><input type="checkbox" data-national="{}" name="ids" value="{}" form="bulk-form"'
+                ' aria-label="{} {}"{}></td>',
+                d.national_amount, d.pk, choose, d.code, mark_safe(" checked") if d.pk in checked else "",
             ) if d.status == "under_appraisal" else mark_safe("<td></td>")
         recorded = ""
         if d.province_id != d.current_province_id:

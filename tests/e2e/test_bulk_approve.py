@@ -40,7 +40,7 @@ def test_bulk_approval_names_the_count_and_the_decision_before_sending(live_serv
     page.get_by_label("Ngày quyết định").fill("01/03/2026")
     page.once("dialog", lambda d: answer(d, False))
     page.get_by_role("button", name="Phê duyệt các đề án đã chọn").click()
-    assert dialogs[-1] == ("confirm", "Phê duyệt 3 đề án đã chọn theo quyết định số 45/QĐ-BCT?")
+    assert dialogs[-1] == ("confirm", "Phê duyệt 3 đề án với tổng kinh phí KCQG 1.200.000.000 đ theo quyết định số 45/QĐ-BCT?")
     assert set(DeAn.objects.filter(pk__in=[d.pk for d in rows]).values_list("status", flat=True)) == {"under_appraisal"}
 
     # One cleared: two, confirmed, approved.
@@ -49,7 +49,7 @@ def test_bulk_approval_names_the_count_and_the_decision_before_sending(live_serv
     page.once("dialog", lambda d: answer(d, True))
     with page.expect_navigation():
         page.get_by_role("button", name="Phê duyệt các đề án đã chọn").click()
-    assert dialogs[-1] == ("confirm", "Phê duyệt 2 đề án đã chọn theo quyết định số 45/QĐ-BCT?")
+    assert dialogs[-1] == ("confirm", "Phê duyệt 2 đề án với tổng kinh phí KCQG 800.000.000 đ theo quyết định số 45/QĐ-BCT?")
     expect(page.get_by_text("Đã phê duyệt 2 đề án theo quyết định số 45/QĐ-BCT.")).to_be_visible()
     assert list(DeAn.objects.filter(pk__in=[d.pk for d in rows]).order_by("pk").values_list("status", flat=True)) == [
         "approved", "approved", "under_appraisal"]

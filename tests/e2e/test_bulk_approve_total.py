@@ -84,9 +84,6 @@ def test_question_sums_the_ticked_amounts_and_falls_back_without_them(live_serve
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, reason=(
-    "the list's checkboxes get data-national in projects/views.py (_rows_html, _queue_rows_html), which this "
-    "change may not edit; remove this marker together with that change"))
 def test_list_page_question_names_count_and_total(live_server, page):
     """The whole path: the amounts as the list page renders them."""
     rows, dialogs = _setup(live_server, page)
