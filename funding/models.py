@@ -175,7 +175,8 @@ class ImportRow(models.Model):
     """What one sheet row does (or would do). ``sheet_row`` is the row number Excel shows."""
 
     # Indexed through (batch, action) below; fewer indexes keep 10.000-row imports fast.
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False)
+    batch = models.ForeignKey(ImportBatch, verbose_name=_("lần nhập"), on_delete=models.CASCADE, related_name="rows",
+                              db_index=False)
     sheet_row = models.PositiveIntegerField(_("dòng"))
     action = models.CharField(_("kết quả"), max_length=10, choices=RowAction.choices)
     message = models.TextField(_("ghi chú"), blank=True)

@@ -47,7 +47,7 @@ class Province(models.Model):
         related_name="predecessors",
         limit_choices_to={"era": Era.CURRENT},
     )
-    search_name = models.CharField(max_length=100, editable=False, db_index=True)
+    search_name = models.CharField(_("tên để tìm kiếm"), max_length=100, editable=False, db_index=True)
 
     objects = ProvinceQuerySet.as_manager()
 
@@ -132,7 +132,8 @@ class Organisation(models.Model):
 
 
 class OrganisationName(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="names")
+    organisation = models.ForeignKey(Organisation, verbose_name=_("đơn vị"), on_delete=models.CASCADE,
+                                     related_name="names")
     name = models.CharField(_("tên"), max_length=255)
     short_name = models.CharField(_("tên viết tắt"), max_length=50, blank=True)
     valid_from = models.DateField(_("từ ngày"), null=True, blank=True)
@@ -174,12 +175,13 @@ class Programme(models.Model):
 class Indicator(models.Model):
     """A programme target: what is counted, in which unit, and the five-year target (may be empty)."""
 
-    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="indicators")
+    programme = models.ForeignKey(Programme, verbose_name=_("chương trình"), on_delete=models.CASCADE,
+                                  related_name="indicators")
     code = models.SlugField(_("mã"), max_length=40)
     name = models.CharField(_("chỉ tiêu"), max_length=255)
     unit = models.CharField(_("đơn vị tính"), max_length=50)
     target = models.PositiveIntegerField(_("mục tiêu 5 năm"), null=True, blank=True)
-    order = models.PositiveSmallIntegerField(default=0)
+    order = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
 
     class Meta:
         verbose_name = _("chỉ tiêu chương trình")
@@ -210,7 +212,7 @@ class ActivityContent(models.Model):
     instrument = models.CharField(_("văn bản"), max_length=50)
     valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
     valid_to = models.DateField(_("hiệu lực đến"), null=True, blank=True)
-    order = models.PositiveSmallIntegerField(default=0)
+    order = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
 
     objects = ActivityContentQuerySet.as_manager()
 
@@ -377,10 +379,10 @@ class FormSubmission(models.Model):
     sent again (a double click, «Gửi lại» after a slow answer, the back button) leads to what the first
     send made instead of making it twice. Swept after SUBMISSION_KEEP_DAYS."""
 
-    key = models.UUIDField(unique=True)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    key = models.UUIDField(_("mã biểu mẫu"), unique=True)
+    user = models.ForeignKey(User, verbose_name=_("người gửi"), on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(_("địa chỉ trang kết quả"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("thời điểm gửi"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("biểu mẫu đã gửi")
