@@ -190,11 +190,12 @@ def template_workbook(*, year=None):
 
 
 @translation.override("vi")
-def allocations_workbook(*, user, year):
-    """Allocations of ``year`` that ``user`` may see, in the template layout (re-imports unchanged)."""
+def allocations_workbook(*, user, year, province=None):
+    """Allocations of ``year`` that ``user`` may see (of one current ``province`` when given), in the
+    template layout (re-imports unchanged)."""
     from .selectors import allocation_list
 
-    allocations = list(allocation_list(user=user, year=year))
+    allocations = list(allocation_list(user=user, year=year, province=province))
     plans = {a.plan for a in allocations}
     decision = next((p for p in sorted(plans, key=lambda p: p.level) if p.decision_number), None)
     with_level = any(a.source != source_for_level(a.plan.level) for a in allocations)
@@ -318,8 +319,9 @@ MONEY_FORMAT = "#,##0"
 EXPORT_CHUNK = 2000
 
 
-def commitments_workbook(*, user, year=None):
-    """Commitments (đề án money held against allocations) that ``user`` may see, as .xlsx bytes.
+def commitments_workbook(*, user, year=None, province=None):
+    """Commitments (đề án money held against allocations) that ``user`` may see, of one current
+    ``province`` when given, as .xlsx bytes.
 
     Written with openpyxl's write-only mode: each row goes to the sheet's temporary file as it is read
     (``iterator``, in chunks of ``EXPORT_CHUNK``), so memory does not grow with the rows and the query
@@ -342,11 +344,12 @@ def commitments_workbook(*, user, year=None):
             cell.number_format = number_format
         return cell
 
-    ws.append([_("CAM KẾT KINH PHÍ KHUYẾN CÔNG") + (f" {_('NĂM')} {year}" if year else "")])
+    ws.append([_("CAM KẾT KINH PHÍ KHUYẾN CÔNG") + (f" {_('NĂM')} {year}" if year else "")
+               + (f" – {neutralise(province.full_name).upper()}" if province is not None else "")])
     ws.append(["ĐVT: đồng"])
     ws.append([styled(str(_(header)), header=True) for header, _width in COMMITMENT_COLUMNS])
     total = 0
-    rows = commitment_list(user=user, year=year).iterator(chunk_size=EXPORT_CHUNK)
+    rows = commitment_list(user=user, year=year, province=province).iterator(chunk_size=EXPORT_CHUNK)
     for index, c in enumerate(rows, start=1):
         total += c.amount
         ws.append([

@@ -107,10 +107,12 @@ def commitment_totals(*, user, year=None, province=None):
     return totals
 
 
-def allocation_list(*, user, year=None):
+def allocation_list(*, user, year=None, province=None):
     qs = access.visible_allocations(user).select_related("plan", "province")
     if year:
         qs = qs.filter(plan__year=year)
+    if province is not None:
+        qs = qs.filter(province=province)
     return qs.order_by("plan__year", "province__code", "source", "plan__level")
 
 

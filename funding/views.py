@@ -140,18 +140,36 @@ def province_year(request, code, year):
 
 # --- exports ----------------------------------------------------------------------------------
 
+def _export_scope(request):
+    """(province or None, file-name suffix) for an export: ``?tinh=<code>`` (the province page's buttons)
+    limits it to that current province, which the user must be allowed to see; without it, everything
+    the user may see."""
+    code = (request.GET.get("tinh") or "").strip()
+    if not code:
+        return None, ""
+    province = Province.objects.current().filter(code=code[:10]).first()
+    if province is None:
+        raise Http404(_("Không có tỉnh, thành phố mã %(c)s.") % {"c": code[:10]})
+    _require(access.can(request.user, "province.view", province))
+    return province, f"-{province.code}"
+
+
 @login_required
 @require_GET
 def export_allocations(request):
     year = _year(request)
-    return _xlsx(allocations_workbook(user=request.user, year=year), f"phan-bo-kinh-phi-{year}.xlsx")
+    province, suffix = _export_scope(request)
+    return _xlsx(allocations_workbook(user=request.user, year=year, province=province),
+                 f"phan-bo-kinh-phi-{year}{suffix}.xlsx")
 
 
 @login_required
 @require_GET
 def export_commitments(request):
     year = _year(request)
-    return _xlsx(commitments_workbook(user=request.user, year=year), f"cam-ket-kinh-phi-{year}.xlsx")
+    province, suffix = _export_scope(request)
+    return _xlsx(commitments_workbook(user=request.user, year=year, province=province),
+                 f"cam-ket-kinh-phi-{year}{suffix}.xlsx")
 
 
 @login_required

@@ -244,3 +244,52 @@ def test_the_export_costs_the_same_queries_for_3_or_30_rows():
     many, rows_many = measured()
     assert (rows_few, rows_many) == (3, 30)
     assert many == few, (few, many)
+
+
+def test_the_province_pages_buttons_export_that_province_only(client):
+    fill("24", 6)
+    fill("01", 4)
+    client.force_login(admin_user())
+    page = client.get(page_url("24")).content.decode()
+    commitments_link = reverse("funding:export_commitments") + "?nam=2026&amp;tinh=24"
+    allocations_link = reverse("funding:export_allocations") + "?nam=2026&amp;tinh=24"
+    assert commitments_link in page and allocations_link in page
+    assert "Xuất cam kết của Tỉnh Bắc Ninh (.xlsx)" in page
+
+    response = client.get(reverse("funding:export_commitments"), {"nam": 2026, "tinh": "24"})
+    assert response.status_code == 200
+    assert "cam-ket-kinh-phi-2026-24.xlsx" in response["Content-Disposition"]
+    ws = _workbook(response.content)
+    assert ws["A1"].value == "CAM KẾT KINH PHÍ KHUYẾN CÔNG NĂM 2026 – TỈNH BẮC NINH"
+    rows = _data_rows(ws)
+    assert sorted(row[1].value for row in rows) == expected_codes("24")
+    total_row = next(row for row in ws.iter_rows(min_row=4) if row[2].value == "Tổng cộng")
+    assert total_row[7].value == Commitment.objects.filter(
+        allocation__province__code="24", allocation__province__era="current",
+        allocation__plan__year=2026).aggregate(s=Sum("amount"))["s"]
+
+    allocations = openpyxl.load_workbook(io.BytesIO(
+        client.get(reverse("funding:export_allocations"), {"nam": 2026, "tinh": "24"}).content)).active
+    codes_written = {str(c.value) for row in allocations.iter_rows() for c in row if c.column == 3 and c.value}
+    assert "24" in codes_written and "01" not in codes_written
+
+    # The national page's buttons still export every province the user may see.
+    national = client.get(reverse("funding:national"), {"nam": 2026}).content.decode()
+    assert reverse("funding:export_commitments") + "?nam=2026\"" in national
+    whole = _workbook(client.get(reverse("funding:export_commitments"), {"nam": 2026}).content)
+    assert len(_data_rows(whole)) == 10
+
+
+def test_a_forged_province_in_the_export_link_is_refused_in_vietnamese(client):
+    fill("24", 2)
+    fill("01", 2)
+    client.force_login(province_user("24"))
+    other = client.get(reverse("funding:export_commitments"), {"nam": 2026, "tinh": "01"})
+    assert other.status_code == 403
+    assert other["Content-Type"].startswith("text/html")
+    assert "Bạn chỉ được xem dữ liệu của tỉnh, thành phố mình." in other.content.decode()
+    assert client.get(reverse("funding:export_allocations"), {"nam": 2026, "tinh": "01"}).status_code == 403
+    missing = client.get(reverse("funding:export_commitments"), {"nam": 2026, "tinh": "99"})
+    assert missing.status_code == 404
+    assert "Không tìm thấy trang hoặc hồ sơ" in missing.content.decode()
+    assert client.get(reverse("funding:export_commitments"), {"nam": 2026, "tinh": "x" * 5000}).status_code == 404
