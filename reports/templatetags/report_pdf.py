@@ -47,6 +47,9 @@ def nb_units(text):
 
 # A document's number and symbol: «120/QĐ-ĐMST», «30/2020/NĐ-CP», «1881/QĐ-TTg» (no trailing full stop).
 _DOCUMENT_NUMBER = re.compile(r"\b\d+(?:/[\w-]*\w)+")
+# A span of years in a programme's name: «giai đoạn 2026 – 2030» (a line ending «2026» and the next
+# starting «– 2030» reads as a minus sign).
+_YEAR_SPAN = re.compile(r"\b\d{4} ?[–-] ?\d{4}\b")
 
 
 def _unbroken(escaped):
@@ -64,9 +67,11 @@ def docno(value):
 @register.filter
 def docnos(value):
     """Free text (a legal basis, a programme's name) escaped, with each document number in it kept on
-    one line as ``docno`` does: «Căn cứ Quyết định số <span class="docno">77/QĐ-ĐMST</span>…»."""
+    one line as ``docno`` does: «Căn cứ Quyết định số <span class="docno">77/QĐ-ĐMST</span>…»; a span of
+    years («2026 – 2030») likewise."""
     escaped = conditional_escape("" if value is None else str(value))
-    return mark_safe(_DOCUMENT_NUMBER.sub(lambda m: _unbroken(m.group(0)), escaped))
+    marked = _DOCUMENT_NUMBER.sub(lambda m: _unbroken(m.group(0)), escaped)
+    return mark_safe(_YEAR_SPAN.sub(lambda m: _unbroken(m.group(0)), marked))
 
 
 def _signed(value, text):

@@ -18,7 +18,10 @@ def test_docno_filters_wrap_numbers_and_escape():
     assert docnos("Căn cứ Quyết định số 77/QĐ-ĐMST và Nghị định 30/2020/NĐ-CP.") == (
         'Căn cứ Quyết định số <span class="docno">77/QĐ-ĐMST</span> và Nghị định '
         '<span class="docno">30/2020/NĐ-CP</span>.')
-    assert docnos("Năm 2021–2025 <x>") == "Năm 2021–2025 &lt;x&gt;"
+    # A span of years is kept on one line too; a lone year or a plain number is left alone.
+    assert docnos("Năm 2021–2025 <x>") == 'Năm <span class="docno">2021–2025</span> &lt;x&gt;'
+    assert docnos("giai đoạn 2026 – 2030") == 'giai đoạn <span class="docno">2026 – 2030</span>'
+    assert docnos("năm 2026, 12 – 30 đề án") == "năm 2026, 12 – 30 đề án"
 
 
 def test_annual_report_keeps_decision_numbers_unbroken():

@@ -225,6 +225,32 @@ def test_province_report_cites_in_full_and_draws_no_one_bar_comparison(tmp_path)
     assert "Hình 1." in flat and "Hình 2." in flat and "Hình 3." not in flat
 
 
+def test_annual_report_cites_the_amending_texts_and_the_years_programme():
+    """The opening paragraph names what it reports under: the decree with its amending decree and date,
+    the circular with its amending circular, and the national programme of the report's year with its
+    approving decision (QĐ 1881/QĐ-TTg for 2025, QĐ 2646/QĐ-BCT for 2026); a year outside every
+    programme leaves the programme out rather than citing the wrong one."""
+    from khuyencong.models import Programme
+
+    build_year(year=2025, n_de_an=4, n_records=0, provinces=[bac_ninh()])
+    flat = {year: " ".join(re.sub(r"<[^>]+>", "", services.report_html(job_for("national", year))).split())
+            for year in (2025, 2026)}
+    for text in flat.values():
+        assert ("Nghị định số 45/2012/NĐ-CP ngày 21 tháng 5 năm 2012 của Chính phủ về khuyến công (được sửa đổi, "
+                "bổ sung bởi Nghị định số 235/2025/NĐ-CP ngày 27 tháng 8 năm 2025)") in text
+        assert "Thông tư số 46/2012/TT-BCT của Bộ Công Thương (được sửa đổi, bổ sung bởi Thông tư số 20/2017/TT-BCT)" in text
+    assert ("Chương trình khuyến công quốc gia giai đoạn 2021 – 2025 được phê duyệt tại Quyết định số 1881/QĐ-TTg "
+            "ngày 20 tháng 11 năm 2020, báo cáo kết quả thực hiện hoạt động khuyến công năm 2025") in flat[2025]
+    assert "2646/QĐ-BCT ngày 23 tháng 9 năm 2025, báo cáo kết quả thực hiện hoạt động khuyến công năm 2026" in flat[2026]
+    assert "1881/QĐ-TTg" not in flat[2026].split("như sau:")[0]
+
+    Programme.objects.filter(start_year__lte=2026, end_year__gte=2026).delete()
+    without = " ".join(re.sub(r"<[^>]+>", "", services.report_html(job_for("national", 2026))).split())
+    opening = without.split("như sau:")[0]
+    assert "Quyết định số" not in opening and "Chương trình khuyến công quốc gia" not in opening
+    assert "(được sửa đổi, bổ sung bởi Thông tư số 20/2017/TT-BCT), báo cáo kết quả thực hiện" in opening
+
+
 def test_bien_ban_and_plan_write_their_dates_in_words(tmp_path):
     """Formal text: «Hôm nay, ngày 01 tháng 6 năm 2025, tại …» (it said «ngày 01/06/2025») and «(Ban hành
     kèm theo Quyết định số 55/QĐ-ĐMST ngày 10 tháng 3 năm 2025)» (it said «ngày 10/03/2025»)."""
