@@ -231,11 +231,12 @@ def _as_recorded(allocations, year):
     from khuyencong.models import Province
 
     from .importers import ProvinceResolver, era_noted_name, year_era
+    from .selectors import last_recorded_parts
 
     former_map = year_era(year) == Era.FORMER
     everyone = list(Province.objects.select_related("successor"))
     resolver = ProvinceResolver(year, rows=everyone)
-    recorded = _last_recorded(allocations, everyone, resolver) if former_map else {}
+    recorded = last_recorded_parts(allocations, everyone, preferred=resolver.preferred) if former_map else {}
     only_predecessor = {}
     if former_map:
         by_successor = {}
@@ -257,55 +258,6 @@ def _as_recorded(allocations, year):
                 else allocation.province
             parts = [(province, allocation.amount)]
         out.append((allocation, [(*written(province), amount) for province, amount in parts]))
-    return out
-
-
-def _last_recorded(allocations, provinces, resolver):
-    """{allocation id: [(recorded Province, đồng), …]} from the last applied allocation-table row that
-    wrote each allocation (``ImportRow.data["parts"]`` / ``["recorded"]``), when it still holds the
-    allocation's amount and every recorded province is read back."""
-    import re
-
-    from .models import ImportKind, ImportRow, ImportStatus, RowAction
-
-    by_pk = {a.pk: a for a in allocations}
-    if not by_pk:
-        return {}
-    latest = {}
-    rows = (ImportRow.objects.filter(object_id__in=list(by_pk), batch__kind=ImportKind.ALLOCATION,
-                                     batch__status=ImportStatus.APPLIED)
-            .exclude(action=RowAction.ERROR)
-            .order_by("object_id", "-batch__applied_at", "-batch_id", "-id")
-            .values_list("object_id", "amount", "source", "province_id", "data"))
-    for object_id, amount, source, province_id, data in rows:
-        latest.setdefault(object_id, (amount, source, province_id, data or {}))
-    label = re.compile(r"^(.*) \((\d{2})\)$")
-
-    def province_of(text, current_id):
-        # "Tỉnh Hà Giang (02)": the name as the import wrote it (in the language of the day) and the code
-        match = label.match(text or "")
-        if not match:
-            return None
-        name, code = match.groups()
-        found = [p for p in provinces if p.code == code and p.current.pk == current_id
-                 and (name == p.full_name or name.endswith(" " + p.name) or name == p.name)]
-        found.sort(key=lambda p: (-len(p.name), p.era != resolver.preferred))
-        return found[0] if found else None
-
-    out = {}
-    for pk, (amount, source, province_id, data) in latest.items():
-        allocation = by_pk[pk]
-        if (amount, source, province_id) != (allocation.amount, allocation.source, allocation.province_id):
-            continue  # changed since (by hand, by an undo): the record no longer says how it is made up
-        if data.get("parts"):
-            parts = [(province_of(part.get("recorded"), province_id), part.get("amount")) for part in data["parts"]]
-            if any(p is None for p, _a in parts) or sum(a or 0 for _p, a in parts) != amount:
-                continue
-            out[pk] = parts
-        elif data.get("recorded"):
-            province = province_of(data["recorded"], province_id)
-            if province is not None:
-                out[pk] = [(province, amount)]
     return out
 
 

@@ -204,3 +204,80 @@ def headroom_for(*, user, de_an):
     if allocation is None:
         return None
     return Headroom(allocation=allocation, amount=allocation.amount, committed=allocation.committed, source=source)
+
+
+def last_recorded_parts(allocations, provinces, *, preferred):
+    """{allocation id: [(recorded Province, đồng), …]} from the last applied allocation-table row that
+    wrote each allocation (``ImportRow.data["parts"]`` / ``["recorded"]``), when it still holds the
+    allocation's amount and every recorded province is read back. ``provinces``: every Province (both
+    maps, ``successor`` joined); ``preferred``: the era read first when two rows share a name and code.
+    Used by the allocation export (to write the rows back as recorded) and the province page."""
+    import re
+
+    from .models import ImportKind, ImportRow, ImportStatus, RowAction
+
+    by_pk = {a.pk: a for a in allocations}
+    if not by_pk:
+        return {}
+    latest = {}
+    rows = (ImportRow.objects.filter(object_id__in=list(by_pk), batch__kind=ImportKind.ALLOCATION,
+                                     batch__status=ImportStatus.APPLIED)
+            .exclude(action=RowAction.ERROR)
+            .order_by("object_id", "-batch__applied_at", "-batch_id", "-id")
+            .values_list("object_id", "amount", "source", "province_id", "data"))
+    for object_id, amount, source, province_id, data in rows:
+        latest.setdefault(object_id, (amount, source, province_id, data or {}))
+    label = re.compile(r"^(.*) \((\d{2})\)$")
+
+    def province_of(text, current_id):
+        # "Tỉnh Hà Giang (02)": the name as the import wrote it (in the language of the day) and the code
+        match = label.match(text or "")
+        if not match:
+            return None
+        name, code = match.groups()
+        found = [p for p in provinces if p.code == code and p.current.pk == current_id
+                 and (name == p.full_name or name.endswith(" " + p.name) or name == p.name)]
+        found.sort(key=lambda p: (-len(p.name), p.era != preferred))
+        return found[0] if found else None
+
+    out = {}
+    for pk, (amount, source, province_id, data) in latest.items():
+        allocation = by_pk[pk]
+        if (amount, source, province_id) != (allocation.amount, allocation.source, allocation.province_id):
+            continue  # changed since (by hand, by an undo): the record no longer says how it is made up
+        if data.get("parts"):
+            parts = [(province_of(part.get("recorded"), province_id), part.get("amount")) for part in data["parts"]]
+            if any(p is None for p, _a in parts) or sum(a or 0 for _p, a in parts) != amount:
+                continue
+            out[pk] = parts
+        elif data.get("recorded"):
+            province = province_of(data["recorded"], province_id)
+            if province is not None:
+                out[pk] = [(province, amount)]
+    return out
+
+
+def allocation_split(*, user, year, province):
+    """How the applied allocation tables of ``year`` (a year on the map before 01/07/2025) split
+    ``province``'s allocations among the provinces of that map: [(allocation, [(former Province, đồng),
+    …]), …] in source order, for the allocations whose last table row still holds their amount and
+    named several provinces or one of another name (Hà Giang and Tuyên Quang for today's Tuyên Quang,
+    Thừa Thiên Huế for Huế; not Hà Nội for Hà Nội). Empty for years on today's map. Three queries."""
+    from khuyencong.models import Era, Province
+
+    from .importers import year_era
+
+    if year_era(year) != Era.FORMER:
+        return []
+    allocations = list(allocation_list(user=user, year=year, province=province))
+    if not allocations:
+        return []
+    provinces = list(Province.objects.select_related("successor"))
+    parts = last_recorded_parts(allocations, provinces, preferred=Era.FORMER)
+    order = {source: i for i, source in enumerate(SOURCES)}
+    out = []
+    for allocation in sorted(allocations, key=lambda a: (order.get(a.source, 9), a.plan.level)):
+        recorded = parts.get(allocation.pk)
+        if recorded and (len(recorded) > 1 or recorded[0][0].full_name != province.full_name):
+            out.append((allocation, recorded))
+    return out

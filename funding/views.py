@@ -133,6 +133,7 @@ def province_year(request, code, year):
     return render(request, "funding/province.html", {
         "province": province, "year": year, "summary": summary, "page": page, "query_no_page": query,
         "commitment_totals": selectors.commitment_totals(user=request.user, year=year, province=province),
+        "allocation_split": selectors.allocation_split(user=request.user, year=year, province=province),
         "page_sizes": COMMITMENT_PAGE_SIZES, "page_size": size,
         "years": selectors.funding_years(user=request.user),
     })

@@ -341,3 +341,34 @@ def test_tables_before_2026_have_no_warning(admin_user):
         preview = import_preview(fileobj=fh, name="ke-hoach-kcqg-2024.xlsx", actor=admin_user, save=False)
     assert preview.ok and preview.warnings == []
     assert not accepted(table([("Tỉnh Hà Giang", "02", 10, 5)], 2025)).warnings
+
+
+def test_2025_province_page_shows_how_the_table_split_the_allocation(admin_client, admin_user):
+    """The historical provinces an allocation table of 2025 named stay visible: today's Tuyên Quang page
+    shows Hà Giang (cũ) and Tuyên Quang (cũ) with their money, adding up to the allocation; a province
+    whose territory and name did not change (Hà Nội) shows no such table, nor does a year on today's
+    map, nor an allocation changed by hand since the table (its split no longer holds)."""
+    rows = [("Tỉnh Hà Giang", "02", 100, 50), ("Tỉnh Tuyên Quang", "08", 30, 20), ("Thành phố Hà Nội", "01", 7, 3)]
+    assert import_file(fileobj=io.BytesIO(table(rows, 2025)), name="phan-bo-2025.xlsx", actor=admin_user).ok
+    page = admin_client.get(reverse("funding:province", kwargs={"code": "08", "year": 2025})).content.decode()
+    assert "Phân bổ theo tỉnh, thành phố trước 01/07/2025" in page
+    split = page.split('id="phan-bo-truoc-sap-nhap"')[1].split("</table>")[0]
+    cells = [" ".join(c.split()) for c in __import__("re").findall(r"<t[dh][^>]*>(.*?)</t[dh]>", split, __import__("re").S)]
+    assert cells[3:] == ["Kinh phí khuyến công quốc gia", "Tỉnh Hà Giang (cũ)", "100.000.000 đ",
+                         "Tỉnh Tuyên Quang (cũ)", "30.000.000 đ",
+                         "Kinh phí khuyến công địa phương", "Tỉnh Hà Giang (cũ)", "50.000.000 đ",
+                         "Tỉnh Tuyên Quang (cũ)", "20.000.000 đ"], cells
+
+    hanoi = admin_client.get(reverse("funding:province", kwargs={"code": "01", "year": 2025})).content.decode()
+    assert "Phân bổ theo tỉnh, thành phố trước 01/07/2025" not in hanoi
+
+    tuyen_quang = Province.objects.current().get(code="08")
+    Allocation.objects.filter(province=tuyen_quang, plan__year=2025, source="local").update(amount=71 * TRIEU)
+    changed = admin_client.get(reverse("funding:province", kwargs={"code": "08", "year": 2025})).content.decode()
+    split = changed.split('id="phan-bo-truoc-sap-nhap"')[1].split("</table>")[0]
+    assert "100.000.000 đ" in split and "50.000.000 đ" not in split
+
+    assert import_file(fileobj=io.BytesIO(table([("Tỉnh Tuyên Quang", "08", 5, 5)], 2026)), name="2026.xlsx",
+                       actor=admin_user).ok
+    later = admin_client.get(reverse("funding:province", kwargs={"code": "08", "year": 2026})).content.decode()
+    assert "Phân bổ theo tỉnh, thành phố trước 01/07/2025" not in later
