@@ -151,8 +151,11 @@ def load_demo(accounts):
                            decision_date=date(2025, 12, 20), title="Kế hoạch khuyến công 2026")
         _ensure_allocation(2026, Level.LOCAL, bac_ninh, 1_500_000_000, decision_number="3895/QĐ-UBND",
                            decision_date=date(2025, 12, 26), title="Kế hoạch khuyến công địa phương năm 2026")
-    _ensure_allocation(2024, Level.NATIONAL, former.current, 1_200_000_000, decision_number="3456/QĐ-BCT",
-                       decision_date=date(2023, 12, 25), title="Kế hoạch khuyến công quốc gia năm 2024")
+    # The 2024 plan is the one of ../shared/samples/ke-hoach-kcqg-2024.xlsx (its decision), and Bắc Ninh's
+    # allocation leaves room for that annex's Bắc Giang group (1.526.000.000 đ) beside đề án 7 below, so
+    # the sample workbook can be tried on the demo («Nhập Excel») and imports without an error.
+    _ensure_allocation(2024, Level.NATIONAL, former.current, 2_000_000_000, decision_number="312/QĐ-BCT",
+                       decision_date=date(2024, 2, 26), title="Kế hoạch khuyến công quốc gia năm 2024")
     c12, c13, c34, c41, c51 = (_content(c) for c in ("1.2", "1.3", "3.4", "4.1", "5.1"))
     common = {"location": "Tỉnh Bắc Ninh", "partner_unit": "Viện Nghiên cứu Cơ khí"}
     made = []
@@ -271,7 +274,7 @@ def load_demo(accounts):
             beneficiary_name="HTX Chè Yên Thế", contents_text="1.2 Hỗ trợ máy móc thiết bị", location="Xã Yên Thế",
             start_date=date(2024, 3, 1), end_date=date(2024, 11, 30), total_amount=520_000_000,
             national_amount=200_000_000, local_amount=0, counterpart_amount=320_000_000,
-            decision_number="3456/QĐ-BCT", decision_date=date(2023, 12, 25), source_ref="demo:settled-2024",
+            decision_number="312/QĐ-BCT", decision_date=date(2024, 2, 26), source_ref="demo:settled-2024",
         )
         commitment_reserve(de_an=d, amount=d.approved_national_amount, actor=reviewer)
         d = services.de_an_start_implementation(actor=province_user, de_an=d)

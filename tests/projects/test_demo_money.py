@@ -104,3 +104,35 @@ def test_loading_twice_adds_no_money(loaded):
     demo.load_demo()
     assert _money_counts() == counts
     assert list(Allocation.objects.order_by("pk").values_list("committed", flat=True)) == committed
+
+
+def test_the_sample_plan_annex_imports_on_the_demo(loaded):
+    """A newcomer who tries ../shared/samples/ke-hoach-kcqg-2024.xlsx on the demo («Nhập Excel») gets it
+    imported, not refused for want of allocation: the demo's 2024 plan is the sample's decision and Bắc
+    Ninh's 2024 allocation holds the sample's Bắc Giang group beside the demo's settled đề án."""
+    import io
+
+    from funding.services import import_file
+    from tests.funding.conftest import ANNEX
+
+    with open(ANNEX, "rb") as fh:
+        data = fh.read()
+    result = import_file(fileobj=io.BytesIO(data), name="ke-hoach-kcqg-2024.xlsx", actor=loaded.accounts["admin"])
+    assert result.ok, [p.message for p in result.problems]
+    assert result.counts()["create"] == 30
+    plan = AnnualPlan.objects.get(year=2024, level=Level.NATIONAL)
+    assert plan.decision_number == "312/QĐ-BCT"
+    bac_ninh = Allocation.objects.get(plan=plan, province__code="24", province__era="current")
+    assert bac_ninh.committed == 198_500_000 + 1_526_000_000 <= bac_ninh.amount
+
+
+def test_the_sample_allocation_table_imports_on_the_demo(loaded):
+    import io
+
+    from funding.services import import_file
+    from tests.funding.conftest import ALLOCATION
+
+    with open(ALLOCATION, "rb") as fh:
+        data = fh.read()
+    result = import_file(fileobj=io.BytesIO(data), name="phan-bo-kinh-phi-2026.xlsx", actor=loaded.accounts["admin"])
+    assert result.ok, [p.message for p in result.problems]
