@@ -2,7 +2,10 @@
 through admin forms, so the committed totals and the audit trail stay right. Allocations, commitments
 and disbursements have django-import-export's «Xuất» button (funding.resources): the filtered list as
 .xlsx or .csv, for whoever may view that list."""
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -45,6 +48,17 @@ class Exported(ExportMixin, ReadOnly):
 
     formats = [XLSX, CSV]
     export_form_class = ExportForm
+
+    def export_action(self, request):
+        # A filter in the address that is not one of the list's (a forged or stale link) is refused as
+        # the list itself refuses it, not answered with a server error.
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            self.message_user(request, _("Bộ lọc trong địa chỉ trang không hợp lệ; chưa xuất gì. Hãy chọn lại bộ lọc "
+                                         "ở danh sách rồi bấm «Xuất»."), messages.ERROR)
+            opts = self.model._meta
+            return redirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
 
     def has_export_permission(self, request):
         # Exactly who sees the list may export it (the package's default, with no permission code set,

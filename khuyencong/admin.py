@@ -25,7 +25,24 @@ admin.site.site_header = _("Quản trị Cổng khuyến công")
 admin.site.site_title = _("Cổng khuyến công")
 
 
-class RoleAccessMixin:
+# Lookups a changelist's address may not use: a regular expression typed into a URL is sent to
+# PostgreSQL as it is — a malformed one («amount__regex=(») was a server error, a costly one ties up the
+# database. Django allows any lookup on a model's own fields by default.
+REFUSED_LOOKUPS = frozenset({"regex", "iregex"})
+
+
+class SafeLookupsMixin:
+    """Refuses ``REFUSED_LOOKUPS`` in the admin's list filters from the address (a 400 page, as for any
+    lookup Django refuses), for every admin class of the portal (through ``RoleAccessMixin`` and
+    ``ReadOnlyMixin``)."""
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if lookup.rsplit("__", 1)[-1] in REFUSED_LOOKUPS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
+class RoleAccessMixin(SafeLookupsMixin):
     """Admin pages open to the portal's administrator role (access.can), not only to Django
     superusers with model permissions. Other apps may reuse it with their own ``access_action``.
 
@@ -56,7 +73,7 @@ class RoleAccessMixin:
         return self._role_allows(request, "delete") or super().has_delete_permission(request, obj)
 
 
-class ReadOnlyMixin:
+class ReadOnlyMixin(SafeLookupsMixin):
     """A model written only through services (workflow, evidence rules, audit): shown, never added,
     changed or deleted in the admin, by anyone — superusers and the administrator role included.
 

@@ -120,3 +120,15 @@ def test_there_is_no_import_through_the_admin(client, money):
     assert "/import/" not in page
     followed = client.get("/quan-tri/funding/allocation/import/", follow=True)
     assert "Tệp cần nhập" not in followed.content.decode() and "import_file" not in followed.content.decode()
+
+
+def test_a_forged_filter_in_the_export_address_is_refused_in_vietnamese(client, money):
+    client.force_login(admin_user())
+    for model in ("allocation", "commitment", "disbursement"):
+        url = reverse(f"admin:funding_{model}_export")
+        for query in ("?ids=1", "?nguon=x"):
+            response = client.get(url + query, follow=True)
+            assert response.status_code == 200, (model, query)
+            assert response.redirect_chain[-1][0] == reverse(f"admin:funding_{model}_changelist"), (model, query)
+            assert "Bộ lọc trong địa chỉ trang không hợp lệ; chưa xuất gì." in response.content.decode()
+        assert client.post(url + "?ids=1", {"format": "0", "resource": "0"}).status_code == 302
