@@ -134,12 +134,23 @@ def apply_search(qs, text, column="search_text"):
     return qs
 
 
+def _known_provinces(recorded, current):
+    """The ids of ``recorded`` that are provinces (any era) and of ``current`` that are current ones (one
+    query): a forged or stale id is dropped, as the filter's select shows it — «Tất cả» — instead of
+    narrowing the list to nothing."""
+    from khuyencong.models import Province
+
+    known = dict(Province.objects.filter(pk__in=[*recorded, *current]).values_list("pk", "era"))
+    return [pk for pk in recorded if pk in known], [pk for pk in current if known.get(pk) == "current"]
+
+
 def de_an_list(*, user, filters=None):
     """Scoped, filtered and sorted đề án for the list page and its export.
 
     ``filters`` (e.g. ``request.GET``): year, level, kind, status (one or several), province (as
     recorded, any era), current_province, content, implementing_unit, programme, q (search), sort
-    (a key of ``SORTS``). Unknown or malformed values are ignored, never trusted.
+    (a key of ``SORTS``). Unknown or malformed values are ignored, never trusted — province ids of no
+    province included (one query, only when a province is asked for).
     """
     filters = filters or {}
     get = filters.getlist if hasattr(filters, "getlist") else (lambda k: filters.get(k))
@@ -152,9 +163,12 @@ def de_an_list(*, user, filters=None):
         qs = qs.filter(kind__in=kinds)
     if statuses := _strs(get("status"), set(Status.values)):
         qs = qs.filter(status__in=statuses)
-    if provinces := _ints(get("province")):
+    provinces, current = _ints(get("province")), _ints(get("current_province"))
+    if (provinces or current) and not isinstance(filters, QueueFilters):
+        provinces, current = _known_provinces(provinces, current)
+    if provinces:
         qs = qs.filter(province_id__in=provinces)
-    if current := _ints(get("current_province")):
+    if current:
         qs = qs.filter(current_province_id__in=current)
     if contents := _ints(get("content")):
         # A content area also matches its sub-contents. A semi-join (IN subquery) rather than a join:

@@ -111,6 +111,27 @@ def test_filter_by_status_kind_content_and_historical_province(users, client_as)
     assert a.code not in body
 
 
+def test_a_province_id_of_no_province_is_ignored_as_the_select_shows_it(users, client_as):
+    """A forged or stale ``?province=`` / ``?current_province=`` (an id of no province, or a former province
+    given as a current one) is dropped: the list is the unfiltered one, as the select — «Tất cả» — says;
+    it used to narrow the list to nothing. A real province still filters, and a bad id beside a good
+    one leaves the good one."""
+    from khuyencong.models import Province
+
+    a = ready_de_an(users.centre, name="Đề án một")
+    c = client_as(users.reviewer)
+    former = Province.objects.filter(era="former").first()
+    for query in ({"province": 999_999}, {"current_province": 999_999}, {"current_province": former.pk},
+                  {"province": "99999999999999999999999"}):
+        response = c.get(reverse("projects:list"), query)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert a.code in body, query
+        assert "Không có đề án nào phù hợp." not in body
+    assert a.code not in c.get(reverse("projects:list"), {"current_province": [999_999, current("19").pk]}).content.decode()
+    assert a.code in c.get(reverse("projects:list"), {"current_province": [999_999, current("24").pk]}).content.decode()
+
+
 def test_pagination_pages(users, client_as):
     for i in range(25):
         services.de_an_create(actor=users.centre, name=f"Đề án số {i:02d}", level=Level.NATIONAL, plan_year=2026)
