@@ -64,6 +64,17 @@ def _chosen_year(text):
     return year, None
 
 
+def _visible_province(request, code):
+    """The current province of ``code`` that the user may see (the province page, the exports' ``?tinh=``):
+    404 for a code of no current province, 403 with the access rule's reason for another's."""
+    code = code[:10]
+    province = Province.objects.current().filter(code=code).first()
+    if province is None:
+        raise Http404(_("Không có tỉnh, thành phố mã %(c)s.") % {"c": code})
+    _require(access.can(request.user, "province.view", province))
+    return province
+
+
 def _xlsx(content, filename):
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, filename)
@@ -114,10 +125,7 @@ def _commitment_page_size(request):
 def province_year(request, code, year):
     """A province's money for a year (the summary by source) and its commitments by đề án, a page at a
     time; the totals under the list are over every commitment of the year."""
-    province = Province.objects.current().filter(code=code).first()
-    if province is None:
-        raise Http404(_("Không có tỉnh, thành phố mã %(c)s.") % {"c": code})
-    _require(access.can(request.user, "province.view", province))
+    province = _visible_province(request, code)
     # The year toolbar sends ?nam=…: go to that year's page (the year is in the URL).
     chosen = request.GET.get("nam")
     if chosen is not None or not YEAR_MIN <= year <= YEAR_MAX:
@@ -148,10 +156,7 @@ def _export_scope(request):
     code = (request.GET.get("tinh") or "").strip()
     if not code:
         return None, ""
-    province = Province.objects.current().filter(code=code[:10]).first()
-    if province is None:
-        raise Http404(_("Không có tỉnh, thành phố mã %(c)s.") % {"c": code[:10]})
-    _require(access.can(request.user, "province.view", province))
+    province = _visible_province(request, code)
     return province, f"-{province.code}"
 
 
