@@ -76,6 +76,8 @@ class AnnualPlanAdmin(ReadOnly):
 class AllocationAdmin(Exported):
     resource_classes = [AllocationResource]
     list_display = ("plan", "province", "source", "amount_dong", "committed_dong", "import_batch")
+    list_filter = ("plan__year", "source")
+    list_select_related = ("plan", "province")
 
     @admin.display(description=_("Kinh phí phân bổ"), ordering="amount")
     def amount_dong(self, obj):
@@ -84,30 +86,28 @@ class AllocationAdmin(Exported):
     @admin.display(description=_("Đã cam kết"), ordering="committed")
     def committed_dong(self, obj):
         return _dong(obj.committed)
-    list_filter = ("plan__year", "source")
-    list_select_related = ("plan", "province")
 
 
 @admin.register(Commitment)
 class CommitmentAdmin(Exported):
     resource_classes = [CommitmentResource]
     list_display = ("de_an", "allocation", "amount_dong", "created_at")
+    list_select_related = ("de_an", "allocation__plan", "allocation__province")
 
     @admin.display(description=_("Số tiền cam kết"), ordering="amount")
     def amount_dong(self, obj):
         return _dong(obj.amount)
-    list_select_related = ("de_an", "allocation__plan", "allocation__province")
 
 
 @admin.register(Disbursement)
 class DisbursementAdmin(Exported):
     resource_classes = [DisbursementResource]
     list_display = ("de_an", "kind", "source", "amount_dong", "date", "document_number", "voided_at")
+    list_select_related = ("de_an",)
 
     @admin.display(description=_("Số tiền"), ordering="amount")
     def amount_dong(self, obj):
         return _dong(obj.amount)
-    list_select_related = ("de_an",)
 
 
 @admin.register(ImportBatch)
