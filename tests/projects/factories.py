@@ -192,3 +192,14 @@ def advance(de_an, to, u):
         if state == to:
             return de_an
     raise ValueError(to)
+
+
+def local_in_implementation(u, *, decision_number="1234/QĐ-UBND", decision_date=date(2026, 2, 1)):
+    """A KCĐP đề án of ``u.centre`` walked through the services to "in implementation" (allocated,
+    submitted, approved by ``u.province``): ``(de_an, allocation)``."""
+    de_an = ready_de_an(u.centre, level=Level.LOCAL)
+    allocation = allocate(de_an)
+    de_an = submit(de_an, u.centre)
+    de_an = services.de_an_approve_local(actor=u.province, de_an=de_an, decision_number=decision_number,
+                                         decision_date=decision_date)
+    return services.de_an_start_implementation(actor=u.centre, de_an=de_an), allocation

@@ -8,12 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from khuyencong.choices import Level
 from projects import selectors, services
 from projects.models import Adjustment, DeAn, Notification, Status, Transition
 from projects.services import WorkflowError
 
-from .factories import advance, allocate, ready_de_an, submit
+from .factories import advance, local_in_implementation, ready_de_an
 
 pytestmark = pytest.mark.django_db
 
@@ -120,12 +119,7 @@ def test_the_so_s_own_request_goes_straight_to_the_cuc(users):
 
 
 def test_a_local_request_is_decided_by_the_so_without_a_confirmation_step(users):
-    d = ready_de_an(users.centre, level=Level.LOCAL)
-    allocate(d)
-    d = submit(d, users.centre)
-    d = services.de_an_approve_local(actor=users.province, de_an=d, decision_number="1234/QĐ-UBND",
-                                     decision_date=date(2026, 2, 1))
-    d = services.de_an_start_implementation(actor=users.centre, de_an=d)
+    d, _allocation = local_in_implementation(users)
     adj = services.de_an_request_adjustment(actor=users.centre, de_an=d, reason="Đổi địa điểm",
                                             new_location="Xã Việt Yên")
     assert adj.confirmed_at is not None

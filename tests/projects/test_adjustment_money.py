@@ -7,12 +7,18 @@ import pytest
 
 from funding.models import Allocation, Commitment
 from funding.services import disbursement_record
-from khuyencong.choices import Level
 from projects import services
 from projects.models import Adjustment, BudgetLine, DeAn, Status
 from projects.services import WorkflowError
 
-from .factories import VN, advance, allocate, confirm_adjustment, ready_de_an, request_adjustment, submit
+from .factories import (
+    VN,
+    advance,
+    confirm_adjustment,
+    local_in_implementation,
+    ready_de_an,
+    request_adjustment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -99,12 +105,7 @@ def test_not_below_what_has_been_paid_when_approved(users):
 
 
 def test_a_local_de_an_adjusts_its_local_money(users):
-    d = ready_de_an(users.centre, level=Level.LOCAL)
-    allocation = allocate(d)
-    d = submit(d, users.centre)
-    d = services.de_an_approve_local(actor=users.province, de_an=d, decision_number="1234/QĐ-UBND",
-                                     decision_date=date(2026, 2, 1))
-    d = services.de_an_start_implementation(actor=users.centre, de_an=d)
+    d, allocation = local_in_implementation(users)
     assert state(d) == (Status.IN_IMPLEMENTATION, None, 400_000_000, 400_000_000)
     linkage = BudgetLine.objects.get(de_an=d, source="local", description="Hỗ trợ liên kết chuỗi giá trị")
     adj = request_adjustment(d, users.centre, reason="Tăng kinh phí", new_lines={linkage.pk: 170_000_000})
@@ -122,12 +123,7 @@ def test_a_local_de_an_adjusts_its_local_money(users):
 def test_the_page_asks_for_the_level_s_own_money_and_shows_it(users, client):
     from django.urls import reverse
 
-    d = ready_de_an(users.centre, level=Level.LOCAL)
-    allocate(d)
-    d = submit(d, users.centre)
-    d = services.de_an_approve_local(actor=users.province, de_an=d, decision_number="1234/QĐ-UBND",
-                                     decision_date=date(2026, 2, 1))
-    d = services.de_an_start_implementation(actor=users.centre, de_an=d)
+    d, _allocation = local_in_implementation(users)
     client.force_login(users.centre)
     url = reverse("projects:detail", args=[d.pk])
     page = client.get(url).content.decode()
