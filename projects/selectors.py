@@ -4,6 +4,7 @@
 for the list page (a page of any size costs the same few queries: one count, one page of rows with
 their province/unit/programme joined, one prefetch of contents).
 """
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -121,14 +122,32 @@ def _strs(value, allowed):
     return [v for v in values if v in allowed]
 
 
+# A phrase in straight or typographic double quotes; an unclosed quote runs to the end of the box.
+_PHRASE = re.compile(r'["\u201c\u201d\u201e]([^"\u201c\u201d\u201e]*)["\u201c\u201d\u201e]?')
+
+
 def search_terms(text):
-    """Folded words of a search box: "Hòa  Bình" → ["hoa", "binh"]; "đ" → ["d"]."""
-    return [w for w in fold(text or "").split(" ") if w]
+    """Folded terms of a search box: each word, and each phrase in quotes kept whole.
+    "Hòa  Bình" → ["hoa", "binh"]; "đ" → ["d"]; '"mây tre" đan' → ["may tre", "dan"]."""
+    terms = []
+
+    def phrase(match):
+        folded = fold(match.group(1))
+        if folded and folded not in terms:
+            terms.append(folded)
+        return " "
+
+    rest = _PHRASE.sub(phrase, text or "")
+    for word in fold(rest).split(" "):
+        if word and word not in terms:
+            terms.append(word)
+    return terms
 
 
 def apply_search(qs, text, column="search_text"):
-    """Diacritic-insensitive: every folded word must occur in the folded column (pg_trgm GIN on
-    PostgreSQL serves these ``contains`` filters)."""
+    """Diacritic-insensitive: every folded word, and every quoted phrase as written (its words
+    side by side, in that order), must occur in the folded column (pg_trgm GIN on PostgreSQL serves
+    these ``contains`` filters)."""
     for word in search_terms(text)[:8]:
         qs = qs.filter(**{f"{column}__contains": word})
     return qs

@@ -320,3 +320,26 @@ def test_timeline_puts_the_creation_first(users):
     DeAn.history.filter(id=d.pk).update(history_date=created)
     DeAnBeneficiary.history.filter(de_an_id=d.pk).update(history_date=created)
     assert selectors.timeline(d)[0].title == "Tạo đề án"
+
+
+@pytest.mark.parametrize("query, expected", [
+    ('"mây tre"', ["ordered"]),                 # the phrase, its words side by side
+    ('"tre mây"', ["reversed"]),                # order matters inside quotes
+    ("mây tre", ["ordered", "reversed"]),       # without quotes: both words anywhere
+    ('“Mây Tre” đan', ["ordered"]),             # typographic quotes, case and diacritics folded
+    ('"may tre', ["ordered"]),                  # an unclosed quote runs to the end
+    ('""', ["ordered", "other", "reversed"]),   # an empty phrase narrows nothing
+])
+def test_search_keeps_quoted_phrases_whole(users, query, expected):
+    made = {key: services.de_an_create(actor=users.centre, name=name, level="kcqg", plan_year=2026) for key, name in [
+        ("ordered", "Phát triển mây tre đan Hòa Bình"),
+        ("reversed", "Sơ chế tre mây xuất khẩu"),
+        ("other", "Cơ khí chính xác"),
+    ]}
+    found = codes(selectors.de_an_list(user=users.centre, filters={"q": query}))
+    assert found == sorted(made[key].code for key in expected)
+
+
+def test_search_terms_fold_phrases_and_drop_repeats():
+    assert selectors.search_terms('"Mây  Tre" mây đan đan') == ["may tre", "may", "dan"]
+    assert selectors.search_terms('"" ” “') == []

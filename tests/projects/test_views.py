@@ -80,6 +80,21 @@ def test_search_d_finds_dj(users, client_as):
     assert d.code in body
 
 
+def test_quoted_phrase_search_on_the_list(users, client_as):
+    hit = services.de_an_create(actor=users.centre, name="Đề án gốm sứ Phù Lãng", level=Level.NATIONAL, plan_year=2026)
+    miss = services.de_an_create(actor=users.centre, name="Đề án sứ và gốm", level=Level.NATIONAL, plan_year=2026)
+    body = client_as(users.centre).get(reverse("projects:list"), {"q": '"gốm sứ"'}).content.decode()
+    assert hit.code in body and miss.code not in body
+    assert 'value="&quot;gốm sứ&quot;"' in body  # the box keeps what was typed
+
+
+@pytest.mark.parametrize("name", ["projects:list", "projects:queue"])
+def test_search_box_explains_quoted_phrases(users, client_as, name):
+    body = client_as(users.reviewer).get(reverse(name)).content.decode()
+    assert 'aria-describedby="f-q-help"' in body
+    assert 'id="f-q-help"' in body and "dấu ngoặc kép" in body
+
+
 def test_filters_and_sort_kept_in_query_string(users, client_as):
     a = ready_de_an(users.centre, name="Alpha", plan_year=2026)
     b = ready_de_an(users.centre, name="Beta", plan_year=2027)
