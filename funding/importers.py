@@ -243,6 +243,15 @@ class ParsedImport:
             self._last_omitted_row = row
         self.omitted += 1
 
+    def row_problems(self, row, errors):
+        """Each of one row's errors, as «Dòng N: …»; the text is built only for the problems listed (a
+        file wrong on every row is still read to the end, and counted)."""
+        for error in errors:
+            if len(self.problems) < MAX_LISTED_PROBLEMS:
+                self.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": error})
+            else:
+                self.problem(row, "")
+
     def warn(self, row, message):
         if len(self.warnings) < MAX_LISTED_PROBLEMS:
             self.warnings.append(Problem(row, str(message)[:MAX_PROBLEM_CHARS]))
@@ -321,6 +330,9 @@ def _is_blank(values):
     if values:
         first = values[0]  # the STT of a data row: decided at once
         if first is not None and (type(first) is not str or first.strip()):
+            return False
+        last = values[-1]  # the reader ends a row at its last value: a row with one far right, at once
+        if last is not None and (type(last) is not str or last.strip()):
             return False
     if values.count(None) == len(values):  # C speed for an empty row
         return True
@@ -1218,8 +1230,7 @@ def _read_plan_rows(parsed, columns, data, max_problems, repeated=None):
             stated = {}
             for f in money_fields:
                 stated[f] = money(values, row, f, errors, blank=None)
-            for e in errors:
-                parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
+            parsed.row_problems(row, errors)
             if kind == "total":
                 if sums.total(row, stated):
                     total_row = row
@@ -1286,8 +1297,7 @@ def _read_plan_rows(parsed, columns, data, max_problems, repeated=None):
                     % {"t": _dong_text(total, parsed.unit), "p": _dong_text(parts, parsed.unit)}
                 )
         if errors:
-            for e in errors:
-                parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
+            parsed.row_problems(row, errors)
             continue
         schedule = text(values, "schedule", row, errors)
         dates = schedules.get(schedule)
@@ -1324,8 +1334,7 @@ def _read_plan_rows(parsed, columns, data, max_problems, repeated=None):
         if start and end and end < start:
             late.append(_("«%(col)s» «%(v)s»: ngày kết thúc trước ngày bắt đầu.") % {"col": parsed.label("schedule"), "v": schedule})
         if late:
-            for e in late:
-                parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
+            parsed.row_problems(row, late)
             continue
         line.source_ref = plan_source_ref(year, parsed.level, group_province, name, beneficiary)
         if line.source_ref in keys_seen:
@@ -1383,6 +1392,8 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
     name_col, code_col = columns.get("province"), columns.get("province_code")
     resolved = {}  # (province cell, code cell) as written → the Province they name, when without error
     total_row = None
+    # Translated once: a table in the wrong layout has no province on any of its up to 200.000 rows.
+    no_province = _("Chưa có tên hoặc mã tỉnh, thành phố.")
     for row, values in data:
         if max_problems and len(parsed.problems) >= max_problems:
             break
@@ -1399,8 +1410,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
         errors = []
         if kind in ("group", "total"):
             stated = {f: money(values, row, f, errors, blank=None) for f in money_fields}
-            for e in errors:
-                parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
+            parsed.row_problems(row, errors)
             if kind == "total":
                 if sums.total(row, stated):
                     total_row = row
@@ -1451,7 +1461,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
                 if recorded is None:
                     errors.append(message)
             else:
-                errors.append(_("Chưa có tên hoặc mã tỉnh, thành phố."))
+                errors.append(no_province)
             if cacheable and recorded is not None and len(errors) == failed:
                 resolved[raw] = recorded
         warning = ""
@@ -1499,8 +1509,7 @@ def _read_allocation_rows(parsed, columns, data, max_problems, repeated=None):
                 if level_value is None:
                     errors.append(_("Cấp «%(v)s» không hợp lệ; chỉ nhận «KCQG» hoặc «KCĐP».") % {"v": raw_level})
         if errors:
-            for e in errors:
-                parsed.problem(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": e})
+            parsed.row_problems(row, errors)
             continue
         if warning:
             parsed.warn(row, _("Dòng %(row)s: %(msg)s") % {"row": row, "msg": warning})
