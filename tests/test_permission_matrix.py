@@ -220,15 +220,36 @@ def _forged_data(w):
 
 
 def _other_fingerprint(w):
-    de_an = DeAn.objects.get(pk=w.other["de_an"].pk)
-    return (
-        de_an.status, de_an.revision, de_an.name, de_an.total_amount, de_an.updated_at,
-        Transition.objects.filter(de_an=de_an).count(), Comment.objects.filter(de_an=de_an).count(),
-        Attachment.objects.filter(de_an=de_an).count(), de_an.beneficiaries.count(), de_an.budget_lines.count(),
-        tuple(Notification.objects.filter(recipient=w.users.province_other).values_list("pk", "read_at")),
-        tuple(ReportJob.objects.filter(province=w.other["province"]).values_list("pk", "status")),
-        tuple(ImportBatch.objects.values_list("pk", "status")),
-    )
+    """The other province's đề án (its state, transitions, comments, attachments, beneficiaries, budget
+    lines), its Sở staff's notifications, its report jobs and every import batch — in one statement:
+    the walk takes it after each request of a local role, and as nine ORM queries it was half the walk."""
+    from django.db import connection
+
+    from projects.models import BudgetLine, DeAnBeneficiary
+
+    quote = connection.ops.quote_name
+
+    def table(model):
+        return quote(model._meta.db_table)
+
+    def listing(model, columns, where):
+        row = " || ':' || ".join(f"COALESCE(CAST({quote(c)} AS TEXT), '')" for c in columns)
+        if connection.vendor == "postgresql":
+            return f"(SELECT string_agg({row}, ',' ORDER BY id) FROM {table(model)} WHERE {where})"
+        return f"(SELECT group_concat(r, ',') FROM (SELECT {row} AS r FROM {table(model)} WHERE {where} ORDER BY id))"
+
+    de_an, recipient, province = w.other["de_an"].pk, w.users.province_other.pk, w.other["province"].pk
+    parts = [
+        (listing(DeAn, ["status", "revision", "name", "total_amount", "updated_at"], "id = %s"), de_an),
+        *((f"(SELECT COUNT(*) FROM {table(m)} WHERE de_an_id = %s)", de_an)
+          for m in (Transition, Comment, Attachment, DeAnBeneficiary, BudgetLine)),
+        (listing(Notification, ["id", "read_at"], "recipient_id = %s"), recipient),
+        (listing(ReportJob, ["id", "status"], "province_id = %s"), province),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(sql for sql, _ in parts) + ", "
+                       + listing(ImportBatch, ["id", "status"], "1 = 1"), [value for _, value in parts])
+        return cursor.fetchone()
 
 
 def _global_fingerprint():
@@ -395,3 +416,34 @@ def test_forged_ids_point_at_real_other_province_objects(tmp_path, settings):
     assert w.other["province"] != w.own["province"]
     assert Province.objects.filter(pk=w.other["province"].pk, era="current").exists()
     assert date(2026, 1, 1).year == 2026
+
+
+def test_other_fingerprint_sees_each_kind_of_change(tmp_path, settings):
+    """Guard the matrix itself: each write the walk looks for changes the other province's fingerprint,
+    and a write to the user's own province does not."""
+    from django.utils import timezone
+
+    w = _build_world(tmp_path, settings)
+    other = w.other["de_an"]
+    changes = [
+        lambda: DeAn.objects.filter(pk=other.pk).update(status="approved"),
+        lambda: DeAn.objects.filter(pk=other.pk).update(revision=other.revision + 7),
+        lambda: DeAn.objects.filter(pk=other.pk).update(name="Đổi tên"),
+        lambda: DeAn.objects.filter(pk=other.pk).update(total_amount=1),
+        lambda: services.comment_add(actor=w.users.centre_other, de_an=other, text="Thêm ý kiến"),
+        lambda: Attachment.objects.filter(de_an=other).delete(),
+        lambda: other.budget_lines.all().delete(),
+        lambda: other.beneficiaries.all().delete(),
+        lambda: Transition.objects.create(de_an=other, action="submit", from_status="draft", to_status="submitted",
+                                          actor=w.users.centre_other),
+        lambda: Notification.objects.filter(recipient=w.users.province_other).update(read_at=timezone.now()),
+        lambda: ReportJob.objects.filter(pk=w.other["job"].pk).update(status="running"),
+        lambda: ImportBatch.objects.update(status="applied"),
+    ]
+    unchanged = _other_fingerprint(w)
+    services.comment_add(actor=w.users.centre, de_an=w.own["de_an"], text="Ý kiến ở tỉnh mình")
+    assert _other_fingerprint(w) == unchanged
+    for number, change in enumerate(changes):
+        before = _other_fingerprint(w)
+        change()
+        assert _other_fingerprint(w) != before, f"change {number} not seen"
