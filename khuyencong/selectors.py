@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from .choices import Era
 from .models import ActivityContent, Organisation, Programme, Province, SupportCap
-from .textsearch import fold, fold_province_name, in_vietnamese_order
+from .textsearch import fold, fold_province_name, in_vietnamese_order, search_terms
 
 # Everyday short forms people write for some provinces, folded.
 PROVINCE_ALIASES = {
@@ -225,7 +225,8 @@ def support_caps_valid_on(day, *, province=None):
 def account_list(user, *, q="", role=None):
     """Active accounts ``user`` may see (``access.visible_users``), ordered by province, organisation
     and user name; ``q`` matches the name, user name, e-mail, organisation or province, with or
-    without diacritics («nguyen» finds «Nguyễn»), every word somewhere; ``role`` narrows to one role.
+    without diacritics («nguyen» finds «Nguyễn»), every word somewhere and a phrase in quotes whole
+    (``textsearch.search_terms``, the đề án list's rule); ``role`` narrows to one role.
     A list: a province has tens of accounts and the whole country a few hundred, so the words are
     matched in Python on the folded text."""
     from .access import visible_users
@@ -234,18 +235,19 @@ def account_list(user, *, q="", role=None):
                                                               "username")
     if role:
         qs = qs.filter(role=role)
-    words = fold(q).split()
-    if not words:
+    terms = search_terms(q)
+    if not terms:
         return list(qs)
     found = []
     for account in qs:
         organisation = account.organisation
         province = organisation.province if organisation else None
-        text = fold(" ".join(filter(None, [
+        # Fields kept apart by « | », so a quoted phrase is never found across two of them.
+        text = " | ".join(fold(part) for part in filter(None, [
             account.get_full_name(), account.username, account.email,
             organisation.name if organisation else "", province.full_name if province else "",
-        ])))
-        if all(word in text for word in words):
+        ]))
+        if all(term in text for term in terms):
             found.append(account)
     return found
 

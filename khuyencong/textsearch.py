@@ -56,6 +56,29 @@ def fold_words(text):
     return " ".join(out)
 
 
+# A phrase in straight or typographic double quotes; an unclosed quote runs to the end of the box.
+_PHRASE = re.compile(r'["\u201c\u201d\u201e]([^"\u201c\u201d\u201e]*)["\u201c\u201d\u201e]?')
+
+
+def search_terms(text):
+    """Folded terms of a search box: each word, and each phrase in quotes kept whole — one rule for
+    every search box of the portal. "Hòa  Bình" → ["hoa", "binh"]; "đ" → ["d"];
+    '"mây tre" đan' → ["may tre", "dan"]. A term is found when it occurs in the folded text."""
+    terms = []
+
+    def phrase(match):
+        folded = fold(match.group(1))
+        if folded and folded not in terms:
+            terms.append(folded)
+        return " "
+
+    rest = _PHRASE.sub(phrase, text or "")
+    for word in fold(rest).split(" "):
+        if word and word not in terms:
+            terms.append(word)
+    return terms
+
+
 def fold_province_name(text):
     """Fold a province name and drop "Tỉnh", "TP.", "Thành phố" and punctuation."""
     folded = fold(text)

@@ -4,7 +4,6 @@
 for the list page (a page of any size costs the same few queries: one count, one page of rows with
 their province/unit/programme joined, one prefetch of contents).
 """
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +19,7 @@ from khuyencong import access
 from khuyencong.choices import Role
 from khuyencong.formatting import format_date, format_dong
 from khuyencong.models import ActivityContent
-from khuyencong.textsearch import fold
+from khuyencong.textsearch import fold, search_terms  # noqa: F401  (search_terms: views use it from here)
 
 from . import workflow
 from .models import (
@@ -120,28 +119,6 @@ def _strs(value, allowed):
         return []
     values = value if isinstance(value, (list, tuple, set)) else [value]
     return [v for v in values if v in allowed]
-
-
-# A phrase in straight or typographic double quotes; an unclosed quote runs to the end of the box.
-_PHRASE = re.compile(r'["\u201c\u201d\u201e]([^"\u201c\u201d\u201e]*)["\u201c\u201d\u201e]?')
-
-
-def search_terms(text):
-    """Folded terms of a search box: each word, and each phrase in quotes kept whole.
-    "Hòa  Bình" → ["hoa", "binh"]; "đ" → ["d"]; '"mây tre" đan' → ["may tre", "dan"]."""
-    terms = []
-
-    def phrase(match):
-        folded = fold(match.group(1))
-        if folded and folded not in terms:
-            terms.append(folded)
-        return " "
-
-    rest = _PHRASE.sub(phrase, text or "")
-    for word in fold(rest).split(" "):
-        if word and word not in terms:
-            terms.append(word)
-    return terms
 
 
 def apply_search(qs, text, column="search_text"):

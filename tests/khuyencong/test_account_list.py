@@ -29,6 +29,17 @@ def test_search_ignores_diacritics_and_needs_every_word(people):
     assert selectors.account_list(people["reviewer"], q="không ai tên này") == []
 
 
+def test_search_keeps_a_quoted_phrase_whole_within_one_field(people):
+    assert selectors.account_list(people["reviewer"], q='"thị lan"') == [people["tn_centre"]]
+    assert selectors.account_list(people["reviewer"], q='"lan thị"') == []
+    assert selectors.account_list(people["reviewer"], q="lan thị") == [people["tn_centre"]]  # words: anywhere
+    # The last word of the full name and the user name side by side are in no one field.
+    account = people["bn_centre"]
+    across = f'"{account.get_full_name().split()[-1]} {account.username}"'
+    assert selectors.account_list(people["reviewer"], q=across) == []
+    assert selectors.account_list(people["reviewer"], q=across.strip('"')) == [account]
+
+
 def test_search_stays_inside_the_province_of_a_local_account(people):
     """A Bắc Ninh account searching for a Thái Nguyên colleague's name finds nobody."""
     assert selectors.account_list(people["bn_so"], q="lan") == []
