@@ -219,6 +219,19 @@ def _forged_data(w):
     }
 
 
+def _listing(model, columns, where="1 = 1"):
+    """SQL for one text of ``columns`` of every row of ``model`` matching ``where``, in id order
+    (string_agg on PostgreSQL, group_concat on SQLite): a fingerprint part in one subquery."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    row = " || ':' || ".join(f"COALESCE(CAST({quote(c)} AS TEXT), '')" for c in columns)
+    if connection.vendor == "postgresql":
+        return f"(SELECT string_agg({row}, ',' ORDER BY id) FROM {table} WHERE {where})"
+    return f"(SELECT group_concat(r, ',') FROM (SELECT {row} AS r FROM {table} WHERE {where} ORDER BY id))"
+
+
 def _other_fingerprint(w):
     """The other province's đề án (its state, transitions, comments, attachments, beneficiaries, budget
     lines), its Sở staff's notifications, its report jobs and every import batch — in one statement:
@@ -228,44 +241,34 @@ def _other_fingerprint(w):
     from projects.models import BudgetLine, DeAnBeneficiary
 
     quote = connection.ops.quote_name
-
-    def table(model):
-        return quote(model._meta.db_table)
-
-    def listing(model, columns, where):
-        row = " || ':' || ".join(f"COALESCE(CAST({quote(c)} AS TEXT), '')" for c in columns)
-        if connection.vendor == "postgresql":
-            return f"(SELECT string_agg({row}, ',' ORDER BY id) FROM {table(model)} WHERE {where})"
-        return f"(SELECT group_concat(r, ',') FROM (SELECT {row} AS r FROM {table(model)} WHERE {where} ORDER BY id))"
-
     de_an, recipient, province = w.other["de_an"].pk, w.users.province_other.pk, w.other["province"].pk
     parts = [
-        (listing(DeAn, ["status", "revision", "name", "total_amount", "updated_at"], "id = %s"), de_an),
-        *((f"(SELECT COUNT(*) FROM {table(m)} WHERE de_an_id = %s)", de_an)
+        (_listing(DeAn, ["status", "revision", "name", "total_amount", "updated_at"], "id = %s"), de_an),
+        *((f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)} WHERE de_an_id = %s)", de_an)
           for m in (Transition, Comment, Attachment, DeAnBeneficiary, BudgetLine)),
-        (listing(Notification, ["id", "read_at"], "recipient_id = %s"), recipient),
-        (listing(ReportJob, ["id", "status"], "province_id = %s"), province),
+        (_listing(Notification, ["id", "read_at"], "recipient_id = %s"), recipient),
+        (_listing(ReportJob, ["id", "status"], "province_id = %s"), province),
     ]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(sql for sql, _ in parts) + ", "
-                       + listing(ImportBatch, ["id", "status"], "1 = 1"), [value for _, value in parts])
+        cursor.execute("SELECT " + ", ".join(sql for sql, _ in parts) + ", " + _listing(ImportBatch, ["id", "status"]),
+                       [value for _, value in parts])
         return cursor.fetchone()
 
 
 def _global_fingerprint():
     """How many rows every table of projects, funding and reports holds, every user's state and every
-    đề án's status — counted in one statement (the walk takes it twice per request)."""
+    đề án's status — in one statement (the walk takes it after each anonymous request)."""
     from django.apps import apps
     from django.db import connection
 
     models = [model for label in ("projects", "funding", "reports") for model in apps.get_app_config(label).get_models()]
     quote = connection.ops.quote_name
+    parts = [f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)})" for m in models]
+    parts.append(_listing(get_user_model(), ["id", "is_active", "role", "password"]))
+    parts.append(_listing(DeAn, ["id", "status", "revision"]))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {quote(m._meta.db_table)})" for m in models))
-        counts = list(zip((m._meta.label for m in models), cursor.fetchone(), strict=True))
-    counts.append(("users", tuple(get_user_model().objects.order_by("pk").values_list("pk", "is_active", "role", "password"))))
-    counts.append(("de_an", tuple(DeAn.objects.order_by("pk").values_list("pk", "status", "revision"))))
-    return tuple(counts)
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(zip([m._meta.label for m in models] + ["users", "de_an"], cursor.fetchone(), strict=True))
 
 
 class _Session:
@@ -447,3 +450,25 @@ def test_other_fingerprint_sees_each_kind_of_change(tmp_path, settings):
         before = _other_fingerprint(w)
         change()
         assert _other_fingerprint(w) != before, f"change {number} not seen"
+
+
+def test_global_fingerprint_sees_each_kind_of_change(tmp_path, settings):
+    """Guard the matrix itself: what an anonymous request must never change shows in the fingerprint."""
+    w = _build_world(tmp_path, settings)
+    user = w.users.centre
+    de_an = w.own["de_an"]
+    changes = [
+        lambda: get_user_model().objects.filter(pk=user.pk).update(is_active=False),
+        lambda: get_user_model().objects.filter(pk=user.pk).update(password="x"),
+        lambda: get_user_model().objects.filter(pk=user.pk).update(role="admin"),
+        lambda: DeAn.objects.filter(pk=de_an.pk).update(status="approved"),
+        lambda: DeAn.objects.filter(pk=de_an.pk).update(revision=de_an.revision + 7),
+        lambda: services.comment_add(actor=w.users.centre_other, de_an=w.other["de_an"], text="Thêm"),
+        lambda: ImportBatch.objects.all().delete(),
+        lambda: ReportJob.objects.filter(pk=w.own["job"].pk).delete(),
+    ]
+    for number, change in enumerate(changes):
+        before = _global_fingerprint()
+        assert _global_fingerprint() == before
+        change()
+        assert _global_fingerprint() != before, f"change {number} not seen"
