@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from .choices import Era
 from .models import ActivityContent, Organisation, Programme, Province, SupportCap
-from .textsearch import fold, fold_province_name, in_vietnamese_order, search_terms
+from .textsearch import fold_province_name, in_vietnamese_order, join_fields, search_terms
 
 # Everyday short forms people write for some provinces, folded.
 PROVINCE_ALIASES = {
@@ -243,10 +243,10 @@ def account_list(user, *, q="", role=None):
         organisation = account.organisation
         province = organisation.province if organisation else None
         # Fields kept apart by « | », so a quoted phrase is never found across two of them.
-        text = " | ".join(fold(part) for part in filter(None, [
+        text = join_fields([
             account.get_full_name(), account.username, account.email,
             organisation.name if organisation else "", province.full_name if province else "",
-        ]))
+        ])
         if all(term in text for term in terms):
             found.append(account)
     return found

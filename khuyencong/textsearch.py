@@ -56,6 +56,19 @@ def fold_words(text):
     return " ".join(out)
 
 
+# Between two fields of one search text (the đề án's name and unit, an account's name and e-mail…):
+# no folded word contains it, and ``search_terms`` never returns it, so a phrase is never found across it.
+FIELD_SEPARATOR = " | "
+
+
+def join_fields(parts):
+    """The folded search text of several fields, each kept apart by « | »: every word is found as
+    before, but a quoted phrase only within one field (the last word of a đề án's name and the first
+    of its unit are not side by side)."""
+    folded = (fold_words(part) for part in parts if part)
+    return FIELD_SEPARATOR.join(text for text in folded if text)
+
+
 # A phrase in straight or typographic double quotes; an unclosed quote runs to the end of the box.
 _PHRASE = re.compile(r'["\u201c\u201d\u201e]([^"\u201c\u201d\u201e]*)["\u201c\u201d\u201e]?')
 
@@ -72,7 +85,8 @@ def search_terms(text):
             terms.append(folded)
         return " "
 
-    rest = _PHRASE.sub(phrase, text or "")
+    # « | » separates fields in the stored text: typed, it is only a space.
+    rest = _PHRASE.sub(phrase, (text or "").replace("|", " "))
     for word in fold(rest).split(" "):
         if word and word not in terms:
             terms.append(word)

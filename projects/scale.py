@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from khuyencong.choices import Era, FundingSource, Level, Role
 from khuyencong.models import ActivityContent, Organisation, Programme, Province, User
-from khuyencong.textsearch import fold
+from khuyencong.textsearch import fold, join_fields
 
 from .models import (
     BudgetLine,
@@ -271,9 +271,10 @@ def seed_scale(n, *, reset=False, rng_seed=2026, stdout=None):
                     source_ref=f"{SEED_PREFIX}{index}", created_by=actors[Role.CENTRE], created_at=created,
                     updated_at=created,
                 )
-                de_an.search_text = fold(" ".join(
-                    [code, name, unit.name if unit else "", province.name,
-                     current.name if current.pk != province.pk else "", de_an.location] + [e.name for e in ests]))
+                # services.search_text_for's fields, in its order.
+                de_an.search_text = join_fields(
+                    [code, name, de_an.location, unit.name if unit else "", province.name,
+                     current.name if current.pk != province.pk else ""] + [e.name for e in ests])
                 steps, state, at = [], Status.DRAFT, created
                 for action in PATHS[status]:
                     if level == Level.LOCAL and action in ("forward", "start_appraisal"):

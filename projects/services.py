@@ -29,7 +29,7 @@ from khuyencong.choices import FundingSource, Level, Role
 from khuyencong.copy import copy_lines, copy_text
 from khuyencong.formatting import MAX_DONG, MoneyError, format_date, format_dong, parse_money, tidy_document_number
 from khuyencong.models import ActivityContent, AuditEvent, Organisation, Province, User
-from khuyencong.textsearch import fold, fold_words, nfc
+from khuyencong.textsearch import fold, fold_words, join_fields, nfc
 
 from . import notifications, workflow
 from .models import (
@@ -137,6 +137,9 @@ def _bump(row):
 
 
 def search_text_for(de_an, beneficiary_names=()):
+    """The folded text the search box looks in: code, name, units, place, provinces and beneficiaries,
+    each kept apart by « | » (``join_fields``), so a quoted phrase is found within one of them only.
+    Migration 0013 rebuilds stored texts by the same rule."""
     parts = [de_an.code, de_an.name, de_an.implementing_unit_name, de_an.partner_unit, de_an.location]
     if de_an.implementing_unit_id:
         parts.append(de_an.implementing_unit.name)
@@ -145,7 +148,7 @@ def search_text_for(de_an, beneficiary_names=()):
     if de_an.current_province_id and de_an.current_province_id != de_an.province_id:
         parts.append(de_an.current_province.name)
     parts.extend(beneficiary_names)
-    return fold_words(" ".join(p for p in parts if p))
+    return join_fields(parts)
 
 
 def _refresh_search_text(de_an):

@@ -6,6 +6,7 @@ from django.db.models import Count
 from khuyencong.choices import Era
 from projects.models import CodeSequence, DeAn, Status, Transition
 from projects.scale import seed_scale, seeded_count
+from projects.services import search_text_for
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,10 @@ def test_seed_scale_is_realistic_idempotent_and_resettable():
     last = Transition.objects.filter(de_an=d).order_by("at", "id").last()
     assert last.to_status == Status.SETTLED and last.action == "settle"
     assert qs.annotate(n=Count("beneficiaries")).filter(n=0).count() == 0
+    # The search text is the one the services write (fields apart, the same order).
+    for d in qs.select_related("implementing_unit", "province", "current_province").order_by("?")[:40]:
+        names = list(d.beneficiaries.values_list("establishment__name", flat=True))
+        assert d.search_text == search_text_for(d, names), d.code
     # The code sequence continues after the seeded codes.
     seq = CodeSequence.objects.get(prefix=d.code.rsplit("-", 1)[0])
     assert seq.last >= int(d.code.rsplit("-", 1)[1])

@@ -343,3 +343,53 @@ def test_search_keeps_quoted_phrases_whole(users, query, expected):
 def test_search_terms_fold_phrases_and_drop_repeats():
     assert selectors.search_terms('"Mây  Tre" mây đan đan') == ["may tre", "may", "dan"]
     assert selectors.search_terms('"" ” “') == []
+
+
+def test_a_quoted_phrase_is_not_found_across_two_fields(users):
+    """The name ends in «mây tre» and the place starts with «đan»: each word is found, and the phrase
+    within the name, but not a phrase that runs from the name into the place."""
+    d = services.de_an_create(actor=users.centre, name="Sơ chế mây tre", level="kcqg", plan_year=2026,
+                              location="Đan Phượng")
+    assert " | " in d.search_text
+    for query in ('"mây tre"', "tre đan", '"đan phượng"'):
+        assert codes(selectors.de_an_list(user=users.centre, filters={"q": query})) == [d.code], query
+    for query in ('"tre đan"', '"tre | đan"'):
+        assert codes(selectors.de_an_list(user=users.centre, filters={"q": query})) == [], query
+
+
+def test_a_typed_field_separator_is_only_a_space():
+    assert selectors.search_terms("mây | tre") == ["may", "tre"]
+    assert selectors.search_terms('"mây | tre" |') == ["may tre"]
+    assert selectors.search_terms("|") == []
+
+
+def test_migration_rebuilds_stored_texts_as_the_services_write_them(users):
+    """Migration 0013 rewrites texts stored the old way (fields joined by spaces) to exactly what
+    ``search_text_for`` writes now — with beneficiaries, a unit of the province and a former province."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from projects.models import DeAnBeneficiary
+
+    rebuild = importlib.import_module("projects.migrations.0013_search_text_fields_apart").rebuild_search_texts
+    former = Province.objects.filter(era="former", successor=current("24")).exclude(name=current("24").name).first()
+    assert former is not None
+    made = [
+        ready_de_an(users.centre),  # beneficiaries and a unit
+        services.de_an_create(actor=users.centre, name="Mây tre đan", level="kcqg", plan_year=2026,
+                              province=former, partner_unit="Hợp tác xã A", location="Xã B"),
+        services.de_an_create(actor=users.centre, name="Cơ khí", level="kcdp", plan_year=2026),
+    ]
+    assert DeAnBeneficiary.objects.filter(de_an=made[0]).count() >= 1
+    expected = {d.pk: DeAn.objects.get(pk=d.pk).search_text for d in made}
+    assert all(" | " in text for text in expected.values())
+    DeAn.objects.filter(pk__in=expected).update(search_text="van ban cu")
+    rebuild(apps, SimpleNamespace(connection=connection))
+    assert dict(DeAn.objects.filter(pk__in=expected).values_list("pk", "search_text")) == expected
+    for d in made:  # the same text search_text_for builds from the objects
+        fresh = DeAn.objects.get(pk=d.pk)
+        names = DeAnBeneficiary.objects.filter(de_an=fresh).values_list("establishment__name", flat=True)
+        assert services.search_text_for(fresh, list(names)) == expected[d.pk]
