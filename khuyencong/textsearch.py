@@ -65,8 +65,8 @@ def join_fields(parts):
     """The folded search text of several fields, each kept apart by « | »: every word is found as
     before, but a quoted phrase only within one field (the last word of a đề án's name and the first
     of its unit are not side by side)."""
-    folded = (fold_words(part) for part in parts if part)
-    return FIELD_SEPARATOR.join(text for text in folded if text)
+    # One fold of the joined text (« | » folds to itself): a 10.000-row annex folds 10.000 texts, not 80.000.
+    return fold_words(FIELD_SEPARATOR.join(part for part in parts if part and not part.isspace()))
 
 
 # A phrase in straight or typographic double quotes; an unclosed quote runs to the end of the box.

@@ -36,3 +36,11 @@ def test_no_character_folds_to_white_space_and_split_matches_the_regex():
         assert bool(space.match(ch)) == ch.isspace()
         if not ch.isspace():
             assert not any(c.isspace() for c in unicodedata.normalize("NFD", ch).lower())
+
+
+def test_join_fields_folds_each_field_and_keeps_them_apart():
+    from khuyencong.textsearch import join_fields
+
+    assert join_fields(["KCQG-2026-24-0001", "Mây  tre ĐAN", None, "", "   ", "Xã Đan Phượng"]) == (
+        "kcqg-2026-24-0001 | may tre dan | xa dan phuong")
+    assert join_fields(["Hòa Bình"]) == "hoa binh" and join_fields([]) == "" and join_fields([None, " "]) == ""
