@@ -19,6 +19,15 @@ class ImportUploadForm(forms.Form):
         },
     )
 
+    def __init__(self, *args, **kwargs):
+        from .xlsx import human_size, limits
+
+        super().__init__(*args, **kwargs)
+        # The limit the importer enforces, said before the user picks a file.
+        field = self.fields["file"]
+        limit = _("Dung lượng tối đa %(max)s.") % {"max": human_size(limits()["max_bytes"])}
+        field.help_text = f"{field.help_text} {limit}"
+
 
 class ImportFilterForm(forms.Form):
     """The import list's filters (GET): kind of file, state, plan year. A wrong value is named beside

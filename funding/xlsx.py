@@ -94,9 +94,10 @@ def limits():
 def human_size(n):
     from khuyencong.formatting import format_decimal
 
-    if n >= 1024 * 1024:
-        return f"{format_decimal(n / (1024 * 1024), 1)} MB"
-    return f"{format_decimal(n / 1024, 1)} KB"
+    """«20 MB», «20,3 MB», «512 KB»: one decimal, none when it is 0 (a limit reads as it is set)."""
+    unit, size = ("MB", n / (1024 * 1024)) if n >= 1024 * 1024 else ("KB", n / 1024)
+    text = format_decimal(size, 1)
+    return f"{text[:-2] if text.endswith(',0') else text} {unit}"
 
 
 def check_size(size, *, max_bytes=None):

@@ -76,6 +76,35 @@ def test_an_empty_or_missing_file_is_refused_in_plain_words(admin_client):
     assert not ImportBatch.objects.exists()
 
 
+def test_the_upload_form_says_the_size_limit_and_offers_the_templates_after_an_error(admin_client, settings):
+    """Before choosing a file the user reads the limit the importer enforces; a refused file shows the
+    form again with the reason beside it, the templates and the way back."""
+    settings.UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    listing = admin_client.get(reverse("funding:import_list")).content.decode()
+    refused = admin_client.post(reverse("funding:import_upload"), {"file": io.BytesIO(b"a;b;c\n1;2;3\n")})
+    assert refused.status_code == 400
+    for page in (listing, refused.content.decode()):
+        assert "Dung lượng tối đa 5 MB." in page
+        assert 'aria-describedby="id_file_helptext' in page
+        assert reverse("funding:template") in page and reverse("funding:plan_template") in page
+    assert 'role="alert" id="id_file_error"' in refused.content.decode()
+    assert 'aria-describedby="id_file_helptext id_file_error"' in refused.content.decode()
+    assert reverse("funding:import_list") + '">Quay lại' in refused.content.decode()
+    big = io.BytesIO(b"x" * (5 * 1024 * 1024 + 1))
+    big.name = "phan-bo.xlsx"
+    response = admin_client.post(reverse("funding:import_upload"), {"file": big})
+    assert response.status_code == 400 and "dung lượng tối đa cho phép là 5 MB" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_sizes_read_as_people_write_them():
+    from funding.xlsx import human_size
+
+    assert human_size(20 * 1024 * 1024) == "20 MB"
+    assert human_size(int(20.3 * 1024 * 1024)) == "20,3 MB"
+    assert human_size(512 * 1024) == "512 KB" and human_size(1536) == "1,5 KB"
+
+
 def test_only_administrators_import(client):
     user = local_user("01")
     client.force_login(user)
