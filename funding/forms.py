@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from khuyencong.dates import DateField
+from khuyencong.forms import state_size_limit
 from khuyencong.security import NoControlCharactersMixin
 from projects.forms import MoneyField
 
@@ -20,13 +21,10 @@ class ImportUploadForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from .xlsx import human_size, limits
+        from .xlsx import limits
 
         super().__init__(*args, **kwargs)
-        # The limit the importer enforces, said before the user picks a file.
-        field = self.fields["file"]
-        limit = _("Dung lượng tối đa %(max)s.") % {"max": human_size(limits()["max_bytes"])}
-        field.help_text = f"{field.help_text} {limit}"
+        state_size_limit(self.fields["file"], limits()["max_bytes"])
 
 
 class ImportFilterForm(forms.Form):

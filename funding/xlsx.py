@@ -28,6 +28,8 @@ from xml.etree import ElementTree as ET
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from khuyencong.formatting import format_file_size
+
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # "Strict Open XML" (Excel's "Save as Strict Open XML Spreadsheet"): the same parts under other names.
@@ -91,21 +93,12 @@ def limits():
     }
 
 
-def human_size(n):
-    from khuyencong.formatting import format_decimal
-
-    """«20 MB», «20,3 MB», «512 KB»: one decimal, none when it is 0 (a limit reads as it is set)."""
-    unit, size = ("MB", n / (1024 * 1024)) if n >= 1024 * 1024 else ("KB", n / 1024)
-    text = format_decimal(size, 1)
-    return f"{text[:-2] if text.endswith(',0') else text} {unit}"
-
-
 def check_size(size, *, max_bytes=None):
     max_bytes = max_bytes or limits()["max_bytes"]
     if size > max_bytes:
         raise WorkbookError(
             _("Tệp quá lớn (%(size)s); dung lượng tối đa cho phép là %(max)s.")
-            % {"size": human_size(size), "max": human_size(max_bytes)}
+            % {"size": format_file_size(size), "max": format_file_size(max_bytes)}
         )
     if size == 0:
         raise WorkbookError(_("Tệp rỗng (0 byte)."))
@@ -237,7 +230,7 @@ class Workbook:
             if self.zip.getinfo(name).file_size > MAX_SMALL_PART:
                 raise WorkbookError(
                     _("Tệp .xlsx có phần «%(n)s» lớn bất thường (hơn %(max)s); tệp đã bị từ chối.")
-                    % {"n": name, "max": human_size(MAX_SMALL_PART)}
+                    % {"n": name, "max": format_file_size(MAX_SMALL_PART)}
                 )
             data = self.zip.read(name)
         except KeyError as exc:
@@ -574,7 +567,7 @@ def _too_big_message(path):
     return _(
         "Tệp .xlsx có một dòng (hoặc một ô) lớn bất thường, hơn %(max)s, trong phần «%(n)s»; tệp bị hỏng hoặc "
         "không phải bảng tính thông thường nên đã bị từ chối."
-    ) % {"max": human_size(MAX_ROW_BYTES), "n": path}
+    ) % {"max": format_file_size(MAX_ROW_BYTES), "n": path}
 
 
 def _refuse_dtd(data):

@@ -372,3 +372,10 @@ def parse_document_number(text):
     issuer = match["issuer"].upper()
     issuer = _ISSUER_SPELLING.get(issuer, issuer)
     return DocumentNumber(number=number, type=doc_type, issuer=issuer, year=year)
+
+
+def format_file_size(n):
+    """A file size as people write it: «20 MB», «20,3 MB», «512 KB» (one decimal, none when it is 0)."""
+    unit, size = ("MB", n / (1024 * 1024)) if n >= 1024 * 1024 else ("KB", n / 1024)
+    text = format_decimal(size, 1)
+    return f"{text[:-2] if text.endswith(',0') else text} {unit}"

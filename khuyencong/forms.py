@@ -3,6 +3,14 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
+from .formatting import format_file_size
+
+
+def state_size_limit(field, max_bytes):
+    """Say under a file field the size limit its service enforces («… Dung lượng tối đa 20 MB.»), read
+    from the setting when the form is made, so the page and the check never disagree."""
+    limit = _("Dung lượng tối đa %(max)s.") % {"max": format_file_size(max_bytes)}
+    field.help_text = f"{field.help_text} {limit}" if field.help_text else limit
 
 
 class LoginForm(AuthenticationForm):

@@ -15,6 +15,7 @@ from khuyencong import access
 from khuyencong.choices import FundingSource, Level
 from khuyencong.dates import DateField
 from khuyencong.formatting import MoneyError, format_number, parse_money
+from khuyencong.forms import state_size_limit
 from khuyencong.models import ActivityContent, Province
 from khuyencong.reference import reference_loaded
 from khuyencong.security import NoControlCharactersMixin
@@ -336,13 +337,19 @@ class BulkApproveForm(NoControlCharactersMixin, forms.Form):
 
 class AttachmentForm(NoControlCharactersMixin, forms.Form):
     # The help text is linked to the field (aria-describedby, Django) and shown under it.
-    file = forms.FileField(label=_("Tệp"), help_text=_("PDF, ảnh (JPG, PNG, WEBP), tài liệu Office; tối đa 20 MB."),
+    file = forms.FileField(label=_("Tệp"), help_text=_("PDF, ảnh (JPG, PNG, WEBP), tài liệu Office."),
                            error_messages={
         "required": _("Chưa chọn tệp để tải lên."),
         "empty": _("Tệp đã chọn không có nội dung (0 byte). Hãy mở tệp kiểm tra rồi tải lên lại."),
     })
     kind = forms.ChoiceField(label=_("Loại tài liệu"), choices=AttachmentKind.choices, initial=AttachmentKind.OTHER)
     description = forms.CharField(label=_("Mô tả"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .services import attachment_max_bytes
+
+        super().__init__(*args, **kwargs)
+        state_size_limit(self.fields["file"], attachment_max_bytes())
 
 
 class CommentForm(NoControlCharactersMixin, forms.Form):

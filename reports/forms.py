@@ -8,9 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from khuyencong.access import is_nationwide, user_province, visible_inspection_records
 from khuyencong.dates import DateField
 from khuyencong.formatting import format_date, format_dong
+from khuyencong.forms import state_size_limit
 from khuyencong.models import Province
 from khuyencong.security import NoControlCharactersMixin
 from projects.forms import MoneyField
+from projects.services import attachment_max_bytes
 
 from .models import Conclusion, FollowUp, Grouping, JobStatus, MemberRole, ReportKind
 from .selectors import province_choices
@@ -446,6 +448,10 @@ class InspectionAttachmentForm(NoControlCharactersMixin, forms.Form):
     file = forms.FileField(label=_("Tệp (ảnh, PDF, tài liệu Office)"))
     description = forms.CharField(label=_("Mô tả"), max_length=255, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        state_size_limit(self.fields["file"], attachment_max_bytes())
+
 
 class EvidenceForm(NoControlCharactersMixin, forms.Form):
     """A photo or scanned document attached to a remedial report (checked by the service)."""
@@ -462,3 +468,4 @@ class EvidenceForm(NoControlCharactersMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("prefix", "evidence")
         super().__init__(*args, **kwargs)
+        state_size_limit(self.fields["file"], attachment_max_bytes())

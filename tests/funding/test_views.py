@@ -97,14 +97,6 @@ def test_the_upload_form_says_the_size_limit_and_offers_the_templates_after_an_e
     assert not ImportBatch.objects.exists()
 
 
-def test_sizes_read_as_people_write_them():
-    from funding.xlsx import human_size
-
-    assert human_size(20 * 1024 * 1024) == "20 MB"
-    assert human_size(int(20.3 * 1024 * 1024)) == "20,3 MB"
-    assert human_size(512 * 1024) == "512 KB" and human_size(1536) == "1,5 KB"
-
-
 def test_only_administrators_import(client):
     user = local_user("01")
     client.force_login(user)

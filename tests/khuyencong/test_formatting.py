@@ -296,3 +296,11 @@ def test_django_formats_dates_as_dd_mm_yyyy_in_vietnamese():
         assert Template("{{ d }}|{{ d|date }}").render(Context({"d": day})) == "05/03/2025|05/03/2025"
     with translation.override("en"):
         assert formats.date_format(day) == "March 5, 2025"
+
+
+def test_file_sizes_read_as_people_write_them():
+    from khuyencong.formatting import format_file_size
+
+    assert format_file_size(20 * 1024 * 1024) == "20 MB"
+    assert format_file_size(int(20.3 * 1024 * 1024)) == "20,3 MB"
+    assert format_file_size(512 * 1024) == "512 KB" and format_file_size(1536) == "1,5 KB"

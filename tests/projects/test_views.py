@@ -1404,3 +1404,10 @@ def test_a_money_error_quotes_the_whole_entry(users, client_as, typed, message):
     assert message in str(refused.value)
     response = client_as(users.centre).post(reverse("projects:create"), _form_data(**{"line-0-amount": typed}))
     assert response.status_code == 400 and message in response.content.decode().replace("&laquo;", "«").replace("&raquo;", "»")
+
+
+def test_the_attachment_form_says_the_size_limit_in_force(users, client_as, settings):
+    settings.UPLOAD_MAX_BYTES = 3 * 1024 * 1024
+    de_an = ready_de_an(users.centre)
+    body = client_as(users.centre).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    assert "PDF, ảnh (JPG, PNG, WEBP), tài liệu Office. Dung lượng tối đa 3 MB." in body

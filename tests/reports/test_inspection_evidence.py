@@ -363,3 +363,10 @@ def test_the_nightly_sweep_keeps_evidence_files(people, world):
 
     evidence = _add(people, world)
     assert evidence.file.name in referenced_names()
+
+
+def test_the_evidence_form_says_the_size_limit_in_force(client, people, world, settings):
+    settings.UPLOAD_MAX_BYTES = 7 * 1024 * 1024
+    client.force_login(people["province"])
+    body = client.get(_url("inspection_recommendation", world["rec"])).content.decode()
+    assert "Dung lượng tối đa 7 MB." in body and 'aria-describedby="id_evidence-file_helptext"' in body

@@ -285,6 +285,13 @@ def test_pagination(client, people, world):
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+def test_the_record_attachment_form_says_the_size_limit_in_force(client, people, world, settings):
+    settings.UPLOAD_MAX_BYTES = 9 * 1024 * 1024
+    _login(client, people["reviewer"])
+    body = client.get(reverse("reports:inspection_record", args=[world["record"].pk])).content.decode()
+    assert "Dung lượng tối đa 9 MB." in body and 'aria-describedby="id_file_helptext"' in body
+
+
 def test_attachment_upload_download_delete(client, people, world, media_root):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
