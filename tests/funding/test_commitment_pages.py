@@ -293,3 +293,27 @@ def test_a_forged_province_in_the_export_link_is_refused_in_vietnamese(client):
     assert missing.status_code == 404
     assert "Không tìm thấy trang hoặc hồ sơ" in missing.content.decode()
     assert client.get(reverse("funding:export_commitments"), {"nam": 2026, "tinh": "x" * 5000}).status_code == 404
+
+
+def test_both_pages_say_what_is_left_to_commit_by_source(client):
+    """Allocated minus committed, per source: the province's on its page, every province's on the
+    national page — computed here from the rows, not from the page's own figures."""
+    fill("24", 7)
+    fill("01", 4)
+    client.force_login(admin_user())
+
+    def left(code=None):
+        rows = Allocation.objects.filter(plan__year=2026)
+        if code:
+            rows = rows.filter(province__code=code, province__era="current")
+        return {s: (rows.filter(source=s).aggregate(a=Sum("amount"))["a"] or 0)
+                - (Commitment.objects.filter(allocation__in=rows.filter(source=s)).aggregate(c=Sum("amount"))["c"] or 0)
+                for s in ("national", "local")}
+
+    for body, figures in [
+        (client.get(page_url("24")).content.decode(), left("24")),
+        (client.get(reverse("funding:national"), {"nam": 2026}).content.decode(), left()),
+    ]:
+        assert (f"Còn có thể cam kết (phân bổ trừ đã cam kết): KCQG <strong>{format_dong(figures['national'])}</strong>; "
+                f"KCĐP <strong>{format_dong(figures['local'])}</strong>.") in body
+    assert left("24")["national"] < 10 ** 13 and left("24")["local"] < 10 ** 13  # not just the allocation
