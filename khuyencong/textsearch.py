@@ -61,33 +61,54 @@ def fold_words(text):
 FIELD_SEPARATOR = " | "
 
 
+# Punctuation at a word's edge — «Lạc,» «(giai» «2)» a lone «-» — is not part of the word: the searched
+# texts built by ``join_fields`` and the terms typed (``search_terms``) both drop it, so
+# "tân yên bắc ninh" finds «Xã Tân Yên, Bắc Ninh». Inside a word it stays: «KCQG-2026-24-0001», «1.500»,
+# «a.b@so.gov.vn». « | » (between fields) is kept.
+_EDGE_PUNCTUATION = re.compile(r"(?<!\S)[^\w\s|]+|[^\w\s|]+(?!\S)")
+
+
+def _drop_edge_punctuation(folded):
+    if folded.isalnum():  # one plain word: nothing to drop (most box entries)
+        return folded
+    return " ".join(_EDGE_PUNCTUATION.sub("", folded).split())
+
+
 def join_fields(parts):
     """The folded search text of several fields, each kept apart by « | »: every word is found as
     before, but a quoted phrase only within one field (the last word of a đề án's name and the first
-    of its unit are not side by side)."""
+    of its unit are not side by side); punctuation at a word's edge is left out, so a phrase is found
+    across a comma or a bracket. Searched with ``search_terms`` (loose)."""
     # One fold of the joined text (« | » folds to itself): a 10.000-row annex folds 10.000 texts, not 80.000.
-    return fold_words(FIELD_SEPARATOR.join(part for part in parts if part and not part.isspace()))
+    text = _drop_edge_punctuation(
+        fold_words(FIELD_SEPARATOR.join(part for part in parts if part and not part.isspace())))
+    if "| |" in text or text.startswith("|") or text.endswith("|"):  # a field of punctuation only
+        text = FIELD_SEPARATOR.join(field for field in (f.strip() for f in text.split("|")) if field)
+    return text
 
 
 # A phrase in straight or typographic double quotes; an unclosed quote runs to the end of the box.
 _PHRASE = re.compile(r'["\u201c\u201d\u201e]([^"\u201c\u201d\u201e]*)["\u201c\u201d\u201e]?')
 
 
-def search_terms(text):
+def search_terms(text, *, loose=True):
     """Folded terms of a search box: each word, and each phrase in quotes kept whole — one rule for
     every search box of the portal. "Hòa  Bình" → ["hoa", "binh"]; "đ" → ["d"];
-    '"mây tre" đan' → ["may tre", "dan"]. A term is found when it occurs in the folded text."""
+    '"mây tre" đan' → ["may tre", "dan"]. A term is found when it occurs in the folded text.
+    ``loose`` (texts built by ``join_fields``): punctuation at a word's edge is dropped, as it is from
+    those texts — '"Yên, Bắc"' → ["yen bac"]; ``loose=False`` for a column that is a plain ``fold``."""
     terms = []
+    tidy = _drop_edge_punctuation if loose else (lambda folded: folded)
 
     def phrase(match):
-        folded = fold(match.group(1))
+        folded = tidy(fold(match.group(1)))
         if folded and folded not in terms:
             terms.append(folded)
         return " "
 
     # « | » separates fields in the stored text: typed, it is only a space.
     rest = _PHRASE.sub(phrase, (text or "").replace("|", " "))
-    for word in fold(rest).split(" "):
+    for word in tidy(fold(rest)).split(" "):
         if word and word not in terms:
             terms.append(word)
     return terms

@@ -121,11 +121,12 @@ def _strs(value, allowed):
     return [v for v in values if v in allowed]
 
 
-def apply_search(qs, text, column="search_text"):
+def apply_search(qs, text, column="search_text", *, loose=True):
     """Diacritic-insensitive: every folded word, and every quoted phrase as written (its words
     side by side, in that order), must occur in the folded column (pg_trgm GIN on PostgreSQL serves
-    these ``contains`` filters)."""
-    for word in search_terms(text)[:8]:
+    these ``contains`` filters). ``loose``: the column is built by ``textsearch.join_fields``
+    (punctuation at a word's edge left out, on both sides); False for a plain ``fold`` column."""
+    for word in search_terms(text, loose=loose)[:8]:
         qs = qs.filter(**{f"{column}__contains": word})
     return qs
 
@@ -674,7 +675,7 @@ def establishment_search(*, user, q="", limit=20):
         if digits.replace("-", "").isdigit():
             qs = qs.filter(tax_code__startswith=digits)
         else:
-            qs = apply_search(qs, q, column="search_name")
+            qs = apply_search(qs, q, column="search_name", loose=False)  # search_name = fold(name)
     return qs.order_by("name", "id")[:limit]
 
 

@@ -1,4 +1,5 @@
-"""Rebuild every đề án's stored search text with its fields kept apart by « | ».
+"""Rebuild every đề án's stored search text with its fields kept apart by « | » (and punctuation at a
+word's edge left out: ``textsearch.join_fields``).
 
 Until now the fields were joined with spaces, so a quoted phrase could be found across two of them
 (the last word of the name and the first word of the implementing unit). ``services.search_text_for``

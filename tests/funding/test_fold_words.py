@@ -44,3 +44,16 @@ def test_join_fields_folds_each_field_and_keeps_them_apart():
     assert join_fields(["KCQG-2026-24-0001", "Mây  tre ĐAN", None, "", "   ", "Xã Đan Phượng"]) == (
         "kcqg-2026-24-0001 | may tre dan | xa dan phuong")
     assert join_fields(["Hòa Bình"]) == "hoa binh" and join_fields([]) == "" and join_fields([None, " "]) == ""
+
+
+def test_join_fields_leaves_out_punctuation_at_word_edges_only():
+    from khuyencong.textsearch import join_fields
+
+    assert join_fields(["Hỗ trợ (giai đoạn 2) - mây tre, đan.", "Thôn Đồng Lạc, Xã Tân Yên, Bắc Ninh"]) == (
+        "ho tro giai doan 2 may tre dan | thon dong lac xa tan yen bac ninh")
+    # Inside a word it stays: codes, numbers, e-mail addresses, units.
+    assert join_fields(["KCQG-2026-24-0001", "1.500 tấn/năm", "«a.b@so.gov.vn»"]) == (
+        "kcqg-2026-24-0001 | 1.500 tan/nam | a.b@so.gov.vn")
+    # A field of punctuation only leaves no empty field behind.
+    assert join_fields(["-", "Mây", "(…)", "tre", "-"]) == "may | tre"
+

@@ -363,6 +363,32 @@ def test_a_typed_field_separator_is_only_a_space():
     assert selectors.search_terms("|") == []
 
 
+def test_punctuation_at_a_word_edge_is_left_out_of_the_terms_unless_the_column_keeps_it():
+    assert selectors.search_terms('"Tân Yên, Bắc Ninh" (mây) KCQG-2026 , -') == [
+        "tan yen bac ninh", "may", "kcqg-2026"]
+    assert selectors.search_terms('"Tân Yên, Bắc" (mây)', loose=False) == ["tan yen, bac", "(may)"]
+
+
+def test_a_phrase_is_found_across_a_comma_or_a_bracket_within_a_field(users):
+    d = services.de_an_create(actor=users.centre, name="Sơ chế mây tre (giai đoạn 2)", level="kcqg",
+                              plan_year=2026, location="Thôn Đồng Lạc, Xã Tân Yên, Bắc Ninh")
+    for query in ('"đồng lạc xã tân yên"', '"Đồng Lạc, Xã Tân Yên"', '"tre giai đoạn 2"', "(giai", d.code,
+                  '"' + d.code + '"'):
+        assert codes(selectors.de_an_list(user=users.centre, filters={"q": query})) == [d.code], query
+    # Still not across two fields: the name ends «… 2)», the place starts «Thôn».
+    assert codes(selectors.de_an_list(user=users.centre, filters={"q": '"2 thôn"'})) == []
+
+
+def test_the_establishment_search_keeps_its_punctuation(users):
+    """Establishments are searched in ``search_name`` (a plain fold, which also matches names on import):
+    the terms keep their punctuation there, so a phrase with a bracket still finds the name as written."""
+    from .factories import EstablishmentFactory
+
+    est = EstablishmentFactory(province=current("24"), name="Cơ sở mộc Đức Thành (xã Tân Yên)")
+    found = selectors.establishment_search(user=users.centre, q='"Đức Thành (xã"')
+    assert [e.pk for e in found] == [est.pk]
+
+
 def test_migration_rebuilds_stored_texts_as_the_services_write_them(users):
     """Migration 0013 rewrites texts stored the old way (fields joined by spaces) to exactly what
     ``search_text_for`` writes now — with beneficiaries, a unit of the province and a former province."""
