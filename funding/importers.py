@@ -227,6 +227,16 @@ class ParsedImport:
     def ok(self):
         return not self.problems
 
+    @property
+    def problem_count(self):
+        """Every problem found, listed or only counted: past MAX_LISTED_PROBLEMS one note line stands
+        for the omitted ones, which ``omitted`` counts (that line is not a problem of its own)."""
+        return len(self.problems) - (1 if self.omitted else 0) + self.omitted
+
+    @property
+    def warning_count(self):
+        return len(self.warnings) + self.warnings_omitted
+
     def problem(self, row, message):
         if len(self.problems) < MAX_LISTED_PROBLEMS:
             message = str(message)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from khuyencong.choices import Level
-from khuyencong.formatting import UNIT_LABELS, format_date, format_datetime, format_dong
+from khuyencong.formatting import UNIT_LABELS, format_date, format_datetime, format_dong, format_number
 from khuyencong.models import AuditEvent
 from khuyencong.runtime import cycle_collector_paused
 
@@ -267,7 +267,7 @@ class ImportPreview:
                 "date": (" " + pgettext("ngày ban hành", "ngày") + " " + format_date(parsed.decision_date)) if parsed.decision_date else "",
             },
             _("Số dòng dữ liệu trong bảng: %(rows)s; số khoản sẽ nhập: tạo mới %(create)s, cập nhật %(update)s, không đổi %(unchanged)s; số dòng lỗi: %(error)s")
-            % {"rows": parsed.rows_read, **counts},
+            % {"rows": format_number(parsed.rows_read), **{key: format_number(n) for key, n in counts.items()}},
         ]
         if self.duplicate_of is not None:
             lines.append(duplicate_message(self.duplicate_of))
@@ -281,14 +281,14 @@ class ImportPreview:
                 f"KCĐP {format_dong(entry['local'])}; " + _("đối ứng, khác") + f" {format_dong(entry['counterpart'])}"
             )
         if parsed.warnings:
-            count = len(parsed.warnings) + parsed.warnings_omitted
-            lines.append(_("Cảnh báo (%(n)s; không ngăn việc nhập):") % {"n": count})
+            lines.append(_("Cảnh báo (%(n)s; không ngăn việc nhập):") % {"n": format_number(parsed.warning_count)})
             for warning in parsed.warnings:
                 lines.append(f"  ! {warning.message}")
             if parsed.warnings_omitted:
-                lines.append("  ! " + _("Còn %(n)s cảnh báo khác không liệt kê ở đây.") % {"n": parsed.warnings_omitted})
+                lines.append("  ! " + _("Còn %(n)s cảnh báo khác không liệt kê ở đây.")
+                             % {"n": format_number(parsed.warnings_omitted)})
         if parsed.problems:
-            lines.append(_("Lỗi (%(n)s):") % {"n": len(parsed.problems)})
+            lines.append(_("Lỗi (%(n)s):") % {"n": format_number(parsed.problem_count)})
             for problem in parsed.problems:
                 lines.append(f"  - {problem.message}")
         return lines

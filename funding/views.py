@@ -250,6 +250,7 @@ def import_detail(request, pk):
         "batch": batch, "page": page, "by_province": batch.summary.get("by_province", []),
         "previewed": batch.status == ImportStatus.PREVIEWED, "applied": batch.status == ImportStatus.APPLIED,
         "applying": batch.status == ImportStatus.APPLYING,
+        "warning_count": len(batch.summary.get("warnings", [])) + batch.summary.get("warnings_omitted", 0),
     })
 
 

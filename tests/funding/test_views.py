@@ -267,3 +267,47 @@ def test_year_toolbar_does_not_redirect_past_the_access_check(client):
     assert client.get(reverse("funding:province", args=["99", 2026]) + "?nam=2025").status_code == 404
     own = client.get(reverse("funding:province", args=["24", 2026]) + "?nam=2025")
     assert own["Location"] == reverse("funding:province", args=["24", 2025])
+
+
+def test_a_file_wrong_on_more_rows_than_are_listed_says_the_real_count(admin_client):
+    """1.100 rows naming a province that does not exist: 1.000 problems are listed and one note stands
+    for the rest, but the preview and the command's summary count all 1.100, with Vietnamese separators."""
+    from funding.importers import MAX_LISTED_PROBLEMS
+    from funding.services import import_preview
+
+    before = snapshot()
+    rows = [("Hà Tây", "", 10, 10)] * 1100
+    data = xlsx_bytes(allocation_book(rows))
+    response = admin_client.post(reverse("funding:import_upload"), {"file": io.BytesIO(data)})
+    body = response.content.decode()
+    assert "Bảng tính có 1.100 lỗi; chưa có gì được lưu." in body
+    assert "Số dòng dữ liệu</dt><dd>1.100</dd>" in body and "lỗi 1.100" in body
+    preview = import_preview(fileobj=io.BytesIO(data), name="ha-tay.xlsx", actor=None, size=len(data))
+    assert len(preview.parsed.problems) == MAX_LISTED_PROBLEMS + 1 and preview.parsed.problem_count == 1100
+    lines = preview.summary_lines()
+    assert "Lỗi (1.100):" in lines and any("số dòng lỗi: 1.100" in line for line in lines)
+    assert snapshot() == before
+
+
+def test_the_import_pages_write_counts_with_vietnamese_separators(admin_client):
+    upload(admin_client, ALLOCATION)
+    batch = ImportBatch.objects.get()
+    ImportBatch.objects.filter(pk=batch.pk).update(rows_total=12345, rows_created=10001, rows_updated=2344)
+    detail = admin_client.get(reverse("funding:import_detail", args=[batch.pk])).content.decode()
+    assert "<dd>12.345</dd>" in detail and "<strong>10.001</strong>" in detail and "<strong>2.344</strong>" in detail
+    listing = admin_client.get(reverse("funding:import_list")).content.decode()
+    assert '<td class="num">10.001</td><td class="num">2.344</td>' in listing
+
+
+def test_counts_include_what_is_only_counted():
+    from funding.importers import MAX_LISTED_PROBLEMS, ParsedImport
+
+    parsed = ParsedImport()
+    for row in range(1, 1501):
+        parsed.problem(row, "sai")
+        parsed.warn(row, "chú ý")
+    assert len(parsed.problems) == MAX_LISTED_PROBLEMS + 1 and parsed.problem_count == 1500
+    assert len(parsed.warnings) == MAX_LISTED_PROBLEMS and parsed.warning_count == 1500
+    few = ParsedImport()
+    few.problem(7, "sai")
+    assert few.problem_count == 1 and few.warning_count == 0
