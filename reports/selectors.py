@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from khuyencong.choices import Era, Level
-from khuyencong.formatting import clip, format_date, format_date_long, format_trieu
+from khuyencong.formatting import clip, format_date, format_date_long, format_number, format_trieu
 from khuyencong.models import Indicator, Organisation, Province
 from khuyencong.reference import _province_place
 from khuyencong.selectors import agency_on, programme_for_year, province_choices  # noqa: F401 (re-exported)
@@ -578,7 +578,7 @@ def annual_report_context(job):
             (str(row["province"].era_name), row["support"], format_trieu(row["support"], 0, unit=False))
             for row in sorted(provinces, key=lambda r: -r["support"])[:10]
         ] if len(provinces) > 1 else []),
-        "content_chart": hbar_chart([(clip_words(f"{row['code']}. {row['name']}", 36), row["count"], str(row["count"])) for row in contents if row["code"]]),
+        "content_chart": hbar_chart([(clip_words(f"{row['code']}. {row['name']}", 36), row["count"], format_number(row["count"])) for row in contents if row["code"]]),
     }
 
 

@@ -375,3 +375,22 @@ def test_an_empty_field_of_a_bien_ban_is_a_dotted_line_to_complete_by_hand(tmp_p
     rules = [b for page in document.pages for b in walk(page._page_box)
              if "fill-line" in (getattr(b, "element", None) is not None and b.element.get("class") or "")]
     assert len(rules) == 2 and all(b.style["border_bottom_style"] == "dotted" and b.width > 150 * MM for b in rules)
+
+
+def test_counts_in_the_report_carry_vietnamese_separators():
+    """The real template with the real context of a province's report, its counts raised past a thousand:
+    every count is written «1.234», as the money is (they were printed «1234»)."""
+    from django.template.loader import render_to_string
+
+    build_year(year=2025, n_de_an=6, n_records=2, provinces=[bac_ninh()])
+    job = job_for("province", 2025, province=bac_ninh())
+    context = selectors.report_context(job)
+    assert context["groups"] and context["inspections"]["count"]
+    context["de_an_count"] = 1234
+    context["money"]["settled_count"] = 1500
+    context["inspections"].update(count=1200, plan=None)
+    context["inspections"]["recommendations"] = dict(context["inspections"]["recommendations"], total=2345)
+    flat = " ".join(render_to_string(services.TEMPLATES[job.kind], context).split())
+    assert "Tổng cộng (1.234)" in flat
+    assert re.search(r"đã quyết toán là [^(]+ \(1\.500 đề án\)", flat)
+    assert "Trong năm đã kiểm tra 1.200 đề án." in flat and "Tổng số kiến nghị: 2.345" in flat
