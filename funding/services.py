@@ -784,7 +784,7 @@ def _apply(*, preview, batch, actor, fileobj=None):
             preview.plans = _plan_annex(parsed, lock=True)
     if not parsed.ok:
         raise _PlanProblems(
-            _("Bảng tính có %(n)s lỗi; chưa có gì được nhập.") % {"n": len(parsed.problems)}, parsed.problems
+            _("Bảng tính có %(n)s lỗi; chưa có gì được nhập.") % {"n": format_number(parsed.problem_count)}, parsed.problems
         )
     created_here = batch is None
     if batch is None:

@@ -98,7 +98,7 @@ def check_size(size, *, max_bytes=None):
     if size > max_bytes:
         raise WorkbookError(
             _("Tệp quá lớn (%(size)s); dung lượng tối đa cho phép là %(max)s.")
-            % {"size": format_file_size(size), "max": format_file_size(max_bytes)}
+            % {"size": format_file_size(size, beside=max_bytes), "max": format_file_size(max_bytes)}
         )
     if size == 0:
         raise WorkbookError(_("Tệp rỗng (0 byte)."))

@@ -374,8 +374,13 @@ def parse_document_number(text):
     return DocumentNumber(number=number, type=doc_type, issuer=issuer, year=year)
 
 
-def format_file_size(n):
-    """A file size as people write it: «20 MB», «20,3 MB», «512 KB» (one decimal, none when it is 0)."""
+def format_file_size(n, *, beside=None):
+    """A file size as people write it: «20 MB», «20,3 MB», «512 KB» (one decimal, none when it is 0).
+    ``beside``: a size written next to it (a limit): when the two would read the same — a file a few
+    bytes over «20 MB» — this one is written in KB, so the message does not say «20 MB is over 20 MB»."""
     unit, size = ("MB", n / (1024 * 1024)) if n >= 1024 * 1024 else ("KB", n / 1024)
     text = format_decimal(size, 1)
-    return f"{text[:-2] if text.endswith(',0') else text} {unit}"
+    text = f"{text[:-2] if text.endswith(',0') else text} {unit}"
+    if beside is not None and beside != n and unit == "MB" and text == format_file_size(beside):
+        text = f"{format_decimal(n / 1024, 1)} KB"
+    return text

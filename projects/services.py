@@ -27,7 +27,15 @@ from django.utils.translation import gettext_lazy
 from khuyencong import access
 from khuyencong.choices import FundingSource, Level, Role
 from khuyencong.copy import copy_lines, copy_text
-from khuyencong.formatting import MAX_DONG, MoneyError, format_date, format_dong, parse_money, tidy_document_number
+from khuyencong.formatting import (
+    MAX_DONG,
+    MoneyError,
+    format_date,
+    format_dong,
+    format_file_size,
+    parse_money,
+    tidy_document_number,
+)
 from khuyencong.models import ActivityContent, AuditEvent, Organisation, Province, User
 from khuyencong.textsearch import fold, fold_words, join_fields, nfc
 
@@ -779,8 +787,8 @@ def attachment_add(*, actor, de_an, file, kind=AttachmentKind.OTHER, description
     if size <= 0:
         raise WorkflowError(_("Tệp «%(n)s» rỗng.") % {"n": original})
     if size > limit:
-        raise WorkflowError(_("Tệp «%(n)s» dung lượng %(s)s MB, vượt giới hạn %(l)s MB.")
-                            % {"n": original, "s": round(size / 1048576, 1), "l": round(limit / 1048576, 1)})
+        raise WorkflowError(_("Tệp «%(n)s» dung lượng %(s)s, vượt giới hạn %(l)s.")
+                            % {"n": original, "s": format_file_size(size, beside=limit), "l": format_file_size(limit)})
     content_type, magics = ALLOWED_UPLOADS[ext]
     file.seek(0)
     head = file.read(16)

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from khuyencong.access import can
-from khuyencong.formatting import format_date, format_dong, parse_document_number
+from khuyencong.formatting import format_date, format_dong, format_file_size, parse_document_number
 from khuyencong.models import AuditEvent
 
 from .models import (
@@ -705,8 +705,9 @@ def _checked_upload(file, name=None) -> _Upload:
     if not size:
         raise ValidationError({"file": _("Tệp «%(n)s» rỗng.") % {"n": original}})
     if size > limit:
-        raise ValidationError({"file": _("Tệp «%(n)s» dung lượng %(s)s MB, vượt giới hạn %(l)s MB.")
-                                       % {"n": original, "s": round(size / 1048576, 1), "l": round(limit / 1048576, 1)}})
+        raise ValidationError({"file": _("Tệp «%(n)s» dung lượng %(s)s, vượt giới hạn %(l)s.")
+                                       % {"n": original, "s": format_file_size(size, beside=limit),
+                                          "l": format_file_size(limit)}})
     content_type, magics = ALLOWED_UPLOADS[ext]
     file.seek(0)
     head = file.read(16)

@@ -304,3 +304,7 @@ def test_file_sizes_read_as_people_write_them():
     assert format_file_size(20 * 1024 * 1024) == "20 MB"
     assert format_file_size(int(20.3 * 1024 * 1024)) == "20,3 MB"
     assert format_file_size(512 * 1024) == "512 KB" and format_file_size(1536) == "1,5 KB"
+    # Beside a limit it would read the same as: in KB, so «over 20 MB» never says «20 MB».
+    limit = 20 * 1024 * 1024
+    assert format_file_size(limit + 100, beside=limit) == "20.480,1 KB"
+    assert format_file_size(limit + limit // 2, beside=limit) == "30 MB" and format_file_size(limit, beside=limit) == "20 MB"

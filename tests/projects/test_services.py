@@ -328,7 +328,7 @@ def test_attachment_size_limit(users, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     settings.UPLOAD_MAX_BYTES = 1024
     d = ready_de_an(users.centre)
-    with pytest.raises(WorkflowError, match="vượt giới hạn"):
+    with pytest.raises(WorkflowError, match="Tệp «lon.pdf» dung lượng 2 KB, vượt giới hạn 1 KB."):
         services.attachment_add(actor=users.centre, de_an=d, file=ContentFile(b"%PDF-" + b"x" * 2000, name="lon.pdf"))
     services.attachment_add(actor=users.centre, de_an=d, file=ContentFile(b"\x89PNG\r\n\x1a\n" + b"x" * 100, name="anh.PNG"))
 

@@ -113,7 +113,7 @@ def test_a_file_too_big_is_refused(people, world, settings):
     settings.UPLOAD_MAX_BYTES = 1024 * 1024
     big = PNG + b"\x00" * (1024 * 1024)
     _refused(world, lambda: _add(people, world, file=_png("ảnh lớn.png", big)),
-             "Tệp «ảnh lớn.png» dung lượng 1.0 MB, vượt giới hạn 1.0 MB.")
+             "Tệp «ảnh lớn.png» dung lượng 1.024,1 KB, vượt giới hạn 1 MB.")  # 1 MB + 72 bytes
 
 
 def test_a_closed_recommendation_takes_no_evidence(people, world):
@@ -223,7 +223,7 @@ def test_a_file_too_big_through_the_page(client, people, world, settings):
     before = _state(world)
     response = client.post(_url("inspection_evidence_add", world["rec"]),
                            {"evidence-file": _png("ảnh lớn.png", PNG + b"\x00" * (1024 * 1024))})
-    assert response.status_code == 400 and "vượt giới hạn 1.0 MB" in response.content.decode()
+    assert response.status_code == 400 and "vượt giới hạn 1 MB." in response.content.decode()
     assert _state(world) == before
 
 
