@@ -1411,3 +1411,14 @@ def test_the_attachment_form_says_the_size_limit_in_force(users, client_as, sett
     de_an = ready_de_an(users.centre)
     body = client_as(users.centre).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
     assert "PDF, ảnh (JPG, PNG, WEBP), tài liệu Office. Dung lượng tối đa 3 MB." in body
+
+
+def test_the_detail_writes_jobs_and_workers_with_vietnamese_separators(users, client_as):
+    from projects.models import DeAnBeneficiary
+
+    de_an = ready_de_an(users.centre)
+    DeAn.objects.filter(pk=de_an.pk).update(expected_jobs=1200)
+    est = DeAnBeneficiary.objects.filter(de_an=de_an).first().establishment
+    Establishment.objects.filter(pk=est.pk).update(workers=1500)
+    body = client_as(users.centre).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
+    assert "<dd>1.200</dd>" in body and '<td class="num">1.500</td>' in body
