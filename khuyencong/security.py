@@ -4,6 +4,9 @@
 * input: text typed into the portal's forms may not hold invisible control characters
   (``NoControlCharactersMixin``): they have no business in a đề án, and ``"\\x01=HYPERLINK(…)"`` once
   slipped past ``funding.exports.neutralise`` (which now drops them *before* its formula check);
+* input: ids and numbers sent in a form or a URL's query are kept only when they fit a 64-bit integer
+  (``whole_numbers``, ``BoundedModelMultipleChoiceField``): SQLite cannot bind a larger one, so a forged
+  ``?province=99999999999999999999`` was a server error there instead of being ignored or refused;
 * output: every file the portal hands out is private (``private_download``): not stored by a proxy or
   by the browser's disk cache of a shared office computer, never sniffed into a page.
 """
@@ -91,6 +94,42 @@ class NoControlCharactersMixin:
         for field in self.fields.values():
             if isinstance(field, forms.CharField) and reject_control_characters not in field.validators:
                 field.validators.append(reject_control_characters)
+
+
+# --- input: ids and numbers -------------------------------------------------------------------------------
+
+# What a database integer (a key, a year) can hold; a value outside it is no id of anything.
+INTEGER_RANGE = range(-(2 ** 63), 2 ** 63)
+
+
+def whole_numbers(values):
+    """The values (a list, or one value) that are whole numbers a database integer can hold, as ints;
+    anything else — text, «²», a number past 64 bits — is left out, as a filter that cannot match."""
+    if values in (None, ""):
+        return []
+    result = []
+    for value in values if isinstance(values, (list, tuple, set)) else [values]:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if number in INTEGER_RANGE:
+            result.append(number)
+    return result
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A ModelMultipleChoiceField that refuses an id past 64 bits with its own «not a valid choice»
+    message before querying: Django checks each id with ``exact`` (which knows the range) and then all
+    of them with ``in`` (which does not: «Python int too large to convert to SQLite INTEGER», a 500)."""
+
+    def clean(self, value):
+        for pk in value if isinstance(value, (list, tuple)) else ():
+            text = str(pk).strip()
+            if text.lstrip("+-").isdecimal() and not whole_numbers(text):
+                raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                      params={"pk": pk})
+        return super().clean(value)
 
 
 # --- output: private downloads ------------------------------------------------------------------------

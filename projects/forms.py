@@ -18,7 +18,7 @@ from khuyencong.formatting import MoneyError, format_number, parse_money
 from khuyencong.forms import state_size_limit
 from khuyencong.models import ActivityContent, Province
 from khuyencong.reference import reference_loaded
-from khuyencong.security import NoControlCharactersMixin
+from khuyencong.security import BoundedModelMultipleChoiceField, NoControlCharactersMixin
 from khuyencong.selectors import province_choices
 from khuyencong.textsearch import in_vietnamese_order
 
@@ -70,7 +70,7 @@ class DeAnForm(NoControlCharactersMixin, forms.Form):
     implementing_unit_name = forms.CharField(
         label=_("Đơn vị thực hiện (nếu khác đơn vị của bạn)"), max_length=255, required=False)
     partner_unit = forms.CharField(label=_("Đơn vị phối hợp"), max_length=255, required=False)
-    contents = forms.ModelMultipleChoiceField(
+    contents = BoundedModelMultipleChoiceField(
         label=_("Nội dung hoạt động"), queryset=ActivityContent.objects.none(), required=False,
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text=_("Giữ Ctrl để chọn nhiều nội dung."),

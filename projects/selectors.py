@@ -19,6 +19,7 @@ from khuyencong import access
 from khuyencong.choices import Role
 from khuyencong.formatting import format_date, format_dong
 from khuyencong.models import ActivityContent
+from khuyencong.security import whole_numbers as _ints  # a malformed value, or one past 64 bits, is dropped
 from khuyencong.textsearch import fold, search_terms  # noqa: F401  (search_terms: views use it from here)
 
 from . import workflow
@@ -101,17 +102,6 @@ def _order_by(sort):
     return terms
 
 
-def _ints(value):
-    if value in (None, ""):
-        return []
-    values = value if isinstance(value, (list, tuple, set)) else [value]
-    result = []
-    for v in values:
-        try:
-            result.append(int(v))
-        except (TypeError, ValueError):
-            continue
-    return result
 
 
 def _strs(value, allowed):

@@ -21,7 +21,7 @@ from khuyencong import access, submissions
 from khuyencong.choices import FundingSource, Level
 from khuyencong.formatting import format_dong, format_number
 from khuyencong.models import ActivityContent
-from khuyencong.security import private_download
+from khuyencong.security import private_download, whole_numbers
 
 from . import exports, selectors, services, workflow
 from .forms import (
@@ -288,15 +288,6 @@ def _list_page(request, *, status=200, **extra):
     return render(request, "projects/list.html", context, status=status)
 
 
-def _ids(values):
-    result = []
-    for v in values:
-        try:
-            result.append(int(v))
-        except (TypeError, ValueError):
-            continue
-    return result
-
 
 @login_required
 @require_GET
@@ -449,7 +440,7 @@ def _bulk_refused(request, back, form, errors):
     path, _sep, query = back.partition("?")
     request.GET = QueryDict(query)  # the list's filters, sort and page as they were
     extra = {"bulk_form": form, "bulk_errors": errors, "bulk_next": back,
-             "bulk_checked": _ids(request.POST.getlist("ids"))}
+             "bulk_checked": whole_numbers(request.POST.getlist("ids"))}
     if path == reverse("projects:list"):
         return _list_page(request, status=400, **extra)
     return _queue_page(request, status=400, **extra)
@@ -814,14 +805,7 @@ def _establishment_choices(user, de_an=None, extra_ids=()):
 
 
 def _posted_establishment_ids(data):
-    ids = []
-    for key, value in data.items():
-        if key.startswith("ben-") and key.endswith("-establishment"):
-            try:
-                ids.append(int(value))
-            except (TypeError, ValueError):
-                continue
-    return ids
+    return whole_numbers([value for key, value in data.items() if key.startswith("ben-") and key.endswith("-establishment")])
 
 
 def _content_queryset():
@@ -996,7 +980,7 @@ def notifications(request):
 @login_required
 @require_POST
 def notifications_mark_read(request):
-    ids = _ids(request.POST.getlist("ids"))
+    ids = whole_numbers(request.POST.getlist("ids"))
     n = services.notification_mark_read(user=request.user, ids=ids or None)
     if request.headers.get("HX-Request") and len(ids or ()) == 1:
         # The row again, now read (it stays in the list, as without JavaScript), and, out of band, the

@@ -10,7 +10,7 @@ from khuyencong.dates import DateField
 from khuyencong.formatting import format_date, format_dong
 from khuyencong.forms import state_size_limit
 from khuyencong.models import Province
-from khuyencong.security import NoControlCharactersMixin
+from khuyencong.security import BoundedModelMultipleChoiceField, NoControlCharactersMixin
 from projects.forms import MoneyField
 from projects.services import attachment_max_bytes
 
@@ -128,7 +128,7 @@ def de_an_place(de_an):
     return name
 
 
-class DeAnChoiceField(forms.ModelMultipleChoiceField):
+class DeAnChoiceField(BoundedModelMultipleChoiceField):
     def label_from_instance(self, obj):
         from projects.models import Status
 
@@ -203,7 +203,7 @@ class MissionForm(RedisplayMixin, NoControlCharactersMixin, forms.Form):
     name = forms.CharField(label=_("Tên đoàn"), max_length=255)
     # Both lists are ticked boxes (reports/inspection/_pick_list.html): a text box filters them and a
     # count says how many are ticked (static/js/mission_form.js); without JavaScript, the whole list.
-    provinces = forms.ModelMultipleChoiceField(label=_("Tỉnh, thành phố đoàn đến"), queryset=Province.objects.none(),
+    provinces = BoundedModelMultipleChoiceField(label=_("Tỉnh, thành phố đoàn đến"), queryset=Province.objects.none(),
                                                widget=forms.CheckboxSelectMultiple)
     start_date = _date_field(_("Từ ngày"))
     end_date = _date_field(_("Đến ngày"))

@@ -1422,3 +1422,34 @@ def test_the_detail_writes_jobs_and_workers_with_vietnamese_separators(users, cl
     Establishment.objects.filter(pk=est.pk).update(workers=1500)
     body = client_as(users.centre).get(reverse("projects:detail", args=[de_an.pk])).content.decode()
     assert "<dd>1.200</dd>" in body and '<td class="num">1.500</td>' in body
+
+
+HUGE = "99999999999999999999999"  # past 64 bits: SQLite cannot bind it, PostgreSQL finds nothing
+
+
+def test_a_forged_id_past_64_bits_is_refused_or_ignored_never_a_server_error(users, client_as):
+    """In a đề án form's contents or beneficiary select, and in the ids of «mark as read»: a refusal in
+    plain words, or nothing done — on SQLite too (it was «Python int too large to convert to SQLite
+    INTEGER», a 500)."""
+    from projects.models import Notification
+
+    c = client_as(users.centre)
+    before = DeAn.objects.count()
+    response = c.post(reverse("projects:create"), _form_data(contents=[str(content("1.2").pk), HUGE]))
+    assert response.status_code == 400 and "không phải là một giá trị hợp lệ" in response.content.decode()
+    response = c.post(reverse("projects:create"), _form_data(**{"ben-0-establishment": HUGE}))
+    assert response.status_code == 400
+    assert "Cơ sở thụ hưởng không tồn tại hoặc thuộc tỉnh, thành phố khác." in response.content.decode()
+    assert DeAn.objects.count() == before
+    unread = Notification.objects.filter(recipient=users.centre, read_at__isnull=True).count()
+    response = c.post(reverse("projects:notifications_mark_read"), {"ids": [HUGE, "abc"]})
+    assert response.status_code == 302
+    assert Notification.objects.filter(recipient=users.centre, read_at__isnull=True).count() == unread
+
+
+def test_whole_numbers_keep_what_a_database_integer_holds():
+    from khuyencong.security import whole_numbers
+
+    assert whole_numbers(["1", "-2", " 3 ", "abc", "²", "", None, HUGE, str(2 ** 63 - 1), str(2 ** 63)]) == [
+        1, -2, 3, 2 ** 63 - 1]
+    assert whole_numbers("7") == [7] and whole_numbers(None) == [] and whole_numbers("") == []
