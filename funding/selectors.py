@@ -22,6 +22,11 @@ class FundingLine:
         return sum(self.figures[s][measure] for s in SOURCES)
 
     @property
+    def is_empty(self):
+        """Nothing allocated, committed, disbursed or settled (a province with no money this year)."""
+        return not any(value for figures in self.figures.values() for value in figures.values())
+
+    @property
     def available(self):
         return {s: self.figures[s]["allocated"] - self.figures[s]["committed"] for s in SOURCES}
 
@@ -35,11 +40,20 @@ class FundingSummary:
     def by_source(self, source, measure):
         return self.totals.figures[source][measure]
 
+    @property
+    def empty_count(self):
+        return sum(1 for line in self.lines if line.is_empty)
 
-def funding_summary(*, user, year, province=None):
+
+def funding_summary(*, user, year, province=None, every_province=False):
     """Allocated, committed, disbursed (advances + payments) and settled money for ``year`` by current
     province and source, scoped to what ``user`` may see; voided disbursements count nowhere. Totals
-    are the sums of the lines."""
+    are the sums of the lines.
+
+    With ``every_province`` (the national page), once the year has any money every current province
+    the user may see has a line, zero where nothing is recorded, so a province left out of the
+    allocation table shows as such instead of missing from the list; a year with no money at all
+    still has no lines."""
     from khuyencong.models import Province
 
     allocations = access.visible_allocations(user).filter(plan__year=year)
@@ -61,6 +75,9 @@ def funding_summary(*, user, year, province=None):
     for row in disbursements.values("de_an__current_province_id", "source", "kind").annotate(s=Sum("amount")):
         measure = "settled" if row["kind"] == DisbursementKind.SETTLEMENT else "disbursed"
         line(row["de_an__current_province_id"]).figures[row["source"]][measure] += row["s"] or 0
+    if every_province and lines:
+        for pid in access.visible_current_provinces(user).values_list("pk", flat=True):
+            line(pid)
     provinces = Province.objects.in_bulk(list(lines))
     for pid, entry in lines.items():
         entry.province = provinces[pid]

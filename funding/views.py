@@ -100,7 +100,7 @@ def overview(request):
 def national(request):
     _require(access.can(request.user, "funding.view_national"))
     year = _year(request)
-    summary = selectors.funding_summary(user=request.user, year=year)
+    summary = selectors.funding_summary(user=request.user, year=year, every_province=True)
     return render(request, "funding/national.html", {
         "summary": summary, "year": year, "years": selectors.funding_years(user=request.user),
     })

@@ -131,6 +131,18 @@ def registered_actions():
 
 # --- core: reference data and users -----------------------------------------------------------
 
+def visible_current_provinces(user):
+    """Current provinces whose figures ``user`` may see: ministry roles all 34, local roles their own."""
+    from .models import Province
+
+    if is_nationwide(user):
+        return Province.objects.current()
+    province_id = user_province_id(user)
+    if province_id is None:
+        return Province.objects.none()
+    return Province.objects.current().filter(pk=province_id)
+
+
 def visible_users(user):
     """Accounts ``user`` may see: ministry roles all; local roles those working for their current
     province, including accounts still attached to an organisation of a former province that merged

@@ -55,3 +55,31 @@ def test_local_users_see_only_their_province(admin_user):
     user = User.objects.create_user(username="hn", password="x" * 20, role="province", organisation=org)
     summary = funding_summary(user=user, year=2026)
     assert [line.province.code for line in summary.lines] == ["01"] and summary.totals.figures["national"]["allocated"] == 10
+
+
+def test_national_summary_lists_every_current_province_once_the_year_has_money(admin_user):
+    hanoi = Province.objects.current().get(code="01")
+    AllocationFactory(year=2026, province=hanoi, amount=7)
+    summary = funding_summary(user=admin_user, year=2026, every_province=True)
+    codes = [line.province.code for line in summary.lines]
+    assert codes == sorted(Province.objects.current().values_list("code", flat=True)) and len(codes) == 34
+    assert summary.empty_count == 33 and not summary.lines[0].is_empty
+    assert summary.totals.figures["national"]["allocated"] == 7
+    # Former provinces never get a line of their own: their money is in their successor's.
+    assert all(line.province.era == "current" for line in summary.lines)
+    # A year with no money at all still has no lines (the page says so instead of 34 rows of zeros).
+    assert funding_summary(user=admin_user, year=2027, every_province=True).lines == []
+
+
+def test_every_province_is_still_scoped_to_the_user(admin_user):
+    from khuyencong.models import Organisation
+
+    bac_ninh = Province.objects.current().get(code="24")
+    AllocationFactory(year=2026, province=Province.objects.current().get(code="01"), amount=10)
+    org = Organisation.objects.create(code="so-ct-bn-test", kind="department", province=bac_ninh, name="Sở Công Thương Bắc Ninh")
+    user = User.objects.create_user(username="bn", password="x" * 20, role="province", organisation=org)
+    # Bắc Ninh has nothing this year and Hà Nội's money is not theirs to see: no lines at all.
+    assert funding_summary(user=user, year=2026, every_province=True).lines == []
+    AllocationFactory(year=2026, province=bac_ninh, amount=3)
+    summary = funding_summary(user=user, year=2026, every_province=True)
+    assert [line.province.code for line in summary.lines] == ["24"] and summary.empty_count == 0

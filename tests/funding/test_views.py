@@ -311,3 +311,20 @@ def test_counts_include_what_is_only_counted():
     few = ParsedImport()
     few.problem(7, "sai")
     assert few.problem_count == 1 and few.warning_count == 0
+
+
+def test_national_page_shows_provinces_without_money_as_such(admin_client):
+    from tests.funding.factories import AllocationFactory
+
+    AllocationFactory(year=2026, province=Province.objects.current().get(code="01"), amount=1_234_567)
+    page = admin_client.get(reverse("funding:national") + "?nam=2026").content.decode()
+    assert "Thành phố Hà Nội" in page and "1.234.567 đ" in page
+    # Every other current province has a dimmed row of zeros and the page counts them.
+    assert "Tỉnh Bắc Ninh" in page and "Tỉnh Cao Bằng" in page
+    assert page.count('<tr class="muted">') == 33
+    assert "33 tỉnh, thành phố chưa có số liệu kinh phí năm 2026" in page
+    # A province page never says so about itself when it has money.
+    province_page = admin_client.get(reverse("funding:province", kwargs={"code": "01", "year": 2026})).content.decode()
+    assert "chưa có số liệu kinh phí năm" not in province_page
+    empty = admin_client.get(reverse("funding:national") + "?nam=2027").content.decode()
+    assert "Chưa có số liệu kinh phí cho năm này." in empty and '<tr class="muted">' not in empty
