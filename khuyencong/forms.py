@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
@@ -27,6 +27,21 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].label = _("Mật khẩu")
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
         self.fields["password"].widget = forms.PasswordInput(attrs={"autocomplete": "current-password"})
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """«Quên mật khẩu»: the e-mail address of the account. Django's rules decide who gets a link: an
+    active account with that address (case ignored) that signs in with a password; nobody is told
+    whether such an account exists. The mail itself is sent by the worker
+    (``services.password_reset_send``)."""
+
+    email = forms.EmailField(
+        label=_("Thư điện tử của tài khoản"), max_length=254,
+        help_text=_("Địa chỉ thư điện tử đã đăng ký với tài khoản, ví dụ: ten.can.bo@congthuong.gov.vn."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        error_messages={"required": _("Hãy nhập địa chỉ thư điện tử."),
+                        "invalid": _("Địa chỉ thư điện tử chưa đúng dạng, ví dụ: ten.can.bo@congthuong.gov.vn.")},
+    )
 
 
 class AccountFilterForm(forms.Form):

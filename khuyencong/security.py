@@ -7,6 +7,8 @@
 * input: ids and numbers sent in a form or a URL's query are kept only when they fit a 64-bit integer
   (``whole_numbers``, ``BoundedModelMultipleChoiceField``): SQLite cannot bind a larger one, so a forged
   ``?province=99999999999999999999`` was a server error there instead of being ignored or refused;
+* abuse: «Quên mật khẩu» requests are counted per client address and per e-mail address in the shared
+  cache (``over_rate_limit``), so the form cannot be used to flood an inbox or the mail server;
 * output: every file the portal hands out is private (``private_download``): not stored by a proxy or
   by the browser's disk cache of a shared office computer, never sniffed into a page.
 """
@@ -48,6 +50,26 @@ def client_address(request):
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+def over_rate_limit(scope, key, *, limit, window_seconds=3600):
+    """Count one attempt of ``scope`` (e.g. "password-reset-address") for ``key`` and say whether it is
+    past ``limit`` attempts within the window, which starts at the first attempt (fixed window, in the
+    shared cache: Redis with ``CACHE_URL``, else this process's memory). The key is hashed: the cache
+    never holds an e-mail address."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    digest = hashlib.sha256(f"{scope}\0{key}".encode()).hexdigest()[:32]
+    cache_key = f"kc:rate:{scope}:{digest}"
+    cache.add(cache_key, 0, window_seconds)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # the window ended between add() and incr()
+        cache.set(cache_key, 1, window_seconds)
+        count = 1
+    return count > limit
 
 
 def record_lockout(sender, request=None, username=None, ip_address=None, **kwargs):

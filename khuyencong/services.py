@@ -1,14 +1,19 @@
 """Writes on users (role, organisation, activation), each checked by access.can and recorded in the
 audit trail (AuditEvent). Changes take effect on the user's next request: scope is read from the
 database row on every request (see access.py)."""
+import logging
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .access import can
 from .choices import NATIONWIDE_ROLES, Role
 from .models import AuditEvent, Organisation, User
+
+logger = logging.getLogger(__name__)
 
 
 class UserChangeRefused(PermissionDenied):
@@ -198,3 +203,76 @@ def user_unlock_login(*, actor: User, users) -> dict[str, int]:
             before=state, after=state,
         )
     return removed
+
+
+# --- «Quên mật khẩu» ---------------------------------------------------------------------------------
+#
+#   PortalPasswordResetView (rate-limited per client address and per e-mail address)
+#     └ password_reset_request: the address goes to the worker, whether or not an account has it, so
+#       the page and its timing are the same either way (broker down: the page says so, nothing sent)
+#         └ task khuyencong.send_password_reset → password_reset_send: every active account with that
+#           address that signs in with a password gets a one-time link (PASSWORD_RESET_MINUTES);
+#           each mail is in the audit trail
+#   PortalPasswordResetConfirmView → user_record_password_reset: the new password is recorded (never
+#   the password itself) and the login lockout of that user name is lifted.
+
+PASSWORD_RESET_SUBJECT = "registration/portal_password_reset_subject.txt"
+PASSWORD_RESET_EMAIL = "registration/portal_password_reset_email.txt"
+# A request still in the queue this long (worker down) is dropped: its sender has long given up.
+PASSWORD_RESET_QUEUE_SECONDS = 30 * 60
+
+
+def password_reset_request(*, email, domain, use_https, address):
+    """Hand a «Quên mật khẩu» request to the worker. Returns False when the broker cannot take it (the
+    page then asks to try again; nothing was sent)."""
+    from .tasks import send_password_reset
+
+    try:
+        send_password_reset.apply_async(args=[email, domain, bool(use_https), address or ""], retry=False,
+                                        expires=PASSWORD_RESET_QUEUE_SECONDS)
+    except Exception as exc:  # kombu.exceptions.OperationalError, redis ConnectionError, socket errors…
+        logger.warning("password reset request: broker unavailable (%s)", exc)
+        return False
+    return True
+
+
+def password_reset_send(*, email, domain, use_https, address=""):
+    """In the worker: mail a one-time «đặt lại mật khẩu» link to every account Django's rules allow
+    (active, this address with case ignored, signs in with a password) and record each mail in the
+    audit trail. Returns how many accounts were mailed; 0 for an address no account has."""
+    from .forms import PasswordResetRequestForm
+
+    form = PasswordResetRequestForm(data={"email": email})
+    if not form.is_valid():
+        return 0
+    users = list(form.get_users(form.cleaned_data["email"]))
+    for user in users:
+        AuditEvent.objects.create(
+            actor=None, action="user.password_reset_requested", object_type="user", object_id=str(user.pk),
+            summary=(_("Gửi liên kết đặt lại mật khẩu của tài khoản %(u)s tới %(e)s (yêu cầu từ %(a)s).")
+                     % {"u": user.username, "e": user.email, "a": address or "?"})[:500],
+            data={"address": address, "email": user.email},
+        )
+    if users:
+        with translation.override(settings.LANGUAGE_CODE):
+            form.save(domain_override=domain, use_https=use_https, subject_template_name=PASSWORD_RESET_SUBJECT,
+                      email_template_name=PASSWORD_RESET_EMAIL,
+                      extra_email_context={"minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
+    return len(users)
+
+
+@transaction.atomic
+def user_record_password_reset(*, user: User, address="") -> AuditEvent:
+    """Record that ``user`` set a new password through the mailed link, and lift the login lockout of
+    their user name (the failed attempts that locked it are what sent them to «Quên mật khẩu»)."""
+    from axes.utils import reset as axes_reset
+
+    axes_reset(username=user.username)
+    user = User.objects.select_related("organisation__province").get(pk=user.pk)
+    state = describe_user(user)
+    return AuditEvent.objects.create(
+        actor=user, action="user.password_reset", object_type="user", object_id=str(user.pk),
+        summary=(_("%(u)s đặt lại mật khẩu bằng liên kết gửi qua thư điện tử (từ %(a)s).")
+                 % {"u": user.username, "a": address or "?"})[:500],
+        data={"before": state, "after": state, "address": address},
+    )

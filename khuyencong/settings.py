@@ -154,6 +154,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
+# «Quên mật khẩu»: the link mailed to an account's address works once, for PASSWORD_RESET_MINUTES;
+# one client address, and one e-mail address, may ask PASSWORD_RESET_LIMIT times an hour
+# (khuyencong.security.over_rate_limit, in the shared cache).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_MINUTES", default=60) * 60
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)
 # Idle timeout: the session expires SESSION_IDLE_MINUTES after the last request.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
@@ -301,6 +306,10 @@ if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 # A mail server that does not answer must not hold a worker (and the notification rows it locks) forever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# With EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend: the folder mail is written to
+# (development, and the test where a real worker mails a «Quên mật khẩu» link).
+if env.str("EMAIL_FILE_PATH", default=""):
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
 # Notification e-mail (projects.notifications): attempts before a mail is marked failed, and the first
 # wait before a retry (doubled after each failure, at most 30 minutes).
 NOTIFICATION_MAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_MAIL_MAX_ATTEMPTS", default=5)

@@ -14,3 +14,10 @@ def sweep_form_submissions():
     from . import submissions
 
     return submissions.sweep()
+
+
+@shared_task(name="khuyencong.send_password_reset", ignore_result=True)
+def send_password_reset(email, domain, use_https, address=""):
+    from . import services
+
+    return services.password_reset_send(email=email, domain=domain, use_https=use_https, address=address)

@@ -10,6 +10,12 @@ urlpatterns = [
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("doi-mat-khau/", views.PortalPasswordChangeView.as_view(), name="password_change"),
     path("doi-mat-khau/xong/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("quen-mat-khau/", views.PortalPasswordResetView.as_view(), name="password_reset"),
+    path("quen-mat-khau/da-gui/", views.PortalPasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("dat-lai-mat-khau/<uidb64>/<token>/", views.PortalPasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("dat-lai-mat-khau/xong/", auth_views.PasswordResetCompleteView.as_view(
+        template_name="registration/portal_password_reset_complete.html"), name="password_reset_complete"),
     path("danh-muc/tinh/", views.province_search, name="province_search"),
     path("danh-muc/tinh-thanh-pho/", views.province_list, name="province_list"),
     path("can-bo/", views.user_list, name="user_list"),

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
@@ -13,9 +14,10 @@ from django.views.decorators.http import require_GET
 from . import selectors, services
 from .access import user_province
 from .choices import Role
-from .forms import AccountFilterForm, LoginForm
+from .forms import AccountFilterForm, LoginForm, PasswordResetRequestForm
 from .home import panels_for
 from .pagination import paginate
+from .security import client_address, over_rate_limit
 
 
 class PortalLoginView(auth_views.LoginView):
@@ -43,6 +45,55 @@ class PortalPasswordChangeView(auth_views.PasswordChangeView):
         with transaction.atomic():
             response = super().form_valid(form)
             services.user_record_password_set(actor=self.request.user, user=form.user)
+        return response
+
+
+class PortalPasswordResetView(auth_views.PasswordResetView):
+    """«Quên mật khẩu»: the address goes to the worker, which mails a one-time link if an account has
+    it (``services.password_reset_send``); the page never says whether one does. Requests are limited
+    per client address and per e-mail address (``PASSWORD_RESET_LIMIT`` an hour)."""
+
+    form_class = PasswordResetRequestForm
+    template_name = "registration/portal_password_reset_form.html"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        address = client_address(self.request)
+        limit = settings.PASSWORD_RESET_LIMIT
+        if (over_rate_limit("password-reset-address", address or "-", limit=limit)
+                or over_rate_limit("password-reset-email", email.casefold(), limit=limit)):
+            form.add_error(None, _("Đã có quá nhiều yêu cầu đặt lại mật khẩu trong một giờ qua. Không có thư nào "
+                                   "được gửi thêm; hãy thử lại sau một giờ hoặc liên hệ quản trị hệ thống."))
+            return self.form_invalid(form)
+        sent = services.password_reset_request(email=email, domain=self.request.get_host(),
+                                               use_https=self.request.is_secure(), address=address)
+        if not sent:
+            form.add_error(None, _("Chưa gửi được yêu cầu vì hệ thống gửi thư đang tạm ngừng. Chưa có thư nào "
+                                   "được gửi; hãy thử lại sau ít phút."))
+            return self.form_invalid(form)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PortalPasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "registration/portal_password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
+
+
+class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link from the mail: a new password, twice. The link works once (Django's token changes with
+    the password) and for ``PASSWORD_RESET_MINUTES``; the change is in the audit trail."""
+
+    template_name = "registration/portal_password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+    reset_url_token = "dat-mat-khau-moi"
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.user_record_password_reset(user=form.user, address=client_address(self.request))
         return response
 
 

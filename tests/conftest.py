@@ -139,6 +139,21 @@ def screenshot_dir():
 
 
 @pytest.fixture
+def dead_broker():
+    """The Celery app pointed at a port that closes every connection (a broker going away)."""
+    from khuyencong.celery import app
+    from tests.khuyencong.test_broker_down import _ClosingListener
+    from tests.reports.conftest import restore_broker, use_broker
+
+    listener = _ClosingListener()
+    before = (app.conf.broker_url, app.conf.task_always_eager)
+    use_broker(f"redis://127.0.0.1:{listener.port}/0", eager=False)
+    yield listener
+    restore_broker(before)
+    listener.close()
+
+
+@pytest.fixture
 def eager_celery():
     """Celery tasks run in-process (whatever CELERY_BROKER_URL the run has, e.g. Redis in CI): for tests
     of code that queues work (reports, imports, notification mail) without a worker of their own."""

@@ -21,6 +21,8 @@ from datetime import date
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from funding.models import ImportBatch
 from khuyencong.models import Province
@@ -34,7 +36,8 @@ pytestmark = pytest.mark.django_db
 OWN, OTHER = "24", "19"
 
 # URL names anyone may open without signing in.
-PUBLIC = {"login", "health", "set_language", "logout"}
+PUBLIC = {"login", "health", "set_language", "logout", "password_reset", "password_reset_done",
+          "password_reset_confirm", "password_reset_complete"}
 
 SECRET_NAME = "Đề án bí mật của tỉnh Thái Nguyên"
 SECRET_BENEFICIARY = "Hợp tác xã Chè Bí Mật Tân Cương"
@@ -95,6 +98,11 @@ KWARG_FACTORIES = {
     "dashboards:code": (lambda side: side["province"].code, False),
     "dashboards:key": (lambda side: _first_dashboard_block(), False),
     "dashboards:indicator_code": (lambda side: _first_indicator_code(), False),
+    # «Quên mật khẩu»'s link: an account id with a token that is not valid, the same for both sides (the
+    # page belongs to no province; a valid token is its account holder's own, and
+    # tests/khuyencong/test_password_reset.py covers it).
+    ":uidb64": (lambda side: urlsafe_base64_encode(force_bytes(1)), False),
+    ":token": (lambda side: "khong-hop-le", False),
     # Django admin (administrators only; everybody else is sent to the admin login).
     "admin:app_label": (lambda side: "projects", True),
     "admin:object_id": (lambda side: str(side["de_an"].pk), True),

@@ -13,27 +13,13 @@ from funding.services import import_apply_queued, import_dispatch, import_sweep_
 from tests.conftest import require_service
 from tests.funding.conftest import ALLOCATION, is_postgres
 from tests.funding.test_views import upload
-from tests.khuyencong.test_broker_down import _ClosingListener
-from tests.reports.conftest import restore_broker, use_broker
+from tests.reports.conftest import use_broker
 
 
 @pytest.fixture
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
-
-
-@pytest.fixture
-def dead_broker():
-    """The Celery app pointed at a port that closes every connection (a broker going away)."""
-    from khuyencong.celery import app
-
-    listener = _ClosingListener()
-    before = (app.conf.broker_url, app.conf.task_always_eager)
-    use_broker(f"redis://127.0.0.1:{listener.port}/0", eager=False)
-    yield listener
-    restore_broker(before)
-    listener.close()
 
 
 def later(minutes=11):
