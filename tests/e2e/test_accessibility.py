@@ -110,6 +110,16 @@ def _wrong_password(page, base, w):
     expect(page.get_by_role("alert")).to_be_visible()
 
 
+def _reset_link(w):
+    """A valid «đặt lại mật khẩu» link of the centre's account (what the mail holds)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = w.users.centre
+    return f"/dat-lai-mat-khau/{urlsafe_base64_encode(force_bytes(user.pk))}/{default_token_generator.make_token(user)}/"
+
+
 def _in_english(page, base, w):
     page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
     page.goto(f"{base}/dang-nhap/")
@@ -165,6 +175,13 @@ class Page:
 PAGES = [
     Page("login", _goto("/dang-nhap/"), roles=(None,)),
     Page("login-wrong-password", _wrong_password, roles=(None,)),
+    Page("password-reset", _goto("/quen-mat-khau/"), roles=(None,)),
+    Page("password-reset-errors", _send_empty("/quen-mat-khau/"), roles=(None,)),
+    Page("password-reset-done", _goto("/quen-mat-khau/da-gui/"), roles=(None,)),
+    Page("password-reset-new", _goto(_reset_link), roles=(None,)),
+    Page("password-reset-new-errors", _send_empty(_reset_link), roles=(None,)),
+    Page("password-reset-bad-link", _goto("/dat-lai-mat-khau/MQ/khong-hop-le/"), roles=(None,)),
+    Page("password-reset-complete", _goto("/dat-lai-mat-khau/xong/"), roles=(None,)),
     Page("login-english", _in_english, roles=(None,)),
     Page("home", _goto("/")),
     Page("password-change", _goto("/doi-mat-khau/"), roles=("province",)),
