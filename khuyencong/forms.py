@@ -1,8 +1,11 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
+from .models import User
+from .security import NoControlCharactersMixin
 from .formatting import format_file_size
 
 
@@ -42,6 +45,58 @@ class PasswordResetRequestForm(PasswordResetForm):
         error_messages={"required": _("Hãy nhập địa chỉ thư điện tử."),
                         "invalid": _("Địa chỉ thư điện tử chưa đúng dạng, ví dụ: ten.can.bo@congthuong.gov.vn.")},
     )
+
+
+PHONE_PATTERN = r"^\+?[0-9][0-9 .()\-]{5,28}$"
+
+
+class ContactForm(NoControlCharactersMixin, forms.ModelForm):
+    """«Thông tin liên hệ»: what an account holder keeps up to date themselves — e-mail address (where
+    notifications and «Quên mật khẩu» links go), telephone, job title. A new e-mail address needs the
+    current password: with only an open session on a shared computer, nobody can point the account's
+    password resets at their own mailbox. Names, role and organisation are set by an administrator."""
+
+    current_password = forms.CharField(
+        label=_("Mật khẩu đang dùng"), required=False, strip=False,
+        help_text=_("Chỉ cần khi đổi địa chỉ thư điện tử."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["email", "phone", "job_title"]
+        labels = {"email": _("Thư điện tử"), "phone": _("Điện thoại"), "job_title": _("Chức vụ")}
+        help_texts = {
+            "email": _("Nơi nhận thông báo và liên kết đặt lại mật khẩu, ví dụ: ten.can.bo@congthuong.gov.vn."),
+            "phone": _("Ví dụ: 0222 3822 123 hoặc +84 912 345 678."),
+        }
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"}),
+                   "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+                   "job_title": forms.TextInput(attrs={"autocomplete": "organization-title"})}
+        error_messages = {"email": {"invalid": _("Địa chỉ thư điện tử chưa đúng dạng, ví dụ: ten.can.bo@congthuong.gov.vn.")}}
+
+    def __init__(self, *args, password_check=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._password_check = password_check
+        self.fields["phone"].validators.append(RegexValidator(
+            PHONE_PATTERN, _("Số điện thoại chỉ gồm chữ số, dấu cách, dấu chấm, gạch ngang, ngoặc và dấu + ở đầu; "
+                             "ví dụ: 0222 3822 123.")))
+
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        email = cleaned.get("email")
+        if "email" in self.changed_data and email is not None and email.casefold() != (self.initial.get("email") or "").casefold():
+            password = cleaned.get("current_password") or ""
+            if not password:
+                self.add_error("current_password", _("Để đổi địa chỉ thư điện tử, hãy nhập mật khẩu đang dùng."))
+            else:
+                problem = self._password_check(password) if self._password_check else None
+                if problem:
+                    self.add_error("current_password", problem)
+        return cleaned
 
 
 class AccountFilterForm(forms.Form):

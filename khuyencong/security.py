@@ -52,17 +52,29 @@ def client_address(request):
         return remote
 
 
+def _rate_key(scope, key):
+    import hashlib
+
+    digest = hashlib.sha256(f"{scope}\0{key}".encode()).hexdigest()[:32]
+    return f"kc:rate:{scope}:{digest}"
+
+
+def rate_limit_reached(scope, key, *, limit):
+    """Whether ``limit`` attempts of ``scope`` for ``key`` are already counted in the current window
+    (without counting one more)."""
+    from django.core.cache import cache
+
+    return (cache.get(_rate_key(scope, key)) or 0) >= limit
+
+
 def over_rate_limit(scope, key, *, limit, window_seconds=3600):
     """Count one attempt of ``scope`` (e.g. "password-reset-address") for ``key`` and say whether it is
     past ``limit`` attempts within the window, which starts at the first attempt (fixed window, in the
     shared cache: Redis with ``CACHE_URL``, else this process's memory). The key is hashed: the cache
     never holds an e-mail address."""
-    import hashlib
-
     from django.core.cache import cache
 
-    digest = hashlib.sha256(f"{scope}\0{key}".encode()).hexdigest()[:32]
-    cache_key = f"kc:rate:{scope}:{digest}"
+    cache_key = _rate_key(scope, key)
     cache.add(cache_key, 0, window_seconds)
     try:
         count = cache.incr(cache_key)

@@ -276,3 +276,52 @@ def user_record_password_reset(*, user: User, address="") -> AuditEvent:
                  % {"u": user.username, "a": address or "?"})[:500],
         data={"before": state, "after": state, "address": address},
     )
+
+
+# --- «Thông tin liên hệ»: what account holders keep up to date themselves ------------------------------
+
+CONTACT_FIELDS = ("email", "phone", "job_title")
+
+
+def _contact_labels():
+    return {"email": _("thư điện tử"), "phone": _("điện thoại"), "job_title": _("chức vụ")}
+PASSWORD_CHECK_SCOPE = "own-password-check"
+
+
+def user_check_own_password(*, user: User, password: str):
+    """Check the password an account holder typed to confirm a change (a new e-mail address). Returns
+    None when right, else the Vietnamese reason. Wrong tries are counted (AXES_FAILURE_LIMIT an hour):
+    past that the answer is «thử lại sau» even for the right password, so an open session cannot be
+    used to guess the password."""
+    from .security import over_rate_limit, rate_limit_reached
+
+    limit = settings.AXES_FAILURE_LIMIT
+    if rate_limit_reached(PASSWORD_CHECK_SCOPE, user.pk, limit=limit):
+        return _("Đã nhập sai mật khẩu quá nhiều lần. Hãy thử lại sau một giờ.")
+    if user.check_password(password):
+        return None
+    over_rate_limit(PASSWORD_CHECK_SCOPE, user.pk, limit=limit)
+    return _("Mật khẩu đang dùng không đúng.")
+
+
+@transaction.atomic
+def user_update_contact(*, user: User, email: str, phone: str, job_title: str) -> AuditEvent | None:
+    """Save an account holder's own e-mail address, telephone and job title and record what changed
+    (before and after) in the audit trail; nothing changed, nothing written."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    before = {field: getattr(locked, field) for field in CONTACT_FIELDS}
+    after = {"email": email, "phone": phone, "job_title": job_title}
+    changed = [field for field in CONTACT_FIELDS if before[field] != after[field]]
+    if not changed:
+        return None
+    for field in changed:
+        setattr(locked, field, after[field])
+    locked.save(update_fields=changed)
+    for field in changed:
+        setattr(user, field, after[field])
+    return AuditEvent.objects.create(
+        actor=user, action="user.contact_change", object_type="user", object_id=str(user.pk),
+        summary=(_("%(u)s cập nhật thông tin liên hệ: %(f)s.")
+                 % {"u": user.username, "f": ", ".join(_contact_labels()[f] for f in changed)})[:500],
+        data={"before": {f: before[f] for f in changed}, "after": {f: after[f] for f in changed}},
+    )

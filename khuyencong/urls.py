@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dang-nhap/", views.PortalLoginView.as_view(), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tai-khoan/", views.account, name="account"),
     path("doi-mat-khau/", views.PortalPasswordChangeView.as_view(), name="password_change"),
     path("doi-mat-khau/xong/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("quen-mat-khau/", views.PortalPasswordResetView.as_view(), name="password_reset"),

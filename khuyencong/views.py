@@ -5,7 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
 from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +15,9 @@ from django.views.decorators.http import require_GET
 from . import selectors, services
 from .access import user_province
 from .choices import Role
-from .forms import AccountFilterForm, LoginForm, PasswordResetRequestForm
+from .forms import AccountFilterForm, ContactForm, LoginForm, PasswordResetRequestForm
 from .home import panels_for
+from .models import User
 from .pagination import paginate
 from .security import client_address, over_rate_limit
 
@@ -95,6 +97,28 @@ class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             response = super().form_valid(form)
             services.user_record_password_reset(user=form.user, address=client_address(self.request))
         return response
+
+
+@login_required
+def account(request):
+    """«Thông tin tài khoản»: who the account is (set by an administrator) and the contact details its
+    holder keeps up to date (``services.user_update_contact``; a new e-mail address needs the password)."""
+    user = request.user
+    check = lambda password: services.user_check_own_password(user=user, password=password)  # noqa: E731
+    if request.method == "POST":
+        form = ContactForm(request.POST, instance=User.objects.get(pk=user.pk), password_check=check)
+        if form.is_valid():
+            data = form.cleaned_data
+            event = services.user_update_contact(user=user, email=data["email"], phone=data["phone"],
+                                                 job_title=data["job_title"])
+            messages.success(request, _("Đã lưu thông tin liên hệ.") if event else _("Thông tin liên hệ không thay đổi."))
+            return redirect("account")
+    else:
+        form = ContactForm(instance=user, password_check=check)
+    return render(request, "khuyencong/account.html", {
+        "form": form, "organisation_name": user.organisation.name_on(timezone.localdate()) if user.organisation else "",
+        "province": user_province(user),
+    })
 
 
 ROLE_SUMMARIES = {

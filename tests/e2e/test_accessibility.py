@@ -120,6 +120,15 @@ def _reset_link(w):
     return f"/dat-lai-mat-khau/{urlsafe_base64_encode(force_bytes(user.pk))}/{default_token_generator.make_token(user)}/"
 
 
+def _account_with_errors(page, base, w):
+    """«Thông tin liên hệ» sent with a telephone of words and a new address without the password."""
+    page.goto(f"{base}/tai-khoan/")
+    page.get_by_label("Điện thoại").fill("gọi tôi")
+    page.get_by_label("Thư điện tử").fill("moi@congthuong.gov.vn")
+    page.get_by_role("button", name="Lưu thông tin liên hệ").click()
+    expect(page.locator("#form-errors")).to_be_visible()
+
+
 def _in_english(page, base, w):
     page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
     page.goto(f"{base}/dang-nhap/")
@@ -184,6 +193,8 @@ PAGES = [
     Page("password-reset-complete", _goto("/dat-lai-mat-khau/xong/"), roles=(None,)),
     Page("login-english", _in_english, roles=(None,)),
     Page("home", _goto("/")),
+    Page("account", _goto("/tai-khoan/"), roles=("centre", "reviewer")),
+    Page("account-errors", _account_with_errors, roles=("province",)),
     Page("password-change", _goto("/doi-mat-khau/"), roles=("province",)),
     Page("password-change-errors", _send_empty("/doi-mat-khau/"), roles=("province",)),
     Page("password-change-done", _goto("/doi-mat-khau/xong/"), roles=("province",)),

@@ -1,0 +1,125 @@
+"""«Thông tin tài khoản»: an account holder keeps their e-mail address, telephone and job title up to
+date; a new e-mail address needs the current password (with guesses limited); every change is in the
+audit trail; a refused form changes nothing."""
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from khuyencong.models import AuditEvent, User
+
+from .factories import PASSWORD, centre_user, reviewer
+
+pytestmark = pytest.mark.django_db
+
+URL = "/tai-khoan/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def form_data(user, **changes):
+    return {"email": user.email, "phone": user.phone, "job_title": user.job_title, "current_password": "", **changes}
+
+
+def state(user):
+    user = User.objects.get(pk=user.pk)
+    return user.email, user.phone, user.job_title, AuditEvent.objects.filter(action="user.contact_change").count()
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and response["Location"].startswith("/dang-nhap/")
+
+
+def test_page_shows_who_the_account_is_and_links_from_the_top_bar(client):
+    user = centre_user(email="an@congthuong.gov.vn", phone="0222 3822 123", job_title="Chuyên viên")
+    client.force_login(user)
+    page = client.get(URL).content.decode()
+    assert "Thông tin tài khoản" in page and user.username in page and user.get_full_name() in page
+    assert "Trung tâm Khuyến công tỉnh Bắc Ninh" in page and "Tỉnh Bắc Ninh" in page
+    assert 'value="an@congthuong.gov.vn"' in page and 'value="0222 3822 123"' in page
+    assert 'href="/tai-khoan/" aria-current="page"' in page
+    assert 'href="/tai-khoan/"' in client.get("/").content.decode()
+
+
+def test_phone_and_job_title_are_saved_and_recorded_without_the_password(client):
+    user = centre_user(email="an@congthuong.gov.vn", phone="", job_title="Chuyên viên")
+    client.force_login(user)
+    response = client.post(URL, form_data(user, phone="+84 912 345 678", job_title="Phó Giám đốc"), follow=True)
+    assert "Đã lưu thông tin liên hệ." in response.content.decode()
+    assert state(user)[:3] == ("an@congthuong.gov.vn", "+84 912 345 678", "Phó Giám đốc")
+    event = AuditEvent.objects.get(action="user.contact_change")
+    assert event.actor == user and event.object_id == str(user.pk)
+    assert event.data == {"before": {"phone": "", "job_title": "Chuyên viên"},
+                          "after": {"phone": "+84 912 345 678", "job_title": "Phó Giám đốc"}}
+    assert "điện thoại, chức vụ" in event.summary
+    # Sending the same again (a double click) writes nothing more.
+    again = client.post(URL, form_data(User.objects.get(pk=user.pk)), follow=True)
+    assert "Thông tin liên hệ không thay đổi." in again.content.decode()
+    assert AuditEvent.objects.filter(action="user.contact_change").count() == 1
+
+
+def test_a_new_email_needs_the_current_password(client):
+    user = centre_user(email="an@congthuong.gov.vn")
+    client.force_login(user)
+    before = state(user)
+    missing = client.post(URL, form_data(user, email="ke.gian@example.com"))
+    assert missing.status_code == 200 and "Để đổi địa chỉ thư điện tử, hãy nhập mật khẩu đang dùng." in missing.content.decode()
+    wrong = client.post(URL, form_data(user, email="ke.gian@example.com", current_password="sai-mat-khau"))
+    assert "Mật khẩu đang dùng không đúng." in wrong.content.decode()
+    assert state(user) == before
+    # Only the case differs: the same address, no password asked.
+    client.post(URL, form_data(user, email="An@CongThuong.gov.vn"))
+    assert state(user)[0] == "An@CongThuong.gov.vn"
+    ok = client.post(URL, form_data(user, email="an.nguyen@congthuong.gov.vn", current_password=PASSWORD), follow=True)
+    assert "Đã lưu thông tin liên hệ." in ok.content.decode()
+    assert state(user)[0] == "an.nguyen@congthuong.gov.vn"
+    assert PASSWORD not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+def test_password_guesses_are_limited(client):
+    user = reviewer(email="chau@moit.gov.vn")
+    client.force_login(user)
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        page = client.post(URL, form_data(user, email="x@example.com", current_password=f"doan-{i}")).content.decode()
+        assert "Mật khẩu đang dùng không đúng." in page
+    # Past the limit even the right password is refused for the hour.
+    page = client.post(URL, form_data(user, email="x@example.com", current_password=PASSWORD)).content.decode()
+    assert "Đã nhập sai mật khẩu quá nhiều lần" in page
+    assert state(user)[0] == "chau@moit.gov.vn"
+    cache.clear()
+    client.post(URL, form_data(user, email="x@example.com", current_password=PASSWORD))
+    assert state(user)[0] == "x@example.com"
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("email", "khong-phai-thu", "Địa chỉ thư điện tử chưa đúng dạng"),
+    ("phone", "gọi tôi", "Số điện thoại chỉ gồm chữ số"),
+    ("phone", "12", "Số điện thoại chỉ gồm chữ số"),
+    ("phone", "0" * 40, "30"),
+    ("job_title", "Chuyên viên\x01=HYPERLINK()", "ký tự điều khiển"),
+    ("job_title", "x" * 101, "100"),
+])
+def test_bad_values_are_refused_in_vietnamese_and_nothing_changes(client, field, value, message):
+    user = centre_user(email="an@congthuong.gov.vn", phone="0222 3822 123", job_title="Chuyên viên")
+    client.force_login(user)
+    before = state(user)
+    response = client.post(URL, form_data(user, current_password=PASSWORD, **{field: value}))
+    page = response.content.decode()
+    assert response.status_code == 200 and message in page and 'role="alert"' in page
+    assert f'href="#id_{field}"' in page
+    assert state(user) == before
+
+
+def test_the_form_cannot_change_anything_else(client):
+    user = centre_user(email="an@congthuong.gov.vn")
+    client.force_login(user)
+    client.post(URL, form_data(user, role="admin", is_staff="on", is_superuser="on", organisation="1",
+                               first_name="Kẻ", username="quantri2"))
+    fresh = User.objects.get(pk=user.pk)
+    assert (fresh.role, fresh.is_staff, fresh.is_superuser, fresh.username, fresh.first_name,
+            fresh.organisation_id) == (user.role, False, False, user.username, user.first_name, user.organisation_id)
