@@ -4,9 +4,9 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
+from .formatting import format_file_size
 from .models import User
 from .security import NoControlCharactersMixin
-from .formatting import format_file_size
 
 
 def state_size_limit(field, max_bytes):
