@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +45,19 @@ class PasswordResetRequestForm(PasswordResetForm):
         error_messages={"required": _("Hãy nhập địa chỉ thư điện tử."),
                         "invalid": _("Địa chỉ thư điện tử chưa đúng dạng, ví dụ: ten.can.bo@congthuong.gov.vn.")},
     )
+
+
+class PortalPasswordChangeForm(PasswordChangeForm):
+    """«Đổi mật khẩu»: wrong guesses of the current password are limited like on «Tài khoản»
+    (``services.user_check_own_password``), so an open session cannot be used to find the password."""
+
+    def clean_old_password(self):
+        from . import services
+
+        problem = services.user_check_own_password(user=self.user, password=self.cleaned_data.get("old_password") or "")
+        if problem:
+            raise forms.ValidationError(problem, code="password_incorrect")
+        return self.cleaned_data["old_password"]
 
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 .()\-]{5,28}$"

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from . import selectors, services
 from .access import user_province
 from .choices import Role
-from .forms import AccountFilterForm, ContactForm, LoginForm, PasswordResetRequestForm
+from .forms import AccountFilterForm, ContactForm, LoginForm, PasswordResetRequestForm, PortalPasswordChangeForm
 from .home import panels_for
 from .models import User
 from .pagination import paginate
@@ -41,7 +41,10 @@ class PortalLoginView(auth_views.LoginView):
 
 
 class PortalPasswordChangeView(auth_views.PasswordChangeView):
-    """«Đổi mật khẩu»: the change is recorded in the audit trail (never the password itself)."""
+    """«Đổi mật khẩu»: the change is recorded in the audit trail (never the password itself); wrong
+    guesses of the current password are limited (``PortalPasswordChangeForm``)."""
+
+    form_class = PortalPasswordChangeForm
 
     def form_valid(self, form):
         with transaction.atomic():

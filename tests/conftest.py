@@ -33,6 +33,17 @@ def require_service(name, available, hint=""):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: the rate-limit counters («Quên mật khẩu», password guesses)
+    are keyed by ids that a rolled-back SQLite test database hands out again, and the dashboards cache
+    by scope."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Every test hashes passwords with MD5: the portal's own hasher (Django's PBKDF2, ≈ 0,6 s a password
     on the CI machine) made each created user and each sign-in through the login page cost that much.

@@ -14,13 +14,6 @@ pytestmark = pytest.mark.django_db
 URL = "/tai-khoan/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def form_data(user, **changes):
     return {"email": user.email, "phone": user.phone, "job_title": user.job_title, "current_password": "", **changes}
 
@@ -123,3 +116,21 @@ def test_the_form_cannot_change_anything_else(client):
     fresh = User.objects.get(pk=user.pk)
     assert (fresh.role, fresh.is_staff, fresh.is_superuser, fresh.username, fresh.first_name,
             fresh.organisation_id) == (user.role, False, False, user.username, user.first_name, user.organisation_id)
+
+
+def test_password_change_limits_guesses_of_the_current_password(client):
+    new = "Mat-khau-moi-2026!"
+    user = centre_user()
+    client.force_login(user)
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        page = client.post("/doi-mat-khau/", {"old_password": f"doan-{i}", "new_password1": new,
+                                              "new_password2": new}).content.decode()
+        assert "Mật khẩu đang dùng không đúng." in page
+    page = client.post("/doi-mat-khau/", {"old_password": PASSWORD, "new_password1": new,
+                                          "new_password2": new}).content.decode()
+    assert "Đã nhập sai mật khẩu quá nhiều lần" in page
+    assert User.objects.get(pk=user.pk).check_password(PASSWORD)
+    cache.clear()  # the hour has passed
+    assert client.post("/doi-mat-khau/", {"old_password": PASSWORD, "new_password1": new,
+                                          "new_password2": new}).status_code == 302
+    assert User.objects.get(pk=user.pk).check_password(new)
