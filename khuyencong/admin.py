@@ -196,7 +196,7 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
     list_filter = ("role", "is_active")
     list_select_related = ("organisation",)
     raw_id_fields = ("organisation",)
-    fieldsets = UserAdmin.fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation", "job_title", "phone")}),)
+    fieldsets = UserAdmin.fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation", "job_title", "phone", "notify_by_email")}),)
     add_fieldsets = UserAdmin.add_fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation")}),)
     actions = ["unlock_login"]
 

@@ -77,8 +77,9 @@ class ContactForm(NoControlCharactersMixin, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["email", "phone", "job_title"]
-        labels = {"email": _("Thư điện tử"), "phone": _("Điện thoại"), "job_title": _("Chức vụ")}
+        fields = ["email", "notify_by_email", "phone", "job_title"]
+        labels = {"email": _("Thư điện tử"), "phone": _("Điện thoại"), "job_title": _("Chức vụ"),
+                  "notify_by_email": _("Gửi thông báo về đề án tới thư điện tử này")}
         help_texts = {
             "email": _("Nơi nhận thông báo và liên kết đặt lại mật khẩu, ví dụ: ten.can.bo@congthuong.gov.vn."),
             "phone": _("Ví dụ: 0222 3822 123 hoặc +84 912 345 678."),

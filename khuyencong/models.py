@@ -316,6 +316,10 @@ class User(AbstractUser):
     )
     job_title = models.CharField(_("chức vụ"), max_length=100, blank=True)
     phone = models.CharField(_("điện thoại"), max_length=30, blank=True)
+    notify_by_email = models.BooleanField(
+        _("nhận thông báo qua thư điện tử"), default=True,
+        help_text=_("Thông báo về đề án luôn có trên Cổng; khi chọn, mỗi thông báo còn được gửi tới thư điện tử."),
+    )
 
     objects = PortalUserManager()
 

@@ -280,11 +280,12 @@ def user_record_password_reset(*, user: User, address="") -> AuditEvent:
 
 # --- «Thông tin liên hệ»: what account holders keep up to date themselves ------------------------------
 
-CONTACT_FIELDS = ("email", "phone", "job_title")
+CONTACT_FIELDS = ("email", "notify_by_email", "phone", "job_title")
 
 
 def _contact_labels():
-    return {"email": _("thư điện tử"), "phone": _("điện thoại"), "job_title": _("chức vụ")}
+    return {"email": _("thư điện tử"), "notify_by_email": _("nhận thông báo qua thư điện tử"),
+            "phone": _("điện thoại"), "job_title": _("chức vụ")}
 PASSWORD_CHECK_SCOPE = "own-password-check"
 
 
@@ -305,12 +306,14 @@ def user_check_own_password(*, user: User, password: str):
 
 
 @transaction.atomic
-def user_update_contact(*, user: User, email: str, phone: str, job_title: str) -> AuditEvent | None:
-    """Save an account holder's own e-mail address, telephone and job title and record what changed
-    (before and after) in the audit trail; nothing changed, nothing written."""
+def user_update_contact(*, user: User, email: str, phone: str, job_title: str,
+                        notify_by_email: bool = True) -> AuditEvent | None:
+    """Save an account holder's own e-mail address (and whether notifications are mailed to it),
+    telephone and job title and record what changed (before and after) in the audit trail; nothing
+    changed, nothing written."""
     locked = User.objects.select_for_update().get(pk=user.pk)
     before = {field: getattr(locked, field) for field in CONTACT_FIELDS}
-    after = {"email": email, "phone": phone, "job_title": job_title}
+    after = {"email": email, "notify_by_email": bool(notify_by_email), "phone": phone, "job_title": job_title}
     changed = [field for field in CONTACT_FIELDS if before[field] != after[field]]
     if not changed:
         return None

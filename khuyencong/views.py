@@ -113,7 +113,7 @@ def account(request):
         if form.is_valid():
             data = form.cleaned_data
             event = services.user_update_contact(user=user, email=data["email"], phone=data["phone"],
-                                                 job_title=data["job_title"])
+                                                 job_title=data["job_title"], notify_by_email=data["notify_by_email"])
             messages.success(request, _("Đã lưu thông tin liên hệ.") if event else _("Thông tin liên hệ không thay đổi."))
             return redirect("account")
     else:

@@ -2,7 +2,7 @@
 
     transition (projects.services._transition, one transaction)
       └ notifications_create: Notification rows (email_status "pending", or "not needed" without an
-        address) written in the same transaction: a rollback leaves none, a commit keeps them all
+        address or when the recipient turned mail off at «Tài khoản») written in the same transaction: a rollback leaves none, a commit keeps them all
           └ on commit: notification_mail_enqueue → Celery task projects.send_notification_mail(ids)
             (broker down: logged, the rows stay pending)
                 └ notification_mail_send: locks the due pending rows (SELECT … FOR UPDATE SKIP LOCKED,
@@ -68,7 +68,7 @@ def notifications_create(*, de_an, action, actor, recipients, comment=""):
     message = notification_message(de_an=de_an, action=action, actor=actor, comment=comment)
     rows = [
         Notification(recipient=user, de_an=de_an, verb=action, message=message,
-                     email_status=EmailStatus.PENDING if user.email else EmailStatus.NOT_NEEDED)
+                     email_status=EmailStatus.PENDING if user.email and user.notify_by_email else EmailStatus.NOT_NEEDED)
         for user in recipients
     ]
     Notification.objects.bulk_create(rows)
@@ -153,7 +153,7 @@ def notification_mail_send(*, ids=None, older_than=None, now=None, limit=BATCH):
             error = exc
         try:
             for row in rows:
-                if not row.recipient.email:
+                if not (row.recipient.email and row.recipient.notify_by_email):  # turned off since
                     row.email_status = EmailStatus.NOT_NEEDED
                     row.save(update_fields=["email_status"])
                     result["not_needed"] += 1

@@ -1,6 +1,8 @@
 """«Thông tin tài khoản»: an account holder keeps their e-mail address, telephone and job title up to
 date; a new e-mail address needs the current password (with guesses limited); every change is in the
 audit trail; a refused form changes nothing."""
+import re
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -15,7 +17,9 @@ URL = "/tai-khoan/"
 
 
 def form_data(user, **changes):
-    return {"email": user.email, "phone": user.phone, "job_title": user.job_title, "current_password": "", **changes}
+    data = {"email": user.email, "phone": user.phone, "job_title": user.job_title, "current_password": "",
+            **({"notify_by_email": "on"} if user.notify_by_email else {}), **changes}
+    return {key: value for key, value in data.items() if value is not None}
 
 
 def state(user):
@@ -54,6 +58,18 @@ def test_phone_and_job_title_are_saved_and_recorded_without_the_password(client)
     again = client.post(URL, form_data(User.objects.get(pk=user.pk)), follow=True)
     assert "Thông tin liên hệ không thay đổi." in again.content.decode()
     assert AuditEvent.objects.filter(action="user.contact_change").count() == 1
+
+
+def test_mail_can_be_turned_off_and_on_without_the_password(client):
+    user = centre_user(email="an@congthuong.gov.vn")
+    client.force_login(user)
+    assert re.search(r'<input type="checkbox" name="notify_by_email"[^>]* checked>', client.get(URL).content.decode())
+    client.post(URL, form_data(user, notify_by_email=None))
+    assert User.objects.get(pk=user.pk).notify_by_email is False
+    event = AuditEvent.objects.get(action="user.contact_change")
+    assert event.data == {"before": {"notify_by_email": True}, "after": {"notify_by_email": False}}
+    client.post(URL, form_data(User.objects.get(pk=user.pk), notify_by_email="on"))
+    assert User.objects.get(pk=user.pk).notify_by_email is True
 
 
 def test_a_new_email_needs_the_current_password(client):

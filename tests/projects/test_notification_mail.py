@@ -106,6 +106,36 @@ def test_rows_written_with_the_transition_and_mail_sent_by_the_task(users, djang
 
 
 @pytest.mark.django_db
+def test_a_recipient_who_turned_mail_off_gets_the_notice_in_the_portal_only(users, django_capture_on_commit_callbacks,
+                                                                           mailoutbox):
+    from khuyencong.services import user_update_contact
+
+    officer = users.province
+    user_update_contact(user=officer, email=officer.email, phone=officer.phone, job_title=officer.job_title,
+                        notify_by_email=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(users)
+    note = Notification.objects.get(recipient=officer)
+    assert note.email_status == EmailStatus.NOT_NEEDED and not mailoutbox
+
+
+@pytest.mark.django_db
+def test_mail_still_waiting_when_the_recipient_turns_it_off_is_not_sent(users, django_capture_on_commit_callbacks,
+                                                                        mailoutbox):
+    from khuyencong.services import user_update_contact
+
+    with django_capture_on_commit_callbacks(execute=False):  # written, not yet sent (the worker is busy)
+        submit(users)
+    officer = users.province
+    assert Notification.objects.get(recipient=officer).email_status == EmailStatus.PENDING
+    user_update_contact(user=officer, email=officer.email, phone=officer.phone, job_title=officer.job_title,
+                        notify_by_email=False)
+    result = notifications.notification_mail_send()
+    assert result["not_needed"] == 1 and result["sent"] == 0 and not mailoutbox
+    assert Notification.objects.get(recipient=officer).email_status == EmailStatus.NOT_NEEDED
+
+
+@pytest.mark.django_db
 def test_an_english_speaking_actor_writes_the_notice_and_mail_in_vietnamese(users, django_capture_on_commit_callbacks,
                                                                              mailoutbox):
     """Notices are read later by other people: stored and mailed in the portal's language, whatever
