@@ -406,3 +406,27 @@ def _clear_choices_cache(**kwargs):
 # cache with the rows it read before; the reload that follows clears it again.)
 post_migrate.connect(_clear_choices_cache, dispatch_uid="projects.forms.clear_choices_cache")
 reference_loaded.connect(_clear_choices_cache, dispatch_uid="projects.forms.clear_choices_cache_on_load")
+
+
+class EstablishmentFilterForm(forms.Form):
+    """«Cơ sở thụ hưởng»'s search (GET). The province select is offered to the ministry only (a local
+    account sees its own province's establishments anyway); unknown values are ignored by the
+    selector, so the form never refuses a request."""
+
+    q = forms.CharField(label=_("Tìm"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("tên hoặc mã số thuế")}))
+    province = forms.ChoiceField(label=_("Tỉnh, thành phố"), required=False)
+    legal_form = forms.ChoiceField(label=_("Loại hình"), required=False)
+    priority = forms.ChoiceField(label=_("Ưu tiên"), required=False, choices=[
+        ("", _("Tất cả")), ("phu-nu", _("Phụ nữ làm chủ")), ("dan-toc", _("Dân tộc thiểu số")),
+        ("lang-nghe", _("Làng nghề"))])
+    sort = forms.ChoiceField(label=_("Sắp xếp"), required=False, choices=[
+        ("ten", _("Theo tên")), ("-so-de-an", _("Được hỗ trợ nhiều nhất")), ("-nam", _("Được hỗ trợ gần nhất"))])
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["legal_form"].choices = [("", _("Tất cả")), *LegalForm.choices]
+        if access.is_nationwide(user):
+            self.fields["province"].choices = [("", _("Tất cả")), *((p.pk, p.full_name) for p in province_choices())]
+        else:
+            del self.fields["province"]

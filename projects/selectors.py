@@ -727,3 +727,90 @@ def _notifications_url():
         return reverse("projects:notifications")
     except NoReverseMatch:
         return ""
+
+
+# --- establishments (cơ sở thụ hưởng) ----------------------------------------------------------------
+
+# Sort keys offered on «Cơ sở thụ hưởng» → ORDER BY (ending on the primary key for stable pages).
+ESTABLISHMENT_SORTS = {
+    "ten": ("search_name", "pk"),
+    "-so-de-an": ("-supported_count", "-de_an_count", "search_name", "pk"),
+    "-nam": (F("last_year").desc(nulls_last=True), "search_name", "pk"),
+}
+DEFAULT_ESTABLISHMENT_SORT = "ten"
+PRIORITY_FILTERS = {"phu-nu": "women_owned", "dan-toc": "ethnic_minority", "lang-nghe": "craft_village"}
+
+
+def _links_in_scope(user, prefix="de_an_links__"):
+    """The condition on an establishment's đề án links that keeps the đề án ``user`` may see."""
+    if access.is_nationwide(user):
+        return Q()
+    return Q(**{f"{prefix}de_an__current_province_id": access.user_province_id(user)})
+
+
+def establishment_list(*, user, filters=None):
+    """Beneficiaries ``user`` may see (their province's, or all for the ministry), each with how many
+    visible đề án it is in (``de_an_count``), how many of them were approved and not called off
+    (``supported_count``, ``workflow.SUPPORTED_STATES``) and the latest plan year of those
+    (``last_year``). ``filters``: q (words of the name, or the start of a tax code), province
+    (current, former ones included), legal_form, priority (``PRIORITY_FILTERS``), sort
+    (``ESTABLISHMENT_SORTS``). Unknown values are ignored."""
+    from django.db.models import Count, Max
+
+    from khuyencong.models import Province
+
+    from .models import LegalForm
+
+    filters = filters or {}
+    qs = access.visible_establishments(user)
+    q = (filters.get("q") or "").strip()
+    if q:
+        digits = q.replace(" ", "")
+        if digits.replace("-", "").isdecimal() and digits.isascii():
+            qs = qs.filter(tax_code__startswith=digits)
+        else:
+            qs = apply_search(qs, q, column="search_name", loose=False)
+    province = _ints(filters.get("province"))
+    if province and access.is_nationwide(user):
+        if Province.objects.current().filter(pk=province[0]).exists():
+            qs = qs.filter(Q(province_id=province[0]) | Q(province__successor_id=province[0]))
+    if filters.get("legal_form") in LegalForm.values:
+        qs = qs.filter(legal_form=filters["legal_form"])
+    flag = PRIORITY_FILTERS.get(filters.get("priority"))
+    if flag:
+        qs = qs.filter(**{flag: True})
+    scope = _links_in_scope(user)
+    supported = scope & Q(de_an_links__de_an__status__in=workflow.SUPPORTED_STATES)
+    qs = qs.annotate(
+        de_an_count=Count("de_an_links", filter=scope),
+        supported_count=Count("de_an_links", filter=supported),
+        last_year=Max("de_an_links__de_an__plan_year", filter=supported),
+    )
+    sort = filters.get("sort")
+    return qs.order_by(*ESTABLISHMENT_SORTS.get(sort, ESTABLISHMENT_SORTS[DEFAULT_ESTABLISHMENT_SORT]))
+
+
+def establishment_get(*, user, pk):
+    """One beneficiary ``user`` may see, or None."""
+    return access.visible_establishments(user).filter(pk=pk).first()
+
+
+def establishment_de_an(*, user, establishment):
+    """The đề án ``user`` may see that ``establishment`` is a beneficiary of, newest plan year first,
+    with their contents (two queries)."""
+    return (access.visible_de_an(user).filter(beneficiaries__establishment=establishment)
+            .select_related("current_province", "implementing_unit")
+            .prefetch_related(Prefetch("contents", queryset=ActivityContent.objects.only("id", "code", "name")))
+            .order_by("-plan_year", "-pk"))
+
+
+def other_de_an_counts(*, user, de_an):
+    """For each beneficiary of ``de_an``: how many other đề án ``user`` may see it is in, and how
+    many of those were supported (one query) — {establishment id: (others, supported others)}."""
+    from django.db.models import Count
+
+    links = (DeAnBeneficiary.objects.filter(establishment__de_an_links__de_an=de_an)
+             .exclude(de_an=de_an).filter(_links_in_scope(user, prefix=""))
+             .values("establishment_id")
+             .annotate(n=Count("pk"), supported=Count("pk", filter=Q(de_an__status__in=workflow.SUPPORTED_STATES))))
+    return {row["establishment_id"]: (row["n"], row["supported"]) for row in links}

@@ -472,6 +472,16 @@ def _section_messages(request):
     return {"messages": top, "attachment_messages": attachments}
 
 
+def _with_other_de_an(user, de_an):
+    """The đề án's beneficiaries, each with ``others``: (other đề án the user may see it is in, of
+    which supported) or None — what an appraiser checks before supporting it again."""
+    counts = selectors.other_de_an_counts(user=user, de_an=de_an)
+    links = list(de_an.beneficiaries.all())
+    for link in links:
+        link.others = counts.get(link.establishment_id)
+    return links
+
+
 def _detail_context(request, de_an, **extra):
     lines = list(de_an.budget_lines.all())
     totals = []
@@ -503,7 +513,7 @@ def _detail_context(request, de_an, **extra):
         "lines": lines,
         "totals": totals,
         "grand_total": sum(t["amount"] for t in totals),
-        "beneficiaries": list(de_an.beneficiaries.all()),
+        "beneficiaries": _with_other_de_an(user, de_an),
         "attachments": attachments,
         "contents": list(de_an.contents.all()),
         "adjustments": adjustments,
@@ -963,6 +973,43 @@ def establishment_options(request):
     q = request.GET.get("q", "")
     rows = selectors.establishment_search(user=request.user, q=q, limit=30) if q.strip() else []
     return render(request, "projects/_establishment_options.html", {"rows": rows, "q": q})
+
+
+ESTABLISHMENTS_PER_PAGE = 50
+
+
+@login_required
+@require_GET
+def establishment_list(request):
+    """«Cơ sở thụ hưởng»: the beneficiaries the user may see, with how many đề án supported each and
+    when last — what an appraiser looks up before supporting an establishment again."""
+    from khuyencong.pagination import paginate
+
+    from .forms import EstablishmentFilterForm
+
+    form = EstablishmentFilterForm(request.GET or None, user=request.user)
+    form.is_valid()  # only to show the values back; the selector reads the query itself
+    page, query = paginate(request, selectors.establishment_list(user=request.user, filters=request.GET),
+                           ESTABLISHMENTS_PER_PAGE)
+    filtered = any(request.GET.get(k) for k in ("q", "province", "legal_form", "priority"))
+    return render(request, "projects/establishment_list.html", {
+        "form": form, "page": page, "query_no_page": query, "filtered": filtered,
+        "province": access.user_province(request.user),
+    })
+
+
+@login_required
+@require_GET
+def establishment_detail(request, establishment_id):
+    """One beneficiary: who it is and every đề án (that the user may see) it took part in."""
+    establishment = selectors.establishment_get(user=request.user, pk=establishment_id)
+    if establishment is None:
+        raise Http404(_("Không tìm thấy cơ sở thụ hưởng, hoặc cơ sở không thuộc phạm vi của bạn."))
+    rows = list(selectors.establishment_de_an(user=request.user, establishment=establishment))
+    supported = [d for d in rows if d.status in workflow.SUPPORTED_STATES]
+    return render(request, "projects/establishment_detail.html", {
+        "e": establishment, "rows": rows, "supported_count": len(supported),
+    })
 
 
 # --- notifications ------------------------------------------------------------------------------

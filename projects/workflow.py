@@ -56,6 +56,8 @@ STATES = (
 # The dossier (fields, beneficiaries, budget lines) may be edited only in these states.
 EDITABLE_STATES = frozenset({DRAFT, RETURNED})
 FINAL_STATES = frozenset({REJECTED, SETTLED, CANCELLED})
+# Approved and not called off: the đề án's beneficiaries have been (or are being) supported.
+SUPPORTED_STATES = frozenset({APPROVED, IN_IMPLEMENTATION, ADJUSTMENT_REQUESTED, ACCEPTED, SETTLED})
 
 KCQG = Level.NATIONAL
 KCDP = Level.LOCAL

@@ -85,6 +85,7 @@ def _build_world(tmp_path, settings):
 KWARG_FACTORIES = {
     "projects:pk": (lambda side: side["de_an"].pk, False),
     "projects:attachment_id": (lambda side: side["attachment"].pk, False),
+    "projects:establishment_id": (lambda side: side["establishment"].pk, False),
     "reports:pk": (lambda side: side["job"].pk, False),
     "reports:plan_id": (lambda side: _inspection_plan().pk, True),
     "reports:mission_id": (lambda side: _inspection_mission().pk, True),

@@ -207,6 +207,9 @@ PAGES = [
     Page("de-an-list-search", _goto("/de-an/?q=ch%C3%A8&status=in_implementation"), roles=("province", "reviewer")),
     Page("de-an-list-page-2", _goto("/de-an/?size=20&page=2"), roles=("province",)),
     Page("de-an-queue", _goto("/de-an/cho-xu-ly/"), roles=("province", "reviewer")),
+    Page("establishments", _goto("/de-an/co-so/"), roles=("province", "reviewer")),
+    Page("establishment", _goto(lambda w: reverse("projects:establishment", args=[
+        w.approved.beneficiaries.first().establishment_id])), roles=("centre", "reviewer")),
     Page("notifications", _goto("/de-an/thong-bao/"), roles=("centre", "reviewer")),
     Page("de-an-detail-draft", _goto(lambda w: reverse("projects:detail", args=[w.draft.pk])), roles=("centre", "admin")),
     Page("de-an-detail-approved", _goto(lambda w: reverse("projects:detail", args=[w.approved.pk]))),

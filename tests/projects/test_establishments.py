@@ -1,0 +1,136 @@
+"""«Cơ sở thụ hưởng»: the beneficiaries a user may see, with how many đề án supported each and when
+last; one establishment's đề án; and, on a đề án's page, how many other đề án each beneficiary is in —
+all scoped to the user's province, forged ids and filters ignored or refused, never a server error."""
+import pytest
+from django.urls import reverse
+
+from projects import services
+from projects.models import Establishment
+
+from .factories import EstablishmentFactory, advance, current, make_users, ready_de_an
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("projects:establishments")
+
+
+@pytest.fixture
+def world():
+    u = make_users()
+    supported = advance(ready_de_an(u.centre, name="Đề án máy chẻ nan"), "in_implementation", u)
+    shared = supported.beneficiaries.first().establishment
+    draft = ready_de_an(u.centre, name="Đề án nhãn hiệu mây tre", plan_year=2027)
+    services.beneficiary_add(actor=u.centre, de_an=draft, establishment=shared)
+    other = ready_de_an(u.centre_other, name="Đề án chè Tân Cương", province=current("19"))
+    secret = EstablishmentFactory(name="Hợp tác xã Chè Bí Mật", province=current("19"))
+    services.beneficiary_add(actor=u.centre_other, de_an=other, establishment=secret)
+    return u, supported, draft, shared, secret
+
+
+def rows(page):
+    return {row.name: row for row in page.context["page"].object_list}
+
+
+def test_the_list_counts_each_establishment_s_de_an_and_support(client, world):
+    u, supported, draft, shared, secret = world
+    client.force_login(u.reviewer)
+    response = client.get(LIST)
+    found = rows(response)
+    assert (found[shared.name].de_an_count, found[shared.name].supported_count, found[shared.name].last_year) == (2, 1, 2026)
+    only_draft = next(link.establishment for link in draft.beneficiaries.all() if link.establishment != shared)
+    assert (found[only_draft.name].de_an_count, found[only_draft.name].supported_count,
+            found[only_draft.name].last_year) == (1, 0, None)
+    assert secret.name in found  # the ministry sees every province
+    page = response.content.decode()
+    assert reverse("projects:establishment", kwargs={"establishment_id": shared.pk}) in page
+    assert "Được hỗ trợ" in page and "Năm gần nhất" in page
+
+
+def test_a_province_sees_only_its_own(client, world):
+    u, supported, draft, shared, secret = world
+    client.force_login(u.province)
+    found = rows(client.get(LIST))
+    assert shared.name in found and secret.name not in found
+    assert all(e.province.code == "24" for e in found.values())
+    assert client.get(reverse("projects:establishment", kwargs={"establishment_id": secret.pk})).status_code == 404
+    page = client.get(LIST).content.decode()
+    assert 'name="province"' not in page  # no province filter for a local account
+
+
+@pytest.mark.parametrize("query, expect", [
+    ({"q": "che bi mat"}, {"Hợp tác xã Chè Bí Mật"}),
+    ({"q": "CHÈ BÍ"}, {"Hợp tác xã Chè Bí Mật"}),
+    ({"q": "khong co ai"}, set()),
+])
+def test_search_by_name_with_or_without_diacritics(client, world, query, expect):
+    u = world[0]
+    client.force_login(u.reviewer)
+    assert set(rows(client.get(LIST, query))) == expect
+
+
+def test_search_by_tax_code_filters_and_sorts(client, world):
+    u, supported, draft, shared, secret = world
+    client.force_login(u.reviewer)
+    assert set(rows(client.get(LIST, {"q": shared.tax_code[:8]}))) >= {shared.name}
+    assert set(rows(client.get(LIST, {"q": shared.tax_code}))) == {shared.name}
+    thai_nguyen = set(rows(client.get(LIST, {"province": current("19").pk})))
+    assert secret.name in thai_nguyen and shared.name not in thai_nguyen
+    Establishment.objects.filter(pk=secret.pk).update(women_owned=True, legal_form="household_business")
+    assert set(rows(client.get(LIST, {"priority": "phu-nu"}))) == {secret.name}
+    assert set(rows(client.get(LIST, {"legal_form": "household_business"}))) == {secret.name}
+    by_support = list(rows(client.get(LIST, {"sort": "-so-de-an"})))
+    assert by_support[0] == shared.name
+    by_year = list(rows(client.get(LIST, {"sort": "-nam"})))
+    assert by_year[0] in {link.establishment.name for link in supported.beneficiaries.all()}
+
+
+@pytest.mark.parametrize("query", [
+    {"province": "99999999999999999999999"}, {"province": "abc"}, {"province": "²"}, {"legal_form": "x"},
+    {"priority": "<script>"}, {"sort": "; drop table"}, {"page": "-3"}, {"page": "99999999999999999999"},
+    {"q": "x" * 500}, {"q": "\"" * 9},
+])
+def test_odd_filters_are_ignored_never_a_server_error(client, world, query):
+    u = world[0]
+    client.force_login(u.reviewer)
+    response = client.get(LIST, query)
+    assert response.status_code == 200
+
+
+def test_the_establishment_page_lists_its_de_an_in_scope(client, world):
+    u, supported, draft, shared, secret = world
+    client.force_login(u.centre)
+    url = reverse("projects:establishment", kwargs={"establishment_id": shared.pk})
+    response = client.get(url)
+    page = response.content.decode()
+    assert shared.name in page and shared.tax_code in page
+    assert [d.pk for d in response.context["rows"]] == [draft.pk, supported.pk]  # newest plan year first
+    assert response.context["supported_count"] == 1
+    assert "KCQG 250.000.000 đ" in page or "KCQG 400.000.000 đ" in page
+    assert "Đang soạn" in page and "Đang thực hiện" in page
+    # Another province's staff: not found, not "forbidden" (no hint that it exists).
+    client.force_login(u.centre_other)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("projects:establishment", kwargs={"establishment_id": 10 ** 15})).status_code == 404
+
+
+def test_a_de_an_page_says_which_beneficiaries_are_in_other_de_an(client, world):
+    u, supported, draft, shared, secret = world
+    client.force_login(u.province)
+    page = client.get(reverse("projects:detail", kwargs={"pk": draft.pk})).content.decode()
+    assert "Có trong 1 đề án khác (1 được hỗ trợ)" in page
+    assert page.count("đề án khác") == 1  # the draft's other beneficiary is in no other đề án
+    assert reverse("projects:establishment", kwargs={"establishment_id": shared.pk}) in page
+
+
+def test_queries_do_not_grow_with_the_rows(client, world, django_assert_max_num_queries):
+    u = world[0]
+    for i in range(30):
+        EstablishmentFactory(name=f"Cơ sở thêm {i}")
+    client.force_login(u.reviewer)
+    with django_assert_max_num_queries(12):
+        client.get(LIST)
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    assert client.get(LIST).status_code == 302
+
