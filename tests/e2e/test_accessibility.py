@@ -124,7 +124,7 @@ def _account_with_errors(page, base, w):
     """«Thông tin liên hệ» sent with a telephone of words and a new address without the password."""
     page.goto(f"{base}/tai-khoan/")
     page.get_by_label("Điện thoại").fill("gọi tôi")
-    page.get_by_label("Thư điện tử").fill("moi@congthuong.gov.vn")
+    page.get_by_label("Thư điện tử", exact=True).fill("moi@congthuong.gov.vn")
     page.get_by_role("button", name="Lưu thông tin liên hệ").click()
     expect(page.locator("#form-errors")).to_be_visible()
 
