@@ -11,6 +11,11 @@ Django stack (middleware, view, template) with the test client, signed in as a m
     de_an_queue_p95_ms                      GET /de-an/cho-xu-ly/ (the reviewer's queue, longest wait first):
                                             pages 1 and 2 and a search
     de_an_list_queries                      queries of the list page (the most of page 1 and the last page)
+    establishment_list_p95_ms               GET /de-an/co-so/ («Cơ sở thụ hưởng», each with its đề án counts):
+                                            pages 1, 2 and the last by name, and a search
+    establishment_list_by_support_p95_ms    the same sorted by support or by latest year (every
+                                            establishment's đề án counted to sort them)
+    establishment_detail_p95_ms             GET /de-an/co-so/<id>/ over the 20 establishments in most đề án
     de_an_admin_search_p95_ms               a Django admin changelist of DeAn with default settings
                                             (a plain ModelAdmin, search_fields = ["name"], on an admin site
                                             of its own) searching the same words, on the same data
@@ -177,6 +182,26 @@ def main():
         with CaptureQueriesContext(connection) as ctx:
             client.get(reverse("projects:detail", args=[ids[-1]]))
         log(f"detail: p50 {statistics.median(samples):.1f} ms, {len(ctx.captured_queries)} queries")
+
+        from django.db.models import Count
+
+        from projects.models import Establishment
+
+        est_url = reverse("projects:establishments")
+        n_est = Establishment.objects.count()
+        last_est = max(1, -(-n_est // 50))
+        samples, _r = run(client, [est_url, f"{est_url}?page=2", f"{est_url}?page={last_est}",
+                                   f"{est_url}?q={SEARCH.replace(' ', '+')}"])
+        print(f"establishment_list_p95_ms: {percentile(samples, 0.95):.1f} ms")
+        samples, _r = run(client, [f"{est_url}?sort=-so-de-an", f"{est_url}?sort=-nam&page=2"], repeat=max(10, REPEAT // 2))
+        print(f"establishment_list_by_support_p95_ms: {percentile(samples, 0.95):.1f} ms")
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(f"{est_url}?sort=-so-de-an")
+        log(f"establishments: {n_est}, p50 {statistics.median(samples):.1f} ms, {len(ctx.captured_queries)} queries")
+        busiest = list(Establishment.objects.annotate(n=Count("de_an_links")).order_by("-n", "pk")
+                       .values_list("pk", flat=True)[:20])
+        samples, _r = run(client, [reverse("projects:establishment", args=[pk]) for pk in busiest])
+        print(f"establishment_detail_p95_ms: {percentile(samples, 0.95):.1f} ms")
 
         admin_url = reverse("bench_admin:projects_dean_changelist")
         samples, _r = run(admin_client, [f"{admin_url}?q={SEARCH.replace(' ', '+')}"], repeat=max(10, REPEAT // 2))

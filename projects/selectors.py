@@ -752,7 +752,8 @@ def establishment_list(*, user, filters=None):
     """Beneficiaries ``user`` may see (their province's, or all for the ministry), each with how many
     visible đề án it is in (``de_an_count``), how many of them were approved and not called off
     (``supported_count``, ``workflow.SUPPORTED_STATES``) and the latest plan year of those
-    (``last_year``). ``filters``: q (words of the name, or the start of a tax code), province
+    (``last_year``) — by name (the default sort) only the page gets them, from
+    ``establishment_counts``. ``filters``: q (words of the name, or the start of a tax code), province
     (current, former ones included), legal_form, priority (``PRIORITY_FILTERS``), sort
     (``ESTABLISHMENT_SORTS``). Unknown values are ignored."""
     from django.db.models import Count, Max
@@ -779,6 +780,11 @@ def establishment_list(*, user, filters=None):
     flag = PRIORITY_FILTERS.get(filters.get("priority"))
     if flag:
         qs = qs.filter(**{flag: True})
+    sort = filters.get("sort")
+    if sort not in ESTABLISHMENT_SORTS or sort == DEFAULT_ESTABLISHMENT_SORT:
+        # By name: a page of establishments first, its counts after (``establishment_counts``) —
+        # counting every establishment's đề án to show fifty of them cost ≈ 100 ms at 16.000.
+        return qs.order_by(*ESTABLISHMENT_SORTS[DEFAULT_ESTABLISHMENT_SORT])
     scope = _links_in_scope(user)
     supported = scope & Q(de_an_links__de_an__status__in=workflow.SUPPORTED_STATES)
     qs = qs.annotate(
@@ -786,8 +792,26 @@ def establishment_list(*, user, filters=None):
         supported_count=Count("de_an_links", filter=supported),
         last_year=Max("de_an_links__de_an__plan_year", filter=supported),
     )
-    sort = filters.get("sort")
-    return qs.order_by(*ESTABLISHMENT_SORTS.get(sort, ESTABLISHMENT_SORTS[DEFAULT_ESTABLISHMENT_SORT]))
+    return qs.order_by(*ESTABLISHMENT_SORTS[sort])
+
+
+def establishment_counts(*, user, establishments):
+    """Give each of ``establishments`` (a page) the figures ``establishment_list`` sorts by when they
+    are not there yet: ``de_an_count``, ``supported_count``, ``last_year`` (one query)."""
+    from django.db.models import Count, Max
+
+    missing = [e for e in establishments if not hasattr(e, "de_an_count")]
+    if not missing:
+        return establishments
+    supported = Q(de_an__status__in=workflow.SUPPORTED_STATES)
+    rows = (DeAnBeneficiary.objects.filter(establishment__in=missing).filter(_links_in_scope(user, prefix=""))
+            .values("establishment_id")
+            .annotate(n=Count("pk"), s=Count("pk", filter=supported), y=Max("de_an__plan_year", filter=supported)))
+    found = {row["establishment_id"]: row for row in rows}
+    for e in missing:
+        row = found.get(e.pk)
+        e.de_an_count, e.supported_count, e.last_year = (row["n"], row["s"], row["y"]) if row else (0, 0, None)
+    return establishments
 
 
 def establishment_get(*, user, pk):
