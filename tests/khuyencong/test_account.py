@@ -150,3 +150,12 @@ def test_password_change_limits_guesses_of_the_current_password(client):
     assert client.post("/doi-mat-khau/", {"old_password": PASSWORD, "new_password1": new,
                                           "new_password2": new}).status_code == 302
     assert User.objects.get(pk=user.pk).check_password(new)
+
+
+def test_home_page_asks_for_an_email_address_when_there_is_none(client):
+    without = centre_user(email="")
+    client.force_login(without)
+    page = client.get("/").content.decode()
+    assert 'id="no-email"' in page and "không tự đặt lại được mật khẩu" in page and 'href="/tai-khoan/"' in page
+    client.force_login(centre_user(email="co@congthuong.gov.vn"))
+    assert 'id="no-email"' not in client.get("/").content.decode()
