@@ -144,3 +144,64 @@ def de_an_workbook(queryset):
     wb.save(out)
     out.seek(0)
     return out
+
+
+ESTABLISHMENT_HEADERS = (
+    (gettext_noop("STT"), 6),
+    (gettext_noop("Tên cơ sở"), 40),
+    (gettext_noop("Loại hình"), 22),
+    (gettext_noop("Mã số thuế"), 16),
+    (gettext_noop("Địa chỉ"), 30),
+    (gettext_noop("Xã, phường, đặc khu"), 20),
+    (gettext_noop("Tỉnh, thành phố"), 20),
+    (gettext_noop("Ngành nghề"), 20),
+    (gettext_noop("Số lao động"), 10),
+    (gettext_noop("Phụ nữ làm chủ"), 10),
+    (gettext_noop("Dân tộc thiểu số"), 10),
+    (gettext_noop("Làng nghề"), 10),
+    (gettext_noop("Số đề án"), 10),
+    (gettext_noop("Được hỗ trợ"), 10),
+    (gettext_noop("Năm gần nhất"), 10),
+)
+
+
+def establishment_workbook(queryset, *, user):
+    """«Cơ sở thụ hưởng» as listed (``selectors.establishment_list``: scoped, filtered, sorted) with
+    each one's đề án counts, to a temporary file returned opened for reading at its start."""
+    from . import selectors
+    from .models import LegalForm
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=_("Cơ sở thụ hưởng"))
+    for index, (_header, width) in enumerate(ESTABLISHMENT_HEADERS, start=1):
+        ws.column_dimensions[chr(64 + index)].width = width
+    title = WriteOnlyCell(ws, value=neutralise(_("DANH SÁCH CƠ SỞ THỤ HƯỞNG")))
+    title.font = Font(bold=True, size=13)
+    ws.append([title])
+    ws.append([neutralise(_("Xuất lúc %(t)s") % {"t": timezone.localtime().strftime("%H:%M %d/%m/%Y")}),
+               neutralise(_("«Được hỗ trợ»: đề án đã phê duyệt và không bị hủy."))])
+    header_cells = []
+    for header, _width in ESTABLISHMENT_HEADERS:
+        cell = WriteOnlyCell(ws, value=str(_(header)))
+        cell.font = Font(bold=True)
+        header_cells.append(cell)
+    ws.append(header_cells)
+    forms = {k: str(v) for k, v in LegalForm.choices}
+    yes = _("Có")
+    former_name = _("%(name)s (cũ)")
+    number = 0
+    for chunk in _chunks(queryset.iterator(chunk_size=CHUNK), CHUNK):
+        selectors.establishment_counts(user=user, establishments=chunk)
+        for e in chunk:
+            number += 1
+            province = e.province.full_name if e.province.era == Era.CURRENT else former_name % {"name": e.province.full_name}
+            ws.append([
+                number, neutralise(e.name), forms.get(e.legal_form, e.legal_form), neutralise(e.tax_code or ""),
+                neutralise(e.address), neutralise(e.commune), neutralise(province), neutralise(e.trade),
+                e.workers, yes if e.women_owned else "", yes if e.ethnic_minority else "",
+                yes if e.craft_village else "", e.de_an_count, e.supported_count, e.last_year,
+            ])
+    out = tempfile.TemporaryFile(suffix=".xlsx")
+    wb.save(out)
+    out.seek(0)
+    return out

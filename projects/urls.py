@@ -10,6 +10,7 @@ urlpatterns = [
     path("xuat-excel/", views.export_xlsx, name="export"),
     path("phe-duyet-nhieu/", views.bulk_approve, name="bulk_approve"),
     path("co-so/", views.establishment_list, name="establishments"),
+    path("co-so/xuat-excel/", views.establishment_export, name="establishments_export"),
     path("co-so/<int:establishment_id>/", views.establishment_detail, name="establishment"),
     path("co-so/tim/", views.establishment_options, name="establishment_options"),
     path("thong-bao/", views.notifications, name="notifications"),

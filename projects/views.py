@@ -1001,6 +1001,23 @@ def establishment_list(request):
 
 @login_required
 @require_GET
+def establishment_export(request):
+    """«Cơ sở thụ hưởng» as filtered on the page, as an .xlsx file (at most ``EXPORT_MAX_ROWS`` rows)."""
+    qs = selectors.establishment_list(user=request.user, filters=request.GET)
+    limit = exports.max_rows()
+    if qs.order_by().values("pk")[:limit + 1].count() > limit:
+        messages.error(request, _(
+            "Danh sách có hơn %(n)s cơ sở, vượt giới hạn một lần xuất Excel; hãy lọc bớt (theo tỉnh, thành phố, "
+            "loại hình…) rồi xuất lại.") % {"n": format_number(limit)})
+        return redirect(reverse("projects:establishments") + ("?" + request.GET.urlencode() if request.GET else ""))
+    response = FileResponse(exports.establishment_workbook(qs, user=request.user), as_attachment=True,
+                            filename="co-so-thu-huong.xlsx",
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return private_download(response)
+
+
+@login_required
+@require_GET
 def establishment_detail(request, establishment_id):
     """One beneficiary: who it is and every đề án (that the user may see) it took part in."""
     establishment = selectors.establishment_get(user=request.user, pk=establishment_id)

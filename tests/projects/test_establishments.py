@@ -134,3 +134,38 @@ def test_queries_do_not_grow_with_the_rows(client, world, django_assert_max_num_
 def test_anonymous_is_sent_to_sign_in(client):
     assert client.get(LIST).status_code == 302
 
+
+
+def _sheet(response):
+    import io
+
+    import openpyxl
+
+    assert response["Content-Disposition"].startswith('attachment; filename="co-so-thu-huong.xlsx"')
+    assert "no-store" in response["Cache-Control"]
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    return [list(row) for row in book.active.iter_rows(values_only=True)]
+
+
+def test_export_holds_the_filtered_list_with_its_counts(client, world):
+    u, supported, draft, shared, secret = world
+    Establishment.objects.filter(pk=shared.pk).update(name="=HYPERLINK(\"http://x\")")
+    client.force_login(u.province)
+    page = client.get(LIST, {"q": "23"}).content.decode()
+    assert reverse("projects:establishments_export") + "?q=23" in page
+    rows = _sheet(client.get(reverse("projects:establishments_export")))
+    assert rows[0][0] == "DANH SÁCH CƠ SỞ THỤ HƯỞNG" and rows[2][:3] == ["STT", "Tên cơ sở", "Loại hình"]
+    data = {row[1]: row for row in rows[3:]}
+    assert "Hợp tác xã Chè Bí Mật" not in data  # another province's
+    row = data["'=HYPERLINK(\"http://x\")"]  # neutralised, not a formula
+    assert row[12:15] == [2, 1, 2026] and row[6] == "Tỉnh Bắc Ninh"
+    assert len(data) == Establishment.objects.filter(province__code="24").count()
+    assert [r[0] for r in rows[3:]] == list(range(1, len(data) + 1))
+
+
+def test_export_over_the_limit_is_refused_with_a_message(client, world, settings):
+    settings.EXPORT_MAX_ROWS = 2
+    client.force_login(world[0].reviewer)
+    response = client.get(reverse("projects:establishments_export"), {"legal_form": "cooperative"}, follow=True)
+    assert response.redirect_chain[-1][0] == LIST + "?legal_form=cooperative"
+    assert "vượt giới hạn một lần xuất Excel" in response.content.decode()
