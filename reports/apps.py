@@ -16,5 +16,6 @@ class ReportsConfig(AppConfig):
         register_menu(label=_("Báo cáo"), url_name="reports:job_list", order=60)
         # Same label, one entry per audience: the ministry starts from the plans, local staff from their records.
         register_menu(label=_("Kiểm tra, giám sát"), url_name="reports:inspection_plans", roles=["reviewer", "admin"], order=55)
-        register_menu(label=_("Kiểm tra, giám sát"), url_name="reports:inspection_records", roles=["centre", "province"], order=55)
+        register_menu(label=_("Kiểm tra, giám sát"), url_name="reports:inspection_records", roles=["centre", "province"], order=55,
+                      section="reports:inspection_plans")
         register_panel(overdue_recommendations)
