@@ -94,3 +94,14 @@ def test_queries_do_not_grow_with_the_accounts(client, people, django_assert_max
     with django_assert_max_num_queries(len(few.captured_queries)):
         body = client.get(reverse("user_list"), {"q": "nguyen"}).content.decode()
     assert "tt.tn29" in body
+
+
+def test_the_list_shows_how_to_reach_each_person(client, people):
+    from khuyencong.models import User
+
+    User.objects.filter(pk=people["bn_centre"].pk).update(phone="0222 3822 123")
+    client.force_login(people["bn_so"])
+    page = client.get(reverse("user_list")).content.decode()
+    assert '<a href="mailto:thang@bacninh.gov.vn">thang@bacninh.gov.vn</a>' in page
+    assert '<a href="tel:02223822123">0222 3822 123</a>' in page
+    assert "tn_centre" not in page and people["tn_centre"].username not in page  # still one province
