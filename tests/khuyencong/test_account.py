@@ -159,3 +159,14 @@ def test_home_page_asks_for_an_email_address_when_there_is_none(client):
     assert 'id="no-email"' in page and "không tự đặt lại được mật khẩu" in page and 'href="/tai-khoan/"' in page
     client.force_login(centre_user(email="co@congthuong.gov.vn"))
     assert 'id="no-email"' not in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("email, notify, says", [
+    ("an@congthuong.gov.vn", True, "Mỗi thông báo cũng được gửi tới an@congthuong.gov.vn."),
+    ("an@congthuong.gov.vn", False, "Thông báo chỉ có trên Cổng (không gửi qua thư điện tử)."),
+    ("", True, "Tài khoản chưa có địa chỉ thư điện tử: thông báo chỉ có trên Cổng."),
+])
+def test_notifications_page_says_where_notices_go(client, email, notify, says):
+    client.force_login(centre_user(email=email, notify_by_email=notify))
+    page = client.get("/de-an/thong-bao/").content.decode()
+    assert says in page and 'href="/tai-khoan/"' in page
