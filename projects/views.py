@@ -971,7 +971,8 @@ def de_an_edit(request, pk):
 def establishment_options(request):
     """htmx partial: <option>s of the establishments in the user's scope matching ?q= (name or tax code)."""
     q = request.GET.get("q", "")
-    rows = selectors.establishment_search(user=request.user, q=q, limit=30) if q.strip() else []
+    rows = list(selectors.establishment_search(user=request.user, q=q, limit=30)) if q.strip() else []
+    selectors.establishment_counts(user=request.user, establishments=rows)  # «đã được hỗ trợ …» in each option
     return render(request, "projects/_establishment_options.html", {"rows": rows, "q": q})
 
 

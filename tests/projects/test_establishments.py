@@ -169,3 +169,14 @@ def test_export_over_the_limit_is_refused_with_a_message(client, world, settings
     response = client.get(reverse("projects:establishments_export"), {"legal_form": "cooperative"}, follow=True)
     assert response.redirect_chain[-1][0] == LIST + "?legal_form=cooperative"
     assert "vượt giới hạn một lần xuất Excel" in response.content.decode()
+
+
+def test_the_beneficiary_picker_says_who_was_supported_before(client, world):
+    u, supported, draft, shared, secret = world
+    client.force_login(u.centre)
+    body = client.get(reverse("projects:establishment_options"), {"q": shared.tax_code}).content.decode()
+    assert f'<option value="{shared.pk}">' in body
+    assert "đã được hỗ trợ trong 1 đề án, gần nhất năm 2026" in body
+    only_draft = next(link.establishment for link in draft.beneficiaries.all() if link.establishment != shared)
+    body = client.get(reverse("projects:establishment_options"), {"q": only_draft.tax_code}).content.decode()
+    assert only_draft.name in body and "đã được hỗ trợ" not in body
