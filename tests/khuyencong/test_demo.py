@@ -109,3 +109,20 @@ def test_without_reference_data_the_command_says_what_to_do(monkeypatch):
     with pytest.raises(CommandError) as exc:
         call_command("load_demo")
     assert "load_reference" in str(exc.value)
+
+
+def test_demo_accounts_get_addresses_after_the_demo_history_so_it_mails_nobody(mailoutbox, eager_celery,
+                                                                               django_capture_on_commit_callbacks):
+    from projects.models import EmailStatus, Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = demo.load_demo()
+    assert Notification.objects.exists()  # the demo's workflow steps notified people…
+    assert not mailoutbox  # …in the portal only
+    assert not Notification.objects.exclude(email_status=EmailStatus.NOT_NEEDED).exists()
+    assert {u.email for u in User.objects.filter(username__in=[s.username for s in demo.DEMO_ACCOUNTS])} == {
+        f"{s.username}@demo.example" for s in demo.DEMO_ACCOUNTS}
+    # An address changed at «Tài khoản» is kept by the next run.
+    User.objects.filter(pk=result.accounts["centre"].pk).update(email="an.nguyen@congthuong.gov.vn")
+    demo.load_demo()
+    assert User.objects.get(pk=result.accounts["centre"].pk).email == "an.nguyen@congthuong.gov.vn"
