@@ -819,6 +819,14 @@ def establishment_get(*, user, pk):
     return access.visible_establishments(user).filter(pk=pk).first()
 
 
+def establishment_changes(establishment, limit=20):
+    """The latest edits of ``establishment``'s record (audit trail), newest first, with who made them."""
+    from khuyencong.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(object_type="projects.Establishment", object_id=str(establishment.pk))
+                .select_related("actor").order_by("-created_at", "-pk")[:limit])
+
+
 def establishment_de_an(*, user, establishment):
     """The đề án ``user`` may see that ``establishment`` is a beneficiary of, newest plan year first,
     with their contents (two queries)."""

@@ -321,19 +321,42 @@ def establishment_create(*, actor, **fields):
     return est
 
 
+ESTABLISHMENT_CHANGED = "establishment.change"  # AuditEvent action of an establishment's edit
+
+
 @transaction.atomic
-def establishment_update(*, actor, establishment, **fields):
+def establishment_update(*, actor, establishment, expected_updated_at=None, **fields):
+    """Change an establishment's record (one kept for every đề án it is in) and record before and after
+    of what changed in the audit trail. ``expected_updated_at``: when the editing form was loaded; if
+    someone saved the record since, ``ConflictError`` and nothing is written."""
     unknown = set(fields) - set(ESTABLISHMENT_FIELDS)
     if unknown:
         raise TypeError(f"unknown establishment fields: {sorted(unknown)}")
     est = Establishment.objects.select_for_update().select_related("province").get(pk=establishment.pk)
     _require(access.can(actor, "establishment.edit", est))
+    if expected_updated_at is not None and est.updated_at != expected_updated_at:
+        raise ConflictError(_("Thông tin cơ sở vừa được người khác sửa sau khi bạn mở trang. Chưa có gì được lưu; "
+                              "hãy xem lại thông tin mới rồi sửa lại."))
     values = _clean_establishment(dict(fields), instance=est, actor=actor)
-    for key, value in values.items():
+    changed = {key: value for key, value in values.items() if getattr(est, key) != value}
+    if not changed:
+        return est
+    before = {key: _audit_value(getattr(est, key)) for key in changed}
+    for key, value in changed.items():
         setattr(est, key, value)
     est.search_name = fold(est.name)
     est.save()
+    AuditEvent.objects.create(
+        actor=actor, action=ESTABLISHMENT_CHANGED, object_type="projects.Establishment", object_id=str(est.pk),
+        summary=(_("Sửa thông tin cơ sở thụ hưởng «%(n)s»: %(f)s.")
+                 % {"n": est.name, "f": ", ".join(str(Establishment._meta.get_field(k).verbose_name) for k in changed)})[:500],
+        data={"before": before, "after": {key: _audit_value(value) for key, value in changed.items()}},
+    )
     return est
+
+
+def _audit_value(value):
+    return value.pk if hasattr(value, "pk") else value
 
 
 @transaction.atomic

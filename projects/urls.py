@@ -12,6 +12,7 @@ urlpatterns = [
     path("co-so/", views.establishment_list, name="establishments"),
     path("co-so/xuat-excel/", views.establishment_export, name="establishments_export"),
     path("co-so/<int:establishment_id>/", views.establishment_detail, name="establishment"),
+    path("co-so/<int:establishment_id>/sua/", views.establishment_edit, name="establishment_edit"),
     path("co-so/tim/", views.establishment_options, name="establishment_options"),
     path("thong-bao/", views.notifications, name="notifications"),
     path("thong-bao/da-doc/", views.notifications_mark_read, name="notifications_mark_read"),

@@ -1028,7 +1028,41 @@ def establishment_detail(request, establishment_id):
     supported = [d for d in rows if d.status in workflow.SUPPORTED_STATES]
     return render(request, "projects/establishment_detail.html", {
         "e": establishment, "rows": rows, "supported_count": len(supported),
+        "can_edit": access.can(request.user, "establishment.edit", establishment).allowed,
+        "changes": selectors.establishment_changes(establishment),
     })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def establishment_edit(request, establishment_id):
+    """«Sửa thông tin cơ sở»: Sở and Trung tâm staff of its province, and the ministry
+    (``access`` rule «establishment.edit»); every change is in the audit trail."""
+    from .forms import EstablishmentForm
+
+    establishment = selectors.establishment_get(user=request.user, pk=establishment_id)
+    if establishment is None:
+        raise Http404(_("Không tìm thấy cơ sở thụ hưởng, hoặc cơ sở không thuộc phạm vi của bạn."))
+    decision = access.can(request.user, "establishment.edit", establishment)
+    if not decision.allowed:
+        raise PermissionDenied(decision.reason)
+    form = EstablishmentForm.for_establishment(establishment, request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.establishment_update(actor=request.user, establishment=establishment,
+                                              expected_updated_at=form.cleaned_data["loaded"], **form.values())
+            except services.WorkflowError as err:
+                for message in err.messages:
+                    form.add_error(None, message)
+                status = 409 if isinstance(err, services.ConflictError) else 400
+            else:
+                messages.success(request, _("Đã lưu thông tin cơ sở thụ hưởng."))
+                return redirect("projects:establishment", establishment_id=establishment.pk)
+        else:
+            status = 400
+    return render(request, "projects/establishment_form.html", {"e": establishment, "form": form}, status=status)
 
 
 # --- notifications ------------------------------------------------------------------------------

@@ -210,6 +210,10 @@ PAGES = [
     Page("establishments", _goto("/de-an/co-so/"), roles=("province", "reviewer")),
     Page("establishment", _goto(lambda w: reverse("projects:establishment", args=[
         w.approved.beneficiaries.first().establishment_id])), roles=("centre", "reviewer")),
+    Page("establishment-edit", _goto(lambda w: reverse("projects:establishment_edit", args=[
+        w.approved.beneficiaries.first().establishment_id])), roles=("province",)),
+    Page("establishment-edit-errors", _send_empty(lambda w: reverse("projects:establishment_edit", args=[
+        w.approved.beneficiaries.first().establishment_id])), roles=("province",)),
     Page("notifications", _goto("/de-an/thong-bao/"), roles=("centre", "reviewer")),
     Page("de-an-detail-draft", _goto(lambda w: reverse("projects:detail", args=[w.draft.pk])), roles=("centre", "admin")),
     Page("de-an-detail-approved", _goto(lambda w: reverse("projects:detail", args=[w.approved.pk]))),

@@ -180,3 +180,99 @@ def test_the_beneficiary_picker_says_who_was_supported_before(client, world):
     only_draft = next(link.establishment for link in draft.beneficiaries.all() if link.establishment != shared)
     body = client.get(reverse("projects:establishment_options"), {"q": only_draft.tax_code}).content.decode()
     assert only_draft.name in body and "đã được hỗ trợ" not in body
+
+
+# --- «Sửa thông tin cơ sở» ---------------------------------------------------------------------------
+
+def edit_url(e):
+    return reverse("projects:establishment_edit", kwargs={"establishment_id": e.pk})
+
+
+def edit_data(client, e, **changes):
+    form = client.get(edit_url(e)).context["form"]
+    data = {key: value for key, value in form.initial.items() if value not in (None, False)}
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def fresh(e):
+    return Establishment.objects.get(pk=e.pk)
+
+
+def test_local_staff_correct_their_province_s_establishment_and_it_is_recorded(client, world):
+    from khuyencong.models import AuditEvent
+
+    u, supported, draft, shared, secret = world
+    client.force_login(u.province)
+    page = client.get(reverse("projects:establishment", kwargs={"establishment_id": shared.pk})).content.decode()
+    assert edit_url(shared) in page
+    response = client.post(edit_url(shared), edit_data(client, shared, name="HTX Mây tre đan Tân Yên mới",
+                                                        workers="48", women_owned="on"))
+    assert response.status_code == 302
+    e = fresh(shared)
+    assert (e.name, e.workers, e.women_owned, e.search_name) == ("HTX Mây tre đan Tân Yên mới", 48, True,
+                                                                 "htx may tre dan tan yen moi")
+    event = AuditEvent.objects.get(action="establishment.change")
+    assert event.actor == u.province and event.object_id == str(shared.pk)
+    assert event.data["before"] == {"name": shared.name, "workers": shared.workers, "women_owned": False}
+    assert event.data["after"] == {"name": "HTX Mây tre đan Tân Yên mới", "workers": 48, "women_owned": True}
+    detail = client.get(response["Location"]).content.decode()
+    assert "Đã lưu thông tin cơ sở thụ hưởng." in detail and "Lịch sử sửa thông tin cơ sở" in detail
+    # Sent again unchanged (a double click): nothing more is written.
+    client.post(edit_url(shared), edit_data(client, e))
+    assert AuditEvent.objects.filter(action="establishment.change").count() == 1
+
+
+def test_another_province_cannot_open_or_send_the_form(client, world):
+    u, supported, draft, shared, secret = world
+    client.force_login(u.centre_other)
+    before = fresh(shared)
+    assert client.get(edit_url(shared)).status_code == 404
+    assert client.post(edit_url(shared), {"name": "Đổi trộm", "legal_form": "cooperative"}).status_code == 404
+    assert fresh(shared).name == before.name
+    client.force_login(u.reviewer)  # the ministry may correct any
+    assert client.get(edit_url(secret)).status_code == 200
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"name": ""}, "Tên cơ sở: Trường này là bắt buộc."),
+    ({"legal_form": "tap-doan"}, "Loại hình:"),
+    ({"tax_code": "12345"}, "Mã số thuế"),
+    ({"workers": "-3"}, "Số lao động:"),
+    ({"trade": "Mây\x00tre"}, "ký tự điều khiển"),
+    ({"name": "x" * 256}, "255"),
+])
+def test_bad_values_are_refused_and_nothing_changes(client, world, changes, message):
+    u, supported, draft, shared, secret = world
+    client.force_login(u.centre)
+    before = fresh(shared)
+    response = client.post(edit_url(shared), edit_data(client, shared, **changes))
+    page = response.content.decode()
+    assert response.status_code == 400 and message in page and 'role="alert"' in page
+    after = fresh(shared)
+    assert (after.name, after.legal_form, after.tax_code, after.workers, after.trade, after.updated_at) == (
+        before.name, before.legal_form, before.tax_code, before.workers, before.trade, before.updated_at)
+
+
+def test_a_tax_code_already_held_is_refused_without_naming_another_province_s_holder(client, world):
+    u, supported, draft, shared, secret = world
+    other_here = next(link.establishment for link in draft.beneficiaries.all() if link.establishment != shared)
+    client.force_login(u.centre)
+    page = client.post(edit_url(shared), edit_data(client, shared, tax_code=other_here.tax_code)).content.decode()
+    assert f"Mã số thuế {other_here.tax_code} đã có trong danh sách" in page
+    page = client.post(edit_url(shared), edit_data(client, shared, tax_code=secret.tax_code)).content.decode()
+    assert "đã được đăng ký cho một cơ sở ở tỉnh, thành phố khác" in page and secret.name not in page
+    assert fresh(shared).tax_code == shared.tax_code
+
+
+def test_a_change_saved_in_between_is_not_overwritten(client, world):
+    from projects import services as project_services
+
+    u, supported, draft, shared, secret = world
+    client.force_login(u.centre)
+    stale = edit_data(client, shared, trade="Mây tre đan xuất khẩu")
+    project_services.establishment_update(actor=u.province, establishment=shared, trade="Mây tre đan, cói")
+    response = client.post(edit_url(shared), stale)
+    assert response.status_code == 409
+    assert "vừa được người khác sửa" in response.content.decode()
+    assert fresh(shared).trade == "Mây tre đan, cói"
