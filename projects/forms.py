@@ -420,6 +420,8 @@ class EstablishmentFilterForm(forms.Form):
     priority = forms.ChoiceField(label=_("Ưu tiên"), required=False, choices=[
         ("", _("Tất cả")), ("phu-nu", _("Phụ nữ làm chủ")), ("dan-toc", _("Dân tộc thiểu số")),
         ("lang-nghe", _("Làng nghề"))])
+    supported = forms.ChoiceField(label=_("Hỗ trợ"), required=False, choices=[
+        ("", _("Tất cả")), ("co", _("Đã được hỗ trợ")), ("chua", _("Chưa được hỗ trợ"))])
     sort = forms.ChoiceField(label=_("Sắp xếp"), required=False, choices=[
         ("ten", _("Theo tên")), ("-so-de-an", _("Được hỗ trợ nhiều nhất")), ("-nam", _("Được hỗ trợ gần nhất"))])
 

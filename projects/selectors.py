@@ -754,7 +754,8 @@ def establishment_list(*, user, filters=None):
     (``supported_count``, ``workflow.SUPPORTED_STATES``) and the latest plan year of those
     (``last_year``) — by name (the default sort) only the page gets them, from
     ``establishment_counts``. ``filters``: q (words of the name, or the start of a tax code), province
-    (current, former ones included), legal_form, priority (``PRIORITY_FILTERS``), sort
+    (current, former ones included), legal_form, priority (``PRIORITY_FILTERS``), supported ("co": in
+    at least one supported đề án, "chua": in none), sort
     (``ESTABLISHMENT_SORTS``). Unknown values are ignored."""
     from django.db.models import Count, Max
 
@@ -780,6 +781,12 @@ def establishment_list(*, user, filters=None):
     flag = PRIORITY_FILTERS.get(filters.get("priority"))
     if flag:
         qs = qs.filter(**{flag: True})
+    supported_filter = filters.get("supported")
+    if supported_filter in ("co", "chua"):
+        scoped = DeAnBeneficiary.objects.filter(establishment=OuterRef("pk"), de_an__status__in=workflow.SUPPORTED_STATES)
+        if not access.is_nationwide(user):
+            scoped = scoped.filter(de_an__current_province_id=access.user_province_id(user))
+        qs = qs.filter(Exists(scoped)) if supported_filter == "co" else qs.exclude(Exists(scoped))
     sort = filters.get("sort")
     if sort not in ESTABLISHMENT_SORTS or sort == DEFAULT_ESTABLISHMENT_SORT:
         # By name: a page of establishments first, its counts after (``establishment_counts``) —

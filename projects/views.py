@@ -993,7 +993,7 @@ def establishment_list(request):
     page, query = paginate(request, selectors.establishment_list(user=request.user, filters=request.GET),
                            ESTABLISHMENTS_PER_PAGE)
     page.object_list = selectors.establishment_counts(user=request.user, establishments=list(page.object_list))
-    filtered = any(request.GET.get(k) for k in ("q", "province", "legal_form", "priority"))
+    filtered = any(request.GET.get(k) for k in ("q", "province", "legal_form", "priority", "supported"))
     return render(request, "projects/establishment_list.html", {
         "form": form, "page": page, "query_no_page": query, "filtered": filtered,
         "province": access.user_province(request.user),

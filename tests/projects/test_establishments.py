@@ -276,3 +276,13 @@ def test_a_change_saved_in_between_is_not_overwritten(client, world):
     assert response.status_code == 409
     assert "vừa được người khác sửa" in response.content.decode()
     assert fresh(shared).trade == "Mây tre đan, cói"
+
+
+def test_filter_by_whether_supported(client, world):
+    u, supported, draft, shared, secret = world
+    supported_names = {link.establishment.name for link in supported.beneficiaries.all()}
+    client.force_login(u.province)
+    assert set(rows(client.get(LIST, {"supported": "co"}))) == supported_names
+    never = set(rows(client.get(LIST, {"supported": "chua"})))
+    assert never and not never & supported_names and shared.name not in never
+    assert len(rows(client.get(LIST, {"supported": "x"}))) == len(rows(client.get(LIST)))
