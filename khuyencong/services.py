@@ -286,6 +286,8 @@ CONTACT_FIELDS = ("email", "notify_by_email", "phone", "job_title")
 def _contact_labels():
     return {"email": _("thư điện tử"), "notify_by_email": _("nhận thông báo qua thư điện tử"),
             "phone": _("điện thoại"), "job_title": _("chức vụ")}
+
+
 PASSWORD_CHECK_SCOPE = "own-password-check"
 
 

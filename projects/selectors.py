@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import Collate
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -757,8 +757,6 @@ def establishment_list(*, user, filters=None):
     (current, former ones included), legal_form, priority (``PRIORITY_FILTERS``), supported ("co": in
     at least one supported đề án, "chua": in none), sort
     (``ESTABLISHMENT_SORTS``). Unknown values are ignored."""
-    from django.db.models import Count, Max
-
     from khuyencong.models import Province
 
     from .models import LegalForm
@@ -783,9 +781,8 @@ def establishment_list(*, user, filters=None):
         qs = qs.filter(**{flag: True})
     supported_filter = filters.get("supported")
     if supported_filter in ("co", "chua"):
-        scoped = DeAnBeneficiary.objects.filter(establishment=OuterRef("pk"), de_an__status__in=workflow.SUPPORTED_STATES)
-        if not access.is_nationwide(user):
-            scoped = scoped.filter(de_an__current_province_id=access.user_province_id(user))
+        scoped = DeAnBeneficiary.objects.filter(_links_in_scope(user, prefix=""), establishment=OuterRef("pk"),
+                                                de_an__status__in=workflow.SUPPORTED_STATES)
         qs = qs.filter(Exists(scoped)) if supported_filter == "co" else qs.exclude(Exists(scoped))
     sort = filters.get("sort")
     if sort not in ESTABLISHMENT_SORTS or sort == DEFAULT_ESTABLISHMENT_SORT:
@@ -805,8 +802,6 @@ def establishment_list(*, user, filters=None):
 def establishment_counts(*, user, establishments):
     """Give each of ``establishments`` (a page) the figures ``establishment_list`` sorts by when they
     are not there yet: ``de_an_count``, ``supported_count``, ``last_year`` (one query)."""
-    from django.db.models import Count, Max
-
     missing = [e for e in establishments if not hasattr(e, "de_an_count")]
     if not missing:
         return establishments
@@ -846,8 +841,6 @@ def establishment_de_an(*, user, establishment):
 def other_de_an_counts(*, user, de_an):
     """For each beneficiary of ``de_an``: how many other đề án ``user`` may see it is in, and how
     many of those were supported (one query) — {establishment id: (others, supported others)}."""
-    from django.db.models import Count
-
     links = (DeAnBeneficiary.objects.filter(establishment__de_an_links__de_an=de_an)
              .exclude(de_an=de_an).filter(_links_in_scope(user, prefix=""))
              .values("establishment_id")
