@@ -159,12 +159,10 @@ class EstablishmentChoiceField(forms.TypedChoiceField):
         return est
 
 
-class BeneficiaryForm(NoControlCharactersMixin, forms.Form):
-    """One beneficiary row: pick an existing establishment, or fill in a new one."""
+class EstablishmentDetailsForm(NoControlCharactersMixin, forms.Form):
+    """The fields of an establishment besides its name and legal form, shared by a đề án's beneficiary
+    row (a new establishment) and «Sửa thông tin cơ sở»."""
 
-    establishment = EstablishmentChoiceField(label=_("Cơ sở đã có"), required=False)
-    name = forms.CharField(label=_("Tên cơ sở mới"), max_length=255, required=False)
-    legal_form = forms.ChoiceField(label=_("Loại hình"), choices=[("", "—")] + LegalForm.choices, required=False)
     tax_code = forms.CharField(label=_("Mã số thuế"), max_length=14, required=False,
                                help_text=_("10 số, 10-3 số (chi nhánh) hoặc 12 số (hộ kinh doanh)"))
     commune = forms.CharField(label=_("Xã, phường, đặc khu"), max_length=100, required=False)
@@ -175,15 +173,25 @@ class BeneficiaryForm(NoControlCharactersMixin, forms.Form):
     ethnic_minority = forms.BooleanField(label=_("Dân tộc thiểu số làm chủ"), required=False)
     craft_village = forms.BooleanField(label=_("Thuộc làng nghề"), required=False)
 
-    def __init__(self, *args, user=None, choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["establishment"].user = user
-        self.fields["establishment"].choices = [("", _("— Tạo cơ sở mới (điền bên dưới) —"))] + list(choices)
-
     def clean_tax_code(self):
         value = (self.cleaned_data.get("tax_code") or "").strip().replace(" ", "")
         validate_tax_code(value or None)
         return value
+
+
+class BeneficiaryForm(EstablishmentDetailsForm):
+    """One beneficiary row: pick an existing establishment, or fill in a new one."""
+
+    establishment = EstablishmentChoiceField(label=_("Cơ sở đã có"), required=False)
+    name = forms.CharField(label=_("Tên cơ sở mới"), max_length=255, required=False)
+    legal_form = forms.ChoiceField(label=_("Loại hình"), choices=[("", "—")] + LegalForm.choices, required=False)
+    field_order = ["establishment", "name", "legal_form", "tax_code", "commune", "address", "trade", "workers",
+                   "women_owned", "ethnic_minority", "craft_village"]
+
+    def __init__(self, *args, user=None, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["establishment"].user = user
+        self.fields["establishment"].choices = [("", _("— Tạo cơ sở mới (điền bên dưới) —"))] + list(choices)
 
     def clean(self):
         data = super().clean()
@@ -434,37 +442,24 @@ class EstablishmentFilterForm(forms.Form):
             del self.fields["province"]
 
 
-class EstablishmentForm(NoControlCharactersMixin, forms.Form):
+class EstablishmentForm(EstablishmentDetailsForm):
     """«Sửa thông tin cơ sở»: the record kept once for every đề án the establishment is in. Its province
     stays (an establishment does not move; a wrong one is re-created). ``loaded``: when the page was
     opened, so a change saved in between is not overwritten (``services.establishment_update``)."""
 
     name = forms.CharField(label=_("Tên cơ sở"), max_length=255)
     legal_form = forms.ChoiceField(label=_("Loại hình"), choices=LegalForm.choices)
-    tax_code = forms.CharField(label=_("Mã số thuế"), max_length=14, required=False,
-                               help_text=_("10 số, 10-3 số (chi nhánh) hoặc 12 số (hộ kinh doanh)"))
-    address = forms.CharField(label=_("Địa chỉ"), max_length=255, required=False)
-    commune = forms.CharField(label=_("Xã, phường, đặc khu"), max_length=100, required=False)
-    trade = forms.CharField(label=_("Ngành nghề"), max_length=255, required=False)
-    workers = forms.IntegerField(label=_("Số lao động"), required=False, min_value=0, max_value=1_000_000)
-    women_owned = forms.BooleanField(label=_("Phụ nữ làm chủ"), required=False)
-    ethnic_minority = forms.BooleanField(label=_("Dân tộc thiểu số làm chủ"), required=False)
-    craft_village = forms.BooleanField(label=_("Thuộc làng nghề"), required=False)
     loaded = forms.CharField(widget=forms.HiddenInput, required=False)
 
     FIELDS = ("name", "legal_form", "tax_code", "address", "commune", "trade", "workers", "women_owned",
               "ethnic_minority", "craft_village")
+    field_order = [*FIELDS, "loaded"]
 
     @classmethod
     def for_establishment(cls, establishment, data=None):
         initial = {key: getattr(establishment, key) for key in cls.FIELDS}
         initial["loaded"] = establishment.updated_at.isoformat()
         return cls(data, initial=initial)
-
-    def clean_tax_code(self):
-        value = (self.cleaned_data.get("tax_code") or "").strip().replace(" ", "")
-        validate_tax_code(value or None)
-        return value
 
     def clean_loaded(self):
         from datetime import datetime
