@@ -1,3 +1,7 @@
+import secrets
+
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.admin.utils import unquote
@@ -182,8 +186,52 @@ class PortalUserChangeForm(AssignmentCheckMixin, UserChangeForm):
     pass
 
 
+INVITE = "invite"
+
+
 class PortalUserCreationForm(AssignmentCheckMixin, AdminUserCreationForm):
-    pass
+    """«Thêm người dùng»: by default the new account's holder is mailed an invitation to set their own
+    password (``services.user_invite``) — the administrator never knows it and passes nothing on; until
+    then the account has a random password nobody knows. Setting one now, or turning password sign-in
+    off, are still there."""
+
+    usable_password = forms.ChoiceField(
+        label=_("Mật khẩu"), required=False, initial=INVITE, widget=forms.RadioSelect,
+        choices=[
+            (INVITE, _("Gửi thư mời để người dùng tự đặt mật khẩu (cần địa chỉ thư điện tử)")),
+            ("true", _("Đặt mật khẩu ngay (quản trị báo mật khẩu cho người dùng)")),
+            ("false", _("Tắt đăng nhập bằng mật khẩu")),
+        ],
+        help_text=_("Thư mời dùng được một lần, trong %(days)s ngày; hết hạn thì gửi lại bằng thao tác «Gửi thư "
+                    "mời đặt mật khẩu» ở danh sách người dùng."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["usable_password"]
+        field.help_text = field.help_text % {"days": settings.ACCOUNT_INVITATION_DAYS}
+        self.send_invitation = False
+
+    def validate_passwords(self, *args, **kwargs):
+        if self.cleaned_data.get("usable_password") != INVITE:
+            return super().validate_passwords(*args, **kwargs)
+        self.cleaned_data.pop("usable_password")
+        self.cleaned_data["set_usable_password"] = True
+        self.send_invitation = True
+        if not self.cleaned_data.get("email") and not self.has_error("email"):
+            self.add_error("email", _("Cần địa chỉ thư điện tử để gửi thư mời đặt mật khẩu."))
+
+    def validate_password_for_user(self, user, **kwargs):
+        if not self.send_invitation:
+            super().validate_password_for_user(user, **kwargs)
+
+    def set_password_and_save(self, user, commit=True, **kwargs):
+        if not self.send_invitation:
+            return super().set_password_and_save(user, commit=commit, **kwargs)
+        user.set_password(secrets.token_urlsafe(32))  # nobody knows it; the invitation replaces it
+        if commit:
+            user.save()
+        return user
 
 
 @admin.register(User)
@@ -197,8 +245,12 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
     list_select_related = ("organisation",)
     raw_id_fields = ("organisation",)
     fieldsets = UserAdmin.fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation", "job_title", "phone", "notify_by_email")}),)
-    add_fieldsets = UserAdmin.add_fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation")}),)
-    actions = ["unlock_login"]
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "first_name", "last_name", "email")}),
+        (_("Mật khẩu"), {"classes": ("wide",), "fields": ("usable_password", "password1", "password2")}),
+        (_("Vai trò và đơn vị"), {"fields": ("role", "organisation")}),
+    )
+    actions = ["unlock_login", "send_invitation"]
 
     @admin.display(description=_("Họ và tên"), ordering="last_name")
     def full_name(self, obj):
@@ -226,7 +278,7 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    def has_unlock_permission(self, request):
+    def has_manage_accounts_permission(self, request):
         return bool(can(request.user, "users.manage"))
 
     # Every change to an account is in the audit trail (AuditEvent), written through services: role,
@@ -238,6 +290,8 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
             services.describe_user(User.objects.get(pk=obj.pk), access=True) if change and obj.pk else None
         )
         super().save_model(request, obj, form, change)
+        if not change and getattr(form, "send_invitation", False):
+            request._portal_invitees.append(obj)  # sent by add_view once the account is committed
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -266,7 +320,35 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
             services.user_record_deletion(actor=request.user, users=list(queryset))
             super().delete_queryset(request, queryset)
 
-    @admin.action(description=_("Mở khóa đăng nhập"), permissions=["unlock"])
+    def add_view(self, request, form_url="", extra_context=None):
+        request._portal_invitees = []
+        response = super().add_view(request, form_url, extra_context)  # committed on return
+        if request._portal_invitees:
+            self._invite(request, request._portal_invitees)
+        return response
+
+    @admin.action(description=_("Gửi thư mời đặt mật khẩu"), permissions=["manage_accounts"])
+    def send_invitation(self, request, queryset):
+        """Mail the selected accounts that nobody has used yet a link to set their own password."""
+        self._invite(request, list(queryset.order_by("username")))
+
+    def _invite(self, request, users):
+        result = services.user_invite(actor=request.user, users=users, domain=request.get_host(),
+                                      use_https=request.is_secure())
+        if result.broker_down:
+            self.message_user(request, _("Chưa gửi được thư mời vì hệ thống gửi thư đang tạm ngừng; chưa có thư "
+                                         "nào được gửi. Hãy thử lại sau ít phút bằng thao tác «Gửi thư mời đặt "
+                                         "mật khẩu» ở danh sách người dùng."), messages.ERROR)
+        elif result.queued:
+            self.message_user(request, _("Đã gửi thư mời đặt mật khẩu cho %(n)d tài khoản: %(who)s. Liên kết dùng "
+                                         "được một lần, trong %(days)d ngày.") % {
+                "n": len(result.queued), "days": settings.ACCOUNT_INVITATION_DAYS,
+                "who": ", ".join(f"{u.username} ({u.email})" for u in result.queued)}, messages.SUCCESS)
+        for user, reason in result.refused:
+            self.message_user(request, _("Không gửi thư mời cho %(u)s: %(reason)s.") % {
+                "u": user.username, "reason": reason}, messages.WARNING)
+
+    @admin.action(description=_("Mở khóa đăng nhập"), permissions=["manage_accounts"])
     def unlock_login(self, request, queryset):
         """Lift the lockout after too many wrong passwords (django-axes) before its cool-off ends."""
         removed = services.user_unlock_login(actor=request.user, users=list(queryset))

@@ -2,6 +2,7 @@
 audit trail (AuditEvent). Changes take effect on the user's next request: scope is read from the
 database row on every request (see access.py)."""
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -329,4 +330,126 @@ def user_update_contact(*, user: User, email: str, phone: str, job_title: str,
         summary=(_("%(u)s cập nhật thông tin liên hệ: %(f)s.")
                  % {"u": user.username, "f": ", ".join(_contact_labels()[f] for f in changed)})[:500],
         data={"before": {f: before[f] for f in changed}, "after": {f: after[f] for f in changed}},
+    )
+
+
+# --- «Thư mời đặt mật khẩu»: an administrator's invitation to a new account -----------------------------
+#
+#   admin: «Thêm người dùng» with «Gửi thư mời…» (the account gets a password nobody knows) or the list's
+#   action «Gửi thư mời đặt mật khẩu»
+#     └ user_invite: each account checked (invitation_refusal), the eligible ones go to the worker
+#         └ task khuyencong.send_invitations → invitation_send: checked again, one mail each with a
+#           one-time link (tokens.invitation_token_generator, ACCOUNT_INVITATION_DAYS), each mail in the
+#           audit trail
+#   AccountInvitationConfirmView → user_record_invitation_accepted
+
+INVITATION_SUBJECT = "registration/portal_invitation_subject.txt"
+INVITATION_EMAIL = "registration/portal_invitation_email.txt"
+
+
+class InvitationResult:
+    """What ``user_invite`` did: the accounts handed to the worker, those refused with the Vietnamese
+    reason, and whether the broker was down (then nothing was queued)."""
+
+    def __init__(self, queued=(), refused=(), broker_down=False):
+        self.queued, self.refused, self.broker_down = list(queued), list(refused), broker_down
+
+
+def invitation_refusal(user: User, *, actor: User) -> str | None:
+    """Why ``user`` cannot be sent an invitation by ``actor``, in Vietnamese; None when it can. The
+    invitation is for accounts nobody has used yet: one that has signed in has a password its holder
+    knows (and «Quên mật khẩu?» for when they forget it)."""
+    if user.is_superuser and not actor.is_superuser:
+        return _("là tài khoản superuser, chỉ superuser được gửi thư mời cho tài khoản này")
+    if not user.is_active:
+        return _("tài khoản đang bị khóa")
+    if not user.email:
+        return _("tài khoản chưa có địa chỉ thư điện tử")
+    if not user.has_usable_password():
+        return _("tài khoản đã tắt đăng nhập bằng mật khẩu")
+    if user.last_login is not None:
+        return _("tài khoản đã từng đăng nhập; người dùng tự đặt lại mật khẩu bằng «Quên mật khẩu?»")
+    return None
+
+
+def user_invite(*, actor: User, users, domain: str, use_https: bool) -> InvitationResult:
+    """Hand the invitations of ``users`` (already saved and committed) to the worker. Accounts the
+    rules refuse are listed with the reason and get nothing; with the broker down nothing is queued."""
+    from .tasks import send_invitations
+
+    _check(actor)
+    queued, refused = [], []
+    for user in users:
+        reason = invitation_refusal(user, actor=actor)
+        if reason:
+            refused.append((user, reason))
+        else:
+            queued.append(user)
+    if queued:
+        try:
+            send_invitations.apply_async(args=[[u.pk for u in queued], actor.pk, domain, bool(use_https)],
+                                         retry=False)
+        except Exception as exc:  # kombu.exceptions.OperationalError, redis ConnectionError, socket errors…
+            logger.warning("invitation: broker unavailable (%s)", exc)
+            return InvitationResult(refused=refused, broker_down=True)
+    return InvitationResult(queued=queued, refused=refused)
+
+
+def invitation_send(*, user_ids, actor_id, domain, use_https) -> int:
+    """In the worker: mail each account its invitation — user name, role, organisation and a one-time
+    link to set its password — after checking again that it may have one (the account may have signed
+    in or been locked since). Each mail sent is recorded in the audit trail. Returns how many."""
+    from django.core.mail import EmailMessage
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from .formatting import format_datetime
+    from .tokens import invitation_token_generator
+
+    actor = User.objects.filter(pk=actor_id).first()
+    if actor is None or not can(actor, "users.manage"):
+        return 0
+    days = settings.ACCOUNT_INVITATION_DAYS
+    valid_until = format_datetime(timezone.localtime() + timedelta(days=days))
+    sent = 0
+    users = User.objects.filter(pk__in=user_ids).select_related("organisation").order_by("pk")
+    with translation.override(settings.LANGUAGE_CODE):
+        for user in users:
+            reason = invitation_refusal(user, actor=actor)
+            if reason:
+                logger.info("invitation for user %s not sent: %s", user.pk, reason)
+                continue
+            path = reverse("account_invitation_confirm", kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": invitation_token_generator.make_token(user)})
+            context = {
+                "user": user, "role": user.get_role_display(),
+                "organisation": user.organisation.name_on(timezone.localdate()) if user.organisation_id else "",
+                "url": f"{'https' if use_https else 'http'}://{domain}{path}",
+                "login_url": f"{'https' if use_https else 'http'}://{domain}{reverse('login')}",
+                "days": days, "valid_until": valid_until,
+            }
+            subject = "".join(render_to_string(INVITATION_SUBJECT, context).splitlines())
+            EmailMessage(subject, render_to_string(INVITATION_EMAIL, context), to=[user.email]).send()
+            AuditEvent.objects.create(
+                actor=actor, action="user.invitation_sent", object_type="user", object_id=str(user.pk),
+                summary=(_("Gửi thư mời đặt mật khẩu của tài khoản %(u)s tới %(e)s (dùng được đến %(d)s).")
+                         % {"u": user.username, "e": user.email, "d": valid_until})[:500],
+                data={"email": user.email, "days": days},
+            )
+            sent += 1
+    return sent
+
+
+def user_record_invitation_accepted(*, user: User, address="") -> AuditEvent:
+    """Record that ``user`` set their first password through the invitation (never the password)."""
+    user = User.objects.select_related("organisation__province").get(pk=user.pk)
+    state = describe_user(user)
+    return AuditEvent.objects.create(
+        actor=user, action="user.invitation_accepted", object_type="user", object_id=str(user.pk),
+        summary=(_("%(u)s đặt mật khẩu lần đầu bằng thư mời (từ %(a)s).")
+                 % {"u": user.username, "a": address or "?"})[:500],
+        data={"before": state, "after": state, "address": address},
     )

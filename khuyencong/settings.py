@@ -159,6 +159,9 @@ AXES_VERBOSE = False
 # (khuyencong.security.over_rate_limit, in the shared cache).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_MINUTES", default=60) * 60
 PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)
+# «Thư mời đặt mật khẩu»: the link an administrator has mailed to a new account works once, until its
+# holder sets a password or signs in, for ACCOUNT_INVITATION_DAYS (khuyencong.tokens).
+ACCOUNT_INVITATION_DAYS = env.int("ACCOUNT_INVITATION_DAYS", default=7)
 # Idle timeout: the session expires SESSION_IDLE_MINUTES after the last request.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True

@@ -21,3 +21,10 @@ def send_password_reset(email, domain, use_https, address=""):
     from . import services
 
     return services.password_reset_send(email=email, domain=domain, use_https=use_https, address=address)
+
+
+@shared_task(name="khuyencong.send_invitations", ignore_result=True)
+def send_invitations(user_ids, actor_id, domain, use_https):
+    from . import services
+
+    return services.invitation_send(user_ids=user_ids, actor_id=actor_id, domain=domain, use_https=use_https)

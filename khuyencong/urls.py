@@ -17,6 +17,11 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("dat-lai-mat-khau/xong/", auth_views.PasswordResetCompleteView.as_view(
         template_name="registration/portal_password_reset_complete.html"), name="password_reset_complete"),
+    path("kich-hoat-tai-khoan/<uidb64>/<token>/", views.AccountInvitationConfirmView.as_view(),
+         name="account_invitation_confirm"),
+    path("kich-hoat-tai-khoan/xong/", auth_views.PasswordResetCompleteView.as_view(
+        template_name="registration/portal_password_reset_complete.html", extra_context={"invitation": True}),
+         name="account_invitation_complete"),
     path("danh-muc/tinh/", views.province_search, name="province_search"),
     path("danh-muc/tinh-thanh-pho/", views.province_list, name="province_list"),
     path("can-bo/", views.user_list, name="user_list"),

@@ -13,13 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from . import selectors, services
-from .access import user_province
+from .access import can, user_province
 from .choices import Role
 from .forms import AccountFilterForm, ContactForm, LoginForm, PasswordResetRequestForm, PortalPasswordChangeForm
 from .home import panels_for
 from .models import User
 from .pagination import paginate
 from .security import client_address, over_rate_limit
+from .tokens import invitation_token_generator
 
 
 class PortalLoginView(auth_views.LoginView):
@@ -95,11 +96,43 @@ class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("password_reset_complete")
     reset_url_token = "dat-mat-khau-moi"
 
+    def get_user(self, uidb64):
+        # Django's view would take a link of an account locked since the mail was sent.
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
+    def record(self, user):
+        services.user_record_password_reset(user=user, address=client_address(self.request))
+
     def form_valid(self, form):
         with transaction.atomic():
             response = super().form_valid(form)
-            services.user_record_password_reset(user=form.user, address=client_address(self.request))
+            self.record(form.user)
         return response
+
+
+class AccountInvitationConfirmView(PortalPasswordResetConfirmView):
+    """The link of an administrator's invitation (``services.user_invite``): the new account's holder
+    sets their first password. Its own token (``tokens.invitation_token_generator``): it works once,
+    for ``ACCOUNT_INVITATION_DAYS``, and stops working once the account has a password or has signed in."""
+
+    token_generator = invitation_token_generator
+    success_url = reverse_lazy("account_invitation_complete")
+    reset_url_token = "dat-mat-khau-lan-dau"
+    extra_context = {"invitation": True}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.user
+        if context.get("validlink") and user is not None:
+            context["role"] = user.get_role_display()
+            context["organisation_name"] = (user.organisation.name_on(timezone.localdate())
+                                            if user.organisation_id else "")
+        context["days"] = settings.ACCOUNT_INVITATION_DAYS
+        return context
+
+    def record(self, user):
+        services.user_record_invitation_accepted(user=user, address=client_address(self.request))
 
 
 @login_required
@@ -171,7 +204,7 @@ def user_list(request):
     page, query = paginate(request, accounts, ACCOUNTS_PER_PAGE)
     return render(request, "khuyencong/user_list.html", {
         "form": form, "page": page, "query_no_page": query, "province": user_province(request.user),
-        "filtered": bool(filters and any(filters.values())),
+        "filtered": bool(filters and any(filters.values())), "manage": bool(can(request.user, "users.manage")),
     })
 
 

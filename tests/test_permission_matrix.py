@@ -37,7 +37,8 @@ OWN, OTHER = "24", "19"
 
 # URL names anyone may open without signing in.
 PUBLIC = {"login", "health", "set_language", "logout", "password_reset", "password_reset_done",
-          "password_reset_confirm", "password_reset_complete"}
+          "password_reset_confirm", "password_reset_complete", "account_invitation_confirm",
+          "account_invitation_complete"}
 
 SECRET_NAME = "Đề án bí mật của tỉnh Thái Nguyên"
 SECRET_BENEFICIARY = "Hợp tác xã Chè Bí Mật Tân Cương"
@@ -99,7 +100,7 @@ KWARG_FACTORIES = {
     "dashboards:code": (lambda side: side["province"].code, False),
     "dashboards:key": (lambda side: _first_dashboard_block(), False),
     "dashboards:indicator_code": (lambda side: _first_indicator_code(), False),
-    # «Quên mật khẩu»'s link: an account id with a token that is not valid, the same for both sides (the
+    # «Quên mật khẩu»'s and the invitation's link: an account id with a token that is not valid, the same for both sides (the
     # page belongs to no province; a valid token is its account holder's own, and
     # tests/khuyencong/test_password_reset.py covers it).
     ":uidb64": (lambda side: urlsafe_base64_encode(force_bytes(1)), False),

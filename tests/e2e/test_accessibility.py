@@ -120,6 +120,18 @@ def _reset_link(w):
     return f"/dat-lai-mat-khau/{urlsafe_base64_encode(force_bytes(user.pk))}/{default_token_generator.make_token(user)}/"
 
 
+def _invitation_link(w):
+    """A valid invitation link (what an administrator's «thư mời đặt mật khẩu» holds) of the centre's account."""
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from khuyencong.tokens import invitation_token_generator
+
+    user = w.users.centre
+    user.refresh_from_db()
+    return f"/kich-hoat-tai-khoan/{urlsafe_base64_encode(force_bytes(user.pk))}/{invitation_token_generator.make_token(user)}/"
+
+
 def _account_with_errors(page, base, w):
     """«Thông tin liên hệ» sent with a telephone of words and a new address without the password."""
     page.goto(f"{base}/tai-khoan/")
@@ -191,6 +203,10 @@ PAGES = [
     Page("password-reset-new-errors", _send_empty(_reset_link), roles=(None,)),
     Page("password-reset-bad-link", _goto("/dat-lai-mat-khau/MQ/khong-hop-le/"), roles=(None,)),
     Page("password-reset-complete", _goto("/dat-lai-mat-khau/xong/"), roles=(None,)),
+    Page("invitation", _goto(_invitation_link), roles=(None,)),
+    Page("invitation-errors", _send_empty(_invitation_link), roles=(None,)),
+    Page("invitation-bad-link", _goto("/kich-hoat-tai-khoan/MQ/khong-hop-le/"), roles=(None,)),
+    Page("invitation-complete", _goto("/kich-hoat-tai-khoan/xong/"), roles=(None,)),
     Page("login-english", _in_english, roles=(None,)),
     Page("home", _goto("/")),
     Page("account", _goto("/tai-khoan/"), roles=("centre", "reviewer")),

@@ -105,3 +105,23 @@ def test_the_list_shows_how_to_reach_each_person(client, people):
     assert '<a href="mailto:thang@bacninh.gov.vn">thang@bacninh.gov.vn</a>' in page
     assert '<a href="tel:02223822123">0222 3822 123</a>' in page
     assert "tn_centre" not in page and people["tn_centre"].username not in page  # still one province
+
+
+def test_administrators_see_who_has_never_signed_in_and_reach_the_account(client, people):
+    from django.utils import timezone
+
+    from tests.khuyencong.factories import admin_user
+
+    people["bn_so"].last_login = timezone.now()
+    people["bn_so"].save()
+    client.force_login(admin_user())
+    page = client.get(reverse("user_list")).content.decode()
+    never = people["bn_centre"]
+    change = reverse("admin:khuyencong_user_change", args=[never.pk])
+    assert f'<a href="{change}">{never.username}</a><br><span class="muted">chưa đăng nhập lần nào</span>' in page
+    signed_in = reverse("admin:khuyencong_user_change", args=[people["bn_so"].pk])
+    assert f'<a href="{signed_in}">{people["bn_so"].username}</a></td>' in page
+    # Other roles see the names only: no sign-in history, no admin links.
+    client.force_login(people["reviewer"])
+    other = client.get(reverse("user_list")).content.decode()
+    assert never.username in other and "chưa đăng nhập lần nào" not in other and "/quan-tri/" not in other
