@@ -6,15 +6,25 @@ own (``projects.selectors.IdFirstPaginator``: a capped count at 50.000 đề án
 from django.core.paginator import Paginator
 
 
-def paginate(request, queryset, per_page):
-    """``(page, query_without_page)`` for ``queryset`` (ordered) at ``request``'s ``?page=``."""
+def page_number(request):
+    """The ``?page=`` to ask a paginator's ``get_page`` for: below 1 means the first page (Django's
+    get_page would show the *last* page for 0 or -3); not a number is left to get_page (first page)."""
     number = request.GET.get("page")
     try:
-        if int(number) < 1:  # Django's get_page would show the *last* page for 0 or -3
-            number = 1
+        if int(number) < 1:
+            return 1
     except (TypeError, ValueError):
-        pass  # not a number: get_page shows the first page
-    page = Paginator(queryset, per_page).get_page(number)
+        pass
+    return number
+
+
+def query_without_page(request):
+    """The query string for the page links: everything but ``page``."""
     params = request.GET.copy()
     params.pop("page", None)
-    return page, params.urlencode()
+    return params.urlencode()
+
+
+def paginate(request, queryset, per_page):
+    """``(page, query_without_page)`` for ``queryset`` (ordered) at ``request``'s ``?page=``."""
+    return Paginator(queryset, per_page).get_page(page_number(request)), query_without_page(request)

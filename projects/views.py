@@ -984,15 +984,15 @@ ESTABLISHMENTS_PER_PAGE = 50
 def establishment_list(request):
     """«Cơ sở thụ hưởng»: the beneficiaries the user may see, with how many đề án supported each and
     when last — what an appraiser looks up before supporting an establishment again."""
-    from khuyencong.pagination import paginate
+    from khuyencong.pagination import page_number, query_without_page
 
     from .forms import EstablishmentFilterForm
 
     form = EstablishmentFilterForm(request.GET or None, user=request.user)
     form.is_valid()  # only to show the values back; the selector reads the query itself
-    page, query = paginate(request, selectors.establishment_list(user=request.user, filters=request.GET),
-                           ESTABLISHMENTS_PER_PAGE)
-    page.object_list = selectors.establishment_counts(user=request.user, establishments=list(page.object_list))
+    page = selectors.establishment_page(user=request.user, filters=request.GET, page=page_number(request),
+                                        per_page=ESTABLISHMENTS_PER_PAGE)
+    query = query_without_page(request)
     filtered = any(request.GET.get(k) for k in ("q", "province", "legal_form", "priority", "supported"))
     return render(request, "projects/establishment_list.html", {
         "form": form, "page": page, "query_no_page": query, "filtered": filtered,

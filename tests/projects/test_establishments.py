@@ -127,8 +127,41 @@ def test_queries_do_not_grow_with_the_rows(client, world, django_assert_max_num_
     for i in range(30):
         EstablishmentFactory(name=f"Cơ sở thêm {i}")
     client.force_login(u.reviewer)
-    with django_assert_max_num_queries(12):
-        client.get(LIST)
+    # Sorted by the figures: count, the page's ids, its rows, their figures (one more than by name).
+    for query in ({}, {"sort": "-so-de-an"}, {"sort": "-nam", "page": "2"}):
+        with django_assert_max_num_queries(13):
+            client.get(LIST, query)
+
+
+@pytest.mark.parametrize("sort", ["-so-de-an", "-nam", "ten"])
+def test_every_page_of_a_sorted_list_follows_the_figures_shown(world, sort):
+    """Page after page (two rows each), the rows come in the order their own figures say — support,
+    then all đề án, then name; or the latest supported year (none last), then name — each row once,
+    and the count is of the filtered rows alone."""
+    from projects import selectors
+
+    u, supported, draft, shared, secret = world
+    for i in range(3):
+        EstablishmentFactory(name=f"Cơ sở chưa có đề án {i}")
+    pages, number = [], 1
+    while True:
+        page = selectors.establishment_page(user=u.reviewer, filters={"sort": sort}, page=number, per_page=2)
+        pages.extend(page.object_list)
+        if not page.has_next():
+            break
+        number += 1
+    expected_count = selectors.establishment_filtered(user=u.reviewer).count()
+    assert page.paginator.count == expected_count == len(pages) == len({e.pk for e in pages})
+    if sort == "-so-de-an":
+        key = lambda e: (-e.supported_count, -e.de_an_count, e.search_name, e.pk)  # noqa: E731
+    elif sort == "-nam":
+        key = lambda e: (e.last_year is None, -(e.last_year or 0), e.search_name, e.pk)  # noqa: E731
+    else:
+        key = lambda e: (e.search_name, e.pk)  # noqa: E731
+    assert [e.pk for e in pages] == [e.pk for e in sorted(pages, key=key)]
+    assert any(e.supported_count for e in pages) and any(not e.de_an_count for e in pages)
+    by_pk = {e.pk: e for e in pages}
+    assert (by_pk[shared.pk].de_an_count, by_pk[shared.pk].supported_count, by_pk[shared.pk].last_year) == (2, 1, 2026)
 
 
 def test_anonymous_is_sent_to_sign_in(client):
