@@ -9,9 +9,10 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import audit, services
 from .access import can
 from .models import (
     ActivityContent,
@@ -357,14 +358,65 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
         )
 
 
+class _AuditCodeFilter(admin.SimpleListFilter):
+    """A filter over one of the audit trail's codes, each shown by its Vietnamese label (``audit``)."""
+
+    field = ""
+
+    def label_of(self, code):
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        codes = AuditEvent.objects.order_by().values_list(self.field, flat=True).distinct()
+        return sorted(((code, self.label_of(code)) for code in codes), key=lambda pair: str(pair[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+
+
+class AuditActionFilter(_AuditCodeFilter):
+    title = _("thao tác")
+    parameter_name = field = "action"
+
+    def label_of(self, code):
+        return audit.action_label(code)
+
+
+class AuditObjectTypeFilter(_AuditCodeFilter):
+    title = _("loại đối tượng")
+    parameter_name = field = "object_type"
+
+    def label_of(self, code):
+        return audit.object_type_label(code)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(RoleAccessMixin, admin.ModelAdmin):
+    """«Nhật ký thao tác»: who did what, when; the codes shown by their Vietnamese labels, each event
+    linked to its record's page, by day (date_hierarchy), filtered by action or kind of record, searched
+    by summary, record id or who did it."""
+
     access_action = "users.manage"
 
-    list_display = ("created_at", "actor", "action", "object_type", "object_id", "summary")
-    list_filter = ("action", "object_type")
-    search_fields = ("summary", "object_id")
+    list_display = ("created_at", "actor", "action_display", "summary", "object_display")
+    list_display_links = ("created_at",)
+    list_filter = (AuditActionFilter, AuditObjectTypeFilter)
+    list_select_related = ("actor",)
+    date_hierarchy = "created_at"
+    search_fields = ("summary", "object_id", "actor__username", "actor__first_name", "actor__last_name")
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    list_per_page = 50
+
+    @admin.display(description=_("thao tác"), ordering="action")
+    def action_display(self, obj):
+        return audit.action_label(obj.action)
+
+    @admin.display(description=_("đối tượng"))
+    def object_display(self, obj):
+        label = audit.object_type_label(obj.object_type)
+        text = f"{label} {obj.object_id}".strip()
+        url = audit.object_url(obj)
+        return format_html('<a href="{}">{}</a>', url, text) if url else text
 
     def has_add_permission(self, request, *args):
         return False

@@ -44,6 +44,27 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _audit_codes_have_labels():
+    """Every audit event a test makes must have a Vietnamese label for its action and kind of record
+    (``khuyencong.audit``): «Nhật ký thao tác» shows the labels, not the codes."""
+    from django.db.models.signals import post_save
+
+    from khuyencong.audit import ACTION_LABELS, OBJECT_TYPES
+    from khuyencong.models import AuditEvent
+
+    unknown = set()
+
+    def check(sender, instance, created, **kwargs):
+        if created:
+            unknown.update({instance.action} - set(ACTION_LABELS), {instance.object_type} - set(OBJECT_TYPES))
+
+    post_save.connect(check, sender=AuditEvent, weak=False, dispatch_uid="tests-audit-labels")
+    yield
+    post_save.disconnect(sender=AuditEvent, dispatch_uid="tests-audit-labels")
+    assert not unknown, f"audit codes without a label in khuyencong/audit.py: {sorted(unknown)}"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Every test hashes passwords with MD5: the portal's own hasher (Django's PBKDF2, ≈ 0,6 s a password
     on the CI machine) made each created user and each sign-in through the login page cost that much.
