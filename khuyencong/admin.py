@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import audit, services
 from .access import can
+from .formatting import format_datetime
 from .models import (
     ActivityContent,
     AuditEvent,
@@ -245,13 +246,41 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
     list_filter = ("role", "is_active")
     list_select_related = ("organisation",)
     raw_id_fields = ("organisation",)
-    fieldsets = UserAdmin.fieldsets + ((_("Vai trò và đơn vị"), {"fields": ("role", "organisation", "job_title", "phone", "notify_by_email")}),)
+    fieldsets = UserAdmin.fieldsets + (
+        (_("Vai trò và đơn vị"), {"fields": ("role", "organisation", "job_title", "phone", "notify_by_email")}),
+        (_("Thư mời đặt mật khẩu"), {"fields": ("invitation_status",)}),
+    )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "first_name", "last_name", "email")}),
         (_("Mật khẩu"), {"classes": ("wide",), "fields": ("usable_password", "password1", "password2")}),
         (_("Vai trò và đơn vị"), {"fields": ("role", "organisation")}),
     )
     actions = ["unlock_login", "send_invitation"]
+
+    @admin.display(description=_("Tình trạng"))
+    def invitation_status(self, obj):
+        """Whether the holder has signed in, else the last invitation mailed and whether it may be sent."""
+        if obj is None or obj.pk is None:
+            return "—"
+        events = {e.action: e for e in AuditEvent.objects.filter(
+            action__in=("user.invitation_sent", "user.invitation_accepted"), object_type="user",
+            object_id=str(obj.pk)).order_by("created_at", "pk")}  # the latest of each
+        sent, accepted = events.get("user.invitation_sent"), events.get("user.invitation_accepted")
+        if obj.last_login is not None:
+            return _("Đã đăng nhập (lần cuối %(t)s).") % {"t": format_datetime(obj.last_login)}
+        if accepted is not None and (sent is None or accepted.created_at >= sent.created_at):
+            return _("Đã đặt mật khẩu bằng thư mời lúc %(t)s; chưa đăng nhập lần nào.") % {
+                "t": format_datetime(accepted.created_at)}
+        if sent is not None:
+            state = _("Chưa đăng nhập lần nào. Thư mời gần nhất gửi lúc %(t)s tới %(e)s.") % {
+                "t": format_datetime(sent.created_at), "e": sent.data.get("email", "")}
+        else:
+            state = _("Chưa đăng nhập lần nào; chưa gửi thư mời.")
+        reason = services.invitation_refusal(obj)
+        if reason:
+            return _("%(state)s Chưa gửi được thư mời: %(reason)s.") % {"state": state, "reason": reason}
+        return _("%(state)s Gửi (lại) bằng thao tác «Gửi thư mời đặt mật khẩu» ở danh sách người dùng.") % {
+            "state": state}
 
     @admin.display(description=_("Họ và tên"), ordering="last_name")
     def full_name(self, obj):
@@ -264,7 +293,7 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
     SUPERUSER_ONLY_FIELDS = ("is_superuser", "groups", "user_permissions")
 
     def get_readonly_fields(self, request, obj=None):
-        fields = tuple(super().get_readonly_fields(request, obj))
+        fields = tuple(super().get_readonly_fields(request, obj)) + ("invitation_status",)
         if not request.user.is_superuser:
             fields += tuple(f for f in self.SUPERUSER_ONLY_FIELDS if f not in fields)
         return fields

@@ -355,11 +355,11 @@ class InvitationResult:
         self.queued, self.refused, self.broker_down = list(queued), list(refused), broker_down
 
 
-def invitation_refusal(user: User, *, actor: User) -> str | None:
-    """Why ``user`` cannot be sent an invitation by ``actor``, in Vietnamese; None when it can. The
-    invitation is for accounts nobody has used yet: one that has signed in has a password its holder
-    knows (and «Quên mật khẩu?» for when they forget it)."""
-    if user.is_superuser and not actor.is_superuser:
+def invitation_refusal(user: User, *, actor: User | None = None) -> str | None:
+    """Why ``user`` cannot be sent an invitation (by ``actor``, when given), in Vietnamese; None when it
+    can. The invitation is for accounts nobody has used yet: one that has signed in has a password its
+    holder knows (and «Quên mật khẩu?» for when they forget it)."""
+    if actor is not None and user.is_superuser and not actor.is_superuser:
         return _("là tài khoản superuser, chỉ superuser được gửi thư mời cho tài khoản này")
     if not user.is_active:
         return _("tài khoản đang bị khóa")

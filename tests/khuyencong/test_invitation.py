@@ -239,3 +239,23 @@ def test_a_broker_that_is_down_is_said_plainly_and_the_account_is_kept(client, d
     assert "Chưa gửi được thư mời vì hệ thống gửi thư đang tạm ngừng; chưa có thư nào được gửi." in page
     assert User.objects.filter(username="tt.hanoi.moi").exists()
     assert not mail.outbox and not AuditEvent.objects.filter(action="user.invitation_sent").exists()
+
+
+def test_the_account_page_says_whether_it_was_used_or_invited(client):
+    admin = admin_user()
+    client.force_login(admin)
+    fresh = centre_user(email="moi@congthuong.gov.vn")
+    change = reverse("admin:khuyencong_user_change", args=[fresh.pk])
+    assert "Chưa đăng nhập lần nào; chưa gửi thư mời. Gửi (lại) bằng thao tác" in client.get(change).content.decode()
+    client.post(CHANGELIST, {"action": "send_invitation", "_selected_action": [fresh.pk]})
+    page = client.get(change).content.decode()
+    assert "Chưa đăng nhập lần nào. Thư mời gần nhất gửi lúc" in page and "tới moi@congthuong.gov.vn." in page
+    no_email = centre_user(email="")
+    page = client.get(reverse("admin:khuyencong_user_change", args=[no_email.pk])).content.decode()
+    assert "Chưa gửi được thư mời: tài khoản chưa có địa chỉ thư điện tử." in page
+    services.user_record_invitation_accepted(user=fresh, address="198.51.100.7")
+    page = client.get(change).content.decode()
+    assert "Đã đặt mật khẩu bằng thư mời lúc" in page and "chưa đăng nhập lần nào." in page and "Gửi (lại)" not in page
+    User.objects.filter(pk=fresh.pk).update(last_login=timezone.now())
+    page = client.get(change).content.decode()
+    assert "Đã đăng nhập (lần cuối" in page and "Gửi (lại)" not in page
