@@ -8,11 +8,14 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, services
+from . import account_import, audit, services, submissions
 from .access import can
 from .formatting import format_datetime
 from .models import (
@@ -189,6 +192,12 @@ class PortalUserChangeForm(AssignmentCheckMixin, UserChangeForm):
 
 
 INVITE = "invite"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class AccountImportForm(forms.Form):
+    file = forms.FileField(label=_("Tệp Excel (.xlsx)"),
+                           help_text=_("Theo tệp mẫu: mỗi dòng một tài khoản; dòng tiêu đề có «Tên đăng nhập»."))
 
 
 class PortalUserCreationForm(AssignmentCheckMixin, AdminUserCreationForm):
@@ -356,6 +365,75 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
         if request._portal_invitees:
             self._invite(request, request._portal_invitees)
         return response
+
+    # «Nhập từ Excel»: many accounts at once (khuyencong.account_import), then their invitations.
+    change_list_template = "admin/khuyencong/user/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("nhap-excel/", self.admin_site.admin_view(self.import_view), name="khuyencong_user_import"),
+            path("nhap-excel/mau-tai-khoan.xlsx", self.admin_site.admin_view(self.import_template_view),
+                 name="khuyencong_user_import_template"),
+        ] + super().get_urls()
+
+    def _check_import(self, request):
+        if not (self.has_manage_accounts_permission(request) and self.has_add_permission(request)):
+            raise PermissionDenied
+
+    def import_template_view(self, request):
+        self._check_import(request)
+        response = HttpResponse(account_import.template_workbook(), content_type=XLSX)
+        response["Content-Disposition"] = 'attachment; filename="mau-tai-khoan.xlsx"'
+        return response
+
+    def import_view(self, request):
+        """Upload → preview (every row: «Sẽ tạo» or its errors) → confirm: all accounts or none, then
+        their invitations. A confirmation sent twice creates nothing more."""
+        self._check_import(request)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "title": _("Nhập tài khoản từ Excel"), "max_rows": account_import.MAX_ROWS,
+                   "days": settings.ACCOUNT_INVITATION_DAYS}
+        form = AccountImportForm()
+        if request.method == "POST" and "confirm" in request.POST:
+            try:
+                name, rows = account_import.unsign_rows(request.POST.get("rows"))
+                with transaction.atomic():
+                    claim = submissions.claim(request)
+                    created = services.users_import(actor=request.user, rows=rows, source_name=name)
+                    claim.done(reverse("admin:khuyencong_user_changelist"))
+            except submissions.AlreadySubmitted as again:
+                self.message_user(request, submissions.ALREADY_SUBMITTED_MESSAGE, messages.INFO)
+                return HttpResponseRedirect(again.url or reverse("admin:khuyencong_user_changelist"))
+            except account_import.AccountImportError as exc:
+                context["error"] = str(exc)
+            except services.AccountImportRefused as refused:
+                return self._preview(request, context, refused.rows, name, refused=True)
+            except IntegrityError:  # a user name taken by someone else at the same moment
+                context["error"] = _("Một tên đăng nhập trong tệp vừa được tạo ở nơi khác; chưa tài khoản nào được tạo. "
+                                     "Hãy tải tệp lên lại.")
+            else:
+                self.message_user(request, _("Đã tạo %(n)d tài khoản từ tệp «%(f)s».") % {"n": len(created), "f": name},
+                                  messages.SUCCESS)
+                self._invite(request, created)
+                return HttpResponseRedirect(reverse("admin:khuyencong_user_changelist"))
+        elif request.method == "POST":
+            form = AccountImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                try:
+                    rows = account_import.read_accounts(upload.file, size=upload.size)
+                except account_import.AccountImportError as exc:
+                    form.add_error("file", str(exc))
+                else:
+                    return self._preview(request, context, rows, upload.name)
+        return TemplateResponse(request, "admin/khuyencong/user/import.html", {**context, "form": form})
+
+    def _preview(self, request, context, rows, name, refused=False):
+        bad = [row for row in rows if row.errors]
+        return TemplateResponse(request, "admin/khuyencong/user/import_preview.html", {
+            **context, "rows": rows, "bad": bad, "file_name": name, "refused": refused,
+            "token": "" if bad else account_import.sign_rows(rows, name=name),
+        })
 
     @admin.action(description=_("Gửi thư mời đặt mật khẩu"), permissions=["manage_accounts"])
     def send_invitation(self, request, queryset):

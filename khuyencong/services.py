@@ -453,3 +453,49 @@ def user_record_invitation_accepted(*, user: User, address="") -> AuditEvent:
                  % {"u": user.username, "a": address or "?"})[:500],
         data={"before": state, "after": state, "address": address},
     )
+
+
+# --- «Nhập tài khoản từ Excel» (khuyencong.account_import) ------------------------------------------------
+
+
+class AccountImportRefused(ValidationError):
+    """Some rows of the import are no longer acceptable (e.g. a user name taken since the preview);
+    ``rows`` are the rows, each with its ``errors``. Nothing was created."""
+
+    def __init__(self, rows):
+        super().__init__(_("Có dòng không còn hợp lệ; chưa tài khoản nào được tạo."))
+        self.rows = rows
+
+
+@transaction.atomic
+def users_import(*, actor: User, rows, source_name: str) -> list[User]:
+    """Create one account per row (``account_import.AccountRow``, as previewed) — all of them or, if
+    any row fails its checks against the database now, none (``AccountImportRefused``). Each account
+    gets a password nobody knows (its holder sets one through the invitation, ``user_invite``, which
+    the caller sends once this has committed) and a ``user.create`` audit event naming the file."""
+    import secrets
+
+    from .account_import import check_rows
+
+    _check(actor)
+    for row in rows:
+        row.errors = []
+    check_rows(rows)
+    if any(row.errors for row in rows):
+        raise AccountImportRefused(rows)
+    created = []
+    for row in rows:
+        values = row.values
+        user = User(username=values["username"], first_name=values.get("first_name", ""),
+                    last_name=values.get("last_name", ""), email=values["email"], role=values["role"],
+                    organisation=row.organisation, job_title=values.get("job_title", ""),
+                    phone=values.get("phone", ""))
+        user.set_password(secrets.token_urlsafe(32))
+        user.save()
+        user = User.objects.select_related("organisation__province").get(pk=user.pk)
+        _audit(actor=actor, user=user, action="user.create",
+               summary=(_("Tạo tài khoản %(u)s (nhập từ tệp «%(f)s», dòng %(n)d).")
+                        % {"u": user.username, "f": source_name, "n": row.number})[:500],
+               before={}, after=describe_user(user, access=True))
+        created.append(user)
+    return created
