@@ -269,12 +269,17 @@ def user_record_password_reset(*, user: User, address="") -> AuditEvent:
     from axes.utils import reset as axes_reset
 
     axes_reset(username=user.username)
+    return _record_password_by_link(
+        user, "user.password_reset", _("%(u)s đặt lại mật khẩu bằng liên kết gửi qua thư điện tử (từ %(a)s)."), address)
+
+
+def _record_password_by_link(user, action, summary, address):
+    """The audit event of a password its holder set through a mailed link (never the password)."""
     user = User.objects.select_related("organisation__province").get(pk=user.pk)
     state = describe_user(user)
     return AuditEvent.objects.create(
-        actor=user, action="user.password_reset", object_type="user", object_id=str(user.pk),
-        summary=(_("%(u)s đặt lại mật khẩu bằng liên kết gửi qua thư điện tử (từ %(a)s).")
-                 % {"u": user.username, "a": address or "?"})[:500],
+        actor=user, action=action, object_type="user", object_id=str(user.pk),
+        summary=(summary % {"u": user.username, "a": address or "?"})[:500],
         data={"before": state, "after": state, "address": address},
     )
 
@@ -445,14 +450,8 @@ def invitation_send(*, user_ids, actor_id, domain, use_https) -> int:
 
 def user_record_invitation_accepted(*, user: User, address="") -> AuditEvent:
     """Record that ``user`` set their first password through the invitation (never the password)."""
-    user = User.objects.select_related("organisation__province").get(pk=user.pk)
-    state = describe_user(user)
-    return AuditEvent.objects.create(
-        actor=user, action="user.invitation_accepted", object_type="user", object_id=str(user.pk),
-        summary=(_("%(u)s đặt mật khẩu lần đầu bằng thư mời (từ %(a)s).")
-                 % {"u": user.username, "a": address or "?"})[:500],
-        data={"before": state, "after": state, "address": address},
-    )
+    return _record_password_by_link(
+        user, "user.invitation_accepted", _("%(u)s đặt mật khẩu lần đầu bằng thư mời (từ %(a)s)."), address)
 
 
 # --- «Nhập tài khoản từ Excel» (khuyencong.account_import) ------------------------------------------------

@@ -46,10 +46,14 @@ def book(rows, *, header=HEADER, title_rows=(), sheet_first=None):
     ws.append(header)
     for row in rows:
         ws.append(row)
+    return saved(wb, "tai-khoan.xlsx")
+
+
+def saved(wb, name):
     out = io.BytesIO()
     wb.save(out)
     out.seek(0)
-    out.name = "tai-khoan.xlsx"
+    out.name = name
     return out
 
 
@@ -91,11 +95,7 @@ def test_the_list_offers_the_import_and_the_template_reimports(client, admin):
     ws = wb["Tài khoản"]
     for row in GOOD:
         ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    out.seek(0)
-    out.name = "mau-da-dien.xlsx"
-    preview = upload(client, out).content.decode()
+    preview = upload(client, saved(wb, "mau-da-dien.xlsx")).content.decode()
     assert preview.count("Sẽ tạo") == 3 and "Mọi dòng hợp lệ" in preview
 
 
