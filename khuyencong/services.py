@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .access import can
-from .choices import NATIONWIDE_ROLES, Role
+from .choices import NATIONWIDE_ROLES, OrganisationKind, Role
 from .models import AuditEvent, Organisation, User
 
 logger = logging.getLogger(__name__)
@@ -54,10 +54,19 @@ def _audit(*, actor, user, action, summary, before, after):
     )
 
 
+# The kinds of organisation each local role's staff work for: a role and its organisation that disagree
+# (a centre's officer given the Sở's role) would hand someone the other body's steps of the workflow.
+ROLE_ORGANISATION_KINDS = {
+    Role.CENTRE: {OrganisationKind.CENTRE, OrganisationKind.REGIONAL_CENTRE, OrganisationKind.OTHER},
+    Role.PROVINCE: {OrganisationKind.DEPARTMENT},
+}
+
+
 def validate_assignment(role, organisation):
     """Raise ``ValidationError`` (Vietnamese) unless ``role`` may work for ``organisation``: a local role
-    needs an organisation of a province (its scope), and nobody is attached to an organisation that has
-    ceased to exist. Used by the services below and by the admin's user form."""
+    needs an organisation of a province (its scope) of a kind its staff work for
+    (``ROLE_ORGANISATION_KINDS``), and nobody is attached to an organisation that has ceased to exist.
+    Used by the services below, the admin's user form and the accounts import."""
     if role not in Role.values:
         raise ValidationError(_("Vai trò «%(r)s» không hợp lệ.") % {"r": role})
     if role not in NATIONWIDE_ROLES and organisation is None:
@@ -66,6 +75,13 @@ def validate_assignment(role, organisation):
         raise ValidationError(
             _("Cán bộ Trung tâm khuyến công và Sở Công Thương phải thuộc một đơn vị của tỉnh, thành phố; "
               "«%(o)s» không thuộc tỉnh, thành phố nào.") % {"o": organisation.name}
+        )
+    allowed = ROLE_ORGANISATION_KINDS.get(role)
+    if allowed and organisation is not None and organisation.kind not in allowed:
+        raise ValidationError(
+            _("%(role)s không thể thuộc «%(o)s» (%(kind)s): cán bộ Sở Công Thương thuộc một Sở Công Thương, cán bộ "
+              "Trung tâm khuyến công thuộc một trung tâm khuyến công hoặc đơn vị thực hiện đề án khác.")
+            % {"role": Role(role).label, "o": organisation.name, "kind": organisation.get_kind_display()}
         )
     if organisation is not None and not organisation.is_valid_on(timezone.localdate()):
         raise ValidationError(

@@ -320,3 +320,19 @@ def test_a_local_role_needs_an_organisation_of_a_province():
     assert user.organisation.code == "ttkc-24"
     moved = user_set_role(actor=admin, user=user, role=Role.REVIEWER, organisation=organisation("cuc-khuyen-cong"))
     assert moved.organisation.code == "cuc-khuyen-cong"  # a ministry role may
+
+
+@pytest.mark.parametrize("role, code", [(Role.CENTRE, "so-ct-24"), (Role.PROVINCE, "ttkc-24")])
+def test_a_role_and_an_organisation_of_the_other_kind_are_refused(role, code):
+    """A centre's officer given the Sở's role (or the reverse) would take the other body's workflow steps."""
+    admin = admin_user()
+    user = centre_user("24") if role == Role.PROVINCE else province_user("24")
+    before = (user.role, user.organisation_id)
+    with pytest.raises(ValidationError) as exc:
+        user_set_role(actor=admin, user=user, role=role, organisation=organisation(code))
+    assert "không thể thuộc" in str(exc.value) and organisation(code).name in str(exc.value)
+    with pytest.raises(ValidationError):
+        user_set_role(actor=admin, user=user, role=role)  # keeping its own organisation, of the other kind
+    user.refresh_from_db()
+    assert (user.role, user.organisation_id) == before
+    assert not AuditEvent.objects.filter(object_type="user", object_id=str(user.pk)).exists()

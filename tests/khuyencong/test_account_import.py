@@ -138,17 +138,18 @@ def test_each_bad_row_is_named_and_nothing_is_created(client, admin):
         ["tt.bo", "", "", "f@congthuong.gov.vn", "Cán bộ Sở Công Thương", "bo-cong-thuong", "", ""],
         ["=cmd|' /C calc'!A0", "", "", "g@congthuong.gov.vn", "Cán bộ Trung tâm khuyến công", "ttkc-24", "", ""],
         ["tt.dai", "x" * 151, "", "h@congthuong.gov.vn", "Cán bộ Trung tâm khuyến công", "ttkc-24", "", ""],
+        ["so.o.trung.tam", "", "", "i@congthuong.gov.vn", "Cán bộ Sở Công Thương", "ttkc-24", "", ""],
     ]
     response = upload(client, book(rows))
     page = response.content.decode()
     assert response.status_code == 200 and 'name="confirm"' not in page and 'name="rows"' not in page
-    assert "9 dòng có lỗi" in page and "Chưa tài khoản nào được tạo" in page
+    assert "10 dòng có lỗi" in page and "Chưa tài khoản nào được tạo" in page
     for message in ("Thiếu «Tên đăng nhập»", "Tên đăng nhập «da.co» đã có tài khoản",
                     "Tên đăng nhập «TT.HANOI.HOA» trùng với dòng 2",
                     "Tên đăng nhập «co dau cach» chỉ được gồm chữ, số", "Thư điện tử «khong-phai-thu» không hợp lệ",
                     "Vai trò «Giám đốc» không có", "Không có đơn vị mã «ttkc-99»", "Số điện thoại «gọi tôi»",
                     "phải thuộc một cơ quan, đơn vị", "đã hết hiệu lực", "không thuộc tỉnh, thành phố nào",
-                    "«Họ và tên đệm» dài quá 150 ký tự"):
+                    "«Họ và tên đệm» dài quá 150 ký tự", "Cán bộ Sở Công Thương không thể thuộc «Trung tâm"):
         assert message in page, message
     assert page.count("Sẽ tạo") == 1
     assert not User.objects.filter(email__endswith="@congthuong.gov.vn").exclude(username="da.co").exists()
