@@ -886,3 +886,38 @@ def other_de_an_counts(*, user, de_an):
              .values("establishment_id")
              .annotate(n=Count("pk"), supported=Count("pk", filter=Q(de_an__status__in=workflow.SUPPORTED_STATES))))
     return {row["establishment_id"]: (row["n"], row["supported"]) for row in links}
+
+
+def workflow_guide(user):
+    """«Quy trình xử lý đề án» from the one table that defines it (``workflow.WORKFLOW``): for each state,
+    in lifecycle order, the steps that leave it — label, who takes them, for which level, what they ask
+    for, where they lead and who is told — with ``mine`` set on the steps ``user``'s role takes."""
+    from khuyencong.choices import Level
+
+    from .models import Status
+
+    role = getattr(user, "role", None)
+    roles_in_order = [r for r, _label in Role.choices]
+    levels_in_order = [lv for lv, _label in Level.choices]
+
+    def names(codes, choices, order):
+        return [str(choices(code).label) for code in sorted(codes, key=order.index)]
+
+    states = []
+    for state in workflow.STATES:
+        steps = []
+        for step in workflow.WORKFLOW[state]:
+            steps.append({
+                "label": step.label,
+                "roles": names(step.roles, Role, roles_in_order),
+                "levels": names(step.levels, Level, levels_in_order),
+                "requires": [workflow.REQUIREMENT_LABELS[code] for code in step.requires],
+                "target": Status(step.target).label,
+                "target_code": step.target,
+                "notify": names(set(step.notify), Role, roles_in_order),
+                "mine": role in step.roles,
+                "danger": step.danger,
+            })
+        states.append({"code": state, "label": Status(state).label, "steps": steps,
+                       "final": state in workflow.FINAL_STATES, "editable": state in workflow.EDITABLE_STATES})
+    return states

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.de_an_list, name="list"),
     path("tao-moi/", views.de_an_create, name="create"),
     path("cho-xu-ly/", views.queue, name="queue"),
+    path("quy-trinh/", views.workflow_guide, name="workflow"),
     path("xuat-excel/", views.export_xlsx, name="export"),
     path("phe-duyet-nhieu/", views.bulk_approve, name="bulk_approve"),
     path("co-so/", views.establishment_list, name="establishments"),

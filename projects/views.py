@@ -981,6 +981,16 @@ ESTABLISHMENTS_PER_PAGE = 50
 
 @login_required
 @require_GET
+def workflow_guide(request):
+    """«Quy trình xử lý đề án»: every state and the steps out of it, who takes them and what they need,
+    generated from ``workflow.WORKFLOW``; the signed-in user's own steps are marked."""
+    return render(request, "projects/workflow.html", {
+        "states": selectors.workflow_guide(request.user), "role_label": request.user.get_role_display(),
+    })
+
+
+@login_required
+@require_GET
 def establishment_list(request):
     """«Cơ sở thụ hưởng»: the beneficiaries the user may see, with how many đề án supported each and
     when last — what an appraiser looks up before supporting an establishment again."""

@@ -241,6 +241,21 @@ ACTION_LABELS = {
 }
 
 
+# What each requirement code asks of the person taking the step, as «Quy trình xử lý đề án» says it.
+REQUIREMENT_LABELS = {
+    "comment": _("ý kiến, lý do"),
+    "decision_number": _("số quyết định phê duyệt"),
+    "decision_date": _("ngày quyết định"),
+    "approved_amount": _("kinh phí được duyệt"),
+    "local_decision": _("số, ngày quyết định của UBND tỉnh"),
+    "rules": _("hồ sơ đủ điều kiện gửi (nội dung, đơn vị thụ hưởng, dự toán, mức hỗ trợ)"),
+    "accepted_on": _("ngày nghiệm thu"),
+    "acceptance_minutes": _("biên bản nghiệm thu đính kèm"),
+    "settled_amount": _("số tiền và ngày quyết toán"),
+    "adjustment": _("đề nghị điều chỉnh đang chờ"),
+}
+
+
 # Requirement codes met by an attachment of that kind (code → AttachmentKind value): the evidence the
 # step was taken on. Once such a step has been taken, its evidence stays in the dossier: nobody, not even
 # an administrator, may delete it (``khuyencong.access``, rule ``attachment.delete``).

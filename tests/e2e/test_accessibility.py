@@ -224,6 +224,7 @@ PAGES = [
     Page("de-an-list-page-2", _goto("/de-an/?size=20&page=2"), roles=("province",)),
     Page("de-an-queue", _goto("/de-an/cho-xu-ly/"), roles=("province", "reviewer")),
     Page("establishments", _goto("/de-an/co-so/"), roles=("province", "reviewer")),
+    Page("workflow-guide", _goto("/de-an/quy-trinh/"), roles=("centre",)),
     Page("establishment", _goto(lambda w: reverse("projects:establishment", args=[
         w.approved.beneficiaries.first().establishment_id])), roles=("centre", "reviewer")),
     Page("establishment-edit", _goto(lambda w: reverse("projects:establishment_edit", args=[
