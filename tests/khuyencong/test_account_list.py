@@ -119,9 +119,11 @@ def test_administrators_see_who_has_never_signed_in_and_reach_the_account(client
     never = people["bn_centre"]
     change = reverse("admin:khuyencong_user_change", args=[never.pk])
     assert f'<a href="{change}">{never.username}</a><br><span class="muted">chưa đăng nhập lần nào</span>' in page
+    assert f'href="{reverse("admin:khuyencong_user_add")}"' in page and f'href="{reverse("admin:khuyencong_user_import")}"' in page
     signed_in = reverse("admin:khuyencong_user_change", args=[people["bn_so"].pk])
     assert f'<a href="{signed_in}">{people["bn_so"].username}</a></td>' in page
     # Other roles see the names only: no sign-in history, no admin links.
     client.force_login(people["reviewer"])
     other = client.get(reverse("user_list")).content.decode()
     assert never.username in other and "chưa đăng nhập lần nào" not in other and "/quan-tri/" not in other
+    assert "Thêm tài khoản" not in other and "Nhập từ Excel" not in other
