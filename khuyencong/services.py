@@ -453,7 +453,12 @@ def invitation_send(*, user_ids, actor_id, domain, use_https) -> int:
                 "days": days, "valid_until": valid_until,
             }
             subject = "".join(render_to_string(INVITATION_SUBJECT, context).splitlines())
-            EmailMessage(subject, render_to_string(INVITATION_EMAIL, context), to=[user.email]).send()
+            try:
+                EmailMessage(subject, render_to_string(INVITATION_EMAIL, context), to=[user.email]).send()
+            except Exception:  # the mail server refused or is down: the others still go; this one is not
+                # recorded as sent, so the account page offers to send it again
+                logger.exception("invitation mail to user %s failed", user.pk)
+                continue
             AuditEvent.objects.create(
                 actor=actor, action="user.invitation_sent", object_type="user", object_id=str(user.pk),
                 summary=(_("Gửi thư mời đặt mật khẩu của tài khoản %(u)s tới %(e)s (dùng được đến %(d)s).")

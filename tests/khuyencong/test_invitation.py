@@ -259,3 +259,20 @@ def test_the_account_page_says_whether_it_was_used_or_invited(client):
     User.objects.filter(pk=fresh.pk).update(last_login=timezone.now())
     page = client.get(change).content.decode()
     assert "Đã đăng nhập (lần cuối" in page and "Gửi (lại)" not in page
+
+
+def test_a_mail_server_that_is_down_sends_nothing_and_records_nothing(settings):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    admin = admin_user()
+    first, second = centre_user(email="mot@congthuong.gov.vn"), centre_user(email="hai@congthuong.gov.vn")
+    sent = services.invitation_send(user_ids=[first.pk, second.pk], actor_id=admin.pk, domain="testserver",
+                                    use_https=False)
+    assert sent == 0 and not AuditEvent.objects.filter(action="user.invitation_sent").exists()
+    # Both can be invited again once the server is back.
+    assert services.invitation_refusal(first, actor=admin) is None
