@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -191,6 +192,25 @@ class PortalUserChangeForm(AssignmentCheckMixin, UserChangeForm):
     pass
 
 
+class AssignmentMismatchFilter(admin.SimpleListFilter):
+    """Accounts whose local role and organisation disagree (``services.ROLE_ORGANISATION_KINDS``): made
+    before the rule, or since by the database directly; the admin's form refuses them when next saved."""
+
+    title = _("vai trò và đơn vị")
+    parameter_name = "khop"
+
+    def lookups(self, request, model_admin):
+        return [("khong", _("Không khớp nhau"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "khong":
+            return queryset
+        wrong = Q(pk__in=[])
+        for role, kinds in services.ROLE_ORGANISATION_KINDS.items():
+            wrong |= Q(role=role) & (Q(organisation__isnull=True) | ~Q(organisation__kind__in=kinds))
+        return queryset.filter(wrong)
+
+
 INVITE = "invite"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -252,7 +272,7 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
     list_display = ("username", "full_name", "role", "organisation", "is_active")
-    list_filter = ("role", "is_active")
+    list_filter = ("role", "is_active", AssignmentMismatchFilter)
     list_select_related = ("organisation",)
     raw_id_fields = ("organisation",)
     fieldsets = UserAdmin.fieldsets + (

@@ -193,3 +193,18 @@ def test_a_vietnamese_name_is_labelled_and_shown_in_its_own_order(client):
     form = client.get(reverse("admin:khuyencong_user_change", args=[person.pk])).content.decode()
     assert "Họ và tên đệm" in form and 'value="Lê Minh"' in form
     assert person.get_short_name() == str(person) == "Lê Minh Châu"
+
+
+def test_the_user_list_finds_accounts_whose_role_and_organisation_disagree(client):
+    """Accounts made before the rule (or by the database directly) are found, to be corrected."""
+    from .factories import organisation, province_user
+
+    client.force_login(admin_user())
+    right_centre, right_so = centre_user("24"), province_user("24")
+    wrong_centre, wrong_so = centre_user("24"), province_user("24")
+    User.objects.filter(pk=wrong_centre.pk).update(organisation=organisation("so-ct-24"))
+    User.objects.filter(pk=wrong_so.pk).update(organisation=organisation("ttkc-19"))
+    page = client.get(reverse("admin:khuyencong_user_changelist"), {"khop": "khong"}).content.decode()
+    assert f">{wrong_centre.username}<" in page and f">{wrong_so.username}<" in page
+    assert f">{right_centre.username}<" not in page and f">{right_so.username}<" not in page
+    assert "Không khớp nhau" in client.get(reverse("admin:khuyencong_user_changelist")).content.decode()
