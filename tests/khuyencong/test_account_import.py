@@ -116,6 +116,9 @@ def test_preview_then_confirm_creates_every_account_and_invites_each(client, adm
     assert (lam.role, lam.organisation.code, lam.phone) == (Role.PROVINCE, "so-ct-24", "2223821235")
     assert (mai.role, mai.organisation) == (Role.REVIEWER, None)
     assert all(u.has_usable_password() and u.last_login is None and not u.is_staff for u in created.values())
+    # One hash of a thrown-away random password for the whole file (bench/bench_accounts.py: the real
+    # hasher costs ≈ 0,25 s a hash); each holder's own password gets its own when they set it.
+    assert len({u.password for u in created.values()}) == 1
     events = AuditEvent.objects.filter(action="user.create", object_id__in=[str(u.pk) for u in created.values()])
     assert events.count() == 3 and {e.actor_id for e in events} == {admin.pk}
     assert "nhập từ tệp «tai-khoan.xlsx», dòng 4" in events.get(object_id=str(hoa.pk)).summary
