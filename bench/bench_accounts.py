@@ -21,24 +21,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.benchdb import ensure_database  # noqa: E402  (the repository root is on sys.path)
+from bench.benchdb import setup_reference_database  # noqa: E402  (the repository root is on sys.path)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kc_bench"
 PREFIX = "bench.tk."
 
 
 def setup_django():
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "khuyencong.settings")
-    ensure_database(url)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("load_reference", verbosity=0)
+    setup_reference_database(DEFAULT_URL)
 
 
 def workbook(n):

@@ -20,3 +20,22 @@ def ensure_database(url):
                 cursor.execute(f'CREATE DATABASE "{name}"')
     finally:
         conn.close()
+
+
+def setup_reference_database(default_url):
+    """Django on BENCH_DATABASE_URL (else ``default_url``), created, migrated and with the reference data
+    loaded; returns the URL."""
+    import os
+
+    url = os.environ.get("BENCH_DATABASE_URL", default_url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "khuyencong.settings")
+    ensure_database(url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("load_reference", verbosity=0)
+    return url
