@@ -349,8 +349,9 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
             services.describe_user(User.objects.get(pk=obj.pk), access=True) if change and obj.pk else None
         )
         super().save_model(request, obj, form, change)
-        if not change and getattr(form, "send_invitation", False):
-            request._portal_invitees.append(obj)  # sent by add_view once the account is committed
+        invitees = getattr(request, "_portal_invitees", None)
+        if not change and getattr(form, "send_invitation", False) and invitees is not None:
+            invitees.append(obj)  # sent by add_view once the account is committed
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
