@@ -370,6 +370,22 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
                 services.user_record_password_set(actor=request.user, user=user)
         return response
 
+    def get_deleted_objects(self, objs, request):
+        """An account that has ever signed in is never deleted (page and «delete selected» alike): the
+        đề án histories, comments and audit trail would lose who acted (their links to it are SET_NULL).
+        Django's page then lists it as protected and deletes nothing; deactivating it («Kích hoạt» off)
+        is what stops it. An account made by mistake and never used can still go."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        used = [u for u in objs if u.last_login is not None]
+        if used:
+            # The reason that matters, instead of Django's «no permission to delete the notifications».
+            perms_needed = set()
+        protected = list(protected) + [
+            _("Tài khoản %(u)s đã từng đăng nhập: xóa sẽ làm mất tên người thực hiện trong lịch sử xử lý và nhật "
+              "ký thao tác. Hãy bỏ chọn «Kích hoạt» để vô hiệu hóa tài khoản thay vì xóa.") % {"u": u.username}
+            for u in used]
+        return deleted, counts, perms_needed, protected
+
     def delete_model(self, request, obj):
         with transaction.atomic():
             services.user_record_deletion(actor=request.user, users=[obj])

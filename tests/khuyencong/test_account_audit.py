@@ -200,3 +200,25 @@ def test_only_an_administrator_may_unlock(client, who):
     with pytest.raises(services.UserChangeRefused):
         services.user_unlock_login(actor=actor, users=[user])
 
+
+
+def test_an_account_that_has_signed_in_is_deactivated_not_deleted(client):
+    """Deleting it would blank the «who» of every step it took (the links are SET_NULL): refused, by the
+    page and by «delete selected», with what to do instead; nothing is deleted or recorded."""
+    from django.utils import timezone
+
+    admin, used, unused = admin_user(), centre_user(), centre_user()
+    User.objects.filter(pk=used.pk).update(last_login=timezone.now())
+    client.force_login(admin)
+    page = client.post(reverse("admin:khuyencong_user_delete", args=[used.pk]), {"post": "yes"})
+    body = page.content.decode()
+    assert page.status_code == 200 and f"Tài khoản {used.username} đã từng đăng nhập" in body
+    assert "Hãy bỏ chọn «Kích hoạt»" in body
+    response = client.post(reverse("admin:khuyencong_user_changelist"), {
+        "action": "delete_selected", "_selected_action": [used.pk, unused.pk], "post": "yes"})
+    assert response.status_code == 200 and f"Tài khoản {used.username} đã từng đăng nhập" in response.content.decode()
+    assert User.objects.filter(pk__in=[used.pk, unused.pk]).count() == 2
+    assert not AuditEvent.objects.filter(action="user.delete").exists()
+    # One never used can go.
+    assert client.post(reverse("admin:khuyencong_user_delete", args=[unused.pk]), {"post": "yes"}).status_code == 302
+    assert not User.objects.filter(pk=unused.pk).exists()
