@@ -25,6 +25,7 @@ urlpatterns = [
     path("danh-muc/tinh/", views.province_search, name="province_search"),
     path("danh-muc/tinh-thanh-pho/", views.province_list, name="province_list"),
     path("can-bo/", views.user_list, name="user_list"),
+    path("can-bo/xuat-excel/", views.user_export, name="user_export"),
     path("suc-khoe/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("de-an/", include("projects.urls")),

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -19,7 +19,7 @@ from .forms import AccountFilterForm, ContactForm, LoginForm, PasswordResetReque
 from .home import panels_for
 from .models import User
 from .pagination import paginate
-from .security import client_address, over_rate_limit
+from .security import client_address, over_rate_limit, private_download
 from .tokens import invitation_token_generator
 
 
@@ -206,6 +206,22 @@ def user_list(request):
         "form": form, "page": page, "query_no_page": query, "province": user_province(request.user),
         "filtered": bool(filters and any(filters.values())), "manage": bool(can(request.user, "users.manage")),
     })
+
+
+@login_required
+@require_GET
+def user_export(request):
+    """«Cán bộ, tài khoản» as searched and filtered on the page, to .xlsx (administrators also get when
+    each account last signed in)."""
+    from .account_import import accounts_workbook
+
+    form = AccountFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    accounts = selectors.account_list(request.user, q=filters.get("q") or "", role=filters.get("role") or None)
+    response = HttpResponse(accounts_workbook(accounts, with_sign_in=bool(can(request.user, "users.manage"))),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="can-bo-tai-khoan.xlsx"'
+    return private_download(response)
 
 
 @login_required

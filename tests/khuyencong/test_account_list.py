@@ -127,3 +127,39 @@ def test_administrators_see_who_has_never_signed_in_and_reach_the_account(client
     other = client.get(reverse("user_list")).content.decode()
     assert never.username in other and "chưa đăng nhập lần nào" not in other and "/quan-tri/" not in other
     assert "Thêm tài khoản" not in other and "Nhập từ Excel" not in other
+
+
+def test_the_list_exports_to_excel_as_searched_scoped_and_neutralised(client, people):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.khuyencong.factories import admin_user
+
+    def rows(response):
+        assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+        assert response["Content-Disposition"] == 'attachment; filename="can-bo-tai-khoan.xlsx"'
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        return [list(r) for r in sheet.iter_rows(min_row=4, values_only=True)], [c.value for c in sheet[3]]
+
+    people["bn_centre"].phone = "=HYPERLINK(\"http://x\")"
+    people["bn_centre"].save()
+    client.force_login(people["bn_so"])  # a Sở sees its province only
+    found, header = rows(client.get(reverse("user_export")))
+    usernames = {r[2] for r in found}
+    assert people["bn_centre"].username in usernames and people["tn_centre"].username not in usernames
+    assert "Đăng nhập gần nhất" not in header
+    centre = next(r for r in found if r[2] == people["bn_centre"].username)
+    assert centre[8] == "'=HYPERLINK(\"http://x\")" and centre[7] == "thang@bacninh.gov.vn"
+    assert centre[5] == "Tỉnh Bắc Ninh" and centre[3] == "Cán bộ Trung tâm khuyến công"
+    page = client.get(reverse("user_list"), {"q": "thang"}).content.decode()
+    assert f'href="{reverse("user_export")}?q=thang"' in page
+    searched, _header = rows(client.get(reverse("user_export"), {"q": "thang"}))
+    assert [r[2] for r in searched] == [people["bn_centre"].username]
+    client.force_login(admin_user())  # administrators also get the last sign-in
+    everyone, header = rows(client.get(reverse("user_export"), {"role": Role.CENTRE}))
+    assert header[-1] == "Đăng nhập gần nhất" and {r[3] for r in everyone} == {"Cán bộ Trung tâm khuyến công"}
+    assert {r[2] for r in everyone} >= {people["bn_centre"].username, people["tn_centre"].username}
+    assert all(r[-1] == "chưa đăng nhập lần nào" for r in everyone)
+    client.logout()
+    assert client.get(reverse("user_export")).status_code == 302
