@@ -10,7 +10,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -308,8 +308,7 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
         reason = services.invitation_refusal(obj)
         if reason:
             return _("%(state)s Chưa gửi được thư mời: %(reason)s.") % {"state": state, "reason": reason}
-        return _("%(state)s Gửi (lại) bằng thao tác «Gửi thư mời đặt mật khẩu» ở danh sách người dùng.") % {
-            "state": state}
+        return _("%(state)s Gửi (lại) bằng nút «Gửi thư mời đặt mật khẩu» ở đầu trang.") % {"state": state}
 
     @admin.display(description=_("Họ và tên"), ordering="last_name")
     def full_name(self, obj):
@@ -406,8 +405,29 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
     # «Nhập từ Excel»: many accounts at once (khuyencong.account_import), then their invitations.
     change_list_template = "admin/khuyencong/user/change_list.html"
 
+    change_form_template = "admin/khuyencong/user/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        user = self.get_object(request, unquote(object_id))
+        can_invite = bool(user is not None and self.has_manage_accounts_permission(request)
+                          and services.invitation_refusal(user, actor=request.user) is None)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "can_invite": can_invite})
+
+    def invite_view(self, request, object_id):
+        """«Gửi thư mời đặt mật khẩu» from the account's own page (POST only); back to that page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        user = self.get_object(request, unquote(object_id))
+        if user is None or not self.has_manage_accounts_permission(request) \
+                or not self.has_change_permission(request, user):
+            raise PermissionDenied
+        self._invite(request, [user])
+        return HttpResponseRedirect(reverse("admin:khuyencong_user_change", args=[user.pk]))
+
     def get_urls(self):
         return [
+            path("<path:object_id>/gui-thu-moi/", self.admin_site.admin_view(self.invite_view),
+                 name="khuyencong_user_invite"),
             path("nhap-excel/", self.admin_site.admin_view(self.import_view), name="khuyencong_user_import"),
             path("nhap-excel/mau-tai-khoan.xlsx", self.admin_site.admin_view(self.import_template_view),
                  name="khuyencong_user_import_template"),

@@ -246,7 +246,8 @@ def test_the_account_page_says_whether_it_was_used_or_invited(client):
     client.force_login(admin)
     fresh = centre_user(email="moi@congthuong.gov.vn")
     change = reverse("admin:khuyencong_user_change", args=[fresh.pk])
-    assert "Chưa đăng nhập lần nào; chưa gửi thư mời. Gửi (lại) bằng thao tác" in client.get(change).content.decode()
+    assert "Chưa đăng nhập lần nào; chưa gửi thư mời. Gửi (lại) bằng nút «Gửi thư mời đặt mật khẩu» ở đầu trang." in (
+        client.get(change).content.decode())
     client.post(CHANGELIST, {"action": "send_invitation", "_selected_action": [fresh.pk]})
     page = client.get(change).content.decode()
     assert "Chưa đăng nhập lần nào. Thư mời gần nhất gửi lúc" in page and "tới moi@congthuong.gov.vn." in page
@@ -276,3 +277,27 @@ def test_a_mail_server_that_is_down_sends_nothing_and_records_nothing(settings):
     assert sent == 0 and not AuditEvent.objects.filter(action="user.invitation_sent").exists()
     # Both can be invited again once the server is back.
     assert services.invitation_refusal(first, actor=admin) is None
+
+
+def test_the_account_page_sends_the_invitation_itself(client):
+    admin = admin_user()
+    client.force_login(admin)
+    fresh = centre_user(email="moi@congthuong.gov.vn")
+    change = reverse("admin:khuyencong_user_change", args=[fresh.pk])
+    invite = reverse("admin:khuyencong_user_invite", args=[fresh.pk])
+    assert f'action="{invite}"' in client.get(change).content.decode()
+    assert client.get(invite).status_code == 405  # only a POST sends
+    response = client.post(invite)
+    assert response.status_code == 302 and response["Location"] == change
+    assert [m.to for m in mail.outbox] == [["moi@congthuong.gov.vn"]]
+    assert "Đã gửi thư mời đặt mật khẩu cho 1 tài khoản" in client.get(change).content.decode()
+    # An account that has signed in offers no such button, and a forged POST sends nothing.
+    User.objects.filter(pk=fresh.pk).update(last_login=timezone.now())
+    assert f'action="{invite}"' not in client.get(change).content.decode()
+    client.post(invite)
+    assert len(mail.outbox) == 1
+    # Nor may anyone but an administrator.
+    client.force_login(reviewer(is_staff=True))
+    assert client.post(reverse("admin:khuyencong_user_invite", args=[centre_user(email="x@congthuong.gov.vn").pk])
+                       ).status_code in (302, 403)
+    assert len(mail.outbox) == 1
