@@ -140,10 +140,7 @@ def de_an_workbook(queryset):
                 neutralise(decision or ""), day(decision_date),
                 money(approved_local), neutralise(local_decision or ""), day(local_decision_date), money(settled),
             ])
-    out = tempfile.TemporaryFile(suffix=".xlsx")
-    wb.save(out)
-    out.seek(0)
-    return out
+    return _saved(wb)
 
 
 ESTABLISHMENT_HEADERS = (
@@ -201,6 +198,12 @@ def establishment_workbook(queryset, *, user):
                 e.workers, yes if e.women_owned else "", yes if e.ethnic_minority else "",
                 yes if e.craft_village else "", e.de_an_count, e.supported_count, e.last_year,
             ])
+    return _saved(wb)
+
+
+def _saved(wb):
+    """``wb`` written to a temporary file, returned opened for reading at its start (the download
+    streams it; a big export never sits whole in memory)."""
     out = tempfile.TemporaryFile(suffix=".xlsx")
     wb.save(out)
     out.seek(0)
