@@ -1,8 +1,8 @@
 """Shared test set-up.
 
 * Reference data (provinces, organisations, programmes, catalogue, caps) is loaded once into each test
-  database; transactional tests (live_server, real Celery worker), whose teardown empties the tables,
-  get it loaded again.
+  database, committed; after a transactional test (live_server, real Celery worker), whose teardown
+  empties the tables, it is loaded again at once, committed (``pytest_runtest_teardown``).
 * ``require_service(name, ok)``: when a real service is missing the test is skipped on a developer's
   bare machine but **fails** under CI=true, so CI never hides a missing service.
 * Playwright drives Debian's Chromium (/usr/bin/chromium); its own browser download cannot work here.
@@ -103,25 +103,57 @@ def _load_reference():
     call_command("load_reference", verbosity=0)
 
 
+# pytest-django's blocker, kept by ``django_db_setup`` for the teardown hook below (hooks get no fixtures).
+_DB_BLOCKER = []
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    _DB_BLOCKER[:] = [django_db_blocker]
     with django_db_blocker.unblock():
         _load_reference()
     yield
     _close_every_connection()
 
 
+def _db_use(item):
+    """(uses the database, transactional) for a test, as pytest-django decides it."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    uses_db = marker is not None or bool({"db", "transactional_db", "live_server"} & fixtures)
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))) or bool(
+        {"transactional_db", "live_server"} & fixtures
+    )
+    return uses_db, transactional
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test has emptied the tables (its teardown flushes them), load the reference
+    data again at once, committed, for the tests that follow on this worker. Loaded later, by the next
+    test itself, it sat inside that test's transaction and was rolled back with it, so every following
+    test of the worker loaded it again (≈ 0,5 s each: half of the suite's time, because pytest groups the
+    tests by Playwright's browser parameter and the transactional ones are not all at the end)."""
+    result = yield
+    if nextitem is not None and _DB_BLOCKER and _db_use(item)[1]:
+        from django.db import connection
+
+        from khuyencong.models import Province
+
+        with _DB_BLOCKER[0].unblock():
+            if not connection.in_atomic_block and not Province.objects.exists():
+                _load_reference()
+    return result
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request):
-    """Make sure reference rows exist for every database test, also after a transactional flush."""
-    marker = request.node.get_closest_marker("django_db")
-    uses_db = marker is not None or {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    """Make sure reference rows exist for every database test (a safety net: ``pytest_runtest_teardown``
+    puts them back after a transactional flush)."""
+    uses_db, transactional = _db_use(request.node)
     if not uses_db:
         yield
         return
-    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))) or bool(
-        {"transactional_db", "live_server"} & set(request.fixturenames)
-    )
     request.getfixturevalue("transactional_db" if transactional else "db")
     from khuyencong.models import Province
 
