@@ -243,7 +243,7 @@ def timed_import(data, name):
 
 def read_rows(data):
     """Every row of the workbook's first sheet, as the importer's reader yields them; and the seconds."""
-    from funding.xlsx import Workbook
+    from khuyencong.xlsx import Workbook
 
     start = time.perf_counter()
     values = [v for _r, v in Workbook(io.BytesIO(data)).rows(0)]

@@ -1,5 +1,5 @@
 """A dashboard block's table as .xlsx: title, the selection, header, rows, totals. Text cells go
-through ``funding.exports.neutralise`` (no formula injection); money stays integer đồng."""
+through ``khuyencong.xlsx.neutralise`` (no formula injection); money stays integer đồng."""
 import io
 
 from django.utils.translation import gettext as _
@@ -7,7 +7,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from funding.exports import XLSX_CONTENT_TYPE, neutralise
+from khuyencong.xlsx import XLSX_CONTENT_TYPE, neutralise
 
 __all__ = ["block_workbook", "XLSX_CONTENT_TYPE"]
 

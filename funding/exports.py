@@ -21,33 +21,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from khuyencong.choices import Era
 from khuyencong.formatting import format_date
+from khuyencong.xlsx import neutralise
 
 from .models import AllocationSource, source_for_level
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00")
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SOURCE_CELL = {AllocationSource.NATIONAL: "KCQG", AllocationSource.LOCAL: "KCĐP"}
 TEMPLATE_HEADERS = ["STT", "Tỉnh, thành phố", "Mã tỉnh", "Nguồn kinh phí", "Kinh phí", "Ghi chú"]
-
-
-def neutralise(value):
-    """Make ``value`` safe to put in a spreadsheet cell: XML-illegal characters (control characters,
-    NUL) are removed first, then text that a spreadsheet would read as a formula (starting with
-    = + - @, tab or CR) gets a leading ``'`` — in that order, so "\x01=HYPERLINK(…)" cannot lose its
-    first character after the check and become a live formula. Numbers, dates and None pass through."""
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if value.startswith(FORMULA_TRIGGERS):
-        value = "'" + value
-    return value
 
 
 def _bold(ws, row, count):

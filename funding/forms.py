@@ -21,7 +21,7 @@ class ImportUploadForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from .xlsx import limits
+        from khuyencong.xlsx import limits
 
         super().__init__(*args, **kwargs)
         state_size_limit(self.fields["file"], limits()["max_bytes"])

@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy as _lazy
 from khuyencong.choices import Era, Level
 from khuyencong.formatting import UNIT_LABELS, MoneyError, format_decimal, parse_money, split_unit
 from khuyencong.textsearch import fold, fold_words, nfc
+from khuyencong.xlsx import CellErrorValue, FormulaWithoutValue, column_letter
 
 from .models import AllocationSource, ImportKind
-from .xlsx import CellErrorValue, FormulaWithoutValue, column_letter
 
 _NOT_NONE = functools.partial(operator.is_not, None)
 HEADER_SCAN_ROWS = 40
@@ -718,7 +718,7 @@ class ProvinceResolver:
 # --- the parser -------------------------------------------------------------------------------
 
 def parse_workbook(workbook, *, max_problems=None):
-    """Read ``workbook`` (a funding.xlsx.Workbook) into a ParsedImport. Raises ImportRejected."""
+    """Read ``workbook`` (a khuyencong.xlsx.Workbook) into a ParsedImport. Raises ImportRejected."""
     scanned = []
     hidden = list(getattr(workbook, "hidden", None) or [False] * len(workbook.sheets))
     # Hidden sheets (an old copy of the table, a lookup list) are not read: what the administrator sees

@@ -6,7 +6,7 @@ admin, as .xlsx or .csv. It does not import money: allocations and plan annexes 
 ImportBatch, undo, commitments under lock), which an admin import would bypass — the funding admin pages
 stay read-only.
 
-Every text cell goes through ``funding.exports.neutralise``, the portal's one formula-neutralising
+Every text cell goes through ``khuyencong.xlsx.neutralise``, the portal's one formula-neutralising
 function (django-import-export's own ``IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT`` drops a leading «=»
 instead, and leaves «+ - @», tab and NUL alone). In .xlsx, amounts are integer đồng (the package's native
 types for binary formats); dates are written dd/mm/yyyy, times «10:14 30/11/2026», as everywhere else."""
@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 
 from khuyencong.formatting import format_date, format_datetime
+from khuyencong.xlsx import neutralise
 
-from .exports import neutralise
 from .models import Allocation, Commitment, Disbursement
 
 

@@ -308,8 +308,9 @@ def duplicate_message(batch):
 
 def import_read(*, fileobj, name="", size=None, max_problems=None):
     """Open and parse an uploaded workbook. Raises ImportRejected for a file that cannot be used."""
+    from khuyencong.xlsx import Workbook, WorkbookError, check_size
+
     from .importers import ImportRejected, file_sha256, parse_workbook
-    from .xlsx import Workbook, WorkbookError, check_size
 
     if size is None:
         fileobj.seek(0, 2)

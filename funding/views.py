@@ -19,10 +19,10 @@ from khuyencong.formatting import format_dong
 from khuyencong.models import Province
 from khuyencong.pagination import paginate
 from khuyencong.security import private_download
+from khuyencong.xlsx import XLSX_CONTENT_TYPE
 
 from . import selectors, services
 from .exports import (
-    XLSX_CONTENT_TYPE,
     allocations_workbook,
     commitments_workbook,
     plan_annex_template_workbook,

@@ -2,7 +2,7 @@
 (``template_workbook``), each holder then mailed an invitation to set their own password.
 
     admin «Người dùng» → «Nhập từ Excel» (PortalUserAdmin.import_view)
-      upload → read_accounts: the workbook checked (funding.xlsx: size, zip bombs, entity bombs, .xls,
+      upload → read_accounts: the workbook checked (khuyencong.xlsx: size, zip bombs, entity bombs, .xls,
         encrypted, macros…), the header row found by its labels, each row checked (``check_rows``);
         the preview lists every row with «Sẽ tạo» or its errors, with the row number the sheet shows
       confirm (only when no row has an error) → services.users_import: every row checked again against
@@ -67,7 +67,7 @@ class AccountRow:
 
 
 def _cell_text(value):
-    from funding.xlsx import CellErrorValue, FormulaWithoutValue
+    from .xlsx import CellErrorValue, FormulaWithoutValue
 
     if isinstance(value, (FormulaWithoutValue, CellErrorValue)):
         raise ValueError(_("ô có công thức chưa được tính (hãy mở tệp trong Excel, lưu lại rồi tải lên)")
@@ -82,7 +82,7 @@ def _cell_text(value):
 def read_accounts(fileobj, *, size=None):
     """The rows of an accounts workbook (first sheet with the headers), checked (``check_rows``).
     Raises ``AccountImportError`` for a file that cannot be read at all."""
-    from funding.xlsx import Workbook, WorkbookError
+    from .xlsx import Workbook, WorkbookError
 
     try:
         book = Workbook(fileobj, size=size)
@@ -286,9 +286,8 @@ def accounts_workbook(accounts, *, with_sign_in=False):
     from openpyxl import Workbook as OpenWorkbook
     from openpyxl.styles import Font
 
-    from funding.exports import neutralise
-
     from .formatting import format_datetime
+    from .xlsx import neutralise
 
     headers = [_("STT"), _("Họ và tên"), _("Tên đăng nhập"), _("Vai trò"), _("Cơ quan, đơn vị"), _("Tỉnh, thành phố"),
                _("Chức vụ"), _("Thư điện tử"), _("Điện thoại")] + ([_("Đăng nhập gần nhất")] if with_sign_in else [])

@@ -3,7 +3,7 @@
 * login: a lockout (django-axes) is logged and written to the audit trail (``record_lockout``);
 * input: text typed into the portal's forms may not hold invisible control characters
   (``NoControlCharactersMixin``): they have no business in a đề án, and ``"\\x01=HYPERLINK(…)"`` once
-  slipped past ``funding.exports.neutralise`` (which now drops them *before* its formula check);
+  slipped past ``khuyencong.xlsx.neutralise`` (which now drops them *before* its formula check);
 * input: ids and numbers sent in a form or a URL's query are kept only when they fit a 64-bit integer
   (``whole_numbers``, ``BoundedModelMultipleChoiceField``): SQLite cannot bind a larger one, so a forged
   ``?province=99999999999999999999`` was a server error there instead of being ignored or refused;

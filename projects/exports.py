@@ -1,6 +1,6 @@
 """The đề án list as an .xlsx workbook (openpyxl write_only: rows are streamed, memory stays flat).
 
-Every text cell goes through ``funding.exports.neutralise`` (the portal's one formula-neutralising
+Every text cell goes through ``khuyencong.xlsx.neutralise`` (the portal's one formula-neutralising
 function): text starting with ``= + - @``, a tab, CR or NUL gets a leading apostrophe.
 """
 import tempfile
@@ -13,8 +13,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from funding.exports import neutralise
 from khuyencong.choices import Era
+from khuyencong.xlsx import neutralise
 
 from .models import DeAn, Kind, Status
 

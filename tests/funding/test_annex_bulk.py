@@ -108,7 +108,7 @@ def test_annex_import_query_count_does_not_grow_with_rows(monkeypatch, admin_use
 def test_plain_numbers_in_every_unit(unit_line, national, local, expected):
     """The integer fast path of the money reader gives what the Decimal path gives, in every unit."""
     from funding.importers import parse_workbook
-    from funding.xlsx import Workbook
+    from khuyencong.xlsx import Workbook
     from tests.funding.conftest import allocation_book, xlsx_bytes
 
     data = xlsx_bytes(allocation_book([("Hà Nội", "01", national, local, None)], unit_line=unit_line,
@@ -121,7 +121,7 @@ def test_plain_numbers_in_every_unit(unit_line, national, local, expected):
 
 def test_negative_and_fractional_dong_are_still_refused():
     from funding.importers import parse_workbook
-    from funding.xlsx import Workbook
+    from khuyencong.xlsx import Workbook
     from tests.funding.conftest import allocation_book, xlsx_bytes
 
     data = xlsx_bytes(allocation_book([("Hà Nội", "01", -5, 2.5, None)], unit_line="ĐVT: đồng", total=None))

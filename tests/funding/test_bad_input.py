@@ -5,9 +5,10 @@ import struct
 import openpyxl
 import pytest
 
-from funding import xlsx
-from funding.exports import commitments_workbook, neutralise
+from funding.exports import commitments_workbook
 from funding.services import import_file, import_preview
+from khuyencong import xlsx
+from khuyencong.xlsx import neutralise
 from tests.funding.conftest import (
     ANNEX,
     allocation_book,

@@ -14,6 +14,7 @@ from funding import exports
 from funding.models import Allocation, Commitment
 from khuyencong.formatting import format_dong
 from khuyencong.models import Province
+from khuyencong.xlsx import XLSX_CONTENT_TYPE
 from projects.models import DeAn
 from tests.funding.factories import AllocationFactory
 from tests.khuyencong.factories import admin_user, province_user
@@ -183,7 +184,7 @@ def test_the_export_holds_every_row_to_the_dong_and_neutralises_formulas(client)
     client.force_login(admin_user())
     response = client.get(reverse("funding:export_commitments"), {"nam": 2026})
     assert response.status_code == 200
-    assert response["Content-Type"].startswith(exports.XLSX_CONTENT_TYPE)
+    assert response["Content-Type"].startswith(XLSX_CONTENT_TYPE)
     ws = _workbook(response.content)
     assert [c.value for c in next(ws.iter_rows(min_row=3, max_row=3))] == [
         "STT", "Mã đề án", "Tên đề án", "Tỉnh, thành phố (hiện nay)", "Tỉnh, thành phố (khi đăng ký)",

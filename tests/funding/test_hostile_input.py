@@ -9,9 +9,9 @@ import pytest
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
-from funding import xlsx
 from funding.importers import ImportRejected
 from funding.services import import_file, import_preview
+from khuyencong import xlsx
 from tests.funding.conftest import (
     ANNEX,
     allocation_book,

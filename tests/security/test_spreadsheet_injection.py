@@ -1,6 +1,6 @@
 """Spreadsheet formula injection through invisible control characters.
 
-``funding.exports.neutralise`` puts a ``'`` in front of text starting with ``= + - @``, tab, CR or NUL,
+``khuyencong.xlsx.neutralise`` puts a ``'`` in front of text starting with ``= + - @``, tab, CR or NUL,
 and *then* drops the characters XML cannot hold (U+0001–U+0008, U+000B, U+000C, U+000E–U+001F). Text
 such as ``"\\x01=HYPERLINK(…)"`` therefore passes the check and comes out as ``=HYPERLINK(…)``, which
 openpyxl writes as a formula cell. No Vietnamese name, comment or number legitimately holds these
@@ -127,7 +127,7 @@ def test_neutralise_drops_control_characters_before_checking_for_a_formula(hidde
     """Whatever route text takes (import, service call, admin), the export never writes a live formula."""
     from openpyxl import Workbook
 
-    from funding.exports import neutralise
+    from khuyencong.xlsx import neutralise
 
     value = neutralise(hidden + formula)
     assert value == "'" + formula
