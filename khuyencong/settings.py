@@ -286,6 +286,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "khuyencong.sweep_form_submissions",
         "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(minute=45, hour=env.int("FILE_SWEEP_HOUR", default=3)),
     },
+    # Expired sign-in sessions (Django's database sessions are never deleted by themselves): nightly.
+    "sessions-clear-expired": {
+        "task": "khuyencong.clear_expired_sessions",
+        "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(minute=50, hour=env.int("FILE_SWEEP_HOUR", default=3)),
+    },
 }
 SUBMISSION_KEEP_DAYS = env.int("SUBMISSION_KEEP_DAYS", default=2)
 

@@ -16,6 +16,17 @@ def sweep_form_submissions():
     return submissions.sweep()
 
 
+@shared_task(name="khuyencong.clear_expired_sessions", ignore_result=True)
+def clear_expired_sessions():
+    """Expired sign-in sessions are deleted: each sign-in leaves a row that nothing removes once it
+    has expired (``SESSION_IDLE_MINUTES`` idle), so over the years the table would only grow."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
 @shared_task(name="khuyencong.send_password_reset", ignore_result=True)
 def send_password_reset(email, domain, use_https, address=""):
     from . import services
