@@ -285,6 +285,14 @@ class PortalUserAdmin(RoleAccessMixin, UserAdmin):
         (_("Vai trò và đơn vị"), {"fields": ("role", "organisation")}),
     )
     actions = ["unlock_login", "send_invitation"]
+    search_help_text = _("Tìm theo họ tên, tên đăng nhập, thư điện tử, đơn vị hoặc tỉnh; không cần gõ dấu.")
+
+    def get_search_results(self, request, queryset, search_term):
+        """As «Cán bộ, tài khoản» searches (``selectors.accounts_matching``): «nguyen van an» finds
+        «Nguyễn Văn An» — Django's ``icontains`` found only the spelling typed."""
+        from .selectors import accounts_matching
+
+        return accounts_matching(queryset, search_term), False
 
     @admin.display(description=_("Tình trạng"))
     def invitation_status(self, obj):
